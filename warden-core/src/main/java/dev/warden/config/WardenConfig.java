@@ -1,0 +1,397 @@
+package dev.warden.config;
+
+import dev.warden.tx.Isolation;
+import dev.warden.tx.RetryPolicy;
+import java.nio.file.InvalidPathException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.Properties;
+import java.util.function.Function;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * Everything Warden needs to know, validated once. Build it with {@link #builder()}: each option
+ * comes from, in order of precedence, an explicit builder call, a system property
+ * ({@code warden.pool.max.size}), an environment variable ({@code WARDEN_POOL_MAX_SIZE}) or the
+ * default. A bad value fails {@link Builder#build()} with a {@link ConfigException} that names the
+ * variable, the value and the rule. {@link #toString()} never shows the password.
+ *
+ * @param dbUrl              JDBC URL ({@code WARDEN_DB_URL}); empty means the embedded PostgreSQL
+ * @param dbUser             database user ({@code WARDEN_DB_USER})
+ * @param dbPassword         database password ({@code WARDEN_DB_PASSWORD}), never printed
+ * @param poolMaxSize        most connections in the pool ({@code WARDEN_POOL_MAX_SIZE})
+ * @param poolAcquireTimeout longest wait for a pooled connection ({@code WARDEN_POOL_ACQUIRE_TIMEOUT})
+ * @param connectTimeout     longest wait to open a connection ({@code WARDEN_DB_CONNECT_TIMEOUT})
+ * @param socketTimeout      longest wait for any answer from the server ({@code WARDEN_DB_SOCKET_TIMEOUT})
+ * @param statementTimeout   server-side limit per statement, zero for none ({@code WARDEN_STATEMENT_TIMEOUT})
+ * @param startupTimeout     how long {@code start()} keeps trying to reach the database ({@code WARDEN_STARTUP_TIMEOUT})
+ * @param retry              default retry policy of transactions ({@code WARDEN_RETRY_*})
+ * @param isolation          default isolation of transactions ({@code WARDEN_TX_ISOLATION})
+ * @param schemas            the application's schemas ({@code WARDEN_SCHEMAS})
+ * @param wardenSchema       Warden's own schema, never wiped ({@code WARDEN_SCHEMA})
+ * @param applicationName    name shown in {@code pg_stat_activity} ({@code WARDEN_APP_NAME})
+ * @param embeddedDir        data directory of the embedded PostgreSQL ({@code WARDEN_EMBEDDED_DIR})
+ * @param embeddedPort       port of the embedded PostgreSQL, 0 for any free one ({@code WARDEN_EMBEDDED_PORT})
+ */
+public record WardenConfig(
+        Optional<String> dbUrl,
+        String dbUser,
+        Secret dbPassword,
+        int poolMaxSize,
+        Duration poolAcquireTimeout,
+        Duration connectTimeout,
+        Duration socketTimeout,
+        Duration statementTimeout,
+        Duration startupTimeout,
+        RetryPolicy retry,
+        Isolation isolation,
+        List<String> schemas,
+        String wardenSchema,
+        String applicationName,
+        Path embeddedDir,
+        int embeddedPort) {
+
+    /** Validates the values again, so that a config made without the builder obeys the same rules. */
+    public WardenConfig {
+        Objects.requireNonNull(dbUrl, "dbUrl");
+        Objects.requireNonNull(dbPassword, "dbPassword");
+        Objects.requireNonNull(retry, "retry");
+        Objects.requireNonNull(isolation, "isolation");
+        Objects.requireNonNull(embeddedDir, "embeddedDir");
+        schemas = List.copyOf(schemas);
+        List<String> problems = new ArrayList<>();
+        dbUrl.ifPresent(url -> DB_URL.check(url, url, problems));
+        DB_USER.check(dbUser, dbUser, problems);
+        POOL_MAX_SIZE.check(poolMaxSize, String.valueOf(poolMaxSize), problems);
+        POOL_ACQUIRE_TIMEOUT.check(poolAcquireTimeout, format(poolAcquireTimeout), problems);
+        CONNECT_TIMEOUT.check(connectTimeout, format(connectTimeout), problems);
+        SOCKET_TIMEOUT.check(socketTimeout, format(socketTimeout), problems);
+        STATEMENT_TIMEOUT.check(statementTimeout, format(statementTimeout), problems);
+        STARTUP_TIMEOUT.check(startupTimeout, format(startupTimeout), problems);
+        for (String schema : schemas) {
+            SCHEMAS.check(List.of(schema), String.join(",", schemas), problems);
+        }
+        WARDEN_SCHEMA.check(wardenSchema, wardenSchema, problems);
+        if (schemas.isEmpty()) {
+            problems.add(SCHEMAS.env + " must name at least one schema, got \"\"");
+        }
+        if (schemas.contains(wardenSchema)) {
+            problems.add(WARDEN_SCHEMA.env + " must not be one of the application schemas in " + SCHEMAS.env
+                    + " (a wipe would delete Warden's own records), got \"" + wardenSchema + "\"");
+        }
+        APP_NAME.check(applicationName, applicationName, problems);
+        EMBEDDED_PORT.check(embeddedPort, String.valueOf(embeddedPort), problems);
+        if (!problems.isEmpty()) {
+            throw new ConfigException(problems);
+        }
+    }
+
+    /** A builder that reads the process environment and system properties for unset options. */
+    public static Builder builder() {
+        return new Builder(System.getenv(), System.getProperties());
+    }
+
+    /** The configuration from the environment and system properties alone. */
+    public static WardenConfig fromEnvironment() {
+        return builder().build();
+    }
+
+    /** True when no {@code WARDEN_DB_URL} is set and Warden starts its embedded PostgreSQL. */
+    public boolean embedded() {
+        return dbUrl.isEmpty();
+    }
+
+    /** Shows every option, with the password and any password in the URL masked. */
+    @Override
+    public String toString() {
+        return "WardenConfig[dbUrl=" + dbUrl.map(WardenConfig::maskUrl).orElse("(embedded)")
+                + ", dbUser=" + dbUser
+                + ", dbPassword=" + (dbPassword.isEmpty() ? "(none)" : "****")
+                + ", poolMaxSize=" + poolMaxSize
+                + ", poolAcquireTimeout=" + format(poolAcquireTimeout)
+                + ", connectTimeout=" + format(connectTimeout)
+                + ", socketTimeout=" + format(socketTimeout)
+                + ", statementTimeout=" + format(statementTimeout)
+                + ", startupTimeout=" + format(startupTimeout)
+                + ", retry=" + retry.maxAttempts() + " attempts, backoff " + format(retry.initialBackoff())
+                + ".." + format(retry.maxBackoff()) + " x" + retry.multiplier()
+                + ", isolation=" + isolation
+                + ", schemas=" + schemas
+                + ", wardenSchema=" + wardenSchema
+                + ", applicationName=" + applicationName
+                + ", embeddedDir=" + embeddedDir
+                + ", embeddedPort=" + embeddedPort + "]";
+    }
+
+    private static final Pattern URL_SECRET = Pattern.compile("(?i)(password=)[^&;]*|(//[^/@:]*:)[^/@]*@");
+
+    /** The URL with any {@code password=} parameter or {@code user:password@} part replaced by {@code ****}. */
+    public static String maskUrl(String url) {
+        Matcher m = URL_SECRET.matcher(url);
+        StringBuilder out = new StringBuilder();
+        while (m.find()) {
+            m.appendReplacement(out, Matcher.quoteReplacement(
+                    m.group(1) != null ? m.group(1) + "****" : m.group(2) + "****@"));
+        }
+        m.appendTail(out);
+        return out.toString();
+    }
+
+    /** Formats a duration the way the variables are written: {@code 250ms}, {@code 5s}, {@code 2m}. */
+    public static String format(Duration d) {
+        long ms = d.toMillis();
+        if (ms != 0 && ms % 60_000 == 0) {
+            return ms / 60_000 + "m";
+        }
+        if (ms != 0 && ms % 1000 == 0) {
+            return ms / 1000 + "s";
+        }
+        return ms + "ms";
+    }
+
+    // ---- the options: one place for names, defaults and rules -------------------------------------
+
+    private static final Pattern IDENTIFIER = Pattern.compile("[a-z_][a-z0-9_]{0,62}");
+    private static final String DURATION_FORMAT = "a duration like 250ms, 5s or 2m";
+
+    static final Opt<String> DB_URL = new Opt<>("WARDEN_DB_URL", "",
+            "a JDBC URL starting with jdbc:postgresql://", Function.identity(),
+            url -> url.startsWith("jdbc:postgresql://") && url.length() > "jdbc:postgresql://".length());
+    static final Opt<String> DB_USER = new Opt<>("WARDEN_DB_USER", "postgres",
+            "a user name of 1 to 63 characters", Function.identity(), u -> !u.isBlank() && u.length() <= 63);
+    static final Opt<String> DB_PASSWORD = new Opt<>("WARDEN_DB_PASSWORD", "",
+            "any text", Function.identity(), p -> true);
+    static final Opt<Integer> POOL_MAX_SIZE = intOpt("WARDEN_POOL_MAX_SIZE", 10, 1, 1000);
+    static final Opt<Duration> POOL_ACQUIRE_TIMEOUT =
+            durationOpt("WARDEN_POOL_ACQUIRE_TIMEOUT", "5s", Duration.ofMillis(250), Duration.ofMinutes(10), false);
+    static final Opt<Duration> CONNECT_TIMEOUT =
+            durationOpt("WARDEN_DB_CONNECT_TIMEOUT", "5s", Duration.ofSeconds(1), Duration.ofHours(1), true);
+    static final Opt<Duration> SOCKET_TIMEOUT =
+            durationOpt("WARDEN_DB_SOCKET_TIMEOUT", "60s", Duration.ofSeconds(1), Duration.ofHours(1), true);
+    static final Opt<Duration> STATEMENT_TIMEOUT =
+            durationOpt("WARDEN_STATEMENT_TIMEOUT", "0ms", Duration.ZERO, Duration.ofHours(1), false);
+    static final Opt<Duration> STARTUP_TIMEOUT =
+            durationOpt("WARDEN_STARTUP_TIMEOUT", "60s", Duration.ofSeconds(1), Duration.ofHours(1), false);
+    static final Opt<Integer> RETRY_MAX_ATTEMPTS = intOpt("WARDEN_RETRY_MAX_ATTEMPTS", 5, 1, 100);
+    static final Opt<Duration> RETRY_INITIAL_BACKOFF =
+            durationOpt("WARDEN_RETRY_INITIAL_BACKOFF", "10ms", Duration.ZERO, Duration.ofMinutes(1), false);
+    static final Opt<Duration> RETRY_MAX_BACKOFF =
+            durationOpt("WARDEN_RETRY_MAX_BACKOFF", "1s", Duration.ZERO, Duration.ofMinutes(10), false);
+    static final Opt<Double> RETRY_MULTIPLIER = new Opt<>("WARDEN_RETRY_MULTIPLIER", "2.0",
+            "a number from 1.0 to 10.0", Double::valueOf, m -> m >= 1.0 && m <= 10.0);
+    static final Opt<Isolation> TX_ISOLATION = new Opt<>("WARDEN_TX_ISOLATION", "DEFAULT",
+            "one of " + Arrays.toString(Isolation.values()),
+            s -> Isolation.valueOf(s.trim().toUpperCase(Locale.ROOT).replace(' ', '_').replace('-', '_')), i -> true);
+    static final Opt<List<String>> SCHEMAS = new Opt<>("WARDEN_SCHEMAS", "public",
+            "a comma-separated list of lower-case SQL identifiers (letters, digits, _; at most 63 characters each)",
+            s -> Arrays.stream(s.split(",")).map(String::trim).filter(x -> !x.isEmpty()).distinct().toList(),
+            l -> l.stream().allMatch(x -> IDENTIFIER.matcher(x).matches()));
+    static final Opt<String> WARDEN_SCHEMA = new Opt<>("WARDEN_SCHEMA", "warden",
+            "a lower-case SQL identifier (letters, digits, _; at most 63 characters)", String::trim,
+            s -> IDENTIFIER.matcher(s).matches());
+    static final Opt<String> APP_NAME = new Opt<>("WARDEN_APP_NAME", "warden",
+            "printable ASCII text of 1 to 63 characters", Function.identity(),
+            s -> !s.isBlank() && s.length() <= 63 && s.chars().allMatch(c -> c >= 0x20 && c < 0x7f));
+    static final Opt<Path> EMBEDDED_DIR = new Opt<>("WARDEN_EMBEDDED_DIR", ".warden/pgdata",
+            "a directory path", Path::of, p -> !p.toString().isBlank());
+    static final Opt<Integer> EMBEDDED_PORT = intOpt("WARDEN_EMBEDDED_PORT", 0, 0, 65535);
+
+    /** One option: its variable, default, rule text, parser and range check. */
+    record Opt<T>(String env, String defaultRaw, String rule, Function<String, T> parser,
+                  java.util.function.Predicate<T> valid) {
+
+        /** The system property spelling: {@code WARDEN_POOL_MAX_SIZE} → {@code warden.pool.max.size}. */
+        String property() {
+            return env.toLowerCase(Locale.ROOT).replace('_', '.');
+        }
+
+        T parse(String raw, List<String> problems) {
+            try {
+                T value = parser.apply(raw.trim());
+                if (valid.test(value)) {
+                    return value;
+                }
+            } catch (RuntimeException badFormat) {
+                // reported below with the rule, which says more than the parser's message
+            }
+            problems.add(env + " must be " + rule + ", got \"" + raw + "\"");
+            return null;
+        }
+
+        void check(T value, String shown, List<String> problems) {
+            if (value == null || !valid.test(value)) {
+                problems.add(env + " must be " + rule + ", got \"" + shown + "\"");
+            }
+        }
+    }
+
+    private static Opt<Integer> intOpt(String env, int def, int min, int max) {
+        return new Opt<>(env, String.valueOf(def), "an integer from " + min + " to " + max,
+                Integer::valueOf, v -> v >= min && v <= max);
+    }
+
+    private static Opt<Duration> durationOpt(String env, String def, Duration min, Duration max, boolean wholeSeconds) {
+        String rule = DURATION_FORMAT + (wholeSeconds ? " in whole seconds" : "")
+                + ", from " + format(min) + " to " + format(max);
+        return new Opt<>(env, def, rule, WardenConfig::parseDuration,
+                d -> d.compareTo(min) >= 0 && d.compareTo(max) <= 0 && (!wholeSeconds || d.toMillis() % 1000 == 0));
+    }
+
+    private static final Pattern DURATION = Pattern.compile("(\\d{1,12})\\s*(ms|s|m|h)");
+
+    /** Parses {@code 250ms}, {@code 5s}, {@code 2m}, {@code 1h} or ISO-8601 ({@code PT5S}). */
+    static Duration parseDuration(String raw) {
+        String s = raw.trim().toLowerCase(Locale.ROOT);
+        if (s.startsWith("pt")) {
+            return Duration.parse(s.toUpperCase(Locale.ROOT));
+        }
+        Matcher m = DURATION.matcher(s);
+        if (!m.matches()) {
+            throw new IllegalArgumentException(raw);
+        }
+        long n = Long.parseLong(m.group(1));
+        return switch (m.group(2)) {
+            case "ms" -> Duration.ofMillis(n);
+            case "s" -> Duration.ofSeconds(n);
+            case "m" -> Duration.ofMinutes(n);
+            default -> Duration.ofHours(n);
+        };
+    }
+
+    /**
+     * Collects options. Typed setters win over system properties, which win over environment
+     * variables, which win over defaults. Nothing is checked until {@link #build()}, which reports
+     * every bad value at once.
+     */
+    public static final class Builder {
+        private final Map<String, String> env;
+        private final Properties properties;
+        private final Map<String, String> explicit = new HashMap<>();
+
+        private Builder(Map<String, String> env, Properties properties) {
+            this.env = env;
+            this.properties = properties;
+        }
+
+        /**
+         * Reads unset options from this map of variables instead of the process environment, and
+         * ignores system properties. For tests and for configuration held elsewhere.
+         */
+        public Builder environment(Map<String, String> variables) {
+            Builder b = new Builder(Map.copyOf(variables), new Properties());
+            b.explicit.putAll(explicit);
+            return b;
+        }
+
+        public Builder dbUrl(String jdbcUrl) { return set(DB_URL, jdbcUrl); }
+        public Builder dbUser(String user) { return set(DB_USER, user); }
+        public Builder dbPassword(String password) { return set(DB_PASSWORD, password); }
+        public Builder poolMaxSize(int size) { return set(POOL_MAX_SIZE, String.valueOf(size)); }
+        public Builder poolAcquireTimeout(Duration d) { return set(POOL_ACQUIRE_TIMEOUT, format(d)); }
+        public Builder connectTimeout(Duration d) { return set(CONNECT_TIMEOUT, format(d)); }
+        public Builder socketTimeout(Duration d) { return set(SOCKET_TIMEOUT, format(d)); }
+        public Builder statementTimeout(Duration d) { return set(STATEMENT_TIMEOUT, format(d)); }
+        public Builder startupTimeout(Duration d) { return set(STARTUP_TIMEOUT, format(d)); }
+        public Builder retryMaxAttempts(int attempts) { return set(RETRY_MAX_ATTEMPTS, String.valueOf(attempts)); }
+        public Builder retryInitialBackoff(Duration d) { return set(RETRY_INITIAL_BACKOFF, format(d)); }
+        public Builder retryMaxBackoff(Duration d) { return set(RETRY_MAX_BACKOFF, format(d)); }
+        public Builder retryMultiplier(double m) { return set(RETRY_MULTIPLIER, String.valueOf(m)); }
+        public Builder isolation(Isolation i) { return set(TX_ISOLATION, i.name()); }
+        public Builder schemas(String... names) { return set(SCHEMAS, String.join(",", names)); }
+        public Builder wardenSchema(String name) { return set(WARDEN_SCHEMA, name); }
+        public Builder applicationName(String name) { return set(APP_NAME, name); }
+        public Builder embeddedDir(Path dir) { return set(EMBEDDED_DIR, dir.toString()); }
+        public Builder embeddedPort(int port) { return set(EMBEDDED_PORT, String.valueOf(port)); }
+
+        private Builder set(Opt<?> opt, String raw) {
+            explicit.put(opt.env(), Objects.requireNonNull(raw, opt.env()));
+            return this;
+        }
+
+        private String raw(Opt<?> opt) {
+            String v = explicit.get(opt.env());
+            if (v == null) {
+                v = properties.getProperty(opt.property());
+            }
+            if (v == null) {
+                v = env.get(opt.env());
+            }
+            return v == null ? opt.defaultRaw() : v;
+        }
+
+        private <T> T get(Opt<T> opt, List<String> problems) {
+            return opt.parse(raw(opt), problems);
+        }
+
+        /**
+         * Validates every option and returns the configuration.
+         *
+         * @throws ConfigException naming each bad variable, its value and the rule it broke
+         */
+        public WardenConfig build() {
+            List<String> problems = new ArrayList<>();
+            String url = raw(DB_URL).trim();
+            Optional<String> dbUrl = url.isEmpty() ? Optional.empty() : Optional.ofNullable(get(DB_URL, problems));
+            String user = get(DB_USER, problems);
+            Secret password = Secret.of(raw(DB_PASSWORD));
+            Integer poolMaxSize = get(POOL_MAX_SIZE, problems);
+            Duration acquire = get(POOL_ACQUIRE_TIMEOUT, problems);
+            Duration connect = get(CONNECT_TIMEOUT, problems);
+            Duration socket = get(SOCKET_TIMEOUT, problems);
+            Duration statement = get(STATEMENT_TIMEOUT, problems);
+            Duration startup = get(STARTUP_TIMEOUT, problems);
+            Integer attempts = get(RETRY_MAX_ATTEMPTS, problems);
+            Duration initial = get(RETRY_INITIAL_BACKOFF, problems);
+            Duration max = get(RETRY_MAX_BACKOFF, problems);
+            Double multiplier = get(RETRY_MULTIPLIER, problems);
+            Isolation isolation = get(TX_ISOLATION, problems);
+            List<String> schemas = get(SCHEMAS, problems);
+            String wardenSchema = get(WARDEN_SCHEMA, problems);
+            String appName = get(APP_NAME, problems);
+            Path dir = null;
+            try {
+                dir = get(EMBEDDED_DIR, problems);
+            } catch (InvalidPathException e) {
+                problems.add(EMBEDDED_DIR.env() + " must be a directory path, got \"" + raw(EMBEDDED_DIR) + "\"");
+            }
+            Integer port = get(EMBEDDED_PORT, problems);
+            if (initial != null && max != null && max.compareTo(initial) < 0) {
+                problems.add(RETRY_MAX_BACKOFF.env() + " must be at least " + RETRY_INITIAL_BACKOFF.env() + " ("
+                        + format(initial) + "), got \"" + raw(RETRY_MAX_BACKOFF) + "\"");
+            }
+            if (socket != null && statement != null && !statement.isZero() && statement.compareTo(socket) >= 0) {
+                problems.add(STATEMENT_TIMEOUT.env() + " must be shorter than " + SOCKET_TIMEOUT.env() + " ("
+                        + format(socket) + ") so that the server, not the socket, ends a slow statement, got \""
+                        + raw(STATEMENT_TIMEOUT) + "\"");
+            }
+            if (!problems.isEmpty()) {
+                throw new ConfigException(problems);
+            }
+            return new WardenConfig(dbUrl, user, password, poolMaxSize, acquire, connect, socket, statement, startup,
+                    new RetryPolicy(attempts, initial, max, multiplier), isolation, schemas, wardenSchema, appName,
+                    dir, port);
+        }
+    }
+
+    /** Every variable Warden reads, with its default: for documentation and {@code --help} output. */
+    public static Map<String, String> variables() {
+        Map<String, String> vars = new LinkedHashMap<>();
+        for (Opt<?> o : List.of(DB_URL, DB_USER, DB_PASSWORD, POOL_MAX_SIZE, POOL_ACQUIRE_TIMEOUT, CONNECT_TIMEOUT,
+                SOCKET_TIMEOUT, STATEMENT_TIMEOUT, STARTUP_TIMEOUT, RETRY_MAX_ATTEMPTS, RETRY_INITIAL_BACKOFF,
+                RETRY_MAX_BACKOFF, RETRY_MULTIPLIER, TX_ISOLATION, SCHEMAS, WARDEN_SCHEMA, APP_NAME, EMBEDDED_DIR,
+                EMBEDDED_PORT)) {
+            vars.put(o.env(), o.defaultRaw());
+        }
+        return vars;
+    }
+}

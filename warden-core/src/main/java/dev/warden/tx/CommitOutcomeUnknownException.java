@@ -1,0 +1,15 @@
+package dev.warden.tx;
+
+/**
+ * The connection failed while COMMIT was on its way: the transaction may or may not have been
+ * committed, and only reading the data again can tell. Warden never retries such a transaction by
+ * itself, because running it again could apply it twice. Make the work idempotent (e.g. with a
+ * unique request id) if the caller is to retry it.
+ */
+public final class CommitOutcomeUnknownException extends TransactionException {
+
+    public CommitOutcomeUnknownException(String message, String sqlState, int attempts, String label,
+                                         Throwable cause) {
+        super(message, ErrorKind.CONNECTION, sqlState, attempts, label, cause);
+    }
+}

@@ -1,0 +1,101 @@
+package dev.warden.tx;
+
+import java.time.Duration;
+import java.util.Objects;
+
+/**
+ * Options of one transaction, then {@link #call(TxWork)} or {@link #run(TxAction)} to run it:
+ * <pre>{@code
+ * long id = warden.transaction()
+ *         .isolation(Isolation.SERIALIZABLE)
+ *         .retry(RetryPolicy.of(10, Duration.ofMillis(5), Duration.ofMillis(200)))
+ *         .label("place-bid")
+ *         .call(tx -> bids.insert(tx.connection(), bid));
+ * }</pre>
+ * A builder is cheap, meant for one call, and not shared between threads.
+ */
+public final class TransactionBuilder {
+
+    private final Transactions transactions;
+    private boolean readOnly;
+    private Isolation isolation;
+    private Duration timeout;
+    private RetryPolicy retry;
+    private String label;
+
+    TransactionBuilder(Transactions transactions, Isolation isolation, RetryPolicy retry, String label) {
+        this.transactions = transactions;
+        this.isolation = isolation;
+        this.retry = retry;
+        this.label = label;
+    }
+
+    /** Read-only: the server rejects writes (SQLState 25006), and may run it cheaper. */
+    public TransactionBuilder readOnly() {
+        return readOnly(true);
+    }
+
+    public TransactionBuilder readOnly(boolean readOnly) {
+        this.readOnly = readOnly;
+        return this;
+    }
+
+    /** Isolation of this transaction; set per transaction, so nothing needs resetting afterwards. */
+    public TransactionBuilder isolation(Isolation isolation) {
+        this.isolation = Objects.requireNonNull(isolation, "isolation");
+        return this;
+    }
+
+    /**
+     * Server-side limit for each statement of this transaction ({@code SET LOCAL statement_timeout});
+     * a statement over it fails with {@link ErrorKind#TIMEOUT} and the transaction rolls back.
+     */
+    public TransactionBuilder timeout(Duration timeout) {
+        Objects.requireNonNull(timeout, "timeout");
+        if (timeout.isNegative() || timeout.isZero() || timeout.toMillis() > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException("timeout must be from 1ms to " + Integer.MAX_VALUE + "ms, got " + timeout);
+        }
+        this.timeout = timeout;
+        return this;
+    }
+
+    /** How to retry transient failures; {@link RetryPolicy#none()} to never retry. */
+    public TransactionBuilder retry(RetryPolicy retry) {
+        this.retry = Objects.requireNonNull(retry, "retry");
+        return this;
+    }
+
+    /** A name for logs, errors and metrics, e.g. {@code "place-bid"}. */
+    public TransactionBuilder label(String label) {
+        Objects.requireNonNull(label, "label");
+        if (label.isBlank() || label.length() > 100) {
+            throw new IllegalArgumentException("label must be 1 to 100 characters, got \"" + label + "\"");
+        }
+        this.label = label;
+        return this;
+    }
+
+    /**
+     * Runs {@code work} in one transaction and returns its result. Commits exactly once when the work
+     * returns; rolls back and rethrows when it throws (checked exceptions wrapped once in a
+     * {@link TransactionException}); retries the whole work on {@link ErrorKind#isRetryable()
+     * transient} failures within the retry policy. Inside another transaction of the same Warden on
+     * the same thread, joins it instead: no commit of its own, and a failure makes the outer one roll
+     * back.
+     *
+     * @throws TransactionException          the work failed for a database reason, rolled back
+     * @throws CommitOutcomeUnknownException the connection failed during COMMIT
+     */
+    public <T> T call(TxWork<T> work) {
+        return transactions.execute(readOnly, isolation, timeout, retry, label, work);
+    }
+
+    /** Like {@link #call(TxWork)} for work without a result. */
+    public void run(TxAction work) {
+        Objects.requireNonNull(work, "work");
+        transactions.execute(readOnly, isolation, timeout, retry, label, tx -> {
+            work.run(tx);
+            return null;
+        });
+    }
+}

@@ -1,0 +1,53 @@
+package dev.warden.tx;
+
+import java.util.EnumMap;
+import java.util.Map;
+import java.util.concurrent.atomic.LongAdder;
+
+/** Counters of transaction outcomes; cheap to update from many threads, read as a {@link Snapshot}. */
+public final class TxStats {
+
+    private final LongAdder committed = new LongAdder();
+    private final LongAdder rolledBack = new LongAdder();
+    private final LongAdder retries = new LongAdder();
+    private final LongAdder commitUnknown = new LongAdder();
+    private final EnumMap<ErrorKind, LongAdder> failures = new EnumMap<>(ErrorKind.class);
+
+    public TxStats() {
+        for (ErrorKind kind : ErrorKind.values()) {
+            failures.put(kind, new LongAdder());
+        }
+    }
+
+    void committed() { committed.increment(); }
+    void retried() { retries.increment(); }
+    void commitUnknown() { commitUnknown.increment(); }
+
+    void failed(ErrorKind kind) {
+        rolledBack.increment();
+        failures.get(kind).increment();
+    }
+
+    void rolledBackOnRequest() {
+        rolledBack.increment();
+    }
+
+    /**
+     * Counters at one moment.
+     *
+     * @param committed     transactions committed
+     * @param rolledBack    transactions that ended in a rollback (failed, or asked for it)
+     * @param retries       runs repeated after a transient failure
+     * @param commitUnknown transactions whose COMMIT outcome is unknown (connection lost during commit)
+     * @param failures      failed transactions by kind
+     */
+    public record Snapshot(long committed, long rolledBack, long retries, long commitUnknown,
+                           Map<ErrorKind, Long> failures) {
+    }
+
+    public Snapshot snapshot() {
+        EnumMap<ErrorKind, Long> byKind = new EnumMap<>(ErrorKind.class);
+        failures.forEach((k, v) -> byKind.put(k, v.sum()));
+        return new Snapshot(committed.sum(), rolledBack.sum(), retries.sum(), commitUnknown.sum(), Map.copyOf(byKind));
+    }
+}
