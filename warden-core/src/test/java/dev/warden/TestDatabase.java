@@ -26,7 +26,11 @@ public final class TestDatabase {
         if (db == null) {
             try {
                 Path dir = Files.createTempDirectory("warden-test-pg");
-                db = EmbeddedDatabase.start(dir.resolve("data"), 0);
+                db = EmbeddedDatabase.start(dir.resolve("data"), 0, java.util.Map.of(
+                        "shared_preload_libraries", "pg_stat_statements",
+                        "pg_stat_statements.track", "all",
+                        "fsync", "off",
+                        "synchronous_commit", "off"));
             } catch (IOException e) {
                 throw new IllegalStateException(e);
             }

@@ -6,6 +6,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Map;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -32,6 +33,14 @@ public final class EmbeddedDatabase implements AutoCloseable {
      * @param port a fixed port, or 0 for any free one
      */
     public static EmbeddedDatabase start(Path dataDir, int port) {
+        return start(dataDir, port, Map.of());
+    }
+
+    /**
+     * Like {@link #start(Path, int)}, with extra server settings ({@code postgresql.conf} names),
+     * e.g. {@code shared_preload_libraries=pg_stat_statements}.
+     */
+    public static EmbeddedDatabase start(Path dataDir, int port, Map<String, String> serverConfig) {
         Path dir = dataDir.toAbsolutePath().normalize();
         long t0 = System.nanoTime();
         try {
@@ -42,6 +51,7 @@ public final class EmbeddedDatabase implements AutoCloseable {
                     .setPGStartupWait(Duration.ofSeconds(60))
                     .setServerConfig("listen_addresses", "127.0.0.1")
                     .setServerConfig("max_connections", "300");
+            serverConfig.forEach(builder::setServerConfig);
             if (port > 0) {
                 builder.setPort(port);
             }

@@ -1,7 +1,6 @@
 package dev.warden.tx;
 
 import java.io.IOException;
-import java.net.SocketException;
 import java.sql.SQLException;
 import java.sql.SQLNonTransientConnectionException;
 import java.sql.SQLRecoverableException;
@@ -43,11 +42,14 @@ public enum ErrorKind {
 
     /**
      * Classifies a throwable: the first SQLState found along its cause chain decides; without one,
-     * an I/O error or a JDBC connection exception is {@link #CONNECTION}, anything else
-     * {@link #UNKNOWN}. A {@link dev.warden.WardenException} keeps the kind it already has.
+     * a JDBC connection exception, or an I/O error under a {@link SQLException} (the driver's own),
+     * is {@link #CONNECTION}; anything else is {@link #UNKNOWN}. An I/O error thrown by the
+     * application's own code is not a database failure and stays {@link #UNKNOWN}. A
+     * {@link dev.warden.WardenException} keeps the kind it already has.
      */
     public static ErrorKind of(Throwable error) {
         Map<Throwable, Boolean> seen = new IdentityHashMap<>();
+        boolean underSql = false;
         for (Throwable t = error; t != null && seen.put(t, Boolean.TRUE) == null; t = t.getCause()) {
             if (t instanceof dev.warden.WardenException w && w.kind() != UNKNOWN) {
                 return w.kind();
@@ -62,23 +64,12 @@ public enum ErrorKind {
                         || sql instanceof SQLRecoverableException) {
                     return CONNECTION;
                 }
-            }
-            if (t instanceof SocketException || t instanceof java.io.EOFException
-                    || t instanceof java.net.SocketTimeoutException) {
+                underSql = true;
+            } else if (underSql && t instanceof IOException) {
                 return CONNECTION;
             }
         }
-        return hasIoCause(error) ? CONNECTION : UNKNOWN;
-    }
-
-    private static boolean hasIoCause(Throwable error) {
-        Map<Throwable, Boolean> seen = new IdentityHashMap<>();
-        for (Throwable t = error; t != null && seen.put(t, Boolean.TRUE) == null; t = t.getCause()) {
-            if (t instanceof IOException) {
-                return true;
-            }
-        }
-        return false;
+        return UNKNOWN;
     }
 
     /** The kind for a SQLState, or null when the state says nothing Warden classifies. */

@@ -2,6 +2,7 @@ package dev.warden.tx;
 
 import java.sql.Connection;
 import java.sql.SQLException;
+import java.sql.SQLTransientConnectionException;
 import java.sql.Statement;
 import java.time.Duration;
 import java.util.Objects;
@@ -86,8 +87,16 @@ public final class Transactions {
             TxImpl tx = null;
             boolean commitSent = false;
             boolean broken = false;
+            boolean poolTimedOut = false;
             try {
-                conn = pool.getConnection();
+                try {
+                    conn = pool.getConnection();
+                } catch (SQLTransientConnectionException e) {
+                    // Every connection stayed busy for the whole acquire timeout: waiting that long
+                    // again per retry would multiply the caller's wait, so this is reported at once.
+                    poolTimedOut = true;
+                    throw e;
+                }
                 tx = new TxImpl(conn, readOnly, isolation, attempt, label);
                 begin(conn, readOnly, isolation, timeout);
                 current.set(tx);
@@ -98,6 +107,14 @@ public final class Transactions {
                             + " failed, and committing the rest would half-apply the work. Cause: "
                             + tx.innerFailure, ErrorKind.of(tx.innerFailure), sqlState(tx.innerFailure), attempt,
                             label, tx.innerFailure);
+                }
+                if (failedState(conn)) {
+                    // The work caught a statement's error and returned: the server has aborted the
+                    // transaction, and a COMMIT would silently roll back what looks like success.
+                    throw new TransactionException("Transaction '" + label + "' rolled back: a statement failed"
+                            + " inside the work and its error was caught, so the server aborted the transaction"
+                            + " (SQLState 25P02). Let the error propagate, or use tx.savepoint(…) to recover"
+                            + " from an expected failure.", ErrorKind.UNKNOWN, "25P02", attempt, label, null);
                 }
                 if (tx.rollbackOnly) {
                     conn.rollback();
@@ -128,7 +145,7 @@ public final class Transactions {
                 }
                 // A COMMIT that the server answered with an error (40001, 40P01, 23xxx…) has rolled back:
                 // the outcome is known, so a transient kind is as safe to retry as before COMMIT.
-                if (kind.isRetryable() && attempt < retry.maxAttempts() && !(t instanceof InterruptedException)
+                if (kind.isRetryable() && !poolTimedOut && attempt < retry.maxAttempts() && !(t instanceof InterruptedException)
                         && !Thread.currentThread().isInterrupted()) {
                     stats.retried();
                     release(conn, broken || kind == ErrorKind.CONNECTION);
@@ -235,14 +252,22 @@ public final class Transactions {
     }
 
     private boolean notIdle(Connection conn) throws SQLException {
+        BaseConnection pg = pgjdbc(conn);
+        return pg != null && pg.getTransactionState() != TransactionState.IDLE;
+    }
+
+    private boolean failedState(Connection conn) throws SQLException {
+        BaseConnection pg = pgjdbc(conn);
+        return pg != null && pg.getTransactionState() == TransactionState.FAILED;
+    }
+
+    /** The driver's connection when it is pgjdbc (whose transaction state is known locally), else null. */
+    private BaseConnection pgjdbc(Connection conn) throws SQLException {
         Boolean pg = pgjdbc;
         if (pg == null) {
             pg = pgjdbc = conn.isWrapperFor(BaseConnection.class);
         }
-        if (!pg) {
-            return false;
-        }
-        return conn.unwrap(BaseConnection.class).getTransactionState() != TransactionState.IDLE;
+        return pg ? conn.unwrap(BaseConnection.class) : null;
     }
 
     /** Sleeps without losing the interrupt; returns false when interrupted. */
