@@ -54,18 +54,23 @@ public final class Warden implements AutoCloseable {
     private volatile Transactions transactions;
     private String jdbcUrl;
 
-    private Warden(WardenConfig config) {
-        this.config = Objects.requireNonNull(config, "config");
+    private Warden(Builder b) {
+        this.config = b.config != null ? b.config : WardenConfig.fromEnvironment();
     }
 
     /** A Warden for this configuration, not started. */
     public static Warden create(WardenConfig config) {
-        return new Warden(config);
+        return builder().config(config).build();
+    }
+
+    /** A builder for a Warden with more than a configuration (initialisation steps, metrics…). */
+    public static Builder builder() {
+        return new Builder();
     }
 
     /** A Warden configured from {@code WARDEN_*} variables and system properties, not started. */
     public static Warden fromEnvironment() {
-        return new Warden(WardenConfig.fromEnvironment());
+        return builder().build();
     }
 
     /**
@@ -264,6 +269,25 @@ public final class Warden implements AutoCloseable {
         }
         if (embedded != null) {
             embedded.close();
+        }
+    }
+
+    /** Collects what a Warden runs with; {@link #build()} makes one, not started. */
+    public static final class Builder {
+        private WardenConfig config;
+
+        private Builder() {
+        }
+
+        /** The configuration; without one, {@link WardenConfig#fromEnvironment()}. */
+        public Builder config(WardenConfig config) {
+            this.config = Objects.requireNonNull(config, "config");
+            return this;
+        }
+
+        /** A Warden with these settings, in state STARTING; call {@link Warden#start()} next. */
+        public Warden build() {
+            return new Warden(this);
         }
     }
 }

@@ -1,5 +1,6 @@
 package dev.warden.tx;
 
+import java.util.Collections;
 import java.util.EnumMap;
 import java.util.Map;
 import java.util.concurrent.atomic.LongAdder;
@@ -48,6 +49,7 @@ public final class TxStats {
     public Snapshot snapshot() {
         EnumMap<ErrorKind, Long> byKind = new EnumMap<>(ErrorKind.class);
         failures.forEach((k, v) -> byKind.put(k, v.sum()));
-        return new Snapshot(committed.sum(), rolledBack.sum(), retries.sum(), commitUnknown.sum(), Map.copyOf(byKind));
+        return new Snapshot(committed.sum(), rolledBack.sum(), retries.sum(), commitUnknown.sum(),
+                Collections.unmodifiableMap(byKind));
     }
 }

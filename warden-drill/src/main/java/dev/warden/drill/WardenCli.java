@@ -1,0 +1,30 @@
+package dev.warden.drill;
+
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/**
+ * {@code warden}: the command line. {@code warden drill …} runs real failures against a real
+ * database and prints what happened, as a human summary or one JSON object ({@code --json}).
+ */
+@Command(name = "warden", mixinStandardHelpOptions = true, version = "warden 0.1.0-SNAPSHOT",
+        description = "Keeps a service's database layer steady; drills prove it.",
+        subcommands = {WardenCli.Drill.class})
+public final class WardenCli {
+
+    /** {@code warden drill}: one subcommand per failure drill. */
+    @Command(name = "drill", mixinStandardHelpOptions = true,
+            description = "Run a failure for real and print the figures.",
+            subcommands = {})
+    static final class Drill {
+    }
+
+    public static void main(String[] args) {
+        System.exit(run(args));
+    }
+
+    /** Runs the command line and returns its exit code (for tests). */
+    public static int run(String... args) {
+        return new CommandLine(new WardenCli()).execute(args);
+    }
+}
