@@ -147,9 +147,12 @@ public record WardenConfig(
         return out.toString();
     }
 
-    /** Formats a duration the way the variables are written: {@code 250ms}, {@code 5s}, {@code 2m}. */
+    /** Formats a duration the way the variables are written: {@code 250ms}, {@code 5s}, {@code 2m}, {@code 1h}. */
     public static String format(Duration d) {
         long ms = d.toMillis();
+        if (ms != 0 && ms % 3_600_000 == 0) {
+            return ms / 3_600_000 + "h";
+        }
         if (ms != 0 && ms % 60_000 == 0) {
             return ms / 60_000 + "m";
         }

@@ -1,0 +1,61 @@
+package dev.warden.tx;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.warden.WardenException;
+import java.io.EOFException;
+import java.io.IOException;
+import java.net.SocketTimeoutException;
+import java.sql.SQLException;
+import java.sql.SQLTransientConnectionException;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.api.Test;
+
+/** The classification table of DESIGN.md, state by state; the real server's errors are in FailureClassificationTest. */
+class ErrorKindTest {
+
+    @ParameterizedTest(name = "{0} -> {1}")
+    @CsvSource({
+            "08000, CONNECTION", "08003, CONNECTION", "08006, CONNECTION", "08001, CONNECTION",
+            "57P01, CONNECTION", "57P02, CONNECTION", "57P03, CONNECTION",
+            "40001, SERIALIZATION", "40P01, DEADLOCK",
+            "57014, TIMEOUT", "55P03, TIMEOUT",
+            "23505, CONSTRAINT", "23503, CONSTRAINT", "23502, CONSTRAINT", "23514, CONSTRAINT",
+            "22001, DATA", "22P02, DATA", "42601, DATA", "42P01, DATA",
+            "25P02, UNKNOWN", "53300, UNKNOWN", "XX000, UNKNOWN"})
+    void sqlStatesMapToKinds(String state, ErrorKind kind) {
+        assertThat(ErrorKind.of(new SQLException("x", state))).isEqualTo(kind);
+    }
+
+    @Test
+    void onlyTransientKindsAreRetryable() {
+        assertThat(ErrorKind.values()).filteredOn(ErrorKind::isRetryable)
+                .containsExactlyInAnyOrder(ErrorKind.CONNECTION, ErrorKind.SERIALIZATION, ErrorKind.DEADLOCK);
+    }
+
+    @Test
+    void theFirstSqlStateAlongTheCauseChainDecides() {
+        RuntimeException wrapped = new RuntimeException("library wrapper",
+                new SQLException("outer without state", null, new SQLException("inner", "40001")));
+        assertThat(ErrorKind.of(wrapped)).isEqualTo(ErrorKind.SERIALIZATION);
+    }
+
+    @Test
+    void driverIoErrorsAreConnectionFailuresButTheApplicationsOwnAreNot() {
+        assertThat(ErrorKind.of(new SQLException("io", null, new EOFException()))).isEqualTo(ErrorKind.CONNECTION);
+        assertThat(ErrorKind.of(new SQLException("io", null, new SocketTimeoutException()))).isEqualTo(ErrorKind.CONNECTION);
+        assertThat(ErrorKind.of(new SQLTransientConnectionException("pool timed out"))).isEqualTo(ErrorKind.CONNECTION);
+        assertThat(ErrorKind.of(new IOException("file not found"))).isEqualTo(ErrorKind.UNKNOWN);
+        assertThat(ErrorKind.of(new IllegalStateException("bug"))).isEqualTo(ErrorKind.UNKNOWN);
+    }
+
+    @Test
+    void wardenExceptionsKeepTheirKindAndCyclesEnd() {
+        assertThat(ErrorKind.of(new WardenException("x", ErrorKind.DEADLOCK, null))).isEqualTo(ErrorKind.DEADLOCK);
+        Exception a = new Exception("a");
+        Exception b = new Exception("b", a);
+        a.initCause(b);
+        assertThat(ErrorKind.of(a)).isEqualTo(ErrorKind.UNKNOWN);
+    }
+}
