@@ -151,8 +151,10 @@ public final class Transactions {
                     release(conn, broken || kind == ErrorKind.CONNECTION);
                     conn = null;
                     long pause = retry.backoffNanos(attempt);
-                    log.debug("Transaction '{}' attempt {} failed ({}: {}); retrying in {} µs", label, attempt, kind,
-                            t.getMessage(), pause / 1000);
+                    if (log.isDebugEnabled()) {
+                        log.debug("Transaction '{}' attempt {} failed ({}: {}); retrying in {} µs", label, attempt,
+                                kind, t.getMessage(), pause / 1000);
+                    }
                     if (!pause(pause)) {
                         t.addSuppressed(new InterruptedException("interrupted while waiting to retry"));
                         stats.failed(kind);
