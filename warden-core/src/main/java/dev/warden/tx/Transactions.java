@@ -101,7 +101,8 @@ public final class Transactions {
                 begin(conn, readOnly, isolation, timeout);
                 current.set(tx);
                 T result = work.run(tx);
-                current.remove();
+                // set(null), not remove(): remove() would make the next set() allocate a new map entry
+                current.set(null);
                 if (tx.innerFailure != null) {
                     throw new TransactionException("Transaction '" + label + "' rolled back: a call that joined it"
                             + " failed, and committing the rest would half-apply the work. Cause: "
@@ -127,7 +128,7 @@ public final class Transactions {
                 tx.runAfterCommit();
                 return result;
             } catch (Throwable t) {
-                current.remove();
+                current.set(null);
                 ErrorKind kind = ErrorKind.of(t);
                 if (commitSent && kind == ErrorKind.CONNECTION) {
                     // The connection died with COMMIT on the wire: it may have been applied or not.
