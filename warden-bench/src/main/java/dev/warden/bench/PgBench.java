@@ -1,5 +1,7 @@
 package dev.warden.bench;
 
+import dev.warden.Warden;
+import dev.warden.config.WardenConfig;
 import dev.warden.embedded.EmbeddedDatabase;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -17,6 +19,12 @@ final class PgBench {
     static final int ROWS = 1_000;
 
     private PgBench() {
+    }
+
+    /** A started Warden on {@code db}, pool of 4: every PostgreSQL benchmark runs on the same settings. */
+    static Warden warden(EmbeddedDatabase db) {
+        return Warden.create(WardenConfig.builder().environment(Map.of()).dbUrl(db.jdbcUrl()).poolMaxSize(4).build())
+                .start();
     }
 
     static EmbeddedDatabase start() {

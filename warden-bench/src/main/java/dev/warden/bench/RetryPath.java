@@ -1,14 +1,12 @@
 package dev.warden.bench;
 
 import dev.warden.Warden;
-import dev.warden.config.WardenConfig;
 import dev.warden.embedded.EmbeddedDatabase;
 import dev.warden.tx.RetryPolicy;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
-import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import javax.sql.DataSource;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -47,8 +45,7 @@ public class RetryPath {
     @Setup(Level.Trial)
     public void setUp() {
         db = PgBench.start();
-        warden = Warden.create(WardenConfig.builder().environment(Map.of())
-                .dbUrl(db.jdbcUrl()).poolMaxSize(4).build()).start();
+        warden = PgBench.warden(db);
         pool = warden.dataSource();
     }
 

@@ -1,12 +1,10 @@
 package dev.warden.bench;
 
 import dev.warden.Warden;
-import dev.warden.config.WardenConfig;
 import dev.warden.embedded.EmbeddedDatabase;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.SQLException;
-import java.util.Map;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import javax.sql.DataSource;
@@ -49,8 +47,7 @@ public class TxRoundTripPg {
     @Setup(Level.Trial)
     public void setUp() {
         db = PgBench.start();
-        warden = Warden.create(WardenConfig.builder().environment(Map.of())
-                .dbUrl(db.jdbcUrl()).poolMaxSize(4).build()).start();
+        warden = PgBench.warden(db);
         pool = warden.dataSource();
         spring = new TransactionTemplate(new DataSourceTransactionManager(pool));
         jdbi = Jdbi.create(pool);
