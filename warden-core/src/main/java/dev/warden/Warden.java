@@ -5,9 +5,16 @@ import com.zaxxer.hikari.HikariDataSource;
 import com.zaxxer.hikari.HikariPoolMXBean;
 import dev.warden.config.WardenConfig;
 import dev.warden.embedded.EmbeddedDatabase;
+import dev.warden.health.GuardedPool;
+import dev.warden.health.HealthMonitor;
 import dev.warden.health.HealthReport;
+import dev.warden.health.JdbcProbe;
+import dev.warden.health.WardenMetrics;
+import dev.warden.lifecycle.DatabaseUnavailableException;
+import dev.warden.lifecycle.Lifecycle;
 import dev.warden.lifecycle.NotReadyException;
 import dev.warden.lifecycle.State;
+import dev.warden.tx.CommitOutcomeUnknownException;
 import dev.warden.tx.ErrorKind;
 import dev.warden.tx.TransactionBuilder;
 import dev.warden.tx.Transactions;
@@ -17,9 +24,11 @@ import dev.warden.tx.TxWork;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.Objects;
+import java.util.Optional;
+import java.util.Properties;
 import javax.sql.DataSource;
+import io.micrometer.core.instrument.MeterRegistry;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -46,16 +55,24 @@ public final class Warden implements AutoCloseable {
 
     private final WardenConfig config;
     private final TxStats stats = new TxStats();
-    private volatile State state = State.STARTING;
-    private volatile Instant since = Instant.now();
+    private final Lifecycle lifecycle = new Lifecycle();
+    private final HealthMonitor monitor;
+    private final MeterRegistry meterRegistry;
     private volatile String serverVersion;
     private EmbeddedDatabase embedded;
     private HikariDataSource pool;
+    private JdbcProbe probe;
     private volatile Transactions transactions;
     private String jdbcUrl;
 
     private Warden(Builder b) {
         this.config = b.config != null ? b.config : WardenConfig.fromEnvironment();
+        this.meterRegistry = b.meterRegistry;
+        this.monitor = new HealthMonitor(lifecycle, new HealthMonitor.Settings(config.monitorInterval(),
+                config.monitorTimeout(), config.monitorFailures(), config.monitorRecoveryInterval()));
+        if (meterRegistry != null) {
+            WardenMetrics.bind(meterRegistry, lifecycle, stats, monitor);
+        }
     }
 
     /** A Warden for this configuration, not started. */
@@ -81,6 +98,7 @@ public final class Warden implements AutoCloseable {
      * @throws WardenException the database could not be reached in time (state FAILED)
      */
     public synchronized Warden start() {
+        State state = lifecycle.state();
         if (state != State.STARTING) {
             if (state == State.READY || state == State.DEGRADED) {
                 return this;
@@ -94,10 +112,20 @@ public final class Warden implements AutoCloseable {
             } else {
                 jdbcUrl = config.dbUrl().orElseThrow();
             }
-            pool = new HikariDataSource(hikariConfig(config, jdbcUrl));
-            transactions = new Transactions(pool, pool::evictConnection, config.retry(), config.isolation(), stats);
+            HikariConfig hc = hikariConfig(config, jdbcUrl);
+            if (meterRegistry != null) {
+                hc.setMetricRegistry(meterRegistry);
+            }
+            pool = new HikariDataSource(hc);
+            GuardedPool guarded = new GuardedPool(pool, lifecycle, monitor::suspect, monitor::nudge);
+            transactions = new Transactions(guarded, pool::evictConnection, config.retry(), config.isolation(), stats);
+            probe = new JdbcProbe(jdbcUrl, config.dbUser(), config.dbPassword().reveal(), probeProperties(config));
+            // The monitor acts only in READY and DEGRADED; starting it here keeps start-up steps free of it.
+            monitor.start(probe, guarded);
             moveTo(State.CONNECTING, "pool opened for " + WardenConfig.maskUrl(jdbcUrl));
+            lifecycle.progress("connecting to " + WardenConfig.maskUrl(jdbcUrl));
             awaitDatabase();
+            lifecycle.progress("started: database answered (" + serverVersion + ")");
             moveTo(State.READY, "database answered (" + serverVersion + ")");
             return this;
         } catch (RuntimeException e) {
@@ -134,6 +162,8 @@ public final class Warden implements AutoCloseable {
         h.setAutoCommit(false);
         // Warden waits for the database itself (with backoff and a deadline); the pool must not throw at build.
         h.setInitializationFailTimeout(-1);
+        // Idle connections are pinged every 60 s: a connection dropped by a NAT or firewall is found
+        // while idle, not by the next transaction (Hikari's minimum is 30 s).
         h.setKeepaliveTime(Duration.ofSeconds(60).toMillis());
         h.setMaxLifetime(Duration.ofMinutes(30).toMillis());
         h.addDataSourceProperty("connectTimeout", String.valueOf(config.connectTimeout().toSeconds()));
@@ -144,6 +174,13 @@ public final class Warden implements AutoCloseable {
             h.addDataSourceProperty("options", "-c statement_timeout=" + config.statementTimeout().toMillis());
         }
         return h;
+    }
+
+    private static Properties probeProperties(WardenConfig config) {
+        Properties p = new Properties();
+        p.setProperty("ApplicationName", config.applicationName() + "-monitor");
+        p.setProperty("socketTimeout", String.valueOf(config.socketTimeout().toSeconds()));
+        return p;
     }
 
     private void awaitDatabase() {
@@ -163,6 +200,8 @@ public final class Warden implements AutoCloseable {
                 }
                 log.info("Waiting for the database at {} (attempt {}, {} s left): {}", WardenConfig.maskUrl(jdbcUrl),
                         attempt, leftMs / 1000, e.getMessage());
+                lifecycle.progress("waiting for the database at " + WardenConfig.maskUrl(jdbcUrl) + " (attempt "
+                        + attempt + ", " + leftMs / 1000 + " s left)");
                 try {
                     Thread.sleep(Math.min(backoffMs, leftMs));
                 } catch (InterruptedException ie) {
@@ -180,12 +219,39 @@ public final class Warden implements AutoCloseable {
      * contract.
      */
     public <T> T inTransaction(TxWork<T> work) {
-        return ready().inTransaction(work);
+        Transactions t = ready();
+        try {
+            return t.inTransaction(work);
+        } catch (WardenException e) {
+            throw afterFailure(e);
+        }
     }
 
     /** Like {@link #inTransaction(TxWork)} for work without a result. */
     public void useTransaction(TxAction work) {
-        ready().transaction().run(work);
+        Transactions t = ready();
+        try {
+            t.transaction().run(work);
+        } catch (WardenException e) {
+            throw afterFailure(e);
+        }
+    }
+
+    /**
+     * A connection failure makes the monitor probe now rather than at its next interval; a failure
+     * caused by the fast-fail pool becomes the {@link DatabaseUnavailableException} it stands for.
+     */
+    private WardenException afterFailure(WardenException e) {
+        if (e.kind() != ErrorKind.CONNECTION || e instanceof CommitOutcomeUnknownException) {
+            return e;
+        }
+        monitor.nudge();
+        for (Throwable c = e.getCause(); c != null && c != c.getCause(); c = c.getCause()) {
+            if (c instanceof DatabaseUnavailableException du) {
+                return new DatabaseUnavailableException(du.since(), e);
+            }
+        }
+        return e;
     }
 
     /** Starts describing a transaction with options (read-only, isolation, timeout, retry, label). */
@@ -193,12 +259,15 @@ public final class Warden implements AutoCloseable {
         return ready().transaction();
     }
 
+    /**
+     * The readiness gate: before READY waits up to {@code WARDEN_READY_WAIT}, then throws
+     * {@link NotReadyException}; in DEGRADED throws {@link DatabaseUnavailableException} at once.
+     */
     private Transactions ready() {
+        lifecycle.admit(config.readyWait());
         Transactions t = transactions;
-        State s = state;
-        if (t == null || (s != State.READY && s != State.DEGRADED)) {
-            throw new NotReadyException(s, "Warden is " + s + ", not READY: "
-                    + (s == State.STARTING ? "call start() first." : "no work is accepted in this state."));
+        if (t == null) {
+            throw new NotReadyException(lifecycle.state(), "Warden is not started.");
         }
         return t;
     }
@@ -219,7 +288,26 @@ public final class Warden implements AutoCloseable {
 
     /** The current lifecycle state. */
     public State state() {
-        return state;
+        return lifecycle.state();
+    }
+
+    /**
+     * Waits up to {@code timeout} for READY (e.g. after an outage).
+     *
+     * @return true when READY; false on timeout or when it cannot become READY any more
+     */
+    public boolean awaitReady(Duration timeout) {
+        return lifecycle.awaitReady(timeout);
+    }
+
+    /** The state machine: history, transition counts, listeners, start-up progress. */
+    public Lifecycle lifecycle() {
+        return lifecycle;
+    }
+
+    /** The registry Warden's and the pool's meters are in, when one was given to the builder. */
+    public Optional<MeterRegistry> meterRegistry() {
+        return Optional.ofNullable(meterRegistry);
     }
 
     /** A report of state, database, pool and transaction figures; never contains a secret. */
@@ -235,9 +323,12 @@ public final class Warden implements AutoCloseable {
         }
         String url = jdbcUrl == null ? (config.embedded() ? "(embedded, not started)" : WardenConfig.maskUrl(
                 config.dbUrl().orElseThrow())) : WardenConfig.maskUrl(jdbcUrl);
-        return new HealthReport(state, since,
+        // init: filled by the initialisation step once it records its epoch (issue 3).
+        return new HealthReport(lifecycle.state(), lifecycle.since(), lifecycle.progress(), lifecycle.history(),
+                lifecycle.transitionCounts(), null,
                 new HealthReport.Database(url, config.dbUser(), config.embedded(), serverVersion),
-                poolInfo, stats.snapshot());
+                poolInfo, stats.snapshot(), HealthReport.Monitor.of(monitor.snapshot()),
+                new HealthReport.Refused(lifecycle.refusedNotReady(), lifecycle.refusedUnavailable()));
     }
 
     /** The embedded database, when Warden runs one (for tests and drills that stop and start it). */
@@ -246,16 +337,14 @@ public final class Warden implements AutoCloseable {
     }
 
     private void moveTo(State next, String cause) {
-        State previous = state;
-        state = next;
-        since = Instant.now();
-        log.info("Warden {} -> {}: {}", previous, next, cause);
+        lifecycle.moveTo(next, cause);
     }
 
     /** Stops admitting work, closes the pool and stops the embedded database. Idempotent. */
     @Override
     public synchronized void close() {
-        if (state == State.STOPPED) {
+        State state = lifecycle.state();
+        if (state == State.STOPPED || state == State.STOPPING) {
             return;
         }
         moveTo(State.STOPPING, "close() called");
@@ -264,6 +353,10 @@ public final class Warden implements AutoCloseable {
     }
 
     private void closeResources() {
+        monitor.close();
+        if (probe != null) {
+            probe.close();
+        }
         if (pool != null) {
             pool.close();
         }
@@ -275,6 +368,7 @@ public final class Warden implements AutoCloseable {
     /** Collects what a Warden runs with; {@link #build()} makes one, not started. */
     public static final class Builder {
         private WardenConfig config;
+        private MeterRegistry meterRegistry;
 
         private Builder() {
         }
@@ -282,6 +376,15 @@ public final class Warden implements AutoCloseable {
         /** The configuration; without one, {@link WardenConfig#fromEnvironment()}. */
         public Builder config(WardenConfig config) {
             this.config = Objects.requireNonNull(config, "config");
+            return this;
+        }
+
+        /**
+         * Where Warden registers its meters and the pool's (HikariCP's own); without one, no meters.
+         * Use a {@code PrometheusMeterRegistry} to serve {@code /metrics} from warden-http.
+         */
+        public Builder meterRegistry(MeterRegistry registry) {
+            this.meterRegistry = Objects.requireNonNull(registry, "registry");
             return this;
         }
 

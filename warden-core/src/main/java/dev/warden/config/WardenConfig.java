@@ -42,6 +42,12 @@ import java.util.regex.Pattern;
  * @param applicationName    name shown in {@code pg_stat_activity} ({@code WARDEN_APP_NAME})
  * @param embeddedDir        data directory of the embedded PostgreSQL ({@code WARDEN_EMBEDDED_DIR})
  * @param embeddedPort       port of the embedded PostgreSQL, 0 for any free one ({@code WARDEN_EMBEDDED_PORT})
+ * @param monitorInterval    between health probes while READY ({@code WARDEN_MONITOR_INTERVAL})
+ * @param monitorTimeout     longest a health probe may take ({@code WARDEN_MONITOR_TIMEOUT})
+ * @param monitorFailures    consecutive failed probes that make READY become DEGRADED ({@code WARDEN_MONITOR_FAILURES})
+ * @param monitorRecoveryInterval between probes after a failure and while DEGRADED ({@code WARDEN_MONITOR_RECOVERY_INTERVAL})
+ * @param readyWait          how long work submitted before READY waits for it ({@code WARDEN_READY_WAIT})
+ * @param httpPort           port of the standalone management server, 0 for any ({@code WARDEN_HTTP_PORT})
  */
 public record WardenConfig(
         Optional<String> dbUrl,
@@ -59,7 +65,13 @@ public record WardenConfig(
         String wardenSchema,
         String applicationName,
         Path embeddedDir,
-        int embeddedPort) {
+        int embeddedPort,
+        Duration monitorInterval,
+        Duration monitorTimeout,
+        int monitorFailures,
+        Duration monitorRecoveryInterval,
+        Duration readyWait,
+        int httpPort) {
 
     /** Validates the values again, so that a config made without the builder obeys the same rules. */
     public WardenConfig {
@@ -91,6 +103,12 @@ public record WardenConfig(
         }
         APP_NAME.check(applicationName, applicationName, problems);
         EMBEDDED_PORT.check(embeddedPort, String.valueOf(embeddedPort), problems);
+        MONITOR_INTERVAL.check(monitorInterval, format(monitorInterval), problems);
+        MONITOR_TIMEOUT.check(monitorTimeout, format(monitorTimeout), problems);
+        MONITOR_FAILURES.check(monitorFailures, String.valueOf(monitorFailures), problems);
+        MONITOR_RECOVERY_INTERVAL.check(monitorRecoveryInterval, format(monitorRecoveryInterval), problems);
+        READY_WAIT.check(readyWait, format(readyWait), problems);
+        HTTP_PORT.check(httpPort, String.valueOf(httpPort), problems);
         if (!problems.isEmpty()) {
             throw new ConfigException(problems);
         }
@@ -130,7 +148,13 @@ public record WardenConfig(
                 + ", wardenSchema=" + wardenSchema
                 + ", applicationName=" + applicationName
                 + ", embeddedDir=" + embeddedDir
-                + ", embeddedPort=" + embeddedPort + "]";
+                + ", embeddedPort=" + embeddedPort
+                + ", monitorInterval=" + format(monitorInterval)
+                + ", monitorTimeout=" + format(monitorTimeout)
+                + ", monitorFailures=" + monitorFailures
+                + ", monitorRecoveryInterval=" + format(monitorRecoveryInterval)
+                + ", readyWait=" + format(readyWait)
+                + ", httpPort=" + httpPort + "]";
     }
 
     private static final Pattern URL_SECRET = Pattern.compile("(?i)(password=)[^&;]*|(//[^/@:]*:)[^/@]*@");
@@ -208,6 +232,18 @@ public record WardenConfig(
     static final Opt<Path> EMBEDDED_DIR = new Opt<>("WARDEN_EMBEDDED_DIR", ".warden/pgdata",
             "a directory path", Path::of, p -> !p.toString().isBlank());
     static final Opt<Integer> EMBEDDED_PORT = intOpt("WARDEN_EMBEDDED_PORT", 0, 0, 65535);
+    // One cheap round trip per second per replica; with 2 failures and the 100ms recovery interval,
+    // an outage is declared within about 1.1 s plus one probe timeout (docs/health.md).
+    static final Opt<Duration> MONITOR_INTERVAL =
+            durationOpt("WARDEN_MONITOR_INTERVAL", "1s", Duration.ofMillis(100), Duration.ofMinutes(1), false);
+    static final Opt<Duration> MONITOR_TIMEOUT =
+            durationOpt("WARDEN_MONITOR_TIMEOUT", "1s", Duration.ofMillis(100), Duration.ofMinutes(1), false);
+    static final Opt<Integer> MONITOR_FAILURES = intOpt("WARDEN_MONITOR_FAILURES", 2, 1, 100);
+    static final Opt<Duration> MONITOR_RECOVERY_INTERVAL =
+            durationOpt("WARDEN_MONITOR_RECOVERY_INTERVAL", "100ms", Duration.ofMillis(10), Duration.ofSeconds(10), false);
+    static final Opt<Duration> READY_WAIT =
+            durationOpt("WARDEN_READY_WAIT", "5s", Duration.ZERO, Duration.ofMinutes(10), false);
+    static final Opt<Integer> HTTP_PORT = intOpt("WARDEN_HTTP_PORT", 8081, 0, 65535);
 
     /** One option: its variable, default, rule text, parser and range check. */
     record Opt<T>(String env, String defaultRaw, String rule, Function<String, T> parser,
@@ -315,6 +351,12 @@ public record WardenConfig(
         public Builder applicationName(String name) { return set(APP_NAME, name); }
         public Builder embeddedDir(Path dir) { return set(EMBEDDED_DIR, dir.toString()); }
         public Builder embeddedPort(int port) { return set(EMBEDDED_PORT, String.valueOf(port)); }
+        public Builder monitorInterval(Duration d) { return set(MONITOR_INTERVAL, format(d)); }
+        public Builder monitorTimeout(Duration d) { return set(MONITOR_TIMEOUT, format(d)); }
+        public Builder monitorFailures(int failures) { return set(MONITOR_FAILURES, String.valueOf(failures)); }
+        public Builder monitorRecoveryInterval(Duration d) { return set(MONITOR_RECOVERY_INTERVAL, format(d)); }
+        public Builder readyWait(Duration d) { return set(READY_WAIT, format(d)); }
+        public Builder httpPort(int port) { return set(HTTP_PORT, String.valueOf(port)); }
 
         private Builder set(Opt<?> opt, String raw) {
             explicit.put(opt.env(), Objects.requireNonNull(raw, opt.env()));
@@ -368,6 +410,12 @@ public record WardenConfig(
                 problems.add(EMBEDDED_DIR.env() + " must be a directory path, got \"" + raw(EMBEDDED_DIR) + "\"");
             }
             Integer port = get(EMBEDDED_PORT, problems);
+            Duration monitorInterval = get(MONITOR_INTERVAL, problems);
+            Duration monitorTimeout = get(MONITOR_TIMEOUT, problems);
+            Integer monitorFailures = get(MONITOR_FAILURES, problems);
+            Duration monitorRecovery = get(MONITOR_RECOVERY_INTERVAL, problems);
+            Duration readyWait = get(READY_WAIT, problems);
+            Integer httpPort = get(HTTP_PORT, problems);
             if (initial != null && max != null && max.compareTo(initial) < 0) {
                 problems.add(RETRY_MAX_BACKOFF.env() + " must be at least " + RETRY_INITIAL_BACKOFF.env() + " ("
                         + format(initial) + "), got \"" + raw(RETRY_MAX_BACKOFF) + "\"");
@@ -382,7 +430,7 @@ public record WardenConfig(
             }
             return new WardenConfig(dbUrl, user, password, poolMaxSize, acquire, connect, socket, statement, startup,
                     new RetryPolicy(attempts, initial, max, multiplier), isolation, schemas, wardenSchema, appName,
-                    dir, port);
+                    dir, port, monitorInterval, monitorTimeout, monitorFailures, monitorRecovery, readyWait, httpPort);
         }
     }
 
@@ -392,7 +440,8 @@ public record WardenConfig(
         for (Opt<?> o : List.of(DB_URL, DB_USER, DB_PASSWORD, POOL_MAX_SIZE, POOL_ACQUIRE_TIMEOUT, CONNECT_TIMEOUT,
                 SOCKET_TIMEOUT, STATEMENT_TIMEOUT, STARTUP_TIMEOUT, RETRY_MAX_ATTEMPTS, RETRY_INITIAL_BACKOFF,
                 RETRY_MAX_BACKOFF, RETRY_MULTIPLIER, TX_ISOLATION, SCHEMAS, WARDEN_SCHEMA, APP_NAME, EMBEDDED_DIR,
-                EMBEDDED_PORT)) {
+                EMBEDDED_PORT, MONITOR_INTERVAL, MONITOR_TIMEOUT, MONITOR_FAILURES, MONITOR_RECOVERY_INTERVAL,
+                READY_WAIT, HTTP_PORT)) {
             vars.put(o.env(), o.defaultRaw());
         }
         return vars;

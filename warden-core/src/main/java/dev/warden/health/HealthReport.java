@@ -1,8 +1,12 @@
 package dev.warden.health;
 
 import dev.warden.lifecycle.State;
+import dev.warden.lifecycle.Transition;
 import dev.warden.tx.TxStats;
+import java.time.Duration;
 import java.time.Instant;
+import java.util.List;
+import java.util.Map;
 
 /**
  * What is true of a Warden right now, safe to show anyone: it holds no password and no credentials
@@ -10,11 +14,35 @@ import java.time.Instant;
  *
  * @param state        the lifecycle state
  * @param since        when it entered that state
+ * @param progress     what start-up is doing (or did last), for the startup probe
+ * @param history      the last transitions, oldest first
+ * @param transitions  how many times each transition happened, keyed {@code "FROM->TO"}
+ * @param init         the initialisation epoch and who ran it; null until initialisation reports it
  * @param database     where it connects
  * @param pool         connection pool figures, all zero before start
  * @param transactions transaction outcomes since start
+ * @param monitor      the health monitor's figures: last probe, outages, recoveries
+ * @param refused      work refused by the readiness gate
  */
-public record HealthReport(State state, Instant since, Database database, Pool pool, TxStats.Snapshot transactions) {
+public record HealthReport(State state, Instant since, String progress, List<Transition> history,
+                           Map<String, Long> transitions, Init init, Database database, Pool pool,
+                           TxStats.Snapshot transactions, Monitor monitor, Refused refused) {
+
+    /** Copies the collections. */
+    public HealthReport {
+        history = List.copyOf(history);
+        transitions = Map.copyOf(transitions);
+    }
+
+    /** True when work is admitted and the database answers (the readiness probe). */
+    public boolean ready() {
+        return state == State.READY;
+    }
+
+    /** True once start-up is over, well or badly (the startup probe). */
+    public boolean started() {
+        return state == State.READY || state == State.DEGRADED;
+    }
 
     /**
      * @param url      JDBC URL with credentials masked
@@ -33,5 +61,62 @@ public record HealthReport(State state, Instant since, Database database, Pool p
      * @param max     pool size limit
      */
     public record Pool(int active, int idle, int waiting, int total, int max) {
+    }
+
+    /**
+     * The initialisation this process ran or found done (filled by the initialisation step).
+     *
+     * @param epoch      the epoch's name
+     * @param status     its status (e.g. COMPLETED)
+     * @param owner      who ran it (host, process)
+     * @param finishedAt when it finished, or null
+     */
+    public record Init(String epoch, String status, String owner, Instant finishedAt) {
+    }
+
+    /**
+     * @param intervalMs          between probes while READY
+     * @param timeoutMs           longest a probe may take
+     * @param failuresToDegrade   consecutive failures that make READY become DEGRADED
+     * @param lastProbeAt         when the last probe started, or null
+     * @param lastProbeOk         whether it succeeded
+     * @param lastProbeLatencyMs  how long it took
+     * @param lastProbeError      why it failed, or null
+     * @param consecutiveFailures failed probes since the last success
+     * @param probes              probes run
+     * @param probeFailures       probes that failed
+     * @param degradedSince       start of the current outage, or null
+     * @param outages             times READY became DEGRADED
+     * @param recoveries          times DEGRADED became READY
+     * @param failedRecoveries    probes that succeeded in DEGRADED but whose pool recovery failed
+     * @param lastOutageMs        duration of the last finished outage, or null
+     * @param lastTimeToRecoverMs its time to recover (last failed probe to READY), or null
+     */
+    public record Monitor(long intervalMs, long timeoutMs, int failuresToDegrade, Instant lastProbeAt,
+                          boolean lastProbeOk, double lastProbeLatencyMs, String lastProbeError,
+                          int consecutiveFailures, long probes, long probeFailures, Instant degradedSince,
+                          long outages, long recoveries, long failedRecoveries, Long lastOutageMs,
+                          Long lastTimeToRecoverMs) {
+
+        /** The report's view of a monitor snapshot. */
+        public static Monitor of(HealthMonitor.Snapshot s) {
+            HealthMonitor.ProbeResult p = s.lastProbe();
+            return new Monitor(s.settings().interval().toMillis(), s.settings().timeout().toMillis(),
+                    s.settings().failures(), p == null ? null : p.at(), p != null && p.ok(),
+                    p == null ? 0 : p.latencyMs(), p == null ? null : p.error(), s.consecutiveFailures(), s.probes(),
+                    s.probeFailures(), s.degradedSince(), s.outages(), s.recoveries(), s.failedRecoveries(),
+                    millis(s.lastOutage()), millis(s.lastTimeToRecover()));
+        }
+
+        private static Long millis(Duration d) {
+            return d == null ? null : d.toMillis();
+        }
+    }
+
+    /**
+     * @param notReady    work refused before READY (after the readiness wait) or after stopping
+     * @param unavailable work refused at once because the database was unreachable
+     */
+    public record Refused(long notReady, long unavailable) {
     }
 }

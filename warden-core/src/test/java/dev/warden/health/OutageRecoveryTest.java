@@ -1,0 +1,195 @@
+package dev.warden.health;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.fail;
+
+import dev.warden.RestartableDatabase;
+import dev.warden.Warden;
+import dev.warden.WardenException;
+import dev.warden.config.WardenConfig;
+import dev.warden.lifecycle.DatabaseUnavailableException;
+import dev.warden.lifecycle.State;
+import dev.warden.tx.ErrorKind;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/** Stops and starts a real embedded PostgreSQL under a running Warden. */
+class OutageRecoveryTest {
+
+    private static RestartableDatabase db;
+
+    @BeforeAll
+    static void startDatabase() {
+        db = RestartableDatabase.start();
+    }
+
+    @AfterAll
+    static void stopDatabase() {
+        db.close();
+    }
+
+    private static WardenConfig.Builder config() {
+        return WardenConfig.builder().environment(Map.of())
+                .dbUrl(db.url())
+                .poolMaxSize(4)
+                .retryInitialBackoff(Duration.ofMillis(1))
+                .retryMaxBackoff(Duration.ofMillis(20));
+    }
+
+    @Test
+    void outagesAreDetectedFailFastAndRecoverWithinASecondWithoutLosingWrites() throws Exception {
+        WardenConfig cfg = config().build(); // the defaults: 1 s interval, 2 failures, 100 ms when failing
+        long intervalMs = cfg.monitorInterval().toMillis();
+        List<String> acknowledged = new ArrayList<>();
+        List<Long> detectMs = new ArrayList<>();
+        List<Long> recoverMs = new ArrayList<>();
+        List<Long> failFastNanos = new ArrayList<>();
+        AtomicLong readyAt = new AtomicLong();
+        AtomicLong degradedAt = new AtomicLong();
+        try (Warden warden = Warden.create(cfg).start()) {
+            warden.lifecycle().addListener(t -> {
+                if (t.to() == State.READY) {
+                    readyAt.set(System.nanoTime());
+                } else if (t.to() == State.DEGRADED) {
+                    degradedAt.set(System.nanoTime());
+                }
+            });
+            warden.useTransaction(tx -> {
+                try (Statement st = tx.connection().createStatement()) {
+                    st.execute("create table if not exists outage_ack (id text primary key)");
+                }
+            });
+            for (int round = 0; round < 5; round++) {
+                for (int i = 0; i < 20; i++) {
+                    acknowledged.add(write(warden));
+                }
+                degradedAt.set(0);
+                db.stop();
+                long stoppedAt = System.nanoTime();
+                assertThat(warden.awaitReady(Duration.ZERO)).isTrue();
+                long deadline = stoppedAt + Duration.ofSeconds(10).toNanos();
+                // The listener runs just after the state is published: wait for both.
+                while ((warden.state() != State.DEGRADED || degradedAt.get() == 0) && System.nanoTime() < deadline) {
+                    Thread.sleep(5);
+                }
+                assertThat(warden.state()).as("round %d", round).isEqualTo(State.DEGRADED);
+                long detect = (degradedAt.get() - stoppedAt) / 1_000_000;
+                detectMs.add(detect);
+                assertThat(detect).as("DB stopped -> DEGRADED, round %d", round).isLessThanOrEqualTo(2 * intervalMs);
+                assertThat(warden.health().ready()).isFalse();
+
+                for (int i = 0; i < 50; i++) {
+                    long t0 = System.nanoTime();
+                    try {
+                        write(warden);
+                        fail("a write succeeded with the database stopped");
+                    } catch (DatabaseUnavailableException expected) {
+                        failFastNanos.add(System.nanoTime() - t0);
+                        assertThat(expected.kind()).isEqualTo(ErrorKind.CONNECTION);
+                    }
+                }
+                Thread.sleep(300);
+
+                readyAt.set(0);
+                db.restart();
+                long acceptingAt = System.nanoTime();
+                assertThat(warden.awaitReady(Duration.ofSeconds(10))).as("READY again, round %d", round).isTrue();
+                while (readyAt.get() == 0) {
+                    Thread.onSpinWait();
+                }
+                // READY may come before restart() returns (zonky polls the server after starting it).
+                recoverMs.add(Math.max(0, (readyAt.get() - acceptingAt) / 1_000_000));
+                acknowledged.add(write(warden));
+            }
+            HealthReport report = warden.health();
+            assertThat(report.monitor().outages()).isEqualTo(5);
+            assertThat(report.monitor().recoveries()).isEqualTo(5);
+            assertThat(report.monitor().lastOutageMs()).isPositive();
+            assertThat(report.transitions()).containsEntry("READY->DEGRADED", 5L).containsEntry("DEGRADED->READY", 5L);
+        }
+        Collections.sort(recoverMs);
+        Collections.sort(failFastNanos);
+        long p99 = failFastNanos.get((int) Math.ceil(failFastNanos.size() * 0.99) - 1) / 1_000_000;
+        System.out.printf("detect_ms=%s recover_ms=%s fail_fast_p99_ms=%d%n", detectMs, recoverMs, p99);
+        assertThat(p99).as("fail-fast p99 in DEGRADED").isLessThanOrEqualTo(100);
+        assertThat(recoverMs.get(recoverMs.size() / 2)).as("recover p50 (ms)").isLessThanOrEqualTo(1000);
+
+        Set<String> present = new HashSet<>();
+        try (Connection c = DriverManager.getConnection(db.url(), "postgres", "");
+             Statement st = c.createStatement(); ResultSet rs = st.executeQuery("select id from outage_ack")) {
+            while (rs.next()) {
+                present.add(rs.getString(1));
+            }
+        }
+        assertThat(present).containsAll(acknowledged);
+    }
+
+    private static String write(Warden warden) {
+        String id = UUID.randomUUID().toString();
+        warden.useTransaction(tx -> {
+            try (var ps = tx.connection().prepareStatement("insert into outage_ack(id) values (?)")) {
+                ps.setString(1, id);
+                ps.executeUpdate();
+            }
+        });
+        return id;
+    }
+
+    @Test
+    void aSilentlyHungBackendFailsWithinTheSocketTimeout() throws Exception {
+        WardenConfig cfg = config().socketTimeout(Duration.ofSeconds(2)).retryMaxAttempts(1).build();
+        try (Warden warden = Warden.create(cfg).start()) {
+            AtomicLong pid = new AtomicLong();
+            AtomicBoolean stopped = new AtomicBoolean();
+            long t0 = System.nanoTime();
+            try {
+                assertThatThrownBy(() -> warden.inTransaction(tx -> {
+                    try (Statement st = tx.connection().createStatement()) {
+                        try (ResultSet rs = st.executeQuery("select pg_backend_pid()")) {
+                            rs.next();
+                            pid.set(rs.getLong(1));
+                        }
+                        signal("STOP", pid.get());
+                        stopped.set(true);
+                        st.execute("select 1");
+                    }
+                    return null;
+                })).isInstanceOfSatisfying(WardenException.class,
+                        e -> assertThat(e.kind()).isEqualTo(ErrorKind.CONNECTION));
+            } finally {
+                if (stopped.get()) {
+                    signal("CONT", pid.get());
+                }
+            }
+            long ms = (System.nanoTime() - t0) / 1_000_000;
+            System.out.println("hung backend: failed after " + ms + " ms");
+            assertThat(ms).isBetween(1_900L, 4_000L);
+            // The pool and the database are still fine for the next transaction.
+            assertThat((int) warden.inTransaction(tx -> 1)).isEqualTo(1);
+            assertThat(warden.state()).isEqualTo(State.READY);
+        }
+    }
+
+    private static void signal(String sig, long pid) throws Exception {
+        Process p = new ProcessBuilder("kill", "-" + sig, Long.toString(pid)).redirectErrorStream(true).start();
+        if (p.waitFor() != 0) {
+            throw new IllegalStateException("kill -" + sig + " " + pid + ": " + new String(p.getInputStream().readAllBytes()));
+        }
+    }
+}

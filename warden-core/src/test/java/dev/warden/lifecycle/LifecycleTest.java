@@ -1,0 +1,120 @@
+package dev.warden.lifecycle;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+
+class LifecycleTest {
+
+    @Test
+    void recordsEachTransitionOnceWithTimeCauseAndCount() {
+        Lifecycle l = new Lifecycle();
+        List<Transition> seen = new CopyOnWriteArrayList<>();
+        l.addListener(seen::add);
+        l.moveTo(State.CONNECTING, "pool opened");
+        l.moveTo(State.INITIALIZING, "init");
+        l.moveTo(State.READY, "up");
+        l.moveTo(State.DEGRADED, "probe failed");
+        l.moveTo(State.READY, "back");
+        l.moveTo(State.DEGRADED, "probe failed again");
+
+        assertThat(l.state()).isEqualTo(State.DEGRADED);
+        assertThat(l.history()).extracting(Transition::to).containsExactly(State.CONNECTING, State.INITIALIZING,
+                State.READY, State.DEGRADED, State.READY, State.DEGRADED);
+        assertThat(l.history().get(3).cause()).isEqualTo("probe failed");
+        assertThat(l.history().get(3).from()).isEqualTo(State.READY);
+        assertThat(seen).isEqualTo(l.history());
+        assertThat(l.transitionCount(State.READY, State.DEGRADED)).isEqualTo(2);
+        assertThat(l.transitionCounts()).containsEntry("DEGRADED->READY", 1L).containsEntry("READY->DEGRADED", 2L);
+        assertThat(l.since()).isEqualTo(l.history().getLast().at());
+    }
+
+    @Test
+    void refusesTransitionsTheMachineDoesNotAllow() {
+        Lifecycle l = new Lifecycle();
+        assertThatThrownBy(() -> l.moveTo(State.DEGRADED, "x")).isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("STARTING to DEGRADED");
+        l.moveTo(State.STOPPING, "close");
+        l.moveTo(State.STOPPED, "closed");
+        assertThatThrownBy(() -> l.moveTo(State.READY, "x")).isInstanceOf(IllegalStateException.class);
+        assertThat(l.moveIf(State.READY, State.DEGRADED, "stale monitor")).isFalse();
+        assertThat(l.history()).hasSize(2);
+    }
+
+    @Test
+    void historyIsBounded() {
+        Lifecycle l = new Lifecycle();
+        l.moveTo(State.CONNECTING, "c");
+        l.moveTo(State.READY, "r");
+        for (int i = 0; i < 100; i++) {
+            l.moveTo(State.DEGRADED, "d" + i);
+            l.moveTo(State.READY, "r" + i);
+        }
+        assertThat(l.history()).hasSize(Lifecycle.HISTORY_LIMIT);
+        assertThat(l.history().getLast().cause()).isEqualTo("r99");
+        assertThat(l.transitionCount(State.READY, State.DEGRADED)).isEqualTo(100);
+    }
+
+    @Test
+    void workBeforeReadyWaitsForTheBoundThenFailsWithNotReady() {
+        Lifecycle l = new Lifecycle();
+        l.moveTo(State.CONNECTING, "c");
+        l.progress("waiting for the database (attempt 3)");
+        long t0 = System.nanoTime();
+        assertThatThrownBy(() -> l.admit(Duration.ofMillis(300))).isInstanceOf(NotReadyException.class)
+                .hasMessageContaining("CONNECTING").hasMessageContaining("attempt 3")
+                .hasMessageContaining("WARDEN_READY_WAIT");
+        long ms = (System.nanoTime() - t0) / 1_000_000;
+        assertThat(ms).isBetween(280L, 2_000L);
+        assertThat(l.refusedNotReady()).isEqualTo(1);
+    }
+
+    @Test
+    void workBeforeReadyIsAdmittedAsSoonAsReadyComes() throws Exception {
+        Lifecycle l = new Lifecycle();
+        l.moveTo(State.CONNECTING, "c");
+        CompletableFuture<Long> waited = CompletableFuture.supplyAsync(() -> {
+            long t0 = System.nanoTime();
+            l.admit(Duration.ofSeconds(10));
+            return (System.nanoTime() - t0) / 1_000_000;
+        });
+        Thread.sleep(200);
+        assertThat(waited).isNotDone();
+        l.moveTo(State.READY, "up");
+        assertThat(waited.get(5, TimeUnit.SECONDS)).isBetween(150L, 5_000L);
+    }
+
+    @Test
+    void degradedRefusesAtOnceWithDatabaseUnavailable() {
+        Lifecycle l = new Lifecycle();
+        l.moveTo(State.CONNECTING, "c");
+        l.moveTo(State.READY, "r");
+        l.moveTo(State.DEGRADED, "probe failed");
+        long t0 = System.nanoTime();
+        assertThatThrownBy(() -> l.admit(Duration.ofSeconds(30)))
+                .isInstanceOfSatisfying(DatabaseUnavailableException.class, e -> {
+                    assertThat(e.kind()).isEqualTo(dev.warden.tx.ErrorKind.CONNECTION);
+                    assertThat(e.since()).isEqualTo(l.since());
+                    assertThat(e.getMessage()).contains("unreachable since").contains("Retry later");
+                });
+        assertThat((System.nanoTime() - t0) / 1_000_000).isLessThan(100);
+        assertThat(l.refusedUnavailable()).isEqualTo(1);
+    }
+
+    @Test
+    void stoppedAndFailedRefuseAtOnce() {
+        Lifecycle l = new Lifecycle();
+        l.moveTo(State.FAILED, "could not start");
+        long t0 = System.nanoTime();
+        assertThatThrownBy(() -> l.admit(Duration.ofSeconds(30))).isInstanceOf(NotReadyException.class)
+                .hasMessageContaining("FAILED");
+        assertThat((System.nanoTime() - t0) / 1_000_000).isLessThan(100);
+        assertThat(l.awaitReady(Duration.ofSeconds(30))).isFalse();
+    }
+}

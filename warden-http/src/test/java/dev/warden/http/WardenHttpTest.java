@@ -1,0 +1,139 @@
+package dev.warden.http;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.warden.Warden;
+import dev.warden.config.WardenConfig;
+import dev.warden.embedded.EmbeddedDatabase;
+import dev.warden.lifecycle.State;
+import io.javalin.Javalin;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/** The endpoints over real HTTP, with a real PostgreSQL that the test stops and starts. */
+class WardenHttpTest {
+
+    private static final String SECRET = "hunter2-never-shown";
+    private static final HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+    private static Path dir;
+    private static EmbeddedDatabase db;
+    private static int port;
+
+    @BeforeAll
+    static void startDatabase() throws Exception {
+        dir = Files.createTempDirectory("warden-http-pg").resolve("data");
+        db = EmbeddedDatabase.start(dir, 0);
+        port = db.port();
+    }
+
+    @AfterAll
+    static void stopDatabase() {
+        if (db != null) {
+            db.close();
+        }
+    }
+
+    private static Warden warden(PrometheusMeterRegistry registry) {
+        // The embedded server trusts loopback, so the password is sent nowhere that checks it; the
+        // report must still never show it, from the config or from the URL.
+        WardenConfig cfg = WardenConfig.builder().environment(Map.of())
+                .dbUrl("jdbc:postgresql://127.0.0.1:" + port + "/postgres?password=" + SECRET)
+                .dbPassword(SECRET).poolMaxSize(2).build();
+        return Warden.builder().config(cfg).meterRegistry(registry).build();
+    }
+
+    private static HttpResponse<String> get(int port, String path) throws Exception {
+        return client.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
+                .timeout(Duration.ofSeconds(5)).build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    @Test
+    void probesReportAndMetricsOverHttpFollowTheDatabase() throws Exception {
+        PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+        try (Warden warden = warden(registry); WardenHttp http = WardenHttp.start(warden, 0)) {
+            int p = http.port();
+            // Before start(): alive, not started, not ready.
+            assertThat(get(p, "/health/live").statusCode()).isEqualTo(200);
+            HttpResponse<String> startup = get(p, "/health/startup");
+            assertThat(startup.statusCode()).isEqualTo(503);
+            assertThat(startup.body()).contains("\"state\":\"STARTING\"").contains("\"progress\"");
+            assertThat(get(p, "/health/ready").statusCode()).isEqualTo(503);
+
+            warden.start();
+            warden.inTransaction(tx -> 1);
+            assertThat(get(p, "/health/startup").statusCode()).isEqualTo(200);
+            assertThat(get(p, "/health/startup").body()).contains("started: database answered");
+            assertThat(get(p, "/health/ready").statusCode()).isEqualTo(200);
+            HttpResponse<String> health = get(p, "/health");
+            assertThat(health.statusCode()).isEqualTo(200);
+            assertThat(health.headers().firstValue("Content-Type")).hasValueSatisfying(
+                    v -> assertThat(v).startsWith("application/json"));
+            assertThat(health.body()).contains("\"state\":\"READY\"").contains("\"history\"")
+                    .contains("\"pool\"").contains("\"monitor\"").contains("\"committed\":1")
+                    .contains("password=****").doesNotContain(SECRET);
+            HttpResponse<String> metrics = get(p, "/metrics");
+            assertThat(metrics.statusCode()).isEqualTo(200);
+            assertThat(metrics.body()).contains("warden_state{state=\"READY\"} 1.0")
+                    .contains("warden_transactions_total{kind=\"none\",outcome=\"committed\"} 1.0")
+                    .contains("hikaricp_connections").contains("warden_probe_latency_seconds")
+                    .doesNotContain(SECRET);
+
+            db.close();
+            db = null;
+            long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
+            while (warden.state() != State.DEGRADED && System.nanoTime() < deadline) {
+                Thread.sleep(10);
+            }
+            assertThat(warden.state()).isEqualTo(State.DEGRADED);
+            HttpResponse<String> ready = get(p, "/health/ready");
+            assertThat(ready.statusCode()).isEqualTo(503);
+            assertThat(ready.headers().firstValue("Retry-After")).contains("1");
+            assertThat(ready.body()).contains("\"state\":\"DEGRADED\"").contains("unreachable");
+            assertThat(get(p, "/health/live").statusCode()).isEqualTo(200);
+            assertThat(get(p, "/health/startup").statusCode()).isEqualTo(200);
+            HttpResponse<String> degraded = get(p, "/health");
+            assertThat(degraded.statusCode()).isEqualTo(503);
+            assertThat(degraded.body()).contains("\"lastProbeOk\":false").doesNotContain(SECRET);
+            assertThat(get(p, "/metrics").body()).contains("warden_state{state=\"DEGRADED\"} 1.0")
+                    .contains("warden_outages_total 1.0");
+
+            db = EmbeddedDatabase.start(dir, port);
+            assertThat(warden.awaitReady(Duration.ofSeconds(5))).isTrue();
+            assertThat(get(p, "/health/ready").statusCode()).isEqualTo(200);
+            assertThat(get(p, "/metrics").body()).contains("warden_recoveries_total 1.0")
+                    .contains("warden_outage_seconds_count 1");
+            assertThat(get(p, "/nope").statusCode()).isEqualTo(404);
+        }
+    }
+
+    @Test
+    void handlersMountInAJavalinApp() throws Exception {
+        try (Warden warden = warden(new PrometheusMeterRegistry(PrometheusConfig.DEFAULT)).start()) {
+            Javalin app = Javalin.create(config -> {
+                WardenHttp.javalin(warden).accept(config);
+                config.routes.get("/hello", ctx -> ctx.result("hi"));
+            }).start("127.0.0.1", 0);
+            try {
+                int p = app.port();
+                assertThat(get(p, "/hello").body()).isEqualTo("hi");
+                assertThat(get(p, "/health/live").statusCode()).isEqualTo(200);
+                assertThat(get(p, "/health/ready").statusCode()).isEqualTo(200);
+                assertThat(get(p, "/health").body()).contains("\"state\":\"READY\"").doesNotContain(SECRET);
+                assertThat(get(p, "/metrics").body()).contains("warden_state");
+            } finally {
+                app.stop();
+            }
+        }
+    }
+}
