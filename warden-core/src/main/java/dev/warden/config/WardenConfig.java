@@ -48,6 +48,8 @@ import java.util.regex.Pattern;
  * @param monitorRecoveryInterval between probes after a failure and while DEGRADED ({@code WARDEN_MONITOR_RECOVERY_INTERVAL})
  * @param readyWait          how long work submitted before READY waits for it ({@code WARDEN_READY_WAIT})
  * @param httpPort           port of the standalone management server, 0 for any ({@code WARDEN_HTTP_PORT})
+ * @param init               exactly-once initialisation: epoch, wipe, lock, migrations ({@code WARDEN_INIT_*},
+ *                           {@code WARDEN_MIGRATIONS})
  */
 public record WardenConfig(
         Optional<String> dbUrl,
@@ -71,7 +73,8 @@ public record WardenConfig(
         int monitorFailures,
         Duration monitorRecoveryInterval,
         Duration readyWait,
-        int httpPort) {
+        int httpPort,
+        InitSettings init) {
 
     /** Validates the values again, so that a config made without the builder obeys the same rules. */
     public WardenConfig {
@@ -80,6 +83,7 @@ public record WardenConfig(
         Objects.requireNonNull(retry, "retry");
         Objects.requireNonNull(isolation, "isolation");
         Objects.requireNonNull(embeddedDir, "embeddedDir");
+        Objects.requireNonNull(init, "init");
         schemas = List.copyOf(schemas);
         List<String> problems = new ArrayList<>();
         dbUrl.ifPresent(url -> DB_URL.check(url, url, problems));
@@ -109,6 +113,17 @@ public record WardenConfig(
         MONITOR_RECOVERY_INTERVAL.check(monitorRecoveryInterval, format(monitorRecoveryInterval), problems);
         READY_WAIT.check(readyWait, format(readyWait), problems);
         HTTP_PORT.check(httpPort, String.valueOf(httpPort), problems);
+        init.epoch().ifPresent(e -> INIT_EPOCH.check(e, e, problems));
+        INIT_LEASE_TTL.check(init.leaseTtl(), format(init.leaseTtl()), problems);
+        INIT_HEARTBEAT.check(init.heartbeat(), format(init.heartbeat()), problems);
+        INIT_ATTEMPTS.check(init.attempts(), String.valueOf(init.attempts()), problems);
+        INIT_TIMEOUT.check(init.timeout(), format(init.timeout()), problems);
+        MIGRATIONS.check(init.migrations(), String.join(",", init.migrations()), problems);
+        if (init.heartbeat().multipliedBy(2).compareTo(init.leaseTtl()) > 0) {
+            problems.add(INIT_HEARTBEAT.env + " must be at most half of " + INIT_LEASE_TTL.env + " ("
+                    + format(init.leaseTtl()) + ") so that one late heartbeat does not lose the lease, got \""
+                    + format(init.heartbeat()) + "\"");
+        }
         if (!problems.isEmpty()) {
             throw new ConfigException(problems);
         }
@@ -154,7 +169,8 @@ public record WardenConfig(
                 + ", monitorFailures=" + monitorFailures
                 + ", monitorRecoveryInterval=" + format(monitorRecoveryInterval)
                 + ", readyWait=" + format(readyWait)
-                + ", httpPort=" + httpPort + "]";
+                + ", httpPort=" + httpPort
+                + ", init=" + init + "]";
     }
 
     private static final Pattern URL_SECRET = Pattern.compile("(?i)(password=)[^&;]*|(//[^/@:]*:)[^/@]*@");
@@ -244,6 +260,34 @@ public record WardenConfig(
     static final Opt<Duration> READY_WAIT =
             durationOpt("WARDEN_READY_WAIT", "5s", Duration.ZERO, Duration.ofMinutes(10), false);
     static final Opt<Integer> HTTP_PORT = intOpt("WARDEN_HTTP_PORT", 8081, 0, 65535);
+    static final Opt<String> INIT_EPOCH = new Opt<>("WARDEN_INIT_EPOCH", "",
+            "empty (derive the epoch from migrations, seed version and wipe flag) or 1 to 100 characters of"
+                    + " letters, digits and . _ : / + -", String::trim,
+            s -> s.isEmpty() || s.matches("[A-Za-z0-9._:/+-]{1,100}"));
+    static final Opt<Boolean> INIT_WIPE = new Opt<>("WARDEN_INIT_WIPE", "false", "true or false",
+            WardenConfig::parseBoolean, b -> true);
+    static final Opt<InitSettings.LockKind> INIT_LOCK = new Opt<>("WARDEN_INIT_LOCK", "advisory",
+            "advisory (a PostgreSQL session advisory lock) or lease (a lease row with heartbeat and expiry)",
+            s -> InitSettings.LockKind.valueOf(s.trim().toUpperCase(Locale.ROOT)), k -> true);
+    static final Opt<Duration> INIT_LEASE_TTL =
+            durationOpt("WARDEN_INIT_LEASE_TTL", "10s", Duration.ofMillis(500), Duration.ofMinutes(10), false);
+    static final Opt<Duration> INIT_HEARTBEAT =
+            durationOpt("WARDEN_INIT_HEARTBEAT", "2s", Duration.ofMillis(100), Duration.ofMinutes(5), false);
+    static final Opt<Integer> INIT_ATTEMPTS = intOpt("WARDEN_INIT_ATTEMPTS", 3, 1, 100);
+    static final Opt<Duration> INIT_TIMEOUT =
+            durationOpt("WARDEN_INIT_TIMEOUT", "10m", Duration.ofSeconds(1), Duration.ofHours(24), false);
+    static final Opt<List<String>> MIGRATIONS = new Opt<>("WARDEN_MIGRATIONS", "",
+            "a comma-separated list of Flyway locations such as classpath:db/migration or filesystem:/sql",
+            s -> Arrays.stream(s.split(",")).map(String::trim).filter(x -> !x.isEmpty()).distinct().toList(),
+            l -> l.stream().allMatch(x -> x.matches("(classpath:|filesystem:)?[^\\s,]+")));
+
+    static boolean parseBoolean(String raw) {
+        return switch (raw.trim().toLowerCase(Locale.ROOT)) {
+            case "true", "yes", "on", "1" -> true;
+            case "false", "no", "off", "0" -> false;
+            default -> throw new IllegalArgumentException(raw);
+        };
+    }
 
     /** One option: its variable, default, rule text, parser and range check. */
     record Opt<T>(String env, String defaultRaw, String rule, Function<String, T> parser,
@@ -357,6 +401,14 @@ public record WardenConfig(
         public Builder monitorRecoveryInterval(Duration d) { return set(MONITOR_RECOVERY_INTERVAL, format(d)); }
         public Builder readyWait(Duration d) { return set(READY_WAIT, format(d)); }
         public Builder httpPort(int port) { return set(HTTP_PORT, String.valueOf(port)); }
+        public Builder initEpoch(String epoch) { return set(INIT_EPOCH, epoch); }
+        public Builder initWipe(boolean wipe) { return set(INIT_WIPE, String.valueOf(wipe)); }
+        public Builder initLock(InitSettings.LockKind kind) { return set(INIT_LOCK, kind.name()); }
+        public Builder initLeaseTtl(Duration d) { return set(INIT_LEASE_TTL, format(d)); }
+        public Builder initHeartbeat(Duration d) { return set(INIT_HEARTBEAT, format(d)); }
+        public Builder initAttempts(int attempts) { return set(INIT_ATTEMPTS, String.valueOf(attempts)); }
+        public Builder initTimeout(Duration d) { return set(INIT_TIMEOUT, format(d)); }
+        public Builder migrations(String... locations) { return set(MIGRATIONS, String.join(",", locations)); }
 
         private Builder set(Opt<?> opt, String raw) {
             explicit.put(opt.env(), Objects.requireNonNull(raw, opt.env()));
@@ -416,6 +468,19 @@ public record WardenConfig(
             Duration monitorRecovery = get(MONITOR_RECOVERY_INTERVAL, problems);
             Duration readyWait = get(READY_WAIT, problems);
             Integer httpPort = get(HTTP_PORT, problems);
+            String epoch = get(INIT_EPOCH, problems);
+            Boolean wipe = get(INIT_WIPE, problems);
+            InitSettings.LockKind lock = get(INIT_LOCK, problems);
+            Duration ttl = get(INIT_LEASE_TTL, problems);
+            Duration heartbeat = get(INIT_HEARTBEAT, problems);
+            Integer initAttempts = get(INIT_ATTEMPTS, problems);
+            Duration initTimeout = get(INIT_TIMEOUT, problems);
+            List<String> migrations = get(MIGRATIONS, problems);
+            if (ttl != null && heartbeat != null && heartbeat.multipliedBy(2).compareTo(ttl) > 0) {
+                problems.add(INIT_HEARTBEAT.env() + " must be at most half of " + INIT_LEASE_TTL.env() + " ("
+                        + format(ttl) + ") so that one late heartbeat does not lose the lease, got \""
+                        + raw(INIT_HEARTBEAT) + "\"");
+            }
             if (initial != null && max != null && max.compareTo(initial) < 0) {
                 problems.add(RETRY_MAX_BACKOFF.env() + " must be at least " + RETRY_INITIAL_BACKOFF.env() + " ("
                         + format(initial) + "), got \"" + raw(RETRY_MAX_BACKOFF) + "\"");
@@ -430,7 +495,9 @@ public record WardenConfig(
             }
             return new WardenConfig(dbUrl, user, password, poolMaxSize, acquire, connect, socket, statement, startup,
                     new RetryPolicy(attempts, initial, max, multiplier), isolation, schemas, wardenSchema, appName,
-                    dir, port, monitorInterval, monitorTimeout, monitorFailures, monitorRecovery, readyWait, httpPort);
+                    dir, port, monitorInterval, monitorTimeout, monitorFailures, monitorRecovery, readyWait, httpPort,
+                    new InitSettings(epoch.isEmpty() ? Optional.empty() : Optional.of(epoch), wipe, lock, ttl, heartbeat,
+                            initAttempts, initTimeout, migrations));
         }
     }
 
@@ -441,7 +508,8 @@ public record WardenConfig(
                 SOCKET_TIMEOUT, STATEMENT_TIMEOUT, STARTUP_TIMEOUT, RETRY_MAX_ATTEMPTS, RETRY_INITIAL_BACKOFF,
                 RETRY_MAX_BACKOFF, RETRY_MULTIPLIER, TX_ISOLATION, SCHEMAS, WARDEN_SCHEMA, APP_NAME, EMBEDDED_DIR,
                 EMBEDDED_PORT, MONITOR_INTERVAL, MONITOR_TIMEOUT, MONITOR_FAILURES, MONITOR_RECOVERY_INTERVAL,
-                READY_WAIT, HTTP_PORT)) {
+                READY_WAIT, HTTP_PORT, INIT_EPOCH, INIT_WIPE, INIT_LOCK, INIT_LEASE_TTL, INIT_HEARTBEAT, INIT_ATTEMPTS,
+                INIT_TIMEOUT, MIGRATIONS)) {
             vars.put(o.env(), o.defaultRaw());
         }
         return vars;

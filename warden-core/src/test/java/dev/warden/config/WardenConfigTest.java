@@ -140,7 +140,8 @@ class WardenConfigTest {
         assertThatThrownBy(() -> new WardenConfig(Optional.empty(), "postgres", Secret.of(""), 5000,
                 good.poolAcquireTimeout(), good.connectTimeout(), good.socketTimeout(), good.statementTimeout(),
                 good.startupTimeout(), good.retry(), good.isolation(), List.of("public"), "warden", "warden",
-                good.embeddedDir(), 0))
+                good.embeddedDir(), 0, good.monitorInterval(), good.monitorTimeout(), good.monitorFailures(),
+                good.monitorRecoveryInterval(), good.readyWait(), good.httpPort(), good.init()))
                 .isInstanceOf(ConfigException.class)
                 .hasMessageContaining("WARDEN_POOL_MAX_SIZE must be an integer from 1 to 1000, got \"5000\"");
     }
