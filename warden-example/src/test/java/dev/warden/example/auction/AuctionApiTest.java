@@ -413,4 +413,25 @@ class AuctionApiTest {
         assertThat(api.status()).isEqualTo(200);
         assertThat(api.get("openapi").asText()).startsWith("3.");
     }
+
+    @Test
+    void everyOperationInOpenApiIsServedAndDocumentsItsStatus() {
+        long id = approvedListing("OpenAPI probe", 100, 10, Duration.ofDays(1));
+        JsonNode paths = http.get("/openapi.json", null).get("paths");
+        int operations = 0;
+        for (var path = paths.fields(); path.hasNext(); ) {
+            var p = path.next();
+            for (var method = p.getValue().fields(); method.hasNext(); ) {
+                var m = method.next();
+                String url = p.getKey().replace("{id}", Long.toString(id));
+                Http.Resp r = http.send(http.builder(url, admin).method(m.getKey().toUpperCase(java.util.Locale.ROOT),
+                        HttpRequest.BodyPublishers.ofString(m.getValue().has("requestBody") ? "{}" : "")));
+                assertThat(r.raw()).as("%s %s is routed", m.getKey(), url).doesNotContain("No such resource: ");
+                assertThat(m.getValue().get("responses").has(Integer.toString(r.status())))
+                        .as("%s %s answered %d, which it documents", m.getKey(), url, r.status()).isTrue();
+                operations++;
+            }
+        }
+        assertThat(operations).isEqualTo(17);
+    }
 }
