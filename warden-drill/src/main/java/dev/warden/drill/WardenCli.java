@@ -4,12 +4,13 @@ import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
 /**
- * {@code warden}: the command line. {@code warden drill …} runs real failures against a real
+ * {@code warden}: the command line. {@code warden demo} runs the auction service as replicas on one
+ * embedded PostgreSQL; {@code warden drill …} runs real failures against a real
  * database and prints what happened, as a human summary or one JSON object ({@code --json}).
  */
 @Command(name = "warden", mixinStandardHelpOptions = true, version = "warden 0.1.0-SNAPSHOT",
         description = "Keeps a service's database layer steady; drills prove it.",
-        subcommands = {WardenCli.Drill.class})
+        subcommands = {DemoCommand.class, WardenCli.Drill.class})
 public final class WardenCli {
 
     /** {@code warden drill}: one subcommand per failure drill. */

@@ -1,0 +1,229 @@
+package dev.warden.drill;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.warden.embedded.EmbeddedDatabase;
+import dev.warden.example.auction.AuctionMain;
+import dev.warden.example.auction.AuctionSeeder;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code warden demo}: the embedded PostgreSQL (data kept under {@code ./.warden/}) and N replicas of
+ * the auction service as separate JVMs on consecutive ports, all on that one database. Prints the
+ * URLs and demo logins, waits until every replica is ready, shows which one ran the initialisation,
+ * and runs until Ctrl-C, which stops the replicas and then PostgreSQL.
+ */
+@Command(name = "demo", mixinStandardHelpOptions = true,
+        description = "Run the auction service as N replicas on one embedded PostgreSQL (Ctrl-C stops all).")
+final class DemoCommand implements Callable<Integer> {
+
+    @Spec
+    CommandSpec spec;
+
+    @Option(names = "--replicas", defaultValue = "3", description = "Number of service replicas, 1 to 9 (default ${DEFAULT-VALUE}).")
+    int replicas;
+
+    @Option(names = "--base-port", defaultValue = "8080",
+            description = "Port of the first replica; the others follow (default ${DEFAULT-VALUE}; 0 for any free ports).")
+    int basePort;
+
+    @Option(names = "--data-dir", defaultValue = ".warden/pgdata",
+            description = "Data directory of the embedded PostgreSQL, kept between runs (default ${DEFAULT-VALUE}).")
+    Path dataDir;
+
+    @Option(names = "--db-port", defaultValue = "0", description = "Port of the embedded PostgreSQL (default: any free one).")
+    int dbPort;
+
+    @Option(names = "--ready-timeout", defaultValue = "120", description = "Seconds to wait for all replicas to be ready (default ${DEFAULT-VALUE}).")
+    int readyTimeoutSeconds;
+
+    @Option(names = "--exit-when-ready", description = "Stop everything once all replicas are ready (for tests and CI).")
+    boolean exitWhenReady;
+
+    private final List<Process> processes = new ArrayList<>();
+    private final AtomicBoolean stopped = new AtomicBoolean();
+    private EmbeddedDatabase db;
+
+    @Override
+    public Integer call() throws Exception {
+        PrintWriter out = spec.commandLine().getOut();
+        if (replicas < 1 || replicas > 9) {
+            spec.commandLine().getErr().println("--replicas must be 1 to 9, got " + replicas);
+            return 2;
+        }
+        List<Integer> ports = ports();
+        if (ports == null) {
+            return 2;
+        }
+        Thread hook = new Thread(this::stopAll, "warden-demo-stop");
+        Runtime.getRuntime().addShutdownHook(hook);
+        try {
+            out.println("Starting the embedded PostgreSQL (data in " + dataDir.toAbsolutePath().normalize() + ") …");
+            out.flush();
+            db = EmbeddedDatabase.start(dataDir, dbPort);
+            Path logs = dataDir.toAbsolutePath().normalize().getParent().resolve("logs");
+            Files.createDirectories(logs);
+            byte[] key = new byte[32];
+            new SecureRandom().nextBytes(key);
+            String secret = HexFormat.of().formatHex(key);
+            String javaBin = ProcessHandle.current().info().command().orElse("java");
+            for (int i = 0; i < replicas; i++) {
+                String name = "replica-" + (i + 1);
+                ProcessBuilder pb = new ProcessBuilder(javaBin, "-Xmx256m", "-cp", System.getProperty("java.class.path"),
+                        AuctionMain.class.getName());
+                pb.environment().put("WARDEN_DB_URL", db.jdbcUrl());
+                pb.environment().put("WARDEN_APP_NAME", "auction-" + name);
+                pb.environment().put("PORT", Integer.toString(ports.get(i)));
+                pb.environment().put("REPLICA_NAME", name);
+                pb.environment().put("AUCTION_JWT_SECRET", secret); // one secret: tokens work on every replica
+                pb.redirectErrorStream(true).redirectOutput(logs.resolve(name + ".log").toFile());
+                processes.add(pb.start());
+                out.printf("  %s  http://127.0.0.1:%d   (log: %s)%n", name, ports.get(i), logs.resolve(name + ".log"));
+            }
+            out.println("Demo logins (POST /auth/login): " + String.join(", ", java.util.Arrays.stream(
+                    AuctionSeeder.DEMO_USERS).map(u -> u[0] + " / " + u[1] + (u[2].equals("admin") ? " (admin)" : ""))
+                    .toList()));
+            out.println("Waiting for every replica's /health/ready …");
+            out.flush();
+            if (!awaitReady(ports, out)) {
+                return 1;
+            }
+            int initialisers = 0;
+            ObjectMapper json = new ObjectMapper();
+            HttpClient client = HttpClient.newHttpClient();
+            for (int i = 0; i < replicas; i++) {
+                JsonNode info = json.readTree(client.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:"
+                        + ports.get(i) + "/info")).timeout(Duration.ofSeconds(5)).build(),
+                        HttpResponse.BodyHandlers.ofString()).body());
+                boolean ran = info.path("initializedByThisReplica").asBoolean();
+                initialisers += ran ? 1 : 0;
+                out.printf("  replica-%d READY%s%n", i + 1, ran ? "  <- initialised the database (migrations + seed)"
+                        : "  (found it initialised by " + info.path("initializedBy").asText() + ")");
+            }
+            out.printf("All %d replicas ready; %d of them ran the initialisation.%n", replicas, initialisers);
+            out.println("Try: curl -s http://127.0.0.1:" + ports.get(0) + "/listings");
+            out.flush();
+            if (exitWhenReady) {
+                return initialisers <= 1 ? 0 : 1;
+            }
+            out.println("Press Ctrl-C to stop all replicas and PostgreSQL.");
+            out.flush();
+            while (processes.stream().allMatch(Process::isAlive)) {
+                Thread.sleep(500);
+            }
+            spec.commandLine().getErr().println("A replica stopped on its own; see its log. Stopping the demo.");
+            return 1;
+        } finally {
+            stopAll();
+            try {
+                Runtime.getRuntime().removeShutdownHook(hook);
+            } catch (IllegalStateException shuttingDown) {
+                // the hook is running already
+            }
+        }
+    }
+
+    private List<Integer> ports() throws IOException {
+        List<Integer> ports = new ArrayList<>();
+        for (int i = 0; i < replicas; i++) {
+            int port = basePort == 0 ? freePort() : basePort + i;
+            if (basePort != 0 && !isFree(port)) {
+                spec.commandLine().getErr().println("Port " + port + " is in use; choose others with --base-port"
+                        + " (or --base-port 0 for any free ports).");
+                return null;
+            }
+            ports.add(port);
+        }
+        return ports;
+    }
+
+    private boolean awaitReady(List<Integer> ports, PrintWriter out) throws InterruptedException {
+        HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(readyTimeoutSeconds);
+        for (int i = 0; i < ports.size(); i++) {
+            while (true) {
+                if (!processes.get(i).isAlive()) {
+                    spec.commandLine().getErr().println("replica-" + (i + 1) + " exited with status "
+                            + processes.get(i).exitValue() + " before it was ready; see its log.");
+                    return false;
+                }
+                try {
+                    int status = client.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + ports.get(i)
+                            + "/health/ready")).timeout(Duration.ofSeconds(2)).build(),
+                            HttpResponse.BodyHandlers.discarding()).statusCode();
+                    if (status == 200) {
+                        break;
+                    }
+                } catch (IOException notYet) {
+                    // not listening yet
+                }
+                if (System.nanoTime() > deadline) {
+                    spec.commandLine().getErr().println("replica-" + (i + 1) + " was not ready within "
+                            + readyTimeoutSeconds + " s; see its log.");
+                    return false;
+                }
+                Thread.sleep(200);
+            }
+        }
+        return true;
+    }
+
+    /** Stops the replicas (SIGTERM, SIGKILL after 10 s), then PostgreSQL. Runs once. */
+    private void stopAll() {
+        if (!stopped.compareAndSet(false, true)) {
+            return;
+        }
+        for (Process p : processes) {
+            p.destroy();
+        }
+        for (Process p : processes) {
+            try {
+                if (!p.waitFor(10, TimeUnit.SECONDS)) {
+                    p.destroyForcibly().waitFor(5, TimeUnit.SECONDS);
+                }
+            } catch (InterruptedException e) {
+                p.destroyForcibly();
+            }
+        }
+        if (db != null) {
+            db.close();
+        }
+        System.out.println("Demo stopped: " + processes.size() + " replica(s) and PostgreSQL.");
+        System.out.flush();
+    }
+
+    private static boolean isFree(int port) {
+        try (ServerSocket s = new ServerSocket(port, 1, InetAddress.getLoopbackAddress())) {
+            return true;
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    private static int freePort() throws IOException {
+        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            return s.getLocalPort();
+        }
+    }
+}

@@ -1,0 +1,451 @@
+package dev.warden.example.auction;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.datatype.jsr310.JavaTimeModule;
+import dev.warden.Warden;
+import dev.warden.example.auction.Auth.Principal;
+import dev.warden.lifecycle.State;
+import io.javalin.Javalin;
+import io.javalin.config.JavalinConfig;
+import io.javalin.http.Context;
+import io.javalin.json.JavalinJackson;
+import java.io.IOException;
+import java.io.InputStream;
+import java.time.Clock;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Pattern;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The auction API on Warden: Javalin (virtual threads) for HTTP, Jdbi for SQL, every data access in
+ * a Warden transaction. {@link #create(Warden, AppOptions)} builds it; {@link #start()} serves HTTP
+ * at once (probes answer, the API says 503 until ready), then starts Warden, runs the init step and
+ * the auction closer; {@link #close()} stops all of it except the Warden, which the caller owns.
+ *
+ * <p>Endpoints, errors and the bidding invariant are described in {@code docs/service.md}.
+ */
+public final class AuctionApp implements AutoCloseable {
+
+    private static final Logger log = LoggerFactory.getLogger(AuctionApp.class);
+    private static final Pattern USERNAME = Pattern.compile("[A-Za-z0-9_.-]{3,32}");
+    private static final long MAX_AMOUNT = 1_000_000_000_000L; // 10 billion in cents
+    private static final Set<String> ALWAYS_OPEN = Set.of("/health/live", "/health/ready", "/health/startup",
+            "/health", "/metrics", "/openapi.json", "/info");
+
+    private final Warden warden;
+    private final AppOptions options;
+    private final ObjectMapper json;
+    private final Problems problems;
+    private final Auth auth;
+    private final Auction auction;
+    private final Javalin javalin;
+    private final byte[] openApi;
+    private volatile AuctionSchema.Result init;
+    private volatile Throwable initFailure;
+    private ScheduledExecutorService closer;
+    private Thread starter;
+
+    private AuctionApp(Warden warden, AppOptions options) {
+        this.warden = warden;
+        this.options = options;
+        this.json = new ObjectMapper().registerModule(new JavaTimeModule())
+                .disable(SerializationFeature.WRITE_DATES_AS_TIMESTAMPS);
+        this.problems = new Problems(json);
+        this.auth = new Auth(options.jwtSecret(), options.tokenTtl(), Clock.systemUTC());
+        this.auction = new Auction(new Db(warden), options.replica());
+        this.openApi = loadOpenApi();
+        this.javalin = Javalin.create(this::configure);
+    }
+
+    /** The service for this Warden (started or not) and options; call {@link #start()} next. */
+    public static AuctionApp create(Warden warden, AppOptions options) {
+        return new AuctionApp(warden, options);
+    }
+
+    /** The Javalin app (for tests and for mounting more handlers through {@link AppOptions#extraRoutes()}). */
+    public Javalin javalin() {
+        return javalin;
+    }
+
+    /** The port HTTP is served on (after {@link #start()}). */
+    public int port() {
+        return javalin.port();
+    }
+
+    /** True once Warden is READY and the init step is done, i.e. the API serves requests. */
+    public boolean ready() {
+        return init != null && warden.state() == State.READY;
+    }
+
+    /** What the init step did in this process, or null while it has not finished. */
+    public AuctionSchema.Result initResult() {
+        return init;
+    }
+
+    /** Why start-up failed, or null. */
+    public Throwable startFailure() {
+        return initFailure;
+    }
+
+    /**
+     * Serves HTTP, then (in the background) starts Warden, runs the init step and the auction closer.
+     * Returns at once; {@link #awaitReady(long)} waits for readiness.
+     */
+    public synchronized AuctionApp start() {
+        javalin.start(options.host(), options.port());
+        starter = Thread.ofVirtual().name("auction-start").start(() -> {
+            try {
+                warden.start();
+                init = AuctionSchema.apply(warden, options.replica(), options.seedEpoch());
+                closer = Executors.newSingleThreadScheduledExecutor(r -> Thread.ofPlatform().daemon()
+                        .name("auction-closer").unstarted(r));
+                long every = options.closeInterval().toMillis();
+                closer.scheduleWithFixedDelay(this::closeDue, every, every, TimeUnit.MILLISECONDS);
+                log.info("Auction service {} ready on port {} ({})", options.replica(), port(),
+                        init.ranHere() ? "INIT ran by this replica" : "init done earlier by " + init.initializedBy());
+            } catch (Throwable t) {
+                initFailure = t;
+                log.error("Auction service {} failed to start: {}", options.replica(), t.getMessage());
+            }
+        });
+        return this;
+    }
+
+    /** Waits up to {@code millis} for readiness; true when ready, false on time-out or failure. */
+    public boolean awaitReady(long millis) throws InterruptedException {
+        long deadline = System.nanoTime() + millis * 1_000_000;
+        while (!ready() && initFailure == null && System.nanoTime() < deadline) {
+            Thread.sleep(20);
+        }
+        return ready();
+    }
+
+    private void closeDue() {
+        if (warden.state() != State.READY && warden.state() != State.DEGRADED) {
+            return;
+        }
+        try {
+            int n;
+            int rounds = 0;
+            do {
+                n = auction.closeDue(100);
+                if (n > 0) {
+                    log.info("Closed {} auction(s) that reached their end time", n);
+                }
+            } while (n == 100 && ++rounds < 10);
+        } catch (RuntimeException e) {
+            log.warn("Closing due auctions failed (will try again): {}", e.getMessage());
+        }
+    }
+
+    /** Stops HTTP and the closer. The Warden stays open: its owner closes it. */
+    @Override
+    public synchronized void close() {
+        if (closer != null) {
+            closer.shutdownNow();
+        }
+        javalin.stop();
+        if (starter != null) {
+            starter.interrupt();
+        }
+    }
+
+    // ---- configuration ----------------------------------------------------------------------
+
+    private void configure(JavalinConfig config) {
+        config.concurrency.useVirtualThreads = true;
+        config.startup.showJavalinBanner = false;
+        config.startup.showOldJavalinVersionWarning = false;
+        config.http.maxRequestSize = options.maxBodyBytes();
+        config.jsonMapper(new JavalinJackson(json, false));
+        config.routes.exception(Exception.class, problems::handle);
+        config.routes.before(this::gate);
+        // Javalin's own 404 (no route) and 405 answers become problems too; ours already are.
+        for (int status : new int[] {404, 405}) {
+            config.routes.error(status, "*", ctx -> {
+                String type = ctx.res().getContentType();
+                if (type == null || !type.startsWith("application/problem+json")) {
+                    problems.write(ctx, status == 404 ? ApiException.notFound("No such resource: " + ctx.method()
+                            + " " + ctx.path() + ". See /openapi.json for the API.")
+                            : new ApiException(405, "Method not allowed", "This resource does not support "
+                            + ctx.method() + "."));
+                }
+            });
+        }
+
+        InterimProbes.mount(config, warden, () -> init != null, problems);
+        config.routes.get("/openapi.json", ctx -> ctx.contentType("application/json").result(openApi));
+        config.routes.get("/info", this::info);
+
+        config.routes.post("/auth/register", this::register);
+        config.routes.post("/auth/login", this::login);
+        config.routes.get("/me", ctx -> ctx.json(auction.user(auth.require(ctx).userId())));
+
+        config.routes.get("/listings", this::listListings);
+        config.routes.post("/listings", this::createListing);
+        config.routes.get("/listings/{id}", ctx -> ctx.json(auction.get(auth.optional(ctx).orElse(null), id(ctx, "id"))));
+        config.routes.patch("/listings/{id}", this::updateListing);
+        config.routes.post("/admin/listings/{id}/approval", this::review);
+        config.routes.post("/listings/{id}/bids", this::bid);
+        config.routes.get("/listings/{id}/bids", this::listBids);
+
+        config.routes.get("/watchlist", ctx -> ctx.json(Map.of("items", auction.watchlist(auth.require(ctx)))));
+        config.routes.put("/watchlist/{id}", ctx -> {
+            auction.watch(auth.require(ctx), id(ctx, "id"));
+            ctx.status(204);
+        });
+        config.routes.delete("/watchlist/{id}", ctx -> {
+            auction.unwatch(auth.require(ctx), id(ctx, "id"));
+            ctx.status(204);
+        });
+        options.extraRoutes().accept(config);
+    }
+
+    /** Refuses oversized bodies early, and API calls until the service is ready (503 + Retry-After). */
+    private void gate(Context ctx) {
+        String length = ctx.header("Content-Length");
+        if (length != null) {
+            try {
+                if (Long.parseLong(length.trim()) > options.maxBodyBytes()) {
+                    throw tooLarge();
+                }
+            } catch (NumberFormatException e) {
+                throw ApiException.badRequest("Content-Length", "must be a whole number");
+            }
+        }
+        if (!ALWAYS_OPEN.contains(ctx.path()) && !ctx.path().startsWith("/health/") && !ready()) {
+            throw Problems.unavailable("The service is starting (Warden " + warden.state()
+                    + (init == null ? ", init not finished" : "") + "); retry shortly.");
+        }
+    }
+
+    private ApiException tooLarge() {
+        return new ApiException(413, "Content too large", "The request body is larger than the "
+                + options.maxBodyBytes() + " bytes this service accepts.");
+    }
+
+    private void info(Context ctx) {
+        AuctionSchema.Result r = init;
+        Map<String, Object> body = new LinkedHashMap<>();
+        body.put("replica", options.replica());
+        body.put("state", warden.state().name());
+        body.put("ready", ready());
+        body.put("initializedByThisReplica", r != null && r.ranHere());
+        body.put("initializedBy", r == null ? null : r.initializedBy());
+        body.put("initEpoch", r == null ? null : r.epoch());
+        ctx.json(body);
+    }
+
+    // ---- handlers ---------------------------------------------------------------------------
+
+    private Body body(Context ctx, String... fields) {
+        byte[] bytes = readBody(ctx);
+        return Body.parse(bytes, json, Set.of(fields));
+    }
+
+    /** Reads the body, counting bytes, so that a chunked body without Content-Length is bounded too. */
+    private byte[] readBody(Context ctx) {
+        long max = options.maxBodyBytes();
+        try (InputStream in = ctx.req().getInputStream()) {
+            byte[] bytes = in.readNBytes((int) max + 1);
+            if (bytes.length > max) {
+                throw tooLarge();
+            }
+            return bytes;
+        } catch (IOException e) {
+            throw ApiException.badRequest("body", "could not be read");
+        }
+    }
+
+    private void register(Context ctx) {
+        Body b = body(ctx, "username", "password");
+        String username = b.text("username", true, 3, 32, USERNAME,
+                "must be 3 to 32 characters: letters, digits, '_', '.' or '-'");
+        String password = b.text("password", true, 8, 72, false);
+        if (password != null && !Passwords.fits(password)) {
+            b.error("password", "must be at most " + Passwords.MAX_BYTES + " bytes in UTF-8");
+        }
+        b.done();
+        ctx.status(201).json(auction.register(username, Passwords.hash(password)));
+    }
+
+    private void login(Context ctx) {
+        Body b = body(ctx, "username", "password");
+        String username = b.text("username", true, 1, 100, false);
+        String password = b.text("password", true, 1, 200, false);
+        b.done();
+        var found = auction.credentials(username);
+        if (!Passwords.verify(password, found.map(Map.Entry::getValue).orElse(null)) || found.isEmpty()) {
+            throw ApiException.unauthorized("Wrong username or password.");
+        }
+        Auction.User u = found.get().getKey();
+        Auth.Token t = auth.issue(u.id(), u.username(), u.role());
+        Map<String, Object> out = new LinkedHashMap<>();
+        out.put("token", t.token());
+        out.put("tokenType", "Bearer");
+        out.put("expiresAt", t.expiresAt());
+        out.put("user", u);
+        ctx.json(out);
+    }
+
+    private void createListing(Context ctx) {
+        Principal p = auth.require(ctx);
+        Body b = body(ctx, "title", "description", "startingPrice", "minIncrement", "endsAt");
+        String title = b.text("title", true, 3, 120, false);
+        String description = b.text("description", false, 0, 4000, true);
+        Long start = b.whole("startingPrice", true, 1, MAX_AMOUNT);
+        Long inc = b.whole("minIncrement", true, 1, MAX_AMOUNT);
+        Instant ends = b.instant("endsAt", true);
+        if (ends != null && !ends.isAfter(Instant.now())) {
+            b.error("endsAt", "must be in the future");
+        }
+        b.done();
+        ctx.status(201).json(auction.create(p, title, description == null ? "" : description, start, inc, ends));
+    }
+
+    private void updateListing(Context ctx) {
+        Principal p = auth.require(ctx);
+        long id = id(ctx, "id");
+        Body b = body(ctx, "title", "description", "startingPrice", "minIncrement", "endsAt");
+        String title = b.text("title", false, 3, 120, false);
+        String description = b.text("description", false, 0, 4000, true);
+        Long start = b.whole("startingPrice", false, 1, MAX_AMOUNT);
+        Long inc = b.whole("minIncrement", false, 1, MAX_AMOUNT);
+        Instant ends = b.instant("endsAt", false);
+        if (ends != null && !ends.isAfter(Instant.now())) {
+            b.error("endsAt", "must be in the future");
+        }
+        b.done();
+        ctx.json(auction.update(p, id, new Auction.ListingChanges(title, description, start, inc, ends)));
+    }
+
+    private void review(Context ctx) {
+        auth.requireAdmin(ctx);
+        long id = id(ctx, "id");
+        Body b = body(ctx, "approved", "reason");
+        Boolean approved = b.bool("approved", true);
+        String reason = b.text("reason", false, 1, 500, true);
+        if (Boolean.FALSE.equals(approved) && reason == null && !b.has("reason")) {
+            b.error("reason", "is required when rejecting");
+        }
+        b.done();
+        ctx.json(auction.review(id, approved, reason));
+    }
+
+    private void bid(Context ctx) {
+        Principal p = auth.require(ctx);
+        long id = id(ctx, "id");
+        Body b = body(ctx, "amount");
+        Long amount = b.whole("amount", true, 1, MAX_AMOUNT);
+        b.done();
+        ctx.status(201).json(auction.bid(p, id, amount));
+    }
+
+    private void listBids(Context ctx) {
+        Principal p = auth.optional(ctx).orElse(null);
+        long id = id(ctx, "id");
+        List<ApiException.FieldError> errors = new ArrayList<>();
+        int page = intParam(ctx, "page", 1, 1, 1_000_000, errors);
+        int size = intParam(ctx, "size", 20, 1, 100, errors);
+        if (!errors.isEmpty()) {
+            throw ApiException.badRequest(errors);
+        }
+        ctx.json(auction.bids(p, id, page, size));
+    }
+
+    private void listListings(Context ctx) {
+        List<ApiException.FieldError> errors = new ArrayList<>();
+        String status = ctx.queryParam("status");
+        if (status == null) {
+            status = "approved";
+        } else if (!Auction.STATUSES.contains(status)) {
+            errors.add(new ApiException.FieldError("status", "must be one of " + String.join(", ", Auction.STATUSES)));
+        }
+        Long seller = longParam(ctx, "sellerId", errors);
+        Long min = longParam(ctx, "minPrice", errors);
+        Long max = longParam(ctx, "maxPrice", errors);
+        String q = ctx.queryParam("q");
+        if (q != null && (q.length() > 100 || q.chars().anyMatch(Character::isISOControl))) {
+            errors.add(new ApiException.FieldError("q", "must be at most 100 characters without control characters"));
+        }
+        int page = intParam(ctx, "page", 1, 1, 1_000_000, errors);
+        int size = intParam(ctx, "size", 20, 1, 100, errors);
+        if (!errors.isEmpty()) {
+            throw ApiException.badRequest(errors);
+        }
+        Principal caller = auth.optional(ctx).orElse(null);
+        if (caller == null && ("pending".equals(status) || "rejected".equals(status))) {
+            throw ApiException.unauthorized("Listings with status " + status + " are shown to their seller and admins only; send a bearer token.");
+        }
+        ctx.json(auction.list(caller == null ? new Principal(-1, "", "anonymous") : caller,
+                new Auction.ListingFilter(status, seller, q == null || q.isEmpty() ? null : q, min, max, page, size)));
+    }
+
+    private static long id(Context ctx, String name) {
+        String raw = ctx.pathParam(name);
+        try {
+            long v = Long.parseLong(raw);
+            if (v > 0) {
+                return v;
+            }
+        } catch (NumberFormatException ignored) {
+            // reported below
+        }
+        throw ApiException.badRequest(name, "must be a positive whole number");
+    }
+
+    private static Long longParam(Context ctx, String name, List<ApiException.FieldError> errors) {
+        String raw = ctx.queryParam(name);
+        if (raw == null || raw.isEmpty()) {
+            return null;
+        }
+        try {
+            long v = Long.parseLong(raw);
+            if (v >= 0) {
+                return v;
+            }
+        } catch (NumberFormatException ignored) {
+            // reported below
+        }
+        errors.add(new ApiException.FieldError(name, "must be a whole number, 0 or more"));
+        return null;
+    }
+
+    private static int intParam(Context ctx, String name, int dflt, int min, int max, List<ApiException.FieldError> errors) {
+        String raw = ctx.queryParam(name);
+        if (raw == null || raw.isEmpty()) {
+            return dflt;
+        }
+        try {
+            int v = Integer.parseInt(raw);
+            if (v >= min && v <= max) {
+                return v;
+            }
+        } catch (NumberFormatException ignored) {
+            // reported below
+        }
+        errors.add(new ApiException.FieldError(name, "must be a whole number from " + min + " to " + max));
+        return dflt;
+    }
+
+    private static byte[] loadOpenApi() {
+        try (InputStream in = AuctionApp.class.getResourceAsStream("/openapi.json")) {
+            if (in == null) {
+                throw new IllegalStateException("openapi.json is missing from the classpath");
+            }
+            return in.readAllBytes();
+        } catch (IOException e) {
+            throw new IllegalStateException("openapi.json could not be read", e);
+        }
+    }
+}

@@ -1,0 +1,92 @@
+package dev.warden.example.auction;
+
+import com.auth0.jwt.JWT;
+import com.auth0.jwt.JWTVerifier;
+import com.auth0.jwt.algorithms.Algorithm;
+import com.auth0.jwt.exceptions.JWTVerificationException;
+import com.auth0.jwt.exceptions.TokenExpiredException;
+import com.auth0.jwt.interfaces.DecodedJWT;
+import io.javalin.http.Context;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Optional;
+
+/**
+ * Bearer tokens: HS256 JWTs ({@code com.auth0:java-jwt}) with subject = user id, the user's name and
+ * role, and an expiry. Every replica that shares the secret accepts the others' tokens.
+ */
+final class Auth {
+
+    static final String ISSUER = "warden-auction";
+
+    /** Who is calling, as the token says. */
+    record Principal(long userId, String username, String role) {
+        boolean admin() {
+            return "admin".equals(role);
+        }
+    }
+
+    /** A token and when it expires. */
+    record Token(String token, Instant expiresAt) {
+    }
+
+    private final Algorithm algorithm;
+    private final JWTVerifier verifier;
+    private final Duration ttl;
+    private final Clock clock;
+
+    Auth(byte[] secret, Duration ttl, Clock clock) {
+        this.algorithm = Algorithm.HMAC256(secret);
+        this.verifier = JWT.require(algorithm).withIssuer(ISSUER).withClaimPresence("role")
+                .withClaimPresence("name").build();
+        this.ttl = ttl;
+        this.clock = clock;
+    }
+
+    Token issue(long userId, String username, String role) {
+        Instant now = clock.instant();
+        Instant expires = now.plus(ttl);
+        String token = JWT.create().withIssuer(ISSUER).withSubject(Long.toString(userId))
+                .withClaim("name", username).withClaim("role", role)
+                .withIssuedAt(now).withExpiresAt(expires).sign(algorithm);
+        return new Token(token, expires);
+    }
+
+    /** The caller, or 401 when the request has no valid bearer token. */
+    Principal require(Context ctx) {
+        return optional(ctx).orElseThrow(() -> ApiException.unauthorized(
+                "This request needs a bearer token: log in with POST /auth/login and send"
+                        + " 'Authorization: Bearer <token>'."));
+    }
+
+    /** 403 unless the caller is an admin. */
+    Principal requireAdmin(Context ctx) {
+        Principal p = require(ctx);
+        if (!p.admin()) {
+            throw ApiException.forbidden("Only an admin may do this.");
+        }
+        return p;
+    }
+
+    /** The caller when a token is sent (401 when it is invalid), empty when none is sent. */
+    Optional<Principal> optional(Context ctx) {
+        String header = ctx.header("Authorization");
+        if (header == null || header.isBlank()) {
+            return Optional.empty();
+        }
+        if (!header.regionMatches(true, 0, "Bearer ", 0, 7) || header.length() <= 7) {
+            throw ApiException.unauthorized("The Authorization header must be 'Bearer <token>'.");
+        }
+        String token = header.substring(7).trim();
+        try {
+            DecodedJWT jwt = verifier.verify(token);
+            long id = Long.parseLong(jwt.getSubject());
+            return Optional.of(new Principal(id, jwt.getClaim("name").asString(), jwt.getClaim("role").asString()));
+        } catch (TokenExpiredException e) {
+            throw ApiException.unauthorized("The bearer token expired at " + e.getExpiredOn() + "; log in again.");
+        } catch (JWTVerificationException | NumberFormatException e) {
+            throw ApiException.unauthorized("The bearer token is not valid (bad signature, format or claims); log in again.");
+        }
+    }
+}

@@ -1,0 +1,173 @@
+package dev.warden.example.auction;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.time.Instant;
+import java.time.format.DateTimeParseException;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Set;
+import java.util.regex.Pattern;
+
+/**
+ * A JSON request body read field by field: every problem is collected with the field's name, and
+ * {@link #done()} throws one 400 that lists them all. Unknown fields are refused so that a typo does
+ * not silently do nothing.
+ */
+final class Body {
+
+    private final JsonNode root;
+    private final List<ApiException.FieldError> errors = new ArrayList<>();
+
+    private Body(JsonNode root) {
+        this.root = root;
+    }
+
+    static Body parse(byte[] bytes, ObjectMapper json, Set<String> allowed) {
+        if (bytes == null || bytes.length == 0) {
+            throw ApiException.badRequest("body", "a JSON object is required");
+        }
+        JsonNode root;
+        try {
+            root = json.readTree(bytes);
+        } catch (JsonProcessingException e) {
+            var at = e.getLocation();
+            throw ApiException.badRequest("body", "is not valid JSON" + (at == null ? ""
+                    : " (line " + at.getLineNr() + ", column " + at.getColumnNr() + ")"));
+        } catch (IOException e) {
+            throw ApiException.badRequest("body", "could not be read");
+        }
+        if (root == null || !root.isObject()) {
+            throw ApiException.badRequest("body", "must be a JSON object");
+        }
+        Body body = new Body(root);
+        for (Iterator<String> it = root.fieldNames(); it.hasNext(); ) {
+            String name = it.next();
+            if (!allowed.contains(name)) {
+                body.errors.add(new ApiException.FieldError(truncate(name), "is not a known field (allowed: "
+                        + String.join(", ", allowed.stream().sorted().toList()) + ")"));
+            }
+        }
+        return body;
+    }
+
+    boolean has(String field) {
+        JsonNode n = root.get(field);
+        return n != null && !n.isNull();
+    }
+
+    /** A string of {@code min..max} characters without control characters (newline and tab allowed if multiline). */
+    String text(String field, boolean required, int min, int max, boolean multiline) {
+        JsonNode n = root.get(field);
+        if (n == null || n.isNull()) {
+            if (required) {
+                error(field, "is required");
+            }
+            return null;
+        }
+        if (!n.isTextual()) {
+            error(field, "must be a string");
+            return null;
+        }
+        String s = n.textValue();
+        int length = s.codePointCount(0, s.length());
+        if (length < min || length > max) {
+            error(field, min == max ? "must be " + min + " characters" : "must be " + min + " to " + max + " characters");
+            return null;
+        }
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            if (Character.isISOControl(c) && !(multiline && (c == '\n' || c == '\t' || c == '\r'))) {
+                error(field, "must not contain control characters");
+                return null;
+            }
+        }
+        if (min > 0 && s.isBlank()) {
+            error(field, "must not be blank");
+            return null;
+        }
+        return s;
+    }
+
+    String text(String field, boolean required, int min, int max, Pattern pattern, String rule) {
+        JsonNode n = root.get(field);
+        if (n != null && n.isTextual() && !pattern.matcher(n.textValue()).matches()) {
+            error(field, rule); // one message for every way the value breaks the rule
+            return null;
+        }
+        String s = text(field, required, min, max, false);
+        if (s != null && !pattern.matcher(s).matches()) {
+            error(field, rule);
+            return null;
+        }
+        return s;
+    }
+
+    /** A whole number in {@code min..max}. */
+    Long whole(String field, boolean required, long min, long max) {
+        JsonNode n = root.get(field);
+        if (n == null || n.isNull()) {
+            if (required) {
+                error(field, "is required");
+            }
+            return null;
+        }
+        if (!n.isIntegralNumber() || !n.canConvertToLong()) {
+            error(field, "must be a whole number (minor units, e.g. cents)");
+            return null;
+        }
+        long v = n.longValue();
+        if (v < min || v > max) {
+            error(field, "must be from " + min + " to " + max);
+            return null;
+        }
+        return v;
+    }
+
+    Boolean bool(String field, boolean required) {
+        JsonNode n = root.get(field);
+        if (n == null || n.isNull()) {
+            if (required) {
+                error(field, "is required");
+            }
+            return null;
+        }
+        if (!n.isBoolean()) {
+            error(field, "must be true or false");
+            return null;
+        }
+        return n.booleanValue();
+    }
+
+    /** An ISO-8601 instant, e.g. {@code 2030-01-01T12:00:00Z}. */
+    Instant instant(String field, boolean required) {
+        String s = text(field, required, 1, 64, false);
+        if (s == null) {
+            return null;
+        }
+        try {
+            return Instant.parse(s);
+        } catch (DateTimeParseException e) {
+            error(field, "must be an ISO-8601 instant such as 2030-01-01T12:00:00Z");
+            return null;
+        }
+    }
+
+    void error(String field, String message) {
+        errors.add(new ApiException.FieldError(field, message));
+    }
+
+    /** Throws the collected problems as one 400, if there are any. */
+    void done() {
+        if (!errors.isEmpty()) {
+            throw ApiException.badRequest(errors);
+        }
+    }
+
+    private static String truncate(String s) {
+        return s.length() <= 40 ? s : s.substring(0, 40) + "…";
+    }
+}

@@ -1,0 +1,87 @@
+package dev.warden.example.auction;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashSet;
+import java.util.Map;
+import java.util.Set;
+import org.junit.jupiter.api.Test;
+
+/**
+ * A structural check of {@code deploy/k8s/}: the manifests parse, have the fields Kubernetes needs,
+ * probe paths the service really serves, and pass only variables the service and Warden read. It is
+ * not a full Kubernetes schema validation (no schema is available offline); see docs/service.md.
+ */
+class ManifestsTest {
+
+    static final Path DIR = Path.of("..", "deploy", "k8s");
+    static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory());
+
+    static JsonNode read(String file) throws IOException {
+        return YAML.readTree(Files.readString(DIR.resolve(file)));
+    }
+
+    @Test
+    void deploymentRunsThreeReplicasWithTheThreeProbesOnServedPaths() throws IOException {
+        JsonNode d = read("deployment.yaml");
+        assertThat(d.get("apiVersion").asText()).isEqualTo("apps/v1");
+        assertThat(d.get("kind").asText()).isEqualTo("Deployment");
+        assertThat(d.at("/spec/replicas").asInt()).isEqualTo(3);
+        d.at("/spec/selector/matchLabels").fields().forEachRemaining(label -> assertThat(
+                d.at("/spec/template/metadata/labels").get(label.getKey())).as("pod label %s", label.getKey())
+                .isEqualTo(label.getValue()));
+        JsonNode c = d.at("/spec/template/spec/containers/0");
+        assertThat(c.at("/ports/0/containerPort").asInt()).isEqualTo(8080);
+        for (String probe : new String[] {"startupProbe", "readinessProbe", "livenessProbe"}) {
+            JsonNode p = c.get(probe);
+            assertThat(p).as(probe).isNotNull();
+            assertThat(p.at("/httpGet/path").asText()).isIn("/health/ready", "/health/live", "/health/startup");
+            assertThat(p.at("/httpGet/port").asText()).isEqualTo("http");
+            assertThat(p.get("periodSeconds").asInt()).isBetween(1, 60);
+            assertThat(p.get("timeoutSeconds").asInt()).isLessThan(p.get("periodSeconds").asInt());
+        }
+        assertThat(c.at("/livenessProbe/httpGet/path").asText()).isEqualTo("/health/live");
+        assertThat(c.at("/readinessProbe/httpGet/path").asText()).isEqualTo("/health/ready");
+        // The startup budget covers Warden's own start-up deadline (120 s in the ConfigMap).
+        int startupBudget = c.at("/startupProbe/periodSeconds").asInt() * c.at("/startupProbe/failureThreshold").asInt();
+        assertThat(startupBudget).isGreaterThan(120);
+        assertThat(c.get("command").toString()).contains(AuctionMain.class.getName());
+        assertThat(c.at("/envFrom/0/configMapRef/name").asText()).isEqualTo(read("configmap.yaml").at("/metadata/name").asText());
+        assertThat(c.at("/envFrom/1/secretRef/name").asText()).isEqualTo(read("secret.yaml").at("/metadata/name").asText());
+    }
+
+    @Test
+    void configAndSecretSetOnlyKnownVariablesAndTheServiceSelectsThePods() throws IOException {
+        Set<String> known = new HashSet<>(dev.warden.config.WardenConfig.variables().keySet());
+        known.addAll(Set.of("HOST", "PORT", "REPLICA_NAME", "AUCTION_JWT_SECRET", "AUCTION_TOKEN_TTL_SECONDS",
+                "AUCTION_MAX_BODY_BYTES", "AUCTION_CLOSE_INTERVAL_MS", "AUCTION_SEED_EPOCH"));
+        JsonNode cm = read("configmap.yaml");
+        JsonNode secret = read("secret.yaml");
+        assertThat(cm.get("kind").asText()).isEqualTo("ConfigMap");
+        assertThat(secret.get("kind").asText()).isEqualTo("Secret");
+        Set<String> names = new HashSet<>();
+        cm.get("data").fieldNames().forEachRemaining(names::add);
+        secret.get("stringData").fieldNames().forEachRemaining(names::add);
+        assertThat(known).containsAll(names);
+        assertThat(names).contains("WARDEN_DB_URL", "WARDEN_DB_PASSWORD", "AUCTION_JWT_SECRET");
+        assertThat(cm.get("data").fieldNames()).toIterable().doesNotContain("WARDEN_DB_PASSWORD", "AUCTION_JWT_SECRET");
+        // The ConfigMap's values are accepted by the service's own validation.
+        Map<String, String> env = YAML.convertValue(cm.get("data"), new com.fasterxml.jackson.core.type.TypeReference<>() { });
+        env = new java.util.HashMap<>(env);
+        env.putAll(YAML.convertValue(secret.get("stringData"), new com.fasterxml.jackson.core.type.TypeReference<Map<String, String>>() { }));
+        AppOptions options = AppOptions.from(env);
+        assertThat(options.port()).isEqualTo(8080);
+        dev.warden.config.WardenConfig.builder().environment(env).build();
+
+        JsonNode svc = read("service.yaml");
+        assertThat(svc.get("kind").asText()).isEqualTo("Service");
+        assertThat(svc.at("/spec/selector")).isEqualTo(read("deployment.yaml").at("/spec/selector/matchLabels"));
+        assertThat(svc.at("/spec/ports/0/targetPort").asText()).isEqualTo("http");
+    }
+}

@@ -1,0 +1,72 @@
+package dev.warden.example.auction;
+
+import dev.warden.config.WardenConfig;
+import dev.warden.embedded.EmbeddedDatabase;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * One real embedded PostgreSQL per test JVM (fresh temporary directory, stopped at exit); each test
+ * class gets its own database on it.
+ */
+final class Pg {
+
+    private static EmbeddedDatabase db;
+    private static final AtomicInteger SEQ = new AtomicInteger();
+
+    private Pg() {
+    }
+
+    static synchronized EmbeddedDatabase server() {
+        if (db == null) {
+            try {
+                db = EmbeddedDatabase.start(Files.createTempDirectory("auction-test-pg").resolve("data"), 0,
+                        Map.of("fsync", "off", "synchronous_commit", "off"));
+            } catch (IOException e) {
+                throw new IllegalStateException(e);
+            }
+            EmbeddedDatabase started = db;
+            Runtime.getRuntime().addShutdownHook(new Thread(started::close, "stop-test-postgres"));
+        }
+        return db;
+    }
+
+    /** Creates a new, empty database and returns its JDBC URL. */
+    static String freshDatabase(String prefix) {
+        String name = prefix + "_" + ProcessHandle.current().pid() + "_" + SEQ.incrementAndGet();
+        exec(server().jdbcUrl(), "create database " + name);
+        return "jdbc:postgresql://127.0.0.1:" + server().port() + "/" + name;
+    }
+
+    static WardenConfig config(String url) {
+        return WardenConfig.builder().environment(Map.of()).dbUrl(url).poolMaxSize(8)
+                .retryInitialBackoff(Duration.ofMillis(1)).retryMaxBackoff(Duration.ofMillis(50)).build();
+    }
+
+    static void exec(String url, String... sql) {
+        try (Connection c = DriverManager.getConnection(url, "postgres", ""); Statement st = c.createStatement()) {
+            for (String s : sql) {
+                st.execute(s);
+            }
+        } catch (SQLException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    static long queryLong(String url, String sql) {
+        try (Connection c = DriverManager.getConnection(url, "postgres", ""); Statement st = c.createStatement();
+             var rs = st.executeQuery(sql)) {
+            rs.next();
+            return rs.getLong(1);
+        } catch (SQLException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+}
