@@ -10,6 +10,12 @@ import dev.warden.health.HealthMonitor;
 import dev.warden.health.HealthReport;
 import dev.warden.health.JdbcProbe;
 import dev.warden.health.WardenMetrics;
+import dev.warden.init.AdvisoryInitLock;
+import dev.warden.init.InitLock;
+import dev.warden.init.InitStatus;
+import dev.warden.init.Initializer;
+import dev.warden.init.LeaseInitLock;
+import dev.warden.init.Seeder;
 import dev.warden.lifecycle.DatabaseUnavailableException;
 import dev.warden.lifecycle.Lifecycle;
 import dev.warden.lifecycle.NotReadyException;
@@ -24,11 +30,14 @@ import dev.warden.tx.TxWork;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Properties;
 import javax.sql.DataSource;
 import io.micrometer.core.instrument.MeterRegistry;
+import org.postgresql.ds.PGSimpleDataSource;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -64,10 +73,20 @@ public final class Warden implements AutoCloseable {
     private JdbcProbe probe;
     private volatile Transactions transactions;
     private String jdbcUrl;
+    private final List<Initializer.NamedSeeder> seeders;
+    private final InitLock customInitLock;
+    private final String owner;
+    private final Object startLock = new Object();
+    private volatile Thread starting;
+    private volatile RuntimeException startFailure;
+    private volatile Initializer initializer;
 
     private Warden(Builder b) {
         this.config = b.config != null ? b.config : WardenConfig.fromEnvironment();
         this.meterRegistry = b.meterRegistry;
+        this.seeders = List.copyOf(b.seeders);
+        this.customInitLock = b.initLock;
+        this.owner = ownerName(config.applicationName());
         this.monitor = new HealthMonitor(lifecycle, new HealthMonitor.Settings(config.monitorInterval(),
                 config.monitorTimeout(), config.monitorFailures(), config.monitorRecoveryInterval()));
         if (meterRegistry != null) {
@@ -90,21 +109,62 @@ public final class Warden implements AutoCloseable {
         return builder().build();
     }
 
-    /**
-     * Starts the embedded database when no URL is configured, opens the pool and waits (retrying
-     * with backoff, within {@code WARDEN_STARTUP_TIMEOUT}) until the database answers. Returns this
-     * Warden, READY. Calling it again on a started Warden does nothing.
-     *
-     * @throws WardenException the database could not be reached in time (state FAILED)
-     */
-    public synchronized Warden start() {
-        State state = lifecycle.state();
-        if (state != State.STARTING) {
-            if (state == State.READY || state == State.DEGRADED) {
-                return this;
+    /** This process's name in the initialisation records: application, host, process id and a random tag. */
+    private static String ownerName(String application) {
+        String host = System.getenv("HOSTNAME");
+        if (host == null || host.isBlank()) {
+            try {
+                host = java.net.InetAddress.getLocalHost().getHostName();
+            } catch (java.io.IOException e) {
+                host = "localhost";
             }
-            throw new NotReadyException(state, "Warden cannot start from state " + state + "; create a new one.");
         }
+        return application + "@" + host + ":" + ProcessHandle.current().pid() + "/"
+                + Long.toHexString(Double.doubleToLongBits(Math.random())).substring(0, 6);
+    }
+
+    /**
+     * Starts the embedded database when no URL is configured, opens the pool, waits (retrying with
+     * backoff, within {@code WARDEN_STARTUP_TIMEOUT}) until the database answers, then runs the
+     * initialisation (wipe, migrations, seeders) exactly once per epoch across every process that
+     * shares the database, or waits for the process that runs it. Returns this Warden, READY.
+     * <p>
+     * Single-flight: concurrent calls wait for the one start; once started, calling it again does
+     * nothing; after a failed start every call throws that failure.
+     *
+     * @throws WardenException the database could not be reached in time, or the initialisation
+     *                         failed (state FAILED)
+     */
+    public Warden start() {
+        synchronized (startLock) {
+            State state = lifecycle.state();
+            if (state != State.STARTING) {
+                if (state == State.READY || state == State.DEGRADED) {
+                    return this;
+                }
+                RuntimeException failure = startFailure;
+                if (failure != null) {
+                    throw new WardenException("Warden failed to start: " + failure.getMessage(),
+                            failure instanceof WardenException we ? we.kind() : ErrorKind.UNKNOWN, failure);
+                }
+                throw new NotReadyException(state, "Warden cannot start from state " + state + "; create a new one.");
+            }
+            starting = Thread.currentThread();
+            try {
+                return doStart();
+            } finally {
+                starting = null;
+                Thread.interrupted(); // an interrupt meant for the start (from close()) must not leak to the caller
+            }
+        }
+    }
+
+    /** Same as {@link #start()}: returns once the epoch is initialised (by this process or another) and Warden is READY. */
+    public Warden ensureInitialized() {
+        return start();
+    }
+
+    private Warden doStart() {
         try {
             if (config.embedded()) {
                 embedded = startEmbedded();
@@ -125,14 +185,69 @@ public final class Warden implements AutoCloseable {
             moveTo(State.CONNECTING, "pool opened for " + WardenConfig.maskUrl(jdbcUrl));
             lifecycle.progress("connecting to " + WardenConfig.maskUrl(jdbcUrl));
             awaitDatabase();
-            lifecycle.progress("started: database answered (" + serverVersion + ")");
-            moveTo(State.READY, "database answered (" + serverVersion + ")");
+            Initializer.Plan plan = new Initializer.Plan(config.init(), config.schemas(), config.wardenSchema(), seeders,
+                    Thread.currentThread().getContextClassLoader() != null
+                            ? Thread.currentThread().getContextClassLoader() : Warden.class.getClassLoader());
+            if (plan.needed()) {
+                moveTo(State.INITIALIZING, "database answered (" + serverVersion + "); initialising");
+                InitStatus s = initialize(plan);
+                String how = s.initializedHere() ? "initialised epoch " + s.epoch() + " here"
+                        + (s.tookOver() ? " (took over)" : "") : "epoch " + s.epoch() + " initialised by " + s.owner();
+                lifecycle.progress("started: " + how);
+                moveTo(State.READY, how);
+            } else {
+                lifecycle.progress("started: database answered (" + serverVersion + ")");
+                moveTo(State.READY, "database answered (" + serverVersion + ")");
+            }
             return this;
         } catch (RuntimeException e) {
-            moveTo(State.FAILED, e.getMessage());
+            startFailure = e;
+            if (lifecycle.state() != State.STOPPING && lifecycle.state() != State.STOPPED) {
+                moveTo(State.FAILED, e.getMessage());
+            }
             closeResources();
             throw e;
         }
+    }
+
+    private InitStatus initialize(Initializer.Plan plan) {
+        PGSimpleDataSource ds = new PGSimpleDataSource();
+        ds.setURL(jdbcUrl);
+        ds.setUser(config.dbUser());
+        if (!config.dbPassword().isEmpty()) {
+            ds.setPassword(config.dbPassword().reveal());
+        }
+        ds.setApplicationName(config.applicationName() + "-init");
+        ds.setConnectTimeout((int) config.connectTimeout().toSeconds());
+        // Migrations may run long statements: bounded by the whole initialisation's timeout, not the pool's.
+        ds.setSocketTimeout((int) Math.min(Integer.MAX_VALUE, Math.max(1, config.init().timeout().toSeconds())));
+        ds.setTcpKeepAlive(true);
+        InitLock lock = customInitLock;
+        if (lock == null) {
+            lock = switch (config.init().lock()) {
+                case ADVISORY -> new AdvisoryInitLock(ds::getConnection, config.wardenSchema(), "init");
+                case LEASE -> new LeaseInitLock(ds::getConnection, config.wardenSchema(), "init",
+                        config.init().leaseTtl(), config.init().heartbeat());
+            };
+        }
+        Initializer init = new Initializer(plan, ds, lock, owner, lifecycle::progress);
+        initializer = init;
+        try {
+            return init.run();
+        } finally {
+            lock.close();
+        }
+    }
+
+    /** The initialisation's status; empty when there is nothing to initialise or start() has not got there. */
+    public Optional<InitStatus> initStatus() {
+        Initializer i = initializer;
+        return i == null ? Optional.empty() : i.status();
+    }
+
+    /** This process's name in the initialisation records ({@code warden.init_epochs.owner}). */
+    public String owner() {
+        return owner;
     }
 
     private EmbeddedDatabase startEmbedded() {
@@ -323,9 +438,11 @@ public final class Warden implements AutoCloseable {
         }
         String url = jdbcUrl == null ? (config.embedded() ? "(embedded, not started)" : WardenConfig.maskUrl(
                 config.dbUrl().orElseThrow())) : WardenConfig.maskUrl(jdbcUrl);
-        // init: filled by the initialisation step once it records its epoch (issue 3).
+        HealthReport.Init init = initStatus().map(s -> new HealthReport.Init(s.epoch(), s.status(), s.owner(),
+                s.token(), s.attempts(), s.finishedAt(), s.initializedHere(), s.tookOver(), s.step(),
+                s.took().toMillis())).orElse(null);
         return new HealthReport(lifecycle.state(), lifecycle.since(), lifecycle.progress(), lifecycle.history(),
-                lifecycle.transitionCounts(), null,
+                lifecycle.transitionCounts(), init,
                 new HealthReport.Database(url, config.dbUser(), config.embedded(), serverVersion),
                 poolInfo, stats.snapshot(), HealthReport.Monitor.of(monitor.snapshot()),
                 new HealthReport.Refused(lifecycle.refusedNotReady(), lifecycle.refusedUnavailable()));
@@ -340,16 +457,25 @@ public final class Warden implements AutoCloseable {
         lifecycle.moveTo(next, cause);
     }
 
-    /** Stops admitting work, closes the pool and stops the embedded database. Idempotent. */
+    /**
+     * Stops admitting work, closes the pool and stops the embedded database. Idempotent. A start in
+     * progress (e.g. waiting for another process's initialisation) is interrupted and fails.
+     */
     @Override
-    public synchronized void close() {
-        State state = lifecycle.state();
-        if (state == State.STOPPED || state == State.STOPPING) {
-            return;
+    public void close() {
+        Thread t = starting;
+        if (t != null && t != Thread.currentThread()) {
+            t.interrupt();
         }
-        moveTo(State.STOPPING, "close() called");
-        closeResources();
-        moveTo(State.STOPPED, "closed");
+        synchronized (startLock) {
+            State state = lifecycle.state();
+            if (state == State.STOPPED || state == State.STOPPING) {
+                return;
+            }
+            moveTo(State.STOPPING, "close() called");
+            closeResources();
+            moveTo(State.STOPPED, "closed");
+        }
     }
 
     private void closeResources() {
@@ -369,8 +495,29 @@ public final class Warden implements AutoCloseable {
     public static final class Builder {
         private WardenConfig config;
         private MeterRegistry meterRegistry;
+        private final List<Initializer.NamedSeeder> seeders = new ArrayList<>();
+        private InitLock initLock;
 
         private Builder() {
+        }
+
+        /**
+         * Adds a seeder, run once per epoch after the wipe and the migrations, in the transaction
+         * that marks the epoch COMPLETED. {@code version} names its data: change it when the seed
+         * data changes, and a derived epoch changes with it, so the new data is loaded once.
+         */
+        public Builder seeder(String version, Seeder seeder) {
+            if (version == null || version.isBlank()) {
+                throw new IllegalArgumentException("A seeder needs a non-blank version, e.g. \"demo-data-1\"");
+            }
+            seeders.add(new Initializer.NamedSeeder(version, Objects.requireNonNull(seeder, "seeder")));
+            return this;
+        }
+
+        /** Guards the initialisation with this lock instead of the one {@code WARDEN_INIT_LOCK} names. */
+        public Builder initLock(InitLock lock) {
+            this.initLock = Objects.requireNonNull(lock, "lock");
+            return this;
         }
 
         /** The configuration; without one, {@link WardenConfig#fromEnvironment()}. */

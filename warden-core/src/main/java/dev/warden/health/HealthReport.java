@@ -17,7 +17,7 @@ import java.util.Map;
  * @param progress     what start-up is doing (or did last), for the startup probe
  * @param history      the last transitions, oldest first
  * @param transitions  how many times each transition happened, keyed {@code "FROM->TO"}
- * @param init         the initialisation epoch and who ran it; null until initialisation reports it
+ * @param init         the initialisation epoch and who ran it; null when there is nothing to initialise
  * @param database     where it connects
  * @param pool         connection pool figures, all zero before start
  * @param transactions transaction outcomes since start
@@ -64,14 +64,21 @@ public record HealthReport(State state, Instant since, String progress, List<Tra
     }
 
     /**
-     * The initialisation this process ran or found done (filled by the initialisation step).
+     * The initialisation epoch: who ran it and whether this process did.
      *
-     * @param epoch      the epoch's name
-     * @param status     its status (e.g. COMPLETED)
-     * @param owner      who ran it (host, process)
-     * @param finishedAt when it finished, or null
+     * @param epoch           the epoch's name
+     * @param status          WAITING, IN_PROGRESS, COMPLETED or FAILED
+     * @param owner           who ran (or runs) it: application, host, process id
+     * @param token           that owner's fencing token
+     * @param attempts        initialisations of the epoch started so far, by any process
+     * @param finishedAt      when it was completed, or null
+     * @param initializedHere true when this process ran the initialisation that completed it
+     * @param tookOver        true when this process took over from a holder that died or stalled
+     * @param step            the current or last step
+     * @param tookMs          time this process spent in initialisation, waiting included
      */
-    public record Init(String epoch, String status, String owner, Instant finishedAt) {
+    public record Init(String epoch, String status, String owner, long token, int attempts, Instant finishedAt,
+                       boolean initializedHere, boolean tookOver, String step, long tookMs) {
     }
 
     /**

@@ -1,0 +1,11 @@
+package dev.warden.init;
+
+import dev.warden.WardenException;
+import dev.warden.tx.ErrorKind;
+
+/** The epoch could not be initialised: it failed too often, or did not finish within {@code WARDEN_INIT_TIMEOUT}. */
+public final class InitFailedException extends WardenException {
+    public InitFailedException(String message, Throwable cause) {
+        super(message, cause == null ? ErrorKind.UNKNOWN : ErrorKind.of(cause), cause);
+    }
+}

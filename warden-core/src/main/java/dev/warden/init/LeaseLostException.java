@@ -1,0 +1,11 @@
+package dev.warden.init;
+
+import dev.warden.WardenException;
+import dev.warden.tx.ErrorKind;
+
+/** The init lock was lost (lease expired, session died, or a newer holder took over): the holder must stop. */
+public final class LeaseLostException extends WardenException {
+    public LeaseLostException(String message) {
+        super(message, ErrorKind.UNKNOWN, null);
+    }
+}

@@ -1,0 +1,23 @@
+package dev.warden.init;
+
+import dev.warden.TestDatabase;
+import java.time.Duration;
+
+class AdvisoryInitLockTest extends InitLockContract {
+
+    @Override
+    protected InitLock newLock(ConnectionFactory connections, String name) {
+        return new AdvisoryInitLock(connections, schema, name);
+    }
+
+    /** The server ends the holder's session, as it does when the holder's process dies. */
+    @Override
+    protected void killHolder(InitLock.Lease lease, String app) {
+        TestDatabase.exec("select pg_terminate_backend(pid) from pg_stat_activity where application_name = '" + app + "'");
+    }
+
+    @Override
+    protected Duration takeoverBound() {
+        return Duration.ofSeconds(2);
+    }
+}

@@ -1,0 +1,26 @@
+package dev.warden.init;
+
+import java.time.Duration;
+
+class LeaseInitLockTest extends InitLockContract {
+
+    private static final Duration TTL = Duration.ofMillis(800);
+    private static final Duration HEARTBEAT = Duration.ofMillis(200);
+
+    @Override
+    protected InitLock newLock(ConnectionFactory connections, String name) {
+        return new LeaseInitLock(connections, schema, name, TTL, HEARTBEAT);
+    }
+
+    /** A dead holder stops renewing its lease (and does not release it). */
+    @Override
+    protected void killHolder(InitLock.Lease lease, String app) {
+        ((LeaseInitLock.LeaseImpl) lease).abandon();
+    }
+
+    /** The bound: lease TTL plus one heartbeat (plus the test's 25 ms polling). */
+    @Override
+    protected Duration takeoverBound() {
+        return TTL.plus(HEARTBEAT).plusMillis(100);
+    }
+}

@@ -1,0 +1,1 @@
+create table item (id integer primary key, name text not null);
