@@ -119,11 +119,7 @@ public record WardenConfig(
         INIT_ATTEMPTS.check(init.attempts(), String.valueOf(init.attempts()), problems);
         INIT_TIMEOUT.check(init.timeout(), format(init.timeout()), problems);
         MIGRATIONS.check(init.migrations(), String.join(",", init.migrations()), problems);
-        if (init.heartbeat().multipliedBy(2).compareTo(init.leaseTtl()) > 0) {
-            problems.add(INIT_HEARTBEAT.env + " must be at most half of " + INIT_LEASE_TTL.env + " ("
-                    + format(init.leaseTtl()) + ") so that one late heartbeat does not lose the lease, got \""
-                    + format(init.heartbeat()) + "\"");
-        }
+        heartbeatProblem(init.leaseTtl(), init.heartbeat(), format(init.heartbeat()), problems);
         if (!problems.isEmpty()) {
             throw new ConfigException(problems);
         }
@@ -280,6 +276,13 @@ public record WardenConfig(
             "a comma-separated list of Flyway locations such as classpath:db/migration or filesystem:/sql",
             s -> Arrays.stream(s.split(",")).map(String::trim).filter(x -> !x.isEmpty()).distinct().toList(),
             l -> l.stream().allMatch(x -> x.matches("(classpath:|filesystem:)?[^\\s,]+")));
+
+    private static void heartbeatProblem(Duration ttl, Duration heartbeat, String shown, List<String> problems) {
+        if (heartbeat.multipliedBy(2).compareTo(ttl) > 0) {
+            problems.add(INIT_HEARTBEAT.env + " must be at most half of " + INIT_LEASE_TTL.env + " (" + format(ttl)
+                    + ") so that one late heartbeat does not lose the lease, got \"" + shown + "\"");
+        }
+    }
 
     static boolean parseBoolean(String raw) {
         return switch (raw.trim().toLowerCase(Locale.ROOT)) {
@@ -476,10 +479,8 @@ public record WardenConfig(
             Integer initAttempts = get(INIT_ATTEMPTS, problems);
             Duration initTimeout = get(INIT_TIMEOUT, problems);
             List<String> migrations = get(MIGRATIONS, problems);
-            if (ttl != null && heartbeat != null && heartbeat.multipliedBy(2).compareTo(ttl) > 0) {
-                problems.add(INIT_HEARTBEAT.env() + " must be at most half of " + INIT_LEASE_TTL.env() + " ("
-                        + format(ttl) + ") so that one late heartbeat does not lose the lease, got \""
-                        + raw(INIT_HEARTBEAT) + "\"");
+            if (ttl != null && heartbeat != null) {
+                heartbeatProblem(ttl, heartbeat, raw(INIT_HEARTBEAT), problems);
             }
             if (initial != null && max != null && max.compareTo(initial) < 0) {
                 problems.add(RETRY_MAX_BACKOFF.env() + " must be at least " + RETRY_INITIAL_BACKOFF.env() + " ("

@@ -274,6 +274,13 @@ public final class Initializer {
         } catch (LeaseLostException lost) {
             throw lost;
         } catch (Exception failure) {
+            Epoch now = readQuietly();
+            if (now != null && now.token() != lease.token()) {
+                // Stalled past its lease: the server ended this holder's session and another took over.
+                throw new LeaseLostException("Another process (" + now.owner() + ", token "
+                        + now.token() + ") took epoch " + epoch + " over from this one (token " + lease.token()
+                        + ") while it was stalled; this process's work was rolled back: " + failure.getMessage(), failure);
+            }
             markFailed(lease, failure);
             throw failure;
         }

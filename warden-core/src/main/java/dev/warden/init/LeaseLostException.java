@@ -8,4 +8,8 @@ public final class LeaseLostException extends WardenException {
     public LeaseLostException(String message) {
         super(message, ErrorKind.UNKNOWN, null);
     }
+
+    public LeaseLostException(String message, Throwable cause) {
+        super(message, ErrorKind.UNKNOWN, cause);
+    }
 }

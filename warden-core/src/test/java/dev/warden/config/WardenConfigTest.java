@@ -99,6 +99,12 @@ class WardenConfigTest {
             "WARDEN_SCHEMA|public|WARDEN_SCHEMA must not be one of the application schemas in WARDEN_SCHEMAS (a wipe would delete Warden's own records), got \"public\"",
             "WARDEN_APP_NAME|''|WARDEN_APP_NAME must be printable ASCII text of 1 to 63 characters, got \"\"",
             "WARDEN_EMBEDDED_PORT|70000|WARDEN_EMBEDDED_PORT must be an integer from 0 to 65535, got \"70000\"",
+            "WARDEN_INIT_WIPE|maybe|WARDEN_INIT_WIPE must be true or false, got \"maybe\"",
+            "WARDEN_INIT_LOCK|mutex|WARDEN_INIT_LOCK must be advisory (a PostgreSQL session advisory lock) or lease (a lease row with heartbeat and expiry), got \"mutex\"",
+            "WARDEN_INIT_EPOCH|release 1|WARDEN_INIT_EPOCH must be empty (derive the epoch from migrations, seed version and wipe flag) or 1 to 100 characters of letters, digits and . _ : / + -, got \"release 1\"",
+            "WARDEN_INIT_ATTEMPTS|0|WARDEN_INIT_ATTEMPTS must be an integer from 1 to 100, got \"0\"",
+            "WARDEN_INIT_TIMEOUT|0s|WARDEN_INIT_TIMEOUT must be a duration like 250ms, 5s or 2m, from 1s to 24h, got \"0s\"",
+            "WARDEN_MIGRATIONS|classpath:db migration|WARDEN_MIGRATIONS must be a comma-separated list of Flyway locations such as classpath:db/migration or filesystem:/sql, got \"classpath:db migration\"",
     })
     void eachBadValueIsReportedWithVariableValueAndRule(String variable, String value, String message) {
         ConfigException e = catchThrowableOfType(ConfigException.class, () -> env(Map.of(variable, value)).build());
@@ -117,6 +123,20 @@ class WardenConfigTest {
                 "WARDEN_STATEMENT_TIMEOUT", "2m", "WARDEN_DB_SOCKET_TIMEOUT", "60s")).build());
         assertThat(e.problems()).singleElement().asString()
                 .startsWith("WARDEN_STATEMENT_TIMEOUT must be shorter than WARDEN_DB_SOCKET_TIMEOUT (1m)");
+    }
+
+    @Test
+    void theLeaseHeartbeatMustFitTwiceIntoItsTtl() {
+        ConfigException e = catchThrowableOfType(ConfigException.class, () -> env(Map.of(
+                "WARDEN_INIT_LEASE_TTL", "3s", "WARDEN_INIT_HEARTBEAT", "2s")).build());
+        assertThat(e.problems()).containsExactly("WARDEN_INIT_HEARTBEAT must be at most half of WARDEN_INIT_LEASE_TTL (3s)"
+                + " so that one late heartbeat does not lose the lease, got \"2s\"");
+        WardenConfig ok = env(Map.of("WARDEN_INIT_LOCK", "LEASE", "WARDEN_INIT_WIPE", "yes",
+                "WARDEN_MIGRATIONS", "classpath:db/a, filesystem:/sql")).build();
+        assertThat(ok.init().lock()).isEqualTo(dev.warden.config.InitSettings.LockKind.LEASE);
+        assertThat(ok.init().wipe()).isTrue();
+        assertThat(ok.init().migrations()).containsExactly("classpath:db/a", "filesystem:/sql");
+        assertThat(ok.init().epoch()).isEmpty();
     }
 
     @Test

@@ -1,0 +1,423 @@
+package dev.warden.drill;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import dev.warden.config.ConfigException;
+import dev.warden.config.InitSettings;
+import dev.warden.config.WardenConfig;
+import dev.warden.embedded.EmbeddedDatabase;
+import dev.warden.init.AdvisoryInitLock;
+import dev.warden.init.ConnectionFactory;
+import dev.warden.init.InitLock;
+import dev.warden.init.LeaseInitLock;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Timestamp;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Properties;
+import java.util.Random;
+import java.util.concurrent.Callable;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code warden drill init}: per trial, N real JVM processes start against one database at the
+ * same instant (each boots, then waits for "GO"), all trying to initialise a fresh epoch (wipe,
+ * three Flyway migrations, a seeder writing thousands of rows). With {@code --kill-holder} the
+ * process that holds the init lock is killed with SIGKILL at a random point of its
+ * initialisation. Afterwards the database itself is asked how many times the epoch was seeded,
+ * wiped and completed, and whether the lock is free.
+ */
+@Command(name = "init", mixinStandardHelpOptions = true,
+        description = "Start many processes at once on one database; prove the initialisation runs exactly once.")
+public final class InitDrill implements Callable<Integer> {
+
+    @Option(names = "--workers", defaultValue = "8", description = "Processes per trial (default ${DEFAULT-VALUE}).")
+    int workers;
+
+    @Option(names = "--trials", defaultValue = "20", description = "Trials, each a new epoch (default ${DEFAULT-VALUE}).")
+    int trials;
+
+    @Option(names = "--wipe", description = "Wipe the drill's schema at the start of every epoch.")
+    boolean wipe;
+
+    @Option(names = "--kill-holder", description = "SIGKILL the lock holder at a random point of its initialisation.")
+    boolean killHolder;
+
+    @Option(names = "--lock", defaultValue = "advisory", description = "advisory or lease (default ${DEFAULT-VALUE}).")
+    String lock;
+
+    @Option(names = "--lease-ttl", defaultValue = "3s", description = "Lease TTL with --lock lease (default ${DEFAULT-VALUE}).")
+    String leaseTtl;
+
+    @Option(names = "--heartbeat", defaultValue = "500ms", description = "Lease heartbeat with --lock lease (default ${DEFAULT-VALUE}).")
+    String heartbeat;
+
+    @Option(names = "--seed-rows", defaultValue = "5000", description = "Rows the seeder writes (default ${DEFAULT-VALUE}).")
+    int seedRows;
+
+    @Option(names = "--db-url", description = "A PostgreSQL JDBC URL; default: an embedded PostgreSQL in a temporary directory.")
+    String dbUrl;
+
+    @Option(names = "--db-user", defaultValue = "postgres", description = "Database user (default ${DEFAULT-VALUE}).")
+    String dbUser;
+
+    @Option(names = "--db-password", defaultValue = "", description = "Database password (default: none).")
+    String dbPassword;
+
+    @Option(names = "--random-seed", description = "Seed of the random kill points, to repeat a run.")
+    Long randomSeed;
+
+    @Option(names = "--json", description = "Print one JSON object instead of a summary.")
+    boolean json;
+
+    static final String APP_SCHEMA = "warden_drill";
+    static final String META_SCHEMA = "warden_drill_meta";
+    private static final Pattern OWNER_PID = Pattern.compile(":(\\d+)/");
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private final PrintStream progress = System.err;
+    private Path logs;
+    private String url;
+    private Random random;
+
+    /** What one trial found. */
+    record Trial(int index, String epoch, int expected, long allReadyMs, int ready, int failed, long initializations,
+                 long wipes, long seeds, long takeovers, boolean killed, Long takeoverMs, boolean rowsOk, boolean lockFree,
+                 String initializedBy, long holdMs, List<String> failures) {
+    }
+
+    @Override
+    public Integer call() throws Exception {
+        Map<String, Object> result = execute();
+        if (json) {
+            System.out.println(JSON.enable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(result));
+        } else {
+            printSummary(result);
+        }
+        return (long) result.get("double_initializations") == 0 && (int) result.get("failed_workers") == 0
+                && (int) result.get("stuck_locks") == 0 && (boolean) result.get("seeded_rows_ok") ? 0 : 1;
+    }
+
+    /** Runs the drill and returns its figures (the JSON object). */
+    public Map<String, Object> execute() throws Exception {
+        if (workers < 1 || workers > 64 || trials < 1 || trials > 1000 || seedRows < 1 || seedRows > 1_000_000) {
+            throw new CommandLine.ParameterException(new CommandLine(this),
+                    "--workers must be 1 to 64, --trials 1 to 1000, --seed-rows 1 to 1000000");
+        }
+        Map<String, String> baseEnv = workerEnv("probe");
+        try {
+            WardenConfig.builder().environment(baseEnv).build();
+        } catch (ConfigException e) {
+            throw new CommandLine.ParameterException(new CommandLine(this), e.getMessage()
+                    .replace("WARDEN_INIT_LOCK", "--lock").replace("WARDEN_INIT_LEASE_TTL", "--lease-ttl")
+                    .replace("WARDEN_INIT_HEARTBEAT", "--heartbeat").replace("WARDEN_DB_URL", "--db-url"));
+        }
+        random = randomSeed == null ? new Random() : new Random(randomSeed);
+        logs = Files.createTempDirectory("warden-init-drill");
+        EmbeddedDatabase embedded = null;
+        try {
+            if (dbUrl == null) {
+                embedded = EmbeddedDatabase.start(logs.resolve("pgdata"), 0);
+                url = embedded.jdbcUrl();
+            } else {
+                url = dbUrl;
+            }
+            String run = Long.toHexString(System.nanoTime() & 0xffffffL);
+            progress.printf("init drill: %d trial(s) x %d worker(s), lock %s, wipe %s, kill holder %s, logs in %s%n",
+                    trials, workers, lock, wipe, killHolder, logs);
+            List<Long> solo = new ArrayList<>();
+            List<Long> holding = new ArrayList<>();
+            for (int i = 1; i <= 3; i++) {
+                Trial t = trial(i, "drill-" + run + "-solo-" + i, 1, -1);
+                solo.add(t.allReadyMs());
+                holding.add(t.holdMs());
+            }
+            long soloP50 = percentile(solo, 50);
+            long holdP50 = percentile(holding, 50);
+            progress.printf("single worker: READY %d ms after GO, of which %d ms holding the init lock (p50 of 3)%n",
+                    soloP50, holdP50);
+            List<Trial> results = new ArrayList<>();
+            for (int t = 1; t <= trials; t++) {
+                Trial r = trial(t, "drill-" + run + "-" + t, workers, killHolder ? holdP50 : -1);
+                results.add(r);
+                progress.printf("trial %d/%d: %d/%d ready in %d ms, initialised by %s; inits %d, wipes %d, seeds %d%s%s%n",
+                        t, trials, r.ready(), r.expected(), r.allReadyMs(), r.initializedBy(),
+                        r.initializations(), r.wipes(), r.seeds(), r.lockFree() ? "" : ", LOCK STUCK",
+                        r.failures().isEmpty() ? "" : ", failures: " + r.failures());
+            }
+            return figures(results, soloP50);
+        } finally {
+            if (embedded != null) {
+                embedded.close();
+            }
+        }
+    }
+
+    private Map<String, String> workerEnv(String epoch) {
+        Map<String, String> env = new HashMap<>();
+        env.put("WARDEN_DB_URL", dbUrl != null ? dbUrl : (url != null ? url : "jdbc:postgresql://localhost/x"));
+        env.put("WARDEN_DB_USER", dbUser);
+        env.put("WARDEN_DB_PASSWORD", dbPassword == null ? "" : dbPassword);
+        env.put("WARDEN_SCHEMAS", APP_SCHEMA);
+        env.put("WARDEN_SCHEMA", META_SCHEMA);
+        env.put("WARDEN_MIGRATIONS", "classpath:db/drill");
+        env.put("WARDEN_INIT_EPOCH", epoch);
+        env.put("WARDEN_INIT_WIPE", String.valueOf(wipe));
+        env.put("WARDEN_INIT_LOCK", lock);
+        env.put("WARDEN_INIT_LEASE_TTL", leaseTtl);
+        env.put("WARDEN_INIT_HEARTBEAT", heartbeat);
+        env.put("WARDEN_INIT_TIMEOUT", "2m");
+        env.put("WARDEN_POOL_MAX_SIZE", "2");
+        env.put("WARDEN_APP_NAME", "warden-drill");
+        env.put("DRILL_SEED_ROWS", String.valueOf(seedRows));
+        return env;
+    }
+
+    /**
+     * One trial: start {@code n} workers, wait until all booted, say GO to all, optionally kill the
+     * holder after a random delay up to {@code killWindowMs}, wait for READY, then count in the database.
+     */
+    private Trial trial(int index, String epoch, int n, long killWindowMs) throws Exception {
+        Map<String, String> env = workerEnv(epoch);
+        List<Workers.Worker> ws = new ArrayList<>();
+        List<String> failures = new ArrayList<>();
+        try {
+            for (int i = 0; i < n; i++) {
+                ws.add(Workers.start(env, logs.resolve(epoch + "-worker-" + i + ".log")));
+            }
+            for (Workers.Worker w : ws) {
+                String line = w.await(60_000, "BOOTED");
+                if (!line.startsWith("BOOTED")) {
+                    throw new IllegalStateException("worker " + w.pid() + " did not boot (" + line + "); see " + w.log());
+                }
+            }
+            long t0 = System.nanoTime();
+            for (Workers.Worker w : ws) {
+                w.send("GO");
+            }
+            Kill kill = killWindowMs >= 0 ? killHolder(epoch, ws, killWindowMs) : null;
+            int ready = 0;
+            int failed = 0;
+            long lastReady = t0;
+            String by = "?";
+            for (Workers.Worker w : ws) {
+                if (kill != null && kill.pid == w.pid()) {
+                    continue;
+                }
+                String line = w.await(180_000, "READY", "FAILED");
+                if (line.startsWith("READY")) {
+                    ready++;
+                    lastReady = Math.max(lastReady, System.nanoTime());
+                    Map<?, ?> r = JSON.readValue(line.substring(6), Map.class);
+                    if (Boolean.TRUE.equals(r.get("initialized_here"))) {
+                        by = "pid " + w.pid();
+                    }
+                } else {
+                    failed++;
+                    failures.add("pid " + w.pid() + ": " + line + " (log " + w.log() + ")");
+                }
+            }
+            long allReadyMs = (lastReady - t0) / 1_000_000;
+            try (Connection c = connect()) {
+                long inits = count(c, "select count(*) from " + META_SCHEMA + ".init_log where epoch = ? and event = 'completed'", epoch);
+                long wipes = count(c, "select count(*) from " + META_SCHEMA + ".init_log where epoch = ? and event = 'wiped'", epoch);
+                long takeovers = count(c, "select count(*) from " + META_SCHEMA + ".init_log where epoch = ? and event = 'takeover'", epoch);
+                long seeds = count(c, "select count(*) from " + APP_SCHEMA + ".seed_run where epoch = ?", epoch);
+                long rows = count(c, "select count(*) from " + APP_SCHEMA + ".item where epoch = ?", epoch);
+                String owner = string(c, "select owner from " + META_SCHEMA + ".init_epochs where epoch = ? and status = 'COMPLETED'", epoch);
+                boolean landed = kill != null && owner != null && !owner.contains(":" + kill.pid + "/");
+                Long takeoverMs = null;
+                if (landed) {
+                    takeoverMs = longOrNull(c, "select (extract(epoch from (min(at) - ?::timestamptz)) * 1000)::bigint from "
+                            + META_SCHEMA + ".init_log where epoch = ? and event = 'takeover'", kill.at, epoch);
+                    by = by + " after the holder pid " + kill.pid + " was killed (takeover in " + takeoverMs + " ms)";
+                } else if (kill != null) {
+                    by = "pid " + kill.pid + ", which finished before the kill reached it";
+                }
+                long holdMs = count(c, "select coalesce((extract(epoch from (max(at) - min(at))) * 1000)::bigint, 0) from "
+                        + META_SCHEMA + ".init_log where epoch = ?", epoch);
+                return new Trial(index, epoch, n - (kill == null ? 0 : 1), allReadyMs, ready, failed,
+                        Math.max(inits, seeds), wipes, seeds, takeovers, landed, takeoverMs, rows == seedRows,
+                        lockFree(), by, holdMs, failures);
+            }
+        } finally {
+            ws.forEach(Workers.Worker::stop);
+        }
+    }
+
+    private record Kill(long pid, Timestamp at) {
+    }
+
+    /** Waits for the holder to mark the epoch IN_PROGRESS, waits a random delay, and kills it if still in progress. */
+    private Kill killHolder(String epoch, List<Workers.Worker> ws, long windowMs) throws Exception {
+        long delay = (long) (random.nextDouble() * Math.max(1, windowMs * 0.8));
+        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+        try (Connection c = connect();
+             PreparedStatement ps = c.prepareStatement("select owner, clock_timestamp() from " + META_SCHEMA
+                     + ".init_epochs where epoch = ? and status = 'IN_PROGRESS'")) {
+            ps.setString(1, epoch);
+            String owner = null;
+            while (owner == null && System.nanoTime() < deadline) {
+                try (ResultSet rs = ps.executeQuery()) {
+                    if (rs.next()) {
+                        owner = rs.getString(1);
+                    }
+                } catch (SQLException notYetCreated) {
+                    // the drill's meta schema is created by the first worker
+                }
+                if (owner == null) {
+                    Thread.sleep(2);
+                }
+            }
+            if (owner == null) {
+                return null;
+            }
+            Thread.sleep(delay);
+            Matcher m = OWNER_PID.matcher(owner);
+            if (!m.find()) {
+                return null;
+            }
+            long pid = Long.parseLong(m.group(1));
+            Optional<Workers.Worker> holder = ws.stream().filter(w -> w.pid() == pid).findFirst();
+            if (holder.isEmpty()) {
+                return null;
+            }
+            holder.get().kill();
+            holder.get().process().waitFor();
+            try (ResultSet rs = c.createStatement().executeQuery("select clock_timestamp()")) {
+                rs.next();
+                return new Kill(pid, rs.getTimestamp(1));
+            }
+        }
+    }
+
+    /** True when the init lock can be taken now: no process left it held. */
+    private boolean lockFree() throws SQLException {
+        ConnectionFactory factory = this::connect;
+        InitLock l = lock.equalsIgnoreCase("lease")
+                ? new LeaseInitLock(factory, META_SCHEMA, "init", Duration.ofSeconds(5), Duration.ofSeconds(1))
+                : new AdvisoryInitLock(factory, META_SCHEMA, "init");
+        try (l) {
+            Optional<InitLock.Lease> lease = l.tryAcquire("warden-drill-check");
+            lease.ifPresent(InitLock.Lease::close);
+            return lease.isPresent();
+        }
+    }
+
+    private Connection connect() throws SQLException {
+        Properties p = new Properties();
+        p.setProperty("user", dbUser);
+        if (dbPassword != null && !dbPassword.isEmpty()) {
+            p.setProperty("password", dbPassword);
+        }
+        p.setProperty("ApplicationName", "warden-drill-coordinator");
+        return DriverManager.getConnection(url, p);
+    }
+
+    private static long count(Connection c, String sql, String epoch) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement(sql)) {
+            ps.setString(1, epoch);
+            try (ResultSet rs = ps.executeQuery()) {
+                rs.next();
+                return rs.getLong(1);
+            }
+        }
+    }
+
+    private static String string(Connection c, String sql, String epoch) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement(sql)) {
+            ps.setString(1, epoch);
+            try (ResultSet rs = ps.executeQuery()) {
+                return rs.next() ? rs.getString(1) : null;
+            }
+        }
+    }
+
+    private static Long longOrNull(Connection c, String sql, Timestamp at, String epoch) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement(sql)) {
+            ps.setTimestamp(1, at);
+            ps.setString(2, epoch);
+            try (ResultSet rs = ps.executeQuery()) {
+                rs.next();
+                long v = rs.getLong(1);
+                return rs.wasNull() ? null : Math.max(0, v);
+            }
+        }
+    }
+
+    private Map<String, Object> figures(List<Trial> ts, long soloP50) {
+        Map<String, Object> f = new LinkedHashMap<>();
+        f.put("trials", ts.size());
+        f.put("workers", workers);
+        f.put("lock", lock.toLowerCase());
+        f.put("wipe", wipe);
+        f.put("kill_holder", killHolder);
+        f.put("max_initializations_per_epoch", ts.stream().mapToLong(Trial::initializations).max().orElse(0));
+        f.put("double_initializations", ts.stream().filter(t -> t.initializations() > 1).count());
+        f.put("missing_initializations", ts.stream().filter(t -> t.initializations() < 1).count());
+        f.put("wipes_per_epoch_max", ts.stream().mapToLong(Trial::wipes).max().orElse(0));
+        f.put("seeds_per_epoch_max", ts.stream().mapToLong(Trial::seeds).max().orElse(0));
+        f.put("seeded_rows_ok", ts.stream().allMatch(Trial::rowsOk));
+        f.put("holder_kills", ts.stream().filter(Trial::killed).count());
+        f.put("takeovers", ts.stream().mapToLong(Trial::takeovers).sum());
+        List<Long> takeoverMs = ts.stream().map(Trial::takeoverMs).filter(x -> x != null).toList();
+        f.put("takeover_ms_p50", takeoverMs.isEmpty() ? null : percentile(takeoverMs, 50));
+        f.put("takeover_ms_max", takeoverMs.isEmpty() ? null : takeoverMs.stream().mapToLong(Long::longValue).max().orElse(0));
+        f.put("failed_workers", ts.stream().mapToInt(Trial::failed).sum());
+        f.put("stuck_locks", (int) ts.stream().filter(t -> !t.lockFree()).count());
+        List<Long> ready = ts.stream().map(Trial::allReadyMs).toList();
+        f.put("all_ready_ms_p50", percentile(ready, 50));
+        f.put("all_ready_ms_max", ready.stream().mapToLong(Long::longValue).max().orElse(0));
+        f.put("single_worker_init_ms_p50", soloP50);
+        f.put("seed_rows", seedRows);
+        f.put("database", dbUrl == null ? "embedded PostgreSQL" : WardenConfig.maskUrl(dbUrl));
+        List<String> failures = ts.stream().flatMap(t -> t.failures().stream()).toList();
+        f.put("failures", failures);
+        if (lock.equalsIgnoreCase("lease")) {
+            f.put("lease_ttl", leaseTtl);
+            f.put("heartbeat", heartbeat);
+        }
+        return f;
+    }
+
+    private static long percentile(List<Long> values, int p) {
+        List<Long> sorted = values.stream().sorted().toList();
+        if (sorted.isEmpty()) {
+            return 0;
+        }
+        int idx = (int) Math.ceil(p / 100.0 * sorted.size()) - 1;
+        return sorted.get(Math.max(0, Math.min(sorted.size() - 1, idx)));
+    }
+
+    private void printSummary(Map<String, Object> f) {
+        System.out.printf("""
+                init drill: %s trials x %s workers (lock %s, wipe %s, kill holder %s) on %s
+                  initialisations per epoch: max %s, double initialisations %s, missing %s
+                  wipes per epoch: max %s; seeds per epoch: max %s; seeded rows complete: %s
+                  holder kills: %s, takeovers: %s (kill -> takeover p50 %s ms, max %s ms)
+                  all %s workers READY: p50 %s ms, max %s ms after GO (one worker alone: %s ms)
+                  failed workers: %s, stuck locks: %s
+                """, f.get("trials"), f.get("workers"), f.get("lock"), f.get("wipe"), f.get("kill_holder"),
+                f.get("database"), f.get("max_initializations_per_epoch"), f.get("double_initializations"),
+                f.get("missing_initializations"), f.get("wipes_per_epoch_max"), f.get("seeds_per_epoch_max"),
+                f.get("seeded_rows_ok"), f.get("holder_kills"), f.get("takeovers"), f.get("takeover_ms_p50"),
+                f.get("takeover_ms_max"), f.get("workers"), f.get("all_ready_ms_p50"), f.get("all_ready_ms_max"),
+                f.get("single_worker_init_ms_p50"), f.get("failed_workers"), f.get("stuck_locks"));
+    }
+}

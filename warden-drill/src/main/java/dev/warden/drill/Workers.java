@@ -1,0 +1,136 @@
+package dev.warden.drill;
+
+import java.io.BufferedReader;
+import java.io.BufferedWriter;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.OutputStreamWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Starts {@link InitWorker} processes: real, separate JVMs on this JVM's class path, each with its
+ * own environment, stdout read line by line, stderr (its log) written to a file.
+ */
+public final class Workers {
+
+    private Workers() {
+    }
+
+    /** Small heaps and the C1 compiler only: eight of them start quickly on two cores. */
+    private static final List<String> JVM_OPTIONS = List.of("-Xmx160m", "-Xss512k", "-XX:+UseSerialGC",
+            "-XX:TieredStopAtLevel=1", "-Xshare:auto");
+
+    /** One running worker process. */
+    public static final class Worker {
+        private final Process process;
+        private final BufferedWriter stdin;
+        private final BlockingQueue<String> lines = new LinkedBlockingQueue<>();
+        private final Path log;
+
+        private Worker(Process process, Path log) {
+            this.process = process;
+            this.log = log;
+            this.stdin = new BufferedWriter(new OutputStreamWriter(process.getOutputStream(), StandardCharsets.UTF_8));
+            Thread reader = new Thread(() -> {
+                try (BufferedReader r = new BufferedReader(new InputStreamReader(process.getInputStream(),
+                        StandardCharsets.UTF_8))) {
+                    for (String line; (line = r.readLine()) != null; ) {
+                        lines.add(line);
+                    }
+                } catch (IOException ignored) {
+                    // the process ended
+                }
+                lines.add("EXIT");
+            }, "worker-" + process.pid() + "-stdout");
+            reader.setDaemon(true);
+            reader.start();
+        }
+
+        public long pid() {
+            return process.pid();
+        }
+
+        public Process process() {
+            return process;
+        }
+
+        public Path log() {
+            return log;
+        }
+
+        /** The next line that starts with one of {@code prefixes}, or "EXIT"/"TIMEOUT". */
+        public String await(long timeoutMs, String... prefixes) throws InterruptedException {
+            long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMs);
+            while (true) {
+                long left = deadline - System.nanoTime();
+                String line = left <= 0 ? null : lines.poll(left, TimeUnit.NANOSECONDS);
+                if (line == null) {
+                    return "TIMEOUT";
+                }
+                if (line.equals("EXIT")) {
+                    return line;
+                }
+                for (String p : prefixes) {
+                    if (line.startsWith(p)) {
+                        return line;
+                    }
+                }
+            }
+        }
+
+        public void send(String line) throws IOException {
+            stdin.write(line);
+            stdin.newLine();
+            stdin.flush();
+        }
+
+        /** SIGKILL, as the kernel's OOM killer or {@code kill -9} would. */
+        public void kill() {
+            process.destroyForcibly();
+        }
+
+        /** Sends a POSIX signal ({@code STOP}, {@code CONT}) with {@code kill}. */
+        public void signal(String name) throws IOException, InterruptedException {
+            Process p = new ProcessBuilder("kill", "-" + name, String.valueOf(pid())).inheritIO().start();
+            if (!p.waitFor(10, TimeUnit.SECONDS) || p.exitValue() != 0) {
+                throw new IOException("kill -" + name + " " + pid() + " failed");
+            }
+        }
+
+        /** Ends the process if it still runs and waits a bounded time for it. */
+        public void stop() {
+            if (process.isAlive()) {
+                process.destroyForcibly();
+            }
+            try {
+                process.waitFor(10, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    /** Starts a worker with these extra environment variables; its log goes to {@code log}. */
+    public static Worker start(Map<String, String> env, Path log) throws IOException {
+        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        List<String> cmd = new ArrayList<>();
+        cmd.add(java);
+        cmd.addAll(JVM_OPTIONS);
+        cmd.add("-cp");
+        cmd.add(System.getProperty("java.class.path"));
+        cmd.add(InitWorker.class.getName());
+        ProcessBuilder pb = new ProcessBuilder(cmd);
+        // A worker must not inherit the caller's WARDEN_* settings: the drill sets every one it needs.
+        pb.environment().keySet().removeIf(k -> k.startsWith("WARDEN_") || k.startsWith("DRILL_"));
+        pb.environment().putAll(env);
+        pb.redirectError(log.toFile());
+        return new Worker(pb.start(), log);
+    }
+}

@@ -1,0 +1,1 @@
+create index item_label on item (label);
