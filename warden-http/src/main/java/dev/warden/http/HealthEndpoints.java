@@ -98,6 +98,7 @@ public final class HealthEndpoints {
         body.put("state", s);
         body.put("started", started);
         body.put("progress", warden.lifecycle().progress());
+        warden.initStatus().ifPresent(i -> body.put("init", warden.health().init()));
         return json(started ? 200 : 503, body, started ? Map.of() : Map.of("Retry-After", "5"));
     }
 
