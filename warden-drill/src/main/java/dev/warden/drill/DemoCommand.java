@@ -18,8 +18,12 @@ import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -31,8 +35,9 @@ import picocli.CommandLine.Spec;
 /**
  * {@code warden demo}: the embedded PostgreSQL (data kept under {@code ./.warden/}) and N replicas of
  * the auction service as separate JVMs on consecutive ports, all on that one database. Prints the
- * URLs and demo logins, waits until every replica is ready, shows which one ran the initialisation,
- * and runs until Ctrl-C, which stops the replicas and then PostgreSQL.
+ * URLs and demo logins, waits until every replica's {@code /health/ready} is 200, shows which one
+ * ran the initialisation (each replica's own word: {@code init} in its {@code /health} report), and
+ * runs until Ctrl-C (or an interrupt), which stops the replicas and then PostgreSQL.
  */
 @Command(name = "demo", mixinStandardHelpOptions = true,
         description = "Run the auction service as N replicas on one embedded PostgreSQL (Ctrl-C stops all).")
@@ -109,28 +114,25 @@ final class DemoCommand implements Callable<Integer> {
             if (!awaitReady(ports, out)) {
                 return 1;
             }
-            int initialisers = 0;
-            ObjectMapper json = new ObjectMapper();
-            HttpClient client = HttpClient.newHttpClient();
-            for (int i = 0; i < replicas; i++) {
-                JsonNode info = json.readTree(client.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:"
-                        + ports.get(i) + "/info")).timeout(Duration.ofSeconds(5)).build(),
-                        HttpResponse.BodyHandlers.ofString()).body());
-                boolean ran = info.path("initializedByThisReplica").asBoolean();
-                initialisers += ran ? 1 : 0;
-                out.printf("  replica-%d READY%s%n", i + 1, ran ? "  <- initialised the database (migrations + seed)"
-                        : "  (found it initialised by " + info.path("initializedBy").asText() + ")");
-            }
-            out.printf("All %d replicas ready; %d of them ran the initialisation.%n", replicas, initialisers);
+            int initialisers = reportInit(ports, out);
             out.println("Try: curl -s http://127.0.0.1:" + ports.get(0) + "/listings");
             out.flush();
+            if (initialisers < 0) {
+                return 1;
+            }
             if (exitWhenReady) {
-                return initialisers <= 1 ? 0 : 1;
+                return 0;
             }
             out.println("Press Ctrl-C to stop all replicas and PostgreSQL.");
             out.flush();
-            while (processes.stream().allMatch(Process::isAlive)) {
-                Thread.sleep(500);
+            try {
+                while (processes.stream().allMatch(Process::isAlive)) {
+                    Thread.sleep(500);
+                }
+            } catch (InterruptedException stop) {
+                out.println("Interrupted: stopping the demo.");
+                out.flush();
+                return 0;
             }
             spec.commandLine().getErr().println("A replica stopped on its own; see its log. Stopping the demo.");
             return 1;
@@ -142,6 +144,53 @@ final class DemoCommand implements Callable<Integer> {
                 // the hook is running already
             }
         }
+    }
+
+    /**
+     * Prints, per replica, what its Warden says about the initialisation ({@code init} in
+     * {@code /health}): whether this replica ran it, or who did. Returns how many replicas ran it,
+     * or -1 when the replicas disagree (more than one ran it, different epochs or owners).
+     */
+    private int reportInit(List<Integer> ports, PrintWriter out) throws IOException, InterruptedException {
+        ObjectMapper json = new ObjectMapper();
+        HttpClient client = HttpClient.newHttpClient();
+        List<JsonNode> inits = new ArrayList<>();
+        for (int port : ports) {
+            inits.add(json.readTree(client.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port
+                    + "/health")).timeout(Duration.ofSeconds(5)).build(), HttpResponse.BodyHandlers.ofString())
+                    .body()).path("init"));
+        }
+        // A follower's report names the initialiser by its Warden owner; show it by replica name when it is one of ours.
+        Map<String, String> names = new HashMap<>();
+        for (int i = 0; i < inits.size(); i++) {
+            if (inits.get(i).path("initializedHere").asBoolean()) {
+                names.put(inits.get(i).path("owner").asText(), "replica-" + (i + 1));
+            }
+        }
+        int initialisers = names.size();
+        Set<String> epochs = new HashSet<>();
+        Set<String> owners = new HashSet<>();
+        for (int i = 0; i < inits.size(); i++) {
+            JsonNode init = inits.get(i);
+            String owner = init.path("owner").asText();
+            epochs.add(init.path("epoch").asText());
+            owners.add(owner);
+            if (init.path("initializedHere").asBoolean()) {
+                out.printf("  replica-%d READY  <- initialised the database (epoch %s: migrations + seed, %d ms)%n",
+                        i + 1, init.path("epoch").asText(), init.path("tookMs").asLong());
+            } else {
+                out.printf("  replica-%d READY  (found epoch %s initialised by %s)%n", i + 1,
+                        init.path("epoch").asText(), names.getOrDefault(owner, owner + ", in an earlier run"));
+            }
+        }
+        out.printf("All %d replicas ready; %d of them ran the initialisation.%n", ports.size(), initialisers);
+        out.flush();
+        if (initialisers > 1 || epochs.size() != 1 || owners.size() != 1) {
+            spec.commandLine().getErr().println("The replicas disagree about the initialisation (epochs " + epochs
+                    + ", initialised by " + owners + "); see their logs.");
+            return -1;
+        }
+        return initialisers;
     }
 
     private List<Integer> ports() throws IOException {

@@ -1,31 +1,27 @@
 package dev.warden.example.auction;
 
-import io.javalin.config.JavalinConfig;
 import java.nio.charset.StandardCharsets;
 import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.Map;
 import java.util.Objects;
-import java.util.function.Consumer;
 
 /**
- * How the auction service runs, apart from the database (that is Warden's configuration).
+ * How the auction service runs, apart from the database: that is Warden's configuration
+ * ({@code WARDEN_*}, see {@link AuctionApp#wardenConfig}), initialisation epoch included.
  *
  * @param host          interface to bind ({@code HOST}, default 127.0.0.1; 0.0.0.0 in a container)
  * @param port          HTTP port ({@code PORT}, default 8080; 0 for any free one)
- * @param replica       this process's name in logs, bids and the init record ({@code REPLICA_NAME},
+ * @param replica       this process's name in logs, bids and {@code /info} ({@code REPLICA_NAME},
  *                      default {@code HOSTNAME} or {@code replica-<port>})
  * @param jwtSecret     HS256 key for bearer tokens ({@code AUCTION_JWT_SECRET}, at least 32 bytes;
  *                      random per process when unset, so replicas must share one)
  * @param tokenTtl      lifetime of a token ({@code AUCTION_TOKEN_TTL_SECONDS}, default 3600)
  * @param maxBodyBytes  largest accepted request body ({@code AUCTION_MAX_BODY_BYTES}, default 16384); more → 413
  * @param closeInterval how often due auctions are closed ({@code AUCTION_CLOSE_INTERVAL_MS}, default 1000)
- * @param seedEpoch     seed epoch of the interim init ({@code AUCTION_SEED_EPOCH}, default "1")
- * @param extraRoutes   more Javalin configuration, e.g. warden-http's probes and metrics
  */
 public record AppOptions(String host, int port, String replica, byte[] jwtSecret, Duration tokenTtl,
-                         long maxBodyBytes, Duration closeInterval, String seedEpoch,
-                         Consumer<JavalinConfig> extraRoutes) {
+                         long maxBodyBytes, Duration closeInterval) {
 
     public AppOptions {
         Objects.requireNonNull(host, "host");
@@ -33,8 +29,6 @@ public record AppOptions(String host, int port, String replica, byte[] jwtSecret
         Objects.requireNonNull(jwtSecret, "jwtSecret");
         Objects.requireNonNull(tokenTtl, "tokenTtl");
         Objects.requireNonNull(closeInterval, "closeInterval");
-        Objects.requireNonNull(seedEpoch, "seedEpoch");
-        extraRoutes = extraRoutes == null ? c -> { } : extraRoutes;
         if (port < 0 || port > 65535) {
             throw new IllegalArgumentException("PORT must be 0 to 65535, got " + port);
         }
@@ -72,19 +66,7 @@ public record AppOptions(String host, int port, String replica, byte[] jwtSecret
         return new AppOptions(env.getOrDefault("HOST", "127.0.0.1"), port, replica, key,
                 Duration.ofSeconds(intVar(env, "AUCTION_TOKEN_TTL_SECONDS", 3600)),
                 intVar(env, "AUCTION_MAX_BODY_BYTES", 16 * 1024),
-                Duration.ofMillis(intVar(env, "AUCTION_CLOSE_INTERVAL_MS", 1000)),
-                env.getOrDefault("AUCTION_SEED_EPOCH", "1"), null);
-    }
-
-    /** A copy with these extra Javalin routes (added after the service's own). */
-    public AppOptions withExtraRoutes(Consumer<JavalinConfig> more) {
-        return new AppOptions(host, port, replica, jwtSecret, tokenTtl, maxBodyBytes, closeInterval, seedEpoch, more);
-    }
-
-    /** A copy on this port. */
-    public AppOptions withPort(int newPort) {
-        return new AppOptions(host, newPort, replica, jwtSecret, tokenTtl, maxBodyBytes, closeInterval, seedEpoch,
-                extraRoutes);
+                Duration.ofMillis(intVar(env, "AUCTION_CLOSE_INTERVAL_MS", 1000)));
     }
 
     private static int intVar(Map<String, String> env, String name, int dflt) {
@@ -103,6 +85,6 @@ public record AppOptions(String host, int port, String replica, byte[] jwtSecret
     public String toString() {
         return "AppOptions[host=" + host + ", port=" + port + ", replica=" + replica + ", jwtSecret=(" + jwtSecret.length
                 + " bytes, hidden), tokenTtl=" + tokenTtl + ", maxBodyBytes=" + maxBodyBytes + ", closeInterval="
-                + closeInterval + ", seedEpoch=" + seedEpoch + "]";
+                + closeInterval + "]";
     }
 }

@@ -4,15 +4,21 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.datatype.jsr310.JavaTimeModule;
 import dev.warden.Warden;
+import dev.warden.config.WardenConfig;
 import dev.warden.example.auction.Auth.Principal;
+import dev.warden.http.WardenHttp;
+import dev.warden.init.InitStatus;
 import dev.warden.lifecycle.State;
 import io.javalin.Javalin;
 import io.javalin.config.JavalinConfig;
 import io.javalin.http.Context;
 import io.javalin.json.JavalinJackson;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.io.IOException;
 import java.io.InputStream;
 import java.time.Clock;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -28,13 +34,19 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The auction API on Warden: Javalin (virtual threads) for HTTP, Jdbi for SQL, every data access in
- * a Warden transaction. {@link #create(Warden, AppOptions)} builds it; {@link #start()} serves HTTP
- * at once (probes answer, the API says 503 until ready), then starts Warden, runs the init step and
- * the auction closer; {@link #close()} stops all of it except the Warden, which the caller owns.
+ * a Warden transaction. {@link #warden(WardenConfig)} builds the service's Warden (its migrations,
+ * its seed data, Prometheus meters); {@link #create(Warden, AppOptions)} builds the service on it;
+ * {@link #start()} serves HTTP at once (warden-http's probes answer and show start-up progress, the
+ * API says 503 + Retry-After until ready), then starts Warden, which migrates and seeds once per
+ * epoch across all replicas, and then the auction closer; {@link #close()} stops all of it except
+ * the Warden, which the caller owns.
  *
  * <p>Endpoints, errors and the bidding invariant are described in {@code docs/service.md}.
  */
 public final class AuctionApp implements AutoCloseable {
+
+    /** Flyway location of the auction's schema: the service's {@code WARDEN_MIGRATIONS} unless that is set. */
+    public static final String MIGRATIONS = "classpath:db/migration/auction";
 
     private static final Logger log = LoggerFactory.getLogger(AuctionApp.class);
     private static final Pattern USERNAME = Pattern.compile("[A-Za-z0-9_.-]{3,32}");
@@ -50,10 +62,9 @@ public final class AuctionApp implements AutoCloseable {
     private final Auction auction;
     private final Javalin javalin;
     private final byte[] openApi;
-    private volatile AuctionSchema.Result init;
-    private volatile Throwable initFailure;
-    private ScheduledExecutorService closer;
-    private Thread starter;
+    private volatile Throwable startFailure;
+    private ScheduledExecutorService closer; // guarded by this
+    private boolean closed; // guarded by this
 
     private AuctionApp(Warden warden, AppOptions options) {
         this.warden = warden;
@@ -67,14 +78,33 @@ public final class AuctionApp implements AutoCloseable {
         this.javalin = Javalin.create(this::configure);
     }
 
-    /** The service for this Warden (started or not) and options; call {@link #start()} next. */
-    public static AuctionApp create(Warden warden, AppOptions options) {
-        return new AuctionApp(warden, options);
+    /**
+     * Warden's configuration for the service: {@code builder}'s settings ({@code WARDEN_*} for
+     * {@code WardenConfig.builder()}), with {@link #MIGRATIONS} when {@code WARDEN_MIGRATIONS} names none.
+     */
+    public static WardenConfig wardenConfig(WardenConfig.Builder builder) {
+        WardenConfig config = builder.build();
+        return config.init().migrations().isEmpty() ? builder.migrations(MIGRATIONS).build() : config;
     }
 
-    /** The Javalin app (for tests and for mounting more handlers through {@link AppOptions#extraRoutes()}). */
-    public Javalin javalin() {
-        return javalin;
+    /**
+     * The service's Warden, not started: {@code config} (see {@link #wardenConfig}), the auction's
+     * seed data ({@link AuctionSeeder}, version {@link AuctionSeeder#VERSION}) and a Prometheus
+     * registry for its meters, which {@code /metrics} serves.
+     */
+    public static Warden warden(WardenConfig config) {
+        return Warden.builder().config(config)
+                .meterRegistry(new PrometheusMeterRegistry(PrometheusConfig.DEFAULT))
+                .seeder(AuctionSeeder.VERSION, new AuctionSeeder())
+                .build();
+    }
+
+    /**
+     * The service on this Warden (not started; normally from {@link #warden(WardenConfig)}) with
+     * these options; call {@link #start()} next.
+     */
+    public static AuctionApp create(Warden warden, AppOptions options) {
+        return new AuctionApp(warden, options);
     }
 
     /** The port HTTP is served on (after {@link #start()}). */
@@ -82,52 +112,54 @@ public final class AuctionApp implements AutoCloseable {
         return javalin.port();
     }
 
-    /** True once Warden is READY and the init step is done, i.e. the API serves requests. */
+    /** True when Warden is READY (started, initialised, database answering): the API serves requests. */
     public boolean ready() {
-        return init != null && warden.state() == State.READY;
+        return warden.state() == State.READY;
     }
 
-    /** What the init step did in this process, or null while it has not finished. */
-    public AuctionSchema.Result initResult() {
-        return init;
-    }
-
-    /** Why start-up failed, or null. */
+    /** Why start-up failed (e.g. the initialisation failed for good), or null. */
     public Throwable startFailure() {
-        return initFailure;
+        return startFailure;
     }
 
     /**
-     * Serves HTTP, then (in the background) starts Warden, runs the init step and the auction closer.
+     * Serves HTTP (probes, and 503 from the API), then, in the background, starts Warden, which
+     * returns once the epoch is initialised here or by another replica, and then the auction closer.
      * Returns at once; {@link #awaitReady(long)} waits for readiness.
      */
     public synchronized AuctionApp start() {
         javalin.start(options.host(), options.port());
-        starter = Thread.ofVirtual().name("auction-start").start(() -> {
+        Thread.ofVirtual().name("auction-start").start(() -> {
             try {
                 warden.start();
-                init = AuctionSchema.apply(warden, options.replica(), options.seedEpoch());
-                closer = Executors.newSingleThreadScheduledExecutor(r -> Thread.ofPlatform().daemon()
-                        .name("auction-closer").unstarted(r));
-                long every = options.closeInterval().toMillis();
-                closer.scheduleWithFixedDelay(this::closeDue, every, every, TimeUnit.MILLISECONDS);
-                log.info("Auction service {} ready on port {} ({})", options.replica(), port(),
-                        init.ranHere() ? "INIT ran by this replica" : "init done earlier by " + init.initializedBy());
+                synchronized (this) {
+                    if (closed) {
+                        return;
+                    }
+                    closer = Executors.newSingleThreadScheduledExecutor(r -> Thread.ofPlatform().daemon()
+                            .name("auction-closer").unstarted(r));
+                    long every = options.closeInterval().toMillis();
+                    closer.scheduleWithFixedDelay(this::closeDue, every, every, TimeUnit.MILLISECONDS);
+                }
+                log.info("Auction service {} ready on port {} ({})", options.replica(), port(), warden.initStatus()
+                        .map(s -> s.initializedHere() ? "initialised epoch " + s.epoch() + " here"
+                                : "epoch " + s.epoch() + " initialised by " + s.owner())
+                        .orElse("nothing to initialise"));
             } catch (Throwable t) {
-                initFailure = t;
-                log.error("Auction service {} failed to start: {}", options.replica(), t.getMessage());
+                startFailure = t;
+                if (isClosed()) {
+                    log.info("Auction service {} closed before it was ready: {}", options.replica(), t.getMessage());
+                } else {
+                    log.error("Auction service {} failed to start: {}", options.replica(), t.getMessage());
+                }
             }
         });
         return this;
     }
 
     /** Waits up to {@code millis} for readiness; true when ready, false on time-out or failure. */
-    public boolean awaitReady(long millis) throws InterruptedException {
-        long deadline = System.nanoTime() + millis * 1_000_000;
-        while (!ready() && initFailure == null && System.nanoTime() < deadline) {
-            Thread.sleep(20);
-        }
-        return ready();
+    public boolean awaitReady(long millis) {
+        return warden.awaitReady(Duration.ofMillis(millis));
     }
 
     private void closeDue() {
@@ -148,16 +180,21 @@ public final class AuctionApp implements AutoCloseable {
         }
     }
 
-    /** Stops HTTP and the closer. The Warden stays open: its owner closes it. */
+    private synchronized boolean isClosed() {
+        return closed;
+    }
+
+    /**
+     * Stops HTTP and the closer. The Warden stays open, even while starting: its owner closes it
+     * (which ends a start in progress).
+     */
     @Override
     public synchronized void close() {
+        closed = true;
         if (closer != null) {
             closer.shutdownNow();
         }
         javalin.stop();
-        if (starter != null) {
-            starter.interrupt();
-        }
     }
 
     // ---- configuration ----------------------------------------------------------------------
@@ -183,7 +220,8 @@ public final class AuctionApp implements AutoCloseable {
             });
         }
 
-        InterimProbes.mount(config, warden, () -> init != null, problems);
+        // warden-http's /health/live, /health/startup, /health/ready, /health and /metrics.
+        WardenHttp.javalin(warden).accept(config);
         config.routes.get("/openapi.json", ctx -> ctx.contentType("application/json").result(openApi));
         config.routes.get("/info", this::info);
 
@@ -208,10 +246,13 @@ public final class AuctionApp implements AutoCloseable {
             auction.unwatch(auth.require(ctx), id(ctx, "id"));
             ctx.status(204);
         });
-        options.extraRoutes().accept(config);
     }
 
-    /** Refuses oversized bodies early, and API calls until the service is ready (503 + Retry-After). */
+    /**
+     * Refuses oversized bodies early, and API calls until Warden has started (503 + Retry-After) or
+     * after it stopped. In DEGRADED calls go through: Warden refuses them at once with
+     * {@code DatabaseUnavailableException}, which {@link Problems} answers with 503 too.
+     */
     private void gate(Context ctx) {
         String length = ctx.header("Content-Length");
         if (length != null) {
@@ -223,9 +264,12 @@ public final class AuctionApp implements AutoCloseable {
                 throw ApiException.badRequest("Content-Length", "must be a whole number");
             }
         }
-        if (!ALWAYS_OPEN.contains(ctx.path()) && !ctx.path().startsWith("/health/") && !ready()) {
-            throw Problems.unavailable("The service is starting (Warden " + warden.state()
-                    + (init == null ? ", init not finished" : "") + "); retry shortly.");
+        State state = warden.state();
+        if (state != State.READY && state != State.DEGRADED && !ALWAYS_OPEN.contains(ctx.path())) {
+            throw Problems.unavailable(switch (state) {
+                case STARTING, CONNECTING, INITIALIZING -> "The service is starting (" + state + "); retry shortly.";
+                default -> "The service is " + state + " and takes no requests; retry shortly.";
+            });
         }
     }
 
@@ -234,15 +278,18 @@ public final class AuctionApp implements AutoCloseable {
                 + options.maxBodyBytes() + " bytes this service accepts.");
     }
 
+    /** This replica, and Warden's word on the initialisation (the same as {@code /health}'s {@code init}). */
     private void info(Context ctx) {
-        AuctionSchema.Result r = init;
+        InitStatus s = warden.initStatus().orElse(null);
+        boolean done = s != null && s.status().equals("COMPLETED");
         Map<String, Object> body = new LinkedHashMap<>();
         body.put("replica", options.replica());
+        body.put("owner", warden.owner());
         body.put("state", warden.state().name());
         body.put("ready", ready());
-        body.put("initializedByThisReplica", r != null && r.ranHere());
-        body.put("initializedBy", r == null ? null : r.initializedBy());
-        body.put("initEpoch", r == null ? null : r.epoch());
+        body.put("initializedByThisReplica", done && s.initializedHere());
+        body.put("initializedBy", done ? s.owner() : null);
+        body.put("initEpoch", s == null ? null : s.epoch());
         ctx.json(body);
     }
 

@@ -7,8 +7,10 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Runs one replica of the auction service: Warden from {@code WARDEN_*} variables (embedded
- * PostgreSQL without {@code WARDEN_DB_URL}), the service from {@link AppOptions#fromEnvironment()}.
- * Stops cleanly on SIGTERM/Ctrl-C. Exits with status 1 when start-up fails for good.
+ * PostgreSQL without {@code WARDEN_DB_URL}; the auction's migrations unless {@code WARDEN_MIGRATIONS}
+ * is set), the service from {@link AppOptions#fromEnvironment()}. Serves HTTP (probes, and 503 from
+ * the API) while Warden connects and initialises. Stops cleanly on SIGTERM/Ctrl-C. Exits with status
+ * 1 when start-up fails for good.
  */
 public final class AuctionMain {
 
@@ -19,14 +21,15 @@ public final class AuctionMain {
 
     public static void main(String[] args) throws Exception {
         AppOptions options = AppOptions.fromEnvironment();
-        Warden warden = Warden.create(WardenConfig.fromEnvironment());
+        Warden warden = AuctionApp.warden(AuctionApp.wardenConfig(WardenConfig.builder()));
         AuctionApp app = AuctionApp.create(warden, options).start();
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             log.info("Auction service {} stopping", options.replica());
             app.close();
             warden.close();
         }, "auction-stop"));
-        log.info("Auction service {} serving HTTP on http://{}:{}", options.replica(), options.host(), app.port());
+        log.info("Auction service {} serving HTTP on http://{}:{} (Warden {}: {})", options.replica(),
+                options.host(), app.port(), warden.owner(), warden.config().init());
         while (app.startFailure() == null && !app.ready()) {
             Thread.sleep(50);
         }

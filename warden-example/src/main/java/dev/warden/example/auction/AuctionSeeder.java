@@ -1,20 +1,29 @@
 package dev.warden.example.auction;
 
-import dev.warden.tx.Tx;
+import dev.warden.init.Seeder;
+import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
 
 /**
- * Seed data of the auction: the demo users and a few approved listings. Idempotent (every insert is
- * {@code on conflict do nothing}), so running it twice changes nothing. Its signature is Warden's
- * {@code Seeder} ({@code void seed(Tx tx) throws Exception}), so it plugs into Warden's exactly-once
- * initialisation unchanged.
+ * Seed data of the auction: the demo users and a few approved listings. Warden runs it once per
+ * epoch, after the migrations, in the transaction that marks the epoch COMPLETED
+ * ({@code Warden.builder().seeder(AuctionSeeder.VERSION, new AuctionSeeder())}). Idempotent as well
+ * (every insert is {@code on conflict do nothing}): a new epoch over existing data changes nothing.
  *
  * <p>Demo logins (for local demos only; change or drop them for anything real):
  * {@code admin / admin-password} (admin), {@code alice / alice-password}, {@code bob / bob-password}.
  */
-public final class AuctionSeeder {
+public final class AuctionSeeder implements Seeder {
+
+    /**
+     * Version of this seed data; part of Warden's derived epoch. Change it when the data below
+     * changes, so that every database gets the new data once.
+     */
+    public static final String VERSION = "auction-demo-1";
 
     /** Demo users: name, password, role. */
     public static final String[][] DEMO_USERS = {
@@ -23,9 +32,11 @@ public final class AuctionSeeder {
             {"bob", "bob-password", "user"},
     };
 
-    /** Seeds the demo data inside {@code tx}; safe to run again. */
-    public void seed(Tx tx) throws Exception {
-        try (PreparedStatement user = tx.connection().prepareStatement(
+    /** Seeds the demo data on the initialisation's connection (Warden commits it); safe to run again. */
+    @Override
+    public void seed(Context context) throws Exception {
+        Connection c = context.connection();
+        try (PreparedStatement user = c.prepareStatement(
                 "insert into app_user (username, password_hash, role) values (?, ?, ?) on conflict (username) do nothing")) {
             for (String[] u : DEMO_USERS) {
                 user.setString(1, u[0]);
@@ -35,13 +46,14 @@ public final class AuctionSeeder {
             }
             user.executeBatch();
         }
+        context.progress(DEMO_USERS.length + " demo users");
         Object[][] listings = {
                 {"seed-1", "Vintage mechanical keyboard", "Model M, 1989, works perfectly.", 5_000L, 250L},
                 {"seed-2", "Road bike, 56 cm", "Steel frame, new tyres.", 20_000L, 1_000L},
                 {"seed-3", "First edition paperback", "Slightly foxed; a collector's piece.", 1_500L, 100L},
         };
         Instant ends = Instant.now().plus(Duration.ofDays(7));
-        try (PreparedStatement listing = tx.connection().prepareStatement("""
+        try (PreparedStatement listing = c.prepareStatement("""
                 insert into listing (seller_id, title, description, starting_price, min_increment, ends_at, status, seed_key)
                 select id, ?, ?, ?, ?, ?, 'approved', ? from app_user where username = 'alice'
                 on conflict (seed_key) do nothing""")) {
@@ -50,11 +62,12 @@ public final class AuctionSeeder {
                 listing.setString(2, (String) l[2]);
                 listing.setLong(3, (Long) l[3]);
                 listing.setLong(4, (Long) l[4]);
-                listing.setObject(5, java.time.OffsetDateTime.ofInstant(ends, java.time.ZoneOffset.UTC));
+                listing.setObject(5, OffsetDateTime.ofInstant(ends, ZoneOffset.UTC));
                 listing.setString(6, (String) l[0]);
                 listing.addBatch();
             }
             listing.executeBatch();
         }
+        context.progress(listings.length + " listings");
     }
 }

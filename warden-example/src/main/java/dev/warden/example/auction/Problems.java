@@ -22,7 +22,7 @@ import org.slf4j.LoggerFactory;
  * <p>Mapping of database failures (after Warden's own retries):
  * <ul>
  *   <li>{@link NotReadyException}, {@link ErrorKind#CONNECTION} (database unreachable, including the
- *       future {@code DatabaseUnavailableException}) → 503 + {@code Retry-After};</li>
+ *       {@code DatabaseUnavailableException} of DEGRADED) → 503 + {@code Retry-After};</li>
  *   <li>{@link ErrorKind#SERIALIZATION}, {@link ErrorKind#DEADLOCK} still failing after the retry
  *       budget, and {@link ErrorKind#TIMEOUT} → 503 + {@code Retry-After}: the request was valid, the
  *       service was too busy, and the same request may succeed later (409 would wrongly tell the

@@ -42,9 +42,9 @@ class AuctionApiTest {
     @BeforeAll
     static void start() throws Exception {
         dbUrl = Pg.freshDatabase("api");
-        warden = Warden.create(Pg.config(dbUrl));
+        warden = AuctionApp.warden(Pg.config(dbUrl));
         AppOptions options = new AppOptions("127.0.0.1", 0, "api-test", SECRET.getBytes(StandardCharsets.UTF_8),
-                Duration.ofMinutes(10), 4096, Duration.ofMillis(100), "1", null);
+                Duration.ofMinutes(10), 4096, Duration.ofMillis(100));
         app = AuctionApp.create(warden, options).start();
         assertThat(app.awaitReady(60_000)).as("ready; failure: %s", app.startFailure()).isTrue();
         http = new Http("http://127.0.0.1:" + app.port());
@@ -403,12 +403,39 @@ class AuctionApiTest {
     }
 
     @Test
-    void probesInfoAndOpenApiAnswer() {
+    void probesHealthMetricsInfoAndOpenApiAnswer() {
         assertThat(http.get("/health/live", null).status()).isEqualTo(200);
-        assertThat(http.get("/health/ready", null).status()).isEqualTo(200);
+        assertThat(http.get("/health/startup", null).status()).isEqualTo(200);
+        Http.Resp ready = http.get("/health/ready", null);
+        assertThat(ready.status()).isEqualTo(200);
+        assertThat(ready.get("state").asText()).isEqualTo("READY");
+
+        // The only Warden on this database ran the migrations and the seed, once.
+        Http.Resp health = http.get("/health", null);
+        assertThat(health.status()).as(health.raw()).isEqualTo(200);
+        JsonNode init = health.get("init");
+        assertThat(init.get("status").asText()).isEqualTo("COMPLETED");
+        assertThat(init.get("initializedHere").asBoolean()).isTrue();
+        assertThat(init.get("owner").asText()).isEqualTo(warden.owner());
+        assertThat(health.raw()).doesNotContain("password");
+        assertThat(Pg.queryLong(dbUrl, "select count(*) from warden.init_epochs where status = 'COMPLETED'"
+                + " and attempts = 1 and epoch = '" + init.get("epoch").asText() + "'")).isEqualTo(1);
+        assertThat(Pg.queryLong(dbUrl, "select count(*) from flyway_schema_history where success")).isEqualTo(2);
+        assertThat(Pg.queryLong(dbUrl, "select count(*) from information_schema.tables where table_name = 'auction_init'"))
+                .isZero();
+
         Http.Resp info = http.get("/info", null);
+        assertThat(info.get("replica").asText()).isEqualTo("api-test");
         assertThat(info.get("initializedByThisReplica").asBoolean()).isTrue();
-        assertThat(info.get("initializedBy").asText()).isEqualTo("api-test");
+        assertThat(info.get("initializedBy").asText()).isEqualTo(warden.owner());
+        assertThat(info.get("initEpoch").asText()).isEqualTo(init.get("epoch").asText());
+
+        Http.Resp metrics = http.get("/metrics", null);
+        assertThat(metrics.status()).isEqualTo(200);
+        assertThat(metrics.header("Content-Type")).startsWith("text/plain");
+        assertThat(metrics.raw()).contains("warden_state{state=\"READY\"} 1.0", "warden_transactions_total",
+                "hikaricp_connections_active");
+
         Http.Resp api = http.get("/openapi.json", null);
         assertThat(api.status()).isEqualTo(200);
         assertThat(api.get("openapi").asText()).startsWith("3.");
@@ -432,6 +459,6 @@ class AuctionApiTest {
                 operations++;
             }
         }
-        assertThat(operations).isEqualTo(17);
+        assertThat(operations).isEqualTo(20);
     }
 }

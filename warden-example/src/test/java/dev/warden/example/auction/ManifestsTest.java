@@ -2,12 +2,16 @@ package dev.warden.example.auction;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import dev.warden.config.WardenConfig;
+import dev.warden.http.HealthEndpoints;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.Map;
 import java.util.Set;
@@ -27,6 +31,10 @@ class ManifestsTest {
         return YAML.readTree(Files.readString(DIR.resolve(file)));
     }
 
+    static Map<String, String> configMap() throws IOException {
+        return YAML.convertValue(read("configmap.yaml").get("data"), new TypeReference<>() { });
+    }
+
     @Test
     void deploymentRunsThreeReplicasWithTheThreeProbesOnServedPaths() throws IOException {
         JsonNode d = read("deployment.yaml");
@@ -41,16 +49,20 @@ class ManifestsTest {
         for (String probe : new String[] {"startupProbe", "readinessProbe", "livenessProbe"}) {
             JsonNode p = c.get(probe);
             assertThat(p).as(probe).isNotNull();
-            assertThat(p.at("/httpGet/path").asText()).isIn("/health/ready", "/health/live", "/health/startup");
+            assertThat(p.at("/httpGet/path").asText()).isIn(HealthEndpoints.READY, HealthEndpoints.LIVE,
+                    HealthEndpoints.STARTUP);
             assertThat(p.at("/httpGet/port").asText()).isEqualTo("http");
             assertThat(p.get("periodSeconds").asInt()).isBetween(1, 60);
             assertThat(p.get("timeoutSeconds").asInt()).isLessThan(p.get("periodSeconds").asInt());
         }
-        assertThat(c.at("/livenessProbe/httpGet/path").asText()).isEqualTo("/health/live");
-        assertThat(c.at("/readinessProbe/httpGet/path").asText()).isEqualTo("/health/ready");
-        // The startup budget covers Warden's own start-up deadline (120 s in the ConfigMap).
-        int startupBudget = c.at("/startupProbe/periodSeconds").asInt() * c.at("/startupProbe/failureThreshold").asInt();
-        assertThat(startupBudget).isGreaterThan(120);
+        assertThat(c.at("/livenessProbe/httpGet/path").asText()).isEqualTo(HealthEndpoints.LIVE);
+        assertThat(c.at("/readinessProbe/httpGet/path").asText()).isEqualTo(HealthEndpoints.READY);
+        assertThat(c.at("/startupProbe/httpGet/path").asText()).isEqualTo(HealthEndpoints.STARTUP);
+        // The startup budget covers Warden's own deadlines: reaching the database, then the initialisation
+        // (its own run or the wait for another pod's), so Warden gives up before the kubelet kills it.
+        WardenConfig config = WardenConfig.builder().environment(configMap()).build();
+        long startupBudget = c.at("/startupProbe/periodSeconds").asLong() * c.at("/startupProbe/failureThreshold").asLong();
+        assertThat(startupBudget).isGreaterThan(config.startupTimeout().plus(config.init().timeout()).toSeconds());
         assertThat(c.get("command").toString()).contains(AuctionMain.class.getName());
         assertThat(c.at("/envFrom/0/configMapRef/name").asText()).isEqualTo(read("configmap.yaml").at("/metadata/name").asText());
         assertThat(c.at("/envFrom/1/secretRef/name").asText()).isEqualTo(read("secret.yaml").at("/metadata/name").asText());
@@ -58,9 +70,9 @@ class ManifestsTest {
 
     @Test
     void configAndSecretSetOnlyKnownVariablesAndTheServiceSelectsThePods() throws IOException {
-        Set<String> known = new HashSet<>(dev.warden.config.WardenConfig.variables().keySet());
+        Set<String> known = new HashSet<>(WardenConfig.variables().keySet());
         known.addAll(Set.of("HOST", "PORT", "REPLICA_NAME", "AUCTION_JWT_SECRET", "AUCTION_TOKEN_TTL_SECONDS",
-                "AUCTION_MAX_BODY_BYTES", "AUCTION_CLOSE_INTERVAL_MS", "AUCTION_SEED_EPOCH"));
+                "AUCTION_MAX_BODY_BYTES", "AUCTION_CLOSE_INTERVAL_MS"));
         JsonNode cm = read("configmap.yaml");
         JsonNode secret = read("secret.yaml");
         assertThat(cm.get("kind").asText()).isEqualTo("ConfigMap");
@@ -72,12 +84,16 @@ class ManifestsTest {
         assertThat(names).contains("WARDEN_DB_URL", "WARDEN_DB_PASSWORD", "AUCTION_JWT_SECRET");
         assertThat(cm.get("data").fieldNames()).toIterable().doesNotContain("WARDEN_DB_PASSWORD", "AUCTION_JWT_SECRET");
         // The ConfigMap's values are accepted by the service's own validation.
-        Map<String, String> env = YAML.convertValue(cm.get("data"), new com.fasterxml.jackson.core.type.TypeReference<>() { });
-        env = new java.util.HashMap<>(env);
-        env.putAll(YAML.convertValue(secret.get("stringData"), new com.fasterxml.jackson.core.type.TypeReference<Map<String, String>>() { }));
+        Map<String, String> env = new HashMap<>(configMap());
+        env.putAll(YAML.convertValue(secret.get("stringData"), new TypeReference<Map<String, String>>() { }));
         AppOptions options = AppOptions.from(env);
         assertThat(options.port()).isEqualTo(8080);
-        dev.warden.config.WardenConfig.builder().environment(env).build();
+        WardenConfig.builder().environment(env).build();
+
+        // The initialisation the service runs: its own migrations, never a wipe.
+        WardenConfig config = AuctionApp.wardenConfig(WardenConfig.builder().environment(env));
+        assertThat(config.init().migrations()).containsExactly(AuctionApp.MIGRATIONS);
+        assertThat(config.init().wipe()).isFalse();
 
         JsonNode svc = read("service.yaml");
         assertThat(svc.get("kind").asText()).isEqualTo("Service");

@@ -5,38 +5,171 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.warden.Warden;
 import dev.warden.config.WardenConfig;
+import dev.warden.embedded.EmbeddedDatabase;
+import dev.warden.lifecycle.State;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Predicate;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 
-/** While the database cannot be reached, the service serves HTTP but answers 503 + Retry-After. */
+/**
+ * Whenever Warden is not READY the service still serves HTTP. Before {@code start()} returns, liveness
+ * is 200, the startup probe shows what start-up is doing, and readiness and the API answer 503 +
+ * Retry-After. In an outage (DEGRADED) the API fails at once with 503 and serves again afterwards.
+ */
 class NotReadyTest {
 
+    static AppOptions options(String replica) {
+        return new AppOptions("127.0.0.1", 0, replica, "x".repeat(32).getBytes(StandardCharsets.UTF_8),
+                Duration.ofMinutes(5), 4096, Duration.ofSeconds(1));
+    }
+
     @Test
-    void apiAndReadinessAre503WithRetryAfterUntilTheDatabaseAnswers() throws Exception {
+    @Timeout(60)
+    void probesShowProgressAndTheApiIs503WithRetryAfterUntilTheDatabaseAnswers() throws Exception {
         int closedPort = Replicas.freePort(); // nothing listens there
-        Warden warden = Warden.create(WardenConfig.builder().environment(Map.of())
+        Warden warden = AuctionApp.warden(AuctionApp.wardenConfig(WardenConfig.builder().environment(Map.of())
                 .dbUrl("jdbc:postgresql://127.0.0.1:" + closedPort + "/postgres")
-                .connectTimeout(Duration.ofSeconds(1)).startupTimeout(Duration.ofSeconds(60)).build());
-        AppOptions options = new AppOptions("127.0.0.1", 0, "not-ready", "x".repeat(32).getBytes(StandardCharsets.UTF_8),
-                Duration.ofMinutes(5), 4096, Duration.ofSeconds(1), "1", null);
-        AuctionApp app = AuctionApp.create(warden, options).start();
+                .connectTimeout(Duration.ofSeconds(1)).startupTimeout(Duration.ofSeconds(60))));
+        AuctionApp app = AuctionApp.create(warden, options("not-ready")).start();
         try {
             Http http = new Http("http://127.0.0.1:" + app.port());
             assertThat(http.get("/health/live", null).status()).isEqualTo(200);
+            Http.Resp startup = await(http, "/health/startup",
+                    r -> r.get("progress").asText().startsWith("waiting for the database"));
+            assertThat(startup.status()).isEqualTo(503);
+            assertThat(startup.get("state").asText()).isEqualTo("CONNECTING");
+            assertThat(startup.get("started").asBoolean()).isFalse();
+
             Http.Resp ready = http.get("/health/ready", null);
-            assertProblem(ready, 503, "Not ready");
-            assertThat(ready.header("Retry-After")).isEqualTo("2");
+            assertThat(ready.status()).isEqualTo(503);
+            assertThat(ready.header("Retry-After")).isEqualTo("5");
+            assertThat(ready.get("ready").asBoolean()).isFalse();
+            assertThat(ready.get("reason").asText()).startsWith("starting: waiting for the database");
+
             Http.Resp listings = http.get("/listings", null);
-            assertProblem(listings, 503, "retry shortly");
+            assertProblem(listings, 503, "The service is starting (CONNECTING); retry shortly");
             assertThat(listings.header("Retry-After")).isEqualTo("2");
             Http.Resp login = http.post("/auth/login", null, "{\"username\":\"alice\",\"password\":\"alice-password\"}");
-            assertProblem(login, 503, null);
+            assertProblem(login, 503, "retry shortly");
             assertThat(http.get("/info", null).get("ready").asBoolean()).isFalse();
+            assertThat(http.get("/health", null).status()).isEqualTo(503);
+            assertThat(http.get("/metrics", null).raw()).contains("warden_state{state=\"CONNECTING\"} 1.0");
         } finally {
             app.close();
             warden.close();
         }
+    }
+
+    @Test
+    @Timeout(120)
+    void whileAnotherProcessInitialisesTheStartupProbeSaysSoAndTheApiIs503ThenItServes() throws Exception {
+        String dbUrl = Pg.freshDatabase("notready");
+        WardenConfig config = Pg.config(dbUrl);
+        // Another "replica" that holds the initialisation in its seeding step until released.
+        CountDownLatch seeding = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        Warden first = Warden.builder().config(config).seeder(AuctionSeeder.VERSION, ctx -> {
+            seeding.countDown();
+            assertThat(release.await(60, TimeUnit.SECONDS)).isTrue();
+            new AuctionSeeder().seed(ctx);
+        }).build();
+        Thread initialiser = Thread.ofVirtual().start(first::start);
+        Warden warden = null;
+        AuctionApp app = null;
+        try {
+            assertThat(seeding.await(60, TimeUnit.SECONDS)).as("the first process is seeding").isTrue();
+            warden = AuctionApp.warden(config);
+            app = AuctionApp.create(warden, options("follower")).start();
+            Http http = new Http("http://127.0.0.1:" + app.port());
+
+            Http.Resp startup = await(http, "/health/startup",
+                    r -> r.get("progress").asText().startsWith("waiting for " + first.owner()));
+            assertThat(startup.status()).isEqualTo(503);
+            assertThat(startup.get("state").asText()).isEqualTo("INITIALIZING");
+            assertThat(startup.get("progress").asText()).contains("to initialise epoch auto-");
+            assertThat(http.get("/health/ready", null).status()).isEqualTo(503);
+            Http.Resp health = http.get("/health", null);
+            assertThat(health.get("init").get("status").asText()).isEqualTo("WAITING");
+            assertThat(health.get("init").get("owner").asText()).isEqualTo(first.owner());
+            Http.Resp listings = http.get("/listings", null);
+            assertProblem(listings, 503, "The service is starting (INITIALIZING); retry shortly");
+            assertThat(listings.header("Retry-After")).isEqualTo("2");
+
+            release.countDown();
+            assertThat(app.awaitReady(60_000)).as("ready; failure: %s", app.startFailure()).isTrue();
+            assertThat(http.get("/health/startup", null).status()).isEqualTo(200);
+            assertThat(http.get("/health/ready", null).status()).isEqualTo(200);
+            assertThat(http.get("/listings", null).status()).isEqualTo(200);
+            Http.Resp info = http.get("/info", null);
+            assertThat(info.get("initializedByThisReplica").asBoolean()).isFalse();
+            assertThat(info.get("initializedBy").asText()).isEqualTo(first.owner());
+            initialiser.join(10_000);
+            assertThat(first.state()).isEqualTo(State.READY);
+            assertThat(first.initStatus().orElseThrow().initializedHere()).isTrue();
+        } finally {
+            release.countDown();
+            if (app != null) {
+                app.close();
+            }
+            if (warden != null) {
+                warden.close();
+            }
+            first.close();
+        }
+    }
+
+    @Test
+    @Timeout(120)
+    void inAnOutageTheApiIs503AtOnceAndServesAgainWhenTheDatabaseIsBack() throws Exception {
+        Path dir = Files.createTempDirectory("auction-outage-pg").resolve("data");
+        EmbeddedDatabase db = EmbeddedDatabase.start(dir, 0, Map.of("fsync", "off"));
+        int port = db.port();
+        Warden warden = AuctionApp.warden(Pg.config(db.jdbcUrl()));
+        AuctionApp app = AuctionApp.create(warden, options("outage")).start();
+        try {
+            assertThat(app.awaitReady(60_000)).as("ready; failure: %s", app.startFailure()).isTrue();
+            Http http = new Http("http://127.0.0.1:" + app.port());
+            assertThat(http.get("/listings", null).status()).isEqualTo(200);
+
+            db.close();
+            await(http, "/health/ready", r -> r.get("state").asText().equals("DEGRADED"));
+            Http.Resp ready = http.get("/health/ready", null);
+            assertThat(ready.status()).isEqualTo(503);
+            assertThat(ready.header("Retry-After")).isEqualTo("1");
+            assertThat(http.get("/health/startup", null).status()).isEqualTo(200);
+            long t0 = System.nanoTime();
+            Http.Resp listings = http.get("/listings", null);
+            long tookMs = (System.nanoTime() - t0) / 1_000_000;
+            assertProblem(listings, 503, "The database is unavailable");
+            assertThat(listings.header("Retry-After")).isEqualTo("2");
+            assertThat(tookMs).as("fails fast").isLessThan(1000);
+
+            db = EmbeddedDatabase.start(dir, port, Map.of("fsync", "off"));
+            assertThat(app.awaitReady(30_000)).isTrue();
+            assertThat(http.get("/listings", null).status()).isEqualTo(200);
+        } finally {
+            app.close();
+            warden.close();
+            db.close();
+        }
+    }
+
+    /** Polls {@code path} until its JSON body satisfies {@code until} (10 s at most), and returns that answer. */
+    private static Http.Resp await(Http http, String path, Predicate<Http.Resp> until) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        Http.Resp r = http.get(path, null);
+        while (!(r.json() != null && until.test(r)) && System.nanoTime() < deadline) {
+            Thread.sleep(20);
+            r = http.get(path, null);
+        }
+        assertThat(r.json() != null && until.test(r)).as("%s within 10 s; last answer: %s", path, r.raw()).isTrue();
+        return r;
     }
 }

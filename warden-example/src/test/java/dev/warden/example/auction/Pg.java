@@ -45,9 +45,10 @@ final class Pg {
         return "jdbc:postgresql://127.0.0.1:" + server().port() + "/" + name;
     }
 
+    /** The service's Warden configuration (its migrations included) on {@code url}, ignoring the environment. */
     static WardenConfig config(String url) {
-        return WardenConfig.builder().environment(Map.of()).dbUrl(url).poolMaxSize(8)
-                .retryInitialBackoff(Duration.ofMillis(1)).retryMaxBackoff(Duration.ofMillis(50)).build();
+        return AuctionApp.wardenConfig(WardenConfig.builder().environment(Map.of()).dbUrl(url).poolMaxSize(8)
+                .retryInitialBackoff(Duration.ofMillis(1)).retryMaxBackoff(Duration.ofMillis(50)));
     }
 
     static void exec(String url, String... sql) {

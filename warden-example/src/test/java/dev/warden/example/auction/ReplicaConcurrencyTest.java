@@ -49,16 +49,19 @@ class ReplicaConcurrencyTest {
                     .map(r -> r.name() + ":\n" + Replicas.tail(r.log())).toList()).isTrue();
 
             List<Http> apis = replicas.all().stream().map(r -> new Http(r.url())).toList();
-            // Exactly one replica ran the init; all agree on which.
+            // Exactly one replica ran the init (Warden's report of each); all agree on which and on the epoch.
             int ranHere = 0;
+            JsonNode first = apis.get(0).get("/health", null).get("init");
             for (Http api : apis) {
-                Http.Resp info = api.get("/info", null);
-                ranHere += info.get("initializedByThisReplica").asBoolean() ? 1 : 0;
-                assertThat(info.get("initializedBy").asText()).isEqualTo(apis.get(0).get("/info", null)
-                        .get("initializedBy").asText());
+                JsonNode init = api.get("/health", null).get("init");
+                ranHere += init.get("initializedHere").asBoolean() ? 1 : 0;
+                assertThat(init.get("status").asText()).isEqualTo("COMPLETED");
+                assertThat(init.get("owner").asText()).isEqualTo(first.get("owner").asText());
+                assertThat(init.get("epoch").asText()).isEqualTo(first.get("epoch").asText());
             }
             assertThat(ranHere).as("replicas that ran the init").isEqualTo(1);
-            assertThat(Pg.queryLong(dbUrl, "select count(*) from app_user")).isEqualTo(3); // seeded once
+            assertThat(Pg.queryLong(dbUrl, "select count(*) from warden.init_log where event = 'completed'")).isEqualTo(1);
+            assertThat(Pg.queryLong(dbUrl, "select count(*) from app_user")).isEqualTo(3);
 
             String admin = token(apis.get(0), "admin", "admin-password");
             String alice = token(apis.get(1), "alice", "alice-password");
