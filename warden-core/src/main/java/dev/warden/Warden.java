@@ -3,6 +3,7 @@ package dev.warden;
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
 import com.zaxxer.hikari.HikariPoolMXBean;
+import dev.warden.config.InitSettings;
 import dev.warden.config.WardenConfig;
 import dev.warden.embedded.EmbeddedDatabase;
 import dev.warden.health.GuardedPool;
@@ -78,11 +79,18 @@ public final class Warden implements AutoCloseable {
     private final String owner;
     private final Object startLock = new Object();
     private volatile Thread starting;
+    private volatile boolean closing;
     private volatile RuntimeException startFailure;
     private volatile Initializer initializer;
 
     private Warden(Builder b) {
-        this.config = b.config != null ? b.config : WardenConfig.fromEnvironment();
+        WardenConfig c = b.config != null ? b.config : WardenConfig.fromEnvironment();
+        if (!b.migrations.isEmpty() && c.init().migrations().isEmpty()) {
+            InitSettings i = c.init();
+            c = c.withInit(new InitSettings(i.epoch(), i.wipe(), i.lock(), i.leaseTtl(), i.heartbeat(), i.attempts(),
+                    i.timeout(), b.migrations));
+        }
+        this.config = c;
         this.meterRegistry = b.meterRegistry;
         this.seeders = List.copyOf(b.seeders);
         this.customInitLock = b.initLock;
@@ -201,11 +209,20 @@ public final class Warden implements AutoCloseable {
             }
             return this;
         } catch (RuntimeException e) {
-            startFailure = e;
-            if (lifecycle.state() != State.STOPPING && lifecycle.state() != State.STOPPED) {
-                moveTo(State.FAILED, e.getMessage());
+            // The interrupt that close() used to stop the start must not disturb the clean-up.
+            boolean interrupted = Thread.interrupted();
+            if (closing) {
+                // An ordinary shutdown during start-up: close() records STOPPING and STOPPED, not FAILED.
+                startFailure = new NotReadyException(State.STOPPING, "Warden was closed while starting.");
+                closeResources();
+                throw startFailure;
             }
+            startFailure = e;
+            moveTo(State.FAILED, e.getMessage());
             closeResources();
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
             throw e;
         }
     }
@@ -285,10 +302,27 @@ public final class Warden implements AutoCloseable {
         h.addDataSourceProperty("socketTimeout", String.valueOf(config.socketTimeout().toSeconds()));
         h.addDataSourceProperty("tcpKeepAlive", "true");
         h.addDataSourceProperty("ApplicationName", config.applicationName());
+        if (!config.schemas().equals(List.of("public"))) {
+            // Sent in the start-up packet, no round trip: the application's queries see its schemas
+            // first, as the migrations and seeders do.
+            h.addDataSourceProperty("currentSchema", String.join(",", config.schemas()) + ",public");
+        }
         if (!config.statementTimeout().isZero()) {
             h.addDataSourceProperty("options", "-c statement_timeout=" + config.statementTimeout().toMillis());
         }
         return h;
+    }
+
+    private Properties directProperties() {
+        Properties p = new Properties();
+        p.setProperty("user", config.dbUser());
+        if (!config.dbPassword().isEmpty()) {
+            p.setProperty("password", config.dbPassword().reveal());
+        }
+        p.setProperty("connectTimeout", String.valueOf(config.connectTimeout().toSeconds()));
+        p.setProperty("socketTimeout", String.valueOf(config.socketTimeout().toSeconds()));
+        p.setProperty("ApplicationName", config.applicationName() + "-start");
+        return p;
     }
 
     private static Properties probeProperties(WardenConfig config) {
@@ -302,7 +336,10 @@ public final class Warden implements AutoCloseable {
         long deadline = System.nanoTime() + config.startupTimeout().toNanos();
         long backoffMs = 100;
         for (int attempt = 1; ; attempt++) {
-            try (Connection c = pool.getConnection()) {
+            // A direct connection first: a refused port fails in milliseconds, not after the pool's acquire timeout.
+            try (Connection direct = java.sql.DriverManager.getConnection(jdbcUrl, directProperties());
+                 Connection c = pool.getConnection()) {
+                direct.close();
                 serverVersion = c.getMetaData().getDatabaseProductName() + " " + c.getMetaData().getDatabaseProductVersion();
                 c.rollback();
                 return;
@@ -463,6 +500,7 @@ public final class Warden implements AutoCloseable {
      */
     @Override
     public void close() {
+        closing = true;
         Thread t = starting;
         if (t != null && t != Thread.currentThread()) {
             t.interrupt();
@@ -497,8 +535,19 @@ public final class Warden implements AutoCloseable {
         private MeterRegistry meterRegistry;
         private final List<Initializer.NamedSeeder> seeders = new ArrayList<>();
         private InitLock initLock;
+        private List<String> migrations = List.of();
 
         private Builder() {
+        }
+
+        /**
+         * The application's Flyway locations, used unless {@code WARDEN_MIGRATIONS} (or the config's
+         * {@code migrations(…)}) names others: the service ships its migrations, the environment may
+         * point elsewhere.
+         */
+        public Builder migrations(String... locations) {
+            this.migrations = List.of(locations);
+            return this;
         }
 
         /**

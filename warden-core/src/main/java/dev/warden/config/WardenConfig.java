@@ -135,6 +135,14 @@ public record WardenConfig(
         return builder().build();
     }
 
+    /** This configuration with other initialisation settings (checked by the same rules). */
+    public WardenConfig withInit(InitSettings other) {
+        return new WardenConfig(dbUrl, dbUser, dbPassword, poolMaxSize, poolAcquireTimeout, connectTimeout,
+                socketTimeout, statementTimeout, startupTimeout, retry, isolation, schemas, wardenSchema,
+                applicationName, embeddedDir, embeddedPort, monitorInterval, monitorTimeout, monitorFailures,
+                monitorRecoveryInterval, readyWait, httpPort, other);
+    }
+
     /** True when no {@code WARDEN_DB_URL} is set and Warden starts its embedded PostgreSQL. */
     public boolean embedded() {
         return dbUrl.isEmpty();

@@ -151,6 +151,11 @@ public final class Initializer {
                     } catch (InitFailedException fatal) {
                         throw fatal;
                     } catch (Exception failure) {
+                        if (failure instanceof InterruptedException || Thread.currentThread().isInterrupted()) {
+                            Thread.currentThread().interrupt();
+                            throw new InitFailedException("Interrupted while initialising epoch " + epoch
+                                    + " (Warden is closing); the next process takes over.", failure);
+                        }
                         failedHere++;
                         log.error("Initialisation of epoch {} failed: {}", epoch, failure.toString(), failure);
                         progress.accept("initialisation failed: " + failure);
@@ -274,6 +279,9 @@ public final class Initializer {
         } catch (LeaseLostException lost) {
             throw lost;
         } catch (Exception failure) {
+            if (failure instanceof InterruptedException || Thread.currentThread().isInterrupted()) {
+                throw failure; // a shutdown, not a failure of the epoch: left IN_PROGRESS for the next holder
+            }
             Epoch now = readQuietly();
             if (now != null && now.token() != lease.token()) {
                 // Stalled past its lease: the server ended this holder's session and another took over.
@@ -366,6 +374,9 @@ public final class Initializer {
                     s.seeder().seed(context);
                 } catch (SQLException | RuntimeException e) {
                     throw e;
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new InitFailedException("Interrupted while seeder " + s.version() + " ran (Warden is closing)", e);
                 } catch (Exception e) {
                     throw new IllegalStateException("Seeder " + s.version() + " failed: " + e.getMessage(), e);
                 }

@@ -255,6 +255,50 @@ class InitializerTest {
     }
 
     @Test
+    void builderMigrationsAreADefaultAndTheApplicationSeesItsSchemaLikeTheSeeder() {
+        AtomicInteger runs = new AtomicInteger();
+        WardenConfig cfg = TestDatabase.config().poolMaxSize(2).schemas(app).wardenSchema(meta).build();
+        Warden w = Warden.builder().config(cfg).migrations("classpath:db/inittest").seeder("v1", items(runs)).build();
+        wardens.add(w);
+        w.start();
+        assertThat(w.config().init().migrations()).containsExactly("classpath:db/inittest");
+        long items = w.inTransaction(tx -> {
+            try (var st = tx.connection().createStatement(); var rs = st.executeQuery("select count(*) from item")) {
+                rs.next();
+                return rs.getLong(1);
+            }
+        });
+        assertThat(items).isEqualTo(100);
+        // the environment's (or config's) migrations win over the builder's default
+        Warden other = Warden.builder().config(config().migrations("classpath:db/other").build())
+                .migrations("classpath:db/inittest").build();
+        assertThat(other.config().init().migrations()).containsExactly("classpath:db/other");
+    }
+
+    @Test
+    void closingWhileInitialisingStopsCleanlyWithoutFailed() throws Exception {
+        CountDownLatch seeding = new CountDownLatch(1);
+        Warden w = warden(config().build(), "v1", ctx -> {
+            seeding.countDown();
+            Thread.sleep(30_000);
+        });
+        ExecutorService pool = Executors.newSingleThreadExecutor();
+        try {
+            Future<Warden> start = pool.submit(w::start);
+            assertThat(seeding.await(30, TimeUnit.SECONDS)).isTrue();
+            long t0 = System.nanoTime();
+            w.close();
+            assertThat(Duration.ofNanos(System.nanoTime() - t0)).isLessThan(Duration.ofSeconds(10));
+            assertThatThrownBy(() -> start.get(10, TimeUnit.SECONDS)).hasCauseInstanceOf(dev.warden.lifecycle.NotReadyException.class);
+            assertThat(w.state()).isEqualTo(State.STOPPED);
+            assertThat(w.lifecycle().history()).noneMatch(t -> t.to() == State.FAILED);
+        } finally {
+            pool.shutdownNow();
+        }
+        assertThat(count("select count(*) from " + meta + ".init_epochs where status = 'COMPLETED'")).isZero();
+    }
+
+    @Test
     void withNothingToInitialiseThereIsNoEpoch() {
         Warden w = Warden.create(TestDatabase.config().wardenSchema(meta).schemas(app).build());
         wardens.add(w);
