@@ -189,7 +189,9 @@ public final class Warden implements AutoCloseable {
             transactions = new Transactions(guarded, pool::evictConnection, config.retry(), config.isolation(), stats);
             probe = new JdbcProbe(jdbcUrl, config.dbUser(), config.dbPassword().reveal(), probeProperties(config));
             // The monitor acts only in READY and DEGRADED; starting it here keeps start-up steps free of it.
-            monitor.start(probe, guarded);
+            if (!config.monitorInterval().isZero()) {
+                monitor.start(probe, guarded);
+            }
             moveTo(State.CONNECTING, "pool opened for " + WardenConfig.maskUrl(jdbcUrl));
             lifecycle.progress("connecting to " + WardenConfig.maskUrl(jdbcUrl));
             awaitDatabase();

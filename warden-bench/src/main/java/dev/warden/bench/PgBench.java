@@ -23,8 +23,16 @@ final class PgBench {
 
     /** A started Warden on {@code db}, pool of 4: every PostgreSQL benchmark runs on the same settings. */
     static Warden warden(EmbeddedDatabase db) {
-        return Warden.create(WardenConfig.builder().environment(Map.of()).dbUrl(db.jdbcUrl()).poolMaxSize(4).build())
-                .start();
+        return warden(db, true);
+    }
+
+    /** Same, with the health monitor on (the default, one probe a second) or off ({@code WARDEN_MONITOR_INTERVAL=0}). */
+    static Warden warden(EmbeddedDatabase db, boolean monitor) {
+        WardenConfig.Builder b = WardenConfig.builder().environment(Map.of()).dbUrl(db.jdbcUrl()).poolMaxSize(4);
+        if (!monitor) {
+            b.monitorInterval(java.time.Duration.ZERO);
+        }
+        return Warden.create(b.build()).start();
     }
 
     static EmbeddedDatabase start() {

@@ -40,6 +40,7 @@ public class TxRoundTripPg {
 
     EmbeddedDatabase db;
     Warden warden;
+    Warden wardenMonitorOff;
     DataSource pool;
     TransactionTemplate spring;
     Jdbi jdbi;
@@ -48,6 +49,8 @@ public class TxRoundTripPg {
     public void setUp() {
         db = PgBench.start();
         warden = PgBench.warden(db);
+        // A second Warden on the same database with no health monitor; its pool has the same settings.
+        wardenMonitorOff = PgBench.warden(db, false);
         pool = warden.dataSource();
         spring = new TransactionTemplate(new DataSourceTransactionManager(pool));
         jdbi = Jdbi.create(pool);
@@ -56,6 +59,7 @@ public class TxRoundTripPg {
     @TearDown(Level.Trial)
     public void tearDown() {
         warden.close();
+        wardenMonitorOff.close();
         db.close();
     }
 
@@ -90,6 +94,13 @@ public class TxRoundTripPg {
     public int warden() {
         int id = id();
         return warden.inTransaction(tx -> update(tx.connection(), id));
+    }
+
+    /** Warden without its health monitor: what the monitor (probe thread, fast-fail pool checks) costs per transaction. */
+    @Benchmark
+    public int wardenMonitorOff() {
+        int id = id();
+        return wardenMonitorOff.inTransaction(tx -> update(tx.connection(), id));
     }
 
     @Benchmark

@@ -42,7 +42,8 @@ import java.util.regex.Pattern;
  * @param applicationName    name shown in {@code pg_stat_activity} ({@code WARDEN_APP_NAME})
  * @param embeddedDir        data directory of the embedded PostgreSQL ({@code WARDEN_EMBEDDED_DIR})
  * @param embeddedPort       port of the embedded PostgreSQL, 0 for any free one ({@code WARDEN_EMBEDDED_PORT})
- * @param monitorInterval    between health probes while READY ({@code WARDEN_MONITOR_INTERVAL})
+ * @param monitorInterval    between health probes while READY ({@code WARDEN_MONITOR_INTERVAL}); zero runs no
+ *                           monitor: no probes, no DEGRADED state, no fast failure (for measurements only)
  * @param monitorTimeout     longest a health probe may take ({@code WARDEN_MONITOR_TIMEOUT})
  * @param monitorFailures    consecutive failed probes that make READY become DEGRADED ({@code WARDEN_MONITOR_FAILURES})
  * @param monitorRecoveryInterval between probes after a failure and while DEGRADED ({@code WARDEN_MONITOR_RECOVERY_INTERVAL})
@@ -254,8 +255,9 @@ public record WardenConfig(
     static final Opt<Integer> EMBEDDED_PORT = intOpt("WARDEN_EMBEDDED_PORT", 0, 0, 65535);
     // One cheap round trip per second per replica; with 2 failures and the 100ms recovery interval,
     // an outage is declared within about 1.1 s plus one probe timeout (docs/health.md).
-    static final Opt<Duration> MONITOR_INTERVAL =
-            durationOpt("WARDEN_MONITOR_INTERVAL", "1s", Duration.ofMillis(100), Duration.ofMinutes(1), false);
+    static final Opt<Duration> MONITOR_INTERVAL = new Opt<>("WARDEN_MONITOR_INTERVAL", "1s",
+            "0 (no health monitor) or " + DURATION_FORMAT + ", from 100ms to 1m", WardenConfig::parseDuration,
+            d -> d.isZero() || (d.compareTo(Duration.ofMillis(100)) >= 0 && d.compareTo(Duration.ofMinutes(1)) <= 0));
     static final Opt<Duration> MONITOR_TIMEOUT =
             durationOpt("WARDEN_MONITOR_TIMEOUT", "1s", Duration.ofMillis(100), Duration.ofMinutes(1), false);
     static final Opt<Integer> MONITOR_FAILURES = intOpt("WARDEN_MONITOR_FAILURES", 2, 1, 100);

@@ -99,6 +99,7 @@ class WardenConfigTest {
             "WARDEN_SCHEMA|public|WARDEN_SCHEMA must not be one of the application schemas in WARDEN_SCHEMAS (a wipe would delete Warden's own records), got \"public\"",
             "WARDEN_APP_NAME|''|WARDEN_APP_NAME must be printable ASCII text of 1 to 63 characters, got \"\"",
             "WARDEN_EMBEDDED_PORT|70000|WARDEN_EMBEDDED_PORT must be an integer from 0 to 65535, got \"70000\"",
+            "WARDEN_MONITOR_INTERVAL|50ms|WARDEN_MONITOR_INTERVAL must be 0 (no health monitor) or a duration like 250ms, 5s or 2m, from 100ms to 1m, got \"50ms\"",
             "WARDEN_INIT_WIPE|maybe|WARDEN_INIT_WIPE must be true or false, got \"maybe\"",
             "WARDEN_INIT_LOCK|mutex|WARDEN_INIT_LOCK must be advisory (a PostgreSQL session advisory lock) or lease (a lease row with heartbeat and expiry), got \"mutex\"",
             "WARDEN_INIT_EPOCH|release 1|WARDEN_INIT_EPOCH must be empty (derive the epoch from migrations, seed version and wipe flag) or 1 to 100 characters of letters, digits and . _ : / + -, got \"release 1\"",
