@@ -1,7 +1,6 @@
 package dev.warden.bench;
 
 import dev.warden.Warden;
-import dev.warden.embedded.EmbeddedDatabase;
 import dev.warden.tx.RetryPolicy;
 import java.sql.Connection;
 import java.sql.SQLException;
@@ -37,7 +36,7 @@ public class RetryPath {
 
     static final String FAIL = "do $$ begin raise exception serialization_failure; end $$";
 
-    EmbeddedDatabase db;
+    PgBench.Db db;
     Warden warden;
     DataSource pool;
     RetryPolicy noPause = new RetryPolicy(3, Duration.ZERO, Duration.ZERO, 1.0);

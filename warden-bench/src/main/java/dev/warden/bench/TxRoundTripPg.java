@@ -1,7 +1,6 @@
 package dev.warden.bench;
 
 import dev.warden.Warden;
-import dev.warden.embedded.EmbeddedDatabase;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.SQLException;
@@ -38,7 +37,7 @@ public class TxRoundTripPg {
 
     static final String SQL = "update item set n = n + 1 where id = ?";
 
-    EmbeddedDatabase db;
+    PgBench.Db db;
     Warden warden;
     Warden wardenMonitorOff;
     DataSource pool;
