@@ -1,0 +1,193 @@
+package dev.warden.bench;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * The {@link TxRoundTripPg} variants measured <em>paired</em> in one JVM: block after block, every
+ * variant runs {@code blockSize} transactions in turn (the order rotates each round), and each
+ * variant's block is divided by the hand-written block of the same round. Drift of a shared 2-core
+ * machine (another tenant, a PostgreSQL checkpoint, the CPU clock) then falls on both sides of each
+ * ratio instead of on whichever fork happened to run during it; separate JMH forks cannot cancel it.
+ *
+ * <p>Usage: {@code java -cp benchmarks.jar dev.warden.bench.PairedRoundTrip [--rounds N]
+ * [--block-size M] [--warmup-rounds W] [--json FILE]}. Uses the shared PostgreSQL when
+ * {@code -Dwarden.bench.db.url} is set, else an embedded one of its own.
+ */
+public final class PairedRoundTrip {
+
+    /** One variant: runs one transaction. */
+    interface Tx {
+        int run() throws SQLException;
+    }
+
+    /** The figures of one variant: per-transaction median time and the ratio to hand-written JDBC. */
+    record Figures(String variant, double medianUs, double ratioMedian, double ratioP25, double ratioP75,
+                   double ratioP5, double ratioP95, double ratioOfTotals) {
+    }
+
+    private PairedRoundTrip() {
+    }
+
+    public static void main(String[] args) throws Exception {
+        int rounds = 200;
+        int blockSize = 100;
+        int warmupRounds = 30;
+        Path json = null;
+        for (int i = 0; i < args.length; i++) {
+            String value = i + 1 < args.length ? args[i + 1] : null;
+            switch (args[i]) {
+                case "--rounds" -> rounds = positive("--rounds", value);
+                case "--block-size" -> blockSize = positive("--block-size", value);
+                case "--warmup-rounds" -> warmupRounds = nonNegative("--warmup-rounds", value);
+                case "--json" -> json = Path.of(require("--json", value));
+                default -> throw new IllegalArgumentException("PairedRoundTrip: unknown option " + args[i]
+                        + " (known: --rounds N, --block-size M, --warmup-rounds W, --json FILE)");
+            }
+            i++;
+        }
+        List<Figures> figures = run(rounds, blockSize, warmupRounds);
+        System.out.print(table(figures, rounds, blockSize));
+        if (json != null) {
+            Files.writeString(json, json(figures, rounds, blockSize));
+        }
+    }
+
+    /** Runs the paired measurement and returns one line of figures per variant, hand-written first. */
+    static List<Figures> run(int rounds, int blockSize, int warmupRounds) {
+        TxRoundTripPg bench = new TxRoundTripPg();
+        bench.setUp();
+        try {
+            Map<String, Tx> variants = new LinkedHashMap<>();
+            variants.put("handWritten", bench::handWritten);
+            variants.put("warden", bench::warden);
+            variants.put("wardenMonitorOff", bench::wardenMonitorOff);
+            variants.put("springTemplate", bench::springTemplate);
+            variants.put("jdbi", bench::jdbi);
+            List<String> names = new ArrayList<>(variants.keySet());
+            int n = names.size();
+            double[][] perTx = new double[n][rounds]; // ns per transaction, [variant][round]
+            for (int round = -warmupRounds; round < rounds; round++) {
+                // rotate the order so that no variant always runs first (or right after another)
+                int shift = Math.floorMod(round, n);
+                for (int k = 0; k < n; k++) {
+                    int v = (k + shift) % n;
+                    long ns = block(variants.get(names.get(v)), blockSize);
+                    if (round >= 0) {
+                        perTx[v][round] = (double) ns / blockSize;
+                    }
+                }
+            }
+            List<Figures> out = new ArrayList<>();
+            double baseTotal = Arrays.stream(perTx[0]).sum();
+            for (int v = 0; v < n; v++) {
+                double[] ratios = new double[rounds];
+                for (int r = 0; r < rounds; r++) {
+                    ratios[r] = perTx[v][r] / perTx[0][r];
+                }
+                Arrays.sort(ratios);
+                double[] times = perTx[v].clone();
+                Arrays.sort(times);
+                out.add(new Figures(names.get(v), quantile(times, 0.5) / 1000.0,
+                        quantile(ratios, 0.5), quantile(ratios, 0.25), quantile(ratios, 0.75),
+                        quantile(ratios, 0.05), quantile(ratios, 0.95),
+                        Arrays.stream(perTx[v]).sum() / baseTotal));
+            }
+            return out;
+        } finally {
+            bench.tearDown();
+        }
+    }
+
+    private static long block(Tx tx, int size) {
+        long sink = 0;
+        long start = System.nanoTime();
+        try {
+            for (int i = 0; i < size; i++) {
+                sink += tx.run();
+            }
+        } catch (SQLException e) {
+            throw new IllegalStateException(e);
+        }
+        long took = System.nanoTime() - start;
+        if (sink != size) { // every update touches exactly one row: anything else is a broken variant
+            throw new IllegalStateException("expected " + size + " updated rows, got " + sink);
+        }
+        return took;
+    }
+
+    /** Linear-interpolated quantile of sorted values. */
+    static double quantile(double[] sorted, double q) {
+        double pos = q * (sorted.length - 1);
+        int lo = (int) Math.floor(pos);
+        int hi = Math.min(lo + 1, sorted.length - 1);
+        return sorted[lo] + (sorted[hi] - sorted[lo]) * (pos - lo);
+    }
+
+    static String table(List<Figures> figures, int rounds, int blockSize) {
+        StringBuilder sb = new StringBuilder();
+        sb.append(String.format(Locale.ROOT, "TxRoundTripPg paired in one JVM: %d rounds x %d transactions per variant%n",
+                rounds, blockSize));
+        sb.append(String.format(Locale.ROOT, "%-17s %11s  %-28s %-18s %s%n",
+                "variant", "median/tx", "ratio median (p25–p75)", "p5–p95", "ratio of totals"));
+        for (Figures f : figures) {
+            sb.append(String.format(Locale.ROOT, "%-17s %8.1f µs  %.3f (%.3f–%.3f)%8s %.3f–%.3f %8s %.3f%n",
+                    f.variant(), f.medianUs(), f.ratioMedian(), f.ratioP25(), f.ratioP75(), "",
+                    f.ratioP5(), f.ratioP95(), "", f.ratioOfTotals()));
+        }
+        return sb.toString();
+    }
+
+    static String json(List<Figures> figures, int rounds, int blockSize) {
+        StringBuilder sb = new StringBuilder();
+        sb.append(String.format(Locale.ROOT, "{\"benchmark\":\"TxRoundTripPg.paired\",\"rounds\":%d,\"block_size\":%d,\"variants\":[",
+                rounds, blockSize));
+        for (int i = 0; i < figures.size(); i++) {
+            Figures f = figures.get(i);
+            sb.append(i == 0 ? "" : ",").append(String.format(Locale.ROOT,
+                    "{\"variant\":\"%s\",\"median_us\":%.3f,\"ratio_median\":%.4f,\"ratio_p25\":%.4f,"
+                            + "\"ratio_p75\":%.4f,\"ratio_p5\":%.4f,\"ratio_p95\":%.4f,\"ratio_of_totals\":%.4f}",
+                    f.variant(), f.medianUs(), f.ratioMedian(), f.ratioP25(), f.ratioP75(), f.ratioP5(),
+                    f.ratioP95(), f.ratioOfTotals()));
+        }
+        return sb.append("]}\n").toString();
+    }
+
+    private static String require(String option, String value) {
+        if (value == null) {
+            throw new IllegalArgumentException("PairedRoundTrip: " + option + " needs a value");
+        }
+        return value;
+    }
+
+    private static int positive(String option, String value) {
+        int n = integer(option, value);
+        if (n < 1) {
+            throw new IllegalArgumentException("PairedRoundTrip: " + option + " must be at least 1, got " + n);
+        }
+        return n;
+    }
+
+    private static int nonNegative(String option, String value) {
+        int n = integer(option, value);
+        if (n < 0) {
+            throw new IllegalArgumentException("PairedRoundTrip: " + option + " must be 0 or more, got " + n);
+        }
+        return n;
+    }
+
+    private static int integer(String option, String value) {
+        try {
+            return Integer.parseInt(require(option, value));
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("PairedRoundTrip: " + option + " must be an integer, got \"" + value + "\"");
+        }
+    }
+}
