@@ -60,5 +60,6 @@ public final class RestartableDatabase implements AutoCloseable {
     @Override
     public synchronized void close() {
         stop();
+        EmbeddedDatabase.deleteDirectory(dir.getParent());
     }
 }

@@ -35,7 +35,10 @@ public final class TestDatabase {
                 throw new IllegalStateException(e);
             }
             EmbeddedDatabase started = db;
-            Runtime.getRuntime().addShutdownHook(new Thread(started::close, "stop-test-postgres"));
+            Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+                started.close();
+                EmbeddedDatabase.deleteDirectory(started.dataDir().getParent());
+            }, "stop-test-postgres"));
         }
         return db;
     }

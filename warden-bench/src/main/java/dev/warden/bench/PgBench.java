@@ -27,6 +27,7 @@ final class PgBench {
         public void close() {
             if (owned != null) {
                 owned.close();
+                EmbeddedDatabase.deleteDirectory(owned.dataDir().getParent());
             }
         }
     }
@@ -92,8 +93,8 @@ final class PgBench {
      * until stdin closes.
      */
     public static void main(String[] args) throws IOException {
-        try (EmbeddedDatabase db = startEmbedded()) {
-            System.out.println(db.jdbcUrl());
+        try (Db db = new Db(null, startEmbedded())) {
+            System.out.println(db.owned().jdbcUrl());
             System.out.flush();
             while (System.in.read() >= 0) {
                 // wait for bench/run to close our stdin

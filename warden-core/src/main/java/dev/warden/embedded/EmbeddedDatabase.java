@@ -81,6 +81,24 @@ public final class EmbeddedDatabase implements AutoCloseable {
         return dataDir;
     }
 
+    /**
+     * Deletes a directory tree, e.g. the temporary directory of a throw-away server (tests, drills,
+     * benchmarks) after {@link #close()}. Never call it on a running server's data directory. A
+     * failure is logged, not thrown: it must not hide the result of the work that ran before.
+     */
+    public static void deleteDirectory(Path dir) {
+        if (dir == null || !Files.exists(dir)) {
+            return;
+        }
+        try (java.util.stream.Stream<Path> paths = Files.walk(dir)) {
+            for (Path p : (Iterable<Path>) paths.sorted(java.util.Comparator.reverseOrder())::iterator) {
+                Files.deleteIfExists(p);
+            }
+        } catch (IOException | java.io.UncheckedIOException e) {
+            log.warn("Could not delete {}: {}", dir, e.toString());
+        }
+    }
+
     /** Stops the server (fast shutdown); the data stays. */
     @Override
     public void close() {

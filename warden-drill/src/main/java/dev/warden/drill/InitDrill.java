@@ -165,6 +165,7 @@ public final class InitDrill implements Callable<Integer> {
         } finally {
             if (embedded != null) {
                 embedded.close();
+                EmbeddedDatabase.deleteDirectory(embedded.dataDir()); // the workers' logs stay
             }
         }
     }

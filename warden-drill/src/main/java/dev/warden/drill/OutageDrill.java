@@ -72,9 +72,19 @@ final class OutageDrill implements Callable<Integer> {
                     "--restarts must be >= 0, --seconds >= 1, --writers >= 1, --down-ms >= 100");
         }
         Path dir = Files.createTempDirectory("warden-outage-drill").resolve("data");
-        EmbeddedDatabase db = EmbeddedDatabase.start(dir, 0);
-        int port = db.port();
-        String url = db.jdbcUrl();
+        // a holder: each restart replaces the server; the finally stops whichever runs last and deletes its data
+        EmbeddedDatabase[] db = {EmbeddedDatabase.start(dir, 0)};
+        try {
+            return drill(dir, db);
+        } finally {
+            db[0].close();
+            EmbeddedDatabase.deleteDirectory(dir.getParent());
+        }
+    }
+
+    private Integer drill(Path dir, EmbeddedDatabase[] db) throws Exception {
+        int port = db[0].port();
+        String url = db[0].jdbcUrl();
         WardenConfig cfg = WardenConfig.builder().environment(Map.of()).dbUrl(url).poolMaxSize(writers + 2)
                 .applicationName("warden-outage-drill").build();
         List<Long> detectMs = new ArrayList<>();
@@ -99,10 +109,10 @@ final class OutageDrill implements Callable<Integer> {
             for (int r = 0; r < restarts; r++) {
                 sleepUntil(start + r * period + period / 4);
                 long stopAt = System.nanoTime();
-                db.close();
+                db[0].close();
                 long stoppedAt = System.nanoTime();
                 sleepUntil(stoppedAt + downMs * 1_000_000);
-                db = EmbeddedDatabase.start(dir, port);
+                db[0] = EmbeddedDatabase.start(dir, port);
                 long acceptingAt = System.nanoTime();
                 if (!warden.awaitReady(Duration.ofSeconds(30))) {
                     throw new IllegalStateException("Warden did not become READY within 30 s of restart " + (r + 1));
@@ -131,8 +141,6 @@ final class OutageDrill implements Callable<Integer> {
             while (rs.next()) {
                 present.add(rs.getObject(1, UUID.class));
             }
-        } finally {
-            db.close();
         }
         long lost = acknowledged.stream().filter(id -> !present.contains(id)).count();
         long unknownApplied = commitUnknown.stream().filter(present::contains).count();

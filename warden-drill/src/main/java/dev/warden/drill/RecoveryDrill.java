@@ -144,9 +144,19 @@ public final class RecoveryDrill implements Callable<Integer> {
                     "--restarts must be 1 to 100, --down-ms at least 100, --threads 1 to 64");
         }
         Path dir = Files.createTempDirectory("warden-recovery-drill").resolve("data");
-        EmbeddedDatabase db = EmbeddedDatabase.start(dir, 0);
-        int port = db.port();
-        String url = db.jdbcUrl();
+        // a holder: each restart replaces the server; the finally stops whichever runs last and deletes its data
+        EmbeddedDatabase[] db = {EmbeddedDatabase.start(dir, 0)};
+        try {
+            return measure(dir, db);
+        } finally {
+            db[0].close();
+            EmbeddedDatabase.deleteDirectory(dir.getParent());
+        }
+    }
+
+    private Map<String, Object> measure(Path dir, EmbeddedDatabase[] db) throws Exception {
+        int port = db[0].port();
+        String url = db[0].jdbcUrl();
         try (Connection c = java.sql.DriverManager.getConnection(url, "postgres", "")) {
             c.createStatement().execute("create table if not exists recovery_write (id bigserial primary key, client text not null)");
         }
@@ -172,9 +182,9 @@ public final class RecoveryDrill implements Callable<Integer> {
              })) {
             Thread.sleep(1000);
             for (int r = 0; r < restarts; r++) {
-                db.close();
+                db[0].close();
                 Thread.sleep(downMs);
-                db = EmbeddedDatabase.start(dir, port);
+                db[0] = EmbeddedDatabase.start(dir, port);
                 long back = System.nanoTime();
                 w.mark(back);
                 h.mark(back);
@@ -194,8 +204,6 @@ public final class RecoveryDrill implements Callable<Integer> {
                         r + 1, restarts, wm, hm);
                 Thread.sleep(1000);
             }
-        } finally {
-            db.close();
         }
         Map<String, Object> f = new LinkedHashMap<>();
         f.put("restarts", restarts);

@@ -10,6 +10,7 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -29,7 +30,8 @@ class StartupProbeTest {
 
     @Test
     void startupShowsTheInitialisationUntilItIsDone() throws Exception {
-        try (EmbeddedDatabase db = EmbeddedDatabase.start(Files.createTempDirectory("warden-startup").resolve("data"), 0)) {
+        Path tmp = Files.createTempDirectory("warden-startup");
+        try (EmbeddedDatabase db = EmbeddedDatabase.start(tmp.resolve("data"), 0)) {
             CountDownLatch seeding = new CountDownLatch(1);
             CountDownLatch release = new CountDownLatch(1);
             WardenConfig cfg = WardenConfig.builder().environment(Map.of()).dbUrl(db.jdbcUrl()).poolMaxSize(2)
@@ -58,6 +60,8 @@ class StartupProbeTest {
                 assertThat(after.body()).contains("\"status\":\"COMPLETED\"").contains("\"initializedHere\":true");
                 assertThat(get(http.port(), "/health/ready").statusCode()).isEqualTo(200);
             }
+        } finally {
+            EmbeddedDatabase.deleteDirectory(tmp);
         }
     }
 }

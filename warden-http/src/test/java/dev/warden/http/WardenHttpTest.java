@@ -42,6 +42,7 @@ class WardenHttpTest {
         if (db != null) {
             db.close();
         }
+        EmbeddedDatabase.deleteDirectory(dir.getParent());
     }
 
     private static Warden warden(PrometheusMeterRegistry registry) {

@@ -158,6 +158,7 @@ class NotReadyTest {
             app.close();
             warden.close();
             db.close();
+            EmbeddedDatabase.deleteDirectory(dir.getParent());
         }
     }
 

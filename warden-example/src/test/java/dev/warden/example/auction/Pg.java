@@ -33,7 +33,10 @@ final class Pg {
                 throw new IllegalStateException(e);
             }
             EmbeddedDatabase started = db;
-            Runtime.getRuntime().addShutdownHook(new Thread(started::close, "stop-test-postgres"));
+            Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+                started.close();
+                EmbeddedDatabase.deleteDirectory(started.dataDir().getParent());
+            }, "stop-test-postgres"));
         }
         return db;
     }
