@@ -20,7 +20,7 @@ public final class AdvisoryInitLock implements InitLock {
 
     private static final Logger log = LoggerFactory.getLogger(AdvisoryInitLock.class);
 
-    private final ConnectionFactory connections;
+    private final SpareConnection spare;
     private final String schema;
     private final int key;
 
@@ -30,14 +30,14 @@ public final class AdvisoryInitLock implements InitLock {
      * @param name        the lock's name; processes that use the same name exclude each other
      */
     public AdvisoryInitLock(ConnectionFactory connections, String schema, String name) {
-        this.connections = Objects.requireNonNull(connections, "connections");
+        this.spare = new SpareConnection(Objects.requireNonNull(connections, "connections"));
         this.schema = Objects.requireNonNull(schema, "schema");
         this.key = InitSchema.lockKey(schema, Objects.requireNonNull(name, "name"));
     }
 
     @Override
     public Optional<Lease> tryAcquire(String owner) throws SQLException {
-        Connection c = spare();
+        Connection c = spare.take();
         try {
             boolean got;
             try (PreparedStatement ps = c.prepareStatement("select pg_try_advisory_lock(?, ?), pg_backend_pid()")) {
@@ -47,7 +47,7 @@ public final class AdvisoryInitLock implements InitLock {
                     rs.next();
                     got = rs.getBoolean(1);
                     if (!got) {
-                        keepSpare(c);
+                        spare.keep(c);
                         return Optional.empty();
                     }
                     int pid = rs.getInt(2);
@@ -71,37 +71,9 @@ public final class AdvisoryInitLock implements InitLock {
         return "advisory lock (" + InitSchema.LOCK_SPACE + ", " + key + ")";
     }
 
-    private Connection spare; // guarded by this: kept between failed tries, so that waiting costs no new sessions
-
-    private synchronized Connection spare() throws SQLException {
-        Connection c = spare;
-        spare = null;
-        if (c != null && !c.isClosed()) {
-            return c;
-        }
-        c = connections.open();
-        c.setAutoCommit(true);
-        return c;
-    }
-
-    private synchronized void keepSpare(Connection c) throws SQLException {
-        if (spare == null) {
-            spare = c;
-        } else {
-            c.close();
-        }
-    }
-
     @Override
-    public synchronized void close() {
-        if (spare != null) {
-            try {
-                spare.close();
-            } catch (SQLException ignored) {
-                // unusable either way
-            }
-            spare = null;
-        }
+    public void close() {
+        spare.close();
     }
 
     private static void closeQuietly(Connection c) {

@@ -26,6 +26,7 @@ public final class LeaseInitLock implements InitLock {
     private static final Logger log = LoggerFactory.getLogger(LeaseInitLock.class);
 
     private final ConnectionFactory connections;
+    private final SpareConnection spare;
     private final String schema;
     private final String name;
     private final Duration ttl;
@@ -40,6 +41,7 @@ public final class LeaseInitLock implements InitLock {
      */
     public LeaseInitLock(ConnectionFactory connections, String schema, String name, Duration ttl, Duration heartbeat) {
         this.connections = Objects.requireNonNull(connections, "connections");
+        this.spare = new SpareConnection(connections);
         this.schema = Objects.requireNonNull(schema, "schema");
         this.name = Objects.requireNonNull(name, "name");
         if (ttl.isNegative() || ttl.isZero() || heartbeat.isNegative() || heartbeat.isZero()) {
@@ -51,7 +53,7 @@ public final class LeaseInitLock implements InitLock {
 
     @Override
     public Optional<Lease> tryAcquire(String owner) throws SQLException {
-        Connection c = spare();
+        Connection c = spare.take();
         try {
             // Takes the row when it is absent or expired; leaves a live holder's row alone.
             try (PreparedStatement ps = c.prepareStatement("insert into " + schema + ".locks as l"
@@ -67,7 +69,7 @@ public final class LeaseInitLock implements InitLock {
                 ps.setDouble(3, ttl.toMillis() / 1000.0);
                 try (ResultSet rs = ps.executeQuery()) {
                     if (!rs.next()) {
-                        keepSpare(c);
+                        spare.keep(c);
                         return Optional.empty();
                     }
                     return Optional.of(new LeaseImpl(c, rs.getLong(1), owner));
@@ -89,37 +91,9 @@ public final class LeaseInitLock implements InitLock {
                 + heartbeat.toMillis() + " ms)";
     }
 
-    private Connection spare; // guarded by this: kept between failed tries, so that waiting costs no new sessions
-
-    private synchronized Connection spare() throws SQLException {
-        Connection c = spare;
-        spare = null;
-        if (c != null && !c.isClosed()) {
-            return c;
-        }
-        c = connections.open();
-        c.setAutoCommit(true);
-        return c;
-    }
-
-    private synchronized void keepSpare(Connection c) throws SQLException {
-        if (spare == null) {
-            spare = c;
-        } else {
-            c.close();
-        }
-    }
-
     @Override
-    public synchronized void close() {
-        if (spare != null) {
-            try {
-                spare.close();
-            } catch (SQLException ignored) {
-                // unusable either way
-            }
-            spare = null;
-        }
+    public void close() {
+        spare.close();
     }
 
     final class LeaseImpl implements Lease {
