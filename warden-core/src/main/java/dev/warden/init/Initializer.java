@@ -23,6 +23,7 @@ import javax.sql.DataSource;
 import org.flywaydb.core.Flyway;
 import org.flywaydb.core.api.MigrationInfo;
 import org.flywaydb.core.api.output.MigrateResult;
+import org.flywaydb.core.extensibility.MigrationType;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -536,10 +537,15 @@ public final class Initializer {
         List<String> parts = new ArrayList<>();
         if (flyway != null) {
             for (MigrationInfo m : flyway.info().all()) {
-                if (m.getResolvedChecksum() != null || m.getState().isResolved()) {
-                    parts.add("migration " + m.getVersion() + " " + m.getType() + " " + m.getScript() + " "
-                            + m.getResolvedChecksum());
+                // Only what the migration files say: the same before and after any process migrated.
+                // Rows Flyway adds to its history by itself (the marker for a schema it created, a
+                // baseline) are not migrations, and counting them would give a late process another epoch.
+                MigrationType type = m.getResolvedType();
+                if (type == null || type.isSynthetic()) {
+                    continue;
                 }
+                parts.add("migration " + m.getVersion() + " " + type.name() + " " + m.getScript() + " "
+                        + m.getResolvedChecksum());
             }
         }
         for (NamedSeeder s : plan.seeders()) {

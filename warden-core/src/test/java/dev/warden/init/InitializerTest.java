@@ -112,6 +112,27 @@ class InitializerTest {
     }
 
     @Test
+    void withoutWipeTheEpochIsTheSameBeforeAndAfterFlywayCreatedTheSchema() {
+        // The application schema does not exist yet: Flyway creates it and records that in its
+        // history. A process that derives the epoch afterwards must name the same epoch, or it
+        // would initialise (and seed) a second time.
+        AtomicInteger runs = new AtomicInteger();
+        WardenConfig cfg = config().build();
+        Warden first = warden(cfg, "v1", items(runs)).start();
+        InitStatus s1 = first.initStatus().orElseThrow();
+        assertThat(s1.initializedHere()).isTrue();
+        assertThat(count("select count(*) from " + app + ".flyway_schema_history where type = 'SCHEMA'")).isEqualTo(1);
+
+        Warden second = warden(cfg, "v1", items(runs)).start();
+        InitStatus s2 = second.initStatus().orElseThrow();
+        assertThat(s2.epoch()).isEqualTo(s1.epoch());
+        assertThat(s2.initializedHere()).isFalse();
+        assertThat(runs).hasValue(1);
+        assertThat(count("select count(*) from " + app + ".seed_run")).isEqualTo(1);
+        assertThat(count("select count(*) from " + meta + ".init_epochs")).isEqualTo(1);
+    }
+
+    @Test
     void aNewSeedVersionIsANewEpochThatRunsOnceAndWipesOnce() {
         AtomicInteger runs = new AtomicInteger();
         WardenConfig cfg = config().initWipe(true).build();
