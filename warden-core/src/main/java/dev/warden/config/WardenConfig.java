@@ -373,6 +373,7 @@ public record WardenConfig(
         private final Map<String, String> env;
         private final Properties properties;
         private final Map<String, String> explicit = new HashMap<>();
+        private final Map<String, String> defaults = new HashMap<>();
 
         private Builder(Map<String, String> env, Properties properties) {
             this.env = env;
@@ -386,7 +387,27 @@ public record WardenConfig(
         public Builder environment(Map<String, String> variables) {
             Builder b = new Builder(Map.copyOf(variables), new Properties());
             b.explicit.putAll(explicit);
+            b.defaults.putAll(defaults);
             return b;
+        }
+
+        /**
+         * An application's own defaults, keyed by variable name (e.g. {@code WARDEN_SCHEMAS} →
+         * {@code "shop"}): used for an option that no builder call, system property or environment
+         * variable sets, in place of Warden's default. Values are checked by {@link #build()} like
+         * any other.
+         *
+         * @throws IllegalArgumentException for a name that is not one of {@link WardenConfig#variables()}
+         */
+        public Builder defaults(Map<String, String> variables) {
+            for (Map.Entry<String, String> e : variables.entrySet()) {
+                if (!variables().containsKey(e.getKey())) {
+                    throw new IllegalArgumentException("Not a Warden variable: " + e.getKey()
+                            + " (known: " + String.join(", ", variables().keySet()) + ")");
+                }
+                defaults.put(e.getKey(), Objects.requireNonNull(e.getValue(), e.getKey()));
+            }
+            return this;
         }
 
         public Builder dbUrl(String jdbcUrl) { return set(DB_URL, jdbcUrl); }
@@ -435,6 +456,9 @@ public record WardenConfig(
             }
             if (v == null) {
                 v = env.get(opt.env());
+            }
+            if (v == null) {
+                v = defaults.get(opt.env());
             }
             return v == null ? opt.defaultRaw() : v;
         }

@@ -189,6 +189,25 @@ class WardenConfigTest {
     }
 
     @Test
+    void applicationDefaultsComeAfterEveryUserSettingAndAreChecked() {
+        Map<String, String> appDefaults = Map.of("WARDEN_SCHEMAS", "shop", "WARDEN_POOL_MAX_SIZE", "4");
+        WardenConfig plain = env(Map.of()).defaults(appDefaults).build();
+        assertThat(plain.schemas()).containsExactly("shop");
+        assertThat(plain.poolMaxSize()).isEqualTo(4);
+        // the environment, and a builder call, still win over the application's default
+        assertThat(env(Map.of("WARDEN_SCHEMAS", "public")).defaults(appDefaults).build().schemas()).containsExactly("public");
+        assertThat(env(Map.of()).defaults(appDefaults).poolMaxSize(6).build().poolMaxSize()).isEqualTo(6);
+        // environment(...) after defaults(...) keeps them
+        assertThat(WardenConfig.builder().defaults(appDefaults).environment(Map.of()).build().schemas())
+                .containsExactly("shop");
+        assertThatThrownBy(() -> env(Map.of()).defaults(Map.of("WARDEN_POOL_SIZE", "4")))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("Not a Warden variable: WARDEN_POOL_SIZE");
+        assertThatThrownBy(() -> env(Map.of()).defaults(Map.of("WARDEN_POOL_MAX_SIZE", "many")).build())
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContaining("WARDEN_POOL_MAX_SIZE must be an integer from 1 to 1000, got \"many\"");
+    }
+
+    @Test
     void secretsNeverAppearInToString() {
         WardenConfig c = env(Map.of(
                 "WARDEN_DB_URL", "jdbc:postgresql://admin:url-Pa55@db:5432/app?password=param-Pa55&ssl=true",

@@ -48,6 +48,13 @@ public final class AuctionApp implements AutoCloseable {
     /** Flyway location of the auction's schema: the service's {@code WARDEN_MIGRATIONS} unless that is set. */
     public static final String MIGRATIONS = "classpath:db/migration/auction";
 
+    /**
+     * The schema the auction's tables live in: the service's {@code WARDEN_SCHEMAS} unless that is
+     * set. Its own schema, not {@code public}: other programs on the same database (the quick start
+     * on the shared embedded one, say) keep their tables out of its way, and a wipe drops only it.
+     */
+    public static final String SCHEMA = "auction";
+
     private static final Logger log = LoggerFactory.getLogger(AuctionApp.class);
     private static final Pattern USERNAME = Pattern.compile("[A-Za-z0-9_.-]{3,32}");
     private static final long MAX_AMOUNT = 1_000_000_000_000L; // 10 billion in cents
@@ -80,11 +87,11 @@ public final class AuctionApp implements AutoCloseable {
 
     /**
      * Warden's configuration for the service: {@code builder}'s settings ({@code WARDEN_*} for
-     * {@code WardenConfig.builder()}), with {@link #MIGRATIONS} when {@code WARDEN_MIGRATIONS} names none.
+     * {@code WardenConfig.builder()}), with {@link #MIGRATIONS} and {@link #SCHEMA} where
+     * {@code WARDEN_MIGRATIONS} and {@code WARDEN_SCHEMAS} are not set.
      */
     public static WardenConfig wardenConfig(WardenConfig.Builder builder) {
-        WardenConfig config = builder.build();
-        return config.init().migrations().isEmpty() ? builder.migrations(MIGRATIONS).build() : config;
+        return builder.defaults(Map.of("WARDEN_MIGRATIONS", MIGRATIONS, "WARDEN_SCHEMAS", SCHEMA)).build();
     }
 
     /**

@@ -42,6 +42,10 @@ class AuctionApiTest {
     @BeforeAll
     static void start() throws Exception {
         dbUrl = Pg.freshDatabase("api");
+        // Another program's table in public (the quick start's, on a shared embedded database): the
+        // service lives in its own schema and neither trips over it nor touches it.
+        Pg.exec(dbUrl, "create table public.quickstart_run (id bigserial primary key)",
+                "insert into public.quickstart_run default values");
         warden = AuctionApp.warden(Pg.config(dbUrl));
         AppOptions options = new AppOptions("127.0.0.1", 0, "api-test", SECRET.getBytes(StandardCharsets.UTF_8),
                 Duration.ofMinutes(10), 4096, Duration.ofMillis(100));
@@ -113,7 +117,7 @@ class AuctionApiTest {
         Http.Resp me = http.get("/me", login.get("token").asText());
         assertThat(me.status()).isEqualTo(200);
         assertThat(me.get("username").asText()).isEqualTo("carol");
-        assertThat(Pg.queryLong(dbUrl, "select count(*) from app_user where username = 'carol'"
+        assertThat(Pg.queryLong(dbUrl, "select count(*) from auction.app_user where username = 'carol'"
                 + " and password_hash like '$2a$10$%'")).isEqualTo(1);
     }
 
@@ -142,7 +146,7 @@ class AuctionApiTest {
             assertProblem(http.post("/auth/register", null, json(Map.of("username", evil, "password", "long-enough"))),
                     400, "letters, digits");
         }
-        assertThat(Pg.queryLong(dbUrl, "select count(*) from app_user where role = 'admin'")).isEqualTo(1);
+        assertThat(Pg.queryLong(dbUrl, "select count(*) from auction.app_user where role = 'admin'")).isEqualTo(1);
     }
 
     @Test
@@ -283,8 +287,8 @@ class AuctionApiTest {
             assertProblem(http.get("/listings?sellerId=" + java.net.URLEncoder.encode(evil, StandardCharsets.UTF_8),
                     null), 400, "sellerId");
         }
-        assertThat(Pg.queryLong(dbUrl, "select count(*) from listing")).isGreaterThanOrEqualTo(INJECTIONS.size());
-        assertThat(Pg.queryLong(dbUrl, "select count(*) from app_user")).isGreaterThanOrEqualTo(3);
+        assertThat(Pg.queryLong(dbUrl, "select count(*) from auction.listing")).isGreaterThanOrEqualTo(INJECTIONS.size());
+        assertThat(Pg.queryLong(dbUrl, "select count(*) from auction.app_user")).isGreaterThanOrEqualTo(3);
     }
 
     @Test
@@ -420,9 +424,12 @@ class AuctionApiTest {
         assertThat(health.raw()).doesNotContain("password");
         assertThat(Pg.queryLong(dbUrl, "select count(*) from warden.init_epochs where status = 'COMPLETED'"
                 + " and attempts = 1 and epoch = '" + init.get("epoch").asText() + "'")).isEqualTo(1);
-        assertThat(Pg.queryLong(dbUrl, "select count(*) from flyway_schema_history where success")).isEqualTo(2);
+        assertThat(Pg.queryLong(dbUrl, "select count(*) from auction.flyway_schema_history where success and type = 'SQL'")).isEqualTo(2);
         assertThat(Pg.queryLong(dbUrl, "select count(*) from information_schema.tables where table_name = 'auction_init'"))
                 .isZero();
+        assertThat(Pg.queryLong(dbUrl, "select count(*) from information_schema.tables where table_schema = 'public'"
+                + " and table_name <> 'quickstart_run'")).as("nothing of the service in public").isZero();
+        assertThat(Pg.queryLong(dbUrl, "select count(*) from public.quickstart_run")).isEqualTo(1);
 
         Http.Resp info = http.get("/info", null);
         assertThat(info.get("replica").asText()).isEqualTo("api-test");

@@ -93,6 +93,7 @@ class ManifestsTest {
         // The initialisation the service runs: its own migrations, never a wipe.
         WardenConfig config = AuctionApp.wardenConfig(WardenConfig.builder().environment(env));
         assertThat(config.init().migrations()).containsExactly(AuctionApp.MIGRATIONS);
+        assertThat(config.schemas()).containsExactly(AuctionApp.SCHEMA);
         assertThat(config.init().wipe()).isFalse();
 
         JsonNode svc = read("service.yaml");

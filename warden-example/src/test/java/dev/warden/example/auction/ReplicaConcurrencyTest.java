@@ -61,7 +61,7 @@ class ReplicaConcurrencyTest {
             }
             assertThat(ranHere).as("replicas that ran the init").isEqualTo(1);
             assertThat(Pg.queryLong(dbUrl, "select count(*) from warden.init_log where event = 'completed'")).isEqualTo(1);
-            assertThat(Pg.queryLong(dbUrl, "select count(*) from app_user")).isEqualTo(3);
+            assertThat(Pg.queryLong(dbUrl, "select count(*) from auction.app_user")).isEqualTo(3);
 
             String admin = token(apis.get(0), "admin", "admin-password");
             String alice = token(apis.get(1), "alice", "alice-password");
@@ -142,7 +142,7 @@ class ReplicaConcurrencyTest {
                 // The invariant, for every listing: current price = highest accepted bid, count matches.
                 try (ResultSet rs = st.executeQuery("""
                         select l.id, l.current_price, l.bid_count, max(b.amount) as top, count(b.id) as n
-                          from listing l left join bid b on b.listing_id = l.id
+                          from auction.listing l left join auction.bid b on b.listing_id = l.id
                          group by l.id, l.current_price, l.bid_count""")) {
                     int checked = 0;
                     while (rs.next()) {
@@ -158,7 +158,7 @@ class ReplicaConcurrencyTest {
                 Map<Long, Accepted> byId = new HashMap<>();
                 accepted.forEach(a -> byId.put(a.bidId(), a));
                 int stored = 0;
-                try (ResultSet rs = st.executeQuery("select id, listing_id, amount from bid")) {
+                try (ResultSet rs = st.executeQuery("select id, listing_id, amount from auction.bid")) {
                     while (rs.next()) {
                         Accepted a = byId.get(rs.getLong(1));
                         assertThat(a).as("stored bid %d was answered 201", rs.getLong(1)).isNotNull();
