@@ -10,7 +10,12 @@ import dev.warden.lifecycle.State;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.composite.CompositeMeterRegistry;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
@@ -31,9 +36,20 @@ public final class HealthEndpoints {
     public static final String HEALTH = "/health";
     /** Prometheus exposition. */
     public static final String METRICS = "/metrics";
+    /** A live page over {@code /health}, refreshed every second. */
+    public static final String DASHBOARD = "/dashboard";
+    /** Every path served, in that order. */
+    public static final List<String> PATHS = List.of(LIVE, STARTUP, READY, HEALTH, METRICS, DASHBOARD);
 
     static final String JSON = "application/json; charset=utf-8";
     static final String PROMETHEUS = "text/plain; version=0.0.4; charset=utf-8";
+    static final String HTML = "text/html; charset=utf-8";
+
+    /** The page may run its own inline script and fetch from its own origin, nothing else. */
+    private static final Map<String, String> PAGE_HEADERS = Map.of("Content-Security-Policy",
+            "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'",
+            "X-Content-Type-Options", "nosniff", "X-Frame-Options", "DENY");
+    private static final String PAGE = loadPage();
 
     private static final ObjectMapper MAPPER = new ObjectMapper().registerModule(new JavaTimeModule())
             .disable(SerializationFeature.WRITE_DATES_AS_TIMESTAMPS);
@@ -81,6 +97,7 @@ public final class HealthEndpoints {
             case READY -> ready();
             case HEALTH -> health();
             case METRICS -> metrics();
+            case DASHBOARD -> dashboard();
             default -> null;
         };
     }
@@ -133,6 +150,22 @@ public final class HealthEndpoints {
                     + " .meterRegistry(new PrometheusMeterRegistry(PrometheusConfig.DEFAULT)).\n", Map.of());
         }
         return new Response(200, PROMETHEUS, prometheus.scrape(), Map.of());
+    }
+
+    /** The live dashboard: an HTML page whose script reads {@code /health} every second; holds no data itself. */
+    public Response dashboard() {
+        return new Response(200, HTML, PAGE, PAGE_HEADERS);
+    }
+
+    private static String loadPage() {
+        try (InputStream in = HealthEndpoints.class.getResourceAsStream("dashboard.html")) {
+            if (in == null) {
+                throw new IllegalStateException("dashboard.html is missing from warden-http's jar");
+            }
+            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new UncheckedIOException("could not read dashboard.html from warden-http's jar", e);
+        }
     }
 
     private static Response json(int status, Object body, Map<String, String> headers) {

@@ -17,8 +17,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Serves Warden's probes, report and metrics over HTTP: {@code /health/live}, {@code /health/startup},
- * {@code /health/ready}, {@code /health} and {@code /metrics}.
+ * Serves Warden's probes, report, metrics and dashboard over HTTP: {@code /health/live}, {@code /health/startup},
+ * {@code /health/ready}, {@code /health}, {@code /metrics} and {@code /dashboard}.
  * <pre>{@code
  * try (WardenHttp http = WardenHttp.start(warden, 8081)) {   // standalone, 127.0.0.1:8081
  *     ...
@@ -109,7 +109,7 @@ public final class WardenHttp implements AutoCloseable {
     }
 
     /**
-     * A Javalin configuration step that mounts the five endpoints in an application:
+     * A Javalin configuration step that mounts the endpoints ({@link HealthEndpoints#PATHS}) in an application:
      * {@code Javalin.create(WardenHttp.javalin(warden))}, or call it inside your own
      * {@code Javalin.create(config -> …)}. Needs {@code io.javalin:javalin} 7 on the classpath.
      */

@@ -4,7 +4,6 @@ import dev.warden.Warden;
 import io.javalin.config.JavalinConfig;
 import io.javalin.http.Context;
 import io.javalin.http.Handler;
-import java.util.List;
 import java.util.function.Consumer;
 
 /**
@@ -16,12 +15,11 @@ public final class WardenJavalin {
     private WardenJavalin() {
     }
 
-    /** Mounts {@code /health/live}, {@code /health/startup}, {@code /health/ready}, {@code /health}, {@code /metrics}. */
+    /** Mounts {@code /health/live}, {@code /health/startup}, {@code /health/ready}, {@code /health}, {@code /metrics}, {@code /dashboard}. */
     public static Consumer<JavalinConfig> routes(Warden warden) {
         HealthEndpoints endpoints = new HealthEndpoints(warden);
         return config -> {
-            for (String path : List.of(HealthEndpoints.LIVE, HealthEndpoints.STARTUP, HealthEndpoints.READY,
-                    HealthEndpoints.HEALTH, HealthEndpoints.METRICS)) {
+            for (String path : HealthEndpoints.PATHS) {
                 config.routes.get(path, handler(endpoints, path));
             }
         };
@@ -33,8 +31,7 @@ public final class WardenJavalin {
     }
 
     private static Handler handler(HealthEndpoints endpoints, String path) {
-        if (!List.of(HealthEndpoints.LIVE, HealthEndpoints.STARTUP,
-                HealthEndpoints.READY, HealthEndpoints.HEALTH, HealthEndpoints.METRICS).contains(path)) {
+        if (!HealthEndpoints.PATHS.contains(path)) {
             throw new IllegalArgumentException("not a Warden endpoint: " + path);
         }
         return (Context ctx) -> {

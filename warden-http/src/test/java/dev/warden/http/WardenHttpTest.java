@@ -6,6 +6,8 @@ import dev.warden.Warden;
 import dev.warden.config.WardenConfig;
 import dev.warden.embedded.EmbeddedDatabase;
 import dev.warden.lifecycle.State;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import io.javalin.Javalin;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
@@ -17,6 +19,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -119,6 +123,38 @@ class WardenHttpTest {
     }
 
     @Test
+    void theDashboardIsAPageOverTheReportThatReadsOnlyFieldsTheReportHas() throws Exception {
+        try (Warden warden = warden(new PrometheusMeterRegistry(PrometheusConfig.DEFAULT)).start();
+             WardenHttp http = WardenHttp.start(warden, 0)) {
+            warden.inTransaction(tx -> 1);
+            HttpResponse<String> page = get(http.port(), "/dashboard");
+            assertThat(page.statusCode()).isEqualTo(200);
+            assertThat(page.headers().firstValue("Content-Type")).hasValueSatisfying(v -> assertThat(v).startsWith("text/html"));
+            assertThat(page.headers().firstValue("Content-Security-Policy")).hasValueSatisfying(
+                    v -> assertThat(v).contains("default-src 'none'").contains("connect-src 'self'"));
+            assertThat(page.body()).contains("<title>Warden</title>").contains("new URL(\"health\", location.href)")
+                    .doesNotContain("innerHTML").doesNotContain(SECRET);
+
+            // Every report field the script reads (r.x, r.x.y; m. = monitor, t. = transactions,
+            // p. = pool, h. = a transition) is in the real report.
+            JsonNode report = new ObjectMapper().readTree(get(http.port(), "/health").body());
+            Map<String, JsonNode> roots = Map.of("r", report, "m", report.get("monitor"), "t", report.get("transactions"),
+                    "p", report.get("pool"), "h", report.get("history").get(0));
+            Matcher m = Pattern.compile("\\b([rmtph])\\.([a-zA-Z]+)(?:\\.([a-zA-Z]+))?").matcher(page.body());
+            int checked = 0;
+            while (m.find()) {
+                JsonNode node = roots.get(m.group(1)).get(m.group(2));
+                assertThat(node).as("report field %s read by the dashboard", m.group()).isNotNull();
+                if (m.group(3) != null && node.isObject()) {
+                    assertThat(node.get(m.group(3))).as("report field %s read by the dashboard", m.group()).isNotNull();
+                }
+                checked++;
+            }
+            assertThat(checked).isGreaterThan(30);
+        }
+    }
+
+    @Test
     void handlersMountInAJavalinApp() throws Exception {
         try (Warden warden = warden(new PrometheusMeterRegistry(PrometheusConfig.DEFAULT)).start()) {
             Javalin app = Javalin.create(config -> {
@@ -132,6 +168,7 @@ class WardenHttpTest {
                 assertThat(get(p, "/health/ready").statusCode()).isEqualTo(200);
                 assertThat(get(p, "/health").body()).contains("\"state\":\"READY\"").doesNotContain(SECRET);
                 assertThat(get(p, "/metrics").body()).contains("warden_state");
+                assertThat(get(p, "/dashboard").body()).contains("<title>Warden</title>");
             } finally {
                 app.stop();
             }

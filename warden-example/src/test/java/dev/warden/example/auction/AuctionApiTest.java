@@ -466,6 +466,6 @@ class AuctionApiTest {
                 operations++;
             }
         }
-        assertThat(operations).isEqualTo(20);
+        assertThat(operations).isEqualTo(21);
     }
 }
