@@ -33,6 +33,7 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -71,14 +72,8 @@ public final class InitDrill implements Callable<Integer> {
     @Option(names = "--seed-rows", defaultValue = "5000", description = "Rows the seeder writes (default ${DEFAULT-VALUE}).")
     int seedRows;
 
-    @Option(names = "--db-url", description = "A PostgreSQL JDBC URL; default: an embedded PostgreSQL in a temporary directory.")
-    String dbUrl;
-
-    @Option(names = "--db-user", defaultValue = "postgres", description = "Database user (default ${DEFAULT-VALUE}).")
-    String dbUser;
-
-    @Option(names = "--db-password", defaultValue = "", description = "Database password (default: none).")
-    String dbPassword;
+    @Mixin
+    DbOptions db = new DbOptions();
 
     @Option(names = "--random-seed", description = "Seed of the random kill points, to repeat a run.")
     Long randomSeed;
@@ -132,11 +127,11 @@ public final class InitDrill implements Callable<Integer> {
         logs = Files.createTempDirectory("warden-init-drill");
         EmbeddedDatabase embedded = null;
         try {
-            if (dbUrl == null) {
+            if (db.url == null) {
                 embedded = EmbeddedDatabase.start(logs.resolve("pgdata"), 0);
                 url = embedded.jdbcUrl();
             } else {
-                url = dbUrl;
+                url = db.url;
             }
             String run = Long.toHexString(System.nanoTime() & 0xffffffL);
             progress.printf("init drill: %d trial(s) x %d worker(s), lock %s, wipe %s, kill holder %s, logs in %s%n",
@@ -148,8 +143,8 @@ public final class InitDrill implements Callable<Integer> {
                 solo.add(t.allReadyMs());
                 holding.add(t.holdMs());
             }
-            long soloP50 = percentile(solo, 50);
-            long holdP50 = percentile(holding, 50);
+            long soloP50 = Figures.percentile(solo, 0.5);
+            long holdP50 = Figures.percentile(holding, 0.5);
             progress.printf("single worker: READY %d ms after GO, of which %d ms holding the init lock (p50 of 3)%n",
                     soloP50, holdP50);
             List<Trial> results = new ArrayList<>();
@@ -172,9 +167,9 @@ public final class InitDrill implements Callable<Integer> {
 
     private Map<String, String> workerEnv(String epoch) {
         Map<String, String> env = new HashMap<>();
-        env.put("WARDEN_DB_URL", dbUrl != null ? dbUrl : (url != null ? url : "jdbc:postgresql://localhost/x"));
-        env.put("WARDEN_DB_USER", dbUser);
-        env.put("WARDEN_DB_PASSWORD", dbPassword == null ? "" : dbPassword);
+        env.put("WARDEN_DB_URL", db.url != null ? db.url : (url != null ? url : "jdbc:postgresql://localhost/x"));
+        env.put("WARDEN_DB_USER", db.user);
+        env.put("WARDEN_DB_PASSWORD", db.password == null ? "" : db.password);
         env.put("WARDEN_SCHEMAS", APP_SCHEMA);
         env.put("WARDEN_SCHEMA", META_SCHEMA);
         env.put("WARDEN_MIGRATIONS", "classpath:db/drill");
@@ -323,9 +318,9 @@ public final class InitDrill implements Callable<Integer> {
 
     private Connection connect() throws SQLException {
         Properties p = new Properties();
-        p.setProperty("user", dbUser);
-        if (dbPassword != null && !dbPassword.isEmpty()) {
-            p.setProperty("password", dbPassword);
+        p.setProperty("user", db.user);
+        if (db.password != null && !db.password.isEmpty()) {
+            p.setProperty("password", db.password);
         }
         p.setProperty("ApplicationName", "warden-drill-coordinator");
         return DriverManager.getConnection(url, p);
@@ -378,16 +373,16 @@ public final class InitDrill implements Callable<Integer> {
         f.put("holder_kills", ts.stream().filter(Trial::killed).count());
         f.put("takeovers", ts.stream().mapToLong(Trial::takeovers).sum());
         List<Long> takeoverMs = ts.stream().map(Trial::takeoverMs).filter(x -> x != null).toList();
-        f.put("takeover_ms_p50", takeoverMs.isEmpty() ? null : percentile(takeoverMs, 50));
+        f.put("takeover_ms_p50", takeoverMs.isEmpty() ? null : Figures.percentile(takeoverMs, 0.5));
         f.put("takeover_ms_max", takeoverMs.isEmpty() ? null : takeoverMs.stream().mapToLong(Long::longValue).max().orElse(0));
         f.put("failed_workers", ts.stream().mapToInt(Trial::failed).sum());
         f.put("stuck_locks", (int) ts.stream().filter(t -> !t.lockFree()).count());
         List<Long> ready = ts.stream().map(Trial::allReadyMs).toList();
-        f.put("all_ready_ms_p50", percentile(ready, 50));
+        f.put("all_ready_ms_p50", Figures.percentile(ready, 0.5));
         f.put("all_ready_ms_max", ready.stream().mapToLong(Long::longValue).max().orElse(0));
         f.put("single_worker_init_ms_p50", soloP50);
         f.put("seed_rows", seedRows);
-        f.put("database", dbUrl == null ? "embedded PostgreSQL" : WardenConfig.maskUrl(dbUrl));
+        f.put("database", db.url == null ? "embedded PostgreSQL" : WardenConfig.maskUrl(db.url));
         List<String> failures = ts.stream().flatMap(t -> t.failures().stream()).toList();
         f.put("failures", failures);
         if (lock.equalsIgnoreCase("lease")) {
@@ -395,15 +390,6 @@ public final class InitDrill implements Callable<Integer> {
             f.put("heartbeat", heartbeat);
         }
         return f;
-    }
-
-    private static long percentile(List<Long> values, int p) {
-        List<Long> sorted = values.stream().sorted().toList();
-        if (sorted.isEmpty()) {
-            return 0;
-        }
-        int idx = (int) Math.ceil(p / 100.0 * sorted.size()) - 1;
-        return sorted.get(Math.max(0, Math.min(sorted.size() - 1, idx)));
     }
 
     private void printSummary(Map<String, Object> f) {

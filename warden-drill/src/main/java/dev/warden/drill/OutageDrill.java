@@ -160,12 +160,12 @@ final class OutageDrill implements Callable<Integer> {
         out.put("commit_unknown_applied", unknownApplied);
         out.put("failed_requests", failed.sum());
         out.put("failed_unavailable", failedUnavailable.sum());
-        out.put("fail_fast_ms_p50", millis(percentile(fails, 0.50)));
-        out.put("fail_fast_ms_p99", millis(percentile(fails, 0.99)));
-        out.put("fail_fast_ms_max", millis(fails.isEmpty() ? 0 : fails.getLast()));
-        out.put("detect_ms_p50", percentile(detectMs, 0.50));
+        out.put("fail_fast_ms_p50", Figures.millis(Figures.percentile(fails, 0.50)));
+        out.put("fail_fast_ms_p99", Figures.millis(Figures.percentile(fails, 0.99)));
+        out.put("fail_fast_ms_max", Figures.millis(fails.isEmpty() ? 0 : fails.getLast()));
+        out.put("detect_ms_p50", Figures.percentile(detectMs, 0.50));
         out.put("detect_ms_max", detectMs.isEmpty() ? 0 : detectMs.getLast());
-        out.put("recover_ms_p50", percentile(recoverMs, 0.50));
+        out.put("recover_ms_p50", Figures.percentile(recoverMs, 0.50));
         out.put("recover_ms_max", recoverMs.isEmpty() ? 0 : recoverMs.getLast());
         out.put("outages", finalReport.monitor().outages());
         out.put("recoveries", finalReport.monitor().recoveries());
@@ -224,18 +224,6 @@ final class OutageDrill implements Callable<Integer> {
             }
         }
         return null;
-    }
-
-    private static long percentile(List<Long> sorted, double p) {
-        if (sorted.isEmpty()) {
-            return 0;
-        }
-        int i = (int) Math.ceil(sorted.size() * p) - 1;
-        return sorted.get(Math.max(0, Math.min(sorted.size() - 1, i)));
-    }
-
-    private static double millis(long nanos) {
-        return Math.round(nanos / 100_000.0) / 10.0;
     }
 
     private static void pause(long ms) {

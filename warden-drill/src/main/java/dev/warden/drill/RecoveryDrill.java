@@ -230,11 +230,8 @@ public final class RecoveryDrill implements Callable<Integer> {
         }
     }
 
+    /** The median, or -1 when nothing was measured. */
     private static long p50(List<Long> values) {
-        if (values.isEmpty()) {
-            return -1;
-        }
-        List<Long> s = values.stream().sorted().toList();
-        return s.get((s.size() - 1) / 2);
+        return values.isEmpty() ? -1 : Figures.percentile(values, 0.5);
     }
 }

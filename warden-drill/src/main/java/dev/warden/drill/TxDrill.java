@@ -36,6 +36,7 @@ import java.util.concurrent.atomic.LongAdder;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
@@ -75,15 +76,9 @@ public final class TxDrill implements Callable<Integer> {
             description = "READ_COMMITTED, REPEATABLE_READ or SERIALIZABLE (default ${DEFAULT-VALUE}).")
     Isolation isolation;
 
-    @Option(names = "--db-url", description = "A PostgreSQL JDBC URL; default: an embedded PostgreSQL in a temporary directory."
-            + " The drill creates and drops its own tables warden_drill_account and warden_drill_transfer.")
-    String dbUrl;
-
-    @Option(names = "--db-user", defaultValue = "postgres", description = "Database user (default ${DEFAULT-VALUE}).")
-    String dbUser;
-
-    @Option(names = "--db-password", defaultValue = "", description = "Database password (default: none).")
-    String dbPassword;
+    /** With {@code --db-url}, the drill creates and drops its own tables warden_drill_account and warden_drill_transfer. */
+    @Mixin
+    DbOptions db = new DbOptions();
 
     @Option(names = "--json", description = "Print one JSON object instead of a summary.")
     boolean json;
@@ -152,12 +147,12 @@ public final class TxDrill implements Callable<Integer> {
         if (System.getProperty(QUIET_KEY) == null) {
             System.setProperty(QUIET_KEY, "error");
         }
-        if (dbUrl != null) {
-            return run(dbUrl, dbUser, dbPassword);
+        if (db.url != null) {
+            return run(db.url, db.user, db.password);
         }
         Path dir = Files.createTempDirectory("warden-tx-drill").resolve("data");
-        try (EmbeddedDatabase db = EmbeddedDatabase.start(dir, 0)) {
-            return run(db.jdbcUrl(), "postgres", "");
+        try (EmbeddedDatabase server = EmbeddedDatabase.start(dir, 0)) {
+            return run(server.jdbcUrl(), "postgres", "");
         } finally {
             EmbeddedDatabase.deleteDirectory(dir.getParent());
         }
@@ -371,8 +366,8 @@ public final class TxDrill implements Callable<Integer> {
         f.put("retries", stats.retries());
         f.put("backend_kills", kills.sum());
         f.put("server_deadlocks", deadlocks);
-        f.put("committed_ms_p50", millis(percentile(lat, 0.50)));
-        f.put("committed_ms_p99", millis(percentile(lat, 0.99)));
+        f.put("committed_ms_p50", Figures.millis(Figures.percentile(lat, 0.50)));
+        f.put("committed_ms_p99", Figures.millis(Figures.percentile(lat, 0.99)));
         f.put("lost_commits", lost);
         f.put("half_commits", half);
         f.put("double_commits", doubles);
@@ -393,17 +388,5 @@ public final class TxDrill implements Callable<Integer> {
         try (ResultSet rs = st.executeQuery("select deadlocks from pg_stat_database where datname = current_database()")) {
             return rs.next() ? rs.getLong(1) : 0;
         }
-    }
-
-    private static long percentile(List<Long> sorted, double p) {
-        if (sorted.isEmpty()) {
-            return 0;
-        }
-        int i = (int) Math.ceil(sorted.size() * p) - 1;
-        return sorted.get(Math.max(0, Math.min(sorted.size() - 1, i)));
-    }
-
-    private static double millis(long nanos) {
-        return Math.round(nanos / 100_000.0) / 10.0;
     }
 }
