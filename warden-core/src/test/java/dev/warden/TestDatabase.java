@@ -1,10 +1,7 @@
 package dev.warden;
 
 import dev.warden.config.WardenConfig;
-import dev.warden.embedded.EmbeddedDatabase;
-import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
+import dev.warden.embedded.ThrowawayDatabase;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.SQLException;
@@ -17,28 +14,19 @@ import java.time.Duration;
  */
 public final class TestDatabase {
 
-    private static EmbeddedDatabase db;
+    private static ThrowawayDatabase db;
 
     private TestDatabase() {
     }
 
-    public static synchronized EmbeddedDatabase get() {
+    public static synchronized ThrowawayDatabase get() {
         if (db == null) {
-            try {
-                Path dir = Files.createTempDirectory("warden-test-pg");
-                db = EmbeddedDatabase.start(dir.resolve("data"), 0, java.util.Map.of(
-                        "shared_preload_libraries", "pg_stat_statements",
-                        "pg_stat_statements.track", "all",
-                        "fsync", "off",
-                        "synchronous_commit", "off"));
-            } catch (IOException e) {
-                throw new IllegalStateException(e);
-            }
-            EmbeddedDatabase started = db;
-            Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-                started.close();
-                EmbeddedDatabase.deleteDirectory(started.dataDir().getParent());
-            }, "stop-test-postgres"));
+            db = ThrowawayDatabase.start("warden-test-pg", java.util.Map.of(
+                    "shared_preload_libraries", "pg_stat_statements",
+                    "pg_stat_statements.track", "all",
+                    "fsync", "off",
+                    "synchronous_commit", "off"));
+            Runtime.getRuntime().addShutdownHook(new Thread(db::close, "stop-test-postgres"));
         }
         return db;
     }

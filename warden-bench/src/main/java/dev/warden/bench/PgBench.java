@@ -2,11 +2,8 @@ package dev.warden.bench;
 
 import dev.warden.Warden;
 import dev.warden.config.WardenConfig;
-import dev.warden.embedded.EmbeddedDatabase;
+import dev.warden.embedded.ThrowawayDatabase;
 import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.SQLException;
@@ -22,12 +19,11 @@ final class PgBench {
     }
 
     /** The database a fork uses: its own embedded PostgreSQL, or the shared one bench/run started. */
-    record Db(String jdbcUrl, EmbeddedDatabase owned) implements AutoCloseable {
+    record Db(String jdbcUrl, ThrowawayDatabase owned) implements AutoCloseable {
         @Override
         public void close() {
             if (owned != null) {
                 owned.close();
-                EmbeddedDatabase.deleteDirectory(owned.dataDir().getParent());
             }
         }
     }
@@ -60,20 +56,14 @@ final class PgBench {
             createTable(shared);
             return new Db(shared, null);
         }
-        EmbeddedDatabase db = startEmbedded();
+        ThrowawayDatabase db = startEmbedded();
         createTable(db.jdbcUrl());
         return new Db(db.jdbcUrl(), db);
     }
 
-    static EmbeddedDatabase startEmbedded() {
-        try {
-            Path dir = Files.createTempDirectory("warden-bench-pg");
-            return EmbeddedDatabase.start(dir.resolve("data"), 0, Map.of(
-                    // durable commits would measure the disk, not the code under test
-                    "synchronous_commit", "off", "fsync", "off"));
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+    static ThrowawayDatabase startEmbedded() {
+        // durable commits would measure the disk, not the code under test
+        return ThrowawayDatabase.start("warden-bench-pg", Map.of("synchronous_commit", "off", "fsync", "off"));
     }
 
     private static void createTable(String url) {

@@ -4,10 +4,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.fail;
 
-import dev.warden.RestartableDatabase;
 import dev.warden.Warden;
 import dev.warden.WardenException;
 import dev.warden.config.WardenConfig;
+import dev.warden.embedded.ThrowawayDatabase;
 import dev.warden.lifecycle.DatabaseUnavailableException;
 import dev.warden.lifecycle.State;
 import dev.warden.tx.ErrorKind;
@@ -32,11 +32,11 @@ import org.junit.jupiter.api.Test;
 /** Stops and starts a real embedded PostgreSQL under a running Warden. */
 class OutageRecoveryTest {
 
-    private static RestartableDatabase db;
+    private static ThrowawayDatabase db;
 
     @BeforeAll
     static void startDatabase() {
-        db = RestartableDatabase.start();
+        db = ThrowawayDatabase.start("warden-restart-pg", Map.of("fsync", "off"));
     }
 
     @AfterAll
@@ -46,7 +46,7 @@ class OutageRecoveryTest {
 
     private static WardenConfig.Builder config() {
         return WardenConfig.builder().environment(Map.of())
-                .dbUrl(db.url())
+                .dbUrl(db.jdbcUrl())
                 .poolMaxSize(4)
                 .retryInitialBackoff(Duration.ofMillis(1))
                 .retryMaxBackoff(Duration.ofMillis(20));
@@ -131,7 +131,7 @@ class OutageRecoveryTest {
         assertThat(recoverMs.get(recoverMs.size() / 2)).as("recover p50 (ms)").isLessThanOrEqualTo(1000);
 
         Set<String> present = new HashSet<>();
-        try (Connection c = DriverManager.getConnection(db.url(), "postgres", "");
+        try (Connection c = DriverManager.getConnection(db.jdbcUrl(), "postgres", "");
              Statement st = c.createStatement(); ResultSet rs = st.executeQuery("select id from outage_ack")) {
             while (rs.next()) {
                 present.add(rs.getString(1));

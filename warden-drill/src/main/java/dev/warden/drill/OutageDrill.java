@@ -4,13 +4,11 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.warden.Warden;
 import dev.warden.config.WardenConfig;
-import dev.warden.embedded.EmbeddedDatabase;
+import dev.warden.embedded.ThrowawayDatabase;
 import dev.warden.health.HealthReport;
 import dev.warden.lifecycle.DatabaseUnavailableException;
 import dev.warden.lifecycle.State;
 import dev.warden.tx.CommitOutcomeUnknownException;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.ResultSet;
@@ -71,20 +69,13 @@ final class OutageDrill implements Callable<Integer> {
             throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(this),
                     "--restarts must be >= 0, --seconds >= 1, --writers >= 1, --down-ms >= 100");
         }
-        Path dir = Files.createTempDirectory("warden-outage-drill").resolve("data");
-        // a holder: each restart replaces the server; the finally stops whichever runs last and deletes its data
-        EmbeddedDatabase[] db = {EmbeddedDatabase.start(dir, 0)};
-        try {
-            return drill(dir, db);
-        } finally {
-            db[0].close();
-            EmbeddedDatabase.deleteDirectory(dir.getParent());
+        try (ThrowawayDatabase db = ThrowawayDatabase.start("warden-outage-drill", Map.of())) {
+            return drill(db);
         }
     }
 
-    private Integer drill(Path dir, EmbeddedDatabase[] db) throws Exception {
-        int port = db[0].port();
-        String url = db[0].jdbcUrl();
+    private Integer drill(ThrowawayDatabase db) throws Exception {
+        String url = db.jdbcUrl();
         WardenConfig cfg = WardenConfig.builder().environment(Map.of()).dbUrl(url).poolMaxSize(writers + 2)
                 .applicationName("warden-outage-drill").build();
         List<Long> detectMs = new ArrayList<>();
@@ -109,10 +100,10 @@ final class OutageDrill implements Callable<Integer> {
             for (int r = 0; r < restarts; r++) {
                 sleepUntil(start + r * period + period / 4);
                 long stopAt = System.nanoTime();
-                db[0].close();
+                db.stop();
                 long stoppedAt = System.nanoTime();
                 sleepUntil(stoppedAt + downMs * 1_000_000);
-                db[0] = EmbeddedDatabase.start(dir, port);
+                db.restart();
                 long acceptingAt = System.nanoTime();
                 if (!warden.awaitReady(Duration.ofSeconds(30))) {
                     throw new IllegalStateException("Warden did not become READY within 30 s of restart " + (r + 1));

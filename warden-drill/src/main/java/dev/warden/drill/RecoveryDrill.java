@@ -6,9 +6,7 @@ import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
 import dev.warden.Warden;
 import dev.warden.config.WardenConfig;
-import dev.warden.embedded.EmbeddedDatabase;
-import java.nio.file.Files;
-import java.nio.file.Path;
+import dev.warden.embedded.ThrowawayDatabase;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.SQLException;
@@ -143,20 +141,13 @@ public final class RecoveryDrill implements Callable<Integer> {
             throw new CommandLine.ParameterException(new CommandLine(this),
                     "--restarts must be 1 to 100, --down-ms at least 100, --threads 1 to 64");
         }
-        Path dir = Files.createTempDirectory("warden-recovery-drill").resolve("data");
-        // a holder: each restart replaces the server; the finally stops whichever runs last and deletes its data
-        EmbeddedDatabase[] db = {EmbeddedDatabase.start(dir, 0)};
-        try {
-            return measure(dir, db);
-        } finally {
-            db[0].close();
-            EmbeddedDatabase.deleteDirectory(dir.getParent());
+        try (ThrowawayDatabase db = ThrowawayDatabase.start("warden-recovery-drill", Map.of())) {
+            return measure(db);
         }
     }
 
-    private Map<String, Object> measure(Path dir, EmbeddedDatabase[] db) throws Exception {
-        int port = db[0].port();
-        String url = db[0].jdbcUrl();
+    private Map<String, Object> measure(ThrowawayDatabase db) throws Exception {
+        String url = db.jdbcUrl();
         try (Connection c = java.sql.DriverManager.getConnection(url, "postgres", "")) {
             c.createStatement().execute("create table if not exists recovery_write (id bigserial primary key, client text not null)");
         }
@@ -182,9 +173,9 @@ public final class RecoveryDrill implements Callable<Integer> {
              })) {
             Thread.sleep(1000);
             for (int r = 0; r < restarts; r++) {
-                db[0].close();
+                db.stop();
                 Thread.sleep(downMs);
-                db[0] = EmbeddedDatabase.start(dir, port);
+                db.restart();
                 long back = System.nanoTime();
                 w.mark(back);
                 h.mark(back);

@@ -2,10 +2,8 @@ package dev.warden.drill;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.warden.embedded.EmbeddedDatabase;
+import dev.warden.embedded.ThrowawayDatabase;
 import dev.warden.tx.TxStats;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.Statement;
@@ -18,19 +16,16 @@ import picocli.CommandLine;
 /** The transaction drill on a real embedded PostgreSQL: backends killed, code failing mid-transfer, conflicts. */
 class TxDrillTest {
 
-    private static Path dir;
-    private static EmbeddedDatabase db;
+    private static ThrowawayDatabase db;
 
     @BeforeAll
-    static void startDatabase() throws Exception {
-        dir = Files.createTempDirectory("warden-tx-drill-test");
-        db = EmbeddedDatabase.start(dir.resolve("data"), 0);
+    static void startDatabase() {
+        db = ThrowawayDatabase.start("warden-tx-drill-test", Map.of());
     }
 
     @AfterAll
-    static void stopDatabase() throws Exception {
+    static void stopDatabase() {
         db.close();
-        EmbeddedDatabase.deleteDirectory(dir);
     }
 
     private static TxDrill drill(String... args) {

@@ -4,13 +4,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.warden.Warden;
 import dev.warden.config.WardenConfig;
-import dev.warden.embedded.EmbeddedDatabase;
+import dev.warden.embedded.ThrowawayDatabase;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -30,8 +28,7 @@ class StartupProbeTest {
 
     @Test
     void startupShowsTheInitialisationUntilItIsDone() throws Exception {
-        Path tmp = Files.createTempDirectory("warden-startup");
-        try (EmbeddedDatabase db = EmbeddedDatabase.start(tmp.resolve("data"), 0)) {
+        try (ThrowawayDatabase db = ThrowawayDatabase.start("warden-startup", Map.of())) {
             CountDownLatch seeding = new CountDownLatch(1);
             CountDownLatch release = new CountDownLatch(1);
             WardenConfig cfg = WardenConfig.builder().environment(Map.of()).dbUrl(db.jdbcUrl()).poolMaxSize(2)
@@ -60,8 +57,6 @@ class StartupProbeTest {
                 assertThat(after.body()).contains("\"status\":\"COMPLETED\"").contains("\"initializedHere\":true");
                 assertThat(get(http.port(), "/health/ready").statusCode()).isEqualTo(200);
             }
-        } finally {
-            EmbeddedDatabase.deleteDirectory(tmp);
         }
     }
 }

@@ -2,12 +2,12 @@ package dev.warden.http;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.warden.Warden;
-import dev.warden.config.WardenConfig;
-import dev.warden.embedded.EmbeddedDatabase;
-import dev.warden.lifecycle.State;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.warden.Warden;
+import dev.warden.config.WardenConfig;
+import dev.warden.embedded.ThrowawayDatabase;
+import dev.warden.lifecycle.State;
 import io.javalin.Javalin;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
@@ -15,8 +15,6 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
 import java.util.regex.Matcher;
@@ -30,30 +28,23 @@ class WardenHttpTest {
 
     private static final String SECRET = "hunter2-never-shown";
     private static final HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
-    private static Path dir;
-    private static EmbeddedDatabase db;
-    private static int port;
+    private static ThrowawayDatabase db;
 
     @BeforeAll
-    static void startDatabase() throws Exception {
-        dir = Files.createTempDirectory("warden-http-pg").resolve("data");
-        db = EmbeddedDatabase.start(dir, 0);
-        port = db.port();
+    static void startDatabase() {
+        db = ThrowawayDatabase.start("warden-http-pg", Map.of());
     }
 
     @AfterAll
     static void stopDatabase() {
-        if (db != null) {
-            db.close();
-        }
-        EmbeddedDatabase.deleteDirectory(dir.getParent());
+        db.close();
     }
 
     private static Warden warden(PrometheusMeterRegistry registry) {
         // The embedded server trusts loopback, so the password is sent nowhere that checks it; the
         // report must still never show it, from the config or from the URL.
         WardenConfig cfg = WardenConfig.builder().environment(Map.of())
-                .dbUrl("jdbc:postgresql://127.0.0.1:" + port + "/postgres?password=" + SECRET)
+                .dbUrl(db.jdbcUrl() + "?password=" + SECRET)
                 .dbPassword(SECRET).poolMaxSize(2).build();
         return Warden.builder().config(cfg).meterRegistry(registry).build();
     }
@@ -94,8 +85,7 @@ class WardenHttpTest {
                     .contains("hikaricp_connections").contains("warden_probe_latency_seconds")
                     .doesNotContain(SECRET);
 
-            db.close();
-            db = null;
+            db.stop();
             long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
             while (warden.state() != State.DEGRADED && System.nanoTime() < deadline) {
                 Thread.sleep(10);
@@ -113,7 +103,7 @@ class WardenHttpTest {
             assertThat(get(p, "/metrics").body()).contains("warden_state{state=\"DEGRADED\"} 1.0")
                     .contains("warden_outages_total 1.0");
 
-            db = EmbeddedDatabase.start(dir, port);
+            db.restart();
             assertThat(warden.awaitReady(Duration.ofSeconds(5))).isTrue();
             assertThat(get(p, "/health/ready").statusCode()).isEqualTo(200);
             assertThat(get(p, "/metrics").body()).contains("warden_recoveries_total 1.0")

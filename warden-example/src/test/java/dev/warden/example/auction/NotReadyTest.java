@@ -5,11 +5,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.warden.Warden;
 import dev.warden.config.WardenConfig;
-import dev.warden.embedded.EmbeddedDatabase;
+import dev.warden.embedded.ThrowawayDatabase;
 import dev.warden.lifecycle.State;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.CountDownLatch;
@@ -128,9 +126,7 @@ class NotReadyTest {
     @Test
     @Timeout(120)
     void inAnOutageTheApiIs503AtOnceAndServesAgainWhenTheDatabaseIsBack() throws Exception {
-        Path dir = Files.createTempDirectory("auction-outage-pg").resolve("data");
-        EmbeddedDatabase db = EmbeddedDatabase.start(dir, 0, Map.of("fsync", "off"));
-        int port = db.port();
+        ThrowawayDatabase db = ThrowawayDatabase.start("auction-outage-pg", Map.of("fsync", "off"));
         Warden warden = AuctionApp.warden(Pg.config(db.jdbcUrl()));
         AuctionApp app = AuctionApp.create(warden, options("outage")).start();
         try {
@@ -138,7 +134,7 @@ class NotReadyTest {
             Http http = new Http("http://127.0.0.1:" + app.port());
             assertThat(http.get("/listings", null).status()).isEqualTo(200);
 
-            db.close();
+            db.stop();
             await(http, "/health/ready", r -> r.get("state").asText().equals("DEGRADED"));
             Http.Resp ready = http.get("/health/ready", null);
             assertThat(ready.status()).isEqualTo(503);
@@ -151,14 +147,13 @@ class NotReadyTest {
             assertThat(listings.header("Retry-After")).isEqualTo("2");
             assertThat(tookMs).as("fails fast").isLessThan(1000);
 
-            db = EmbeddedDatabase.start(dir, port, Map.of("fsync", "off"));
+            db.restart();
             assertThat(app.awaitReady(30_000)).isTrue();
             assertThat(http.get("/listings", null).status()).isEqualTo(200);
         } finally {
             app.close();
             warden.close();
             db.close();
-            EmbeddedDatabase.deleteDirectory(dir.getParent());
         }
     }
 

@@ -1,9 +1,7 @@
 package dev.warden.example.auction;
 
 import dev.warden.config.WardenConfig;
-import dev.warden.embedded.EmbeddedDatabase;
-import java.io.IOException;
-import java.nio.file.Files;
+import dev.warden.embedded.ThrowawayDatabase;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.SQLException;
@@ -18,25 +16,16 @@ import java.util.concurrent.atomic.AtomicInteger;
  */
 final class Pg {
 
-    private static EmbeddedDatabase db;
+    private static ThrowawayDatabase db;
     private static final AtomicInteger SEQ = new AtomicInteger();
 
     private Pg() {
     }
 
-    static synchronized EmbeddedDatabase server() {
+    static synchronized ThrowawayDatabase server() {
         if (db == null) {
-            try {
-                db = EmbeddedDatabase.start(Files.createTempDirectory("auction-test-pg").resolve("data"), 0,
-                        Map.of("fsync", "off", "synchronous_commit", "off"));
-            } catch (IOException e) {
-                throw new IllegalStateException(e);
-            }
-            EmbeddedDatabase started = db;
-            Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-                started.close();
-                EmbeddedDatabase.deleteDirectory(started.dataDir().getParent());
-            }, "stop-test-postgres"));
+            db = ThrowawayDatabase.start("auction-test-pg", Map.of("fsync", "off", "synchronous_commit", "off"));
+            Runtime.getRuntime().addShutdownHook(new Thread(db::close, "stop-test-postgres"));
         }
         return db;
     }
