@@ -15,6 +15,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Properties;
+import java.util.Set;
 import java.util.function.Function;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -400,10 +401,11 @@ public record WardenConfig(
          * @throws IllegalArgumentException for a name that is not one of {@link WardenConfig#variables()}
          */
         public Builder defaults(Map<String, String> variables) {
+            Set<String> known = variables().keySet();
             for (Map.Entry<String, String> e : variables.entrySet()) {
-                if (!variables().containsKey(e.getKey())) {
+                if (!known.contains(e.getKey())) {
                     throw new IllegalArgumentException("Not a Warden variable: " + e.getKey()
-                            + " (known: " + String.join(", ", variables().keySet()) + ")");
+                            + " (known: " + String.join(", ", known) + ")");
                 }
                 defaults.put(e.getKey(), Objects.requireNonNull(e.getValue(), e.getKey()));
             }

@@ -5,14 +5,12 @@ import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.warden.Warden;
 import dev.warden.WardenException;
 import dev.warden.config.WardenConfig;
-import dev.warden.embedded.EmbeddedDatabase;
+import dev.warden.embedded.ThrowawayDatabase;
 import dev.warden.tx.CommitOutcomeUnknownException;
 import dev.warden.tx.ErrorKind;
 import dev.warden.tx.Isolation;
 import dev.warden.tx.Tx;
 import dev.warden.tx.TxStats;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.PreparedStatement;
@@ -150,11 +148,8 @@ public final class TxDrill implements Callable<Integer> {
         if (db.url != null) {
             return run(db.url, db.user, db.password);
         }
-        Path dir = Files.createTempDirectory("warden-tx-drill").resolve("data");
-        try (EmbeddedDatabase server = EmbeddedDatabase.start(dir, 0)) {
+        try (ThrowawayDatabase server = ThrowawayDatabase.start("warden-tx-drill", Map.of())) {
             return run(server.jdbcUrl(), "postgres", "");
-        } finally {
-            EmbeddedDatabase.deleteDirectory(dir.getParent());
         }
     }
 
@@ -337,7 +332,6 @@ public final class TxDrill implements Callable<Integer> {
         long doubles = ledger.values().stream().filter(n -> n > 1).count();
         long strangers = ledger.keySet().stream().filter(id -> !outcomes.containsKey(id)).count();
         long drift = balanceSum - accounts * OPENING_BALANCE;
-        List<Long> lat = committedNanos.stream().sorted().toList();
 
         Map<String, Object> f = new LinkedHashMap<>();
         f.put("seconds", seconds);
@@ -366,8 +360,8 @@ public final class TxDrill implements Callable<Integer> {
         f.put("retries", stats.retries());
         f.put("backend_kills", kills.sum());
         f.put("server_deadlocks", deadlocks);
-        f.put("committed_ms_p50", Figures.millis(Figures.percentile(lat, 0.50)));
-        f.put("committed_ms_p99", Figures.millis(Figures.percentile(lat, 0.99)));
+        f.put("committed_ms_p50", Figures.millis(Figures.percentile(committedNanos, 0.50)));
+        f.put("committed_ms_p99", Figures.millis(Figures.percentile(committedNanos, 0.99)));
         f.put("lost_commits", lost);
         f.put("half_commits", half);
         f.put("double_commits", doubles);
