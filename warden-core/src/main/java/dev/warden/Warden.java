@@ -10,6 +10,7 @@ import dev.warden.health.GuardedPool;
 import dev.warden.health.HealthMonitor;
 import dev.warden.health.HealthReport;
 import dev.warden.health.JdbcProbe;
+import dev.warden.health.PoolTimeoutException;
 import dev.warden.health.WardenMetrics;
 import dev.warden.init.AdvisoryInitLock;
 import dev.warden.init.InitLock;
@@ -72,6 +73,7 @@ public final class Warden implements AutoCloseable {
     private EmbeddedDatabase embedded;
     private HikariDataSource pool;
     private JdbcProbe probe;
+    private GuardedPool guarded;
     private volatile Transactions transactions;
     private String jdbcUrl;
     private final List<Initializer.NamedSeeder> seeders;
@@ -185,7 +187,7 @@ public final class Warden implements AutoCloseable {
                 hc.setMetricRegistry(meterRegistry);
             }
             pool = new HikariDataSource(hc);
-            GuardedPool guarded = new GuardedPool(pool, lifecycle, monitor::suspect, monitor::nudge);
+            guarded = new GuardedPool(pool, lifecycle, config.poolRefillSpread(), () -> stats.snapshot().committed());
             transactions = new Transactions(guarded, pool::evictConnection, config.retry(), config.isolation(), stats);
             probe = new JdbcProbe(jdbcUrl, config.dbUser(), config.dbPassword().reveal(), probeProperties(config));
             // The monitor acts only in READY and DEGRADED; starting it here keeps start-up steps free of it.
@@ -392,19 +394,23 @@ public final class Warden implements AutoCloseable {
     }
 
     /**
-     * A connection failure makes the monitor probe now rather than at its next interval; a failure
-     * caused by the fast-fail pool becomes the {@link DatabaseUnavailableException} it stands for.
+     * A connection failure makes the monitor probe now rather than at its next interval (a busy
+     * pool's acquire timeout does not: it says nothing about the database); a failure caused by the
+     * fast-fail pool becomes the {@link DatabaseUnavailableException} it stands for.
      */
     private WardenException afterFailure(WardenException e) {
         if (e.kind() != ErrorKind.CONNECTION || e instanceof CommitOutcomeUnknownException) {
             return e;
         }
-        monitor.nudge();
         for (Throwable c = e.getCause(); c != null && c != c.getCause(); c = c.getCause()) {
             if (c instanceof DatabaseUnavailableException du) {
                 return new DatabaseUnavailableException(du.since(), e);
             }
+            if (c instanceof PoolTimeoutException) {
+                return e;
+            }
         }
+        monitor.nudge();
         return e;
     }
 
@@ -452,6 +458,22 @@ public final class Warden implements AutoCloseable {
      */
     public boolean awaitReady(Duration timeout) {
         return lifecycle.awaitReady(timeout);
+    }
+
+    /**
+     * Whether the orchestrator should route traffic here (the readiness probe): true in READY, and
+     * in DEGRADED for the first {@code WARDEN_READINESS_GRACE} of the outage (0 by default), so
+     * that a blip shorter than the grace does not take every replica out of the Service at once.
+     * Work in DEGRADED still fails fast with {@link DatabaseUnavailableException} during the grace.
+     */
+    public boolean readyForTraffic() {
+        State s = lifecycle.state();
+        if (s == State.READY) {
+            return true;
+        }
+        Duration grace = config.readinessGrace();
+        return s == State.DEGRADED && !grace.isZero()
+                && java.time.Instant.now().isBefore(lifecycle.since().plus(grace));
     }
 
     /** The state machine: history, transition counts, listeners, start-up progress. */
@@ -522,6 +544,9 @@ public final class Warden implements AutoCloseable {
         monitor.close();
         if (probe != null) {
             probe.close();
+        }
+        if (guarded != null) {
+            guarded.close();
         }
         if (pool != null) {
             pool.close();

@@ -50,6 +50,10 @@ import java.util.regex.Pattern;
  * @param monitorRecoveryInterval between probes after a failure and while DEGRADED ({@code WARDEN_MONITOR_RECOVERY_INTERVAL})
  * @param readyWait          how long work submitted before READY waits for it ({@code WARDEN_READY_WAIT})
  * @param httpPort           port of the standalone management server, 0 for any ({@code WARDEN_HTTP_PORT})
+ * @param poolRefillSpread   after a recovery, the time over which the pool returns to its size, each
+ *                           connection at a random moment within it ({@code WARDEN_POOL_REFILL_SPREAD}); 0: at once
+ * @param readinessGrace     how long readiness stays true after READY became DEGRADED, so that a blip does not
+ *                           take a whole fleet out of its Service at once ({@code WARDEN_READINESS_GRACE}); 0: none
  * @param init               exactly-once initialisation: epoch, wipe, lock, migrations ({@code WARDEN_INIT_*},
  *                           {@code WARDEN_MIGRATIONS})
  */
@@ -76,6 +80,8 @@ public record WardenConfig(
         Duration monitorRecoveryInterval,
         Duration readyWait,
         int httpPort,
+        Duration poolRefillSpread,
+        Duration readinessGrace,
         InitSettings init) {
 
     /** Validates the values again, so that a config made without the builder obeys the same rules. */
@@ -115,6 +121,8 @@ public record WardenConfig(
         MONITOR_RECOVERY_INTERVAL.check(monitorRecoveryInterval, format(monitorRecoveryInterval), problems);
         READY_WAIT.check(readyWait, format(readyWait), problems);
         HTTP_PORT.check(httpPort, String.valueOf(httpPort), problems);
+        POOL_REFILL_SPREAD.check(poolRefillSpread, format(poolRefillSpread), problems);
+        READINESS_GRACE.check(readinessGrace, format(readinessGrace), problems);
         init.epoch().ifPresent(e -> INIT_EPOCH.check(e, e, problems));
         INIT_LEASE_TTL.check(init.leaseTtl(), format(init.leaseTtl()), problems);
         INIT_HEARTBEAT.check(init.heartbeat(), format(init.heartbeat()), problems);
@@ -142,7 +150,7 @@ public record WardenConfig(
         return new WardenConfig(dbUrl, dbUser, dbPassword, poolMaxSize, poolAcquireTimeout, connectTimeout,
                 socketTimeout, statementTimeout, startupTimeout, retry, isolation, schemas, wardenSchema,
                 applicationName, embeddedDir, embeddedPort, monitorInterval, monitorTimeout, monitorFailures,
-                monitorRecoveryInterval, readyWait, httpPort, other);
+                monitorRecoveryInterval, readyWait, httpPort, poolRefillSpread, readinessGrace, other);
     }
 
     /** True when no {@code WARDEN_DB_URL} is set and Warden starts its embedded PostgreSQL. */
@@ -176,6 +184,8 @@ public record WardenConfig(
                 + ", monitorRecoveryInterval=" + format(monitorRecoveryInterval)
                 + ", readyWait=" + format(readyWait)
                 + ", httpPort=" + httpPort
+                + ", poolRefillSpread=" + format(poolRefillSpread)
+                + ", readinessGrace=" + format(readinessGrace)
                 + ", init=" + init + "]";
     }
 
@@ -267,6 +277,11 @@ public record WardenConfig(
     static final Opt<Duration> READY_WAIT =
             durationOpt("WARDEN_READY_WAIT", "5s", Duration.ZERO, Duration.ofMinutes(10), false);
     static final Opt<Integer> HTTP_PORT = intOpt("WARDEN_HTTP_PORT", 8081, 0, 65535);
+    // Spread so that replicas recovering together do not reconnect their whole pools in one instant.
+    static final Opt<Duration> POOL_REFILL_SPREAD =
+            durationOpt("WARDEN_POOL_REFILL_SPREAD", "2s", Duration.ZERO, Duration.ofMinutes(1), false);
+    static final Opt<Duration> READINESS_GRACE =
+            durationOpt("WARDEN_READINESS_GRACE", "0s", Duration.ZERO, Duration.ofMinutes(5), false);
     static final Opt<String> INIT_EPOCH = new Opt<>("WARDEN_INIT_EPOCH", "",
             "empty (derive the epoch from migrations, seed version and wipe flag) or 1 to 100 characters of"
                     + " letters, digits and . _ : / + -", String::trim,
@@ -437,6 +452,8 @@ public record WardenConfig(
         public Builder monitorRecoveryInterval(Duration d) { return set(MONITOR_RECOVERY_INTERVAL, format(d)); }
         public Builder readyWait(Duration d) { return set(READY_WAIT, format(d)); }
         public Builder httpPort(int port) { return set(HTTP_PORT, String.valueOf(port)); }
+        public Builder poolRefillSpread(Duration d) { return set(POOL_REFILL_SPREAD, format(d)); }
+        public Builder readinessGrace(Duration d) { return set(READINESS_GRACE, format(d)); }
         public Builder initEpoch(String epoch) { return set(INIT_EPOCH, epoch); }
         public Builder initWipe(boolean wipe) { return set(INIT_WIPE, String.valueOf(wipe)); }
         public Builder initLock(InitSettings.LockKind kind) { return set(INIT_LOCK, kind.name()); }
@@ -507,6 +524,8 @@ public record WardenConfig(
             Duration monitorRecovery = get(MONITOR_RECOVERY_INTERVAL, problems);
             Duration readyWait = get(READY_WAIT, problems);
             Integer httpPort = get(HTTP_PORT, problems);
+            Duration refillSpread = get(POOL_REFILL_SPREAD, problems);
+            Duration readinessGrace = get(READINESS_GRACE, problems);
             String epoch = get(INIT_EPOCH, problems);
             Boolean wipe = get(INIT_WIPE, problems);
             InitSettings.LockKind lock = get(INIT_LOCK, problems);
@@ -533,7 +552,7 @@ public record WardenConfig(
             return new WardenConfig(dbUrl, user, password, poolMaxSize, acquire, connect, socket, statement, startup,
                     new RetryPolicy(attempts, initial, max, multiplier), isolation, schemas, wardenSchema, appName,
                     dir, port, monitorInterval, monitorTimeout, monitorFailures, monitorRecovery, readyWait, httpPort,
-                    new InitSettings(epoch.isEmpty() ? Optional.empty() : Optional.of(epoch), wipe, lock, ttl, heartbeat,
+                    refillSpread, readinessGrace, new InitSettings(epoch.isEmpty() ? Optional.empty() : Optional.of(epoch), wipe, lock, ttl, heartbeat,
                             initAttempts, initTimeout, migrations));
         }
     }
@@ -545,7 +564,7 @@ public record WardenConfig(
                 SOCKET_TIMEOUT, STATEMENT_TIMEOUT, STARTUP_TIMEOUT, RETRY_MAX_ATTEMPTS, RETRY_INITIAL_BACKOFF,
                 RETRY_MAX_BACKOFF, RETRY_MULTIPLIER, TX_ISOLATION, SCHEMAS, WARDEN_SCHEMA, APP_NAME, EMBEDDED_DIR,
                 EMBEDDED_PORT, MONITOR_INTERVAL, MONITOR_TIMEOUT, MONITOR_FAILURES, MONITOR_RECOVERY_INTERVAL,
-                READY_WAIT, HTTP_PORT, INIT_EPOCH, INIT_WIPE, INIT_LOCK, INIT_LEASE_TTL, INIT_HEARTBEAT, INIT_ATTEMPTS,
+                READY_WAIT, HTTP_PORT, POOL_REFILL_SPREAD, READINESS_GRACE, INIT_EPOCH, INIT_WIPE, INIT_LOCK, INIT_LEASE_TTL, INIT_HEARTBEAT, INIT_ATTEMPTS,
                 INIT_TIMEOUT, MIGRATIONS)) {
             vars.put(o.env(), o.defaultRaw());
         }

@@ -13,9 +13,20 @@ import java.sql.SQLFeatureNotSupportedException;
 import java.sql.SQLTransientConnectionException;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
 import java.util.Objects;
-import java.util.function.BooleanSupplier;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
+import java.util.function.LongSupplier;
 import javax.sql.DataSource;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The pool as transactions see it: a {@link DataSource} that fails fast instead of making a caller
@@ -23,37 +34,54 @@ import javax.sql.DataSource;
  * the pool when the database goes away and comes back.
  *
  * <p>Guarantees of {@link #getConnection()}: in DEGRADED it throws at once, without touching the
- * pool. Otherwise it waits for a pooled connection in short slices (50 ms) up to the pool's acquire
- * timeout; after each empty slice it nudges the monitor, and it stops waiting as soon as the
- * lifecycle is DEGRADED or the last probe failed. Either way the exception is a
- * {@link SQLTransientConnectionException} (SQLState 08001) whose cause is a
- * {@link DatabaseUnavailableException}, which transactions do not retry.
+ * pool. Otherwise it waits in HikariCP's queue, once, for the pool's acquire timeout: a busy pool is
+ * HikariCP's timeout as configured (counted once in {@code hikaricp_connections_timeout_total},
+ * thrown as a {@link PoolTimeoutException}), keeps the waiters in HikariCP's first-come, first-served
+ * order, and triggers no probe. When the monitor declares the database unreachable, every waiting
+ * thread leaves at once with a {@link SQLTransientConnectionException} (SQLState 08001) whose cause is
+ * a {@link DatabaseUnavailableException}, which transactions do not retry.
+ *
+ * <p>After a recovery the pool does not refill all at once: each connection up to the minimum is
+ * added at its own random moment within the refill spread, so that a fleet of replicas recovering
+ * together does not open all its connections in the same instant.
  */
-public final class GuardedPool implements DataSource, HealthMonitor.PoolActions {
+public final class GuardedPool implements DataSource, HealthMonitor.PoolActions, AutoCloseable {
 
-    private static final long SLICE_MS = 50;
+    private static final Logger log = LoggerFactory.getLogger(GuardedPool.class);
 
     private final HikariDataSource pool;
     private final Lifecycle lifecycle;
-    private final BooleanSupplier suspect;
-    private final Runnable nudge;
     private final int minimumIdle;
+    private final Duration refillSpread;
+    private final LongSupplier workDone;
+    private final WaitingThreads waiting = new WaitingThreads();
+    private final Object refillLock = new Object();
+    private ScheduledExecutorService refiller;
+    private final List<ScheduledFuture<?>> refillSteps = new ArrayList<>();
+    /** Changes whenever a refill is cancelled, so that a step already running does not undo it. */
+    private long refillGeneration;
 
     /**
-     * @param pool      the Hikari pool, started
-     * @param lifecycle whose state decides whether to wait
-     * @param suspect   true when the last probe failed
-     * @param nudge     asks the monitor to probe now
+     * @param pool         the Hikari pool, started
+     * @param lifecycle    whose state decides whether to wait
+     * @param refillSpread after a recovery, the time over which the pool returns to its minimum
+     *                     (zero: at once)
+     * @param workDone     a count that grows whenever work finishes on a pooled connection (commits
+     *                     and rollbacks): a sign that busy connections answer
      */
-    public GuardedPool(HikariDataSource pool, Lifecycle lifecycle, BooleanSupplier suspect, Runnable nudge) {
+    public GuardedPool(HikariDataSource pool, Lifecycle lifecycle, Duration refillSpread, LongSupplier workDone) {
         this.pool = Objects.requireNonNull(pool, "pool");
         this.lifecycle = Objects.requireNonNull(lifecycle, "lifecycle");
-        this.suspect = Objects.requireNonNull(suspect, "suspect");
-        this.nudge = Objects.requireNonNull(nudge, "nudge");
+        this.refillSpread = Objects.requireNonNull(refillSpread, "refillSpread");
+        this.workDone = Objects.requireNonNull(workDone, "workDone");
         this.minimumIdle = pool.getMinimumIdle();
     }
 
-    /** A pooled connection, or a fast failure when the database is known or suspected to be down. */
+    /**
+     * A pooled connection; a fast failure when the database is known to be down, or as soon as it is
+     * declared so while waiting; a {@link PoolTimeoutException} when the pool stayed busy for the
+     * whole acquire timeout.
+     */
     @Override
     public Connection getConnection() throws SQLException {
         if (lifecycle.state() == State.DEGRADED) {
@@ -63,22 +91,35 @@ public final class GuardedPool implements DataSource, HealthMonitor.PoolActions 
         if (hikari == null) {
             return pool.getConnection();
         }
-        long deadline = System.nanoTime() + pool.getConnectionTimeout() * 1_000_000L;
-        while (true) {
-            long leftMs = (deadline - System.nanoTime()) / 1_000_000;
-            try {
-                // Hikari's own wait would last the whole acquire timeout even after the monitor has
-                // declared the database down; short slices let this caller leave as soon as it is.
-                return hikari.getConnection(Math.max(1, Math.min(SLICE_MS, leftMs)));
-            } catch (SQLTransientConnectionException timedOut) {
-                nudge.run();
-                if (lifecycle.state() == State.DEGRADED || suspect.getAsBoolean()) {
-                    throw unavailable(timedOut);
-                }
-                if (deadline - System.nanoTime() <= 0) {
-                    throw timedOut;
-                }
+        WaitingThreads.Waiter waiter = waiting.enter();
+        Connection c;
+        try {
+            c = hikari.getConnection(pool.getConnectionTimeout());
+        } catch (SQLException e) {
+            if (waiter.leave() || lifecycle.state() == State.DEGRADED) {
+                throw unavailable(e);
             }
+            if (e instanceof SQLTransientConnectionException timedOut && timedOut.getCause() == null) {
+                throw new PoolTimeoutException(timedOut);
+            }
+            throw e;
+        } catch (RuntimeException | Error e) {
+            waiter.leave();
+            throw e;
+        }
+        if (waiter.leave()) {
+            // Released just as a connection came: the database has been declared unreachable.
+            closeQuietly(c);
+            throw unavailable(null);
+        }
+        return c;
+    }
+
+    private static void closeQuietly(Connection c) {
+        try {
+            c.close();
+        } catch (SQLException | RuntimeException ignored) {
+            // going back to a pool that is being emptied; nothing more to do
         }
     }
 
@@ -93,30 +134,151 @@ public final class GuardedPool implements DataSource, HealthMonitor.PoolActions 
         return new SQLTransientConnectionException(du.getMessage(), "08001", du);
     }
 
-    /** Drops every pooled connection (they are dead) and lets the pool stop reconnecting until recovery. */
+    /** Threads waiting for a connection in {@link #getConnection()} now. */
+    public int waitingThreads() {
+        return waiting.size();
+    }
+
+    /**
+     * Drops every pooled connection (they are dead), lets the pool stop reconnecting until recovery,
+     * and releases every thread waiting for a connection.
+     */
     @Override
     public void degraded() {
         HikariPoolMXBean mx = pool.getHikariPoolMXBean();
-        if (mx == null || pool.isClosed()) {
-            return;
+        synchronized (refillLock) {
+            cancelRefill();
+            if (mx != null && !pool.isClosed()) {
+                pool.getHikariConfigMXBean().setMinimumIdle(0);
+            }
         }
-        // With a minimum of idle connections, Hikari keeps reconnecting with a backoff that grows to
-        // seconds; the connection made at recovery would then wait for the end of that backoff.
-        pool.getHikariConfigMXBean().setMinimumIdle(0);
-        mx.softEvictConnections();
+        if (mx != null && !pool.isClosed()) {
+            // With a minimum of idle connections, Hikari keeps reconnecting with a backoff that grows to
+            // seconds; the connection made at recovery would then wait for the end of that backoff.
+            mx.softEvictConnections();
+        }
+        int released = waiting.releaseAll();
+        if (released > 0) {
+            log.info("Released {} thread(s) waiting for a connection: the database is unreachable", released);
+        }
     }
 
-    /** Restores the pool's minimum, drops old connections and checks that a new one can be had. */
+    /**
+     * Drops old connections, checks that a new one can be had within {@code timeout}, then refills
+     * the pool to its minimum step by step, each connection at a random moment within the refill
+     * spread.
+     */
     @Override
     public void recover(Duration timeout) throws SQLException {
         HikariPool hikari = hikari();
         if (hikari == null) {
             throw new SQLException("the pool is closed", "08003");
         }
-        pool.getHikariConfigMXBean().setMinimumIdle(minimumIdle);
+        synchronized (refillLock) {
+            cancelRefill();
+            pool.getHikariConfigMXBean().setMinimumIdle(0);
+        }
         hikari.softEvictConnections();
         try (Connection c = hikari.getConnection(Math.max(1, timeout.toMillis()))) {
             c.rollback();
+        }
+        scheduleRefill(hikari);
+    }
+
+    private void scheduleRefill(HikariPool hikari) {
+        long spreadNanos = refillSpread.toNanos();
+        if (spreadNanos <= 0 || minimumIdle <= 1) {
+            long generation;
+            synchronized (refillLock) {
+                generation = refillGeneration;
+            }
+            raiseMinimum(hikari, minimumIdle, generation);
+            return;
+        }
+        long[] at = new long[minimumIdle - 1];
+        ThreadLocalRandom random = ThreadLocalRandom.current();
+        for (int i = 0; i < at.length; i++) {
+            at[i] = random.nextLong(spreadNanos);
+        }
+        Arrays.sort(at);
+        synchronized (refillLock) {
+            if (refiller == null) {
+                refiller = Executors.newSingleThreadScheduledExecutor(r -> {
+                    Thread t = new Thread(r, "warden-refill");
+                    t.setDaemon(true);
+                    return t;
+                });
+            }
+            long generation = refillGeneration;
+            raiseMinimum(hikari, 1, generation);
+            for (int i = 0; i < at.length; i++) {
+                int target = i + 2;
+                refillSteps.add(refiller.schedule(() -> raiseMinimum(hikari, target, generation), at[i],
+                        TimeUnit.NANOSECONDS));
+            }
+        }
+    }
+
+    /** Sets the pool's minimum to {@code target} and asks HikariCP for one connection if it is short. */
+    private void raiseMinimum(HikariPool hikari, int target, long generation) {
+        synchronized (refillLock) {
+            if (pool.isClosed() || generation != refillGeneration) {
+                return;
+            }
+            pool.getHikariConfigMXBean().setMinimumIdle(Math.min(target, minimumIdle));
+        }
+        // Hikari adds connections up to the minimum only from its housekeeper (every 30 s) or on demand;
+        // one request here adds at most one connection (its creator stops once the minimum is met).
+        hikari.addBagItem(1);
+    }
+
+    private void cancelRefill() {
+        synchronized (refillLock) {
+            refillGeneration++;
+            for (ScheduledFuture<?> f : refillSteps) {
+                f.cancel(false);
+            }
+            refillSteps.clear();
+        }
+    }
+
+    /**
+     * True when a connection the pool holds answers within {@code timeout}: an idle one is checked
+     * with {@link Connection#isValid(int)}; when all are busy, work finishing on them within the
+     * timeout shows that they answer. Never opens a new connection.
+     */
+    @Override
+    public boolean existingConnectionsAnswer(Duration timeout) {
+        HikariPool hikari = hikari();
+        if (hikari == null || hikari.getTotalConnections() == 0) {
+            return false;
+        }
+        long deadline = System.nanoTime() + timeout.toNanos();
+        if (hikari.getIdleConnections() > 0) {
+            try (Connection c = hikari.getConnection(Math.max(1, timeout.toMillis()))) {
+                return c.isValid((int) Math.max(1, (timeout.toMillis() + 999) / 1000));
+            } catch (SQLException e) {
+                return false;
+            }
+        }
+        long before = workDone.getAsLong();
+        while (System.nanoTime() < deadline) {
+            if (workDone.getAsLong() != before) {
+                return true;
+            }
+            LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(5));
+        }
+        return false;
+    }
+
+    /** Stops the refill scheduler. The Hikari pool is closed by its owner. */
+    @Override
+    public void close() {
+        synchronized (refillLock) {
+            cancelRefill();
+            if (refiller != null) {
+                refiller.shutdownNow();
+            }
         }
     }
 

@@ -20,12 +20,17 @@ import org.slf4j.LoggerFactory;
  * lifecycle between READY and DEGRADED.
  *
  * <p>Guarantees: in READY a probe runs every {@code interval}; after a failed probe the next ones run
- * every {@code recoveryInterval}, so {@code failures} consecutive failures turn READY into DEGRADED
- * within {@code interval + (failures - 1) × (recoveryInterval + timeout)}. In DEGRADED a probe runs
- * every {@code recoveryInterval}; the first that succeeds runs the recovery action (drop dead pooled
- * connections, check that the pool can connect) and moves back to READY, recording the outage's
- * duration and the time to recover. A recovery that fails is counted and retried at the next probe.
- * {@link #nudge()} runs a probe now (a transaction saw a connection failure). Probes never overlap.
+ * every {@code recoveryInterval} (± 20 % jitter, so that a fleet's probes spread out), so
+ * {@code failures} consecutive failures turn READY into DEGRADED within
+ * {@code interval + (failures - 1) × (recoveryInterval + timeout)}. Only an {@link ProbeOutcome#UNREACHABLE}
+ * probe is a failure: a {@link ProbeOutcome#SLOW} one is counted and reported, and a
+ * {@link ProbeOutcome#REFUSING_CONNECTIONS} one is overload as long as an existing pool connection
+ * still answers ({@link PoolActions#existingConnectionsAnswer(Duration)}); neither touches the pool.
+ * In DEGRADED a probe runs every {@code recoveryInterval}; the first that reaches the database runs
+ * the recovery action (drop dead pooled connections, check that the pool can connect) and moves back
+ * to READY, recording the outage's duration and the time to recover. A recovery that fails is
+ * counted and retried at the next probe. {@link #nudge()} runs a probe now (a transaction saw a
+ * connection failure), at most once per {@code recoveryInterval}. Probes never overlap.
  */
 public final class HealthMonitor implements AutoCloseable {
 
@@ -34,8 +39,11 @@ public final class HealthMonitor implements AutoCloseable {
     /** One probe of the database. */
     @FunctionalInterface
     public interface Probe {
-        /** Returns when the database answered within {@code timeout}; throws otherwise. */
-        void probe(Duration timeout) throws Exception;
+        /**
+         * Returns what the database answered within {@code timeout}; throws when nothing answered
+         * (the database is unreachable).
+         */
+        ProbeOutcome probe(Duration timeout) throws Exception;
     }
 
     /** What the monitor does to the pool when the database goes away and comes back. */
@@ -45,12 +53,20 @@ public final class HealthMonitor implements AutoCloseable {
 
         /** The database answered a probe: make the pool usable again within {@code timeout}, or throw. */
         void recover(Duration timeout) throws Exception;
+
+        /**
+         * The server refuses new connections: true when a connection the pool already holds still
+         * answers within {@code timeout}, i.e. the database is overloaded, not gone.
+         */
+        default boolean existingConnectionsAnswer(Duration timeout) {
+            return false;
+        }
     }
 
     /** Receives the monitor's events (for metrics); called on the monitor thread, must be quick. */
     public interface Listener {
-        /** A probe ended, successfully or not, after {@code nanos}. */
-        default void probed(boolean ok, long nanos) {
+        /** A probe ended with {@code outcome} after {@code nanos}. */
+        default void probed(ProbeOutcome outcome, long nanos) {
         }
 
         /**
@@ -92,11 +108,13 @@ public final class HealthMonitor implements AutoCloseable {
      * The last probe.
      *
      * @param at        when it started
-     * @param ok        true when the database answered
+     * @param ok        true when the database was reachable (any outcome but UNREACHABLE, and for
+     *                  REFUSING_CONNECTIONS an existing connection answered)
      * @param latencyMs how long it took, in milliseconds (fractional)
      * @param error     why it failed, or null
+     * @param outcome   what the probe found
      */
-    public record ProbeResult(Instant at, boolean ok, double latencyMs, String error) {
+    public record ProbeResult(Instant at, boolean ok, double latencyMs, String error, ProbeOutcome outcome) {
     }
 
     /**
@@ -114,10 +132,19 @@ public final class HealthMonitor implements AutoCloseable {
      * @param failedRecoveries    successful probes in DEGRADED whose recovery failed
      * @param lastOutage          duration of the last finished outage, or null
      * @param lastTimeToRecover   time to recover of the last outage, or null
+     * @param slowProbes          probes that found the database SLOW
+     * @param refusingProbes      probes that found it refusing new connections while existing ones answered
      */
     public record Snapshot(boolean running, Settings settings, ProbeResult lastProbe, int consecutiveFailures,
                            long probes, long probeFailures, Instant degradedSince, long outages, long recoveries,
-                           long failedRecoveries, Duration lastOutage, Duration lastTimeToRecover) {
+                           long failedRecoveries, Duration lastOutage, Duration lastTimeToRecover,
+                           long slowProbes, long refusingProbes) {
+
+        /** True when the last probe found the database slow or refusing new connections: overloaded, not down. */
+        public boolean overloaded() {
+            return lastProbe != null && lastProbe.ok()
+                    && (lastProbe.outcome() == ProbeOutcome.SLOW || lastProbe.outcome() == ProbeOutcome.REFUSING_CONNECTIONS);
+        }
     }
 
     private final Lifecycle lifecycle;
@@ -128,6 +155,8 @@ public final class HealthMonitor implements AutoCloseable {
     private final AtomicLong outages = new AtomicLong();
     private final AtomicLong recoveries = new AtomicLong();
     private final AtomicLong failedRecoveries = new AtomicLong();
+    private final AtomicLong slowProbes = new AtomicLong();
+    private final AtomicLong refusingProbes = new AtomicLong();
     private final Object lock = new Object();
     private ScheduledExecutorService executor;
     private ScheduledFuture<?> next;
@@ -140,6 +169,7 @@ public final class HealthMonitor implements AutoCloseable {
     private volatile Instant lastFailureAt;
     private volatile Duration lastOutage;
     private volatile Duration lastTimeToRecover;
+    private volatile long lastProbeStartNanos = System.nanoTime() - Duration.ofDays(1).toNanos();
 
     /** A monitor for this lifecycle, not started. */
     public HealthMonitor(Lifecycle lifecycle, Settings settings) {
@@ -173,13 +203,15 @@ public final class HealthMonitor implements AutoCloseable {
     }
 
     /**
-     * Runs a probe now instead of at the next interval, unless one is running or the database is
-     * already known to be down. Cheap; call it whenever work fails with a connection error.
+     * Runs a probe now instead of at the next interval, unless one is running, one started less than
+     * {@code recoveryInterval} ago, or the database is already known to be down. Cheap; call it
+     * whenever work fails with a connection error (not when the pool is merely busy).
      */
     public void nudge() {
         synchronized (lock) {
             if (executor == null || executor.isShutdown() || running || next == null
-                    || next.getDelay(TimeUnit.NANOSECONDS) <= 0 || lifecycle.state() != State.READY) {
+                    || next.getDelay(TimeUnit.NANOSECONDS) <= 0 || lifecycle.state() != State.READY
+                    || System.nanoTime() - lastProbeStartNanos < settings.recoveryInterval().toNanos()) {
                 return;
             }
             if (next.cancel(false)) {
@@ -223,18 +255,36 @@ public final class HealthMonitor implements AutoCloseable {
         }
         Instant at = Instant.now();
         long t0 = System.nanoTime();
+        lastProbeStartNanos = t0;
         String error = null;
+        ProbeOutcome outcome;
         try {
-            probe.probe(settings.timeout());
+            outcome = probe.probe(settings.timeout());
+            if (outcome == null || outcome == ProbeOutcome.UNREACHABLE) {
+                outcome = ProbeOutcome.UNREACHABLE;
+                error = "the probe found the database unreachable";
+            }
         } catch (Exception e) {
+            outcome = ProbeOutcome.UNREACHABLE;
             error = summary(e);
+        }
+        if (outcome == ProbeOutcome.REFUSING_CONNECTIONS && !existingConnectionsAnswer()) {
+            error = "the server refuses new connections (53300/57P03) and no existing connection answers";
         }
         long nanos = System.nanoTime() - t0;
         boolean ok = error == null;
-        lastProbe = new ProbeResult(at, ok, nanos / 1e6, error);
+        lastProbe = new ProbeResult(at, ok, nanos / 1e6, error, outcome);
         probes.incrementAndGet();
         for (Listener l : listeners) {
-            l.probed(ok, nanos);
+            l.probed(outcome, nanos);
+        }
+        if (ok && outcome == ProbeOutcome.SLOW) {
+            slowProbes.incrementAndGet();
+            log.info("Health monitor: the database answered slowly ({} ms); slow is not unreachable, nothing is evicted",
+                    Math.round(nanos / 1e6));
+        } else if (ok && outcome == ProbeOutcome.REFUSING_CONNECTIONS) {
+            refusingProbes.incrementAndGet();
+            log.info("Health monitor: the server refuses new connections but existing ones answer: overload, not an outage");
         }
         if (!ok) {
             probeFailures.incrementAndGet();
@@ -255,7 +305,7 @@ public final class HealthMonitor implements AutoCloseable {
                 log.info("Health monitor: probe failed ({} of {} before DEGRADED): {}", failures,
                         settings.failures(), error);
             }
-            return settings.recoveryInterval().toNanos();
+            return jittered(settings.recoveryInterval());
         }
         consecutiveFailures = 0;
         if (s == State.DEGRADED) {
@@ -267,7 +317,7 @@ public final class HealthMonitor implements AutoCloseable {
                 for (Listener l : listeners) {
                     l.recoveryFailed();
                 }
-                return settings.recoveryInterval().toNanos();
+                return jittered(settings.recoveryInterval());
             }
             Instant readyAt = Instant.now();
             Instant down = degradedSince;
@@ -288,6 +338,21 @@ public final class HealthMonitor implements AutoCloseable {
         return settings.interval().toNanos();
     }
 
+    private boolean existingConnectionsAnswer() {
+        try {
+            return pool.existingConnectionsAnswer(settings.timeout());
+        } catch (RuntimeException e) {
+            log.debug("Health monitor: checking the existing connections failed: {}", e.toString());
+            return false;
+        }
+    }
+
+    /** {@code d} ± 20 %: replicas that failed together do not probe (and reconnect) in step. */
+    private static long jittered(Duration d) {
+        long n = d.toNanos();
+        return Math.max(1, n + (long) ((java.util.concurrent.ThreadLocalRandom.current().nextDouble() - 0.5) * 0.4 * n));
+    }
+
     private static String summary(Throwable e) {
         String m = e.getMessage();
         String text = e.getClass().getSimpleName() + (m == null ? "" : ": " + m);
@@ -301,7 +366,8 @@ public final class HealthMonitor implements AutoCloseable {
             isRunning = executor != null && !executor.isShutdown();
         }
         return new Snapshot(isRunning, settings, lastProbe, consecutiveFailures, probes.get(), probeFailures.get(),
-                degradedSince, outages.get(), recoveries.get(), failedRecoveries.get(), lastOutage, lastTimeToRecover);
+                degradedSince, outages.get(), recoveries.get(), failedRecoveries.get(), lastOutage, lastTimeToRecover,
+                slowProbes.get(), refusingProbes.get());
     }
 
     /** The settings it runs with. */

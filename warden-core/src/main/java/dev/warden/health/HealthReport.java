@@ -98,12 +98,18 @@ public record HealthReport(State state, Instant since, String progress, List<Tra
      * @param failedRecoveries    probes that succeeded in DEGRADED but whose pool recovery failed
      * @param lastOutageMs        duration of the last finished outage, or null
      * @param lastTimeToRecoverMs its time to recover (last failed probe to READY), or null
+     * @param lastProbeOutcome    what the last probe found (OK, SLOW, REFUSING_CONNECTIONS, UNREACHABLE), or null
+     * @param overloaded          true when the last probe found the database slow or refusing new
+     *                            connections: reachable and serving, not an outage
+     * @param slowProbes          probes that found the database slow
+     * @param refusingProbes      probes that found it refusing new connections while existing ones answered
      */
     public record Monitor(long intervalMs, long timeoutMs, int failuresToDegrade, Instant lastProbeAt,
                           boolean lastProbeOk, double lastProbeLatencyMs, String lastProbeError,
                           int consecutiveFailures, long probes, long probeFailures, Instant degradedSince,
                           long outages, long recoveries, long failedRecoveries, Long lastOutageMs,
-                          Long lastTimeToRecoverMs) {
+                          Long lastTimeToRecoverMs, ProbeOutcome lastProbeOutcome, boolean overloaded,
+                          long slowProbes, long refusingProbes) {
 
         /** The report's view of a monitor snapshot. */
         public static Monitor of(HealthMonitor.Snapshot s) {
@@ -112,7 +118,8 @@ public record HealthReport(State state, Instant since, String progress, List<Tra
                     s.settings().failures(), p == null ? null : p.at(), p != null && p.ok(),
                     p == null ? 0 : p.latencyMs(), p == null ? null : p.error(), s.consecutiveFailures(), s.probes(),
                     s.probeFailures(), s.degradedSince(), s.outages(), s.recoveries(), s.failedRecoveries(),
-                    millis(s.lastOutage()), millis(s.lastTimeToRecover()));
+                    millis(s.lastOutage()), millis(s.lastTimeToRecover()), p == null ? null : p.outcome(),
+                    s.overloaded(), s.slowProbes(), s.refusingProbes());
         }
 
         private static Long millis(Duration d) {

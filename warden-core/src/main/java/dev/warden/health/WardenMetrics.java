@@ -11,7 +11,9 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Tags;
 import io.micrometer.core.instrument.Timer;
 import java.time.Duration;
+import java.util.EnumMap;
 import java.util.Locale;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.function.ToDoubleFunction;
 
@@ -27,7 +29,12 @@ import java.util.function.ToDoubleFunction;
  * <li>{@code warden.outages}, {@code warden.recoveries}, {@code warden.recoveries.failed} counters</li>
  * <li>{@code warden.outage} [{@code warden_outage_seconds}] timer: duration of each finished outage</li>
  * <li>{@code warden.recovery} [{@code warden_recovery_seconds}] timer: time to recover of each outage</li>
- * <li>{@code warden.probe.latency} [{@code warden_probe_latency_seconds}] timer tagged {@code result} (ok, failed)</li>
+ * <li>{@code warden.probe.latency} [{@code warden_probe_latency_seconds}] timer with a percentile histogram
+ *     ({@code _bucket}), tagged {@code result} (ok, failed) and {@code outcome} (ok, slow,
+ *     refusing_connections, unreachable)</li>
+ * <li>{@code warden.database.overloaded} [{@code warden_database_overloaded}] gauge, 1 when the last probe found
+ *     the database slow or refusing new connections (reachable, not an outage), else 0</li>
+ * <li>{@code warden.probes.slow}, {@code warden.probes.refusing} counters: probes that found it so</li>
  * </ul>
  * Counters read Warden's own counters when scraped ({@link FunctionCounter}); the transaction path
  * is not touched.
@@ -77,14 +84,28 @@ public final class WardenMetrics {
                 .register(registry);
         Timer recovery = Timer.builder("warden.recovery")
                 .description("Time to recover: last failed probe to READY").register(registry);
-        Timer probeOk = Timer.builder("warden.probe.latency").tag("result", "ok")
-                .description("Latency of the health monitor's probes").register(registry);
-        Timer probeFailed = Timer.builder("warden.probe.latency").tag("result", "failed")
-                .description("Latency of the health monitor's probes").register(registry);
+        Map<ProbeOutcome, Timer> probeTimers = new EnumMap<>(ProbeOutcome.class);
+        for (ProbeOutcome o : ProbeOutcome.values()) {
+            probeTimers.put(o, Timer.builder("warden.probe.latency")
+                    .tag("result", o == ProbeOutcome.UNREACHABLE ? "failed" : "ok")
+                    .tag("outcome", o.name().toLowerCase(Locale.ROOT))
+                    .publishPercentileHistogram()
+                    .minimumExpectedValue(Duration.ofMillis(1))
+                    .maximumExpectedValue(Duration.ofSeconds(30))
+                    .description("Latency of the health monitor's probes").register(registry));
+        }
+        Gauge.builder("warden.database.overloaded", monitor, m -> m.snapshot().overloaded() ? 1 : 0)
+                .description("1 when the last probe found the database slow or refusing new connections (not an outage)")
+                .register(registry);
+        FunctionCounter.builder("warden.probes.slow", monitor, m -> m.snapshot().slowProbes())
+                .description("Probes that found the database slow (answered late): not an outage").register(registry);
+        FunctionCounter.builder("warden.probes.refusing", monitor, m -> m.snapshot().refusingProbes())
+                .description("Probes that found the server refusing new connections while existing ones answered")
+                .register(registry);
         monitor.addListener(new HealthMonitor.Listener() {
             @Override
-            public void probed(boolean ok, long nanos) {
-                (ok ? probeOk : probeFailed).record(nanos, TimeUnit.NANOSECONDS);
+            public void probed(ProbeOutcome outcome, long nanos) {
+                probeTimers.get(outcome).record(nanos, TimeUnit.NANOSECONDS);
             }
 
             @Override

@@ -162,7 +162,8 @@ class WardenConfigTest {
                 good.poolAcquireTimeout(), good.connectTimeout(), good.socketTimeout(), good.statementTimeout(),
                 good.startupTimeout(), good.retry(), good.isolation(), List.of("public"), "warden", "warden",
                 good.embeddedDir(), 0, good.monitorInterval(), good.monitorTimeout(), good.monitorFailures(),
-                good.monitorRecoveryInterval(), good.readyWait(), good.httpPort(), good.init()))
+                good.monitorRecoveryInterval(), good.readyWait(), good.httpPort(), good.poolRefillSpread(),
+                good.readinessGrace(), good.init()))
                 .isInstanceOf(ConfigException.class)
                 .hasMessageContaining("WARDEN_POOL_MAX_SIZE must be an integer from 1 to 1000, got \"5000\"");
     }

@@ -119,14 +119,21 @@ public final class HealthEndpoints {
         return json(started ? 200 : 503, body, started ? Map.of() : Map.of("Retry-After", "5"));
     }
 
-    /** 200 only in READY; otherwise 503 with the state, since when, and Retry-After. */
+    /**
+     * 200 in READY, and in DEGRADED within {@code WARDEN_READINESS_GRACE} of the outage's start
+     * ({@link Warden#readyForTraffic()}); otherwise 503 with the state, since when, and Retry-After.
+     */
     public Response ready() {
         State s = warden.state();
+        boolean ready = warden.readyForTraffic();
         Map<String, Object> body = new LinkedHashMap<>();
         body.put("state", s);
-        body.put("ready", s == State.READY);
+        body.put("ready", ready);
         body.put("since", warden.lifecycle().since());
-        if (s == State.READY) {
+        if (ready) {
+            if (s != State.READY) {
+                body.put("reason", "the database is unreachable, within WARDEN_READINESS_GRACE: still in the Service");
+            }
             return json(200, body, Map.of());
         }
         body.put("reason", switch (s) {
