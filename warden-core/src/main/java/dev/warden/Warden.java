@@ -18,6 +18,8 @@ import dev.warden.init.InitStatus;
 import dev.warden.init.Initializer;
 import dev.warden.init.LeaseInitLock;
 import dev.warden.init.Seeder;
+import dev.warden.internal.ConnectionSettings;
+import dev.warden.internal.PoolConnections;
 import dev.warden.lifecycle.DatabaseUnavailableException;
 import dev.warden.lifecycle.Lifecycle;
 import dev.warden.lifecycle.NotReadyException;
@@ -25,6 +27,7 @@ import dev.warden.lifecycle.State;
 import dev.warden.tx.CommitOutcomeUnknownException;
 import dev.warden.tx.ErrorKind;
 import dev.warden.tx.TransactionBuilder;
+import dev.warden.tx.TransactionException;
 import dev.warden.tx.Transactions;
 import dev.warden.tx.TxAction;
 import dev.warden.tx.TxStats;
@@ -36,7 +39,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
-import java.util.Properties;
 import javax.sql.DataSource;
 import io.micrometer.core.instrument.MeterRegistry;
 import org.postgresql.ds.PGSimpleDataSource;
@@ -76,6 +78,7 @@ public final class Warden implements AutoCloseable {
     private GuardedPool guarded;
     private volatile Transactions transactions;
     private String jdbcUrl;
+    private ConnectionSettings connections;
     private final List<Initializer.NamedSeeder> seeders;
     private final InitLock customInitLock;
     private final String owner;
@@ -182,14 +185,17 @@ public final class Warden implements AutoCloseable {
             } else {
                 jdbcUrl = config.dbUrl().orElseThrow();
             }
-            HikariConfig hc = hikariConfig(config, jdbcUrl);
+            connections = new ConnectionSettings(config, jdbcUrl);
+            PoolConnections physical = connections.poolConnections();
+            HikariConfig hc = connections.pool(physical);
             if (meterRegistry != null) {
                 hc.setMetricRegistry(meterRegistry);
             }
             pool = new HikariDataSource(hc);
-            guarded = new GuardedPool(pool, lifecycle, config.poolRefillSpread(), () -> stats.snapshot().committed());
+            guarded = new GuardedPool(pool, physical, lifecycle, config.poolRefillSpread(),
+                    () -> stats.snapshot().committed());
             transactions = new Transactions(guarded, pool::evictConnection, config.retry(), config.isolation(), stats);
-            probe = new JdbcProbe(jdbcUrl, config.dbUser(), config.dbPassword().reveal(), probeProperties(config));
+            probe = new JdbcProbe(jdbcUrl, connections.probe(config.monitorTimeout()));
             // The monitor acts only in READY and DEGRADED; starting it here keeps start-up steps free of it.
             if (!config.monitorInterval().isZero()) {
                 monitor.start(probe, guarded);
@@ -282,66 +288,12 @@ public final class Warden implements AutoCloseable {
         return EmbeddedDatabase.start(config.embeddedDir(), config.embeddedPort());
     }
 
-    /** The pool settings Warden runs with; see docs/configuration.md for why each one is set. */
-    static HikariConfig hikariConfig(WardenConfig config, String jdbcUrl) {
-        HikariConfig h = new HikariConfig();
-        h.setPoolName(config.applicationName() + "-pool");
-        h.setJdbcUrl(jdbcUrl);
-        h.setUsername(config.dbUser());
-        if (!config.dbPassword().isEmpty()) {
-            h.setPassword(config.dbPassword().reveal());
-        }
-        h.setMaximumPoolSize(config.poolMaxSize());
-        h.setMinimumIdle(config.poolMaxSize());
-        h.setConnectionTimeout(config.poolAcquireTimeout().toMillis());
-        // Transactions begin on their first statement; no per-transaction setAutoCommit round trip.
-        h.setAutoCommit(false);
-        // Warden waits for the database itself (with backoff and a deadline); the pool must not throw at build.
-        h.setInitializationFailTimeout(-1);
-        // Idle connections are pinged every 60 s: a connection dropped by a NAT or firewall is found
-        // while idle, not by the next transaction (Hikari's minimum is 30 s).
-        h.setKeepaliveTime(Duration.ofSeconds(60).toMillis());
-        h.setMaxLifetime(Duration.ofMinutes(30).toMillis());
-        h.addDataSourceProperty("connectTimeout", String.valueOf(config.connectTimeout().toSeconds()));
-        h.addDataSourceProperty("socketTimeout", String.valueOf(config.socketTimeout().toSeconds()));
-        h.addDataSourceProperty("tcpKeepAlive", "true");
-        h.addDataSourceProperty("ApplicationName", config.applicationName());
-        if (!config.schemas().equals(List.of("public"))) {
-            // Sent in the start-up packet, no round trip: the application's queries see its schemas
-            // first, as the migrations and seeders do.
-            h.addDataSourceProperty("currentSchema", String.join(",", config.schemas()) + ",public");
-        }
-        if (!config.statementTimeout().isZero()) {
-            h.addDataSourceProperty("options", "-c statement_timeout=" + config.statementTimeout().toMillis());
-        }
-        return h;
-    }
-
-    private Properties directProperties() {
-        Properties p = new Properties();
-        p.setProperty("user", config.dbUser());
-        if (!config.dbPassword().isEmpty()) {
-            p.setProperty("password", config.dbPassword().reveal());
-        }
-        p.setProperty("connectTimeout", String.valueOf(config.connectTimeout().toSeconds()));
-        p.setProperty("socketTimeout", String.valueOf(config.socketTimeout().toSeconds()));
-        p.setProperty("ApplicationName", config.applicationName() + "-start");
-        return p;
-    }
-
-    private static Properties probeProperties(WardenConfig config) {
-        Properties p = new Properties();
-        p.setProperty("ApplicationName", config.applicationName() + "-monitor");
-        p.setProperty("socketTimeout", String.valueOf(config.socketTimeout().toSeconds()));
-        return p;
-    }
-
     private void awaitDatabase() {
         long deadline = System.nanoTime() + config.startupTimeout().toNanos();
         long backoffMs = 100;
         for (int attempt = 1; ; attempt++) {
             // A direct connection first: a refused port fails in milliseconds, not after the pool's acquire timeout.
-            try (Connection direct = java.sql.DriverManager.getConnection(jdbcUrl, directProperties());
+            try (Connection direct = java.sql.DriverManager.getConnection(jdbcUrl, connections.direct("start"));
                  Connection c = pool.getConnection()) {
                 direct.close();
                 serverVersion = c.getMetaData().getDatabaseProductName() + " " + c.getMetaData().getDatabaseProductVersion();
@@ -395,20 +347,21 @@ public final class Warden implements AutoCloseable {
 
     /**
      * A connection failure makes the monitor probe now rather than at its next interval (a busy
-     * pool's acquire timeout does not: it says nothing about the database); a failure caused by the
-     * fast-fail pool becomes the {@link DatabaseUnavailableException} it stands for.
+     * pool's acquire timeout does not: it says nothing about the database); a transaction refused
+     * by the fast-fail pool before it ran becomes the {@link DatabaseUnavailableException} it stands
+     * for. Only that refusal says "nothing ran": a failure that holds a refusal deeper in its causes
+     * (work that ran, then a refused retry) keeps its own message.
      */
     private WardenException afterFailure(WardenException e) {
         if (e.kind() != ErrorKind.CONNECTION || e instanceof CommitOutcomeUnknownException) {
             return e;
         }
-        for (Throwable c = e.getCause(); c != null && c != c.getCause(); c = c.getCause()) {
-            if (c instanceof DatabaseUnavailableException du) {
-                return new DatabaseUnavailableException(du.since(), e);
-            }
-            if (c instanceof PoolTimeoutException) {
-                return e;
-            }
+        if (e instanceof TransactionException && e.getCause() instanceof SQLException refused
+                && refused.getCause() instanceof DatabaseUnavailableException du) {
+            return new DatabaseUnavailableException(du.since(), e);
+        }
+        if (e.getCause() instanceof PoolTimeoutException) {
+            return e;
         }
         monitor.nudge();
         return e;

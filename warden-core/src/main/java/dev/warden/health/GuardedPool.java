@@ -3,6 +3,7 @@ package dev.warden.health;
 import com.zaxxer.hikari.HikariDataSource;
 import com.zaxxer.hikari.HikariPoolMXBean;
 import com.zaxxer.hikari.pool.HikariPool;
+import dev.warden.internal.PoolConnections;
 import dev.warden.lifecycle.DatabaseUnavailableException;
 import dev.warden.lifecycle.Lifecycle;
 import dev.warden.lifecycle.State;
@@ -50,6 +51,7 @@ public final class GuardedPool implements DataSource, HealthMonitor.PoolActions,
     private static final Logger log = LoggerFactory.getLogger(GuardedPool.class);
 
     private final HikariDataSource pool;
+    private final PoolConnections connections;
     private final Lifecycle lifecycle;
     private final int minimumIdle;
     private final Duration refillSpread;
@@ -63,14 +65,17 @@ public final class GuardedPool implements DataSource, HealthMonitor.PoolActions,
 
     /**
      * @param pool         the Hikari pool, started
+     * @param connections  where the pool's physical connections come from (to abort them)
      * @param lifecycle    whose state decides whether to wait
      * @param refillSpread after a recovery, the time over which the pool returns to its minimum
      *                     (zero: at once)
      * @param workDone     a count that grows whenever work finishes on a pooled connection (commits
      *                     and rollbacks): a sign that busy connections answer
      */
-    public GuardedPool(HikariDataSource pool, Lifecycle lifecycle, Duration refillSpread, LongSupplier workDone) {
+    public GuardedPool(HikariDataSource pool, PoolConnections connections, Lifecycle lifecycle, Duration refillSpread,
+                       LongSupplier workDone) {
         this.pool = Objects.requireNonNull(pool, "pool");
+        this.connections = Objects.requireNonNull(connections, "connections");
         this.lifecycle = Objects.requireNonNull(lifecycle, "lifecycle");
         this.refillSpread = Objects.requireNonNull(refillSpread, "refillSpread");
         this.workDone = Objects.requireNonNull(workDone, "workDone");
@@ -140,8 +145,10 @@ public final class GuardedPool implements DataSource, HealthMonitor.PoolActions,
     }
 
     /**
-     * Drops every pooled connection (they are dead), lets the pool stop reconnecting until recovery,
-     * and releases every thread waiting for a connection.
+     * Aborts every pooled connection, those in use included (their threads get a connection error
+     * at once instead of waiting for the socket timeout on a dead network; a transaction with
+     * COMMIT on the wire ends with an unknown outcome), lets the pool stop reconnecting until
+     * recovery, and releases every thread waiting for a connection.
      */
     @Override
     public void degraded() {
@@ -152,10 +159,14 @@ public final class GuardedPool implements DataSource, HealthMonitor.PoolActions,
                 pool.getHikariConfigMXBean().setMinimumIdle(0);
             }
         }
+        int aborted = connections.abortAll();
         if (mx != null && !pool.isClosed()) {
             // With a minimum of idle connections, Hikari keeps reconnecting with a backoff that grows to
             // seconds; the connection made at recovery would then wait for the end of that backoff.
             mx.softEvictConnections();
+        }
+        if (aborted > 0) {
+            log.info("Aborted {} pool connection(s): the database is unreachable", aborted);
         }
         int released = waiting.releaseAll();
         if (released > 0) {
@@ -164,9 +175,10 @@ public final class GuardedPool implements DataSource, HealthMonitor.PoolActions,
     }
 
     /**
-     * Drops old connections, checks that a new one can be had within {@code timeout}, then refills
-     * the pool to its minimum step by step, each connection at a random moment within the refill
-     * spread.
+     * Drops connections left from before the outage and refills the pool to its minimum step by
+     * step: one connection at once, then each of the others at a random moment within the refill
+     * spread. Takes no connection from the pool, so it needs no free slot: the probe has just
+     * connected with the same settings, and the pool also opens connections as work asks for them.
      */
     @Override
     public void recover(Duration timeout) throws SQLException {
@@ -179,9 +191,6 @@ public final class GuardedPool implements DataSource, HealthMonitor.PoolActions,
             pool.getHikariConfigMXBean().setMinimumIdle(0);
         }
         hikari.softEvictConnections();
-        try (Connection c = hikari.getConnection(Math.max(1, timeout.toMillis()))) {
-            c.rollback();
-        }
         scheduleRefill(hikari);
     }
 

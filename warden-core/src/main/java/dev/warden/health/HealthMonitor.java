@@ -20,15 +20,18 @@ import org.slf4j.LoggerFactory;
  * lifecycle between READY and DEGRADED.
  *
  * <p>Guarantees: in READY a probe runs every {@code interval}; after a failed probe the next ones run
- * every {@code recoveryInterval} (± 20 % jitter, so that a fleet's probes spread out), so
- * {@code failures} consecutive failures turn READY into DEGRADED within
- * {@code interval + (failures - 1) × (recoveryInterval + timeout)}. Only an {@link ProbeOutcome#UNREACHABLE}
- * probe is a failure: a {@link ProbeOutcome#SLOW} one is counted and reported, and a
- * {@link ProbeOutcome#REFUSING_CONNECTIONS} one is overload as long as an existing pool connection
- * still answers ({@link PoolActions#existingConnectionsAnswer(Duration)}); neither touches the pool.
- * In DEGRADED a probe runs every {@code recoveryInterval}; the first that reaches the database runs
- * the recovery action (drop dead pooled connections, check that the pool can connect) and moves back
- * to READY, recording the outage's duration and the time to recover. A recovery that fails is
+ * every {@code recoveryInterval} (± 20 % jitter, so that a fleet's probes spread out). A probe that
+ * found the database {@link ProbeOutcome#SILENT} (no answer within {@code timeout} on its connection
+ * nor on a new one tried in parallel) turns READY into DEGRADED at once, so a silently dropped
+ * network is declared within {@code interval + timeout}; {@link ProbeOutcome#REFUSED} does so after
+ * {@code failures} in a row. A database that answers is never an outage: a {@link ProbeOutcome#SLOW}
+ * probe is counted and reported, and a {@link ProbeOutcome#REFUSING_CONNECTIONS} one is overload as
+ * long as a connection the pool already holds still answers
+ * ({@link PoolActions#existingConnectionsAnswer(Duration)}); neither touches the pool. On DEGRADED
+ * the pool's connections, those in use included, are aborted ({@link PoolActions#degraded()}): no
+ * thread waits for a socket timeout on a dead network. In DEGRADED a probe runs every
+ * {@code recoveryInterval}; the first that reaches the database runs the recovery action and moves
+ * back to READY, recording the outage's duration and the time to recover. A recovery that fails is
  * counted and retried at the next probe. {@link #nudge()} runs a probe now (a transaction saw a
  * connection failure), at most once per {@code recoveryInterval}. Probes never overlap.
  */
@@ -40,18 +43,24 @@ public final class HealthMonitor implements AutoCloseable {
     @FunctionalInterface
     public interface Probe {
         /**
-         * Returns what the database answered within {@code timeout}; throws when nothing answered
-         * (the database is unreachable).
+         * Probes the database for at most about {@code timeout} and says what it found; an
+         * exception counts as {@link ProbeOutcome#REFUSED}.
          */
-        ProbeOutcome probe(Duration timeout) throws Exception;
+        ProbeFinding probe(Duration timeout) throws Exception;
     }
 
     /** What the monitor does to the pool when the database goes away and comes back. */
     public interface PoolActions {
-        /** The database was declared unreachable: stop the pool from reconnecting in a tight loop. */
+        /**
+         * The database was declared unreachable: end the work waiting on the pool's connections
+         * (those in use included) at once, and stop the pool from reconnecting in a tight loop.
+         */
         void degraded();
 
-        /** The database answered a probe: make the pool usable again within {@code timeout}, or throw. */
+        /**
+         * The database answered a probe: make the pool usable again within {@code timeout}, or
+         * throw. Must not need a free pool slot: at the outage every slot may have been in use.
+         */
         void recover(Duration timeout) throws Exception;
 
         /**
@@ -108,8 +117,8 @@ public final class HealthMonitor implements AutoCloseable {
      * The last probe.
      *
      * @param at        when it started
-     * @param ok        true when the database was reachable (any outcome but UNREACHABLE, and for
-     *                  REFUSING_CONNECTIONS an existing connection answered)
+     * @param ok        true when the database was reachable (ANSWERED, SLOW, or REFUSING_CONNECTIONS
+     *                  while an existing connection answered)
      * @param latencyMs how long it took, in milliseconds (fractional)
      * @param error     why it failed, or null
      * @param outcome   what the probe found
@@ -256,20 +265,19 @@ public final class HealthMonitor implements AutoCloseable {
         Instant at = Instant.now();
         long t0 = System.nanoTime();
         lastProbeStartNanos = t0;
-        String error = null;
-        ProbeOutcome outcome;
+        ProbeFinding finding;
         try {
-            outcome = probe.probe(settings.timeout());
-            if (outcome == null || outcome == ProbeOutcome.UNREACHABLE) {
-                outcome = ProbeOutcome.UNREACHABLE;
-                error = "the probe found the database unreachable";
-            }
+            finding = probe.probe(settings.timeout());
         } catch (Exception e) {
-            outcome = ProbeOutcome.UNREACHABLE;
-            error = summary(e);
+            finding = new ProbeFinding(ProbeOutcome.REFUSED, summary(e));
         }
+        if (finding == null) {
+            finding = new ProbeFinding(ProbeOutcome.REFUSED, "the probe said nothing");
+        }
+        ProbeOutcome outcome = finding.outcome();
+        String error = outcome.reachable() ? null : outcome + ": " + shorten(finding.detail());
         if (outcome == ProbeOutcome.REFUSING_CONNECTIONS && !existingConnectionsAnswer()) {
-            error = "the server refuses new connections (53300/57P03) and no existing connection answers";
+            error = outcome + ": " + shorten(finding.detail()) + " (no connection the pool holds answers either)";
         }
         long nanos = System.nanoTime() - t0;
         boolean ok = error == null;
@@ -290,9 +298,12 @@ public final class HealthMonitor implements AutoCloseable {
             probeFailures.incrementAndGet();
             lastFailureAt = Instant.now();
             int failures = ++consecutiveFailures;
-            if (s == State.READY && failures >= settings.failures()) {
+            // Silence on both the probe connection and a new one is already two failed attempts.
+            if (s == State.READY && (failures >= settings.failures() || outcome == ProbeOutcome.SILENT)) {
                 Instant down = Instant.now();
-                if (lifecycle.moveIf(State.READY, State.DEGRADED, failures + " probe(s) failed in a row: " + error)) {
+                String cause = outcome == ProbeOutcome.SILENT ? "probe found the database silent: " + error
+                        : failures + " probe(s) failed in a row: " + error;
+                if (lifecycle.moveIf(State.READY, State.DEGRADED, cause)) {
                     degradedSince = down;
                     outages.incrementAndGet();
                     try {
@@ -355,7 +366,13 @@ public final class HealthMonitor implements AutoCloseable {
 
     private static String summary(Throwable e) {
         String m = e.getMessage();
-        String text = e.getClass().getSimpleName() + (m == null ? "" : ": " + m);
+        return shorten(e.getClass().getSimpleName() + (m == null ? "" : ": " + m));
+    }
+
+    private static String shorten(String text) {
+        if (text == null) {
+            return "";
+        }
         return text.length() > 300 ? text.substring(0, 300) + "…" : text;
     }
 

@@ -98,7 +98,7 @@ public record HealthReport(State state, Instant since, String progress, List<Tra
      * @param failedRecoveries    probes that succeeded in DEGRADED but whose pool recovery failed
      * @param lastOutageMs        duration of the last finished outage, or null
      * @param lastTimeToRecoverMs its time to recover (last failed probe to READY), or null
-     * @param lastProbeOutcome    what the last probe found (OK, SLOW, REFUSING_CONNECTIONS, UNREACHABLE), or null
+     * @param lastProbeOutcome    what the last probe found (ANSWERED, SLOW, REFUSING_CONNECTIONS, REFUSED, SILENT), or null
      * @param overloaded          true when the last probe found the database slow or refusing new
      *                            connections: reachable and serving, not an outage
      * @param slowProbes          probes that found the database slow

@@ -1,125 +1,156 @@
 package dev.warden.health;
 
+import java.net.SocketTimeoutException;
 import java.sql.Connection;
 import java.sql.Driver;
 import java.sql.DriverManager;
 import java.sql.SQLException;
-import java.sql.SQLTimeoutException;
 import java.sql.Statement;
 import java.time.Duration;
 import java.util.Properties;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 
 /**
  * Probes the database on one dedicated connection opened through the JDBC driver, outside the
  * pool: a probe still runs when the pool is exhausted by the application or full of dead
  * connections.
  *
- * <p>Each probe runs {@code select 1} on the kept connection under a network timeout. The
- * connection is kept while it works: a probe adds no connection to a busy server. Only when it
- * fails (it did not answer within the timeout, or it was closed) is it replaced by a new one, opened
- * with the same bound, and the new connection decides what the probe found: it answers → the
- * database is there ({@link ProbeOutcome#SLOW} when the old one had timed out), it is refused with
- * 53300 or 57P03 → {@link ProbeOutcome#REFUSING_CONNECTIONS}, nothing answers → the probe throws
- * (unreachable).
+ * <p>One probe lasts at most its timeout and tells silence from slowness: it sends
+ * {@link #PROBE_QUERY} on its connection under a network timeout; when no answer has come after a
+ * quarter of the timeout (or the connection failed), it opens a new connection <em>in
+ * parallel</em>, not after the first attempt has timed out. No answer on either path within the
+ * timeout is {@link ProbeOutcome#SILENT}; the server answering the new connection while the old one
+ * stays silent, or an answer after half the timeout, is {@link ProbeOutcome#SLOW} (the new
+ * connection becomes the probe's); a new connection refused with 53300 or 57P03 is
+ * {@link ProbeOutcome#REFUSING_CONNECTIONS}; any other error answer is {@link ProbeOutcome#REFUSED}.
+ * A healthy database costs one round trip per probe and no new connection: the probe keeps its
+ * connection while it works, so it adds no connection to a busy server.
  */
 public final class JdbcProbe implements HealthMonitor.Probe, AutoCloseable {
 
+    /** The probe's round trip. */
+    static final String PROBE_QUERY = "select 1";
+
     private final String url;
     private final Properties properties;
+    private final ExecutorService executor = Executors.newCachedThreadPool(r -> {
+        Thread t = new Thread(r, "warden-probe");
+        t.setDaemon(true);
+        return t;
+    });
     private Connection connection;
+    /** A connection attempt a probe gave up waiting for; the next probe may still use it. */
+    private CompletableFuture<Connection> pending;
+    private long pendingSince;
     private boolean closed;
 
     /**
      * @param url        the JDBC URL (the same database as the pool)
-     * @param user       database user
-     * @param password   database password, or empty
-     * @param properties extra driver properties (e.g. ApplicationName); timeouts are set per probe
+     * @param properties driver properties, credentials included (see {@code ConnectionSettings.probe})
      */
-    public JdbcProbe(String url, String user, String password, Properties properties) {
+    public JdbcProbe(String url, Properties properties) {
         this.url = url;
         this.properties = new Properties();
         this.properties.putAll(properties);
-        this.properties.setProperty("user", user);
-        if (password != null && !password.isEmpty()) {
-            this.properties.setProperty("password", password);
-        }
-        this.properties.setProperty("tcpKeepAlive", "true");
     }
 
-    /**
-     * Runs {@code select 1}, replacing the connection when it failed; returns what the database
-     * answered, or throws when nothing answered within {@code timeout} (per connection attempt).
-     */
     @Override
-    public synchronized ProbeOutcome probe(Duration timeout) throws SQLException {
+    public synchronized ProbeFinding probe(Duration timeout) {
         if (closed) {
-            throw new SQLException("the probe is closed", "08003");
+            return new ProbeFinding(ProbeOutcome.REFUSED, "the probe is closed");
         }
-        int ms = (int) Math.max(1, Math.min(Integer.MAX_VALUE, timeout.toMillis()));
-        SQLException lost = null;
-        boolean late = false;
-        Connection c = connection;
-        if (c != null) {
-            try {
-                long t0 = System.nanoTime();
-                selectOne(c, ms);
-                return (System.nanoTime() - t0) / 1_000_000 > ms / 2 ? ProbeOutcome.SLOW : ProbeOutcome.OK;
-            } catch (SQLException | RuntimeException e) {
-                closeQuietly();
-                late = timedOut(e);
-                lost = e instanceof SQLException sql ? sql : new SQLException(e.toString(), "08006", e);
+        long start = System.nanoTime();
+        long deadline = start + timeout.toNanos();
+        CompletableFuture<Void> query = null;
+        String answer = null; // the last error answer seen, if any
+        String refusing = null; // a new connection refused with 53300/57P03, if any
+        if (connection != null) {
+            query = roundTrip(connection, deadline);
+            await(query, Math.min(deadline, start + timeout.toNanos() / 4));
+            if (query.isDone()) {
+                Throwable failure = failure(query);
+                if (failure == null) {
+                    return answered(start, timeout);
+                }
+                answer = silent(failure) ? null : summary(failure);
+                drop();
+                query = null;
             }
         }
-        try {
-            c = connect(ms);
-            connection = c;
-            long t0 = System.nanoTime();
-            selectOne(c, ms);
-            boolean slow = late || (System.nanoTime() - t0) / 1_000_000 > ms / 2;
-            return slow ? ProbeOutcome.SLOW : ProbeOutcome.OK;
-        } catch (SQLException | RuntimeException e) {
-            closeQuietly();
-            if (refusesNewConnections(e)) {
-                return ProbeOutcome.REFUSING_CONNECTIONS;
+        CompletableFuture<Connection> fresh = attempt(timeout);
+        while (true) {
+            if (query != null && query.isDone()) {
+                Throwable failure = failure(query);
+                if (failure == null) {
+                    if (fresh != null) {
+                        pending = null;
+                        fresh.thenAccept(JdbcProbe::closeQuietly); // not needed after all
+                    }
+                    return answered(start, timeout);
+                }
+                answer = silent(failure) ? answer : summary(failure);
+                drop();
+                query = null;
             }
-            if (lost != null) {
-                e.addSuppressed(lost);
+            if (fresh != null && fresh.isDone()) {
+                Throwable failure = failure(fresh);
+                pending = null;
+                if (failure == null) {
+                    Connection c = fresh.join();
+                    fresh = null;
+                    if (query != null) {
+                        drop();
+                        connection = c;
+                        return new ProbeFinding(ProbeOutcome.SLOW, "the probe connection got no answer for "
+                                + millis(System.nanoTime() - start) + " ms, but the server answered a new connection");
+                    }
+                    connection = c;
+                    query = roundTrip(c, deadline);
+                    continue;
+                }
+                answer = silent(failure) ? answer : summary(failure);
+                if (refusesNewConnections(failure)) {
+                    refusing = summary(failure);
+                }
+                fresh = null;
             }
-            throw e;
+            if (query == null && fresh == null) {
+                if (refusing != null) {
+                    return new ProbeFinding(ProbeOutcome.REFUSING_CONNECTIONS, refusing);
+                }
+                return answer != null ? new ProbeFinding(ProbeOutcome.REFUSED, answer)
+                        : new ProbeFinding(ProbeOutcome.SILENT, "no answer within " + timeout.toMillis() + " ms");
+            }
+            if (System.nanoTime() - deadline >= 0) {
+                break;
+            }
+            await(query != null && fresh != null ? CompletableFuture.anyOf(query, fresh)
+                    : query != null ? query : fresh, deadline);
         }
+        if (query != null) {
+            drop();
+        }
+        if (refusing != null) {
+            return new ProbeFinding(ProbeOutcome.REFUSING_CONNECTIONS, refusing);
+        }
+        if (answer != null) {
+            return new ProbeFinding(ProbeOutcome.REFUSED, answer);
+        }
+        return new ProbeFinding(ProbeOutcome.SILENT, "no answer within " + timeout.toMillis()
+                + " ms, neither on the probe connection nor on a new one");
     }
 
-    private Connection connect(int ms) throws SQLException {
-        Properties p = new Properties();
-        p.putAll(properties);
-        // pgjdbc takes whole seconds here; the network timeout set per statement applies the exact bound.
-        String seconds = String.valueOf(Math.max(1, (ms + 999) / 1000));
-        p.setProperty("connectTimeout", seconds);
-        p.setProperty("loginTimeout", seconds);
-        Driver driver = DriverManager.getDriver(url);
-        Connection c = driver.connect(url, p);
-        if (c == null) {
-            throw new SQLException("no JDBC driver accepts " + url, "08001");
-        }
-        c.setAutoCommit(true);
-        return c;
-    }
-
-    private static void selectOne(Connection c, int ms) throws SQLException {
-        c.setNetworkTimeout(Runnable::run, ms);
-        try (Statement st = c.createStatement()) {
-            st.execute("select 1");
-        }
-    }
-
-    /** True for a read that ran out of time (the server did not answer), not for a closed connection. */
-    static boolean timedOut(Throwable e) {
-        for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
-            if (t instanceof java.net.SocketTimeoutException || t instanceof SQLTimeoutException) {
-                return true;
-            }
-        }
-        return false;
+    /** ANSWERED, or SLOW when the answer came after half the timeout. */
+    private static ProbeFinding answered(long start, Duration timeout) {
+        long took = System.nanoTime() - start;
+        return took > timeout.toNanos() / 2
+                ? new ProbeFinding(ProbeOutcome.SLOW, "answered after " + millis(took) + " ms")
+                : ProbeFinding.ANSWERED;
     }
 
     /** 53300 (too many connections) or 57P03 (cannot connect now): the server is there and said no. */
@@ -132,22 +163,135 @@ public final class JdbcProbe implements HealthMonitor.Probe, AutoCloseable {
         return false;
     }
 
-    private void closeQuietly() {
+    /** The probe query on {@code c}, on a probe thread, bounded by a network timeout up to {@code deadline}. */
+    private CompletableFuture<Void> roundTrip(Connection c, long deadline) {
+        return CompletableFuture.runAsync(() -> {
+            try {
+                c.setNetworkTimeout(Runnable::run, (int) Math.max(1, millis(deadline - System.nanoTime())));
+                try (Statement st = c.createStatement()) {
+                    st.execute(PROBE_QUERY);
+                }
+            } catch (SQLException e) {
+                throw new IllegalStateException(e);
+            }
+        }, executor);
+    }
+
+    /**
+     * A new connection attempt, or the one an earlier probe started if it is young: on a silent
+     * network its bytes are delivered when the network heals, which is the quickest way back.
+     */
+    private CompletableFuture<Connection> attempt(Duration timeout) {
+        CompletableFuture<Connection> p = pending;
+        long now = System.nanoTime();
+        if (p != null && (p.isDone() ? !p.isCompletedExceptionally()
+                : now - pendingSince < Math.max(timeout.toNanos() * 2, 1_000_000_000L))) {
+            return p;
+        }
+        if (p != null) {
+            p.thenAccept(JdbcProbe::closeQuietly); // too old to wait for; closed if it ever succeeds
+        }
+        CompletableFuture<Connection> f = CompletableFuture.supplyAsync(() -> {
+            try {
+                Driver driver = DriverManager.getDriver(url);
+                Connection c = driver.connect(url, properties);
+                if (c == null) {
+                    throw new SQLException("no JDBC driver accepts " + url, "08001");
+                }
+                return c;
+            } catch (SQLException e) {
+                throw new IllegalStateException(e);
+            }
+        }, executor);
+        f.thenAccept(c -> {
+            synchronized (this) {
+                if (closed) {
+                    closeQuietly(c);
+                }
+            }
+        });
+        pending = f;
+        pendingSince = now;
+        return f;
+    }
+
+    private static void await(CompletableFuture<?> f, long deadline) {
+        long left = deadline - System.nanoTime();
+        if (left <= 0) {
+            return;
+        }
+        try {
+            f.get(left, TimeUnit.NANOSECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (ExecutionException | TimeoutException ignored) {
+            // the caller looks at the future's state
+        }
+    }
+
+    private static Throwable failure(CompletableFuture<?> f) {
+        try {
+            f.join();
+            return null;
+        } catch (RuntimeException e) {
+            Throwable t = e;
+            while ((t instanceof java.util.concurrent.CompletionException || t instanceof IllegalStateException)
+                    && t.getCause() != null) {
+                t = t.getCause();
+            }
+            return t;
+        }
+    }
+
+    /** True when the failure is the network timeout itself: silence, not an answer. */
+    private static boolean silent(Throwable failure) {
+        for (Throwable t = failure; t != null; t = t.getCause() == t ? null : t.getCause()) {
+            if (t instanceof SocketTimeoutException) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static String summary(Throwable e) {
+        String m = e.getMessage();
+        return e.getClass().getSimpleName() + (m == null ? "" : ": " + m);
+    }
+
+    private static long millis(long nanos) {
+        return TimeUnit.NANOSECONDS.toMillis(nanos);
+    }
+
+    /** Aborts the probe connection: a query still waiting on it ends at once. */
+    private void drop() {
         Connection c = connection;
         connection = null;
         if (c != null) {
             try {
-                c.close();
+                c.abort(Runnable::run);
             } catch (SQLException | RuntimeException ignored) {
-                // the connection is already broken; nothing more to release
+                closeQuietly(c);
             }
         }
     }
 
-    /** Closes the probe connection; later probes fail. */
+    private static void closeQuietly(Connection c) {
+        try {
+            c.close();
+        } catch (SQLException | RuntimeException ignored) {
+            // the connection is already broken; nothing more to release
+        }
+    }
+
+    /** Closes the probe connection and its threads; later probes fail. */
     @Override
     public synchronized void close() {
         closed = true;
-        closeQuietly();
+        drop();
+        CompletableFuture<Connection> p = pending;
+        if (p != null) {
+            p.thenAccept(JdbcProbe::closeQuietly);
+        }
+        executor.shutdownNow();
     }
 }

@@ -1,28 +1,50 @@
 package dev.warden.health;
 
 /**
- * What one probe of the database found. Only {@link #UNREACHABLE} counts towards DEGRADED: a
- * database that answers late, or that refuses new connections while the existing ones work, is
- * overloaded, not gone, and Warden does not make it worse by dropping the connections that work.
+ * What one probe of the database found. The monitor decides from it whether the database is
+ * unreachable. Keeping "slow" and "refusing new connections" apart from "silent" and "refused" is
+ * what lets an overloaded database stay READY, with its connections, while a silently dropped
+ * network is found within one probe: only {@link #REFUSED} and {@link #SILENT} count towards
+ * DEGRADED.
  */
 public enum ProbeOutcome {
-    /** The database answered within half the probe timeout. */
-    OK,
+    /** {@code select 1} was answered within half the probe timeout. */
+    ANSWERED(true),
     /**
-     * The database answered, but late: after half the probe timeout, or only on a fresh connection
-     * once the kept one had not answered within the timeout. Reported and measured, not an outage.
+     * The database answered, but late: after half the probe timeout, or the probe connection got no
+     * answer within the timeout while the server answered a new connection. Reported and measured
+     * (a slow state in the health report), not an outage: nothing is evicted.
      */
-    SLOW,
+    SLOW(true),
     /**
-     * The server answered a new connection with "too many connections" (53300) or "cannot connect
-     * now" (57P03) while an existing connection still works: overload, not an outage.
+     * A new connection was refused with "too many connections" (53300) or "cannot connect now"
+     * (57P03): the server is there and says no to new connections. Not an outage as long as a
+     * connection the pool already holds still answers (the monitor checks); a failure otherwise.
      */
-    REFUSING_CONNECTIONS,
-    /** Nothing answered within the timeout: no connection, no refusal. Counts towards DEGRADED. */
-    UNREACHABLE;
+    REFUSING_CONNECTIONS(true),
+    /**
+     * The database answered with a refusal or an error: connection refused or reset, server
+     * shutting down, authentication failed. A failure; DEGRADED after {@code WARDEN_MONITOR_FAILURES} in a row.
+     */
+    REFUSED(false),
+    /**
+     * No answer at all within the timeout, neither on the probe connection nor on a new connection
+     * tried in parallel: the network drops packets or the host is gone. DEGRADED at once.
+     */
+    SILENT(false);
 
-    /** True when the database answered in some way, i.e. this outcome is not an outage. */
+    private final boolean reachable;
+
+    ProbeOutcome(boolean reachable) {
+        this.reachable = reachable;
+    }
+
+    /**
+     * True when the database answered in some way that is not an outage (answered, slow, or refusing
+     * only new connections); the monitor still checks the existing connections for
+     * {@link #REFUSING_CONNECTIONS}.
+     */
     public boolean reachable() {
-        return this != UNREACHABLE;
+        return reachable;
     }
 }

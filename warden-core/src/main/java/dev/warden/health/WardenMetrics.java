@@ -30,8 +30,8 @@ import java.util.function.ToDoubleFunction;
  * <li>{@code warden.outage} [{@code warden_outage_seconds}] timer: duration of each finished outage</li>
  * <li>{@code warden.recovery} [{@code warden_recovery_seconds}] timer: time to recover of each outage</li>
  * <li>{@code warden.probe.latency} [{@code warden_probe_latency_seconds}] timer with a percentile histogram
- *     ({@code _bucket}), tagged {@code result} (ok, failed) and {@code outcome} (ok, slow,
- *     refusing_connections, unreachable)</li>
+ *     ({@code _bucket}), tagged {@code result} (ok, failed) and {@code outcome} (answered, slow,
+ *     refusing_connections, refused, silent)</li>
  * <li>{@code warden.database.overloaded} [{@code warden_database_overloaded}] gauge, 1 when the last probe found
  *     the database slow or refusing new connections (reachable, not an outage), else 0</li>
  * <li>{@code warden.probes.slow}, {@code warden.probes.refusing} counters: probes that found it so</li>
@@ -87,7 +87,7 @@ public final class WardenMetrics {
         Map<ProbeOutcome, Timer> probeTimers = new EnumMap<>(ProbeOutcome.class);
         for (ProbeOutcome o : ProbeOutcome.values()) {
             probeTimers.put(o, Timer.builder("warden.probe.latency")
-                    .tag("result", o == ProbeOutcome.UNREACHABLE ? "failed" : "ok")
+                    .tag("result", o.reachable() ? "ok" : "failed")
                     .tag("outcome", o.name().toLowerCase(Locale.ROOT))
                     .publishPercentileHistogram()
                     .minimumExpectedValue(Duration.ofMillis(1))
