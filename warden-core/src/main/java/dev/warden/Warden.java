@@ -194,7 +194,14 @@ public final class Warden implements AutoCloseable {
             pool = new HikariDataSource(hc);
             guarded = new GuardedPool(pool, physical, lifecycle, config.poolRefillSpread(),
                     () -> stats.snapshot().committed());
-            transactions = new Transactions(guarded, pool::evictConnection, config.retry(), config.isolation(), stats);
+            HikariDataSource hikari = pool;
+            // A connection broken under a transaction (evicted, not returned) is the first sign of an
+            // outage: the monitor probes now, at the first failure rather than after the retries.
+            // A busy pool evicts nothing, so it triggers no probe.
+            transactions = new Transactions(guarded, c -> {
+                hikari.evictConnection(c);
+                monitor.nudge();
+            }, config.retry(), config.isolation(), stats);
             probe = new JdbcProbe(jdbcUrl, connections.probe(config.monitorTimeout()));
             // The monitor acts only in READY and DEGRADED; starting it here keeps start-up steps free of it.
             if (!config.monitorInterval().isZero()) {
