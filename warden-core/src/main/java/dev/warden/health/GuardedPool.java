@@ -280,6 +280,12 @@ public final class GuardedPool implements DataSource, HealthMonitor.PoolActions,
         return false;
     }
 
+    /** The count of work completed on pooled connections (commits), as given at construction. */
+    @Override
+    public long workDone() {
+        return workDone.getAsLong();
+    }
+
     /** Stops the refill scheduler. The Hikari pool is closed by its owner. */
     @Override
     public void close() {

@@ -70,6 +70,14 @@ public final class HealthMonitor implements AutoCloseable {
         default boolean existingConnectionsAnswer(Duration timeout) {
             return false;
         }
+
+        /**
+         * A count that grows whenever work completes on a pooled connection (e.g. commits): work
+         * completing while the probe heard nothing shows the database is not silent.
+         */
+        default long workDone() {
+            return 0;
+        }
     }
 
     /** Receives the monitor's events (for metrics); called on the monitor thread, must be quick. */
@@ -265,6 +273,7 @@ public final class HealthMonitor implements AutoCloseable {
         Instant at = Instant.now();
         long t0 = System.nanoTime();
         lastProbeStartNanos = t0;
+        long workBefore = workDone();
         ProbeFinding finding;
         try {
             finding = probe.probe(settings.timeout());
@@ -273,6 +282,12 @@ public final class HealthMonitor implements AutoCloseable {
         }
         if (finding == null) {
             finding = new ProbeFinding(ProbeOutcome.REFUSED, "the probe said nothing");
+        }
+        if (finding.outcome() == ProbeOutcome.SILENT && s == State.READY && workDone() != workBefore) {
+            // Work committed on pooled connections while the probe heard nothing: the database
+            // answers, late (or this process was starved); a dead network lets no commit through.
+            finding = new ProbeFinding(ProbeOutcome.SLOW, "the probe got no answer within "
+                    + settings.timeout().toMillis() + " ms, but work committed on pooled connections meanwhile");
         }
         ProbeOutcome outcome = finding.outcome();
         String error = outcome.reachable() ? null : outcome + ": " + shorten(finding.detail());
@@ -347,6 +362,14 @@ public final class HealthMonitor implements AutoCloseable {
             }
         }
         return settings.interval().toNanos();
+    }
+
+    private long workDone() {
+        try {
+            return pool.workDone();
+        } catch (RuntimeException e) {
+            return 0;
+        }
     }
 
     private boolean existingConnectionsAnswer() {
