@@ -118,6 +118,54 @@ class OverloadTest {
     }
 
     @Test
+    void aProbeThatHearsNothingWhileWorkCommitsIsSlowNotSilent() throws Exception {
+        try (dev.warden.fault.FaultProxy proxy = dev.warden.fault.FaultProxy.start(db.port())) {
+            WardenConfig cfg = config("ovl-deaf").dbUrl(proxy.jdbcUrl("postgres")).poolMaxSize(2)
+                    .monitorInterval(Duration.ofMillis(300)).build();
+            List<State> entered = new CopyOnWriteArrayList<>();
+            AtomicBoolean running = new AtomicBoolean(true);
+            AtomicReference<Throwable> workFailure = new AtomicReference<>();
+            try (Warden warden = Warden.create(cfg).start()) {
+                warden.lifecycle().addListener(t -> entered.add(t.to()));
+                await().atMost(Duration.ofSeconds(20)).until(() -> backends("ovl-deaf").size() == 2
+                        && backends("ovl-deaf-monitor").size() == 1);
+                Thread worker = Thread.ofPlatform().start(() -> {
+                    while (running.get()) {
+                        try {
+                            warden.inTransaction(tx -> 1);
+                            Thread.sleep(5);
+                        } catch (InterruptedException e) {
+                            return;
+                        } catch (RuntimeException e) {
+                            workFailure.compareAndSet(null, e);
+                        }
+                    }
+                });
+                try {
+                    long slowBefore = warden.health().monitor().slowProbes();
+                    // Only the probe goes deaf: its connection and every new one; the pool's pass.
+                    int probePort;
+                    try (Connection c = direct(); Statement st = c.createStatement(); ResultSet rs = st.executeQuery(
+                            "select client_port from pg_stat_activity where application_name = 'ovl-deaf-monitor'")) {
+                        assertThat(rs.next()).isTrue();
+                        probePort = rs.getInt(1);
+                    }
+                    proxy.setForNew(dev.warden.fault.Fault.BLACKHOLE);
+                    proxy.linkForServerPort(probePort).orElseThrow().set(dev.warden.fault.Fault.BLACKHOLE);
+                    await().atMost(Duration.ofSeconds(20)).until(() -> warden.health().monitor().slowProbes() >= slowBefore + 2);
+                    assertThat(entered).doesNotContain(State.DEGRADED);
+                    assertThat(warden.health().monitor().outages()).isZero();
+                    assertThat(workFailure.get()).isNull();
+                } finally {
+                    proxy.set(dev.warden.fault.Fault.PASS);
+                    running.set(false);
+                    worker.join(10_000);
+                }
+            }
+        }
+    }
+
+    @Test
     void aServerRefusingNewConnectionsWhileTheOldOnesWorkIsOverloadNotAnOutage() throws Exception {
         MeterRegistry registry = new SimpleMeterRegistry();
         WardenConfig cfg = config("ovl-full").poolMaxSize(2).monitorInterval(Duration.ofMillis(300))
