@@ -126,8 +126,8 @@ public final class JdbcProbe implements HealthMonitor.Probe, AutoCloseable {
                 return answer != null ? new ProbeFinding(ProbeOutcome.REFUSED, answer)
                         : new ProbeFinding(ProbeOutcome.SILENT, "no answer within " + timeout.toMillis() + " ms");
             }
-            if (System.nanoTime() - deadline >= 0) {
-                break;
+            if (System.nanoTime() - deadline >= 0 || Thread.currentThread().isInterrupted()) {
+                break; // out of time, or the monitor is stopping
             }
             await(query != null && fresh != null ? CompletableFuture.anyOf(query, fresh)
                     : query != null ? query : fresh, deadline);
