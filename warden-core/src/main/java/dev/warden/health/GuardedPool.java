@@ -236,9 +236,10 @@ public final class GuardedPool implements DataSource, HealthMonitor.PoolActions,
             }
             pool.getHikariConfigMXBean().setMinimumIdle(Math.min(target, minimumIdle));
         }
-        // Hikari adds connections up to the minimum only from its housekeeper (every 30 s) or on demand;
-        // one request here adds at most one connection (its creator stops once the minimum is met).
-        hikari.addBagItem(1);
+        // Hikari adds connections up to the minimum only from its housekeeper (every 30 s) or on demand.
+        // This queues one more creator (HikariCP queues one only while fewer are queued than the number
+        // passed); a creator adds at most one connection and none once the minimum is met.
+        hikari.addBagItem(minimumIdle + 1);
     }
 
     private void cancelRefill() {
