@@ -46,7 +46,6 @@ public final class JdbcProbe implements HealthMonitor.Probe, AutoCloseable {
     private Connection connection;
     /** A connection attempt a probe gave up waiting for; the next probe may still use it. */
     private CompletableFuture<Connection> pending;
-    private long pendingSince;
     private boolean closed;
 
     /**
@@ -82,7 +81,7 @@ public final class JdbcProbe implements HealthMonitor.Probe, AutoCloseable {
                 query = null;
             }
         }
-        CompletableFuture<Connection> fresh = attempt(timeout);
+        CompletableFuture<Connection> fresh = attempt();
         while (true) {
             if (query != null && query.isDone()) {
                 Throwable failure = failure(query);
@@ -178,18 +177,17 @@ public final class JdbcProbe implements HealthMonitor.Probe, AutoCloseable {
     }
 
     /**
-     * A new connection attempt, or the one an earlier probe started if it is young: on a silent
-     * network its bytes are delivered when the network heals, which is the quickest way back.
+     * A new connection attempt, or the one an earlier probe gave up waiting for if it has since
+     * succeeded. One still pending is not waited for again: its connection may be one that will
+     * never answer (a dead host), and a new attempt gets through as soon as the network does.
      */
-    private CompletableFuture<Connection> attempt(Duration timeout) {
+    private CompletableFuture<Connection> attempt() {
         CompletableFuture<Connection> p = pending;
-        long now = System.nanoTime();
-        if (p != null && (p.isDone() ? !p.isCompletedExceptionally()
-                : now - pendingSince < Math.max(timeout.toNanos() * 2, 1_000_000_000L))) {
+        if (p != null && p.isDone() && !p.isCompletedExceptionally()) {
             return p;
         }
         if (p != null) {
-            p.thenAccept(JdbcProbe::closeQuietly); // too old to wait for; closed if it ever succeeds
+            p.thenAccept(JdbcProbe::closeQuietly); // closed if it ever succeeds
         }
         CompletableFuture<Connection> f = CompletableFuture.supplyAsync(() -> {
             try {
@@ -211,7 +209,6 @@ public final class JdbcProbe implements HealthMonitor.Probe, AutoCloseable {
             }
         });
         pending = f;
-        pendingSince = now;
         return f;
     }
 
