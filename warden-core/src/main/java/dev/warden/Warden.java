@@ -245,17 +245,8 @@ public final class Warden implements AutoCloseable {
     }
 
     private InitStatus initialize(Initializer.Plan plan) {
-        PGSimpleDataSource ds = new PGSimpleDataSource();
-        ds.setURL(jdbcUrl);
-        ds.setUser(config.dbUser());
-        if (!config.dbPassword().isEmpty()) {
-            ds.setPassword(config.dbPassword().reveal());
-        }
-        ds.setApplicationName(config.applicationName() + "-init");
-        ds.setConnectTimeout((int) config.connectTimeout().toSeconds());
         // Migrations may run long statements: bounded by the whole initialisation's timeout, not the pool's.
-        ds.setSocketTimeout((int) Math.min(Integer.MAX_VALUE, Math.max(1, config.init().timeout().toSeconds())));
-        ds.setTcpKeepAlive(true);
+        PGSimpleDataSource ds = connections.dataSource("init", config.init().timeout());
         InitLock lock = customInitLock;
         if (lock == null) {
             lock = switch (config.init().lock()) {

@@ -14,6 +14,8 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * Probes the database on one dedicated connection opened through the JDBC driver, outside the
@@ -46,7 +48,7 @@ public final class JdbcProbe implements HealthMonitor.Probe, AutoCloseable {
     private Connection connection;
     /** A connection attempt a probe gave up waiting for; the next probe may still use it. */
     private CompletableFuture<Connection> pending;
-    private boolean closed;
+    private volatile boolean closed;
 
     /**
      * @param url        the JDBC URL (the same database as the pool)
@@ -65,31 +67,49 @@ public final class JdbcProbe implements HealthMonitor.Probe, AutoCloseable {
         }
         long start = System.nanoTime();
         long deadline = start + timeout.toNanos();
-        CompletableFuture<Void> query = null;
         String answer = null; // the last error answer seen, if any
         String refusing = null; // a new connection refused with 53300/57P03, if any
+        boolean silent = false; // the probe connection's query got no answer in time
+        CompletableFuture<Connection> fresh = null;
         if (connection != null) {
-            query = roundTrip(connection, deadline);
-            await(query, Math.min(deadline, start + timeout.toNanos() / 4));
-            if (query.isDone()) {
-                Throwable failure = failure(query);
-                if (failure == null) {
-                    return answered(start, timeout);
+            // The query runs on this thread (a healthy database costs no hand-off); a new connection
+            // is started in parallel if it has not answered after a quarter of the timeout.
+            AtomicReference<CompletableFuture<Connection>> early = new AtomicReference<>();
+            AtomicBoolean over = new AtomicBoolean();
+            CompletableFuture.runAsync(() -> {
+                if (!over.get()) {
+                    CompletableFuture<Connection> f = newAttempt();
+                    if (!early.compareAndSet(null, f)) {
+                        f.thenAccept(JdbcProbe::closeQuietly); // the query answered meanwhile
+                    }
                 }
-                answer = silent(failure) ? null : summary(failure);
-                drop();
-                query = null;
+            }, CompletableFuture.delayedExecutor(timeout.toNanos() / 4, TimeUnit.NANOSECONDS, executor));
+            Throwable failure = roundTripHere(connection, deadline);
+            over.set(true);
+            CompletableFuture<Connection> started = early.getAndSet(CompletableFuture.failedFuture(
+                    new IllegalStateException("probe over")));
+            if (failure == null) {
+                if (started != null) {
+                    started.thenAccept(JdbcProbe::closeQuietly); // not needed after all
+                }
+                return answered(start, timeout);
             }
+            silent = silent(failure);
+            answer = silent ? null : summary(failure);
+            drop();
+            fresh = started;
         }
-        CompletableFuture<Connection> fresh = attempt();
+        if (fresh == null) {
+            fresh = attempt();
+        } else {
+            replacePending(fresh);
+        }
+        CompletableFuture<Void> query = null;
+        boolean connected = false; // the server answered a new connection during this probe
         while (true) {
             if (query != null && query.isDone()) {
                 Throwable failure = failure(query);
                 if (failure == null) {
-                    if (fresh != null) {
-                        pending = null;
-                        fresh.thenAccept(JdbcProbe::closeQuietly); // not needed after all
-                    }
                     return answered(start, timeout);
                 }
                 answer = silent(failure) ? answer : summary(failure);
@@ -102,13 +122,12 @@ public final class JdbcProbe implements HealthMonitor.Probe, AutoCloseable {
                 if (failure == null) {
                     Connection c = fresh.join();
                     fresh = null;
-                    if (query != null) {
-                        drop();
-                        connection = c;
+                    connected = true;
+                    connection = c;
+                    if (silent) {
                         return new ProbeFinding(ProbeOutcome.SLOW, "the probe connection got no answer for "
                                 + millis(System.nanoTime() - start) + " ms, but the server answered a new connection");
                     }
-                    connection = c;
                     query = roundTrip(c, deadline);
                     continue;
                 }
@@ -118,18 +137,11 @@ public final class JdbcProbe implements HealthMonitor.Probe, AutoCloseable {
                 }
                 fresh = null;
             }
-            if (query == null && fresh == null) {
-                if (refusing != null) {
-                    return new ProbeFinding(ProbeOutcome.REFUSING_CONNECTIONS, refusing);
-                }
-                return answer != null ? new ProbeFinding(ProbeOutcome.REFUSED, answer)
-                        : new ProbeFinding(ProbeOutcome.SILENT, "no answer within " + timeout.toMillis() + " ms");
+            if ((query == null && fresh == null) || System.nanoTime() - deadline >= 0
+                    || Thread.currentThread().isInterrupted()) {
+                break; // nothing left to wait for, out of time, or the monitor is stopping
             }
-            if (System.nanoTime() - deadline >= 0 || Thread.currentThread().isInterrupted()) {
-                break; // out of time, or the monitor is stopping
-            }
-            await(query != null && fresh != null ? CompletableFuture.anyOf(query, fresh)
-                    : query != null ? query : fresh, deadline);
+            await(query != null ? query : fresh, deadline);
         }
         if (query != null) {
             drop();
@@ -139,6 +151,10 @@ public final class JdbcProbe implements HealthMonitor.Probe, AutoCloseable {
         }
         if (answer != null) {
             return new ProbeFinding(ProbeOutcome.REFUSED, answer);
+        }
+        if (connected) {
+            return new ProbeFinding(ProbeOutcome.SLOW, "the server answered a new connection, but not "
+                    + PROBE_QUERY + " within " + timeout.toMillis() + " ms");
         }
         return new ProbeFinding(ProbeOutcome.SILENT, "no answer within " + timeout.toMillis()
                 + " ms, neither on the probe connection nor on a new one");
@@ -160,6 +176,19 @@ public final class JdbcProbe implements HealthMonitor.Probe, AutoCloseable {
             }
         }
         return false;
+    }
+
+    /** The probe query on {@code c} on this thread, under a network timeout up to {@code deadline}; its failure or null. */
+    private static Throwable roundTripHere(Connection c, long deadline) {
+        try {
+            c.setNetworkTimeout(Runnable::run, (int) Math.max(1, millis(deadline - System.nanoTime())));
+            try (Statement st = c.createStatement()) {
+                st.execute(PROBE_QUERY);
+            }
+            return null;
+        } catch (SQLException | RuntimeException e) {
+            return e;
+        }
     }
 
     /** The probe query on {@code c}, on a probe thread, bounded by a network timeout up to {@code deadline}. */
@@ -186,9 +215,22 @@ public final class JdbcProbe implements HealthMonitor.Probe, AutoCloseable {
         if (p != null && p.isDone() && !p.isCompletedExceptionally()) {
             return p;
         }
-        if (p != null) {
-            p.thenAccept(JdbcProbe::closeQuietly); // closed if it ever succeeds
+        CompletableFuture<Connection> f = newAttempt();
+        replacePending(f);
+        return f;
+    }
+
+    /** Makes {@code f} the attempt a later probe may use; an older one is closed if it ever succeeds. */
+    private void replacePending(CompletableFuture<Connection> f) {
+        CompletableFuture<Connection> p = pending;
+        if (p != null && p != f) {
+            p.thenAccept(JdbcProbe::closeQuietly);
         }
+        pending = f;
+    }
+
+    /** A new connection attempt on a probe thread; closed at once if the probe has been closed meanwhile. */
+    private CompletableFuture<Connection> newAttempt() {
         CompletableFuture<Connection> f = CompletableFuture.supplyAsync(() -> {
             try {
                 Driver driver = DriverManager.getDriver(url);
@@ -202,13 +244,10 @@ public final class JdbcProbe implements HealthMonitor.Probe, AutoCloseable {
             }
         }, executor);
         f.thenAccept(c -> {
-            synchronized (this) {
-                if (closed) {
-                    closeQuietly(c);
-                }
+            if (closed) { // no lock: the probe may be waiting for this very future
+                closeQuietly(c);
             }
         });
-        pending = f;
         return f;
     }
 

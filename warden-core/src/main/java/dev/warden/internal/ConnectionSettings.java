@@ -5,6 +5,7 @@ import dev.warden.config.WardenConfig;
 import java.time.Duration;
 import java.util.List;
 import java.util.Properties;
+import org.postgresql.ds.PGSimpleDataSource;
 
 /**
  * How every connection Warden opens is set up: the pool's HikariCP settings, and the pgjdbc
@@ -113,6 +114,26 @@ public final class ConnectionSettings {
         p.putAll(network(config.socketTimeout()));
         p.setProperty("ApplicationName", config.applicationName() + "-" + purpose);
         return p;
+    }
+
+    /**
+     * A data source for connections outside the pool that run long work (the initialisation's lock
+     * session and migrations), with the same network settings and its own socket timeout.
+     */
+    public PGSimpleDataSource dataSource(String purpose, Duration socketTimeout) {
+        PGSimpleDataSource ds = new PGSimpleDataSource();
+        ds.setURL(jdbcUrl);
+        ds.setUser(config.dbUser());
+        if (!config.dbPassword().isEmpty()) {
+            ds.setPassword(config.dbPassword().reveal());
+        }
+        ds.setApplicationName(config.applicationName() + "-" + purpose);
+        int connect = (int) Math.max(1, config.connectTimeout().toSeconds());
+        ds.setConnectTimeout(connect);
+        ds.setLoginTimeout(connect);
+        ds.setSocketTimeout((int) Math.min(Integer.MAX_VALUE, Math.max(1, socketTimeout.toSeconds())));
+        ds.setTcpKeepAlive(true);
+        return ds;
     }
 
     private Properties credentials() {
