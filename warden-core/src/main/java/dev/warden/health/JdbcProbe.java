@@ -105,12 +105,13 @@ public final class JdbcProbe implements HealthMonitor.Probe, AutoCloseable {
             replacePending(fresh);
         }
         CompletableFuture<Void> query = null;
+        long queryStart = start;
         boolean connected = false; // the server answered a new connection during this probe
         while (true) {
             if (query != null && query.isDone()) {
                 Throwable failure = failure(query);
                 if (failure == null) {
-                    return answered(start, timeout);
+                    return answered(queryStart, timeout);
                 }
                 answer = silent(failure) ? answer : summary(failure);
                 drop();
@@ -128,6 +129,7 @@ public final class JdbcProbe implements HealthMonitor.Probe, AutoCloseable {
                         return new ProbeFinding(ProbeOutcome.SLOW, "the probe connection got no answer for "
                                 + millis(System.nanoTime() - start) + " ms, but the server answered a new connection");
                     }
+                    queryStart = System.nanoTime(); // a new connection's set-up is not the database being slow
                     query = roundTrip(c, deadline);
                     continue;
                 }
@@ -160,7 +162,7 @@ public final class JdbcProbe implements HealthMonitor.Probe, AutoCloseable {
                 + " ms, neither on the probe connection nor on a new one");
     }
 
-    /** ANSWERED, or SLOW when the answer came after half the timeout. */
+    /** ANSWERED, or SLOW when the answer to the query sent at {@code start} came after half the timeout. */
     private static ProbeFinding answered(long start, Duration timeout) {
         long took = System.nanoTime() - start;
         return took > timeout.toNanos() / 2
