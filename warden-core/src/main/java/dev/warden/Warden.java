@@ -186,8 +186,12 @@ public final class Warden implements AutoCloseable {
             }
             pool = new HikariDataSource(hc);
             GuardedPool guarded = new GuardedPool(pool, lifecycle, monitor::suspect, monitor::nudge);
-            transactions = new Transactions(guarded, pool::evictConnection, config.retry(), config.isolation(), stats);
-            probe = new JdbcProbe(jdbcUrl, config.dbUser(), config.dbPassword().reveal(), probeProperties(config));
+            // A lost COMMIT is asked about through the raw pool: it reconnects (to a new primary behind a
+            // multi-host URL) where the guarded one fails fast during an outage.
+            transactions = new Transactions(guarded, pool::evictConnection, config.retry(), config.isolation(), stats,
+                    pool, config.txVerifyCommit());
+            probe = new JdbcProbe(jdbcUrl, config.dbUser(), config.dbPassword().reveal(), probeProperties(config),
+                    !config.readsOnly());
             // The monitor acts only in READY and DEGRADED; starting it here keeps start-up steps free of it.
             if (!config.monitorInterval().isZero()) {
                 monitor.start(probe, guarded);
@@ -402,7 +406,7 @@ public final class Warden implements AutoCloseable {
         monitor.nudge();
         for (Throwable c = e.getCause(); c != null && c != c.getCause(); c = c.getCause()) {
             if (c instanceof DatabaseUnavailableException du) {
-                return new DatabaseUnavailableException(du.since(), e);
+                return new DatabaseUnavailableException(du.since(), du.reason(), e);
             }
         }
         return e;

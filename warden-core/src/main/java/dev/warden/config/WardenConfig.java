@@ -52,6 +52,11 @@ import java.util.regex.Pattern;
  * @param httpPort           port of the standalone management server, 0 for any ({@code WARDEN_HTTP_PORT})
  * @param init               exactly-once initialisation: epoch, wipe, lock, migrations ({@code WARDEN_INIT_*},
  *                           {@code WARDEN_MIGRATIONS})
+ * @param txVerifyCommit     every transaction finds out what became of a COMMIT lost with its connection
+ *                           ({@code WARDEN_TX_VERIFY_COMMIT}); see {@code TransactionBuilder.verifyCommit()}
+ * @param poolReadOnly       the pool only reads (e.g. from a standby): a read-only server is READY
+ *                           ({@code WARDEN_POOL_READ_ONLY}); also implied by {@code targetServerType=standby}
+ *                           or {@code preferStandby} in the URL
  */
 public record WardenConfig(
         Optional<String> dbUrl,
@@ -76,7 +81,9 @@ public record WardenConfig(
         Duration monitorRecoveryInterval,
         Duration readyWait,
         int httpPort,
-        InitSettings init) {
+        InitSettings init,
+        boolean txVerifyCommit,
+        boolean poolReadOnly) {
 
     /** Validates the values again, so that a config made without the builder obeys the same rules. */
     public WardenConfig {
@@ -142,13 +149,33 @@ public record WardenConfig(
         return new WardenConfig(dbUrl, dbUser, dbPassword, poolMaxSize, poolAcquireTimeout, connectTimeout,
                 socketTimeout, statementTimeout, startupTimeout, retry, isolation, schemas, wardenSchema,
                 applicationName, embeddedDir, embeddedPort, monitorInterval, monitorTimeout, monitorFailures,
-                monitorRecoveryInterval, readyWait, httpPort, other);
+                monitorRecoveryInterval, readyWait, httpPort, other, txVerifyCommit, poolReadOnly);
     }
 
     /** True when no {@code WARDEN_DB_URL} is set and Warden starts its embedded PostgreSQL. */
     public boolean embedded() {
         return dbUrl.isEmpty();
     }
+
+    /**
+     * True when the pool is meant to read only: {@code WARDEN_POOL_READ_ONLY}, or a URL whose
+     * {@code targetServerType} is {@code standby}/{@code secondary} or {@code preferStandby}/
+     * {@code preferSecondary}. Such a pool is not judged by whether the server accepts writes.
+     */
+    public boolean readsOnly() {
+        if (poolReadOnly) {
+            return true;
+        }
+        Matcher m = TARGET_SERVER_TYPE.matcher(dbUrl.orElse(""));
+        if (!m.find()) {
+            return false;
+        }
+        String t = m.group(1).toLowerCase(Locale.ROOT);
+        return t.equals("standby") || t.equals("secondary") || t.equals("slave") || t.equals("preferstandby")
+                || t.equals("prefersecondary") || t.equals("preferslave");
+    }
+
+    private static final Pattern TARGET_SERVER_TYPE = Pattern.compile("(?i)[?&]targetServerType=([A-Za-z]+)");
 
     /** Shows every option, with the password and any password in the URL masked. */
     @Override
@@ -176,7 +203,9 @@ public record WardenConfig(
                 + ", monitorRecoveryInterval=" + format(monitorRecoveryInterval)
                 + ", readyWait=" + format(readyWait)
                 + ", httpPort=" + httpPort
-                + ", init=" + init + "]";
+                + ", init=" + init
+                + ", txVerifyCommit=" + txVerifyCommit
+                + ", poolReadOnly=" + poolReadOnly + "]";
     }
 
     private static final Pattern URL_SECRET = Pattern.compile("(?i)(password=)[^&;]*|(//[^/@:]*:)[^/@]*@");
@@ -283,6 +312,10 @@ public record WardenConfig(
     static final Opt<Integer> INIT_ATTEMPTS = intOpt("WARDEN_INIT_ATTEMPTS", 3, 1, 100);
     static final Opt<Duration> INIT_TIMEOUT =
             durationOpt("WARDEN_INIT_TIMEOUT", "10m", Duration.ofSeconds(1), Duration.ofHours(24), false);
+    static final Opt<Boolean> TX_VERIFY_COMMIT = new Opt<>("WARDEN_TX_VERIFY_COMMIT", "false", "true or false",
+            WardenConfig::parseBoolean, b -> true);
+    static final Opt<Boolean> POOL_READ_ONLY = new Opt<>("WARDEN_POOL_READ_ONLY", "false", "true or false",
+            WardenConfig::parseBoolean, b -> true);
     static final Opt<List<String>> MIGRATIONS = new Opt<>("WARDEN_MIGRATIONS", "",
             "a comma-separated list of Flyway locations such as classpath:db/migration or filesystem:/sql",
             s -> Arrays.stream(s.split(",")).map(String::trim).filter(x -> !x.isEmpty()).distinct().toList(),
@@ -445,6 +478,8 @@ public record WardenConfig(
         public Builder initAttempts(int attempts) { return set(INIT_ATTEMPTS, String.valueOf(attempts)); }
         public Builder initTimeout(Duration d) { return set(INIT_TIMEOUT, format(d)); }
         public Builder migrations(String... locations) { return set(MIGRATIONS, String.join(",", locations)); }
+        public Builder txVerifyCommit(boolean verify) { return set(TX_VERIFY_COMMIT, String.valueOf(verify)); }
+        public Builder poolReadOnly(boolean readOnly) { return set(POOL_READ_ONLY, String.valueOf(readOnly)); }
 
         private Builder set(Opt<?> opt, String raw) {
             explicit.put(opt.env(), Objects.requireNonNull(raw, opt.env()));
@@ -515,6 +550,8 @@ public record WardenConfig(
             Integer initAttempts = get(INIT_ATTEMPTS, problems);
             Duration initTimeout = get(INIT_TIMEOUT, problems);
             List<String> migrations = get(MIGRATIONS, problems);
+            Boolean verifyCommit = get(TX_VERIFY_COMMIT, problems);
+            Boolean poolReadOnly = get(POOL_READ_ONLY, problems);
             if (ttl != null && heartbeat != null) {
                 heartbeatProblem(ttl, heartbeat, raw(INIT_HEARTBEAT), problems);
             }
@@ -534,7 +571,7 @@ public record WardenConfig(
                     new RetryPolicy(attempts, initial, max, multiplier), isolation, schemas, wardenSchema, appName,
                     dir, port, monitorInterval, monitorTimeout, monitorFailures, monitorRecovery, readyWait, httpPort,
                     new InitSettings(epoch.isEmpty() ? Optional.empty() : Optional.of(epoch), wipe, lock, ttl, heartbeat,
-                            initAttempts, initTimeout, migrations));
+                            initAttempts, initTimeout, migrations), verifyCommit, poolReadOnly);
         }
     }
 
@@ -546,7 +583,7 @@ public record WardenConfig(
                 RETRY_MAX_BACKOFF, RETRY_MULTIPLIER, TX_ISOLATION, SCHEMAS, WARDEN_SCHEMA, APP_NAME, EMBEDDED_DIR,
                 EMBEDDED_PORT, MONITOR_INTERVAL, MONITOR_TIMEOUT, MONITOR_FAILURES, MONITOR_RECOVERY_INTERVAL,
                 READY_WAIT, HTTP_PORT, INIT_EPOCH, INIT_WIPE, INIT_LOCK, INIT_LEASE_TTL, INIT_HEARTBEAT, INIT_ATTEMPTS,
-                INIT_TIMEOUT, MIGRATIONS)) {
+                INIT_TIMEOUT, MIGRATIONS, TX_VERIFY_COMMIT, POOL_READ_ONLY)) {
             vars.put(o.env(), o.defaultRaw());
         }
         return vars;

@@ -1,5 +1,6 @@
 package dev.warden.health;
 
+import dev.warden.lifecycle.DatabaseUnavailableException;
 import dev.warden.lifecycle.Lifecycle;
 import dev.warden.lifecycle.State;
 import java.time.Duration;
@@ -224,10 +225,12 @@ public final class HealthMonitor implements AutoCloseable {
         Instant at = Instant.now();
         long t0 = System.nanoTime();
         String error = null;
+        boolean readOnly = false;
         try {
             probe.probe(settings.timeout());
         } catch (Exception e) {
             error = summary(e);
+            readOnly = e instanceof ReadOnlyServerException;
         }
         long nanos = System.nanoTime() - t0;
         boolean ok = error == null;
@@ -240,9 +243,12 @@ public final class HealthMonitor implements AutoCloseable {
             probeFailures.incrementAndGet();
             lastFailureAt = Instant.now();
             int failures = ++consecutiveFailures;
-            if (s == State.READY && failures >= settings.failures()) {
+            // READ_ONLY is an answer, not a silence: one is enough to stop admitting writes that would fail.
+            if (s == State.READY && (failures >= settings.failures() || readOnly)) {
                 Instant down = Instant.now();
-                if (lifecycle.moveIf(State.READY, State.DEGRADED, failures + " probe(s) failed in a row: " + error)) {
+                String cause = readOnly ? "the server answered but is " + DatabaseUnavailableException.READ_ONLY
+                        + ", and this pool writes: " + error : failures + " probe(s) failed in a row: " + error;
+                if (lifecycle.moveIf(State.READY, State.DEGRADED, cause)) {
                     degradedSince = down;
                     outages.incrementAndGet();
                     try {

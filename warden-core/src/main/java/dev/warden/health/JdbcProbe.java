@@ -3,6 +3,7 @@ package dev.warden.health;
 import java.sql.Connection;
 import java.sql.Driver;
 import java.sql.DriverManager;
+import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
@@ -14,11 +15,20 @@ import java.util.Properties;
  * connections. Each probe runs {@code select 1} under a network timeout; a connection that fails is
  * closed and opened again on the next probe (with the connect timeout), so a probe never waits
  * longer than about the timeout it is given.
+ *
+ * <p>For a pool that writes, the probe's one statement also asks whether the server can take writes
+ * ({@link #WRITABLE_CHECK}); a server in recovery or with read-only transactions fails the probe with
+ * {@link ReadOnlyServerException}, and the connection is closed so that the next probe connects
+ * anew (behind a multi-host URL with {@code targetServerType=primary}, to the new primary).
  */
 public final class JdbcProbe implements HealthMonitor.Probe, AutoCloseable {
 
+    /** One round trip: is the server a standby, and are its transactions read-only? */
+    static final String WRITABLE_CHECK = "select pg_is_in_recovery(), current_setting('transaction_read_only')";
+
     private final String url;
     private final Properties properties;
+    private final boolean requireWritable;
     private Connection connection;
     private boolean closed;
 
@@ -29,6 +39,15 @@ public final class JdbcProbe implements HealthMonitor.Probe, AutoCloseable {
      * @param properties extra driver properties (e.g. ApplicationName); timeouts are set per probe
      */
     public JdbcProbe(String url, String user, String password, Properties properties) {
+        this(url, user, password, properties, false);
+    }
+
+    /**
+     * @param requireWritable true for a pool that writes: a reachable but read-only server fails the
+     *                        probe with {@link ReadOnlyServerException}
+     */
+    public JdbcProbe(String url, String user, String password, Properties properties, boolean requireWritable) {
+        this.requireWritable = requireWritable;
         this.url = url;
         this.properties = new Properties();
         this.properties.putAll(properties);
@@ -65,11 +84,27 @@ public final class JdbcProbe implements HealthMonitor.Probe, AutoCloseable {
             }
             c.setNetworkTimeout(Runnable::run, ms);
             try (Statement st = c.createStatement()) {
-                st.execute("select 1");
+                if (requireWritable) {
+                    checkWritable(st);
+                } else {
+                    st.execute("select 1");
+                }
             }
         } catch (SQLException | RuntimeException e) {
             closeQuietly();
             throw e;
+        }
+    }
+
+    private static void checkWritable(Statement st) throws SQLException {
+        try (ResultSet rs = st.executeQuery(WRITABLE_CHECK)) {
+            rs.next();
+            if (rs.getBoolean(1)) {
+                throw new ReadOnlyServerException("in recovery: a standby");
+            }
+            if ("on".equals(rs.getString(2))) {
+                throw new ReadOnlyServerException("transaction_read_only is on");
+            }
         }
     }
 

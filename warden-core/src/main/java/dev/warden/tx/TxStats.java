@@ -12,6 +12,7 @@ public final class TxStats {
     private final LongAdder rolledBack = new LongAdder();
     private final LongAdder retries = new LongAdder();
     private final LongAdder commitUnknown = new LongAdder();
+    private final LongAdder commitResolved = new LongAdder();
     private final EnumMap<ErrorKind, LongAdder> failures = new EnumMap<>(ErrorKind.class);
 
     public TxStats() {
@@ -23,6 +24,12 @@ public final class TxStats {
     void committed() { committed.increment(); }
     void retried() { retries.increment(); }
     void commitUnknown() { commitUnknown.increment(); }
+    void resolvedCommit() { commitResolved.increment(); }
+
+    /** Lost COMMITs whose outcome a fresh connection found out ({@code verifyCommit()}), committed or aborted. */
+    public long commitResolved() {
+        return commitResolved.sum();
+    }
 
     void failed(ErrorKind kind) {
         rolledBack.increment();
