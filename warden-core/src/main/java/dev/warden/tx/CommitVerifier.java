@@ -59,6 +59,10 @@ final class CommitVerifier {
         this.patience = patience;
     }
 
+    CommitVerifier withPatience(Duration other) {
+        return new CommitVerifier(fresh, other);
+    }
+
     /** One round trip on the transaction's connection, just before COMMIT. */
     static Ticket ticket(Connection conn) throws SQLException {
         try (Statement st = conn.createStatement(); ResultSet rs = st.executeQuery(BEFORE_COMMIT)) {

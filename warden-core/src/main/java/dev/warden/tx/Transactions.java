@@ -37,7 +37,7 @@ public final class Transactions {
     private final RetryPolicy defaultRetry;
     private final Isolation defaultIsolation;
     private final TxStats stats;
-    private final CommitVerifier verifier;
+    private volatile CommitVerifier verifier;
     private final boolean verifyCommitByDefault;
     private final ThreadLocal<TxImpl> current = new ThreadLocal<>();
     /** Null until the first connection says whether it is pgjdbc (whose state can be read locally). */
@@ -89,6 +89,11 @@ public final class Transactions {
     /** True when the calling thread is inside a transaction of this instance. */
     public boolean inTransactionNow() {
         return current.get() != null;
+    }
+
+    /** For tests: how long a lost COMMIT's outcome is asked for. */
+    void verifyPatience(Duration patience) {
+        verifier = verifier.withPatience(patience);
     }
 
     /** The counters this instance updates. */
