@@ -17,17 +17,19 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Before COMMIT, one statement on the transaction's own connection reads its transaction id (only
  * if it has one: a transaction that wrote nothing has none, and its outcome does not matter), the WAL
- * insert position (everything the transaction wrote lies before it) and the server's start time.
- * After a lost COMMIT, a fresh connection asks {@code pg_xact_status(xid)}. The answer is trusted
- * only when the transaction id cannot have been handed to another transaction since:
+ * insert position L (everything the transaction wrote lies before it, its commit record after it)
+ * and the server's start time. After a lost COMMIT, a fresh connection asks a primary:
  * <ul>
- *   <li>the same server instance (same start time) answers: its transaction counter never went back;</li>
- *   <li>another instance (a promoted standby, a restarted server) answers and has replayed the WAL
- *       at least up to the recorded position, so it knows this transaction's writes and its id;</li>
- *   <li>another instance answers that the id is in its future: it never saw the transaction, which
- *       therefore is not in that server's history (it is lost with the old primary): aborted.</li>
+ *   <li>the same server instance, or one that restarted without recovery (a clean shutdown keeps
+ *       the transaction counter): {@code pg_xact_status(xid)} is the answer;</li>
+ *   <li>a server whose last recovery (a promoted standby, a crash restart) replayed WAL past L: it
+ *       knows this transaction's writes and id, and {@code pg_xact_status(xid)} is the answer;</li>
+ *   <li>a server whose recovery ended before L: the commit record, which lies after L, is not in its
+ *       history and never will be (a new timeline began there): aborted, safe to run again.</li>
  * </ul>
- * Anything else is "no answer", and the caller gets {@link CommitOutcomeUnknownException}.
+ * "In progress" (the old backend is still committing, e.g. waiting for a synchronous standby) and a
+ * server still in recovery are asked again; when no answer comes within the patience, the caller
+ * gets {@link CommitOutcomeUnknownException}.
  */
 final class CommitVerifier {
 
@@ -43,8 +45,9 @@ final class CommitVerifier {
     private static final String BEFORE_COMMIT = "select pg_current_xact_id_if_assigned()::text,"
             + " case when pg_is_in_recovery() then null else pg_current_wal_insert_lsn()::text end,"
             + " pg_postmaster_start_time()::text";
-    private static final String STATUS = "select pg_xact_status(?::xid8), pg_postmaster_start_time()::text,"
-            + " coalesce(pg_last_wal_replay_lsn() >= ?::pg_lsn, false)";
+    private static final String WHERE = "select pg_is_in_recovery(), pg_postmaster_start_time()::text,"
+            + " pg_last_wal_replay_lsn() is null, coalesce(pg_last_wal_replay_lsn() >= ?::pg_lsn, false)";
+    private static final String STATUS = "select pg_xact_status(?::xid8)";
 
     private final DataSource fresh;
     private final Duration patience;
@@ -83,6 +86,10 @@ final class CommitVerifier {
             try (Connection c = fresh.getConnection()) {
                 c.setAutoCommit(true);
                 Outcome o = ask(c, ticket);
+                if (o == Outcome.UNKNOWN) {
+                    last = "the server's commit log no longer covers this transaction";
+                    break;
+                }
                 if (o != null) {
                     log.info("Transaction '{}': COMMIT lost with its connection; xid {} found {}", label,
                             ticket.xid(), o);
@@ -99,34 +106,46 @@ final class CommitVerifier {
         return Outcome.UNKNOWN;
     }
 
-    /** The outcome, {@link Outcome#UNKNOWN} when this server's answer cannot be trusted, null while in progress. */
+    /** The outcome, or null when this server cannot tell yet (in recovery, or the transaction still in progress). */
     private static Outcome ask(Connection c, Ticket t) throws SQLException {
+        if (t.lsn() == null) {
+            return Outcome.UNKNOWN;
+        }
+        boolean trusted;
+        try (PreparedStatement ps = c.prepareStatement(WHERE)) {
+            ps.setString(1, t.lsn());
+            try (ResultSet rs = ps.executeQuery()) {
+                rs.next();
+                if (rs.getBoolean(1)) {
+                    return null; // a standby: it may not have replayed the commit yet
+                }
+                boolean sameServer = t.serverStart() != null && t.serverStart().equals(rs.getString(2));
+                boolean neverRecovered = rs.getBoolean(3);
+                boolean replayedPast = rs.getBoolean(4);
+                trusted = sameServer || neverRecovered || replayedPast;
+            }
+        }
+        if (!trusted) {
+            // Its history ends before this transaction's commit record: it did not commit there.
+            return Outcome.ABORTED;
+        }
         try (PreparedStatement ps = c.prepareStatement(STATUS)) {
             ps.setString(1, t.xid());
-            ps.setString(2, t.lsn() == null ? "0/0" : t.lsn());
             try (ResultSet rs = ps.executeQuery()) {
                 rs.next();
                 String status = rs.getString(1);
-                boolean sameServer = t.serverStart() != null && t.serverStart().equals(rs.getString(2));
-                boolean replayedPast = t.lsn() != null && rs.getBoolean(3);
-                if (!sameServer && !replayedPast) {
-                    return Outcome.UNKNOWN;
-                }
                 if (status == null) {
-                    // Too old for the server's commit log: it cannot tell any more.
-                    return Outcome.UNKNOWN;
+                    return Outcome.UNKNOWN; // too old for the server's commit log
                 }
                 return switch (status) {
                     case "committed" -> Outcome.COMMITTED;
                     case "aborted" -> Outcome.ABORTED;
-                    default -> null; // in progress: the server is still committing it (e.g. waiting for a standby)
+                    default -> null; // in progress: the old backend is still committing it
                 };
             }
         } catch (SQLException e) {
             if ("22023".equals(e.getSQLState()) && e.getMessage() != null && e.getMessage().contains("future")) {
-                // This server never saw the id. The same instance cannot forget an id it gave out; another
-                // one (promoted standby) means the transaction is not in the history that survived.
-                return Outcome.ABORTED;
+                return Outcome.ABORTED; // the server never saw this id: not in its history
             }
             throw e;
         }
