@@ -48,15 +48,16 @@ public final class TxStats {
      * @param retries       runs repeated after a transient failure
      * @param commitUnknown transactions whose COMMIT outcome is unknown (connection lost during commit)
      * @param failures      failed transactions by kind
+     * @param commitResolved lost COMMITs whose outcome was found out ({@code verifyCommit()}): committed or aborted
      */
     public record Snapshot(long committed, long rolledBack, long retries, long commitUnknown,
-                           Map<ErrorKind, Long> failures) {
+                           Map<ErrorKind, Long> failures, long commitResolved) {
     }
 
     public Snapshot snapshot() {
         EnumMap<ErrorKind, Long> byKind = new EnumMap<>(ErrorKind.class);
         failures.forEach((k, v) -> byKind.put(k, v.sum()));
         return new Snapshot(committed.sum(), rolledBack.sum(), retries.sum(), commitUnknown.sum(),
-                Collections.unmodifiableMap(byKind));
+                Collections.unmodifiableMap(byKind), commitResolved.sum());
     }
 }

@@ -16,7 +16,8 @@ public final class WardenCli {
     /** {@code warden drill}: one subcommand per failure drill. */
     @Command(name = "drill", mixinStandardHelpOptions = true,
             description = "Run a failure for real and print the figures.",
-            subcommands = {InitDrill.class, TxDrill.class, OutageDrill.class, RecoveryDrill.class})
+            subcommands = {InitDrill.class, TxDrill.class, OutageDrill.class, RecoveryDrill.class,
+                    FailoverDrill.class})
     static final class Drill {
     }
 

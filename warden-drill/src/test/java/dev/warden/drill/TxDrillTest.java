@@ -63,7 +63,7 @@ class TxDrillTest {
         try (Connection c = DriverManager.getConnection(db.jdbcUrl(), "postgres", ""); Statement st = c.createStatement()) {
             st.execute("update warden_drill_account set balance = balance - 7 where id = 1");
         }
-        Map<String, Object> f = d.verify(db.jdbcUrl(), "postgres", "", new TxStats.Snapshot(0, 0, 0, 0, Map.of()));
+        Map<String, Object> f = d.verify(db.jdbcUrl(), "postgres", "", new TxStats.Snapshot(0, 0, 0, 0, Map.of(), 0));
         assertThat(f).containsEntry("balance_drift", -7L).containsEntry("ledger_mismatched_accounts", 1L)
                 .containsEntry("ok", false);
     }
