@@ -219,15 +219,15 @@ public final class FailoverDrill implements Callable<Integer> {
     }
 
     /**
-     * The first moment (nanoTime) Warden is READY on the strength of a probe that started after
-     * {@code promotedAt}, or 0 when that does not happen within {@link #AWAIT}.
+     * The first moment (nanoTime) Warden is READY on the strength of a probe that answered after
+     * {@code promotedAt} (so it reached the new primary), or 0 when that does not happen within {@link #AWAIT}.
      */
     private static long awaitReadyAfter(Warden warden, Instant promotedAt) throws InterruptedException {
         long deadline = System.nanoTime() + AWAIT.toNanos();
         while (System.nanoTime() < deadline) {
             HealthReport.Monitor m = warden.health().monitor();
             if (warden.state() == State.READY && m.lastProbeOk() && m.lastProbeAt() != null
-                    && !m.lastProbeAt().isBefore(promotedAt)) {
+                    && !m.lastProbeAt().plusNanos((long) (m.lastProbeLatencyMs() * 1e6)).isBefore(promotedAt)) {
                 return System.nanoTime();
             }
             Thread.sleep(2);

@@ -5,6 +5,8 @@ import java.io.IOException;
 import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.ResultSet;
@@ -18,7 +20,9 @@ import java.util.stream.Stream;
 /**
  * Two PostgreSQL servers on loopback, a primary and a streaming standby, made from the embedded
  * PostgreSQL binaries (the zonky bundle has {@code initdb}, {@code pg_ctl} and {@code postgres}, no
- * {@code pg_basebackup}): the standby is a copy of the primary's data directory taken while the
+ * {@code pg_basebackup}; {@code pg_ctl} refuses to run as root, so the servers are run (as root:
+ * in a user namespace, {@code unshare -U}, as the embedded server does) and signalled directly: SIGQUIT is {@code pg_ctl stop -m immediate}, SIGINT is {@code -m fast}, and
+ * {@code pg_promote()} promotes): the standby is a copy of the primary's data directory taken while the
  * primary is stopped, with {@code standby.signal} and {@code primary_conninfo}. Each server keeps
  * its port and directory; the roles swap at each promotion. With {@code sync}, the primary waits
  * for the standby's flush before acknowledging a commit ({@code synchronous_standby_names}); a
@@ -43,6 +47,7 @@ final class StreamingPair implements AutoCloseable {
     private final Node second;
     private Node primary;
     private Node standby;
+    private final java.util.Map<Node, Process> running = new java.util.HashMap<>();
 
     private StreamingPair(Path base, Path bin, boolean sync, Node first, Node second) {
         this.base = base;
@@ -68,8 +73,8 @@ final class StreamingPair implements AutoCloseable {
         StreamingPair pair = new StreamingPair(base, bin, sync, a, b);
         try {
             pair.copyToStandby();
-            pair.pgCtl(a, "start");
-            pair.pgCtl(b, "start");
+            pair.startServer(a);
+            pair.startServer(b);
             pair.awaitStreaming();
             return pair;
         } catch (Exception e) {
@@ -100,12 +105,12 @@ final class StreamingPair implements AutoCloseable {
 
     /** Kills the primary as a crash would ({@code pg_ctl stop -m immediate}: no shutdown checkpoint). */
     void crashPrimary() throws Exception {
-        pgCtl(primary, "stop", "-m", "immediate");
+        stopServer(primary, "QUIT");
     }
 
     /** Promotes the standby and waits until it accepts writes; the roles swap. */
     void promoteStandby() throws Exception {
-        pgCtl(standby, "promote");
+        sql(standby, "select pg_promote(true, 60)");
         Node old = primary;
         primary = standby;
         standby = old;
@@ -116,11 +121,11 @@ final class StreamingPair implements AutoCloseable {
      * stopped cleanly (a short outage), its directory copied, both started, and streaming awaited.
      */
     void rebuildStandby() throws Exception {
-        pgCtl(standby, "stop", "-m", "immediate"); // already down after a crash; harmless otherwise
-        pgCtl(primary, "stop", "-m", "fast");
+        stopServer(standby, "QUIT"); // already down after a crash; harmless otherwise
+        stopServer(primary, "INT");
         copyToStandby();
-        pgCtl(primary, "start");
-        pgCtl(standby, "start");
+        startServer(primary);
+        startServer(standby);
         awaitStreaming();
     }
 
@@ -155,8 +160,9 @@ final class StreamingPair implements AutoCloseable {
                 }
                 if (Files.isDirectory(p)) {
                     Files.createDirectories(target);
+                    Files.setPosixFilePermissions(target, PosixFilePermissions.fromString("rwx------"));
                 } else {
-                    Files.copy(p, target);
+                    Files.copy(p, target, StandardCopyOption.COPY_ATTRIBUTES);
                 }
             }
         }
@@ -199,31 +205,54 @@ final class StreamingPair implements AutoCloseable {
         }
     }
 
-    private void pgCtl(Node node, String action, String... extra) throws Exception {
-        List<String> cmd = new ArrayList<>(List.of(bin.resolve("pg_ctl").toString(), "-D", node.dir().toString(), "-w",
-                "-t", "60"));
-        if (action.equals("start")) {
-            cmd.addAll(List.of("-l", base.resolve(node.name() + ".log").toString(), "-o", serverOptions(node)));
+    /** Starts the server of {@code node} and waits until it accepts connections (a standby: read-only ones). */
+    private void startServer(Node node) throws Exception {
+        List<String> cmd = new ArrayList<>();
+        if ("root".equals(System.getProperty("user.name"))) {
+            // PostgreSQL refuses to run as root; like the embedded server, run it in a user namespace.
+            cmd.addAll(List.of("unshare", "-U"));
         }
-        cmd.add(action);
-        cmd.addAll(List.of(extra));
+        cmd.addAll(List.of(bin.resolve("postgres").toString(), "-D", node.dir().toString()));
+        for (String setting : settings(node)) {
+            cmd.add("-c");
+            cmd.add(setting);
+        }
+        java.io.File log = base.resolve(node.name() + ".log").toFile();
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true)
-                .redirectOutput(base.resolve("pg_ctl.log").toFile()).start();
-        if (!p.waitFor(90, TimeUnit.SECONDS)) {
-            p.destroyForcibly();
-            throw new IllegalStateException("pg_ctl " + action + " of " + node.dir() + " did not finish in 90 s");
-        }
-        if (p.exitValue() != 0 && !(action.equals("stop") && !Files.exists(node.dir().resolve("postmaster.pid")))) {
-            throw new IllegalStateException("pg_ctl " + action + " of " + node.dir() + " failed (exit " + p.exitValue()
-                    + "): " + Files.readString(base.resolve("pg_ctl.log")).trim());
+                .redirectOutput(ProcessBuilder.Redirect.appendTo(log)).start();
+        running.put(node, p);
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        while (true) {
+            try (Connection c = DriverManager.getConnection(node.jdbcUrl(), "postgres", "")) {
+                return;
+            } catch (SQLException notYet) {
+                if (!p.isAlive() || System.nanoTime() > deadline) {
+                    List<String> lines = Files.readAllLines(log.toPath());
+                    throw new IllegalStateException("PostgreSQL in " + node.dir() + " did not start: "
+                            + notYet.getMessage() + "; its log ends with:\n"
+                            + String.join("\n", lines.subList(Math.max(0, lines.size() - 15), lines.size())));
+                }
+                Thread.sleep(20);
+            }
         }
     }
 
-    private static String serverOptions(Node node) {
-        return String.join(" ", "-c port=" + node.port(), "-c listen_addresses=127.0.0.1",
-                "-c unix_socket_directories=''", "-c max_connections=100", "-c wal_level=replica",
-                "-c max_wal_senders=5", "-c hot_standby=on", "-c wal_keep_size=128MB", "-c fsync=off",
-                "-c shared_buffers=32MB", "-c wal_receiver_status_interval=1s");
+    /** Sends the postmaster {@code signal} (QUIT: immediate, INT: fast shutdown) and waits for it to exit. */
+    private void stopServer(Node node, String signal) throws Exception {
+        Process p = running.remove(node);
+        if (p == null || !p.isAlive()) {
+            return;
+        }
+        new ProcessBuilder("kill", "-s", signal, String.valueOf(p.pid())).inheritIO().start().waitFor();
+        if (!p.waitFor(60, TimeUnit.SECONDS)) {
+            p.destroyForcibly().waitFor();
+        }
+    }
+
+    private static List<String> settings(Node node) {
+        return List.of("port=" + node.port(), "listen_addresses=127.0.0.1", "unix_socket_directories=",
+                "max_connections=300", "wal_level=replica", "max_wal_senders=10", "hot_standby=on",
+                "wal_keep_size=128MB", "fsync=off", "shared_buffers=32MB", "wal_receiver_status_interval=1s");
     }
 
     /** Stops both servers and deletes their directories. */
@@ -231,11 +260,12 @@ final class StreamingPair implements AutoCloseable {
     public void close() {
         for (Node n : List.of(first, second)) {
             try {
-                if (Files.exists(n.dir().resolve("postmaster.pid"))) {
-                    pgCtl(n, "stop", "-m", "immediate");
-                }
+                stopServer(n, "QUIT");
             } catch (Exception e) {
-                // best effort: the directory goes anyway
+                Process p = running.remove(n);
+                if (p != null) {
+                    p.destroyForcibly();
+                }
             }
         }
         try {
