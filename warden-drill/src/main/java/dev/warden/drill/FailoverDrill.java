@@ -184,7 +184,7 @@ public final class FailoverDrill implements Callable<Integer> {
                     long promoted = System.nanoTime();
                     Instant promotedAt = Instant.now();
                     writers.mark(promoted);
-                    long ready = awaitReadyAfter(warden, promotedAt);
+                    long ready = awaitReadyAfter(warden, promotedAt, writers);
                     long commit = writers.awaitCommitAfterMark(AWAIT);
                     long rm = ready == 0 ? -1 : (ready - promoted) / 1_000_000;
                     long cm = commit == 0 ? -1 : (commit - promoted) / 1_000_000;
@@ -219,16 +219,24 @@ public final class FailoverDrill implements Callable<Integer> {
     }
 
     /**
-     * The first moment (nanoTime) Warden is READY on the strength of a probe that answered after
-     * {@code promotedAt} (so it reached the new primary), or 0 when that does not happen within {@link #AWAIT}.
+     * The first moment (nanoTime) Warden is READY and the new primary is known to serve it: a probe
+     * answered after {@code promotedAt}, or a write committed after it. 0 when that does not happen
+     * within {@link #AWAIT}. A READY that never lapsed counts from the first such proof.
      */
-    private static long awaitReadyAfter(Warden warden, Instant promotedAt) throws InterruptedException {
+    private static long awaitReadyAfter(Warden warden, Instant promotedAt, FailoverWriters writers)
+            throws InterruptedException {
         long deadline = System.nanoTime() + AWAIT.toNanos();
         while (System.nanoTime() < deadline) {
-            HealthReport.Monitor m = warden.health().monitor();
-            if (warden.state() == State.READY && m.lastProbeOk() && m.lastProbeAt() != null
-                    && !m.lastProbeAt().plusNanos((long) (m.lastProbeLatencyMs() * 1e6)).isBefore(promotedAt)) {
-                return System.nanoTime();
+            if (warden.state() == State.READY) {
+                HealthReport.Monitor m = warden.health().monitor();
+                if (m.lastProbeOk() && m.lastProbeAt() != null
+                        && !m.lastProbeAt().plusNanos((long) (m.lastProbeLatencyMs() * 1e6)).isBefore(promotedAt)) {
+                    return System.nanoTime();
+                }
+                long commit = writers.commitAfterMark();
+                if (commit != 0) {
+                    return commit;
+                }
             }
             Thread.sleep(2);
         }

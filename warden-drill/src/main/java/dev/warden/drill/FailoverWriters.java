@@ -97,6 +97,11 @@ final class FailoverWriters implements AutoCloseable {
         return firstCommitAfterMark.get();
     }
 
+    /** The nanoTime of the first commit after the mark, 0 while there is none. */
+    long commitAfterMark() {
+        return firstCommitAfterMark.get();
+    }
+
     /** Waits until {@code n} more commits are acknowledged, up to {@code timeout}; false if they are not. */
     boolean awaitCommits(int n, Duration timeout) throws InterruptedException {
         long target = acknowledgedCount.get() + n;
