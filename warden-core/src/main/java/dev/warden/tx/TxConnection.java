@@ -33,6 +33,8 @@ final class TxConnection implements Connection {
     private final BaseConnection pg;
     /** Set when a statement of the work ended the transaction (COMMIT, ROLLBACK, END… sent as SQL). */
     private String endedBySql;
+    /** True once a statement of the work has opened the transaction. */
+    private boolean opened;
 
     TxConnection(Connection delegate, BaseConnection pg) {
         this.delegate = delegate;
@@ -41,12 +43,19 @@ final class TxConnection implements Connection {
 
     /**
      * Called after each statement of the work ran. With auto-commit off, pgjdbc sends BEGIN before a
-     * statement whenever no transaction is open, so after any statement a transaction is open (or
-     * failed): an idle connection means the statement itself ended the transaction. What it committed
+     * statement whenever no transaction is open, so once a statement has opened the transaction, an
+     * idle connection after a later statement means that statement ended the transaction itself.
+     * (Before the first statement the state is idle too, and a statement that sends nothing, such as
+     * an empty batch, leaves it so: only a transition from open to idle counts.) What it committed
      * stays committed; Warden refuses to count the rest as one clean commit.
      */
     void executed() {
-        if (pg != null && pg.getTransactionState() == TransactionState.IDLE) {
+        if (pg == null) {
+            return;
+        }
+        if (pg.getTransactionState() != TransactionState.IDLE) {
+            opened = true;
+        } else if (opened) {
             endedBySql = "a statement of the work ended the transaction (COMMIT or ROLLBACK sent as SQL)";
             throw new IllegalStateException("A COMMIT or ROLLBACK sent as SQL ended the Warden transaction in the"
                     + " middle of the work: what ran before it may be committed, and the rest is rolled back. Return"

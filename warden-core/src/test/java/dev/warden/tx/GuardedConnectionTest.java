@@ -105,6 +105,18 @@ class GuardedConnectionTest {
     }
 
     @Test
+    void anEmptyBatchBeforeAnyStatementIsNotMistakenForACommit() {
+        warden.useTransaction(tx -> {
+            try (PreparedStatement ps = tx.connection().prepareStatement("insert into gc_items values (?)")) {
+                assertThat(ps.executeBatch()).isEmpty(); // sends nothing: the transaction is not open yet
+                ps.setInt(1, 1);
+                ps.executeUpdate();
+            }
+        });
+        assertThat(rows()).isEqualTo(1);
+    }
+
+    @Test
     void swallowedSqlCommitIsStillReportedAsABrokenTransaction() {
         assertThatThrownBy(() -> warden.useTransaction(tx -> {
             try (Statement st = tx.connection().createStatement()) {
