@@ -107,7 +107,8 @@ public final class TransactionBuilder {
      * back.
      *
      * @throws TransactionException          the work failed for a database reason, rolled back
-     * @throws CommitOutcomeUnknownException the connection failed during COMMIT
+     * @throws CommitOutcomeUnknownException the connection failed during COMMIT (and, with
+     *                                       {@link #verifyCommit()}, no server could tell the outcome)
      */
     public <T> T call(TxWork<T> work) {
         return transactions.execute(readOnly, isolation, timeout, retry, label, verifyCommit, work);

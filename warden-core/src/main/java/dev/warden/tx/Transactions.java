@@ -318,6 +318,9 @@ public final class Transactions {
      * transaction: a connection never goes back in an aborted state (25P02) for the next user.
      */
     private Connection release(Connection conn, boolean broken) {
+        if (conn == null) {
+            return null;
+        }
         try {
             if (!broken && notIdle(conn)) {
                 broken = !rollbackQuietly(conn, new SQLException("cleanup")) || notIdle(conn);
