@@ -201,7 +201,7 @@ public final class Transactions {
                 // the outcome is known, so a transient kind is as safe to retry as before COMMIT.
                 // An unknown outcome anywhere in the chain (a nested Warden's) must never run twice.
                 if (kind.isRetryable() && !poolTimedOut && attempt < retry.maxAttempts() && !(t instanceof InterruptedException)
-                        && !Thread.currentThread().isInterrupted() && !outcomeUnknownWithin(t)) {
+                        && !Thread.currentThread().isInterrupted() && !CommitOutcomeUnknownException.within(t)) {
                     stats.retried();
                     conn = release(conn, broken || kind == ErrorKind.CONNECTION);
                     long pause = retry.backoffNanos(attempt);
@@ -238,17 +238,6 @@ public final class Transactions {
             return ErrorKind.DATA;
         }
         return kind;
-    }
-
-    /** True when a {@link CommitOutcomeUnknownException} is anywhere along the cause chain. */
-    static boolean outcomeUnknownWithin(Throwable error) {
-        int depth = 0;
-        for (Throwable t = error; t != null && depth < MAX_CAUSES; t = t.getCause(), depth++) {
-            if (t instanceof CommitOutcomeUnknownException) {
-                return true;
-            }
-        }
-        return false;
     }
 
     private <T> T join(TxImpl outer, boolean readOnly, Isolation isolation, Duration timeout, String label,

@@ -56,7 +56,7 @@ class ErrorKindTest {
         Exception b = new Exception("b", a);
         a.initCause(b);
         assertThat(ErrorKind.readOnlyServer(a)).isFalse();
-        assertThat(Transactions.outcomeUnknownWithin(a)).isFalse();
+        assertThat(CommitOutcomeUnknownException.within(a)).isFalse();
     }
 
     @Test
