@@ -1,17 +1,18 @@
 package dev.warden.example.auction;
 
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.datatype.jsr310.JavaTimeModule;
 import dev.warden.Warden;
 import dev.warden.config.WardenConfig;
 import dev.warden.example.auction.Auth.Principal;
-import dev.warden.http.WardenHttp;
-import dev.warden.init.InitStatus;
 import dev.warden.lifecycle.State;
 import io.javalin.Javalin;
 import io.javalin.config.JavalinConfig;
 import io.javalin.http.Context;
+import io.javalin.http.Handler;
 import io.javalin.json.JavalinJackson;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
@@ -21,14 +22,12 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
-import java.util.regex.Pattern;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -56,10 +55,8 @@ public final class AuctionApp implements AutoCloseable {
     public static final String SCHEMA = "auction";
 
     private static final Logger log = LoggerFactory.getLogger(AuctionApp.class);
-    private static final Pattern USERNAME = Pattern.compile("[A-Za-z0-9_.-]{3,32}");
     private static final long MAX_AMOUNT = 1_000_000_000_000L; // 10 billion in cents
-    private static final Set<String> ALWAYS_OPEN = Set.of("/health/live", "/health/ready", "/health/startup",
-            "/health", "/metrics", "/openapi.json", "/info");
+    private static final Set<String> ALWAYS_OPEN = Set.of("/openapi.json");
 
     private final Warden warden;
     private final AppOptions options;
@@ -67,22 +64,29 @@ public final class AuctionApp implements AutoCloseable {
     private final Problems problems;
     private final Auth auth;
     private final Auction auction;
+    private final Accounts accounts;
     private final Javalin javalin;
+    private final ManagementServer management;
     private final byte[] openApi;
     private volatile Throwable startFailure;
     private ScheduledExecutorService closer; // guarded by this
     private boolean closed; // guarded by this
 
-    private AuctionApp(Warden warden, AppOptions options) {
+    private AuctionApp(Warden warden, AppOptions options, LoginThrottle throttle) {
         this.warden = warden;
         this.options = options;
+        // Strict reading: a duplicate key or anything after the body is a 400, never "the last one wins".
         this.json = new ObjectMapper().registerModule(new JavaTimeModule())
-                .disable(SerializationFeature.WRITE_DATES_AS_TIMESTAMPS);
+                .disable(SerializationFeature.WRITE_DATES_AS_TIMESTAMPS)
+                .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION)
+                .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
         this.problems = new Problems(json);
-        this.auth = new Auth(options.jwtSecret(), options.tokenTtl(), Clock.systemUTC());
         this.auction = new Auction(new Db(warden), options.replica());
+        this.auth = new Auth(options.jwtSecret(), options.tokenTtl(), Clock.systemUTC(), auction::principal);
+        this.accounts = new Accounts(auction, auth, throttle, (ctx, fields) -> body(ctx, fields.toArray(String[]::new)));
         this.openApi = loadOpenApi();
         this.javalin = Javalin.create(this::configure);
+        this.management = new ManagementServer(warden, options, json);
     }
 
     /**
@@ -95,15 +99,25 @@ public final class AuctionApp implements AutoCloseable {
     }
 
     /**
-     * The service's Warden, not started: {@code config} (see {@link #wardenConfig}), the auction's
-     * seed data ({@link AuctionSeeder}, version {@link AuctionSeeder#VERSION}) and a Prometheus
-     * registry for its meters, which {@code /metrics} serves.
+     * The service's Warden, not started: {@code config} (see {@link #wardenConfig}) and a Prometheus
+     * registry for its meters, which {@code /metrics} serves; no demo data.
      */
     public static Warden warden(WardenConfig config) {
-        return Warden.builder().config(config)
-                .meterRegistry(new PrometheusMeterRegistry(PrometheusConfig.DEFAULT))
-                .seeder(AuctionSeeder.VERSION, new AuctionSeeder())
-                .build();
+        return warden(config, false);
+    }
+
+    /**
+     * Like {@link #warden(WardenConfig)}, with the demo users and listings ({@link AuctionSeeder},
+     * version {@link AuctionSeeder#VERSION}) when {@code demoData} ({@code AUCTION_DEMO_DATA}, set by
+     * {@code warden demo}). A production deployment loads none: no account exists until one registers.
+     */
+    public static Warden warden(WardenConfig config, boolean demoData) {
+        var builder = Warden.builder().config(config)
+                .meterRegistry(new PrometheusMeterRegistry(PrometheusConfig.DEFAULT));
+        if (demoData) {
+            builder.seeder(AuctionSeeder.VERSION, new AuctionSeeder());
+        }
+        return builder.build();
     }
 
     /**
@@ -111,12 +125,22 @@ public final class AuctionApp implements AutoCloseable {
      * these options; call {@link #start()} next.
      */
     public static AuctionApp create(Warden warden, AppOptions options) {
-        return new AuctionApp(warden, options);
+        return new AuctionApp(warden, options, LoginThrottle.defaults());
     }
 
-    /** The port HTTP is served on (after {@link #start()}). */
+    /** Like {@link #create(Warden, AppOptions)} with this login throttle (tests). */
+    static AuctionApp create(Warden warden, AppOptions options, LoginThrottle throttle) {
+        return new AuctionApp(warden, options, throttle);
+    }
+
+    /** The port the API is served on (after {@link #start()}). */
     public int port() {
         return javalin.port();
+    }
+
+    /** The port of the operator endpoints, {@code /health*}, {@code /metrics}, {@code /dashboard}, {@code /info} (after {@link #start()}). */
+    public int managementPort() {
+        return management.port();
     }
 
     /** True when Warden is READY (started, initialised, database answering): the API serves requests. */
@@ -136,6 +160,7 @@ public final class AuctionApp implements AutoCloseable {
      */
     public synchronized AuctionApp start() {
         javalin.start(options.host(), options.port());
+        management.start();
         Thread.ofVirtual().name("auction-start").start(() -> {
             try {
                 warden.start();
@@ -202,6 +227,7 @@ public final class AuctionApp implements AutoCloseable {
             closer.shutdownNow();
         }
         javalin.stop();
+        management.close();
     }
 
     // ---- configuration ----------------------------------------------------------------------
@@ -212,6 +238,7 @@ public final class AuctionApp implements AutoCloseable {
         config.startup.showOldJavalinVersionWarning = false;
         config.http.maxRequestSize = options.maxBodyBytes();
         config.jsonMapper(new JavalinJackson(json, false));
+        HttpHardening.install(config);
         config.routes.exception(Exception.class, problems::handle);
         config.routes.before(this::gate);
         // Javalin's own 404 (no route) and 405 answers become problems too; ours already are.
@@ -227,24 +254,22 @@ public final class AuctionApp implements AutoCloseable {
             });
         }
 
-        // warden-http's /health/live, /health/startup, /health/ready, /health and /metrics.
-        WardenHttp.javalin(warden).accept(config);
-        config.routes.get("/openapi.json", ctx -> ctx.contentType("application/json").result(openApi));
-        config.routes.get("/info", this::info);
+        // The operator endpoints (/health*, /metrics, /dashboard, /info) are on the management port only.
+        get(config, "/openapi.json", ctx -> ctx.contentType("application/json").result(openApi));
 
-        config.routes.post("/auth/register", this::register);
-        config.routes.post("/auth/login", this::login);
-        config.routes.get("/me", ctx -> ctx.json(auction.user(auth.require(ctx).userId())));
+        config.routes.post("/auth/register", accounts::register);
+        config.routes.post("/auth/login", accounts::login);
+        get(config, "/me", ctx -> ctx.json(auction.user(auth.require(ctx).userId())));
 
-        config.routes.get("/listings", this::listListings);
+        get(config, "/listings", this::listListings);
         config.routes.post("/listings", this::createListing);
-        config.routes.get("/listings/{id}", ctx -> ctx.json(auction.get(auth.optional(ctx).orElse(null), id(ctx, "id"))));
+        get(config, "/listings/{id}", ctx -> ctx.json(auction.get(auth.optional(ctx).orElse(null), id(ctx, "id"))));
         config.routes.patch("/listings/{id}", this::updateListing);
         config.routes.post("/admin/listings/{id}/approval", this::review);
         config.routes.post("/listings/{id}/bids", this::bid);
-        config.routes.get("/listings/{id}/bids", this::listBids);
+        get(config, "/listings/{id}/bids", this::listBids);
 
-        config.routes.get("/watchlist", ctx -> ctx.json(Map.of("items", auction.watchlist(auth.require(ctx)))));
+        get(config, "/watchlist", ctx -> ctx.json(Map.of("items", auction.watchlist(auth.require(ctx)))));
         config.routes.put("/watchlist/{id}", ctx -> {
             auction.watch(auth.require(ctx), id(ctx, "id"));
             ctx.status(204);
@@ -253,6 +278,12 @@ public final class AuctionApp implements AutoCloseable {
             auction.unwatch(auth.require(ctx), id(ctx, "id"));
             ctx.status(204);
         });
+    }
+
+    /** A GET route, and HEAD on the same handler: HEAD answers exactly as GET would, authentication included. */
+    private static void get(JavalinConfig config, String path, Handler handler) {
+        config.routes.get(path, handler);
+        config.routes.head(path, handler);
     }
 
     /**
@@ -285,21 +316,6 @@ public final class AuctionApp implements AutoCloseable {
                 + options.maxBodyBytes() + " bytes this service accepts.");
     }
 
-    /** This replica, and Warden's word on the initialisation (the same as {@code /health}'s {@code init}). */
-    private void info(Context ctx) {
-        InitStatus s = warden.initStatus().orElse(null);
-        boolean done = s != null && s.status().equals("COMPLETED");
-        Map<String, Object> body = new LinkedHashMap<>();
-        body.put("replica", options.replica());
-        body.put("owner", warden.owner());
-        body.put("state", warden.state().name());
-        body.put("ready", ready());
-        body.put("initializedByThisReplica", done && s.initializedHere());
-        body.put("initializedBy", done ? s.owner() : null);
-        body.put("initEpoch", s == null ? null : s.epoch());
-        ctx.json(body);
-    }
-
     // ---- handlers ---------------------------------------------------------------------------
 
     private Body body(Context ctx, String... fields) {
@@ -319,37 +335,6 @@ public final class AuctionApp implements AutoCloseable {
         } catch (IOException e) {
             throw ApiException.badRequest("body", "could not be read");
         }
-    }
-
-    private void register(Context ctx) {
-        Body b = body(ctx, "username", "password");
-        String username = b.text("username", true, 3, 32, USERNAME,
-                "must be 3 to 32 characters: letters, digits, '_', '.' or '-'");
-        String password = b.text("password", true, 8, 72, false);
-        if (password != null && !Passwords.fits(password)) {
-            b.error("password", "must be at most " + Passwords.MAX_BYTES + " bytes in UTF-8");
-        }
-        b.done();
-        ctx.status(201).json(auction.register(username, Passwords.hash(password)));
-    }
-
-    private void login(Context ctx) {
-        Body b = body(ctx, "username", "password");
-        String username = b.text("username", true, 1, 100, false);
-        String password = b.text("password", true, 1, 200, false);
-        b.done();
-        var found = auction.credentials(username);
-        if (!Passwords.verify(password, found.map(Map.Entry::getValue).orElse(null)) || found.isEmpty()) {
-            throw ApiException.unauthorized("Wrong username or password.");
-        }
-        Auction.User u = found.get().getKey();
-        Auth.Token t = auth.issue(u.id(), u.username(), u.role());
-        Map<String, Object> out = new LinkedHashMap<>();
-        out.put("token", t.token());
-        out.put("tokenType", "Bearer");
-        out.put("expiresAt", t.expiresAt());
-        out.put("user", u);
-        ctx.json(out);
     }
 
     private void createListing(Context ctx) {

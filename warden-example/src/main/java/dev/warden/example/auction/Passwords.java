@@ -13,7 +13,8 @@ final class Passwords {
     static final int COST = 10;
     static final int MAX_BYTES = 72;
     /** Compared against when the user does not exist, so that timing does not reveal which names exist. */
-    private static final String DUMMY = BCrypt.withDefaults().hashToString(COST, "not-a-password".toCharArray());
+    private static final char[] DUMMY_PASSWORD = "not-a-password".toCharArray();
+    private static final String DUMMY = BCrypt.withDefaults().hashToString(COST, DUMMY_PASSWORD.clone());
 
     private Passwords() {
     }
@@ -22,7 +23,16 @@ final class Passwords {
         return BCrypt.withDefaults().hashToString(COST, password.toCharArray());
     }
 
+    /**
+     * True when {@code password} matches {@code hash}; false for a null hash (after the same bcrypt
+     * work, on a dummy hash) and for a password longer than bcrypt takes (no account can have one:
+     * registration refuses them), never an exception.
+     */
     static boolean verify(String password, String hash) {
+        if (!fits(password)) {
+            BCrypt.verifyer().verify(DUMMY_PASSWORD.clone(), DUMMY); // the same work as for any other wrong password
+            return false;
+        }
         return BCrypt.verifyer().verify(password.toCharArray(), hash == null ? DUMMY : hash).verified && hash != null;
     }
 
