@@ -492,6 +492,8 @@ class SecurityTest {
         responses.forEach((what, r) -> {
             assertThat(r.header("X-Content-Type-Options")).as(what).isEqualTo("nosniff");
             assertThat(r.header("Cache-Control")).as(what).isEqualTo("no-store");
+            assertThat(r.header("X-Frame-Options")).as(what).isEqualTo("DENY");
+            assertThat(r.header("Referrer-Policy")).as(what).isEqualTo("no-referrer");
         });
         responses.forEach((what, r) -> assertThat(r.header("Content-Security-Policy")).as(what)
                 .contains("frame-ancestors 'none'"));
