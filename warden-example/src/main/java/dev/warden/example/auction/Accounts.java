@@ -14,7 +14,8 @@ import org.slf4j.LoggerFactory;
  * {@code POST /auth/register} and {@code POST /auth/login}.
  * <ul>
  *   <li>Register: a name of 3 to 32 letters, digits, {@code _ . -}, unique regardless of case; a
- *       password that passes {@link PasswordPolicy}.</li>
+ *       password that passes {@link PasswordPolicy}. A valid registration (one bcrypt hash) takes a
+ *       token from the client address's login bucket: 429 + {@code Retry-After} when it is empty.</li>
  *   <li>Login: throttled per username and per client address ({@link LoginThrottle}): a throttled
  *       attempt gets 429 + {@code Retry-After} before any bcrypt work. Otherwise one bcrypt check,
  *       against a dummy hash for an unknown name, so the time does not tell which names exist. A
@@ -47,7 +48,16 @@ final class Accounts {
             PasswordPolicy.problem(username, password).ifPresent(p -> b.error("password", p));
         }
         b.done();
+        // A registration costs a bcrypt hash: it counts against the address like a failed login.
+        throttle.acquireAddress(ctx.ip()).ifPresent(wait -> {
+            throw tooMany("Too many registrations and failed logins from this address", wait);
+        });
         ctx.status(201).json(auction.register(username, Passwords.hash(password)));
+    }
+
+    private static ApiException tooMany(String what, long waitSeconds) {
+        return new ApiException(429, "Too many requests", what + "; retry after " + waitSeconds + " s.", List.of(),
+                Map.of("Retry-After", Long.toString(waitSeconds)));
     }
 
     void login(Context ctx) {
@@ -58,10 +68,8 @@ final class Accounts {
         String address = ctx.ip();
         OptionalLong wait = throttle.acquire(username, address);
         if (wait.isPresent()) {
-            log.info("Login throttled for a username from {} (retry after {} s)", address, wait.getAsLong());
-            throw new ApiException(429, "Too many requests", "Too many login attempts for this username or from"
-                    + " this address; retry after " + wait.getAsLong() + " s.", List.of(),
-                    Map.of("Retry-After", Long.toString(wait.getAsLong())));
+            log.debug("Login throttled for a username from {} (retry after {} s)", address, wait.getAsLong());
+            throw tooMany("Too many login attempts for this username or from this address", wait.getAsLong());
         }
         var found = auction.credentials(username);
         // Always one bcrypt check (a dummy hash for an unknown name); a password bcrypt cannot take is wrong.

@@ -64,6 +64,19 @@ final class LoginThrottle {
         return OptionalLong.empty();
     }
 
+    /**
+     * Takes a token from the address's bucket only (a registration, which costs one bcrypt hash and
+     * is not given back): empty when it may go on, else the seconds to wait.
+     */
+    synchronized OptionalLong acquireAddress(String address) {
+        long wait = addresses.waitSeconds(address);
+        if (wait > 0) {
+            return OptionalLong.of(wait);
+        }
+        addresses.take(address);
+        return OptionalLong.empty();
+    }
+
     /** A successful login gives its tokens back: only failures count. */
     synchronized void succeeded(String username, String address) {
         usernames.giveBack(key(username));

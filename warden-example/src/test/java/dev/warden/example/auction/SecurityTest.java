@@ -217,6 +217,11 @@ class SecurityTest {
             Http.Resp r = api.post("/auth/login", null, json(Map.of("username", "spray-9", "password", "pw-pw-pw")));
             assertProblem(r, 429, "from this address");
             assertThat(Long.parseLong(r.header("Retry-After"))).isBetween(1L, 60L);
+            // Registering (a bcrypt hash each) draws on the same bucket.
+            Http.Resp reg = api.post("/auth/register", null, json(Map.of("username", "spray-new", "password",
+                    "spray-passphrase-1")));
+            assertProblem(reg, 429, "registrations");
+            assertThat(Pg.queryLong(dbUrl, "select count(*) from auction.app_user where username = 'spray-new'")).isZero();
         } finally {
             strict.close();
         }
