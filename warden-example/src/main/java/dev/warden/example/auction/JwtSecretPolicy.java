@@ -22,10 +22,12 @@ final class JwtSecretPolicy {
             "change-me-to-32-or-more-random-bytes-please",
             "REPLACE-ME-with-openssl-rand-base64-32-output",
             "test-secret-test-secret-test-secret-0123");
-    /** Words that mark a placeholder; a random secret does not spell them. */
+    /**
+     * Words that mark a placeholder. Five letters or more, so that a random secret spells one by chance
+     * about once in a million (base64 of 32 bytes), never "abcd" or "1234", which random hex often holds.
+     */
     private static final String[] PLACEHOLDER_WORDS = {"change", "replace", "secret", "placeholder", "example",
-            "default", "password", "todo", "fixme", "dummy", "sample", "jwt", "token", "1234", "abcd", "qwerty",
-            "xxxx"};
+            "default", "password", "fixme", "dummy", "sample", "qwerty", "insert", "your-", "generate"};
 
     private JwtSecretPolicy() {
     }
@@ -46,8 +48,8 @@ final class JwtSecretPolicy {
         }
         for (String word : PLACEHOLDER_WORDS) {
             if (lower.contains(word)) {
-                throw new IllegalArgumentException(VARIABLE + " looks like a placeholder (it contains a word such as"
-                        + " \"" + word + "\"; value hidden)" + rule);
+                throw new IllegalArgumentException(VARIABLE + " looks like a placeholder (it spells a word such as"
+                        + " \"change\", \"secret\" or \"example\"; value hidden)" + rule);
             }
         }
         double bits = estimatedBits(secret);

@@ -113,7 +113,7 @@ class SecurityTest {
     void placeholderKnownAndGuessableJwtSecretsAreRefusedWithoutShowingThem() {
         String[] bad = {"change-me-to-32-or-more-random-bytes-please", "REPLACE-ME-with-openssl-rand-base64-32-output",
                 "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", "0123456789012345678901234567890123456789",
-                "Zx9!Zx9!Zx9!Zx9!Zx9!Zx9!Zx9!Zx9!Zx9!", "my-jwt-signing-key-for-production-2024", "short"};
+                "Zx9!Zx9!Zx9!Zx9!Zx9!Zx9!Zx9!Zx9!Zx9!", "your-jwt-signing-key-goes-here-000000", "short"};
         for (String secret : bad) {
             assertThatThrownBy(() -> AppOptions.from(Map.of("AUCTION_JWT_SECRET", secret)))
                     .as(secret).isInstanceOf(IllegalArgumentException.class)
@@ -123,6 +123,14 @@ class SecurityTest {
         assertThat(AppOptions.from(Map.of("AUCTION_JWT_SECRET", "q3Vt0m9L2xPz8Yb4Kc1Rw7Hd6Ns5Jf0Ga2Ue9Io3Tl8=")).jwtSecret())
                 .hasSize(44);
         assertThat(AppOptions.from(Map.of("AUCTION_JWT_SECRET", SECRET)).jwtSecret()).hasSize(64);
+        // No random secret is refused: 2,000 of each usual form.
+        java.security.SecureRandom random = new java.security.SecureRandom();
+        for (int i = 0; i < 2_000; i++) {
+            byte[] key = new byte[32];
+            random.nextBytes(key);
+            JwtSecretPolicy.check(java.util.Base64.getEncoder().encodeToString(key));
+            JwtSecretPolicy.check(java.util.HexFormat.of().formatHex(key));
+        }
     }
 
     @Test
