@@ -83,6 +83,12 @@ final class DemoCommand implements Callable<Integer> {
             spec.commandLine().getErr().println("--replicas must be 1 to 9, got " + replicas);
             return 2;
         }
+        if (basePort != 0 && (basePort < 1 || basePort + MANAGEMENT_OFFSET + replicas - 1 > 65535)) {
+            spec.commandLine().getErr().println("--base-port must be 0 (any free ports) or 1 to "
+                    + (65535 - MANAGEMENT_OFFSET - replicas + 1) + " (the management ports are " + MANAGEMENT_OFFSET
+                    + " higher), got " + basePort);
+            return 2;
+        }
         List<Integer> ports = ports(0);
         List<Integer> managementPorts = ports == null ? null : ports(MANAGEMENT_OFFSET);
         if (managementPorts == null) {

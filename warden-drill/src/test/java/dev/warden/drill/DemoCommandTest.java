@@ -112,6 +112,15 @@ class DemoCommandTest {
         dev.warden.embedded.EmbeddedDatabase.deleteDirectory(data); // the server data; the logs stay
     }
 
+    @Test
+    void aBasePortWhoseManagementPortsWouldPassTheLastPortIsRefusedAtOnce() {
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        assertThat(cli(out, err).execute("demo", "--base-port", "65000")).isEqualTo(2);
+        assertThat(err.toString()).contains("--base-port must be 0 (any free ports) or 1 to 64533", "got 65000");
+        assertThat(out.toString()).doesNotContain("Starting the embedded PostgreSQL");
+    }
+
     private static CommandLine cli(StringWriter out, StringWriter err) {
         CommandLine cli = new CommandLine(new WardenCli());
         cli.setOut(new PrintWriter(out, true));
