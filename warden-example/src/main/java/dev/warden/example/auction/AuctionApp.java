@@ -7,7 +7,6 @@ import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.datatype.jsr310.JavaTimeModule;
 import dev.warden.Warden;
 import dev.warden.config.WardenConfig;
-import dev.warden.example.auction.Auth.Principal;
 import dev.warden.lifecycle.State;
 import io.javalin.Javalin;
 import io.javalin.config.JavalinConfig;
@@ -20,9 +19,6 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.time.Clock;
 import java.time.Duration;
-import java.time.Instant;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.Executors;
@@ -55,7 +51,6 @@ public final class AuctionApp implements AutoCloseable {
     public static final String SCHEMA = "auction";
 
     private static final Logger log = LoggerFactory.getLogger(AuctionApp.class);
-    private static final long MAX_AMOUNT = 1_000_000_000_000L; // 10 billion in cents
     private static final Set<String> ALWAYS_OPEN = Set.of("/openapi.json");
 
     private final Warden warden;
@@ -65,6 +60,7 @@ public final class AuctionApp implements AutoCloseable {
     private final Auth auth;
     private final Auction auction;
     private final Accounts accounts;
+    private final Listings listings;
     private final Javalin javalin;
     private final ManagementServer management;
     private final byte[] openApi;
@@ -84,6 +80,7 @@ public final class AuctionApp implements AutoCloseable {
         this.auction = new Auction(new Db(warden), options.replica());
         this.auth = new Auth(options.jwtSecret(), options.tokenTtl(), Clock.systemUTC(), auction::principal);
         this.accounts = new Accounts(auction, auth, throttle, (ctx, fields) -> body(ctx, fields.toArray(String[]::new)));
+        this.listings = new Listings(auction, auth, (ctx, fields) -> body(ctx, fields.toArray(String[]::new)));
         this.openApi = loadOpenApi();
         this.javalin = Javalin.create(this::configure);
         this.management = new ManagementServer(warden, options, json);
@@ -261,21 +258,21 @@ public final class AuctionApp implements AutoCloseable {
         config.routes.post("/auth/login", accounts::login);
         get(config, "/me", ctx -> ctx.json(auction.user(auth.require(ctx).userId())));
 
-        get(config, "/listings", this::listListings);
-        config.routes.post("/listings", this::createListing);
-        get(config, "/listings/{id}", ctx -> ctx.json(auction.get(auth.optional(ctx).orElse(null), id(ctx, "id"))));
-        config.routes.patch("/listings/{id}", this::updateListing);
-        config.routes.post("/admin/listings/{id}/approval", this::review);
-        config.routes.post("/listings/{id}/bids", this::bid);
-        get(config, "/listings/{id}/bids", this::listBids);
+        get(config, "/listings", listings::list);
+        config.routes.post("/listings", listings::create);
+        get(config, "/listings/{id}", listings::get);
+        config.routes.patch("/listings/{id}", listings::update);
+        config.routes.post("/admin/listings/{id}/approval", listings::review);
+        config.routes.post("/listings/{id}/bids", listings::bid);
+        get(config, "/listings/{id}/bids", listings::bids);
 
         get(config, "/watchlist", ctx -> ctx.json(Map.of("items", auction.watchlist(auth.require(ctx)))));
         config.routes.put("/watchlist/{id}", ctx -> {
-            auction.watch(auth.require(ctx), id(ctx, "id"));
+            auction.watch(auth.require(ctx), Listings.id(ctx, "id"));
             ctx.status(204);
         });
         config.routes.delete("/watchlist/{id}", ctx -> {
-            auction.unwatch(auth.require(ctx), id(ctx, "id"));
+            auction.unwatch(auth.require(ctx), Listings.id(ctx, "id"));
             ctx.status(204);
         });
     }
@@ -335,146 +332,6 @@ public final class AuctionApp implements AutoCloseable {
         } catch (IOException e) {
             throw ApiException.badRequest("body", "could not be read");
         }
-    }
-
-    private void createListing(Context ctx) {
-        Principal p = auth.require(ctx);
-        Body b = body(ctx, "title", "description", "startingPrice", "minIncrement", "endsAt");
-        String title = b.text("title", true, 3, 120, false);
-        String description = b.text("description", false, 0, 4000, true);
-        Long start = b.whole("startingPrice", true, 1, MAX_AMOUNT);
-        Long inc = b.whole("minIncrement", true, 1, MAX_AMOUNT);
-        Instant ends = b.instant("endsAt", true);
-        if (ends != null && !ends.isAfter(Instant.now())) {
-            b.error("endsAt", "must be in the future");
-        }
-        b.done();
-        ctx.status(201).json(auction.create(p, title, description == null ? "" : description, start, inc, ends));
-    }
-
-    private void updateListing(Context ctx) {
-        Principal p = auth.require(ctx);
-        long id = id(ctx, "id");
-        Body b = body(ctx, "title", "description", "startingPrice", "minIncrement", "endsAt");
-        String title = b.text("title", false, 3, 120, false);
-        String description = b.text("description", false, 0, 4000, true);
-        Long start = b.whole("startingPrice", false, 1, MAX_AMOUNT);
-        Long inc = b.whole("minIncrement", false, 1, MAX_AMOUNT);
-        Instant ends = b.instant("endsAt", false);
-        if (ends != null && !ends.isAfter(Instant.now())) {
-            b.error("endsAt", "must be in the future");
-        }
-        b.done();
-        ctx.json(auction.update(p, id, new Auction.ListingChanges(title, description, start, inc, ends)));
-    }
-
-    private void review(Context ctx) {
-        auth.requireAdmin(ctx);
-        long id = id(ctx, "id");
-        Body b = body(ctx, "approved", "reason");
-        Boolean approved = b.bool("approved", true);
-        String reason = b.text("reason", false, 1, 500, true);
-        if (Boolean.FALSE.equals(approved) && reason == null && !b.has("reason")) {
-            b.error("reason", "is required when rejecting");
-        }
-        b.done();
-        ctx.json(auction.review(id, approved, reason));
-    }
-
-    private void bid(Context ctx) {
-        Principal p = auth.require(ctx);
-        long id = id(ctx, "id");
-        Body b = body(ctx, "amount");
-        Long amount = b.whole("amount", true, 1, MAX_AMOUNT);
-        b.done();
-        ctx.status(201).json(auction.bid(p, id, amount));
-    }
-
-    private void listBids(Context ctx) {
-        Principal p = auth.optional(ctx).orElse(null);
-        long id = id(ctx, "id");
-        List<ApiException.FieldError> errors = new ArrayList<>();
-        int page = intParam(ctx, "page", 1, 1, 1_000_000, errors);
-        int size = intParam(ctx, "size", 20, 1, 100, errors);
-        if (!errors.isEmpty()) {
-            throw ApiException.badRequest(errors);
-        }
-        ctx.json(auction.bids(p, id, page, size));
-    }
-
-    private void listListings(Context ctx) {
-        List<ApiException.FieldError> errors = new ArrayList<>();
-        String status = ctx.queryParam("status");
-        if (status == null) {
-            status = "approved";
-        } else if (!Auction.STATUSES.contains(status)) {
-            errors.add(new ApiException.FieldError("status", "must be one of " + String.join(", ", Auction.STATUSES)));
-        }
-        Long seller = longParam(ctx, "sellerId", errors);
-        Long min = longParam(ctx, "minPrice", errors);
-        Long max = longParam(ctx, "maxPrice", errors);
-        String q = ctx.queryParam("q");
-        if (q != null && (q.length() > 100 || q.chars().anyMatch(Character::isISOControl))) {
-            errors.add(new ApiException.FieldError("q", "must be at most 100 characters without control characters"));
-        }
-        int page = intParam(ctx, "page", 1, 1, 1_000_000, errors);
-        int size = intParam(ctx, "size", 20, 1, 100, errors);
-        if (!errors.isEmpty()) {
-            throw ApiException.badRequest(errors);
-        }
-        Principal caller = auth.optional(ctx).orElse(null);
-        if (caller == null && ("pending".equals(status) || "rejected".equals(status))) {
-            throw ApiException.unauthorized("Listings with status " + status + " are shown to their seller and admins only; send a bearer token.");
-        }
-        ctx.json(auction.list(caller == null ? new Principal(-1, "", "anonymous") : caller,
-                new Auction.ListingFilter(status, seller, q == null || q.isEmpty() ? null : q, min, max, page, size)));
-    }
-
-    private static long id(Context ctx, String name) {
-        String raw = ctx.pathParam(name);
-        try {
-            long v = Long.parseLong(raw);
-            if (v > 0) {
-                return v;
-            }
-        } catch (NumberFormatException ignored) {
-            // reported below
-        }
-        throw ApiException.badRequest(name, "must be a positive whole number");
-    }
-
-    private static Long longParam(Context ctx, String name, List<ApiException.FieldError> errors) {
-        String raw = ctx.queryParam(name);
-        if (raw == null || raw.isEmpty()) {
-            return null;
-        }
-        try {
-            long v = Long.parseLong(raw);
-            if (v >= 0) {
-                return v;
-            }
-        } catch (NumberFormatException ignored) {
-            // reported below
-        }
-        errors.add(new ApiException.FieldError(name, "must be a whole number, 0 or more"));
-        return null;
-    }
-
-    private static int intParam(Context ctx, String name, int dflt, int min, int max, List<ApiException.FieldError> errors) {
-        String raw = ctx.queryParam(name);
-        if (raw == null || raw.isEmpty()) {
-            return dflt;
-        }
-        try {
-            int v = Integer.parseInt(raw);
-            if (v >= min && v <= max) {
-                return v;
-            }
-        } catch (NumberFormatException ignored) {
-            // reported below
-        }
-        errors.add(new ApiException.FieldError(name, "must be a whole number from " + min + " to " + max));
-        return dflt;
     }
 
     private static byte[] loadOpenApi() {
