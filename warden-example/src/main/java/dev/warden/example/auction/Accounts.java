@@ -4,6 +4,7 @@ import io.javalin.http.Context;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.function.BiFunction;
 import java.util.regex.Pattern;
@@ -71,13 +72,19 @@ final class Accounts {
             log.debug("Login throttled for a username from {} (retry after {} s)", address, wait.getAsLong());
             throw tooMany("Too many login attempts for this username or from this address", wait.getAsLong());
         }
-        var found = auction.credentials(username);
+        Optional<Map.Entry<Auction.User, String>> found;
+        try {
+            found = auction.credentials(username);
+        } catch (RuntimeException e) { // the database did not answer: not a failed attempt
+            throttle.giveBack(username, address);
+            throw e;
+        }
         // Always one bcrypt check (a dummy hash for an unknown name); a password bcrypt cannot take is wrong.
         boolean ok = Passwords.verify(password, found.map(Map.Entry::getValue).orElse(null)) && found.isPresent();
         if (!ok) {
             throw ApiException.unauthorized("Wrong username or password.");
         }
-        throttle.succeeded(username, address);
+        throttle.giveBack(username, address);
         Auction.User u = found.get().getKey();
         Auth.Token t = auth.issue(u.id(), u.username(), u.role());
         Map<String, Object> out = new LinkedHashMap<>();

@@ -77,8 +77,11 @@ final class LoginThrottle {
         return OptionalLong.empty();
     }
 
-    /** A successful login gives its tokens back: only failures count. */
-    synchronized void succeeded(String username, String address) {
+    /**
+     * Gives the attempt's tokens back: a successful login, or one the database could not answer,
+     * does not count; only wrong passwords do.
+     */
+    synchronized void giveBack(String username, String address) {
         usernames.giveBack(key(username));
         addresses.giveBack(address);
     }

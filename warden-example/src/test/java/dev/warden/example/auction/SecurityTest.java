@@ -263,7 +263,7 @@ class SecurityTest {
         assertThat(t.acquire("u", "a").orElseThrow()).isBetween(6L, 7L);
         now[0] = now[0].plusSeconds(6);
         assertThat(t.acquire("u", "a")).isEmpty();
-        t.succeeded("u", "a"); // a success gives its token back
+        t.giveBack("u", "a"); // a success gives its token back
         assertThat(t.acquire("u", "a")).isEmpty();
         // An attacker spraying names and addresses does not grow memory past the bound.
         for (int i = 0; i < 10_000; i++) {
