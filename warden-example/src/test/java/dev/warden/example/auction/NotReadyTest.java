@@ -149,10 +149,16 @@ class NotReadyTest {
             assertProblem(listings, 503, "The database is unavailable");
             assertThat(listings.header("Retry-After")).isEqualTo("2");
             assertThat(tookMs).as("fails fast").isLessThan(1000);
+            // Logins the database cannot answer are not failed attempts: no lock-out afterwards.
+            String alice = "{\"username\":\"alice\",\"password\":\"alice-password\"}";
+            for (int i = 0; i <= LoginThrottle.PER_USERNAME.burst(); i++) {
+                assertProblem(http.post("/auth/login", null, alice), 503, null);
+            }
 
             db.restart();
             assertThat(app.awaitReady(30_000)).isTrue();
             assertThat(http.get("/listings", null).status()).isEqualTo(200);
+            assertThat(http.post("/auth/login", null, alice).status()).isEqualTo(200);
         } finally {
             app.close();
             warden.close();
