@@ -29,12 +29,14 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The auction API on Warden: Javalin (virtual threads) for HTTP, Jdbi for SQL, every data access in
- * a Warden transaction. {@link #warden(WardenConfig)} builds the service's Warden (its migrations,
- * its seed data, Prometheus meters); {@link #create(Warden, AppOptions)} builds the service on it;
- * {@link #start()} serves HTTP at once (warden-http's probes answer and show start-up progress, the
- * API says 503 + Retry-After until ready), then starts Warden, which migrates and seeds once per
+ * a Warden transaction. {@link #warden(WardenConfig, boolean)} builds the service's Warden (its
+ * migrations, the demo data when asked for, Prometheus meters); {@link #create(Warden, AppOptions)}
+ * builds the service on it; {@link #start()} serves HTTP at once, the API on {@link #port()} (503 +
+ * Retry-After until ready) and the operator endpoints on {@link #managementPort()} (warden-http's
+ * probes answer and show start-up progress), then starts Warden, which migrates and seeds once per
  * epoch across all replicas, and then the auction closer; {@link #close()} stops all of it except
- * the Warden, which the caller owns.
+ * the Warden, which the caller owns. Every response carries security headers and every error is a
+ * problem body ({@link HttpHardening}).
  *
  * <p>Endpoints, errors and the bidding invariant are described in {@code docs/service.md}.
  */
