@@ -49,7 +49,7 @@ import java.util.regex.Pattern;
  * @param monitorFailures    consecutive failed probes that make READY become DEGRADED ({@code WARDEN_MONITOR_FAILURES})
  * @param monitorRecoveryInterval between probes after a failure and while DEGRADED ({@code WARDEN_MONITOR_RECOVERY_INTERVAL})
  * @param readyWait          how long work submitted before READY waits for it ({@code WARDEN_READY_WAIT})
- * @param httpPort           port of the standalone management server, 0 for any ({@code WARDEN_HTTP_PORT})
+ * @param httpPort           port of the standalone management server, 0 for any ({@code WARDEN_MANAGEMENT_PORT})
  * @param init               exactly-once initialisation: epoch, wipe, lock, migrations ({@code WARDEN_INIT_*},
  *                           {@code WARDEN_MIGRATIONS})
  * @param txVerifyCommit     every transaction finds out what became of a COMMIT lost with its connection
@@ -295,7 +295,7 @@ public record WardenConfig(
             durationOpt("WARDEN_MONITOR_RECOVERY_INTERVAL", "100ms", Duration.ofMillis(10), Duration.ofSeconds(10), false);
     static final Opt<Duration> READY_WAIT =
             durationOpt("WARDEN_READY_WAIT", "5s", Duration.ZERO, Duration.ofMinutes(10), false);
-    static final Opt<Integer> HTTP_PORT = intOpt("WARDEN_HTTP_PORT", 8081, 0, 65535);
+    static final Opt<Integer> HTTP_PORT = intOpt("WARDEN_MANAGEMENT_PORT", 9080, 0, 65535);
     static final Opt<String> INIT_EPOCH = new Opt<>("WARDEN_INIT_EPOCH", "",
             "empty (derive the epoch from migrations, seed version and wipe flag) or 1 to 100 characters of"
                     + " letters, digits and . _ : / + -", String::trim,
