@@ -11,6 +11,8 @@ import org.springframework.aop.support.ComposablePointcut;
 import org.springframework.aop.support.DefaultPointcutAdvisor;
 import org.springframework.aop.support.annotation.AnnotationMatchingPointcut;
 import org.springframework.beans.BeansException;
+import org.springframework.beans.factory.BeanFactory;
+import org.springframework.beans.factory.BeanFactoryAware;
 import org.springframework.beans.factory.ListableBeanFactory;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.beans.factory.config.BeanDefinition;
@@ -30,6 +32,7 @@ import org.springframework.core.env.Environment;
 import org.springframework.transaction.TransactionManager;
 import org.springframework.transaction.annotation.AnnotationTransactionAttributeSource;
 import org.springframework.transaction.interceptor.RollbackRuleAttribute;
+import org.springframework.transaction.interceptor.TransactionAttributeSource;
 
 /**
  * Warden for a Spring Boot application: built from {@code warden.*} (and {@code spring.datasource.*},
@@ -132,8 +135,23 @@ public class WardenAutoConfiguration {
         }
     }
 
-    /** Adds the rule Spring Framework 6.2's {@code rollbackOn = ALL_EXCEPTIONS} adds, to Spring Boot's source. */
-    static final class RollbackOnAnyThrowable implements BeanPostProcessor, PriorityOrdered {
+    /**
+     * Adds the rule Spring Framework 6.2's {@code @EnableTransactionManagement(rollbackOn = ALL_EXCEPTIONS)}
+     * adds, to the attribute source Spring Boot's {@code @EnableTransactionManagement} made: before any
+     * application bean is proxied (the source is infrastructure and may exist already), or when it is made.
+     */
+    static final class RollbackOnAnyThrowable implements BeanPostProcessor, PriorityOrdered, BeanFactoryAware {
+        @Override
+        public void setBeanFactory(BeanFactory beanFactory) {
+            if (beanFactory instanceof ListableBeanFactory beans) {
+                for (String name : beans.getBeanNamesForType(TransactionAttributeSource.class, false, false)) {
+                    if (beans.getBean(name) instanceof AnnotationTransactionAttributeSource source) {
+                        source.addDefaultRollbackRule(RollbackRuleAttribute.ROLLBACK_ON_ALL_EXCEPTIONS);
+                    }
+                }
+            }
+        }
+
         @Override
         public Object postProcessBeforeInitialization(Object bean, String beanName) throws BeansException {
             if (bean instanceof AnnotationTransactionAttributeSource source) {

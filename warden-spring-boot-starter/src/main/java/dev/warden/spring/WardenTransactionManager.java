@@ -102,7 +102,7 @@ public class WardenTransactionManager extends JdbcTransactionManager {
         try {
             con.rollback();
         } catch (SQLException e) {
-            if (ErrorKind.of(e) == ErrorKind.CONNECTION) {
+            if (ErrorKind.of(e) == ErrorKind.CONNECTION || closed(con)) {
                 // The session is gone, and the server discards its open transaction with it. Throwing
                 // here would replace the application's exception with this one.
                 broken.set(con);
@@ -134,6 +134,14 @@ public class WardenTransactionManager extends JdbcTransactionManager {
         } finally {
             broken.remove();
             super.doCleanupAfterCompletion(transaction);
+        }
+    }
+
+    private static boolean closed(Connection con) {
+        try {
+            return con.isClosed();
+        } catch (SQLException e) {
+            return true;
         }
     }
 
