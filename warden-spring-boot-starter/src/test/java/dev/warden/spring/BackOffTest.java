@@ -1,0 +1,56 @@
+package dev.warden.spring;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.warden.Warden;
+import javax.sql.DataSource;
+import org.junit.jupiter.api.Test;
+import org.springframework.boot.autoconfigure.AutoConfigurations;
+import org.springframework.boot.jdbc.autoconfigure.DataSourceAutoConfiguration;
+import org.springframework.boot.jdbc.autoconfigure.DataSourceTransactionManagerAutoConfiguration;
+import org.springframework.boot.test.context.runner.ApplicationContextRunner;
+import org.springframework.boot.transaction.autoconfigure.TransactionAutoConfiguration;
+import org.springframework.jdbc.datasource.DataSourceTransactionManager;
+import org.springframework.jdbc.datasource.SimpleDriverDataSource;
+import org.springframework.transaction.PlatformTransactionManager;
+
+/** The application's own beans win; warden.enabled=false turns the starter off. */
+class BackOffTest {
+
+    private final ApplicationContextRunner runner = new ApplicationContextRunner()
+            .withConfiguration(AutoConfigurations.of(WardenAutoConfiguration.class, DataSourceAutoConfiguration.class,
+                    DataSourceTransactionManagerAutoConfiguration.class, TransactionAutoConfiguration.class))
+            // Nothing listens there: Warden keeps trying in the background until the context closes.
+            .withPropertyValues("warden.db.url=jdbc:postgresql://127.0.0.1:9/none", "warden.startup.timeout=1s");
+
+    @Test
+    void wardenProvidesDataSourceAndTransactionManager() {
+        runner.run(ctx -> {
+            assertThat(ctx).hasSingleBean(Warden.class);
+            assertThat(ctx.getBean(DataSource.class)).isInstanceOf(WardenDataSource.class);
+            assertThat(ctx.getBean(PlatformTransactionManager.class)).isInstanceOf(WardenTransactionManager.class);
+            assertThat(ctx).hasSingleBean(WardenRetryTemplate.class);
+        });
+    }
+
+    @Test
+    void userDataSourceAndTransactionManagerWin() {
+        DataSource own = new SimpleDriverDataSource();
+        runner.withBean("myDataSource", DataSource.class, () -> own)
+                .withBean("myTx", PlatformTransactionManager.class, () -> new DataSourceTransactionManager(own))
+                .run(ctx -> {
+                    assertThat(ctx.getBean(DataSource.class)).isSameAs(own);
+                    assertThat(ctx.getBean(PlatformTransactionManager.class)).isInstanceOf(DataSourceTransactionManager.class)
+                            .isNotInstanceOf(WardenTransactionManager.class);
+                });
+    }
+
+    @Test
+    void wardenEnabledFalseTurnsItOff() {
+        runner.withPropertyValues("warden.enabled=false", "spring.datasource.url=jdbc:postgresql://127.0.0.1:9/none")
+                .run(ctx -> {
+                    assertThat(ctx).doesNotHaveBean(Warden.class);
+                    assertThat(ctx.getBean(DataSource.class)).isNotInstanceOf(WardenDataSource.class);
+                });
+    }
+}
