@@ -3,6 +3,7 @@ package dev.warden.spring;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.warden.Warden;
+import dev.warden.lifecycle.NotReadyException;
 import javax.sql.DataSource;
 import org.junit.jupiter.api.Test;
 import org.springframework.boot.autoconfigure.AutoConfigurations;
@@ -42,6 +43,33 @@ class BackOffTest {
                     assertThat(ctx.getBean(DataSource.class)).isSameAs(own);
                     assertThat(ctx.getBean(PlatformTransactionManager.class)).isInstanceOf(DataSourceTransactionManager.class)
                             .isNotInstanceOf(WardenTransactionManager.class);
+                });
+    }
+
+    /** Touches the database while the context is still being built. */
+    static class TouchesDatabaseInPostConstruct {
+        private final DataSource dataSource;
+
+        TouchesDatabaseInPostConstruct(DataSource dataSource) {
+            this.dataSource = dataSource;
+        }
+
+        @jakarta.annotation.PostConstruct
+        void load() throws java.sql.SQLException {
+            try (var c = dataSource.getConnection()) {
+                c.isValid(1);
+            }
+        }
+    }
+
+    @Test
+    void databaseAccessInPostConstructWaitsOnTheGateThenFailsTheContext() {
+        runner.withPropertyValues("warden.ready.wait=200ms")
+                .withBean(TouchesDatabaseInPostConstruct.class)
+                .run(ctx -> {
+                    assertThat(ctx).hasFailed();
+                    assertThat(ctx.getStartupFailure()).rootCause().isInstanceOf(NotReadyException.class)
+                            .hasMessageContaining("STARTING");
                 });
     }
 

@@ -11,6 +11,7 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
 import org.junit.jupiter.api.Test;
+import org.springframework.boot.availability.ReadinessState;
 import org.springframework.boot.test.web.server.LocalServerPort;
 
 /** Actuator's endpoints answer, and readiness follows a real PostgreSQL outage while liveness does not. */
@@ -55,6 +56,7 @@ class ProbesTest extends BankTestBase {
     @Test
     void readinessIsDownDuringARealOutageAndUpSoonAfterItsEnd() {
         ThrowawayDatabase db = TestDb.get();
+        ReadinessEvents.fromWarden.clear();
         db.stop();
         try {
             await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(50))
@@ -72,5 +74,7 @@ class ProbesTest extends BankTestBase {
         System.out.printf("readiness UP %d ms after PostgreSQL accepted connections again%n",
                 (System.nanoTime() - back) / 1_000_000);
         assertThat(get("/accounts/1").status()).isEqualTo(200);
+        assertThat(ReadinessEvents.fromWarden).as("published as availability changes")
+                .containsExactly(ReadinessState.REFUSING_TRAFFIC, ReadinessState.ACCEPTING_TRAFFIC);
     }
 }
