@@ -27,6 +27,8 @@ class BankTransactionsTest extends BankTestBase {
     JdbcClient jdbc;
     @Autowired
     TransactionTemplate template;
+    @Autowired
+    PropagationWork propagation;
 
     private long a;
     private long b;
@@ -113,5 +115,25 @@ class BankTransactionsTest extends BankTestBase {
         conflicting.depositLosingSessionOnce(a, 7);
         assertThat(ConflictingWork.runs).hasValue(2);
         assertThat(balance(a)).as("applied exactly once").isEqualTo(107);
+    }
+
+    @Test
+    void nestedSavepointRecoversFromAnExpectedSqlError() {
+        String note = "nested-" + a;
+        assertThat(propagation.payNotingIfNew(a, b, 10, note)).isTrue();
+        assertThat(propagation.payNotingIfNew(a, b, 5, note)).as("duplicate note, rolled back to the savepoint").isFalse();
+        assertThat(balance(a)).as("both payments committed").isEqualTo(85);
+        assertThat(balance(b)).isEqualTo(115);
+        assertThat(jdbc.sql("select count(*) from transfer where note = ?").param(note).query(Long.class).single())
+                .isEqualTo(1);
+    }
+
+    @Test
+    void requiresNewCommitsOnItsOwnWhileTheOuterRollsBack() {
+        String note = "new-" + a;
+        assertThatThrownBy(() -> propagation.payNotedThenFail(a, b, 10, note)).hasMessage("after the note");
+        assertThat(balance(a)).isEqualTo(100);
+        assertThat(jdbc.sql("select count(*) from transfer where note = ?").param(note).query(Long.class).single())
+                .isEqualTo(1);
     }
 }
