@@ -439,6 +439,14 @@ public final class Warden implements AutoCloseable {
         return pool;
     }
 
+    /**
+     * The transaction counters of {@link #health()} and the metrics. Transaction engines built on
+     * this Warden's pool (the Spring Boot starter's transaction manager) record their outcomes here.
+     */
+    public TxStats txStats() {
+        return stats;
+    }
+
     /** The configuration this Warden runs with. */
     public WardenConfig config() {
         return config;

@@ -60,4 +60,33 @@ public final class TxStats {
         return new Snapshot(committed.sum(), rolledBack.sum(), retries.sum(), commitUnknown.sum(),
                 Collections.unmodifiableMap(byKind), commitResolved.sum());
     }
+
+    // For transaction engines outside this package that run on Warden's pool (the Spring Boot
+    // starter's transaction manager): the same counters, so the health report and metrics count them.
+
+    /** Counts a committed transaction. */
+    public void recordCommitted() {
+        committed();
+    }
+
+    /** Counts a run repeated after a transient failure. */
+    public void recordRetried() {
+        retried();
+    }
+
+    /** Counts a transaction whose COMMIT outcome is unknown (it also counts as failed with CONNECTION). */
+    public void recordCommitUnknown() {
+        commitUnknown();
+        failed(ErrorKind.CONNECTION);
+    }
+
+    /** Counts a transaction rolled back because of a failure of this kind. */
+    public void recordFailed(ErrorKind kind) {
+        failed(kind);
+    }
+
+    /** Counts a rollback whose cause the engine does not see (e.g. a Spring rollback rule or rollback-only). */
+    public void recordRolledBack() {
+        rolledBackOnRequest();
+    }
 }
