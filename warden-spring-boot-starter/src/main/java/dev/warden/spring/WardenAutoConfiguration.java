@@ -94,8 +94,9 @@ public class WardenAutoConfiguration {
     /** Runs whole units of work again on transient failures, with {@code warden.retry.*}. */
     @Bean
     @ConditionalOnMissingBean
-    public WardenRetryTemplate wardenRetryTemplate(WardenConfig config) {
-        return new WardenRetryTemplate(config.retry());
+    public WardenRetryTemplate wardenRetryTemplate(WardenConfig config, ObjectProvider<Warden> warden) {
+        Warden w = warden.getIfUnique();
+        return new WardenRetryTemplate(config.retry(), w == null ? null : w.txStats());
     }
 
     /** Readiness tied to Warden's state (liveness untouched). */
@@ -115,11 +116,14 @@ public class WardenAutoConfiguration {
     /** {@link WardenRetry} methods, run outside (before) the transaction interceptor. */
     @Bean
     @Role(BeanDefinition.ROLE_INFRASTRUCTURE)
-    static Advisor wardenRetryAdvisor(ObjectProvider<WardenConfig> config) {
+    static Advisor wardenRetryAdvisor(ObjectProvider<WardenConfig> config, ObjectProvider<Warden> warden) {
         ComposablePointcut pointcut = new ComposablePointcut(new AnnotationMatchingPointcut(WardenRetry.class, true))
                 .union(new AnnotationMatchingPointcut(null, WardenRetry.class, true));
         DefaultPointcutAdvisor advisor = new DefaultPointcutAdvisor(pointcut,
-                new WardenRetryInterceptor(() -> config.getObject().retry()));
+                new WardenRetryInterceptor(() -> config.getObject().retry(), () -> {
+                    Warden w = warden.getIfUnique();
+                    return w == null ? null : w.txStats();
+                }));
         advisor.setOrder(Ordered.LOWEST_PRECEDENCE - 1);
         return advisor;
     }

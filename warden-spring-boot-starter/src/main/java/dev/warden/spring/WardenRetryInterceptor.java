@@ -1,6 +1,7 @@
 package dev.warden.spring;
 
 import dev.warden.tx.RetryPolicy;
+import dev.warden.tx.TxStats;
 import java.lang.reflect.Method;
 import java.util.function.Supplier;
 import org.aopalliance.intercept.MethodInterceptor;
@@ -13,9 +14,11 @@ import org.springframework.core.annotation.AnnotatedElementUtils;
 final class WardenRetryInterceptor implements MethodInterceptor {
 
     private final Supplier<RetryPolicy> policy;
+    private final Supplier<TxStats> stats;
 
-    WardenRetryInterceptor(Supplier<RetryPolicy> policy) {
+    WardenRetryInterceptor(Supplier<RetryPolicy> policy, Supplier<TxStats> stats) {
         this.policy = policy;
+        this.stats = stats;
     }
 
     @Override
@@ -33,6 +36,6 @@ final class WardenRetryInterceptor implements MethodInterceptor {
         }
         // Each run goes through the rest of the chain again: the transaction interceptor opens a fresh one.
         return WardenRetryTemplate.call(() -> invocation instanceof ProxyMethodInvocation pmi
-                ? pmi.invocableClone().proceed() : invocation.proceed(), p);
+                ? pmi.invocableClone().proceed() : invocation.proceed(), p, stats.get());
     }
 }

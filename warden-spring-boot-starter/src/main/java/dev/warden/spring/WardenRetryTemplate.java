@@ -5,6 +5,7 @@ import dev.warden.lifecycle.NotReadyException;
 import dev.warden.tx.CommitOutcomeUnknownException;
 import dev.warden.tx.ErrorKind;
 import dev.warden.tx.RetryPolicy;
+import dev.warden.tx.TxStats;
 import java.sql.SQLTransientConnectionException;
 import java.util.IdentityHashMap;
 import java.util.Map;
@@ -31,9 +32,16 @@ public final class WardenRetryTemplate {
     private static final Logger log = LoggerFactory.getLogger(WardenRetryTemplate.class);
 
     private final RetryPolicy policy;
+    private final TxStats stats;
 
     public WardenRetryTemplate(RetryPolicy policy) {
+        this(policy, null);
+    }
+
+    /** With Warden's counters: each retry counts in {@code warden.transaction.retries} and the health report. */
+    public WardenRetryTemplate(RetryPolicy policy, TxStats stats) {
         this.policy = Objects.requireNonNull(policy, "policy");
+        this.stats = stats;
     }
 
     /** The policy it runs with. */
@@ -44,7 +52,7 @@ public final class WardenRetryTemplate {
     /** Runs {@code work}, again after a transient failure; the last failure goes out unchanged. */
     public <T> T execute(Supplier<T> work) {
         try {
-            return call(work::get, policy);
+            return call(work::get, policy, stats);
         } catch (RuntimeException | Error e) {
             throw e;
         } catch (Throwable t) {
@@ -58,7 +66,7 @@ public final class WardenRetryTemplate {
         T run() throws Throwable;
     }
 
-    static <T> T call(Work<T> work, RetryPolicy policy) throws Throwable {
+    static <T> T call(Work<T> work, RetryPolicy policy, TxStats stats) throws Throwable {
         if (TransactionSynchronizationManager.isActualTransactionActive()) {
             return work.run();
         }
@@ -68,6 +76,9 @@ public final class WardenRetryTemplate {
             } catch (Throwable t) {
                 if (attempt >= policy.maxAttempts() || !retryable(t) || Thread.currentThread().isInterrupted()) {
                     throw t;
+                }
+                if (stats != null) {
+                    stats.recordRetried();
                 }
                 long pause = policy.backoffNanos(attempt);
                 log.debug("Attempt {} failed ({}: {}); retrying in {} µs", attempt, ErrorKind.of(t), t.getMessage(),

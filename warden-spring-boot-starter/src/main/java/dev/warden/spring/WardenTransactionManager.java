@@ -3,6 +3,7 @@ package dev.warden.spring;
 import dev.warden.WardenException;
 import dev.warden.tx.CommitOutcomeUnknownException;
 import dev.warden.tx.ErrorKind;
+import dev.warden.tx.TxStats;
 import java.sql.Connection;
 import java.sql.SQLException;
 import javax.sql.DataSource;
@@ -47,9 +48,16 @@ public class WardenTransactionManager extends JdbcTransactionManager {
     private final ThreadLocal<Connection> broken = new ThreadLocal<>();
     /** Null until the first connection says whether it is pgjdbc. */
     private volatile Boolean pgjdbc;
+    /** Warden's counters (health report, metrics) when the DataSource is Warden's; else null. */
+    private final TxStats stats;
 
+    /**
+     * A manager on this DataSource; when it is a {@link WardenDataSource}, outcomes are counted in
+     * Warden's health report and metrics ({@code warden.transactions}).
+     */
     public WardenTransactionManager(DataSource dataSource) {
         super(dataSource);
+        this.stats = dataSource instanceof WardenDataSource w ? w.warden().txStats() : null;
     }
 
     @Override
@@ -73,6 +81,9 @@ public class WardenTransactionManager extends JdbcTransactionManager {
             } catch (SQLException e) {
                 broken.set(con);
             }
+            if (stats != null) {
+                stats.recordFailed(ErrorKind.UNKNOWN); // as Warden's own engine counts a swallowed error
+            }
             throw new TransactionAbortedException("Transaction " + name(status) + " rolled back instead of"
                     + " committed: a statement failed inside it and its error was caught, so the server aborted"
                     + " the transaction (SQLState 25P02). Let the error propagate, or use a savepoint"
@@ -80,14 +91,24 @@ public class WardenTransactionManager extends JdbcTransactionManager {
         }
         try {
             con.commit();
+            if (stats != null) {
+                stats.recordCommitted();
+            }
         } catch (SQLException e) {
-            if (ErrorKind.of(e) == ErrorKind.CONNECTION) {
+            ErrorKind kind = ErrorKind.of(e);
+            if (kind == ErrorKind.CONNECTION) {
                 broken.set(con);
+                if (stats != null) {
+                    stats.recordCommitUnknown();
+                }
                 log.warn("Transaction {}: connection lost during COMMIT, outcome unknown ({})", name(status), e.toString());
                 throw new CommitOutcomeUnknownException("Transaction " + name(status) + ": the connection failed"
                         + " while COMMIT was sent, so it may or may not have been applied. It is not retried; check"
                         + " the data (or make the work idempotent) before running it again. Cause: " + e.getMessage(),
                         e.getSQLState(), 1, name(status), e);
+            }
+            if (stats != null) {
+                stats.recordFailed(kind); // the server answered COMMIT with an error: rolled back
             }
             throw translateException("JDBC commit", e);
         }
@@ -97,7 +118,10 @@ public class WardenTransactionManager extends JdbcTransactionManager {
     protected void doRollback(DefaultTransactionStatus status) {
         Connection con = connection(status.getTransaction());
         if (broken.get() == con) {
-            return;
+            return; // already counted where it broke
+        }
+        if (stats != null) {
+            stats.recordRolledBack();
         }
         try {
             con.rollback();

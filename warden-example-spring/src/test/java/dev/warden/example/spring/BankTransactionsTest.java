@@ -49,7 +49,10 @@ class BankTransactionsTest extends BankTestBase {
     @Test
     void seededAccountsAndTransferCommitOnce() throws Exception {
         assertThat(bank.accounts()).extracting(Bank.Account::owner).contains("ada", "grace", "edsger");
+        long committed = warden.health().transactions().committed();
         bank.transfer(a, b, 30, null);
+        assertThat(warden.health().transactions().committed()).as("counted in Warden's report and metrics")
+                .isEqualTo(committed + 1);
         assertThat(balance(a)).isEqualTo(70);
         assertThat(balance(b)).isEqualTo(130);
     }
@@ -104,7 +107,9 @@ class BankTransactionsTest extends BankTestBase {
 
     @Test
     void serializationFailureIsRetriedWholeToSuccess() {
+        long retries = warden.health().transactions().retries();
         long seen = conflicting.addInterestRetried(a, 5);
+        assertThat(warden.health().transactions().retries()).isEqualTo(retries + 1);
         assertThat(ConflictingWork.runs).as("first run hit 40001, second committed").hasValue(2);
         assertThat(seen).as("the second run read the other session's write").isEqualTo(101);
         assertThat(balance(a)).isEqualTo(106);
