@@ -38,34 +38,36 @@ class ThreeReplicasInitOnceTest {
         Files.createDirectories(logs);
         List<Replica> replicas = new ArrayList<>();
         try (ThrowawayDatabase db = TestDb.start("warden-spring-replicas")) {
-          try {
-            String java = ProcessHandle.current().info().command().orElse("java");
-            for (int i = 1; i <= 3; i++) {
-                int port = freePort();
-                Path log = logs.resolve("replica-" + i + ".log");
-                ProcessBuilder pb = new ProcessBuilder(java, "-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
-                        "-cp", System.getProperty("java.class.path"), BankApplication.class.getName(),
-                        "--server.port=" + port, "--spring.datasource.url=" + db.jdbcUrl());
-                pb.redirectErrorStream(true).redirectOutput(log.toFile());
-                replicas.add(new Replica(port, pb.start(), log));
-            }
-            int initialisedHere = 0;
-            for (Replica r : replicas) {
-                String body = awaitReady(r, Duration.ofSeconds(120));
-                if (body.contains("\"initializedHere\":true")) {
-                    initialisedHere++;
+            try {
+                String java = ProcessHandle.current().info().command().orElse("java");
+                for (int i = 1; i <= 3; i++) {
+                    int port = freePort();
+                    Path log = logs.resolve("replica-" + i + ".log");
+                    ProcessBuilder pb = new ProcessBuilder(java, "-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
+                            "-cp", System.getProperty("java.class.path"), BankApplication.class.getName(),
+                            "--server.port=" + port, "--spring.datasource.url=" + db.jdbcUrl());
+                    pb.redirectErrorStream(true).redirectOutput(log.toFile());
+                    replicas.add(new Replica(port, pb.start(), log));
                 }
+                int initialisedHere = 0;
+                for (Replica r : replicas) {
+                    String body = awaitReady(r, Duration.ofSeconds(120));
+                    if (body.contains("\"initializedHere\":true")) {
+                        initialisedHere++;
+                    }
+                }
+                assertThat(initialisedHere).as("replicas that ran the initialisation").isEqualTo(1);
+                try (Connection c = DriverManager.getConnection(db.jdbcUrl(), "postgres", "");
+                     Statement st = c.createStatement()) {
+                    assertThat(count(st, "select count(*) from bank.account")).as("seeded once, not three times")
+                            .isEqualTo(3);
+                    assertThat(count(st, "select count(*) from bank.flyway_schema_history where type = 'SQL' and success"))
+                            .as("V1 applied once").isEqualTo(1);
+                    assertThat(count(st, "select count(*) from warden.init_epochs where status = 'COMPLETED'")).isEqualTo(1);
+                }
+            } finally {
+                stop(replicas); // before the database, so that no replica goes DEGRADED on the way out
             }
-            assertThat(initialisedHere).as("replicas that ran the initialisation").isEqualTo(1);
-            try (Connection c = DriverManager.getConnection(db.jdbcUrl(), "postgres", "");
-                 Statement st = c.createStatement()) {
-                assertThat(count(st, "select count(*) from bank.account")).as("seeded once, not three times").isEqualTo(3);
-                assertThat(count(st, "select count(*) from bank.flyway_schema_history where type = 'SQL' and success")).as("V1 applied once").isEqualTo(1);
-                assertThat(count(st, "select count(*) from warden.init_epochs where status = 'COMPLETED'")).isEqualTo(1);
-            }
-          } finally {
-            stop(replicas); // before the database, so that no replica goes DEGRADED on the way out
-          }
         }
     }
 
