@@ -131,7 +131,7 @@ public class WardenAutoConfiguration {
     /** The {@code warden} health contributor, when Actuator's health support is present. */
     @Configuration(proxyBeanMethods = false)
     @ConditionalOnClass(name = "org.springframework.boot.health.contributor.HealthIndicator")
-    static class Health {
+    static class HealthConfiguration {
         @Bean
         @ConditionalOnMissingBean(name = "wardenHealthIndicator")
         WardenHealthIndicator wardenHealthIndicator(Warden warden) {
