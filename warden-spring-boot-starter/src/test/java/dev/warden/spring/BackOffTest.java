@@ -1,12 +1,18 @@
 package dev.warden.spring;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import dev.warden.Warden;
 import dev.warden.lifecycle.NotReadyException;
+import dev.warden.lifecycle.State;
+import java.time.Duration;
 import javax.sql.DataSource;
 import org.junit.jupiter.api.Test;
 import org.springframework.boot.autoconfigure.AutoConfigurations;
+import org.springframework.boot.availability.ApplicationAvailability;
+import org.springframework.boot.availability.ReadinessState;
+import org.springframework.boot.health.contributor.Status;
 import org.springframework.boot.jdbc.autoconfigure.DataSourceAutoConfiguration;
 import org.springframework.boot.jdbc.autoconfigure.DataSourceTransactionManagerAutoConfiguration;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
@@ -31,6 +37,21 @@ class BackOffTest {
             assertThat(ctx.getBean(DataSource.class)).isInstanceOf(WardenDataSource.class);
             assertThat(ctx.getBean(PlatformTransactionManager.class)).isInstanceOf(WardenTransactionManager.class);
             assertThat(ctx).hasSingleBean(WardenRetryTemplate.class);
+        });
+    }
+
+    @Test
+    void aWardenThatCannotStartLeavesTheContextRunningWithReadinessAndHealthDown() {
+        runner.run(ctx -> {
+            Warden warden = ctx.getBean(Warden.class);
+            await().atMost(Duration.ofSeconds(30))
+                    .until(() -> warden.state() == State.FAILED);
+            assertThat(ctx.isRunning()).isTrue();
+            assertThat(ctx.getBean(ApplicationAvailability.class)
+                    .getReadinessState()).isEqualTo(ReadinessState.REFUSING_TRAFFIC);
+            var health = ctx.getBean(WardenHealthIndicator.class).health();
+            assertThat(health.getStatus()).isEqualTo(Status.DOWN);
+            assertThat(health.getDetails().get("report").toString()).contains("Could not reach the database");
         });
     }
 
