@@ -82,6 +82,7 @@ public final class Warden implements AutoCloseable {
     private volatile boolean closing;
     private volatile RuntimeException startFailure;
     private volatile Initializer initializer;
+    private volatile GuardedPool guardedPool;
 
     private Warden(Builder b) {
         WardenConfig c = b.config != null ? b.config : WardenConfig.fromEnvironment();
@@ -186,6 +187,7 @@ public final class Warden implements AutoCloseable {
             }
             pool = new HikariDataSource(hc);
             GuardedPool guarded = new GuardedPool(pool, lifecycle, monitor::suspect, monitor::nudge);
+            this.guardedPool = guarded;
             // A lost COMMIT is asked about through the raw pool: it reconnects (to a new primary behind a
             // multi-host URL) where the guarded one fails fast during an outage.
             transactions = new Transactions(guarded, pool::evictConnection, config.retry(), config.isolation(), stats,
@@ -445,6 +447,18 @@ public final class Warden implements AutoCloseable {
      */
     public TxStats txStats() {
         return stats;
+    }
+
+    /**
+     * The pool as Warden's own transactions see it, behind the readiness gate: a caller waiting for
+     * a connection leaves as soon as the health monitor finds the database down (with a
+     * {@link java.sql.SQLTransientConnectionException} caused by a {@link DatabaseUnavailableException})
+     * instead of waiting the pool's whole acquire timeout. Auto-commit is off. For transaction
+     * managers built on Warden's pool (the Spring Boot starter's).
+     */
+    public DataSource guardedDataSource() {
+        ready();
+        return guardedPool;
     }
 
     /** The configuration this Warden runs with. */
