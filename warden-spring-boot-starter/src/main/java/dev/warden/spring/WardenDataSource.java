@@ -1,5 +1,6 @@
 package dev.warden.spring;
 
+import com.zaxxer.hikari.HikariDataSource;
 import dev.warden.Warden;
 import dev.warden.lifecycle.DatabaseUnavailableException;
 import dev.warden.lifecycle.NotReadyException;
@@ -7,16 +8,18 @@ import java.io.PrintWriter;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.SQLFeatureNotSupportedException;
+import java.sql.SQLTransientConnectionException;
 import java.util.Objects;
 import java.util.logging.Logger;
 import javax.sql.DataSource;
 
 /**
- * The application's {@link DataSource}: Warden's pool behind Warden's readiness gate. Every
+ * The application's {@link DataSource}: Warden's guarded pool behind Warden's readiness gate. Every
  * {@link #getConnection()} passes the gate first: before READY it waits up to
  * {@code warden.ready.wait} and then throws {@link NotReadyException}; while the database is known
- * to be down (DEGRADED) it throws {@link DatabaseUnavailableException} at once. So nothing reaches
- * the database before the exactly-once initialisation is done.
+ * to be down (DEGRADED) it throws {@link DatabaseUnavailableException} at once, and a caller already
+ * waiting for a pooled connection gets it as soon as the health monitor finds the database down. So
+ * nothing reaches the database before the exactly-once initialisation is done.
  *
  * <p>Connections come with auto-commit on, as Spring expects outside a transaction (a
  * {@code JdbcTemplate} call outside {@code @Transactional} commits its statement); inside a Spring
@@ -39,9 +42,17 @@ public final class WardenDataSource implements DataSource {
 
     @Override
     public Connection getConnection() throws SQLException {
-        DataSource p = warden.dataSource();
+        DataSource p = warden.guardedDataSource();
         pool = p;
-        Connection c = p.getConnection();
+        Connection c;
+        try {
+            c = p.getConnection();
+        } catch (SQLTransientConnectionException e) {
+            if (e.getCause() instanceof DatabaseUnavailableException down) {
+                throw down; // the monitor found the database down while this caller waited: as the gate says it
+            }
+            throw e;
+        }
         try {
             c.setAutoCommit(true);
             return c;
@@ -57,9 +68,13 @@ public final class WardenDataSource implements DataSource {
      */
     boolean evict(Connection connection) {
         DataSource p = pool;
-        if (p instanceof com.zaxxer.hikari.HikariDataSource hikari) {
-            hikari.evictConnection(connection);
-            return true;
+        try {
+            if (p != null && p.isWrapperFor(HikariDataSource.class)) {
+                p.unwrap(HikariDataSource.class).evictConnection(connection);
+                return true;
+            }
+        } catch (SQLException e) {
+            return false;
         }
         return false;
     }
@@ -123,7 +138,7 @@ public final class WardenDataSource implements DataSource {
         DataSource p = pool;
         if (p == null && warden.state() == dev.warden.lifecycle.State.READY) {
             try {
-                p = pool = warden.dataSource();
+                p = pool = warden.guardedDataSource();
             } catch (RuntimeException leftReady) {
                 return null;
             }
