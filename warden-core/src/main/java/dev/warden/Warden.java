@@ -75,7 +75,6 @@ public final class Warden implements AutoCloseable {
     private EmbeddedDatabase embedded;
     private HikariDataSource pool;
     private JdbcProbe probe;
-    private GuardedPool guarded;
     private volatile Transactions transactions;
     private String jdbcUrl;
     private ConnectionSettings connections;
@@ -87,6 +86,7 @@ public final class Warden implements AutoCloseable {
     private volatile boolean closing;
     private volatile RuntimeException startFailure;
     private volatile Initializer initializer;
+    private volatile GuardedPool guardedPool;
 
     private Warden(Builder b) {
         WardenConfig c = b.config != null ? b.config : WardenConfig.fromEnvironment();
@@ -192,17 +192,20 @@ public final class Warden implements AutoCloseable {
                 hc.setMetricRegistry(meterRegistry);
             }
             pool = new HikariDataSource(hc);
-            guarded = new GuardedPool(pool, physical, lifecycle, config.poolRefillSpread(),
+            GuardedPool guarded = new GuardedPool(pool, physical, lifecycle, config.poolRefillSpread(),
                     () -> stats.snapshot().committed());
+            this.guardedPool = guarded;
             HikariDataSource hikari = pool;
             // A connection broken under a transaction (evicted, not returned) is the first sign of an
             // outage: the monitor probes now, at the first failure rather than after the retries.
-            // A busy pool evicts nothing, so it triggers no probe.
+            // A busy pool evicts nothing, so it triggers no probe. A lost COMMIT is asked about
+            // through the raw pool: it reconnects (to a new primary behind a multi-host URL) where the
+            // guarded one fails fast during an outage.
             transactions = new Transactions(guarded, c -> {
                 hikari.evictConnection(c);
                 monitor.nudge();
-            }, config.retry(), config.isolation(), stats);
-            probe = new JdbcProbe(jdbcUrl, connections.probe(config.monitorTimeout()));
+            }, config.retry(), config.isolation(), stats, pool, config.txVerifyCommit());
+            probe = new JdbcProbe(jdbcUrl, connections.probe(config.monitorTimeout()), !config.readsOnly());
             // The monitor acts only in READY and DEGRADED; starting it here keeps start-up steps free of it.
             if (!config.monitorInterval().isZero()) {
                 monitor.start(probe, guarded);
@@ -356,7 +359,7 @@ public final class Warden implements AutoCloseable {
         }
         if (e instanceof TransactionException && e.getCause() instanceof SQLException refused
                 && refused.getCause() instanceof DatabaseUnavailableException du) {
-            return new DatabaseUnavailableException(du.since(), e);
+            return new DatabaseUnavailableException(du.since(), du.reason(), e);
         }
         if (e.getCause() instanceof PoolTimeoutException) {
             return e;
@@ -390,6 +393,26 @@ public final class Warden implements AutoCloseable {
     public DataSource dataSource() {
         ready();
         return pool;
+    }
+
+    /**
+     * The transaction counters of {@link #health()} and the metrics. Transaction engines built on
+     * this Warden's pool (the Spring Boot starter's transaction manager) record their outcomes here.
+     */
+    public TxStats txStats() {
+        return stats;
+    }
+
+    /**
+     * The pool as Warden's own transactions see it, behind the readiness gate: a caller waiting for
+     * a connection leaves as soon as the health monitor finds the database down (with a
+     * {@link java.sql.SQLTransientConnectionException} caused by a {@link DatabaseUnavailableException})
+     * instead of waiting the pool's whole acquire timeout. Auto-commit is off. For transaction
+     * managers built on Warden's pool (the Spring Boot starter's).
+     */
+    public DataSource guardedDataSource() {
+        ready();
+        return guardedPool;
     }
 
     /** The configuration this Warden runs with. */
@@ -496,8 +519,9 @@ public final class Warden implements AutoCloseable {
         if (probe != null) {
             probe.close();
         }
-        if (guarded != null) {
-            guarded.close();
+        GuardedPool g = guardedPool;
+        if (g != null) {
+            g.close();
         }
         if (pool != null) {
             pool.close();

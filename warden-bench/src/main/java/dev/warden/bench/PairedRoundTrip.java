@@ -69,6 +69,7 @@ public final class PairedRoundTrip {
             variants.put("handWritten", bench::handWritten);
             variants.put("warden", bench::warden);
             variants.put("wardenMonitorOff", bench::wardenMonitorOff);
+            variants.put("wardenVerifyCommit", bench::wardenVerifyCommit);
             variants.put("springTemplate", bench::springTemplate);
             variants.put("jdbi", bench::jdbi);
             List<String> names = new ArrayList<>(variants.keySet());

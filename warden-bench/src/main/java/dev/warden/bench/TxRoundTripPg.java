@@ -95,6 +95,16 @@ public class TxRoundTripPg {
         return warden.inTransaction(tx -> update(tx.connection(), id));
     }
 
+    /**
+     * Warden with {@code verifyCommit()}: one more statement per transaction (the transaction id and
+     * WAL position before COMMIT), the price of resolving a COMMIT lost with its connection.
+     */
+    @Benchmark
+    public int wardenVerifyCommit() {
+        int id = id();
+        return warden.transaction().verifyCommit().call(tx -> update(tx.connection(), id));
+    }
+
     /** Warden without its health monitor: what the monitor (probe thread, fast-fail pool checks) costs per transaction. */
     @Benchmark
     public int wardenMonitorOff() {

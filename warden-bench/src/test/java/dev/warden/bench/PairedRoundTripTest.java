@@ -14,7 +14,7 @@ class PairedRoundTripTest {
         List<PairedRoundTrip.Figures> figures = PairedRoundTrip.run(4, 5, 1);
 
         assertThat(figures).extracting(PairedRoundTrip.Figures::variant)
-                .containsExactly("handWritten", "warden", "wardenMonitorOff", "springTemplate", "jdbi");
+                .containsExactly("handWritten", "warden", "wardenMonitorOff", "wardenVerifyCommit", "springTemplate", "jdbi");
         assertThat(figures.get(0).ratioMedian()).isEqualTo(1.0);
         assertThat(figures).allSatisfy(f -> {
             assertThat(f.medianUs()).isPositive();

@@ -49,13 +49,18 @@ import java.util.regex.Pattern;
  * @param monitorFailures    consecutive failed probes that make READY become DEGRADED ({@code WARDEN_MONITOR_FAILURES})
  * @param monitorRecoveryInterval between probes after a failure and while DEGRADED ({@code WARDEN_MONITOR_RECOVERY_INTERVAL})
  * @param readyWait          how long work submitted before READY waits for it ({@code WARDEN_READY_WAIT})
- * @param httpPort           port of the standalone management server, 0 for any ({@code WARDEN_HTTP_PORT})
+ * @param httpPort           port of the standalone management server, 0 for any ({@code WARDEN_MANAGEMENT_PORT})
  * @param poolRefillSpread   after a recovery, the time over which the pool returns to its size, each
  *                           connection at a random moment within it ({@code WARDEN_POOL_REFILL_SPREAD}); 0: at once
  * @param readinessGrace     how long readiness stays true after READY became DEGRADED, so that a blip does not
  *                           take a whole fleet out of its Service at once ({@code WARDEN_READINESS_GRACE}); 0: none
  * @param init               exactly-once initialisation: epoch, wipe, lock, migrations ({@code WARDEN_INIT_*},
  *                           {@code WARDEN_MIGRATIONS})
+ * @param txVerifyCommit     every transaction finds out what became of a COMMIT lost with its connection
+ *                           ({@code WARDEN_TX_VERIFY_COMMIT}); see {@code TransactionBuilder.verifyCommit()}
+ * @param poolReadOnly       the pool only reads (e.g. from a standby): a read-only server is READY
+ *                           ({@code WARDEN_POOL_READ_ONLY}); also implied by {@code targetServerType=standby}
+ *                           or {@code preferStandby} in the URL
  */
 public record WardenConfig(
         Optional<String> dbUrl,
@@ -82,7 +87,9 @@ public record WardenConfig(
         int httpPort,
         Duration poolRefillSpread,
         Duration readinessGrace,
-        InitSettings init) {
+        InitSettings init,
+        boolean txVerifyCommit,
+        boolean poolReadOnly) {
 
     /** Validates the values again, so that a config made without the builder obeys the same rules. */
     public WardenConfig {
@@ -150,13 +157,34 @@ public record WardenConfig(
         return new WardenConfig(dbUrl, dbUser, dbPassword, poolMaxSize, poolAcquireTimeout, connectTimeout,
                 socketTimeout, statementTimeout, startupTimeout, retry, isolation, schemas, wardenSchema,
                 applicationName, embeddedDir, embeddedPort, monitorInterval, monitorTimeout, monitorFailures,
-                monitorRecoveryInterval, readyWait, httpPort, poolRefillSpread, readinessGrace, other);
+                monitorRecoveryInterval, readyWait, httpPort, poolRefillSpread, readinessGrace, other, txVerifyCommit,
+                poolReadOnly);
     }
 
     /** True when no {@code WARDEN_DB_URL} is set and Warden starts its embedded PostgreSQL. */
     public boolean embedded() {
         return dbUrl.isEmpty();
     }
+
+    /**
+     * True when the pool is meant to read only: {@code WARDEN_POOL_READ_ONLY}, or a URL whose
+     * {@code targetServerType} is {@code standby}/{@code secondary} or {@code preferStandby}/
+     * {@code preferSecondary}. Such a pool is not judged by whether the server accepts writes.
+     */
+    public boolean readsOnly() {
+        if (poolReadOnly) {
+            return true;
+        }
+        Matcher m = TARGET_SERVER_TYPE.matcher(dbUrl.orElse(""));
+        if (!m.find()) {
+            return false;
+        }
+        String t = m.group(1).toLowerCase(Locale.ROOT);
+        return t.equals("standby") || t.equals("secondary") || t.equals("slave") || t.equals("preferstandby")
+                || t.equals("prefersecondary") || t.equals("preferslave");
+    }
+
+    private static final Pattern TARGET_SERVER_TYPE = Pattern.compile("(?i)[?&]targetServerType=([A-Za-z]+)");
 
     /** Shows every option, with the password and any password in the URL masked. */
     @Override
@@ -186,7 +214,9 @@ public record WardenConfig(
                 + ", httpPort=" + httpPort
                 + ", poolRefillSpread=" + format(poolRefillSpread)
                 + ", readinessGrace=" + format(readinessGrace)
-                + ", init=" + init + "]";
+                + ", init=" + init
+                + ", txVerifyCommit=" + txVerifyCommit
+                + ", poolReadOnly=" + poolReadOnly + "]";
     }
 
     private static final Pattern URL_SECRET = Pattern.compile("(?i)(password=)[^&;]*|(//[^/@:]*:)[^/@]*@");
@@ -276,7 +306,7 @@ public record WardenConfig(
             durationOpt("WARDEN_MONITOR_RECOVERY_INTERVAL", "100ms", Duration.ofMillis(10), Duration.ofSeconds(10), false);
     static final Opt<Duration> READY_WAIT =
             durationOpt("WARDEN_READY_WAIT", "5s", Duration.ZERO, Duration.ofMinutes(10), false);
-    static final Opt<Integer> HTTP_PORT = intOpt("WARDEN_HTTP_PORT", 8081, 0, 65535);
+    static final Opt<Integer> HTTP_PORT = intOpt("WARDEN_MANAGEMENT_PORT", 9080, 0, 65535);
     // Spread so that replicas recovering together do not reconnect their whole pools in one instant.
     static final Opt<Duration> POOL_REFILL_SPREAD =
             durationOpt("WARDEN_POOL_REFILL_SPREAD", "2s", Duration.ZERO, Duration.ofMinutes(1), false);
@@ -298,6 +328,10 @@ public record WardenConfig(
     static final Opt<Integer> INIT_ATTEMPTS = intOpt("WARDEN_INIT_ATTEMPTS", 3, 1, 100);
     static final Opt<Duration> INIT_TIMEOUT =
             durationOpt("WARDEN_INIT_TIMEOUT", "10m", Duration.ofSeconds(1), Duration.ofHours(24), false);
+    static final Opt<Boolean> TX_VERIFY_COMMIT = new Opt<>("WARDEN_TX_VERIFY_COMMIT", "false", "true or false",
+            WardenConfig::parseBoolean, b -> true);
+    static final Opt<Boolean> POOL_READ_ONLY = new Opt<>("WARDEN_POOL_READ_ONLY", "false", "true or false",
+            WardenConfig::parseBoolean, b -> true);
     static final Opt<List<String>> MIGRATIONS = new Opt<>("WARDEN_MIGRATIONS", "",
             "a comma-separated list of Flyway locations such as classpath:db/migration or filesystem:/sql",
             s -> Arrays.stream(s.split(",")).map(String::trim).filter(x -> !x.isEmpty()).distinct().toList(),
@@ -462,6 +496,8 @@ public record WardenConfig(
         public Builder initAttempts(int attempts) { return set(INIT_ATTEMPTS, String.valueOf(attempts)); }
         public Builder initTimeout(Duration d) { return set(INIT_TIMEOUT, format(d)); }
         public Builder migrations(String... locations) { return set(MIGRATIONS, String.join(",", locations)); }
+        public Builder txVerifyCommit(boolean verify) { return set(TX_VERIFY_COMMIT, String.valueOf(verify)); }
+        public Builder poolReadOnly(boolean readOnly) { return set(POOL_READ_ONLY, String.valueOf(readOnly)); }
 
         private Builder set(Opt<?> opt, String raw) {
             explicit.put(opt.env(), Objects.requireNonNull(raw, opt.env()));
@@ -534,6 +570,8 @@ public record WardenConfig(
             Integer initAttempts = get(INIT_ATTEMPTS, problems);
             Duration initTimeout = get(INIT_TIMEOUT, problems);
             List<String> migrations = get(MIGRATIONS, problems);
+            Boolean verifyCommit = get(TX_VERIFY_COMMIT, problems);
+            Boolean poolReadOnly = get(POOL_READ_ONLY, problems);
             if (ttl != null && heartbeat != null) {
                 heartbeatProblem(ttl, heartbeat, raw(INIT_HEARTBEAT), problems);
             }
@@ -552,8 +590,8 @@ public record WardenConfig(
             return new WardenConfig(dbUrl, user, password, poolMaxSize, acquire, connect, socket, statement, startup,
                     new RetryPolicy(attempts, initial, max, multiplier), isolation, schemas, wardenSchema, appName,
                     dir, port, monitorInterval, monitorTimeout, monitorFailures, monitorRecovery, readyWait, httpPort,
-                    refillSpread, readinessGrace, new InitSettings(epoch.isEmpty() ? Optional.empty() : Optional.of(epoch), wipe, lock, ttl, heartbeat,
-                            initAttempts, initTimeout, migrations));
+                    refillSpread, readinessGrace, new InitSettings(epoch.isEmpty() ? Optional.empty() : Optional.of(epoch), wipe,
+                            lock, ttl, heartbeat, initAttempts, initTimeout, migrations), verifyCommit, poolReadOnly);
         }
     }
 
@@ -564,8 +602,8 @@ public record WardenConfig(
                 SOCKET_TIMEOUT, STATEMENT_TIMEOUT, STARTUP_TIMEOUT, RETRY_MAX_ATTEMPTS, RETRY_INITIAL_BACKOFF,
                 RETRY_MAX_BACKOFF, RETRY_MULTIPLIER, TX_ISOLATION, SCHEMAS, WARDEN_SCHEMA, APP_NAME, EMBEDDED_DIR,
                 EMBEDDED_PORT, MONITOR_INTERVAL, MONITOR_TIMEOUT, MONITOR_FAILURES, MONITOR_RECOVERY_INTERVAL,
-                READY_WAIT, HTTP_PORT, POOL_REFILL_SPREAD, READINESS_GRACE, INIT_EPOCH, INIT_WIPE, INIT_LOCK, INIT_LEASE_TTL, INIT_HEARTBEAT, INIT_ATTEMPTS,
-                INIT_TIMEOUT, MIGRATIONS)) {
+                READY_WAIT, HTTP_PORT, POOL_REFILL_SPREAD, READINESS_GRACE, INIT_EPOCH, INIT_WIPE, INIT_LOCK, INIT_LEASE_TTL,
+                INIT_HEARTBEAT, INIT_ATTEMPTS, INIT_TIMEOUT, MIGRATIONS, TX_VERIFY_COMMIT, POOL_READ_ONLY)) {
             vars.put(o.env(), o.defaultRaw());
         }
         return vars;

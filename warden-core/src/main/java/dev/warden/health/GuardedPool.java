@@ -134,8 +134,9 @@ public final class GuardedPool implements DataSource, HealthMonitor.PoolActions,
     }
 
     private SQLException unavailable(Throwable cause) {
-        Instant since = lifecycle.state() == State.DEGRADED ? lifecycle.since() : Instant.now();
-        DatabaseUnavailableException du = new DatabaseUnavailableException(since, cause);
+        boolean degraded = lifecycle.state() == State.DEGRADED;
+        Instant since = degraded ? lifecycle.since() : Instant.now();
+        DatabaseUnavailableException du = new DatabaseUnavailableException(since, degraded ? lifecycle.why() : null, cause);
         return new SQLTransientConnectionException(du.getMessage(), "08001", du);
     }
 

@@ -1,5 +1,6 @@
 package dev.warden.health;
 
+import dev.warden.lifecycle.DatabaseUnavailableException;
 import dev.warden.lifecycle.Lifecycle;
 import dev.warden.lifecycle.State;
 import java.time.Duration;
@@ -313,10 +314,14 @@ public final class HealthMonitor implements AutoCloseable {
             probeFailures.incrementAndGet();
             lastFailureAt = Instant.now();
             int failures = ++consecutiveFailures;
-            // Silence on both the probe connection and a new one is already two failed attempts.
-            if (s == State.READY && (failures >= settings.failures() || outcome == ProbeOutcome.SILENT)) {
+            // Silence on both the probe connection and a new one is already two failed attempts;
+            // READ_ONLY is an answer, not a silence: one is enough to stop admitting writes that would fail.
+            if (s == State.READY && (failures >= settings.failures() || outcome == ProbeOutcome.SILENT
+                    || outcome == ProbeOutcome.READ_ONLY)) {
                 Instant down = Instant.now();
                 String cause = outcome == ProbeOutcome.SILENT ? "probe found the database silent: " + error
+                        : outcome == ProbeOutcome.READ_ONLY ? "the server answered but is "
+                        + DatabaseUnavailableException.READ_ONLY + ", and this pool writes: " + error
                         : failures + " probe(s) failed in a row: " + error;
                 if (lifecycle.moveIf(State.READY, State.DEGRADED, cause)) {
                     degradedSince = down;

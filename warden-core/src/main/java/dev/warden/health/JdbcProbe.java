@@ -4,6 +4,7 @@ import java.net.SocketTimeoutException;
 import java.sql.Connection;
 import java.sql.Driver;
 import java.sql.DriverManager;
+import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
@@ -38,8 +39,12 @@ public final class JdbcProbe implements HealthMonitor.Probe, AutoCloseable {
     /** The probe's round trip. */
     static final String PROBE_QUERY = "select 1";
 
+    /** One round trip: is the server a standby, and are its transactions read-only? */
+    static final String WRITABLE_CHECK = "select pg_is_in_recovery(), current_setting('transaction_read_only')";
+
     private final String url;
     private final Properties properties;
+    private final boolean requireWritable;
     private final ExecutorService executor = Executors.newCachedThreadPool(r -> {
         Thread t = new Thread(r, "warden-probe");
         t.setDaemon(true);
@@ -55,6 +60,17 @@ public final class JdbcProbe implements HealthMonitor.Probe, AutoCloseable {
      * @param properties driver properties, credentials included (see {@code ConnectionSettings.probe})
      */
     public JdbcProbe(String url, Properties properties) {
+        this(url, properties, false);
+    }
+
+    /**
+     * @param url             the JDBC URL (the same database as the pool)
+     * @param properties      driver properties, credentials included (see {@code ConnectionSettings.probe})
+     * @param requireWritable true for a pool that writes: the probe's one statement also asks whether
+     *                        the server takes writes, and a read-only one is {@link ProbeOutcome#READ_ONLY}
+     */
+    public JdbcProbe(String url, Properties properties, boolean requireWritable) {
+        this.requireWritable = requireWritable;
         this.url = url;
         this.properties = new Properties();
         this.properties.putAll(properties);
@@ -85,6 +101,13 @@ public final class JdbcProbe implements HealthMonitor.Probe, AutoCloseable {
                 }
             }, CompletableFuture.delayedExecutor(timeout.toNanos() / 4, TimeUnit.NANOSECONDS, executor));
             Throwable failure = roundTripHere(connection, deadline);
+            ProbeFinding readOnly = readOnly(failure);
+            if (readOnly != null) {
+                // Closed, so that the next probe connects anew (behind a multi-host URL with
+                // targetServerType=primary, to the new primary).
+                drop();
+                return readOnly;
+            }
             over.set(true);
             CompletableFuture<Connection> started = early.getAndSet(CompletableFuture.failedFuture(
                     new IllegalStateException("probe over")));
@@ -110,6 +133,11 @@ public final class JdbcProbe implements HealthMonitor.Probe, AutoCloseable {
         while (true) {
             if (query != null && query.isDone()) {
                 Throwable failure = failure(query);
+                ProbeFinding readOnly = readOnly(failure);
+                if (readOnly != null) {
+                    drop();
+                    return readOnly;
+                }
                 if (failure == null) {
                     return answered(queryStart, timeout);
                 }
@@ -162,6 +190,33 @@ public final class JdbcProbe implements HealthMonitor.Probe, AutoCloseable {
                 + " ms, neither on the probe connection nor on a new one");
     }
 
+    /** The probe's statement: {@code select 1}, or for a writing pool the writable check. */
+    private void ask(Statement st) throws SQLException {
+        if (!requireWritable) {
+            st.execute(PROBE_QUERY);
+            return;
+        }
+        try (ResultSet rs = st.executeQuery(WRITABLE_CHECK)) {
+            rs.next();
+            if (rs.getBoolean(1)) {
+                throw new ReadOnlyServerException("in recovery: a standby");
+            }
+            if ("on".equals(rs.getString(2))) {
+                throw new ReadOnlyServerException("transaction_read_only is on");
+            }
+        }
+    }
+
+    /** The server answered that it is read-only: READ_ONLY, else null. */
+    private static ProbeFinding readOnly(Throwable failure) {
+        for (Throwable t = failure; t != null; t = t.getCause() == t ? null : t.getCause()) {
+            if (t instanceof ReadOnlyServerException r) {
+                return new ProbeFinding(ProbeOutcome.READ_ONLY, r.getMessage());
+            }
+        }
+        return null;
+    }
+
     /** ANSWERED, or SLOW when the answer to the query sent at {@code start} came after half the timeout. */
     private static ProbeFinding answered(long start, Duration timeout) {
         long took = System.nanoTime() - start;
@@ -181,11 +236,11 @@ public final class JdbcProbe implements HealthMonitor.Probe, AutoCloseable {
     }
 
     /** The probe query on {@code c} on this thread, under a network timeout up to {@code deadline}; its failure or null. */
-    private static Throwable roundTripHere(Connection c, long deadline) {
+    private Throwable roundTripHere(Connection c, long deadline) {
         try {
             c.setNetworkTimeout(Runnable::run, (int) Math.max(1, millis(deadline - System.nanoTime())));
             try (Statement st = c.createStatement()) {
-                st.execute(PROBE_QUERY);
+                ask(st);
             }
             return null;
         } catch (SQLException | RuntimeException e) {
@@ -199,7 +254,7 @@ public final class JdbcProbe implements HealthMonitor.Probe, AutoCloseable {
             try {
                 c.setNetworkTimeout(Runnable::run, (int) Math.max(1, millis(deadline - System.nanoTime())));
                 try (Statement st = c.createStatement()) {
-                    st.execute(PROBE_QUERY);
+                    ask(st);
                 }
             } catch (SQLException e) {
                 throw new IllegalStateException(e);

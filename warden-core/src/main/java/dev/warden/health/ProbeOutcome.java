@@ -28,6 +28,11 @@ public enum ProbeOutcome {
      */
     REFUSED(false),
     /**
+     * The server answered, but it cannot take writes (in recovery, or {@code transaction_read_only}
+     * on: a standby or a primary demoted in place), and this pool writes. Not READY: DEGRADED at once.
+     */
+    READ_ONLY(false),
+    /**
      * No answer at all within the timeout, neither on the probe connection nor on a new connection
      * tried in parallel: the network drops packets or the host is gone. DEGRADED at once.
      */

@@ -66,6 +66,9 @@ public final class WardenMetrics {
             txCounter(registry, stats, "rolled_back", kind.name().toLowerCase(Locale.ROOT), f);
         }
         txCounter(registry, stats, "commit_unknown", "connection", TxStats.Snapshot::commitUnknown);
+        FunctionCounter.builder("warden.transaction.commit_resolved", stats, TxStats::commitResolved)
+                .description("COMMITs lost with their connection whose outcome verifyCommit() found out")
+                .register(registry);
         FunctionCounter.builder("warden.transaction.retries", stats, s -> s.snapshot().retries())
                 .description("Transaction runs repeated after a transient failure")
                 .register(registry);

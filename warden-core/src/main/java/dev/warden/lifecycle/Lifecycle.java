@@ -51,6 +51,8 @@ public final class Lifecycle {
     private final LongAdder refusedUnavailable = new LongAdder();
     private volatile State state = State.STARTING;
     private volatile Instant since = Instant.now();
+    /** Why the current state was entered (the transition's cause). */
+    private volatile String why = "";
     private volatile String progress = "not started";
 
     /** A lifecycle in state STARTING. */
@@ -65,6 +67,11 @@ public final class Lifecycle {
     /** The current state. */
     public State state() {
         return state;
+    }
+
+    /** Why the current state was entered: the cause given with the transition. */
+    public String why() {
+        return why;
     }
 
     /** When the current state was entered. */
@@ -108,6 +115,7 @@ public final class Lifecycle {
         Transition t = new Transition(Instant.now(), from, next, Objects.requireNonNullElse(cause, ""));
         state = next;
         since = t.at();
+        why = t.cause();
         counts[from.ordinal()][next.ordinal()]++;
         history.addLast(t);
         if (history.size() > HISTORY_LIMIT) {
@@ -206,7 +214,7 @@ public final class Lifecycle {
         }
         if (s == State.DEGRADED) {
             refusedUnavailable.increment();
-            throw new DatabaseUnavailableException(since, null);
+            throw new DatabaseUnavailableException(since, why, null);
         }
         refusedNotReady.increment();
         throw new NotReadyException(s, switch (s) {

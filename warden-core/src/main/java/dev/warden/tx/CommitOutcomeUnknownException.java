@@ -12,4 +12,18 @@ public final class CommitOutcomeUnknownException extends TransactionException {
                                          Throwable cause) {
         super(message, ErrorKind.CONNECTION, sqlState, attempts, label, cause);
     }
+
+    /**
+     * True when such an exception is anywhere along {@code error}'s cause chain (e.g. raised by a
+     * second Warden inside the work and wrapped by a library): the failure must never be retried.
+     */
+    public static boolean within(Throwable error) {
+        int depth = 0;
+        for (Throwable t = error; t != null && depth < 64; t = t.getCause(), depth++) {
+            if (t instanceof CommitOutcomeUnknownException) {
+                return true;
+            }
+        }
+        return false;
+    }
 }

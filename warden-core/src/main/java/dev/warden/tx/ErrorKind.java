@@ -14,7 +14,11 @@ import java.util.Map;
  * transaction again for; every other kind would fail the same way again.
  */
 public enum ErrorKind {
-    /** The connection failed or could not be made: SQLState 08xxx, 57P01-57P03, I/O errors. */
+    /**
+     * The connection failed, could not be made, or points at a server that cannot take writes now:
+     * SQLState 08xxx, 57P01-57P05, 53300, 25P03, 25006 (read-only: a standby or a demoted primary),
+     * I/O errors, and a pool's "Connection is closed".
+     */
     CONNECTION(true),
     /** The transaction lost a serialization race: SQLState 40001. */
     SERIALIZATION(true),
@@ -28,6 +32,8 @@ public enum ErrorKind {
     DATA(false),
     /** Anything else, including errors thrown by the application's own code. */
     UNKNOWN(false);
+
+    private static final String HIKARI_CLOSED = "Connection is closed";
 
     private final boolean retryable;
 
@@ -55,6 +61,9 @@ public enum ErrorKind {
                 return w.kind();
             }
             if (t instanceof SQLException sql) {
+                if (sql.getSQLState() == null && HIKARI_CLOSED.equals(sql.getMessage())) {
+                    return CONNECTION; // HikariCP's proxy after the pool closed or evicted it: no SQLState
+                }
                 ErrorKind byState = ofSqlState(sql.getSQLState());
                 if (byState != null) {
                     return byState;
@@ -72,15 +81,39 @@ public enum ErrorKind {
         return UNKNOWN;
     }
 
+    /**
+     * True when the server is there but refuses new connections for now (SQLState 53300 "too many
+     * connections", 57P03 "cannot connect now", e.g. starting up or in recovery), anywhere along the
+     * cause chain. Such a failure is {@link #CONNECTION} (worth retrying with backoff when connecting)
+     * but not an outage while the connections already open keep working.
+     */
+    public static boolean refusesNewConnections(Throwable error) {
+        String state = Transactions.sqlState(error);
+        return "53300".equals(state) || "57P03".equals(state);
+    }
+
+    /**
+     * True when the server answered that it cannot write (SQLState 25006, read-only transaction):
+     * it is a standby or a primary demoted in place. The connection is evicted; a read-write pool
+     * with such a server is not READY.
+     */
+    public static boolean readOnlyServer(Throwable error) {
+        return "25006".equals(Transactions.sqlState(error));
+    }
+
     /** The kind for a SQLState, or null when the state says nothing Warden classifies. */
     public static ErrorKind ofSqlState(String state) {
         if (state == null || state.length() != 5) {
             return null;
         }
-        if (state.startsWith("08") || state.equals("57P01") || state.equals("57P02") || state.equals("57P03")) {
+        if (state.startsWith("08")) {
             return CONNECTION;
         }
         return switch (state) {
+            // 57P01-57P05: admin/crash shutdown, cannot connect now, idle session timeout;
+            // 25P03: idle-in-transaction timeout; 53300: too many connections;
+            // 25006: a read-only server (standby or demoted primary) where a write was expected.
+            case "57P01", "57P02", "57P03", "57P04", "57P05", "25P03", "53300", "25006" -> CONNECTION;
             case "40001" -> SERIALIZATION;
             case "40P01" -> DEADLOCK;
             case "57014", "55P03" -> TIMEOUT;

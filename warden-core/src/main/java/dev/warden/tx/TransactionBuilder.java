@@ -22,9 +22,12 @@ public final class TransactionBuilder {
     private Duration timeout;
     private RetryPolicy retry;
     private String label;
+    private boolean verifyCommit;
 
-    TransactionBuilder(Transactions transactions, Isolation isolation, RetryPolicy retry, String label) {
+    TransactionBuilder(Transactions transactions, Isolation isolation, RetryPolicy retry, String label,
+                       boolean verifyCommit) {
         this.transactions = transactions;
+        this.verifyCommit = verifyCommit;
         this.isolation = isolation;
         this.retry = retry;
         this.label = label;
@@ -65,6 +68,26 @@ public final class TransactionBuilder {
         return this;
     }
 
+    /**
+     * Finds out what became of the COMMIT when the connection is lost while it is on the wire,
+     * instead of reporting {@link CommitOutcomeUnknownException} at once: before COMMIT Warden reads
+     * the transaction's id (one more statement on this opt-in path), and after a lost COMMIT a fresh
+     * connection asks the server ({@code pg_xact_status}): committed → the call succeeds and the
+     * {@code afterCommit} callbacks run; aborted → retried like any transient failure; still in
+     * progress → asked again (for up to 15 s). Only when no server can tell does the caller get
+     * {@link CommitOutcomeUnknownException}. {@code WARDEN_TX_VERIFY_COMMIT=true} turns it on for
+     * every transaction. Needs PostgreSQL 13 or later.
+     */
+    public TransactionBuilder verifyCommit() {
+        return verifyCommit(true);
+    }
+
+    /** Turns commit verification on or off for this transaction; see {@link #verifyCommit()}. */
+    public TransactionBuilder verifyCommit(boolean verify) {
+        this.verifyCommit = verify;
+        return this;
+    }
+
     /** A name for logs, errors and metrics, e.g. {@code "place-bid"}. */
     public TransactionBuilder label(String label) {
         Objects.requireNonNull(label, "label");
@@ -84,16 +107,17 @@ public final class TransactionBuilder {
      * back.
      *
      * @throws TransactionException          the work failed for a database reason, rolled back
-     * @throws CommitOutcomeUnknownException the connection failed during COMMIT
+     * @throws CommitOutcomeUnknownException the connection failed during COMMIT (and, with
+     *                                       {@link #verifyCommit()}, no server could tell the outcome)
      */
     public <T> T call(TxWork<T> work) {
-        return transactions.execute(readOnly, isolation, timeout, retry, label, work);
+        return transactions.execute(readOnly, isolation, timeout, retry, label, verifyCommit, work);
     }
 
     /** Like {@link #call(TxWork)} for work without a result. */
     public void run(TxAction work) {
         Objects.requireNonNull(work, "work");
-        transactions.execute(readOnly, isolation, timeout, retry, label, tx -> {
+        transactions.execute(readOnly, isolation, timeout, retry, label, verifyCommit, tx -> {
             work.run(tx);
             return null;
         });

@@ -29,12 +29,16 @@ public final class Transactions {
 
     private static final Logger log = LoggerFactory.getLogger(Transactions.class);
     private static final String DEFAULT_LABEL = "tx";
+    /** How long a lost COMMIT's outcome is asked for (a failover's promotion fits in it). */
+    static final Duration VERIFY_PATIENCE = Duration.ofSeconds(15);
 
     private final DataSource pool;
     private final Consumer<Connection> evict;
     private final RetryPolicy defaultRetry;
     private final Isolation defaultIsolation;
     private final TxStats stats;
+    private volatile CommitVerifier verifier;
+    private final boolean verifyCommitByDefault;
     private final ThreadLocal<TxImpl> current = new ThreadLocal<>();
     /** Null until the first connection says whether it is pgjdbc (whose state can be read locally). */
     private volatile Boolean pgjdbc;
@@ -48,6 +52,23 @@ public final class Transactions {
      */
     public Transactions(DataSource pool, Consumer<Connection> evict, RetryPolicy defaultRetry,
                         Isolation defaultIsolation, TxStats stats) {
+        this(pool, evict, defaultRetry, defaultIsolation, stats, pool, false);
+    }
+
+    /**
+     * Like {@link #Transactions(DataSource, Consumer, RetryPolicy, Isolation, TxStats)}, with commit
+     * verification.
+     *
+     * @param verifyFrom            where a transaction whose COMMIT was lost gets the fresh connection
+     *                              that asks what became of it (a pool that reconnects, not one that
+     *                              fails fast during an outage)
+     * @param verifyCommitByDefault true to verify every transaction's commit ({@code WARDEN_TX_VERIFY_COMMIT})
+     */
+    public Transactions(DataSource pool, Consumer<Connection> evict, RetryPolicy defaultRetry,
+                        Isolation defaultIsolation, TxStats stats, DataSource verifyFrom,
+                        boolean verifyCommitByDefault) {
+        this.verifier = new CommitVerifier(Objects.requireNonNull(verifyFrom, "verifyFrom"), VERIFY_PATIENCE);
+        this.verifyCommitByDefault = verifyCommitByDefault;
         this.pool = Objects.requireNonNull(pool, "pool");
         this.evict = Objects.requireNonNull(evict, "evict");
         this.defaultRetry = Objects.requireNonNull(defaultRetry, "defaultRetry");
@@ -57,17 +78,22 @@ public final class Transactions {
 
     /** Runs {@code work} in a transaction with the defaults; see {@link TransactionBuilder#call(TxWork)}. */
     public <T> T inTransaction(TxWork<T> work) {
-        return execute(false, defaultIsolation, null, defaultRetry, DEFAULT_LABEL, work);
+        return execute(false, defaultIsolation, null, defaultRetry, DEFAULT_LABEL, verifyCommitByDefault, work);
     }
 
     /** Starts describing a transaction with options. */
     public TransactionBuilder transaction() {
-        return new TransactionBuilder(this, defaultIsolation, defaultRetry, DEFAULT_LABEL);
+        return new TransactionBuilder(this, defaultIsolation, defaultRetry, DEFAULT_LABEL, verifyCommitByDefault);
     }
 
     /** True when the calling thread is inside a transaction of this instance. */
     public boolean inTransactionNow() {
         return current.get() != null;
+    }
+
+    /** For tests: how long a lost COMMIT's outcome is asked for. */
+    void verifyPatience(Duration patience) {
+        verifier = verifier.withPatience(patience);
     }
 
     /** The counters this instance updates. */
@@ -76,7 +102,7 @@ public final class Transactions {
     }
 
     <T> T execute(boolean readOnly, Isolation isolation, Duration timeout, RetryPolicy retry, String label,
-                  TxWork<T> work) {
+                  boolean verifyCommit, TxWork<T> work) {
         Objects.requireNonNull(work, "work");
         TxImpl outer = current.get();
         if (outer != null) {
@@ -89,6 +115,8 @@ public final class Transactions {
             boolean commitSent = false;
             boolean broken = false;
             boolean poolTimedOut = false;
+            CommitVerifier.Ticket ticket = null;
+            T result = null;
             try {
                 try {
                     conn = pool.getConnection();
@@ -98,10 +126,10 @@ public final class Transactions {
                     poolTimedOut = true;
                     throw e;
                 }
-                tx = new TxImpl(conn, readOnly, isolation, attempt, label);
+                tx = new TxImpl(conn, pgjdbc(conn), readOnly, isolation, attempt, label);
                 begin(conn, readOnly, isolation, timeout);
                 current.set(tx);
-                T result = work.run(tx);
+                result = work.run(tx);
                 // set(null), not remove(): remove() would make the next set() allocate a new map entry
                 current.set(null);
                 if (tx.innerFailure != null) {
@@ -110,7 +138,14 @@ public final class Transactions {
                             + tx.innerFailure, ErrorKind.of(tx.innerFailure), sqlState(tx.innerFailure), attempt,
                             label, tx.innerFailure);
                 }
-                if (failedState(conn)) {
+                String ended = tx.endedBySql();
+                if (ended != null) {
+                    // Caught by the work: the statement that ended the transaction already threw once.
+                    throw new TransactionException("Transaction '" + label + "' is broken: " + ended + ". What ran"
+                            + " before that statement may be committed; the rest is rolled back. Return from the work"
+                            + " to commit, throw to roll back.", ErrorKind.UNKNOWN, null, attempt, label, null);
+                }
+                if (failedState(tx)) {
                     // The work caught a statement's error and returned: the server has aborted the
                     // transaction, and a COMMIT would silently roll back what looks like success.
                     throw new TransactionException("Transaction '" + label + "' rolled back: a statement failed"
@@ -123,6 +158,9 @@ public final class Transactions {
                     stats.rolledBackOnRequest();
                     return result;
                 }
+                if (verifyCommit) {
+                    ticket = CommitVerifier.ticket(conn);
+                }
                 commitSent = true;
                 conn.commit();
                 stats.committed();
@@ -130,17 +168,32 @@ public final class Transactions {
                 return result;
             } catch (Throwable t) {
                 current.set(null);
-                ErrorKind kind = ErrorKind.of(t);
+                ErrorKind kind = kindOf(t, readOnly);
                 if (commitSent && kind == ErrorKind.CONNECTION) {
                     // The connection died with COMMIT on the wire: it may have been applied or not.
-                    stats.commitUnknown();
-                    stats.failed(kind);
                     broken = true;
-                    log.warn("Transaction '{}': connection lost during COMMIT, outcome unknown ({})", label, t.toString());
-                    throw new CommitOutcomeUnknownException("Transaction '" + label + "': the connection failed while"
-                            + " COMMIT was sent, so it may or may not have been applied. It is not retried; check the"
-                            + " data (or make the work idempotent) before running it again. Cause: " + t.getMessage(),
-                            sqlState(t), attempt, label, t);
+                    CommitVerifier.Outcome outcome = ticket == null ? CommitVerifier.Outcome.UNKNOWN
+                            : verifier.resolve(ticket, label);
+                    if (outcome == CommitVerifier.Outcome.COMMITTED) {
+                        stats.resolvedCommit();
+                        stats.committed();
+                        tx.runAfterCommit();
+                        return result;
+                    }
+                    if (outcome == CommitVerifier.Outcome.UNKNOWN) {
+                        stats.commitUnknown();
+                        stats.failed(kind);
+                        log.warn("Transaction '{}': connection lost during COMMIT, outcome unknown ({})", label,
+                                t.toString());
+                        throw new CommitOutcomeUnknownException("Transaction '" + label + "': the connection failed"
+                                + " while COMMIT was sent, so it may or may not have been applied"
+                                + (ticket == null ? "" : ", and no server could tell (transaction id " + ticket.xid()
+                                + ")") + ". It is not retried; check the data (or make the work idempotent) before"
+                                + " running it again. Cause: " + t.getMessage(), sqlState(t), attempt, label, t);
+                    }
+                    // ABORTED: known not to have committed, so as safe to retry as a failure before COMMIT.
+                    stats.resolvedCommit();
+                    conn = release(conn, true);
                 }
                 if (conn == null && ran != null) {
                     // This retry was refused before it ran, but an earlier attempt ran: that is what
@@ -153,14 +206,14 @@ public final class Transactions {
                 }
                 // A COMMIT that the server answered with an error (40001, 40P01, 23xxx…) has rolled back:
                 // the outcome is known, so a transient kind is as safe to retry as before COMMIT.
+                // An unknown outcome anywhere in the chain (a nested Warden's) must never run twice.
                 if (kind.isRetryable() && !poolTimedOut && attempt < retry.maxAttempts() && !(t instanceof InterruptedException)
-                        && !Thread.currentThread().isInterrupted()) {
+                        && !Thread.currentThread().isInterrupted() && !CommitOutcomeUnknownException.within(t)) {
                     stats.retried();
                     if (conn != null) {
                         ran = t;
                     }
-                    release(conn, broken || kind == ErrorKind.CONNECTION);
-                    conn = null;
+                    conn = release(conn, broken || kind == ErrorKind.CONNECTION);
                     long pause = retry.backoffNanos(attempt);
                     if (log.isDebugEnabled()) {
                         log.debug("Transaction '{}' attempt {} failed ({}: {}); retrying in {} µs", label, attempt,
@@ -169,18 +222,32 @@ public final class Transactions {
                     if (!pause(pause)) {
                         t.addSuppressed(new InterruptedException("interrupted while waiting to retry"));
                         stats.failed(kind);
-                        throw rethrow(t, attempt, label);
+                        throw rethrow(t, kind, attempt, label);
                     }
                     continue;
                 }
                 stats.failed(kind);
-                throw rethrow(t, attempt, label);
+                // A connection-level fault (lost, or pointing at a read-only server) is never pooled again.
+                broken |= kind == ErrorKind.CONNECTION;
+                throw rethrow(t, kind, attempt, label);
             } finally {
                 if (conn != null) {
                     release(conn, broken);
                 }
             }
         }
+    }
+
+    /**
+     * The kind of a failure; SQLState 25006 in a transaction that asked to be read-only is the work's
+     * own write, not a server that lost its primary role.
+     */
+    private static ErrorKind kindOf(Throwable t, boolean readOnly) {
+        ErrorKind kind = ErrorKind.of(t);
+        if (readOnly && kind == ErrorKind.CONNECTION && ErrorKind.readOnlyServer(t)) {
+            return ErrorKind.DATA;
+        }
+        return kind;
     }
 
     private <T> T join(TxImpl outer, boolean readOnly, Isolation isolation, Duration timeout, String label,
@@ -249,7 +316,10 @@ public final class Transactions {
      * Returns the connection to the pool, or evicts it when it is broken or (pgjdbc) still inside a
      * transaction: a connection never goes back in an aborted state (25P02) for the next user.
      */
-    private void release(Connection conn, boolean broken) {
+    private Connection release(Connection conn, boolean broken) {
+        if (conn == null) {
+            return null;
+        }
         try {
             if (!broken && notIdle(conn)) {
                 broken = !rollbackQuietly(conn, new SQLException("cleanup")) || notIdle(conn);
@@ -262,6 +332,7 @@ public final class Transactions {
         } catch (SQLException | RuntimeException e) {
             log.debug("Could not return a connection to the pool: {}", e.toString());
         }
+        return null;
     }
 
     private boolean notIdle(Connection conn) throws SQLException {
@@ -269,9 +340,8 @@ public final class Transactions {
         return pg != null && pg.getTransactionState() != TransactionState.IDLE;
     }
 
-    private boolean failedState(Connection conn) throws SQLException {
-        BaseConnection pg = pgjdbc(conn);
-        return pg != null && pg.getTransactionState() == TransactionState.FAILED;
+    private static boolean failedState(TxImpl tx) {
+        return tx.pg != null && tx.pg.getTransactionState() == TransactionState.FAILED;
     }
 
     /** The driver's connection when it is pgjdbc (whose transaction state is known locally), else null. */
@@ -295,8 +365,12 @@ public final class Transactions {
         return true;
     }
 
+    /** Causes looked at, at most: a chain with a cycle ends. */
+    private static final int MAX_CAUSES = 64;
+
     static String sqlState(Throwable error) {
-        for (Throwable t = error; t != null; t = t.getCause() == t ? null : t.getCause()) {
+        int depth = 0;
+        for (Throwable t = error; t != null && depth < MAX_CAUSES; t = t.getCause(), depth++) {
             if (t instanceof SQLException sql && sql.getSQLState() != null) {
                 return sql.getSQLState();
             }
@@ -328,6 +402,10 @@ public final class Transactions {
 
     /** Unchecked errors go out as they are; checked ones are wrapped once in a {@link TransactionException}. */
     static RuntimeException rethrow(Throwable t, int attempts, String label) {
+        return rethrow(t, ErrorKind.of(t), attempts, label);
+    }
+
+    static RuntimeException rethrow(Throwable t, ErrorKind kind, int attempts, String label) {
         if (t instanceof RuntimeException r) {
             return r;
         }
@@ -337,11 +415,14 @@ public final class Transactions {
         if (t instanceof InterruptedException) {
             Thread.currentThread().interrupt();
         }
-        return wrap("Transaction '" + label + "' failed", t, attempts, label);
+        return wrap("Transaction '" + label + "' failed", t, kind, attempts, label);
     }
 
     static TransactionException wrap(String what, Throwable t, int attempts, String label) {
-        ErrorKind kind = ErrorKind.of(t);
+        return wrap(what, t, ErrorKind.of(t), attempts, label);
+    }
+
+    static TransactionException wrap(String what, Throwable t, ErrorKind kind, int attempts, String label) {
         String state = sqlState(t);
         String detail = "25P02".equals(state)
                 ? "it was rolled back because an earlier statement failed and its error was caught inside the work"

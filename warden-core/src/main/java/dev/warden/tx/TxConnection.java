@@ -18,6 +18,8 @@ import java.sql.Struct;
 import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.Executor;
+import org.postgresql.core.BaseConnection;
+import org.postgresql.core.TransactionState;
 
 /**
  * The connection handed to the work: every call goes to the pooled connection, except those that
@@ -27,9 +29,43 @@ import java.util.concurrent.Executor;
 final class TxConnection implements Connection {
 
     private final Connection delegate;
+    /** The driver's connection when it is pgjdbc, whose transaction state is known locally; else null. */
+    private final BaseConnection pg;
+    /** Set when a statement of the work ended the transaction (COMMIT, ROLLBACK, END… sent as SQL). */
+    private String endedBySql;
+    /** True once a statement of the work has opened the transaction. */
+    private boolean opened;
 
-    TxConnection(Connection delegate) {
+    TxConnection(Connection delegate, BaseConnection pg) {
         this.delegate = delegate;
+        this.pg = pg;
+    }
+
+    /**
+     * Called after each statement of the work ran. With auto-commit off, pgjdbc sends BEGIN before a
+     * statement whenever no transaction is open, so once a statement has opened the transaction, an
+     * idle connection after a later statement means that statement ended the transaction itself.
+     * (Before the first statement the state is idle too, and a statement that sends nothing, such as
+     * an empty batch, leaves it so: only a transition from open to idle counts.) What it committed
+     * stays committed; Warden refuses to count the rest as one clean commit.
+     */
+    void executed() {
+        if (pg == null) {
+            return;
+        }
+        if (pg.getTransactionState() != TransactionState.IDLE) {
+            opened = true;
+        } else if (opened) {
+            endedBySql = "a statement of the work ended the transaction (COMMIT or ROLLBACK sent as SQL)";
+            throw new IllegalStateException("A COMMIT or ROLLBACK sent as SQL ended the Warden transaction in the"
+                    + " middle of the work: what ran before it may be committed, and the rest is rolled back. Return"
+                    + " from the work to commit, throw to roll back, and use tx.savepoint(…) for partial rollback.");
+        }
+    }
+
+    /** Why the transaction can no longer commit as one unit, or null. */
+    String endedBySql() {
+        return endedBySql;
     }
 
     private static IllegalStateException owned(String call) {
@@ -39,17 +75,17 @@ final class TxConnection implements Connection {
 
     @Override
     public Statement createStatement() throws SQLException {
-        return delegate.createStatement();
+        return new TxStatement<>(delegate.createStatement(), this);
     }
 
     @Override
     public PreparedStatement prepareStatement(String a0) throws SQLException {
-        return delegate.prepareStatement(a0);
+        return new TxPreparedStatement<>(delegate.prepareStatement(a0), this);
     }
 
     @Override
     public CallableStatement prepareCall(String a0) throws SQLException {
-        return delegate.prepareCall(a0);
+        return GuardedProxies.callable(delegate.prepareCall(a0), this);
     }
 
     @Override
@@ -91,7 +127,7 @@ final class TxConnection implements Connection {
 
     @Override
     public DatabaseMetaData getMetaData() throws SQLException {
-        return delegate.getMetaData();
+        return GuardedProxies.metaData(delegate.getMetaData(), this);
     }
 
     @Override
@@ -136,17 +172,17 @@ final class TxConnection implements Connection {
 
     @Override
     public Statement createStatement(int a0, int a1) throws SQLException {
-        return delegate.createStatement(a0, a1);
+        return new TxStatement<>(delegate.createStatement(a0, a1), this);
     }
 
     @Override
     public PreparedStatement prepareStatement(String a0, int a1, int a2) throws SQLException {
-        return delegate.prepareStatement(a0, a1, a2);
+        return new TxPreparedStatement<>(delegate.prepareStatement(a0, a1, a2), this);
     }
 
     @Override
     public CallableStatement prepareCall(String a0, int a1, int a2) throws SQLException {
-        return delegate.prepareCall(a0, a1, a2);
+        return GuardedProxies.callable(delegate.prepareCall(a0, a1, a2), this);
     }
 
     @Override
@@ -191,32 +227,32 @@ final class TxConnection implements Connection {
 
     @Override
     public Statement createStatement(int a0, int a1, int a2) throws SQLException {
-        return delegate.createStatement(a0, a1, a2);
+        return new TxStatement<>(delegate.createStatement(a0, a1, a2), this);
     }
 
     @Override
     public PreparedStatement prepareStatement(String a0, int a1, int a2, int a3) throws SQLException {
-        return delegate.prepareStatement(a0, a1, a2, a3);
+        return new TxPreparedStatement<>(delegate.prepareStatement(a0, a1, a2, a3), this);
     }
 
     @Override
     public CallableStatement prepareCall(String a0, int a1, int a2, int a3) throws SQLException {
-        return delegate.prepareCall(a0, a1, a2, a3);
+        return GuardedProxies.callable(delegate.prepareCall(a0, a1, a2, a3), this);
     }
 
     @Override
     public PreparedStatement prepareStatement(String a0, int a1) throws SQLException {
-        return delegate.prepareStatement(a0, a1);
+        return new TxPreparedStatement<>(delegate.prepareStatement(a0, a1), this);
     }
 
     @Override
     public PreparedStatement prepareStatement(String a0, int[] a1) throws SQLException {
-        return delegate.prepareStatement(a0, a1);
+        return new TxPreparedStatement<>(delegate.prepareStatement(a0, a1), this);
     }
 
     @Override
     public PreparedStatement prepareStatement(String a0, String[] a1) throws SQLException {
-        return delegate.prepareStatement(a0, a1);
+        return new TxPreparedStatement<>(delegate.prepareStatement(a0, a1), this);
     }
 
     @Override

@@ -5,6 +5,7 @@ import java.sql.SQLException;
 import java.sql.Savepoint;
 import java.util.ArrayList;
 import java.util.List;
+import org.postgresql.core.BaseConnection;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -14,6 +15,8 @@ final class TxImpl implements Tx {
     private static final Logger log = LoggerFactory.getLogger(Transactions.class);
 
     final Connection raw;
+    /** The driver's connection when it is pgjdbc (transaction state readable locally), else null. */
+    final BaseConnection pg;
     final boolean readOnly;
     final Isolation isolation;
     private final int attempt;
@@ -24,8 +27,9 @@ final class TxImpl implements Tx {
     /** Set when a joined inner call failed: the outer transaction must not commit. */
     Throwable innerFailure;
 
-    TxImpl(Connection raw, boolean readOnly, Isolation isolation, int attempt, String label) {
+    TxImpl(Connection raw, BaseConnection pg, boolean readOnly, Isolation isolation, int attempt, String label) {
         this.raw = raw;
+        this.pg = pg;
         this.readOnly = readOnly;
         this.isolation = isolation;
         this.attempt = attempt;
@@ -36,7 +40,7 @@ final class TxImpl implements Tx {
     public Connection connection() {
         TxConnection c = wrapped;
         if (c == null) {
-            c = wrapped = new TxConnection(raw);
+            c = wrapped = new TxConnection(raw, pg);
         }
         return c;
     }
@@ -104,6 +108,12 @@ final class TxImpl implements Tx {
                 log.warn("afterCommit callback of transaction '{}' failed after a successful commit: {}", label, e.toString());
             }
         }
+    }
+
+    /** Why a statement of the work ended the transaction, or null. */
+    String endedBySql() {
+        TxConnection c = wrapped;
+        return c == null ? null : c.endedBySql();
     }
 
     @Override

@@ -12,6 +12,7 @@ public final class TxStats {
     private final LongAdder rolledBack = new LongAdder();
     private final LongAdder retries = new LongAdder();
     private final LongAdder commitUnknown = new LongAdder();
+    private final LongAdder commitResolved = new LongAdder();
     private final EnumMap<ErrorKind, LongAdder> failures = new EnumMap<>(ErrorKind.class);
 
     public TxStats() {
@@ -23,6 +24,12 @@ public final class TxStats {
     void committed() { committed.increment(); }
     void retried() { retries.increment(); }
     void commitUnknown() { commitUnknown.increment(); }
+    void resolvedCommit() { commitResolved.increment(); }
+
+    /** Lost COMMITs whose outcome a fresh connection found out ({@code verifyCommit()}), committed or aborted. */
+    public long commitResolved() {
+        return commitResolved.sum();
+    }
 
     void failed(ErrorKind kind) {
         rolledBack.increment();
@@ -41,15 +48,45 @@ public final class TxStats {
      * @param retries       runs repeated after a transient failure
      * @param commitUnknown transactions whose COMMIT outcome is unknown (connection lost during commit)
      * @param failures      failed transactions by kind
+     * @param commitResolved lost COMMITs whose outcome was found out ({@code verifyCommit()}): committed or aborted
      */
     public record Snapshot(long committed, long rolledBack, long retries, long commitUnknown,
-                           Map<ErrorKind, Long> failures) {
+                           Map<ErrorKind, Long> failures, long commitResolved) {
     }
 
     public Snapshot snapshot() {
         EnumMap<ErrorKind, Long> byKind = new EnumMap<>(ErrorKind.class);
         failures.forEach((k, v) -> byKind.put(k, v.sum()));
         return new Snapshot(committed.sum(), rolledBack.sum(), retries.sum(), commitUnknown.sum(),
-                Collections.unmodifiableMap(byKind));
+                Collections.unmodifiableMap(byKind), commitResolved.sum());
+    }
+
+    // For transaction engines outside this package that run on Warden's pool (the Spring Boot
+    // starter's transaction manager): the same counters, so the health report and metrics count them.
+
+    /** Counts a committed transaction. */
+    public void recordCommitted() {
+        committed();
+    }
+
+    /** Counts a run repeated after a transient failure. */
+    public void recordRetried() {
+        retried();
+    }
+
+    /** Counts a transaction whose COMMIT outcome is unknown (it also counts as failed with CONNECTION). */
+    public void recordCommitUnknown() {
+        commitUnknown();
+        failed(ErrorKind.CONNECTION);
+    }
+
+    /** Counts a transaction rolled back because of a failure of this kind. */
+    public void recordFailed(ErrorKind kind) {
+        failed(kind);
+    }
+
+    /** Counts a rollback whose cause the engine does not see (e.g. a Spring rollback rule or rollback-only). */
+    public void recordRolledBack() {
+        rolledBackOnRequest();
     }
 }

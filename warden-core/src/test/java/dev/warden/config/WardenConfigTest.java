@@ -156,6 +156,21 @@ class WardenConfigTest {
     }
 
     @Test
+    void verifyCommitAndReadOnlyPoolAreValidatedBooleansAndTheUrlCanImplyAReadOnlyPool() {
+        assertThat(env(Map.of()).build().txVerifyCommit()).isFalse();
+        assertThat(env(Map.of("WARDEN_TX_VERIFY_COMMIT", "true")).build().txVerifyCommit()).isTrue();
+        assertThatThrownBy(() -> env(Map.of("WARDEN_TX_VERIFY_COMMIT", "maybe")).build())
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContaining("WARDEN_TX_VERIFY_COMMIT must be true or false, got \"maybe\"");
+        assertThat(env(Map.of("WARDEN_POOL_READ_ONLY", "yes")).build().readsOnly()).isTrue();
+        assertThat(env(Map.of("WARDEN_DB_URL", "jdbc:postgresql://a,b/db?targetServerType=preferStandby")).build()
+                .readsOnly()).isTrue();
+        assertThat(env(Map.of("WARDEN_DB_URL", "jdbc:postgresql://a,b/db?targetServerType=primary")).build()
+                .readsOnly()).isFalse();
+        assertThat(env(Map.of()).build().readsOnly()).isFalse();
+    }
+
+    @Test
     void recordConstructorEnforcesTheRulesToo() {
         WardenConfig good = env(Map.of()).build();
         assertThatThrownBy(() -> new WardenConfig(Optional.empty(), "postgres", Secret.of(""), 5000,
@@ -163,7 +178,7 @@ class WardenConfigTest {
                 good.startupTimeout(), good.retry(), good.isolation(), List.of("public"), "warden", "warden",
                 good.embeddedDir(), 0, good.monitorInterval(), good.monitorTimeout(), good.monitorFailures(),
                 good.monitorRecoveryInterval(), good.readyWait(), good.httpPort(), good.poolRefillSpread(),
-                good.readinessGrace(), good.init()))
+                good.readinessGrace(), good.init(), false, false))
                 .isInstanceOf(ConfigException.class)
                 .hasMessageContaining("WARDEN_POOL_MAX_SIZE must be an integer from 1 to 1000, got \"5000\"");
     }

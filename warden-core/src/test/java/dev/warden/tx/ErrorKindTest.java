@@ -18,14 +18,45 @@ class ErrorKindTest {
     @ParameterizedTest(name = "{0} -> {1}")
     @CsvSource({
             "08000, CONNECTION", "08003, CONNECTION", "08006, CONNECTION", "08001, CONNECTION",
-            "57P01, CONNECTION", "57P02, CONNECTION", "57P03, CONNECTION",
+            "57P01, CONNECTION", "57P02, CONNECTION", "57P03, CONNECTION", "57P04, CONNECTION", "57P05, CONNECTION",
+            "25P03, CONNECTION", "53300, CONNECTION", "25006, CONNECTION",
             "40001, SERIALIZATION", "40P01, DEADLOCK",
             "57014, TIMEOUT", "55P03, TIMEOUT",
             "23505, CONSTRAINT", "23503, CONSTRAINT", "23502, CONSTRAINT", "23514, CONSTRAINT",
             "22001, DATA", "22P02, DATA", "42601, DATA", "42P01, DATA",
-            "25P02, UNKNOWN", "53300, UNKNOWN", "XX000, UNKNOWN"})
+            "25P02, UNKNOWN", "53200, UNKNOWN", "XX000, UNKNOWN"})
     void sqlStatesMapToKinds(String state, ErrorKind kind) {
         assertThat(ErrorKind.of(new SQLException("x", state))).isEqualTo(kind);
+    }
+
+    @Test
+    void tooManyConnectionsAndCannotConnectNowMeanTheServerIsThereButRefusesNewConnections() {
+        assertThat(ErrorKind.refusesNewConnections(new SQLException("too many clients", "53300"))).isTrue();
+        assertThat(ErrorKind.refusesNewConnections(
+                new RuntimeException("pool", new SQLException("the database system is starting up", "57P03")))).isTrue();
+        assertThat(ErrorKind.refusesNewConnections(new SQLException("terminated", "57P01"))).isFalse();
+        assertThat(ErrorKind.refusesNewConnections(new SQLException("refused", "08001"))).isFalse();
+    }
+
+    @Test
+    void aReadOnlyServerIsFlaggedAlongTheCauseChain() {
+        assertThat(ErrorKind.readOnlyServer(new RuntimeException(new SQLException("read-only", "25006")))).isTrue();
+        assertThat(ErrorKind.readOnlyServer(new SQLException("x", "25P02"))).isFalse();
+    }
+
+    @Test
+    void hikarisClosedConnectionWithoutSqlStateIsAConnectionFailure() {
+        assertThat(ErrorKind.of(new SQLException("Connection is closed"))).isEqualTo(ErrorKind.CONNECTION);
+        assertThat(ErrorKind.of(new SQLException("Statement is closed"))).isEqualTo(ErrorKind.UNKNOWN);
+    }
+
+    @Test
+    void flagsEndOnCauseCycles() {
+        Exception a = new Exception("a");
+        Exception b = new Exception("b", a);
+        a.initCause(b);
+        assertThat(ErrorKind.readOnlyServer(a)).isFalse();
+        assertThat(CommitOutcomeUnknownException.within(a)).isFalse();
     }
 
     @Test

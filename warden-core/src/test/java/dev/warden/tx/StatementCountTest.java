@@ -27,7 +27,7 @@ class StatementCountTest {
                 "create table if not exists sc_counter (id int primary key, n bigint not null)",
                 "insert into sc_counter values (1, 0) on conflict do nothing");
         for (String role : new String[] {"sc_jdbc", "sc_warden", "sc_jdbc_ser", "sc_warden_ser", "sc_jdbc_base",
-                "sc_warden_base"}) {
+                "sc_warden_base", "sc_warden_vc", "sc_warden_vc_base"}) {
             exec("do $$ begin create role " + role + " login; exception when duplicate_object then null; end $$",
                     "grant all on sc_counter to " + role);
         }
@@ -89,13 +89,20 @@ class StatementCountTest {
     }
 
     private static long throughWarden(String role, Isolation isolation) {
-        try (Warden warden = Warden.create(TestDatabase.config().dbUser(role).poolMaxSize(1).build()).start()) {
+        return throughWarden(role, isolation, false);
+    }
+
+    private static long throughWarden(String role, Isolation isolation, boolean verifyCommit) {
+        // The monitor's probe runs on its own connection as the same role, not per transaction; with a
+        // 1-minute interval none falls into the measured window even on a loaded machine.
+        try (Warden warden = Warden.create(TestDatabase.config().dbUser(role).poolMaxSize(1)
+                .monitorInterval(java.time.Duration.ofMinutes(1)).build()).start()) {
             long before = 0;
             for (int i = 0; i <= TRANSACTIONS; i++) {
                 if (i == 1) {
                     before = statementsOf(role);
                 }
-                warden.transaction().isolation(isolation).run(tx -> bump(tx.connection()));
+                warden.transaction().isolation(isolation).verifyCommit(verifyCommit).run(tx -> bump(tx.connection()));
             }
             long n = statementsOf(role) - before;
             printBreakdown(role);
@@ -123,5 +130,12 @@ class StatementCountTest {
         assertThat(jdbc - jdbcBase).isEqualTo(2L * TRANSACTIONS);
         // Warden sets it for the transaction only: one SET TRANSACTION each, nothing to reset
         assertThat(warden - wardenBase).isEqualTo(TRANSACTIONS);
+    }
+
+    @Test
+    void verifyCommitCostsExactlyOneStatementPerTransaction() throws Exception {
+        long base = throughWarden("sc_warden_vc_base", Isolation.DEFAULT);
+        long verified = throughWarden("sc_warden_vc", Isolation.DEFAULT, true);
+        assertThat(verified - base).isEqualTo(TRANSACTIONS);
     }
 }

@@ -34,10 +34,12 @@ import picocli.CommandLine.Spec;
 
 /**
  * {@code warden demo}: the embedded PostgreSQL (data kept under {@code ./.warden/}) and N replicas of
- * the auction service as separate JVMs on consecutive ports, all on that one database. Prints the
- * URLs and demo logins, waits until every replica's {@code /health/ready} is 200, shows which one
- * ran the initialisation (each replica's own word: {@code init} in its {@code /health} report), and
- * runs until Ctrl-C (or an interrupt), which stops the replicas and then PostgreSQL.
+ * the auction service as separate JVMs on consecutive ports, all on that one database, with the demo
+ * users and listings ({@code AUCTION_DEMO_DATA=true}). Each replica's operator endpoints are on its
+ * management port, the API port + 1000 ({@code WARDEN_MANAGEMENT_PORT}). Prints the URLs and demo
+ * logins, waits until every replica's {@code /health/ready} is 200, shows which one ran the
+ * initialisation (each replica's own word: {@code init} in its {@code /health} report), and runs
+ * until Ctrl-C (or an interrupt), which stops the replicas and then PostgreSQL.
  */
 @Command(name = "demo", mixinStandardHelpOptions = true,
         description = "Run the auction service as N replicas on one embedded PostgreSQL (Ctrl-C stops all).")
@@ -50,7 +52,8 @@ final class DemoCommand implements Callable<Integer> {
     int replicas;
 
     @Option(names = "--base-port", defaultValue = "8080",
-            description = "Port of the first replica; the others follow (default ${DEFAULT-VALUE}; 0 for any free ports).")
+            description = "API port of the first replica; the others follow, and each one's management port is its API"
+                    + " port + 1000 (default ${DEFAULT-VALUE}; 0 for any free ports).")
     int basePort;
 
     @Option(names = "--data-dir", defaultValue = ".warden/pgdata",
@@ -66,6 +69,9 @@ final class DemoCommand implements Callable<Integer> {
     @Option(names = "--exit-when-ready", description = "Stop everything once all replicas are ready (for tests and CI).")
     boolean exitWhenReady;
 
+    /** A replica's management port is its API port plus this (the service's own default). */
+    static final int MANAGEMENT_OFFSET = 1000;
+
     private final List<Process> processes = new ArrayList<>();
     private final AtomicBoolean stopped = new AtomicBoolean();
     private EmbeddedDatabase db;
@@ -77,8 +83,15 @@ final class DemoCommand implements Callable<Integer> {
             spec.commandLine().getErr().println("--replicas must be 1 to 9, got " + replicas);
             return 2;
         }
-        List<Integer> ports = ports();
-        if (ports == null) {
+        if (basePort != 0 && (basePort < 1 || basePort + MANAGEMENT_OFFSET + replicas - 1 > 65535)) {
+            spec.commandLine().getErr().println("--base-port must be 0 (any free ports) or 1 to "
+                    + (65535 - MANAGEMENT_OFFSET - replicas + 1) + " (the management ports are " + MANAGEMENT_OFFSET
+                    + " higher), got " + basePort);
+            return 2;
+        }
+        List<Integer> ports = ports(0);
+        List<Integer> managementPorts = ports == null ? null : ports(MANAGEMENT_OFFSET);
+        if (managementPorts == null) {
             return 2;
         }
         Thread hook = new Thread(this::stopAll, "warden-demo-stop");
@@ -100,22 +113,26 @@ final class DemoCommand implements Callable<Integer> {
                 pb.environment().put("WARDEN_DB_URL", db.jdbcUrl());
                 pb.environment().put("WARDEN_APP_NAME", "auction-" + name);
                 pb.environment().put("PORT", Integer.toString(ports.get(i)));
+                pb.environment().put("WARDEN_MANAGEMENT_PORT", Integer.toString(managementPorts.get(i)));
                 pb.environment().put("REPLICA_NAME", name);
                 pb.environment().put("AUCTION_JWT_SECRET", secret); // one secret: tokens work on every replica
+                pb.environment().put("AUCTION_DEMO_DATA", "true"); // the demo logins below; never in production
                 pb.redirectErrorStream(true).redirectOutput(logs.resolve(name + ".log").toFile());
                 processes.add(pb.start());
-                out.printf("  %s  http://127.0.0.1:%d   (log: %s)%n", name, ports.get(i), logs.resolve(name + ".log"));
+                out.printf("  %s  API http://127.0.0.1:%d   health http://127.0.0.1:%d/health   (log: %s)%n", name,
+                        ports.get(i), managementPorts.get(i), logs.resolve(name + ".log"));
             }
             out.println("Demo logins (POST /auth/login): " + String.join(", ", java.util.Arrays.stream(
                     AuctionSeeder.DEMO_USERS).map(u -> u[0] + " / " + u[1] + (u[2].equals("admin") ? " (admin)" : ""))
                     .toList()));
             out.println("Waiting for every replica's /health/ready …");
             out.flush();
-            if (!awaitReady(ports, out)) {
+            if (!awaitReady(managementPorts, out)) {
                 return 1;
             }
-            int initialisers = reportInit(ports, out);
-            out.println("Try: curl -s http://127.0.0.1:" + ports.get(0) + "/listings");
+            int initialisers = reportInit(managementPorts, out);
+            out.println("Try: curl -s http://127.0.0.1:" + ports.get(0) + "/listings   (dashboard: http://127.0.0.1:"
+                    + managementPorts.get(0) + "/dashboard)");
             out.flush();
             if (initialisers < 0) {
                 return 1;
@@ -148,7 +165,7 @@ final class DemoCommand implements Callable<Integer> {
 
     /**
      * Prints, per replica, what its Warden says about the initialisation ({@code init} in
-     * {@code /health}): whether this replica ran it, or who did. Returns how many replicas ran it,
+     * {@code /health}, on its management port): whether this replica ran it, or who did. Returns how many replicas ran it,
      * or -1 when the replicas disagree (more than one ran it, different epochs or owners).
      */
     private int reportInit(List<Integer> ports, PrintWriter out) throws IOException, InterruptedException {
@@ -193,10 +210,11 @@ final class DemoCommand implements Callable<Integer> {
         return initialisers;
     }
 
-    private List<Integer> ports() throws IOException {
+    /** The replicas' ports, {@code offset} above {@code --base-port} (or any free ones); null when one is in use. */
+    private List<Integer> ports(int offset) throws IOException {
         List<Integer> ports = new ArrayList<>();
         for (int i = 0; i < replicas; i++) {
-            int port = basePort == 0 ? freePort() : basePort + i;
+            int port = basePort == 0 ? freePort() : basePort + offset + i;
             if (basePort != 0 && !isFree(port)) {
                 spec.commandLine().getErr().println("Port " + port + " is in use; choose others with --base-port"
                         + " (or --base-port 0 for any free ports).");

@@ -74,6 +74,11 @@ public final class TxDrill implements Callable<Integer> {
             description = "READ_COMMITTED, REPEATABLE_READ or SERIALIZABLE (default ${DEFAULT-VALUE}).")
     Isolation isolation;
 
+    @Option(names = "--verify-commit",
+            description = "Transfers use verifyCommit(): a COMMIT lost with its backend is resolved with pg_xact_status;"
+                    + " then no caller may be told the outcome is unknown.")
+    boolean verifyCommit;
+
     /** With {@code --db-url}, the drill creates and drops its own tables warden_drill_account and warden_drill_transfer. */
     @Mixin
     DbOptions db = new DbOptions();
@@ -114,7 +119,7 @@ public final class TxDrill implements Callable<Integer> {
         } else {
             System.out.printf("""
                     tx drill: %s s, %s threads, %s accounts, %s, %s, %s %% of transfers fail in their code
-                      transfers %s: committed %s, failed %s %s, injected failures %s, commit outcome unknown %s (%s applied)
+                      transfers %s: committed %s, failed %s %s, injected failures %s, commit outcome unknown %s (%s applied), lost COMMITs resolved %s%s
                       retries %s, backends killed %s, deadlocks broken by the server %s; committed transfer p50 %s ms, p99 %s ms
                       checked against the database:
                         acknowledged but missing %s, failed but present %s, applied twice %s
@@ -123,7 +128,8 @@ public final class TxDrill implements Callable<Integer> {
                     """, f.get("seconds"), f.get("threads"), f.get("accounts"), f.get("isolation"),
                     killEveryMs == 0 ? "no backend killed" : "a backend killed every " + killEveryMs + " ms",
                     Math.round(failRate * 1000) / 10.0, f.get("transfers"), f.get("committed"), f.get("failed"), f.get("failed_by_kind"),
-                    f.get("injected_failures"), f.get("commit_unknown"), f.get("commit_unknown_applied"), f.get("retries"),
+                    f.get("injected_failures"), f.get("commit_unknown"), f.get("commit_unknown_applied"),
+                    f.get("commit_resolved"), verifyCommit ? " (verifyCommit: unknown must be 0)" : "", f.get("retries"),
                     f.get("backend_kills"), f.get("server_deadlocks"), f.get("committed_ms_p50"), f.get("committed_ms_p99"),
                     f.get("lost_commits"), f.get("half_commits"), f.get("double_commits"), f.get("balance_drift"),
                     f.get("ledger_mismatched_accounts"), f.get("unclassified_errors"),
@@ -209,7 +215,7 @@ public final class TxDrill implements Callable<Integer> {
             boolean inject = random.nextDouble() < failRate;
             long t0 = System.nanoTime();
             try {
-                warden.transaction().label("drill-transfer").run(tx -> transfer(tx, id, from, to, amount, inject));
+                warden.transaction().label("drill-transfer").verifyCommit(verifyCommit).run(tx -> transfer(tx, id, from, to, amount, inject));
                 outcomes.put(id, Outcome.COMMITTED);
                 committedNanos.add(System.nanoTime() - t0);
             } catch (InjectedFailure e) {
@@ -357,6 +363,8 @@ public final class TxDrill implements Callable<Integer> {
         f.put("injected_failures", counts.getOrDefault(Outcome.INJECTED, 0L));
         f.put("commit_unknown", counts.getOrDefault(Outcome.UNKNOWN, 0L));
         f.put("commit_unknown_applied", unknownApplied);
+        f.put("verify_commit", verifyCommit);
+        f.put("commit_resolved", stats.commitResolved());
         f.put("retries", stats.retries());
         f.put("backend_kills", kills.sum());
         f.put("server_deadlocks", deadlocks);
@@ -372,8 +380,9 @@ public final class TxDrill implements Callable<Integer> {
         if (!unclassified.isEmpty()) {
             f.put("unclassified_examples", unclassified.stream().distinct().limit(5).toList());
         }
+        long unknown = counts.getOrDefault(Outcome.UNKNOWN, 0L);
         f.put("ok", lost == 0 && half == 0 && doubles == 0 && strangers == 0 && drift == 0 && mismatched == 0
-                && unclassified.isEmpty());
+                && unclassified.isEmpty() && (!verifyCommit || unknown == 0));
         return f;
     }
 

@@ -27,8 +27,9 @@ import picocli.CommandLine;
 
 /**
  * {@code warden demo} end to end: embedded PostgreSQL, three replica JVMs. While the demo runs, the
- * test asks every replica itself: all {@code /health/ready} are 200 and exactly one replica's
- * {@code /health} says it initialised the epoch; then an interrupt stops everything. Run again on the
+ * test asks every replica itself: all {@code /health/ready} (on the management port; the API port
+ * does not serve it) are 200, exactly one replica's {@code /health} says it initialised the epoch,
+ * and the demo logins it prints work; then an interrupt stops everything. Run again on the
  * same data directory ({@code --exit-when-ready}): the database is initialised and nobody re-runs it.
  */
 class DemoCommandTest {
@@ -54,18 +55,28 @@ class DemoCommandTest {
         System.out.println("DEMO (first run):\n" + first);
         assertThat(first).as("demo running; out:\n%s\nerr:\n%s", out, err).contains("Press Ctrl-C");
         try {
-            assertThat(first).contains("replica-1  http://127.0.0.1:", "replica-3  http://127.0.0.1:")
+            assertThat(first).contains("replica-1  API http://127.0.0.1:", "replica-3  API http://127.0.0.1:")
                     .contains("admin / admin-password (admin)", "alice / alice-password")
                     .contains("All 3 replicas ready; 1 of them ran the initialisation.");
             assertThat(count(first, "<- initialised the database")).isEqualTo(1);
 
             // Ask the replicas directly.
-            List<Integer> ports = ports(first);
+            List<Integer> ports = ports(first, 1);
+            List<Integer> managementPorts = ports(first, 2);
             assertThat(ports).hasSize(3);
+            assertThat(managementPorts).hasSize(3).doesNotContainAnyElementsOf(ports);
             int initialisedHere = 0;
             Set<String> epochs = new HashSet<>();
             Set<String> owners = new HashSet<>();
             for (int port : ports) {
+                assertThat(get(port, "/health").statusCode()).as("API port %d has no /health", port).isEqualTo(404);
+                HttpResponse<String> login = CLIENT.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port
+                        + "/auth/login")).POST(HttpRequest.BodyPublishers.ofString(
+                        "{\"username\":\"admin\",\"password\":\"admin-password\"}")).build(),
+                        HttpResponse.BodyHandlers.ofString());
+                assertThat(login.statusCode()).as("demo login on %d: %s", port, login.body()).isEqualTo(200);
+            }
+            for (int port : managementPorts) {
                 assertThat(get(port, "/health/ready").statusCode()).as("replica on %d ready", port).isEqualTo(200);
                 HttpResponse<String> health = get(port, "/health");
                 assertThat(health.statusCode()).isEqualTo(200);
@@ -101,6 +112,15 @@ class DemoCommandTest {
         dev.warden.embedded.EmbeddedDatabase.deleteDirectory(data); // the server data; the logs stay
     }
 
+    @Test
+    void aBasePortWhoseManagementPortsWouldPassTheLastPortIsRefusedAtOnce() {
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        assertThat(cli(out, err).execute("demo", "--base-port", "65000")).isEqualTo(2);
+        assertThat(err.toString()).contains("--base-port must be 0 (any free ports) or 1 to 64533", "got 65000");
+        assertThat(out.toString()).doesNotContain("Starting the embedded PostgreSQL");
+    }
+
     private static CommandLine cli(StringWriter out, StringWriter err) {
         CommandLine cli = new CommandLine(new WardenCli());
         cli.setOut(new PrintWriter(out, true));
@@ -108,11 +128,13 @@ class DemoCommandTest {
         return cli;
     }
 
-    private static List<Integer> ports(String output) {
-        Matcher m = Pattern.compile("replica-\\d  http://127\\.0\\.0\\.1:(\\d+)").matcher(output);
+    /** The API ports ({@code group} 1) or management ports (2) the demo printed. */
+    private static List<Integer> ports(String output, int group) {
+        Matcher m = Pattern.compile("replica-\\d  API http://127\\.0\\.0\\.1:(\\d+)   health http://127\\.0\\.0\\.1:(\\d+)/health")
+                .matcher(output);
         List<Integer> ports = new ArrayList<>();
         while (m.find()) {
-            ports.add(Integer.parseInt(m.group(1)));
+            ports.add(Integer.parseInt(m.group(group)));
         }
         return ports;
     }

@@ -54,6 +54,18 @@ class TxDrillTest {
     }
 
     @Test
+    void withVerifyCommitNoCallerIsToldTheOutcomeIsUnknownAndEveryResolvedOutcomeMatchesTheLedger() throws Exception {
+        TxDrill d = drill("--seconds", "4", "--threads", "6", "--accounts", "6", "--kill-every-ms", "50",
+                "--fail-rate", "0.05", "--verify-commit", "--db-url", db.jdbcUrl());
+        Map<String, Object> f = d.execute();
+        assertThat(f.get("ok")).as("figures %s", f).isEqualTo(true);
+        assertThat(f).containsEntry("commit_unknown", 0L).containsEntry("lost_commits", 0L)
+                .containsEntry("half_commits", 0L).containsEntry("double_commits", 0L)
+                .containsEntry("balance_drift", 0L).containsEntry("verify_commit", true);
+        assertThat((long) f.get("backend_kills")).isPositive();
+    }
+
+    @Test
     void theCheckSeesATransferThatWasOnlyHalfApplied() throws Exception {
         TxDrill d = drill("--seconds", "1", "--threads", "2", "--kill-every-ms", "0", "--fail-rate", "0",
                 "--db-url", db.jdbcUrl());
@@ -63,7 +75,7 @@ class TxDrillTest {
         try (Connection c = DriverManager.getConnection(db.jdbcUrl(), "postgres", ""); Statement st = c.createStatement()) {
             st.execute("update warden_drill_account set balance = balance - 7 where id = 1");
         }
-        Map<String, Object> f = d.verify(db.jdbcUrl(), "postgres", "", new TxStats.Snapshot(0, 0, 0, 0, Map.of()));
+        Map<String, Object> f = d.verify(db.jdbcUrl(), "postgres", "", new TxStats.Snapshot(0, 0, 0, 0, Map.of(), 0));
         assertThat(f).containsEntry("balance_drift", -7L).containsEntry("ledger_mismatched_accounts", 1L)
                 .containsEntry("ok", false);
     }

@@ -47,7 +47,8 @@ public final class HealthEndpoints {
 
     /** The page may run its own inline script and fetch from its own origin, nothing else. */
     private static final Map<String, String> PAGE_HEADERS = Map.of("Content-Security-Policy",
-            "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'",
+            "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self';"
+                    + " frame-ancestors 'none'",
             "X-Content-Type-Options", "nosniff", "X-Frame-Options", "DENY");
     private static final String PAGE = loadPage();
 

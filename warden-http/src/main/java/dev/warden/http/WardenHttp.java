@@ -20,7 +20,7 @@ import org.slf4j.LoggerFactory;
  * Serves Warden's probes, report, metrics and dashboard over HTTP: {@code /health/live}, {@code /health/startup},
  * {@code /health/ready}, {@code /health}, {@code /metrics} and {@code /dashboard}.
  * <pre>{@code
- * try (WardenHttp http = WardenHttp.start(warden, 8081)) {   // standalone, 127.0.0.1:8081
+ * try (WardenHttp http = WardenHttp.start(warden, 9080)) {   // standalone, 127.0.0.1:9080
  *     ...
  * }
  * Javalin.create(WardenHttp.javalin(warden)).start(8080);    // or mounted in a Javalin app
@@ -46,7 +46,7 @@ public final class WardenHttp implements AutoCloseable {
     }
 
     /**
-     * Starts the management server on {@code address} (e.g. {@code 0.0.0.0:8081} inside a
+     * Starts the management server on {@code address} (e.g. {@code 0.0.0.0:9080} inside a
      * container, where the orchestrator probes from outside).
      *
      * @throws java.io.UncheckedIOException when the address cannot be bound
@@ -58,7 +58,7 @@ public final class WardenHttp implements AutoCloseable {
             server = HttpServer.create(address, 16);
         } catch (IOException e) {
             throw new java.io.UncheckedIOException("Could not bind the management server to " + address
-                    + " (WARDEN_HTTP_PORT): " + e.getMessage(), e);
+                    + " (WARDEN_MANAGEMENT_PORT): " + e.getMessage(), e);
         }
         AtomicInteger n = new AtomicInteger();
         ExecutorService executor = Executors.newFixedThreadPool(2, r -> {

@@ -30,10 +30,20 @@ public final class ApiException extends RuntimeException {
         this.headers = Map.copyOf(headers);
     }
 
+    /** At most this many field errors are listed in one response (the detail gives the total). */
+    static final int MAX_LISTED_ERRORS = 20;
+
     static ApiException badRequest(List<FieldError> errors) {
-        String detail = errors.size() == 1 ? errors.get(0).field() + ": " + errors.get(0).message()
-                : errors.size() + " fields are invalid; see errors.";
-        return new ApiException(400, "Invalid request", detail, errors, Map.of());
+        return badRequest(errors, errors.size());
+    }
+
+    /** A 400 for {@code total} bad fields, of which {@code errors} (at most {@link #MAX_LISTED_ERRORS} are kept) are listed. */
+    static ApiException badRequest(List<FieldError> errors, int total) {
+        List<FieldError> listed = errors.size() <= MAX_LISTED_ERRORS ? errors : errors.subList(0, MAX_LISTED_ERRORS);
+        String detail = total == 1 ? listed.get(0).field() + ": " + listed.get(0).message()
+                : total <= listed.size() ? total + " fields are invalid; see errors."
+                : total + " fields are invalid; the first " + listed.size() + " are listed in errors.";
+        return new ApiException(400, "Invalid request", detail, listed, Map.of());
     }
 
     static ApiException badRequest(String field, String message) {

@@ -1,8 +1,8 @@
 package dev.warden.example.auction;
 
-import java.nio.charset.StandardCharsets;
 import java.security.SecureRandom;
 import java.time.Duration;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 
@@ -10,18 +10,29 @@ import java.util.Objects;
  * How the auction service runs, apart from the database: that is Warden's configuration
  * ({@code WARDEN_*}, see {@link AuctionApp#wardenConfig}), initialisation epoch included.
  *
- * @param host          interface to bind ({@code HOST}, default 127.0.0.1; 0.0.0.0 in a container)
- * @param port          HTTP port ({@code PORT}, default 8080; 0 for any free one)
- * @param replica       this process's name in logs, bids and {@code /info} ({@code REPLICA_NAME},
- *                      default {@code HOSTNAME} or {@code replica-<port>})
- * @param jwtSecret     HS256 key for bearer tokens ({@code AUCTION_JWT_SECRET}, at least 32 bytes;
- *                      random per process when unset, so replicas must share one)
- * @param tokenTtl      lifetime of a token ({@code AUCTION_TOKEN_TTL_SECONDS}, default 3600)
- * @param maxBodyBytes  largest accepted request body ({@code AUCTION_MAX_BODY_BYTES}, default 16384); more → 413
- * @param closeInterval how often due auctions are closed ({@code AUCTION_CLOSE_INTERVAL_MS}, default 1000)
+ * @param host           interface to bind, API and management ({@code HOST}, default 127.0.0.1; 0.0.0.0 in a container)
+ * @param port           API port ({@code PORT}, default 8080; 0 for any free one)
+ * @param managementPort port of the operator endpoints {@code /health*}, {@code /metrics}, {@code /dashboard},
+ *                       {@code /info} ({@code WARDEN_MANAGEMENT_PORT}, default {@code PORT + 1000}, or any free
+ *                       one when {@code PORT} is 0); never the API port
+ * @param replica        this process's name in logs, bids and {@code /info} ({@code REPLICA_NAME},
+ *                       default {@code HOSTNAME} or {@code replica-<port>})
+ * @param jwtSecret      HS256 key for bearer tokens ({@code AUCTION_JWT_SECRET}: at least 32 bytes; from the
+ *                       environment also no placeholder and enough entropy, see {@link JwtSecretPolicy}; random
+ *                       per process when unset, so replicas must share one)
+ * @param tokenTtl       lifetime of a token ({@code AUCTION_TOKEN_TTL_SECONDS}, default 3600)
+ * @param maxBodyBytes   largest accepted request body ({@code AUCTION_MAX_BODY_BYTES}, default 16384); more → 413
+ * @param closeInterval  how often due auctions are closed ({@code AUCTION_CLOSE_INTERVAL_MS}, default 1000)
+ * @param demoData       load the demo users and listings ({@code AUCTION_DEMO_DATA}, default false; {@code warden
+ *                       demo} sets it)
  */
-public record AppOptions(String host, int port, String replica, byte[] jwtSecret, Duration tokenTtl,
-                         long maxBodyBytes, Duration closeInterval) {
+public record AppOptions(String host, int port, int managementPort, String replica, byte[] jwtSecret,
+                         Duration tokenTtl, long maxBodyBytes, Duration closeInterval, boolean demoData) {
+
+    /** The management port's variable. */
+    public static final String MANAGEMENT_PORT = "WARDEN_MANAGEMENT_PORT";
+    /** How far above {@code PORT} the management port is by default. */
+    public static final int MANAGEMENT_PORT_OFFSET = 1000;
 
     public AppOptions {
         Objects.requireNonNull(host, "host");
@@ -32,8 +43,16 @@ public record AppOptions(String host, int port, String replica, byte[] jwtSecret
         if (port < 0 || port > 65535) {
             throw new IllegalArgumentException("PORT must be 0 to 65535, got " + port);
         }
-        if (jwtSecret.length < 32) {
-            throw new IllegalArgumentException("AUCTION_JWT_SECRET must be at least 32 bytes, got " + jwtSecret.length);
+        if (managementPort < 0 || managementPort > 65535) {
+            throw new IllegalArgumentException(MANAGEMENT_PORT + " must be 0 to 65535, got " + managementPort);
+        }
+        if (managementPort != 0 && managementPort == port) {
+            throw new IllegalArgumentException(MANAGEMENT_PORT + " must differ from PORT (" + port
+                    + "): the operator endpoints stay off the API port, got " + managementPort);
+        }
+        if (jwtSecret.length < JwtSecretPolicy.MIN_BYTES) {
+            throw new IllegalArgumentException(JwtSecretPolicy.VARIABLE + " must be at least "
+                    + JwtSecretPolicy.MIN_BYTES + " bytes, got " + jwtSecret.length);
         }
         if (tokenTtl.isNegative() || tokenTtl.isZero()) {
             throw new IllegalArgumentException("AUCTION_TOKEN_TTL_SECONDS must be positive, got " + tokenTtl.toSeconds());
@@ -51,27 +70,60 @@ public record AppOptions(String host, int port, String replica, byte[] jwtSecret
         return from(System.getenv());
     }
 
-    /** Options from these variables, with defaults. */
+    /**
+     * Options from these variables, with defaults.
+     *
+     * @throws IllegalArgumentException naming the variable and the rule, for a bad value (a secret's
+     *                                  value is never shown)
+     */
     public static AppOptions from(Map<String, String> env) {
         int port = intVar(env, "PORT", 8080);
-        String secret = env.get("AUCTION_JWT_SECRET");
+        String secret = env.get(JwtSecretPolicy.VARIABLE);
         byte[] key;
         if (secret == null || secret.isBlank()) {
             key = new byte[32];
             new SecureRandom().nextBytes(key);
         } else {
-            key = secret.getBytes(StandardCharsets.UTF_8);
+            key = JwtSecretPolicy.check(secret);
+        }
+        int defaultManagement = port == 0 ? 0 : port + MANAGEMENT_PORT_OFFSET;
+        if (defaultManagement > 65535 && blank(env.get(MANAGEMENT_PORT))) {
+            throw new IllegalArgumentException(MANAGEMENT_PORT + " must be set when PORT (" + port + ") + "
+                    + MANAGEMENT_PORT_OFFSET + " is above 65535");
         }
         String replica = env.getOrDefault("REPLICA_NAME", env.getOrDefault("HOSTNAME", "replica-" + port));
-        return new AppOptions(env.getOrDefault("HOST", "127.0.0.1"), port, replica, key,
+        return new AppOptions(env.getOrDefault("HOST", "127.0.0.1"), port,
+                intVar(env, MANAGEMENT_PORT, defaultManagement), replica, key,
                 Duration.ofSeconds(intVar(env, "AUCTION_TOKEN_TTL_SECONDS", 3600)),
                 intVar(env, "AUCTION_MAX_BODY_BYTES", 16 * 1024),
-                Duration.ofMillis(intVar(env, "AUCTION_CLOSE_INTERVAL_MS", 1000)));
+                Duration.ofMillis(intVar(env, "AUCTION_CLOSE_INTERVAL_MS", 1000)),
+                boolVar(env, "AUCTION_DEMO_DATA"));
+    }
+
+    /** The same options with the demo data on or off. */
+    public AppOptions withDemoData(boolean on) {
+        return new AppOptions(host, port, managementPort, replica, jwtSecret, tokenTtl, maxBodyBytes, closeInterval, on);
+    }
+
+    private static boolean blank(String v) {
+        return v == null || v.isBlank();
+    }
+
+    private static boolean boolVar(Map<String, String> env, String name) {
+        String v = env.get(name);
+        if (blank(v)) {
+            return false;
+        }
+        return switch (v.trim().toLowerCase(Locale.ROOT)) {
+            case "true" -> true;
+            case "false" -> false;
+            default -> throw new IllegalArgumentException(name + " must be true or false, got \"" + v + "\"");
+        };
     }
 
     private static int intVar(Map<String, String> env, String name, int dflt) {
         String v = env.get(name);
-        if (v == null || v.isBlank()) {
+        if (blank(v)) {
             return dflt;
         }
         try {
@@ -83,8 +135,8 @@ public record AppOptions(String host, int port, String replica, byte[] jwtSecret
 
     @Override
     public String toString() {
-        return "AppOptions[host=" + host + ", port=" + port + ", replica=" + replica + ", jwtSecret=(" + jwtSecret.length
-                + " bytes, hidden), tokenTtl=" + tokenTtl + ", maxBodyBytes=" + maxBodyBytes + ", closeInterval="
-                + closeInterval + "]";
+        return "AppOptions[host=" + host + ", port=" + port + ", managementPort=" + managementPort + ", replica="
+                + replica + ", jwtSecret=(" + jwtSecret.length + " bytes, hidden), tokenTtl=" + tokenTtl
+                + ", maxBodyBytes=" + maxBodyBytes + ", closeInterval=" + closeInterval + ", demoData=" + demoData + "]";
     }
 }

@@ -67,19 +67,27 @@ final class Auction {
     User register(String username, String passwordHash) {
         return db.tx("register", h -> h.createQuery("""
                         insert into app_user (username, password_hash) values (:u, :p)
-                        on conflict (username) do nothing
+                        on conflict do nothing
                         returning id, username, role, created_at""")
                 .bind("u", username).bind("p", passwordHash)
                 .map(Auction::user).findOne()
-                .orElseThrow(() -> ApiException.conflict("The username '" + username + "' is taken.")));
+                .orElseThrow(() -> ApiException.conflict("The username '" + username + "' is taken (names are"
+                        + " compared regardless of case).")));
     }
 
     /** The user and their password hash, if the name exists. */
     Optional<Map.Entry<User, String>> credentials(String username) {
         return db.read("login", h -> h.createQuery("select id, username, role, created_at, password_hash"
-                        + " from app_user where username = :u")
+                        + " from app_user where lower(username) = lower(:u)")
                 .bind("u", username)
                 .map((rs, ctx) -> Map.entry(user(rs, ctx), rs.getString("password_hash"))).findOne());
+    }
+
+    /** The user's current name and role, for a bearer token's subject. */
+    Optional<Principal> principal(long id) {
+        return db.read("get-principal", h -> h.createQuery("select id, username, role from app_user where id = :id")
+                .bind("id", id).map((rs, ctx) -> new Principal(rs.getLong("id"), rs.getString("username"),
+                        rs.getString("role"))).findOne());
     }
 
     User user(long id) {

@@ -1,17 +1,17 @@
 package dev.warden.example.auction;
 
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.datatype.jsr310.JavaTimeModule;
 import dev.warden.Warden;
 import dev.warden.config.WardenConfig;
-import dev.warden.example.auction.Auth.Principal;
-import dev.warden.http.WardenHttp;
-import dev.warden.init.InitStatus;
 import dev.warden.lifecycle.State;
 import io.javalin.Javalin;
 import io.javalin.config.JavalinConfig;
 import io.javalin.http.Context;
+import io.javalin.http.Handler;
 import io.javalin.json.JavalinJackson;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
@@ -19,27 +19,24 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.time.Clock;
 import java.time.Duration;
-import java.time.Instant;
-import java.util.ArrayList;
-import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
-import java.util.regex.Pattern;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * The auction API on Warden: Javalin (virtual threads) for HTTP, Jdbi for SQL, every data access in
- * a Warden transaction. {@link #warden(WardenConfig)} builds the service's Warden (its migrations,
- * its seed data, Prometheus meters); {@link #create(Warden, AppOptions)} builds the service on it;
- * {@link #start()} serves HTTP at once (warden-http's probes answer and show start-up progress, the
- * API says 503 + Retry-After until ready), then starts Warden, which migrates and seeds once per
+ * a Warden transaction. {@link #warden(WardenConfig, boolean)} builds the service's Warden (its
+ * migrations, the demo data when asked for, Prometheus meters); {@link #create(Warden, AppOptions)}
+ * builds the service on it; {@link #start()} serves HTTP at once, the API on {@link #port()} (503 +
+ * Retry-After until ready) and the operator endpoints on {@link #managementPort()} (warden-http's
+ * probes answer and show start-up progress), then starts Warden, which migrates and seeds once per
  * epoch across all replicas, and then the auction closer; {@link #close()} stops all of it except
- * the Warden, which the caller owns.
+ * the Warden, which the caller owns. Every response carries security headers and every error is a
+ * problem body ({@link HttpHardening}).
  *
  * <p>Endpoints, errors and the bidding invariant are described in {@code docs/service.md}.
  */
@@ -56,10 +53,7 @@ public final class AuctionApp implements AutoCloseable {
     public static final String SCHEMA = "auction";
 
     private static final Logger log = LoggerFactory.getLogger(AuctionApp.class);
-    private static final Pattern USERNAME = Pattern.compile("[A-Za-z0-9_.-]{3,32}");
-    private static final long MAX_AMOUNT = 1_000_000_000_000L; // 10 billion in cents
-    private static final Set<String> ALWAYS_OPEN = Set.of("/health/live", "/health/ready", "/health/startup",
-            "/health", "/metrics", "/openapi.json", "/info");
+    private static final Set<String> ALWAYS_OPEN = Set.of("/openapi.json");
 
     private final Warden warden;
     private final AppOptions options;
@@ -67,22 +61,31 @@ public final class AuctionApp implements AutoCloseable {
     private final Problems problems;
     private final Auth auth;
     private final Auction auction;
+    private final Accounts accounts;
+    private final Listings listings;
     private final Javalin javalin;
+    private final ManagementServer management;
     private final byte[] openApi;
     private volatile Throwable startFailure;
     private ScheduledExecutorService closer; // guarded by this
     private boolean closed; // guarded by this
 
-    private AuctionApp(Warden warden, AppOptions options) {
+    private AuctionApp(Warden warden, AppOptions options, LoginThrottle throttle) {
         this.warden = warden;
         this.options = options;
+        // Strict reading: a duplicate key or anything after the body is a 400, never "the last one wins".
         this.json = new ObjectMapper().registerModule(new JavaTimeModule())
-                .disable(SerializationFeature.WRITE_DATES_AS_TIMESTAMPS);
+                .disable(SerializationFeature.WRITE_DATES_AS_TIMESTAMPS)
+                .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION)
+                .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
         this.problems = new Problems(json);
-        this.auth = new Auth(options.jwtSecret(), options.tokenTtl(), Clock.systemUTC());
         this.auction = new Auction(new Db(warden), options.replica());
+        this.auth = new Auth(options.jwtSecret(), options.tokenTtl(), Clock.systemUTC(), auction::principal);
+        this.accounts = new Accounts(auction, auth, throttle, (ctx, fields) -> body(ctx, fields.toArray(String[]::new)));
+        this.listings = new Listings(auction, auth, (ctx, fields) -> body(ctx, fields.toArray(String[]::new)));
         this.openApi = loadOpenApi();
         this.javalin = Javalin.create(this::configure);
+        this.management = new ManagementServer(warden, options, json);
     }
 
     /**
@@ -95,15 +98,25 @@ public final class AuctionApp implements AutoCloseable {
     }
 
     /**
-     * The service's Warden, not started: {@code config} (see {@link #wardenConfig}), the auction's
-     * seed data ({@link AuctionSeeder}, version {@link AuctionSeeder#VERSION}) and a Prometheus
-     * registry for its meters, which {@code /metrics} serves.
+     * The service's Warden, not started: {@code config} (see {@link #wardenConfig}) and a Prometheus
+     * registry for its meters, which {@code /metrics} serves; no demo data.
      */
     public static Warden warden(WardenConfig config) {
-        return Warden.builder().config(config)
-                .meterRegistry(new PrometheusMeterRegistry(PrometheusConfig.DEFAULT))
-                .seeder(AuctionSeeder.VERSION, new AuctionSeeder())
-                .build();
+        return warden(config, false);
+    }
+
+    /**
+     * Like {@link #warden(WardenConfig)}, with the demo users and listings ({@link AuctionSeeder},
+     * version {@link AuctionSeeder#VERSION}) when {@code demoData} ({@code AUCTION_DEMO_DATA}, set by
+     * {@code warden demo}). A production deployment loads none: no account exists until one registers.
+     */
+    public static Warden warden(WardenConfig config, boolean demoData) {
+        var builder = Warden.builder().config(config)
+                .meterRegistry(new PrometheusMeterRegistry(PrometheusConfig.DEFAULT));
+        if (demoData) {
+            builder.seeder(AuctionSeeder.VERSION, new AuctionSeeder());
+        }
+        return builder.build();
     }
 
     /**
@@ -111,12 +124,22 @@ public final class AuctionApp implements AutoCloseable {
      * these options; call {@link #start()} next.
      */
     public static AuctionApp create(Warden warden, AppOptions options) {
-        return new AuctionApp(warden, options);
+        return new AuctionApp(warden, options, LoginThrottle.defaults());
     }
 
-    /** The port HTTP is served on (after {@link #start()}). */
+    /** Like {@link #create(Warden, AppOptions)} with this login throttle (tests). */
+    static AuctionApp create(Warden warden, AppOptions options, LoginThrottle throttle) {
+        return new AuctionApp(warden, options, throttle);
+    }
+
+    /** The port the API is served on (after {@link #start()}). */
     public int port() {
         return javalin.port();
+    }
+
+    /** The port of the operator endpoints, {@code /health*}, {@code /metrics}, {@code /dashboard}, {@code /info} (after {@link #start()}). */
+    public int managementPort() {
+        return management.port();
     }
 
     /** True when Warden is READY (started, initialised, database answering): the API serves requests. */
@@ -136,6 +159,7 @@ public final class AuctionApp implements AutoCloseable {
      */
     public synchronized AuctionApp start() {
         javalin.start(options.host(), options.port());
+        management.start();
         Thread.ofVirtual().name("auction-start").start(() -> {
             try {
                 warden.start();
@@ -202,6 +226,7 @@ public final class AuctionApp implements AutoCloseable {
             closer.shutdownNow();
         }
         javalin.stop();
+        management.close();
     }
 
     // ---- configuration ----------------------------------------------------------------------
@@ -212,6 +237,7 @@ public final class AuctionApp implements AutoCloseable {
         config.startup.showOldJavalinVersionWarning = false;
         config.http.maxRequestSize = options.maxBodyBytes();
         config.jsonMapper(new JavalinJackson(json, false));
+        HttpHardening.install(config);
         config.routes.exception(Exception.class, problems::handle);
         config.routes.before(this::gate);
         // Javalin's own 404 (no route) and 405 answers become problems too; ours already are.
@@ -227,32 +253,36 @@ public final class AuctionApp implements AutoCloseable {
             });
         }
 
-        // warden-http's /health/live, /health/startup, /health/ready, /health and /metrics.
-        WardenHttp.javalin(warden).accept(config);
-        config.routes.get("/openapi.json", ctx -> ctx.contentType("application/json").result(openApi));
-        config.routes.get("/info", this::info);
+        // The operator endpoints (/health*, /metrics, /dashboard, /info) are on the management port only.
+        get(config, "/openapi.json", ctx -> ctx.contentType("application/json").result(openApi));
 
-        config.routes.post("/auth/register", this::register);
-        config.routes.post("/auth/login", this::login);
-        config.routes.get("/me", ctx -> ctx.json(auction.user(auth.require(ctx).userId())));
+        config.routes.post("/auth/register", accounts::register);
+        config.routes.post("/auth/login", accounts::login);
+        get(config, "/me", ctx -> ctx.json(auction.user(auth.require(ctx).userId())));
 
-        config.routes.get("/listings", this::listListings);
-        config.routes.post("/listings", this::createListing);
-        config.routes.get("/listings/{id}", ctx -> ctx.json(auction.get(auth.optional(ctx).orElse(null), id(ctx, "id"))));
-        config.routes.patch("/listings/{id}", this::updateListing);
-        config.routes.post("/admin/listings/{id}/approval", this::review);
-        config.routes.post("/listings/{id}/bids", this::bid);
-        config.routes.get("/listings/{id}/bids", this::listBids);
+        get(config, "/listings", listings::list);
+        config.routes.post("/listings", listings::create);
+        get(config, "/listings/{id}", listings::get);
+        config.routes.patch("/listings/{id}", listings::update);
+        config.routes.post("/admin/listings/{id}/approval", listings::review);
+        config.routes.post("/listings/{id}/bids", listings::bid);
+        get(config, "/listings/{id}/bids", listings::bids);
 
-        config.routes.get("/watchlist", ctx -> ctx.json(Map.of("items", auction.watchlist(auth.require(ctx)))));
+        get(config, "/watchlist", ctx -> ctx.json(Map.of("items", auction.watchlist(auth.require(ctx)))));
         config.routes.put("/watchlist/{id}", ctx -> {
-            auction.watch(auth.require(ctx), id(ctx, "id"));
+            auction.watch(auth.require(ctx), Listings.id(ctx, "id"));
             ctx.status(204);
         });
         config.routes.delete("/watchlist/{id}", ctx -> {
-            auction.unwatch(auth.require(ctx), id(ctx, "id"));
+            auction.unwatch(auth.require(ctx), Listings.id(ctx, "id"));
             ctx.status(204);
         });
+    }
+
+    /** A GET route, and HEAD on the same handler: HEAD answers exactly as GET would, authentication included. */
+    private static void get(JavalinConfig config, String path, Handler handler) {
+        config.routes.get(path, handler);
+        config.routes.head(path, handler);
     }
 
     /**
@@ -285,21 +315,6 @@ public final class AuctionApp implements AutoCloseable {
                 + options.maxBodyBytes() + " bytes this service accepts.");
     }
 
-    /** This replica, and Warden's word on the initialisation (the same as {@code /health}'s {@code init}). */
-    private void info(Context ctx) {
-        InitStatus s = warden.initStatus().orElse(null);
-        boolean done = s != null && s.status().equals("COMPLETED");
-        Map<String, Object> body = new LinkedHashMap<>();
-        body.put("replica", options.replica());
-        body.put("owner", warden.owner());
-        body.put("state", warden.state().name());
-        body.put("ready", ready());
-        body.put("initializedByThisReplica", done && s.initializedHere());
-        body.put("initializedBy", done ? s.owner() : null);
-        body.put("initEpoch", s == null ? null : s.epoch());
-        ctx.json(body);
-    }
-
     // ---- handlers ---------------------------------------------------------------------------
 
     private Body body(Context ctx, String... fields) {
@@ -319,177 +334,6 @@ public final class AuctionApp implements AutoCloseable {
         } catch (IOException e) {
             throw ApiException.badRequest("body", "could not be read");
         }
-    }
-
-    private void register(Context ctx) {
-        Body b = body(ctx, "username", "password");
-        String username = b.text("username", true, 3, 32, USERNAME,
-                "must be 3 to 32 characters: letters, digits, '_', '.' or '-'");
-        String password = b.text("password", true, 8, 72, false);
-        if (password != null && !Passwords.fits(password)) {
-            b.error("password", "must be at most " + Passwords.MAX_BYTES + " bytes in UTF-8");
-        }
-        b.done();
-        ctx.status(201).json(auction.register(username, Passwords.hash(password)));
-    }
-
-    private void login(Context ctx) {
-        Body b = body(ctx, "username", "password");
-        String username = b.text("username", true, 1, 100, false);
-        String password = b.text("password", true, 1, 200, false);
-        b.done();
-        var found = auction.credentials(username);
-        if (!Passwords.verify(password, found.map(Map.Entry::getValue).orElse(null)) || found.isEmpty()) {
-            throw ApiException.unauthorized("Wrong username or password.");
-        }
-        Auction.User u = found.get().getKey();
-        Auth.Token t = auth.issue(u.id(), u.username(), u.role());
-        Map<String, Object> out = new LinkedHashMap<>();
-        out.put("token", t.token());
-        out.put("tokenType", "Bearer");
-        out.put("expiresAt", t.expiresAt());
-        out.put("user", u);
-        ctx.json(out);
-    }
-
-    private void createListing(Context ctx) {
-        Principal p = auth.require(ctx);
-        Body b = body(ctx, "title", "description", "startingPrice", "minIncrement", "endsAt");
-        String title = b.text("title", true, 3, 120, false);
-        String description = b.text("description", false, 0, 4000, true);
-        Long start = b.whole("startingPrice", true, 1, MAX_AMOUNT);
-        Long inc = b.whole("minIncrement", true, 1, MAX_AMOUNT);
-        Instant ends = b.instant("endsAt", true);
-        if (ends != null && !ends.isAfter(Instant.now())) {
-            b.error("endsAt", "must be in the future");
-        }
-        b.done();
-        ctx.status(201).json(auction.create(p, title, description == null ? "" : description, start, inc, ends));
-    }
-
-    private void updateListing(Context ctx) {
-        Principal p = auth.require(ctx);
-        long id = id(ctx, "id");
-        Body b = body(ctx, "title", "description", "startingPrice", "minIncrement", "endsAt");
-        String title = b.text("title", false, 3, 120, false);
-        String description = b.text("description", false, 0, 4000, true);
-        Long start = b.whole("startingPrice", false, 1, MAX_AMOUNT);
-        Long inc = b.whole("minIncrement", false, 1, MAX_AMOUNT);
-        Instant ends = b.instant("endsAt", false);
-        if (ends != null && !ends.isAfter(Instant.now())) {
-            b.error("endsAt", "must be in the future");
-        }
-        b.done();
-        ctx.json(auction.update(p, id, new Auction.ListingChanges(title, description, start, inc, ends)));
-    }
-
-    private void review(Context ctx) {
-        auth.requireAdmin(ctx);
-        long id = id(ctx, "id");
-        Body b = body(ctx, "approved", "reason");
-        Boolean approved = b.bool("approved", true);
-        String reason = b.text("reason", false, 1, 500, true);
-        if (Boolean.FALSE.equals(approved) && reason == null && !b.has("reason")) {
-            b.error("reason", "is required when rejecting");
-        }
-        b.done();
-        ctx.json(auction.review(id, approved, reason));
-    }
-
-    private void bid(Context ctx) {
-        Principal p = auth.require(ctx);
-        long id = id(ctx, "id");
-        Body b = body(ctx, "amount");
-        Long amount = b.whole("amount", true, 1, MAX_AMOUNT);
-        b.done();
-        ctx.status(201).json(auction.bid(p, id, amount));
-    }
-
-    private void listBids(Context ctx) {
-        Principal p = auth.optional(ctx).orElse(null);
-        long id = id(ctx, "id");
-        List<ApiException.FieldError> errors = new ArrayList<>();
-        int page = intParam(ctx, "page", 1, 1, 1_000_000, errors);
-        int size = intParam(ctx, "size", 20, 1, 100, errors);
-        if (!errors.isEmpty()) {
-            throw ApiException.badRequest(errors);
-        }
-        ctx.json(auction.bids(p, id, page, size));
-    }
-
-    private void listListings(Context ctx) {
-        List<ApiException.FieldError> errors = new ArrayList<>();
-        String status = ctx.queryParam("status");
-        if (status == null) {
-            status = "approved";
-        } else if (!Auction.STATUSES.contains(status)) {
-            errors.add(new ApiException.FieldError("status", "must be one of " + String.join(", ", Auction.STATUSES)));
-        }
-        Long seller = longParam(ctx, "sellerId", errors);
-        Long min = longParam(ctx, "minPrice", errors);
-        Long max = longParam(ctx, "maxPrice", errors);
-        String q = ctx.queryParam("q");
-        if (q != null && (q.length() > 100 || q.chars().anyMatch(Character::isISOControl))) {
-            errors.add(new ApiException.FieldError("q", "must be at most 100 characters without control characters"));
-        }
-        int page = intParam(ctx, "page", 1, 1, 1_000_000, errors);
-        int size = intParam(ctx, "size", 20, 1, 100, errors);
-        if (!errors.isEmpty()) {
-            throw ApiException.badRequest(errors);
-        }
-        Principal caller = auth.optional(ctx).orElse(null);
-        if (caller == null && ("pending".equals(status) || "rejected".equals(status))) {
-            throw ApiException.unauthorized("Listings with status " + status + " are shown to their seller and admins only; send a bearer token.");
-        }
-        ctx.json(auction.list(caller == null ? new Principal(-1, "", "anonymous") : caller,
-                new Auction.ListingFilter(status, seller, q == null || q.isEmpty() ? null : q, min, max, page, size)));
-    }
-
-    private static long id(Context ctx, String name) {
-        String raw = ctx.pathParam(name);
-        try {
-            long v = Long.parseLong(raw);
-            if (v > 0) {
-                return v;
-            }
-        } catch (NumberFormatException ignored) {
-            // reported below
-        }
-        throw ApiException.badRequest(name, "must be a positive whole number");
-    }
-
-    private static Long longParam(Context ctx, String name, List<ApiException.FieldError> errors) {
-        String raw = ctx.queryParam(name);
-        if (raw == null || raw.isEmpty()) {
-            return null;
-        }
-        try {
-            long v = Long.parseLong(raw);
-            if (v >= 0) {
-                return v;
-            }
-        } catch (NumberFormatException ignored) {
-            // reported below
-        }
-        errors.add(new ApiException.FieldError(name, "must be a whole number, 0 or more"));
-        return null;
-    }
-
-    private static int intParam(Context ctx, String name, int dflt, int min, int max, List<ApiException.FieldError> errors) {
-        String raw = ctx.queryParam(name);
-        if (raw == null || raw.isEmpty()) {
-            return dflt;
-        }
-        try {
-            int v = Integer.parseInt(raw);
-            if (v >= min && v <= max) {
-                return v;
-            }
-        } catch (NumberFormatException ignored) {
-            // reported below
-        }
-        errors.add(new ApiException.FieldError(name, "must be a whole number from " + min + " to " + max));
-        return dflt;
     }
 
     private static byte[] loadOpenApi() {

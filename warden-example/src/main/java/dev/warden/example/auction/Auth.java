@@ -11,10 +11,14 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Optional;
+import java.util.function.Function;
 
 /**
  * Bearer tokens: HS256 JWTs ({@code com.auth0:java-jwt}) with subject = user id, the user's name and
- * role, and an expiry. Every replica that shares the secret accepts the others' tokens.
+ * role, and an expiry. Every replica that shares the secret accepts the others' tokens. A token must
+ * carry an expiry ({@code exp}); the caller's name and role are read from the database on every
+ * request (the claims are informative only), so a changed role or a deleted user takes effect at
+ * once, not when the token expires.
  */
 final class Auth {
 
@@ -35,13 +39,16 @@ final class Auth {
     private final JWTVerifier verifier;
     private final Duration ttl;
     private final Clock clock;
+    private final Function<Long, Optional<Principal>> users;
 
-    Auth(byte[] secret, Duration ttl, Clock clock) {
+    /** {@code users} finds a user's current name and role by id (in the database). */
+    Auth(byte[] secret, Duration ttl, Clock clock, Function<Long, Optional<Principal>> users) {
         this.algorithm = Algorithm.HMAC256(secret);
         this.verifier = JWT.require(algorithm).withIssuer(ISSUER).withClaimPresence("role")
-                .withClaimPresence("name").build();
+                .withClaimPresence("name").withClaimPresence("exp").build();
         this.ttl = ttl;
         this.clock = clock;
+        this.users = users;
     }
 
     Token issue(long userId, String username, String role) {
@@ -79,14 +86,16 @@ final class Auth {
             throw ApiException.unauthorized("The Authorization header must be 'Bearer <token>'.");
         }
         String token = header.substring(7).trim();
+        long id;
         try {
             DecodedJWT jwt = verifier.verify(token);
-            long id = Long.parseLong(jwt.getSubject());
-            return Optional.of(new Principal(id, jwt.getClaim("name").asString(), jwt.getClaim("role").asString()));
+            id = Long.parseLong(jwt.getSubject());
         } catch (TokenExpiredException e) {
             throw ApiException.unauthorized("The bearer token expired at " + e.getExpiredOn() + "; log in again.");
         } catch (JWTVerificationException | NumberFormatException e) {
             throw ApiException.unauthorized("The bearer token is not valid (bad signature, format or claims); log in again.");
         }
+        return Optional.of(users.apply(id).orElseThrow(() -> ApiException.unauthorized(
+                "The bearer token's user no longer exists; log in again.")));
     }
 }

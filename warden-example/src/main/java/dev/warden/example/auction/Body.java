@@ -14,13 +14,20 @@ import java.util.regex.Pattern;
 
 /**
  * A JSON request body read field by field: every problem is collected with the field's name, and
- * {@link #done()} throws one 400 that lists them all. Unknown fields are refused so that a typo does
- * not silently do nothing.
+ * {@link #done()} throws one 400 that lists them (the first {@link ApiException#MAX_LISTED_ERRORS}).
+ * Unknown fields are refused so that a typo does not silently do nothing. Parsing is strict: the
+ * mapper refuses duplicate keys and content after the object, and strings with a lone surrogate are
+ * refused here.
  */
 final class Body {
 
     private final JsonNode root;
+    /** The range of instants the API takes (PostgreSQL's timestamptz reaches further; nothing here needs it). */
+    static final Instant EARLIEST = Instant.parse("1970-01-01T00:00:00Z");
+    static final Instant LATEST = Instant.parse("9999-12-31T23:59:59Z");
+
     private final List<ApiException.FieldError> errors = new ArrayList<>();
+    private int total;
 
     private Body(JsonNode root) {
         this.root = root;
@@ -43,15 +50,53 @@ final class Body {
         if (root == null || !root.isObject()) {
             throw ApiException.badRequest("body", "must be a JSON object");
         }
+        if (hasLoneSurrogate(root)) {
+            throw ApiException.badRequest("body", "contains a lone UTF-16 surrogate (an unpaired \\uD800-\\uDFFF"
+                    + " escape), which is not text");
+        }
         Body body = new Body(root);
         for (Iterator<String> it = root.fieldNames(); it.hasNext(); ) {
             String name = it.next();
             if (!allowed.contains(name)) {
-                body.errors.add(new ApiException.FieldError(truncate(name), "is not a known field (allowed: "
-                        + String.join(", ", allowed.stream().sorted().toList()) + ")"));
+                body.error(truncate(name), "is not a known field (allowed: "
+                        + String.join(", ", allowed.stream().sorted().toList()) + ")");
             }
         }
         return body;
+    }
+
+    /** True when any string or field name in the tree holds a surrogate that is not part of a pair. */
+    private static boolean hasLoneSurrogate(JsonNode node) {
+        if (node.isTextual()) {
+            return loneSurrogate(node.textValue());
+        }
+        if (node.isObject()) {
+            for (var it = node.fields(); it.hasNext(); ) {
+                var e = it.next();
+                if (loneSurrogate(e.getKey()) || hasLoneSurrogate(e.getValue())) {
+                    return true;
+                }
+            }
+        } else if (node.isArray()) {
+            for (JsonNode child : node) {
+                if (hasLoneSurrogate(child)) {
+                    return true;
+                }
+            }
+        }
+        return false;
+    }
+
+    static boolean loneSurrogate(String s) {
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            if (Character.isHighSurrogate(c) && i + 1 < s.length() && Character.isLowSurrogate(s.charAt(i + 1))) {
+                i++;
+            } else if (Character.isSurrogate(c)) {
+                return true;
+            }
+        }
+        return false;
     }
 
     boolean has(String field) {
@@ -148,22 +193,31 @@ final class Body {
         if (s == null) {
             return null;
         }
+        Instant at;
         try {
-            return Instant.parse(s);
+            at = Instant.parse(s);
         } catch (DateTimeParseException e) {
             error(field, "must be an ISO-8601 instant such as 2030-01-01T12:00:00Z");
             return null;
         }
+        if (at.isBefore(EARLIEST) || at.isAfter(LATEST)) {
+            error(field, "must be an instant from " + EARLIEST + " to " + LATEST);
+            return null;
+        }
+        return at;
     }
 
     void error(String field, String message) {
-        errors.add(new ApiException.FieldError(field, message));
+        if (errors.size() < ApiException.MAX_LISTED_ERRORS) { // a body of many bad fields gets a bounded answer
+            errors.add(new ApiException.FieldError(field, message));
+        }
+        total++;
     }
 
     /** Throws the collected problems as one 400, if there are any. */
     void done() {
-        if (!errors.isEmpty()) {
-            throw ApiException.badRequest(errors);
+        if (total > 0) {
+            throw ApiException.badRequest(errors, total);
         }
     }
 

@@ -1,6 +1,7 @@
 package dev.warden.example.auction;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -45,13 +46,18 @@ class ManifestsTest {
                 d.at("/spec/template/metadata/labels").get(label.getKey())).as("pod label %s", label.getKey())
                 .isEqualTo(label.getValue()));
         JsonNode c = d.at("/spec/template/spec/containers/0");
+        assertThat(c.at("/ports/0/name").asText()).isEqualTo("http");
         assertThat(c.at("/ports/0/containerPort").asInt()).isEqualTo(8080);
+        // The probes go to the management port, the one the service serves them on (PORT + 1000 or WARDEN_MANAGEMENT_PORT).
+        assertThat(c.at("/ports/1/name").asText()).isEqualTo("management");
+        assertThat(c.at("/ports/1/containerPort").asInt()).isEqualTo(AppOptions.from(configMap()).managementPort())
+                .isNotEqualTo(8080);
         for (String probe : new String[] {"startupProbe", "readinessProbe", "livenessProbe"}) {
             JsonNode p = c.get(probe);
             assertThat(p).as(probe).isNotNull();
             assertThat(p.at("/httpGet/path").asText()).isIn(HealthEndpoints.READY, HealthEndpoints.LIVE,
                     HealthEndpoints.STARTUP);
-            assertThat(p.at("/httpGet/port").asText()).isEqualTo("http");
+            assertThat(p.at("/httpGet/port").asText()).isEqualTo("management");
             assertThat(p.get("periodSeconds").asInt()).isBetween(1, 60);
             assertThat(p.get("timeoutSeconds").asInt()).isLessThan(p.get("periodSeconds").asInt());
         }
@@ -72,7 +78,7 @@ class ManifestsTest {
     void configAndSecretSetOnlyKnownVariablesAndTheServiceSelectsThePods() throws IOException {
         Set<String> known = new HashSet<>(WardenConfig.variables().keySet());
         known.addAll(Set.of("HOST", "PORT", "REPLICA_NAME", "AUCTION_JWT_SECRET", "AUCTION_TOKEN_TTL_SECONDS",
-                "AUCTION_MAX_BODY_BYTES", "AUCTION_CLOSE_INTERVAL_MS"));
+                "AUCTION_MAX_BODY_BYTES", "AUCTION_CLOSE_INTERVAL_MS", "AUCTION_DEMO_DATA"));
         JsonNode cm = read("configmap.yaml");
         JsonNode secret = read("secret.yaml");
         assertThat(cm.get("kind").asText()).isEqualTo("ConfigMap");
@@ -83,12 +89,20 @@ class ManifestsTest {
         assertThat(known).containsAll(names);
         assertThat(names).contains("WARDEN_DB_URL", "WARDEN_DB_PASSWORD", "AUCTION_JWT_SECRET");
         assertThat(cm.get("data").fieldNames()).toIterable().doesNotContain("WARDEN_DB_PASSWORD", "AUCTION_JWT_SECRET");
-        // The ConfigMap's values are accepted by the service's own validation.
+        // The ConfigMap's values are accepted by the service's own validation; no demo data.
         Map<String, String> env = new HashMap<>(configMap());
         env.putAll(YAML.convertValue(secret.get("stringData"), new TypeReference<Map<String, String>>() { }));
-        AppOptions options = AppOptions.from(env);
+        AppOptions options = AppOptions.from(configMap());
         assertThat(options.port()).isEqualTo(8080);
+        assertThat(options.managementPort()).isEqualTo(9080);
+        assertThat(options.demoData()).isFalse();
         WardenConfig.builder().environment(env).build();
+        // The Secret's JWT placeholder is refused: the service does not start until it is replaced.
+        String placeholder = env.get("AUCTION_JWT_SECRET");
+        assertThatThrownBy(() -> AppOptions.from(env)).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("AUCTION_JWT_SECRET").message().doesNotContain(placeholder);
+        env.put("AUCTION_JWT_SECRET", AuctionApiTest.randomSecret());
+        assertThat(AppOptions.from(env).jwtSecret()).hasSize(64);
 
         // The initialisation the service runs: its own migrations, never a wipe.
         WardenConfig config = AuctionApp.wardenConfig(WardenConfig.builder().environment(env));
@@ -99,6 +113,7 @@ class ManifestsTest {
         JsonNode svc = read("service.yaml");
         assertThat(svc.get("kind").asText()).isEqualTo("Service");
         assertThat(svc.at("/spec/selector")).isEqualTo(read("deployment.yaml").at("/spec/selector/matchLabels"));
+        assertThat(svc.at("/spec/ports")).as("the Service exposes the API only").hasSize(1);
         assertThat(svc.at("/spec/ports/0/targetPort").asText()).isEqualTo("http");
     }
 }

@@ -24,8 +24,8 @@ import org.junit.jupiter.api.Timeout;
 class NotReadyTest {
 
     static AppOptions options(String replica) {
-        return new AppOptions("127.0.0.1", 0, replica, "x".repeat(32).getBytes(StandardCharsets.UTF_8),
-                Duration.ofMinutes(5), 4096, Duration.ofSeconds(1));
+        return new AppOptions("127.0.0.1", 0, 0, replica, AuctionApiTest.randomSecret().getBytes(StandardCharsets.UTF_8),
+                Duration.ofMinutes(5), 4096, Duration.ofSeconds(1), true);
     }
 
     @Test
@@ -38,14 +38,15 @@ class NotReadyTest {
         AuctionApp app = AuctionApp.create(warden, options("not-ready")).start();
         try {
             Http http = new Http("http://127.0.0.1:" + app.port());
-            assertThat(http.get("/health/live", null).status()).isEqualTo(200);
-            Http.Resp startup = await(http, "/health/startup",
+            Http management = new Http("http://127.0.0.1:" + app.managementPort());
+            assertThat(management.get("/health/live", null).status()).isEqualTo(200);
+            Http.Resp startup = await(management, "/health/startup",
                     r -> r.get("progress").asText().startsWith("waiting for the database"));
             assertThat(startup.status()).isEqualTo(503);
             assertThat(startup.get("state").asText()).isEqualTo("CONNECTING");
             assertThat(startup.get("started").asBoolean()).isFalse();
 
-            Http.Resp ready = http.get("/health/ready", null);
+            Http.Resp ready = management.get("/health/ready", null);
             assertThat(ready.status()).isEqualTo(503);
             assertThat(ready.header("Retry-After")).isEqualTo("5");
             assertThat(ready.get("ready").asBoolean()).isFalse();
@@ -56,9 +57,9 @@ class NotReadyTest {
             assertThat(listings.header("Retry-After")).isEqualTo("2");
             Http.Resp login = http.post("/auth/login", null, "{\"username\":\"alice\",\"password\":\"alice-password\"}");
             assertProblem(login, 503, "retry shortly");
-            assertThat(http.get("/info", null).get("ready").asBoolean()).isFalse();
-            assertThat(http.get("/health", null).status()).isEqualTo(503);
-            assertThat(http.get("/metrics", null).raw()).contains("warden_state{state=\"CONNECTING\"} 1.0");
+            assertThat(management.get("/info", null).get("ready").asBoolean()).isFalse();
+            assertThat(management.get("/health", null).status()).isEqualTo(503);
+            assertThat(management.get("/metrics", null).raw()).contains("warden_state{state=\"CONNECTING\"} 1.0");
         } finally {
             app.close();
             warden.close();
@@ -83,17 +84,18 @@ class NotReadyTest {
         AuctionApp app = null;
         try {
             assertThat(seeding.await(60, TimeUnit.SECONDS)).as("the first process is seeding").isTrue();
-            warden = AuctionApp.warden(config);
+            warden = AuctionApp.warden(config, true);
             app = AuctionApp.create(warden, options("follower")).start();
             Http http = new Http("http://127.0.0.1:" + app.port());
+            Http management = new Http("http://127.0.0.1:" + app.managementPort());
 
-            Http.Resp startup = await(http, "/health/startup",
+            Http.Resp startup = await(management, "/health/startup",
                     r -> r.get("progress").asText().startsWith("waiting for " + first.owner()));
             assertThat(startup.status()).isEqualTo(503);
             assertThat(startup.get("state").asText()).isEqualTo("INITIALIZING");
             assertThat(startup.get("progress").asText()).contains("to initialise epoch auto-");
-            assertThat(http.get("/health/ready", null).status()).isEqualTo(503);
-            Http.Resp health = http.get("/health", null);
+            assertThat(management.get("/health/ready", null).status()).isEqualTo(503);
+            Http.Resp health = management.get("/health", null);
             assertThat(health.get("init").get("status").asText()).isEqualTo("WAITING");
             assertThat(health.get("init").get("owner").asText()).isEqualTo(first.owner());
             Http.Resp listings = http.get("/listings", null);
@@ -102,10 +104,10 @@ class NotReadyTest {
 
             release.countDown();
             assertThat(app.awaitReady(60_000)).as("ready; failure: %s", app.startFailure()).isTrue();
-            assertThat(http.get("/health/startup", null).status()).isEqualTo(200);
-            assertThat(http.get("/health/ready", null).status()).isEqualTo(200);
+            assertThat(management.get("/health/startup", null).status()).isEqualTo(200);
+            assertThat(management.get("/health/ready", null).status()).isEqualTo(200);
             assertThat(http.get("/listings", null).status()).isEqualTo(200);
-            Http.Resp info = http.get("/info", null);
+            Http.Resp info = management.get("/info", null);
             assertThat(info.get("initializedByThisReplica").asBoolean()).isFalse();
             assertThat(info.get("initializedBy").asText()).isEqualTo(first.owner());
             initialiser.join(10_000);
@@ -127,29 +129,36 @@ class NotReadyTest {
     @Timeout(120)
     void inAnOutageTheApiIs503AtOnceAndServesAgainWhenTheDatabaseIsBack() throws Exception {
         ThrowawayDatabase db = ThrowawayDatabase.start("auction-outage-pg", Map.of("fsync", "off"));
-        Warden warden = AuctionApp.warden(Pg.config(db.jdbcUrl()));
+        Warden warden = AuctionApp.warden(Pg.config(db.jdbcUrl()), true);
         AuctionApp app = AuctionApp.create(warden, options("outage")).start();
         try {
             assertThat(app.awaitReady(60_000)).as("ready; failure: %s", app.startFailure()).isTrue();
             Http http = new Http("http://127.0.0.1:" + app.port());
+            Http management = new Http("http://127.0.0.1:" + app.managementPort());
             assertThat(http.get("/listings", null).status()).isEqualTo(200);
 
             db.stop();
-            await(http, "/health/ready", r -> r.get("state").asText().equals("DEGRADED"));
-            Http.Resp ready = http.get("/health/ready", null);
+            await(management, "/health/ready", r -> r.get("state").asText().equals("DEGRADED"));
+            Http.Resp ready = management.get("/health/ready", null);
             assertThat(ready.status()).isEqualTo(503);
             assertThat(ready.header("Retry-After")).isEqualTo("1");
-            assertThat(http.get("/health/startup", null).status()).isEqualTo(200);
+            assertThat(management.get("/health/startup", null).status()).isEqualTo(200);
             long t0 = System.nanoTime();
             Http.Resp listings = http.get("/listings", null);
             long tookMs = (System.nanoTime() - t0) / 1_000_000;
             assertProblem(listings, 503, "The database is unavailable");
             assertThat(listings.header("Retry-After")).isEqualTo("2");
             assertThat(tookMs).as("fails fast").isLessThan(1000);
+            // Logins the database cannot answer are not failed attempts: no lock-out afterwards.
+            String alice = "{\"username\":\"alice\",\"password\":\"alice-password\"}";
+            for (int i = 0; i <= LoginThrottle.PER_USERNAME.burst(); i++) {
+                assertProblem(http.post("/auth/login", null, alice), 503, null);
+            }
 
             db.restart();
             assertThat(app.awaitReady(30_000)).isTrue();
             assertThat(http.get("/listings", null).status()).isEqualTo(200);
+            assertThat(http.post("/auth/login", null, alice).status()).isEqualTo(200);
         } finally {
             app.close();
             warden.close();

@@ -32,7 +32,7 @@ class ReplicaConcurrencyTest {
     static final int BIDDERS = 32;
     static final int BIDS_PER_BIDDER = 100;
     static final int LISTINGS = 4;
-    static final String SECRET = "replica-test-secret-replica-test-secret";
+    static final String SECRET = AuctionApiTest.randomSecret();
 
     record Accepted(long bidId, long listingId, long amount) {
     }
@@ -42,7 +42,7 @@ class ReplicaConcurrencyTest {
     void threeReplicasKeepThePriceInvariantUnderConcurrentBids() throws Exception {
         String dbUrl = Pg.freshDatabase("replicas");
         Map<String, String> env = Map.of("WARDEN_DB_URL", dbUrl, "WARDEN_POOL_MAX_SIZE", "10",
-                "AUCTION_JWT_SECRET", SECRET, "AUCTION_CLOSE_INTERVAL_MS", "500");
+                "AUCTION_JWT_SECRET", SECRET, "AUCTION_CLOSE_INTERVAL_MS", "500", "AUCTION_DEMO_DATA", "true");
         try (Replicas replicas = Replicas.start(REPLICAS, env, Path.of("target", "replica-logs"))) {
             boolean ready = replicas.awaitReady(Duration.ofSeconds(120));
             assertThat(ready).as("all replicas ready; logs:\n%s", replicas.all().stream()
@@ -51,9 +51,10 @@ class ReplicaConcurrencyTest {
             List<Http> apis = replicas.all().stream().map(r -> new Http(r.url())).toList();
             // Exactly one replica ran the init (Warden's report of each); all agree on which and on the epoch.
             int ranHere = 0;
-            JsonNode first = apis.get(0).get("/health", null).get("init");
-            for (Http api : apis) {
-                JsonNode init = api.get("/health", null).get("init");
+            List<Http> managements = replicas.all().stream().map(r -> new Http(r.managementUrl())).toList();
+            JsonNode first = managements.get(0).get("/health", null).get("init");
+            for (Http management : managements) {
+                JsonNode init = management.get("/health", null).get("init");
                 ranHere += init.get("initializedHere").asBoolean() ? 1 : 0;
                 assertThat(init.get("status").asText()).isEqualTo("COMPLETED");
                 assertThat(init.get("owner").asText()).isEqualTo(first.get("owner").asText());

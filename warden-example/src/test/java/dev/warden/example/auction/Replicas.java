@@ -19,30 +19,40 @@ import java.util.concurrent.TimeUnit;
 final class Replicas implements AutoCloseable {
 
     /** One replica process. */
-    record Replica(String name, int port, Process process, Path log) {
+    record Replica(String name, int port, int managementPort, Process process, Path log) {
         String url() {
             return "http://127.0.0.1:" + port;
+        }
+
+        /** The operator endpoints (/health*, /metrics, /dashboard, /info). */
+        String managementUrl() {
+            return "http://127.0.0.1:" + managementPort;
         }
     }
 
     private final List<Replica> replicas = new ArrayList<>();
 
-    /** Starts {@code n} replicas at once (they race for the init), each with {@code env} plus PORT and REPLICA_NAME. */
+    /**
+     * Starts {@code n} replicas at once (they race for the init), each with {@code env} plus PORT,
+     * WARDEN_MANAGEMENT_PORT and REPLICA_NAME.
+     */
     static Replicas start(int n, Map<String, String> env, Path logDir) throws IOException {
         Replicas r = new Replicas();
         Files.createDirectories(logDir);
         String java = ProcessHandle.current().info().command().orElse("java");
         for (int i = 1; i <= n; i++) {
             int port = freePort();
+            int managementPort = freePort();
             String name = "r" + i;
             Path log = logDir.resolve(name + ".log");
             ProcessBuilder pb = new ProcessBuilder(java, "-Xmx256m", "-XX:+UseSerialGC",
                     "-cp", System.getProperty("java.class.path"), AuctionMain.class.getName());
             pb.environment().putAll(env);
             pb.environment().put("PORT", Integer.toString(port));
+            pb.environment().put("WARDEN_MANAGEMENT_PORT", Integer.toString(managementPort));
             pb.environment().put("REPLICA_NAME", name);
             pb.redirectErrorStream(true).redirectOutput(log.toFile());
-            r.replicas.add(new Replica(name, port, pb.start(), log));
+            r.replicas.add(new Replica(name, port, managementPort, pb.start(), log));
         }
         return r;
     }
@@ -51,7 +61,7 @@ final class Replicas implements AutoCloseable {
         return replicas;
     }
 
-    /** Waits until every replica's /health/ready answers 200; false on time-out or a dead replica. */
+    /** Waits until every replica's /health/ready (management port) answers 200; false on time-out or a dead replica. */
     boolean awaitReady(Duration timeout) throws InterruptedException {
         HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
         long deadline = System.nanoTime() + timeout.toNanos();
@@ -61,7 +71,7 @@ final class Replicas implements AutoCloseable {
                     return false;
                 }
                 try {
-                    HttpResponse<Void> resp = client.send(HttpRequest.newBuilder(URI.create(r.url() + "/health/ready"))
+                    HttpResponse<Void> resp = client.send(HttpRequest.newBuilder(URI.create(r.managementUrl() + "/health/ready"))
                             .timeout(Duration.ofSeconds(2)).build(), HttpResponse.BodyHandlers.discarding());
                     if (resp.statusCode() == 200) {
                         break;

@@ -1,0 +1,524 @@
+package dev.warden.example.auction;
+
+import static dev.warden.example.auction.Http.assertProblem;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.auth0.jwt.JWT;
+import com.auth0.jwt.algorithms.Algorithm;
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.warden.Warden;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.Socket;
+import java.net.http.HttpRequest;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.util.Date;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.flywaydb.core.Flyway;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/**
+ * The service under attack: every input class of the security review (issue 15) sent over real HTTP
+ * (or a raw socket, for what no HTTP client sends) to the real service on a real PostgreSQL, each
+ * with the status it must get. The service runs as production does: no demo data.
+ */
+class SecurityTest {
+
+    static final String SECRET = AuctionApiTest.randomSecret();
+
+    static String dbUrl;
+    static Warden warden;
+    static AuctionApp app;
+    static Http http;
+    static Http management;
+    static String mallory;
+    static long malloryId;
+    static String victor;
+
+    @BeforeAll
+    static void start() {
+        dbUrl = Pg.freshDatabase("security");
+        warden = AuctionApp.warden(Pg.config(dbUrl)); // as deployed: no demo data
+        AppOptions options = new AppOptions("127.0.0.1", 0, 0, "security-test", SECRET.getBytes(StandardCharsets.UTF_8),
+                Duration.ofMinutes(10), 16 * 1024, Duration.ofSeconds(1), false);
+        // The address limit is high here so the tests do not share it; addressLimitIs429 uses its own.
+        app = AuctionApp.create(warden, options, new LoginThrottle(LoginThrottle.PER_USERNAME,
+                new LoginThrottle.Limit(1000, Duration.ofMillis(10)), 1000, Clock.systemUTC())).start();
+        assertThat(app.awaitReady(60_000)).as("ready; failure: %s", app.startFailure()).isTrue();
+        http = new Http("http://127.0.0.1:" + app.port());
+        management = new Http("http://127.0.0.1:" + app.managementPort());
+        mallory = registerAndLogin("mallory", "mallory-passphrase-1");
+        malloryId = http.get("/me", mallory).get("id").asLong();
+        victor = registerAndLogin("victor", "victor-passphrase-1");
+    }
+
+    @AfterAll
+    static void stop() {
+        if (app != null) {
+            app.close();
+        }
+        if (warden != null) {
+            warden.close();
+        }
+    }
+
+    static String registerAndLogin(String user, String password) {
+        Http.Resp r = http.post("/auth/register", null, json(Map.of("username", user, "password", password)));
+        assertThat(r.status()).as(r.raw()).isEqualTo(201);
+        return login(http, user, password);
+    }
+
+    static String login(Http api, String user, String password) {
+        Http.Resp r = api.post("/auth/login", null, json(Map.of("username", user, "password", password)));
+        assertThat(r.status()).as(r.raw()).isEqualTo(200);
+        return r.get("token").asText();
+    }
+
+    static String json(Object o) {
+        return AuctionApiTest.json(o);
+    }
+
+    // ---- what ships ---------------------------------------------------------------------------
+
+    @Test
+    void withoutDemoDataThereAreNoAccountsToLogInWith() {
+        assertThat(AppOptions.from(Map.of()).demoData()).isFalse();
+        assertThat(AppOptions.from(Map.of("AUCTION_DEMO_DATA", "true")).demoData()).isTrue();
+        assertThatThrownBy(() -> AppOptions.from(Map.of("AUCTION_DEMO_DATA", "yes")))
+                .hasMessageContaining("AUCTION_DEMO_DATA must be true or false");
+        for (String[] u : AuctionSeeder.DEMO_USERS) {
+            assertProblem(http.post("/auth/login", null, json(Map.of("username", u[0], "password", u[1]))),
+                    401, "Wrong username or password");
+        }
+        assertThat(Pg.queryLong(dbUrl, "select count(*) from auction.app_user where role = 'admin'")).isZero();
+        assertThat(Pg.queryLong(dbUrl, "select count(*) from auction.listing where seed_key is not null")).isZero();
+    }
+
+    @Test
+    void placeholderKnownAndGuessableJwtSecretsAreRefusedWithoutShowingThem() {
+        String[] bad = {"change-me-to-32-or-more-random-bytes-please", "REPLACE-ME-with-openssl-rand-base64-32-output",
+                "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", "0123456789012345678901234567890123456789",
+                "Zx9!Zx9!Zx9!Zx9!Zx9!Zx9!Zx9!Zx9!Zx9!", "your-jwt-signing-key-goes-here-000000", "short"};
+        for (String secret : bad) {
+            assertThatThrownBy(() -> AppOptions.from(Map.of("AUCTION_JWT_SECRET", secret)))
+                    .as(secret).isInstanceOf(IllegalArgumentException.class)
+                    .hasMessageContaining("AUCTION_JWT_SECRET").message().doesNotContain(secret);
+        }
+        // What `openssl rand -base64 32` and `warden demo` (hex of 32 random bytes) make is accepted.
+        assertThat(AppOptions.from(Map.of("AUCTION_JWT_SECRET", "q3Vt0m9L2xPz8Yb4Kc1Rw7Hd6Ns5Jf0Ga2Ue9Io3Tl8=")).jwtSecret())
+                .hasSize(44);
+        assertThat(AppOptions.from(Map.of("AUCTION_JWT_SECRET", SECRET)).jwtSecret()).hasSize(64);
+        // No random secret is refused: 2,000 of each usual form.
+        java.security.SecureRandom random = new java.security.SecureRandom();
+        for (int i = 0; i < 2_000; i++) {
+            byte[] key = new byte[32];
+            random.nextBytes(key);
+            JwtSecretPolicy.check(java.util.Base64.getEncoder().encodeToString(key));
+            JwtSecretPolicy.check(java.util.HexFormat.of().formatHex(key));
+        }
+    }
+
+    @Test
+    @Timeout(60)
+    void theServiceDoesNotStartWithThePlaceholderSecretAndSaysWhichVariable() throws Exception {
+        String placeholder = "REPLACE-ME-with-openssl-rand-base64-32-output";
+        Path log = Files.createTempFile("security-start", ".log");
+        ProcessBuilder pb = new ProcessBuilder(ProcessHandle.current().info().command().orElse("java"), "-Xmx128m",
+                "-cp", System.getProperty("java.class.path"), AuctionMain.class.getName());
+        pb.environment().put("AUCTION_JWT_SECRET", placeholder);
+        pb.environment().put("WARDEN_DB_URL", dbUrl);
+        pb.environment().put("PORT", "0");
+        pb.redirectErrorStream(true).redirectOutput(log.toFile());
+        Process p = pb.start();
+        assertThat(p.waitFor(50, TimeUnit.SECONDS)).isTrue();
+        String out = Files.readString(log);
+        assertThat(p.exitValue()).as(out).isEqualTo(2);
+        assertThat(out).contains("AUCTION_JWT_SECRET").doesNotContain(placeholder);
+        Files.deleteIfExists(log);
+    }
+
+    @Test
+    void managementPortIsValidatedAndApartFromTheApi() {
+        assertThat(AppOptions.from(Map.of("PORT", "8080")).managementPort()).isEqualTo(9080);
+        assertThat(AppOptions.from(Map.of("PORT", "8081")).managementPort()).isEqualTo(9081);
+        assertThat(AppOptions.from(Map.of("PORT", "0")).managementPort()).isZero();
+        assertThat(AppOptions.from(Map.of("PORT", "8080", "WARDEN_MANAGEMENT_PORT", "7000")).managementPort()).isEqualTo(7000);
+        assertThatThrownBy(() -> AppOptions.from(Map.of("PORT", "8080", "WARDEN_MANAGEMENT_PORT", "8080")))
+                .hasMessageContaining("WARDEN_MANAGEMENT_PORT must differ from PORT");
+        assertThatThrownBy(() -> AppOptions.from(Map.of("WARDEN_MANAGEMENT_PORT", "abc")))
+                .hasMessageContaining("WARDEN_MANAGEMENT_PORT must be a whole number, got \"abc\"");
+        assertThatThrownBy(() -> AppOptions.from(Map.of("WARDEN_MANAGEMENT_PORT", "70000")))
+                .hasMessageContaining("WARDEN_MANAGEMENT_PORT must be 0 to 65535");
+        assertThatThrownBy(() -> AppOptions.from(Map.of("PORT", "65000")))
+                .hasMessageContaining("WARDEN_MANAGEMENT_PORT must be set");
+        for (String path : ManagementServer.PATHS) {
+            assertThat(http.get(path, null).status()).as("API %s", path).isEqualTo(404);
+            assertThat(management.get(path, null).status()).as("management %s", path).isIn(200, 503);
+        }
+    }
+
+    // ---- login throttling ---------------------------------------------------------------------
+
+    @Test
+    void aUsernameIsThrottledAfterFiveWrongPasswordsWithoutAnyBcryptWork() {
+        registerAndLogin("tom", "tom-passphrase-123");
+        for (int i = 0; i < LoginThrottle.PER_USERNAME.burst(); i++) {
+            assertProblem(http.post("/auth/login", null, json(Map.of("username", "tom", "password", "guess-" + i))),
+                    401, "Wrong username or password");
+        }
+        long checks = Passwords.checks();
+        for (String name : new String[] {"tom", "TOM", "Tom"}) { // the same username, whatever its case
+            Http.Resp throttled = http.post("/auth/login", null,
+                    json(Map.of("username", name, "password", "tom-passphrase-123"))); // even the right one
+            assertProblem(throttled, 429, "Too many login attempts");
+            assertThat(Long.parseLong(throttled.header("Retry-After"))).isBetween(1L, 30L);
+        }
+        assertThat(Passwords.checks()).as("bcrypt checks for throttled attempts").isEqualTo(checks);
+        // Someone else is not affected, and a name that does not exist is throttled just the same.
+        login(http, "victor", "victor-passphrase-1");
+        for (int i = 0; i < LoginThrottle.PER_USERNAME.burst(); i++) {
+            assertProblem(http.post("/auth/login", null, json(Map.of("username", "nobody-" + "x", "password",
+                    "guess-" + i))), 401, "Wrong username or password");
+        }
+        assertProblem(http.post("/auth/login", null, json(Map.of("username", "nobody-x", "password", "guess"))),
+                429, "Too many");
+    }
+
+    @Test
+    void anUnknownUsernameCostsTheSameBcryptCheckAsAKnownOne() {
+        long before = Passwords.checks();
+        assertProblem(http.post("/auth/login", null, json(Map.of("username", "ghost-1", "password", "whatever-1"))),
+                401, "Wrong username or password");
+        assertThat(Passwords.checks()).isEqualTo(before + 1);
+        assertProblem(http.post("/auth/login", null, json(Map.of("username", "victor", "password", "whatever-1"))),
+                401, "Wrong username or password");
+        assertThat(Passwords.checks()).isEqualTo(before + 2);
+    }
+
+    @Test
+    void aClientAddressIsThrottledAcrossUsernames() {
+        AuctionApp strict = AuctionApp.create(warden, new AppOptions("127.0.0.1", 0, 0, "strict", SECRET.getBytes(
+                StandardCharsets.UTF_8), Duration.ofMinutes(10), 4096, Duration.ofSeconds(1), false),
+                new LoginThrottle(LoginThrottle.PER_USERNAME, new LoginThrottle.Limit(3, Duration.ofMinutes(1)), 100,
+                        Clock.systemUTC())).start();
+        try {
+            Http api = new Http("http://127.0.0.1:" + strict.port());
+            for (int i = 0; i < 3; i++) {
+                assertProblem(api.post("/auth/login", null, json(Map.of("username", "spray-" + i, "password", "pw-pw-pw"))),
+                        401, "Wrong");
+            }
+            Http.Resp r = api.post("/auth/login", null, json(Map.of("username", "spray-9", "password", "pw-pw-pw")));
+            assertProblem(r, 429, "from this address");
+            assertThat(Long.parseLong(r.header("Retry-After"))).isBetween(1L, 60L);
+            // Registering (a bcrypt hash each) draws on the same bucket.
+            Http.Resp reg = api.post("/auth/register", null, json(Map.of("username", "spray-new", "password",
+                    "spray-passphrase-1")));
+            assertProblem(reg, 429, "registrations");
+            assertThat(Pg.queryLong(dbUrl, "select count(*) from auction.app_user where username = 'spray-new'")).isZero();
+        } finally {
+            strict.close();
+        }
+    }
+
+    @Test
+    void theThrottleRefillsGivesBackOnSuccessAndKeepsABoundedNumberOfBuckets() {
+        Instant[] now = {Instant.parse("2030-01-01T00:00:00Z")};
+        Clock clock = new Clock() {
+            @Override
+            public java.time.ZoneId getZone() {
+                return ZoneOffset.UTC;
+            }
+
+            @Override
+            public Clock withZone(java.time.ZoneId zone) {
+                return this;
+            }
+
+            @Override
+            public Instant instant() {
+                return now[0];
+            }
+        };
+        LoginThrottle t = new LoginThrottle(new LoginThrottle.Limit(2, Duration.ofSeconds(10)),
+                new LoginThrottle.Limit(100, Duration.ofSeconds(1)), 50, clock);
+        assertThat(t.acquire("u", "a")).isEmpty();
+        assertThat(t.acquire("U", "a")).isEmpty();
+        assertThat(t.acquire("u", "a")).hasValue(10);
+        now[0] = now[0].plusSeconds(4);
+        assertThat(t.acquire("u", "a").orElseThrow()).isBetween(6L, 7L);
+        now[0] = now[0].plusSeconds(6);
+        assertThat(t.acquire("u", "a")).isEmpty();
+        t.giveBack("u", "a"); // a success gives its token back
+        assertThat(t.acquire("u", "a")).isEmpty();
+        // An attacker spraying names and addresses does not grow memory past the bound.
+        for (int i = 0; i < 10_000; i++) {
+            t.acquire("name-" + i, "10.0." + (i / 256) + "." + (i % 256));
+        }
+        assertThat(t.size()).isLessThanOrEqualTo(100);
+    }
+
+    // ---- passwords ------------------------------------------------------------------------------
+
+    @Test
+    void passwordsLongerThanBcryptTakesAre400AtRegistrationAnd401AtLoginNever500() {
+        String longAscii = "a1-".repeat(25); // 75 bytes
+        String longUtf8 = "ü".repeat(40); // 40 characters, 80 bytes
+        for (String pw : new String[] {longAscii, longUtf8, "x".repeat(200)}) {
+            assertProblem(http.post("/auth/register", null, json(Map.of("username", "longpw", "password", pw))),
+                    400, "password");
+            assertProblem(http.post("/auth/login", null, json(Map.of("username", "victor", "password", pw))),
+                    401, "Wrong username or password");
+        }
+        assertProblem(http.post("/auth/login", null, json(Map.of("username", "victor", "password", "x".repeat(201)))),
+                400, "password");
+    }
+
+    @Test
+    void weakPasswordsAreRefused() {
+        Map<String, String> weak = Map.of("12345678", "at least 10", "1234567890", "too common",
+                "weakling-1", "not be the username", "1-gnilkaew", "not be the username",
+                "aaaaaaaaaaaa", "too common", "Password123", "too common");
+        weak.forEach((pw, why) -> assertProblem(http.post("/auth/register", null,
+                json(Map.of("username", "weakling-1", "password", pw))), 400, why));
+        assertThat(Pg.queryLong(dbUrl, "select count(*) from auction.app_user where username = 'weakling-1'")).isZero();
+    }
+
+    // ---- usernames --------------------------------------------------------------------------------
+
+    @Test
+    void usernamesAreUniqueRegardlessOfCase() {
+        registerAndLogin("Carla", "carla-passphrase-1");
+        assertProblem(http.post("/auth/register", null, json(Map.of("username", "CARLA", "password", "other-passphrase-2"))),
+                409, "taken");
+        assertProblem(http.post("/auth/register", null, json(Map.of("username", "carla", "password", "other-passphrase-2"))),
+                409, "taken");
+        assertThat(login(http, "cArLa", "carla-passphrase-1")).isNotBlank();
+        assertThat(Pg.queryLong(dbUrl, "select count(*) from auction.app_user where lower(username) = 'carla'")).isEqualTo(1);
+    }
+
+    @Test
+    void theMigrationKeepsTheOldestOfNamesThatDifferOnlyInCaseAndRenamesTheOthers() {
+        String url = Pg.freshDatabase("casemigration");
+        Flyway.configure().dataSource(url, "postgres", "").schemas("auction").locations(AuctionApp.MIGRATIONS)
+                .target("2").load().migrate();
+        Pg.exec(url, "insert into auction.app_user (username, password_hash) values ('bob', 'h1'), ('BOB', 'h2'),"
+                + " ('Bob', 'h3'), ('alice', 'h4')");
+        long bobUpper = Pg.queryLong(url, "select id from auction.app_user where username = 'BOB'");
+        Flyway.configure().dataSource(url, "postgres", "").schemas("auction").locations(AuctionApp.MIGRATIONS)
+                .load().migrate();
+        assertThat(Pg.queryLong(url, "select count(*) from auction.app_user where username = 'bob'")).isEqualTo(1);
+        assertThat(Pg.queryLong(url, "select count(*) from auction.app_user where username = 'BOB~" + bobUpper + "'"))
+                .isEqualTo(1);
+        assertThat(Pg.queryLong(url, "select count(*) from auction.app_user where username = 'alice'")).isEqualTo(1);
+        assertThatThrownBy(() -> Pg.exec(url, "insert into auction.app_user (username, password_hash) values ('ALICE', 'x')"))
+                .hasStackTraceContaining("app_user_username_lower");
+    }
+
+    // ---- input --------------------------------------------------------------------------------
+
+    @Test
+    void timestampsOutsideTheSupportedRangeAre400() {
+        for (String at : new String[] {"+300000-01-01T00:00:00Z", "+10000-01-01T00:00:00Z", "-001000-01-01T00:00:00Z",
+                "+1000000000-12-31T23:59:59.999999999Z"}) {
+            assertProblem(http.post("/listings", mallory, json(Map.of("title", "Far", "startingPrice", 100,
+                    "minIncrement", 10, "endsAt", at))), 400, "endsAt");
+        }
+    }
+
+    @Test
+    void jsonIsStrictDuplicateKeysTrailingContentAndLoneSurrogatesAre400() {
+        String ok = "{\"title\":\"Lamp\",\"startingPrice\":100,\"minIncrement\":10,\"endsAt\":\""
+                + Instant.now().plus(Duration.ofDays(1)) + "\"}";
+        assertThat(http.post("/listings", mallory, ok).status()).isEqualTo(201);
+        assertProblem(http.post("/listings", mallory, ok.replace("{\"title\":\"Lamp\",",
+                "{\"title\":\"Lamp\",\"title\":\"Other\",")), 400, "not valid JSON");
+        assertProblem(http.post("/auth/login", null, "{\"username\":\"victor\",\"username\":\"mallory\",\"password\":\"x\"}"),
+                400, "not valid JSON");
+        assertProblem(http.post("/listings", mallory, ok + " {}"), 400, "not valid JSON");
+        assertProblem(http.post("/listings", mallory, ok + "x"), 400, "not valid JSON");
+        assertProblem(http.post("/listings", mallory, ok.replace("Lamp", "La\\ud800mp")), 400, "surrogate");
+        assertProblem(http.post("/listings", mallory, ok.replace("Lamp", "Lamp\\udc00")), 400, "surrogate");
+        // In a field name Jackson itself refuses it.
+        assertProblem(http.post("/listings", mallory, ok.replace("{\"title\"", "{\"x\\ud800\":1,\"title\"")), 400,
+                null);
+        // A proper pair is text, and is stored as it is.
+        Http.Resp emoji = http.post("/listings", mallory, ok.replace("Lamp", "Lamp \\ud83d\\udca1"));
+        assertThat(emoji.status()).as(emoji.raw()).isEqualTo(201);
+        assertThat(emoji.get("title").asText()).isEqualTo("Lamp \uD83D\uDCA1");
+    }
+
+    @Test
+    void aBodyWithThousandsOfUnknownFieldsGetsABoundedAnswer() {
+        StringBuilder b = new StringBuilder("{");
+        for (int i = 0; i < 1400; i++) {
+            b.append(i == 0 ? "" : ",").append("\"f").append(i).append("\":1");
+        }
+        String body = b.append("}").toString();
+        assertThat((long) body.length()).isLessThan(AppOptions.from(Map.of()).maxBodyBytes());
+        Http.Resp r = http.post("/auth/register", null, body);
+        JsonNode problem = assertProblem(r, 400, "1402 fields are invalid; the first 20 are listed");
+        assertThat(problem.get("errors")).hasSize(ApiException.MAX_LISTED_ERRORS);
+        assertThat(r.raw().length()).isLessThan(5_000);
+    }
+
+    // ---- authentication -----------------------------------------------------------------------
+
+    @Test
+    void headAnswersAsGetWouldAuthenticationIncluded() {
+        Http.Resp created = http.post("/listings", victor, json(Map.of("title", "Secret draft", "startingPrice", 100,
+                "minIncrement", 10, "endsAt", Instant.now().plus(Duration.ofDays(1)).toString())));
+        long pending = created.get("id").asLong();
+        assertThat(head("/me", null)).isEqualTo(401);
+        assertThat(head("/watchlist", null)).isEqualTo(401);
+        assertThat(head("/listings/" + pending, null)).isEqualTo(404);
+        assertThat(head("/listings/" + pending, mallory)).isEqualTo(404);
+        assertThat(head("/listings?status=pending", null)).isEqualTo(401);
+        assertThat(head("/listings/" + pending, victor)).isEqualTo(200);
+        assertThat(head("/me", mallory)).isEqualTo(200);
+        assertThat(head("/listings", null)).isEqualTo(200);
+        assertThat(head("/no-such-thing", null)).isEqualTo(404);
+        Http.Resp h = http.send(http.builder("/me", mallory).method("HEAD", HttpRequest.BodyPublishers.noBody()));
+        assertThat(h.raw()).isEmpty();
+    }
+
+    private static int head(String path, String token) {
+        return http.send(http.builder(path, token).method("HEAD", HttpRequest.BodyPublishers.noBody())).status();
+    }
+
+    @Test
+    void aTokenWithoutExpiryIsRefused() {
+        String noExp = JWT.create().withIssuer(Auth.ISSUER).withSubject(Long.toString(malloryId))
+                .withClaim("name", "mallory").withClaim("role", "user").withIssuedAt(new Date())
+                .sign(Algorithm.HMAC256(SECRET));
+        assertProblem(http.get("/me", noExp), 401, "not valid");
+    }
+
+    @Test
+    void roleAndNameComeFromTheDatabaseOnEveryRequest() {
+        String forged = JWT.create().withIssuer(Auth.ISSUER).withSubject(Long.toString(malloryId))
+                .withClaim("name", "root").withClaim("role", "admin")
+                .withExpiresAt(Date.from(Instant.now().plusSeconds(600))).sign(Algorithm.HMAC256(SECRET));
+        Http.Resp me = http.get("/me", forged);
+        assertThat(me.get("role").asText()).isEqualTo("user");
+        assertThat(me.get("username").asText()).isEqualTo("mallory");
+        assertProblem(http.post("/admin/listings/1/approval", forged, "{\"approved\":true}"), 403, "admin");
+
+        String dora = registerAndLogin("dora", "dora-passphrase-1");
+        Http.Resp l = http.post("/listings", victor, json(Map.of("title", "Review me", "startingPrice", 100,
+                "minIncrement", 10, "endsAt", Instant.now().plus(Duration.ofDays(1)).toString())));
+        long id = l.get("id").asLong();
+        assertProblem(http.post("/admin/listings/" + id + "/approval", dora, "{\"approved\":true}"), 403, "admin");
+        Pg.exec(dbUrl, "update auction.app_user set role = 'admin' where username = 'dora'");
+        assertThat(http.post("/admin/listings/" + id + "/approval", dora, "{\"approved\":true}").status()).isEqualTo(200);
+        Pg.exec(dbUrl, "update auction.app_user set role = 'user' where username = 'dora'");
+        assertProblem(http.post("/admin/listings/" + id + "/approval", dora, "{\"approved\":false,\"reason\":\"no\"}"),
+                403, "admin");
+        Pg.exec(dbUrl, "delete from auction.app_user where username = 'dora'");
+        assertProblem(http.get("/me", dora), 401, "no longer exists");
+    }
+
+    // ---- responses ----------------------------------------------------------------------------
+
+    @Test
+    void serverLevelErrorsAreProblemBodies() throws IOException {
+        Http.Resp longUri = http.get("/listings?q=" + "a".repeat(20_000), null);
+        assertServerProblem(longUri.status(), longUri.header("Content-Type"), longUri.raw(), 414);
+        assertSecurityHeaders(longUri);
+
+        String big = "x".repeat(20_000);
+        String tooLarge = raw("GET /listings HTTP/1.1\r\nHost: localhost\r\nX-Big: " + big + "\r\nConnection: close\r\n\r\n");
+        assertServerProblem(tooLarge, 431);
+
+        String badChunk = raw("POST /auth/login HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n"
+                + "Transfer-Encoding: chunked\r\nConnection: close\r\n\r\nZZZ\r\n{}\r\n0\r\n\r\n");
+        assertServerProblem(badChunk, 400);
+
+        String badHeader = raw("GET /listings HTTP/1.1\r\nHost: localhost\r\nBad Header: x\r\nConnection: close\r\n\r\n");
+        assertServerProblem(badHeader, 400);
+
+        String bothLengths = raw("POST /auth/login HTTP/1.1\r\nHost: localhost\r\nContent-Length: 2\r\n"
+                + "Content-Length: 5\r\nConnection: close\r\n\r\n{}");
+        assertServerProblem(bothLengths, 400);
+    }
+
+    private static void assertServerProblem(String response, int status) {
+        String head = response.substring(0, Math.max(0, response.indexOf("\r\n\r\n")));
+        String body = response.substring(response.indexOf("\r\n\r\n") + 4);
+        String type = head.lines().filter(l -> l.regionMatches(true, 0, "Content-Type:", 0, 13)).findFirst()
+                .map(l -> l.substring(13).trim()).orElse(null);
+        int got = Integer.parseInt(head.split(" ")[1]);
+        assertServerProblem(got, type, body, status);
+        assertThat(head).containsIgnoringCase("X-Content-Type-Options: nosniff");
+    }
+
+    private static void assertServerProblem(int got, String type, String body, int status) {
+        assertThat(got).as(body).isEqualTo(status);
+        assertThat(type).as(body).startsWith("application/problem+json");
+        assertThat(body).contains("\"status\":" + status).doesNotContainIgnoringCase("jetty")
+                .doesNotContainIgnoringCase("<html").doesNotContain("Exception");
+    }
+
+    /** Sends bytes no HTTP client would send, and reads the whole answer (the request says Connection: close). */
+    private static String raw(String request) throws IOException {
+        try (Socket s = new Socket(InetAddress.getLoopbackAddress(), app.port())) {
+            s.setSoTimeout(10_000);
+            OutputStream out = s.getOutputStream();
+            out.write(request.getBytes(StandardCharsets.ISO_8859_1));
+            out.flush();
+            InputStream in = s.getInputStream();
+            ByteArrayOutputStream got = new ByteArrayOutputStream();
+            byte[] buf = new byte[8192];
+            for (int n; (n = in.read(buf)) >= 0 && got.size() < 100_000; ) {
+                got.write(buf, 0, n);
+            }
+            return got.toString(StandardCharsets.ISO_8859_1);
+        }
+    }
+
+    @Test
+    void everyResponseCarriesTheSecurityHeadersAndAuthResponsesAreNotStored() {
+        Map<String, Http.Resp> responses = new HashMap<>();
+        responses.put("200 listings", http.get("/listings", null));
+        responses.put("200 login", http.post("/auth/login", null, json(Map.of("username", "victor",
+                "password", "victor-passphrase-1"))));
+        responses.put("401 me", http.get("/me", null));
+        responses.put("404", http.get("/nope", null));
+        responses.put("400", http.post("/auth/register", null, "{"));
+        responses.put("openapi", http.get("/openapi.json", null));
+        responses.put("management health", management.get("/health", null));
+        responses.put("management info", management.get("/info", null));
+        responses.forEach((what, r) -> {
+            assertThat(r.header("X-Content-Type-Options")).as(what).isEqualTo("nosniff");
+            assertThat(r.header("Cache-Control")).as(what).isEqualTo("no-store");
+            assertThat(r.header("X-Frame-Options")).as(what).isEqualTo("DENY");
+            assertThat(r.header("Referrer-Policy")).as(what).isEqualTo("no-referrer");
+        });
+        responses.forEach((what, r) -> assertThat(r.header("Content-Security-Policy")).as(what)
+                .contains("frame-ancestors 'none'"));
+        assertThat(responses.get("200 login").get("token").asText()).isNotBlank();
+        Http.Resp dashboard = management.get("/dashboard", null);
+        assertThat(dashboard.header("X-Content-Type-Options")).isEqualTo("nosniff");
+        assertThat(dashboard.header("X-Frame-Options")).isEqualTo("DENY");
+        assertThat(dashboard.header("Content-Security-Policy")).contains("frame-ancestors 'none'");
+    }
+
+    private static void assertSecurityHeaders(Http.Resp r) {
+        assertThat(r.header("X-Content-Type-Options")).isEqualTo("nosniff");
+        assertThat(r.header("Content-Security-Policy")).contains("frame-ancestors 'none'");
+    }
+}

@@ -1,0 +1,110 @@
+package dev.warden.spring;
+
+import dev.warden.lifecycle.DatabaseUnavailableException;
+import dev.warden.lifecycle.NotReadyException;
+import dev.warden.tx.CommitOutcomeUnknownException;
+import dev.warden.tx.ErrorKind;
+import dev.warden.tx.RetryPolicy;
+import dev.warden.tx.TxStats;
+import java.sql.SQLTransientConnectionException;
+import java.util.IdentityHashMap;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.locks.LockSupport;
+import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.transaction.support.TransactionSynchronizationManager;
+
+/**
+ * Runs a whole unit of work again under Warden's {@link RetryPolicy} when it fails with a transient
+ * database error ({@link #retryable(Throwable)}): use it around a {@code TransactionTemplate} call or
+ * a {@code @Transactional} bean method, never inside the transaction. {@link WardenRetry} does the
+ * same for annotated methods.
+ * <pre>{@code
+ * retry.execute(() -> transactionTemplate.execute(status -> transfer(from, to, amount)));
+ * }</pre>
+ * Called while a transaction is already active on the thread, it runs the work once: the outer
+ * transaction is the unit of work, and only its starter can run it again.
+ */
+public final class WardenRetryTemplate {
+
+    private static final Logger log = LoggerFactory.getLogger(WardenRetryTemplate.class);
+
+    private final RetryPolicy policy;
+    private final TxStats stats;
+
+    public WardenRetryTemplate(RetryPolicy policy) {
+        this(policy, null);
+    }
+
+    /** With Warden's counters: each retry counts in {@code warden.transaction.retries} and the health report. */
+    public WardenRetryTemplate(RetryPolicy policy, TxStats stats) {
+        this.policy = Objects.requireNonNull(policy, "policy");
+        this.stats = stats;
+    }
+
+    /** The policy it runs with. */
+    public RetryPolicy policy() {
+        return policy;
+    }
+
+    /** Runs {@code work}, again after a transient failure; the last failure goes out unchanged. */
+    public <T> T execute(Supplier<T> work) {
+        try {
+            return call(work::get, policy, stats);
+        } catch (RuntimeException | Error e) {
+            throw e;
+        } catch (Throwable t) {
+            throw new IllegalStateException(t); // a Supplier cannot throw a checked exception
+        }
+    }
+
+    /** Work that may throw anything (a method invocation). */
+    @FunctionalInterface
+    interface Work<T> {
+        T run() throws Throwable;
+    }
+
+    static <T> T call(Work<T> work, RetryPolicy policy, TxStats stats) throws Throwable {
+        if (TransactionSynchronizationManager.isActualTransactionActive()) {
+            return work.run();
+        }
+        for (int attempt = 1; ; attempt++) {
+            try {
+                return work.run();
+            } catch (Throwable t) {
+                if (attempt >= policy.maxAttempts() || !retryable(t) || Thread.currentThread().isInterrupted()) {
+                    throw t;
+                }
+                if (stats != null) {
+                    stats.recordRetried();
+                }
+                long pause = policy.backoffNanos(attempt);
+                log.debug("Attempt {} failed ({}: {}); retrying in {} µs", attempt, ErrorKind.of(t), t.getMessage(),
+                        pause / 1000);
+                LockSupport.parkNanos(pause);
+                if (Thread.currentThread().isInterrupted()) {
+                    throw t;
+                }
+            }
+        }
+    }
+
+    /**
+     * True when running the whole unit of work again may succeed and is safe: the failure's
+     * {@link ErrorKind} is SERIALIZATION, DEADLOCK or CONNECTION, and it is not a commit with an
+     * unknown outcome, a refusal by the readiness gate or an exhausted pool.
+     */
+    public static boolean retryable(Throwable error) {
+        Map<Throwable, Boolean> seen = new IdentityHashMap<>();
+        for (Throwable t = error; t != null && seen.put(t, Boolean.TRUE) == null; t = t.getCause()) {
+            if (t instanceof CommitOutcomeUnknownException || t instanceof NotReadyException
+                    || t instanceof DatabaseUnavailableException || t instanceof SQLTransientConnectionException
+                    || t instanceof TransactionAbortedException) {
+                return false;
+            }
+        }
+        return ErrorKind.of(error).isRetryable();
+    }
+}

@@ -1,0 +1,205 @@
+package dev.warden.spring;
+
+import dev.warden.WardenException;
+import dev.warden.tx.CommitOutcomeUnknownException;
+import dev.warden.tx.ErrorKind;
+import dev.warden.tx.TxStats;
+import java.sql.Connection;
+import java.sql.SQLException;
+import javax.sql.DataSource;
+import org.postgresql.core.BaseConnection;
+import org.postgresql.core.TransactionState;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.jdbc.datasource.JdbcTransactionObjectSupport;
+import org.springframework.jdbc.support.JdbcTransactionManager;
+import org.springframework.transaction.CannotCreateTransactionException;
+import org.springframework.transaction.TransactionDefinition;
+import org.springframework.transaction.support.DefaultTransactionStatus;
+
+/**
+ * Spring's {@link JdbcTransactionManager} (same propagation, isolation, read-only, timeouts,
+ * savepoints, synchronisation and exception translation) with Warden's guarantees added:
+ * <ul>
+ *   <li>A transaction whose server side is aborted (a statement failed and the error was caught,
+ *       SQLState 25P02) is rolled back at commit and reported with a
+ *       {@link TransactionAbortedException}, never committed as a success. Read from pgjdbc's local
+ *       state: no round trip.</li>
+ *   <li>A connection lost while COMMIT was on the wire gives a {@link CommitOutcomeUnknownException}
+ *       (the commit may or may not have been applied), which {@link WardenRetry} never retries.</li>
+ *   <li>No connection goes back to the pool broken or still inside a transaction: such a connection
+ *       is evicted (Warden's DataSource) instead. A rollback that fails because the connection is
+ *       gone does not hide the application's own exception: the server has discarded that transaction.</li>
+ *   <li>Before READY a transaction waits on Warden's readiness gate (bounded) and then fails with
+ *       Warden's own {@code NotReadyException}; in DEGRADED with {@code DatabaseUnavailableException}
+ *       at once (not wrapped in {@link CannotCreateTransactionException}).</li>
+ * </ul>
+ * A 40001 or 40P01 answer to COMMIT is translated by Spring's translator (e.g. to a
+ * {@code PessimisticLockingFailureException}) with the {@link SQLException} as its cause, so
+ * {@link ErrorKind#of(Throwable)} still names it, and {@link WardenRetry} retries the unit of work.
+ * Rollback on any throwable, checked exceptions included, is set by the auto-configuration for
+ * {@code @Transactional} (Spring's own default rolls back on unchecked ones only).
+ */
+public class WardenTransactionManager extends JdbcTransactionManager {
+
+    private static final Logger log = LoggerFactory.getLogger(WardenTransactionManager.class);
+
+    /** A connection found dead in this thread's transaction: not rolled back again, evicted at clean-up. */
+    private final ThreadLocal<Connection> broken = new ThreadLocal<>();
+    /** Null until the first connection says whether it is pgjdbc. */
+    private volatile Boolean pgjdbc;
+    /** Warden's counters (health report, metrics) when the DataSource is Warden's; else null. */
+    private final TxStats stats;
+
+    /**
+     * A manager on this DataSource; when it is a {@link WardenDataSource}, outcomes are counted in
+     * Warden's health report and metrics ({@code warden.transactions}).
+     */
+    public WardenTransactionManager(DataSource dataSource) {
+        super(dataSource);
+        this.stats = dataSource instanceof WardenDataSource w ? w.warden().txStats() : null;
+    }
+
+    @Override
+    protected void doBegin(Object transaction, TransactionDefinition definition) {
+        try {
+            super.doBegin(transaction, definition);
+        } catch (CannotCreateTransactionException e) {
+            if (e.getCause() instanceof WardenException refused) {
+                throw refused; // NotReadyException or DatabaseUnavailableException, as the gate said it
+            }
+            throw e;
+        }
+    }
+
+    @Override
+    protected void doCommit(DefaultTransactionStatus status) {
+        Connection con = connection(status.getTransaction());
+        if (aborted(con)) {
+            try {
+                con.rollback();
+            } catch (SQLException e) {
+                broken.set(con);
+            }
+            if (stats != null) {
+                stats.recordFailed(ErrorKind.UNKNOWN); // as Warden's own engine counts a swallowed error
+            }
+            throw new TransactionAbortedException("Transaction " + name(status) + " rolled back instead of"
+                    + " committed: a statement failed inside it and its error was caught, so the server aborted"
+                    + " the transaction (SQLState 25P02). Let the error propagate, or use a savepoint"
+                    + " (Propagation.NESTED) to recover from an expected failure.");
+        }
+        try {
+            con.commit();
+            if (stats != null) {
+                stats.recordCommitted();
+            }
+        } catch (SQLException e) {
+            ErrorKind kind = ErrorKind.of(e);
+            if (kind == ErrorKind.CONNECTION) {
+                broken.set(con);
+                if (stats != null) {
+                    stats.recordCommitUnknown();
+                }
+                log.warn("Transaction {}: connection lost during COMMIT, outcome unknown ({})", name(status), e.toString());
+                throw new CommitOutcomeUnknownException("Transaction " + name(status) + ": the connection failed"
+                        + " while COMMIT was sent, so it may or may not have been applied. It is not retried; check"
+                        + " the data (or make the work idempotent) before running it again. Cause: " + e.getMessage(),
+                        e.getSQLState(), 1, name(status), e);
+            }
+            if (stats != null) {
+                stats.recordFailed(kind); // the server answered COMMIT with an error: rolled back
+            }
+            throw translateException("JDBC commit", e);
+        }
+    }
+
+    @Override
+    protected void doRollback(DefaultTransactionStatus status) {
+        Connection con = connection(status.getTransaction());
+        if (broken.get() == con) {
+            return; // already counted where it broke
+        }
+        if (stats != null) {
+            stats.recordRolledBack();
+        }
+        try {
+            con.rollback();
+        } catch (SQLException e) {
+            if (ErrorKind.of(e) == ErrorKind.CONNECTION || closed(con)) {
+                // The session is gone, and the server discards its open transaction with it. Throwing
+                // here would replace the application's exception with this one.
+                broken.set(con);
+                log.debug("Rollback on a lost connection ({}); the connection is evicted", e.toString());
+                return;
+            }
+            throw translateException("JDBC rollback", e);
+        }
+    }
+
+    @Override
+    protected void doCleanupAfterCompletion(Object transaction) {
+        Connection con = connection(transaction);
+        try {
+            boolean evict = broken.get() == con;
+            if (!evict && notIdle(con)) {
+                try {
+                    con.rollback();
+                } catch (SQLException e) {
+                    evict = true;
+                }
+                evict = evict || notIdle(con);
+            }
+            if (evict && getDataSource() instanceof WardenDataSource wds && wds.evict(con)) {
+                log.debug("Evicted a connection that was broken or still inside a transaction");
+            }
+        } catch (SQLException | RuntimeException e) {
+            log.debug("Could not check a connection before returning it: {}", e.toString());
+        } finally {
+            broken.remove();
+            super.doCleanupAfterCompletion(transaction);
+        }
+    }
+
+    private static boolean closed(Connection con) {
+        try {
+            return con.isClosed();
+        } catch (SQLException e) {
+            return true;
+        }
+    }
+
+    private static Connection connection(Object transaction) {
+        return ((JdbcTransactionObjectSupport) transaction).getConnectionHolder().getConnection();
+    }
+
+    private static String name(DefaultTransactionStatus status) {
+        String n = status.getTransactionName();
+        return n == null || n.isEmpty() ? "(unnamed)" : "'" + n + "'";
+    }
+
+    private boolean aborted(Connection con) {
+        try {
+            BaseConnection pg = pg(con);
+            return pg != null && pg.getTransactionState() == TransactionState.FAILED;
+        } catch (SQLException e) {
+            return false; // the commit will tell
+        }
+    }
+
+    private boolean notIdle(Connection con) throws SQLException {
+        if (con.isClosed()) {
+            return true;
+        }
+        BaseConnection pg = pg(con);
+        return pg != null && pg.getTransactionState() != TransactionState.IDLE;
+    }
+
+    private BaseConnection pg(Connection con) throws SQLException {
+        Boolean isPg = pgjdbc;
+        if (isPg == null) {
+            isPg = pgjdbc = con.isWrapperFor(BaseConnection.class);
+        }
+        return isPg ? con.unwrap(BaseConnection.class) : null;
+    }
+}

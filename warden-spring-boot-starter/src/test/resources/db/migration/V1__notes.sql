@@ -1,0 +1,1 @@
+create table note (id bigint primary key, body text not null unique);
