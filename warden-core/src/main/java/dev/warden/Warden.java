@@ -17,6 +17,7 @@ import dev.warden.init.InitStatus;
 import dev.warden.init.Initializer;
 import dev.warden.init.LeaseInitLock;
 import dev.warden.init.Seeder;
+import dev.warden.internal.ConnectionSettings;
 import dev.warden.lifecycle.DatabaseUnavailableException;
 import dev.warden.lifecycle.Lifecycle;
 import dev.warden.lifecycle.NotReadyException;
@@ -35,7 +36,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
-import java.util.Properties;
 import javax.sql.DataSource;
 import io.micrometer.core.instrument.MeterRegistry;
 import org.postgresql.ds.PGSimpleDataSource;
@@ -74,6 +74,7 @@ public final class Warden implements AutoCloseable {
     private JdbcProbe probe;
     private volatile Transactions transactions;
     private String jdbcUrl;
+    private ConnectionSettings connections;
     private final List<Initializer.NamedSeeder> seeders;
     private final InitLock customInitLock;
     private final String owner;
@@ -181,7 +182,8 @@ public final class Warden implements AutoCloseable {
             } else {
                 jdbcUrl = config.dbUrl().orElseThrow();
             }
-            HikariConfig hc = hikariConfig(config, jdbcUrl);
+            connections = new ConnectionSettings(config, jdbcUrl);
+            HikariConfig hc = connections.pool();
             if (meterRegistry != null) {
                 hc.setMetricRegistry(meterRegistry);
             }
@@ -192,8 +194,8 @@ public final class Warden implements AutoCloseable {
             // multi-host URL) where the guarded one fails fast during an outage.
             transactions = new Transactions(guarded, pool::evictConnection, config.retry(), config.isolation(), stats,
                     pool, config.txVerifyCommit());
-            probe = new JdbcProbe(jdbcUrl, config.dbUser(), config.dbPassword().reveal(), probeProperties(config),
-                    !config.readsOnly());
+            probe = new JdbcProbe(jdbcUrl, config.dbUser(), config.dbPassword().reveal(),
+                    connections.probe(config.monitorTimeout()), !config.readsOnly());
             // The monitor acts only in READY and DEGRADED; starting it here keeps start-up steps free of it.
             if (!config.monitorInterval().isZero()) {
                 monitor.start(probe, guarded);
@@ -286,66 +288,12 @@ public final class Warden implements AutoCloseable {
         return EmbeddedDatabase.start(config.embeddedDir(), config.embeddedPort());
     }
 
-    /** The pool settings Warden runs with; see docs/configuration.md for why each one is set. */
-    static HikariConfig hikariConfig(WardenConfig config, String jdbcUrl) {
-        HikariConfig h = new HikariConfig();
-        h.setPoolName(config.applicationName() + "-pool");
-        h.setJdbcUrl(jdbcUrl);
-        h.setUsername(config.dbUser());
-        if (!config.dbPassword().isEmpty()) {
-            h.setPassword(config.dbPassword().reveal());
-        }
-        h.setMaximumPoolSize(config.poolMaxSize());
-        h.setMinimumIdle(config.poolMaxSize());
-        h.setConnectionTimeout(config.poolAcquireTimeout().toMillis());
-        // Transactions begin on their first statement; no per-transaction setAutoCommit round trip.
-        h.setAutoCommit(false);
-        // Warden waits for the database itself (with backoff and a deadline); the pool must not throw at build.
-        h.setInitializationFailTimeout(-1);
-        // Idle connections are pinged every 60 s: a connection dropped by a NAT or firewall is found
-        // while idle, not by the next transaction (Hikari's minimum is 30 s).
-        h.setKeepaliveTime(Duration.ofSeconds(60).toMillis());
-        h.setMaxLifetime(Duration.ofMinutes(30).toMillis());
-        h.addDataSourceProperty("connectTimeout", String.valueOf(config.connectTimeout().toSeconds()));
-        h.addDataSourceProperty("socketTimeout", String.valueOf(config.socketTimeout().toSeconds()));
-        h.addDataSourceProperty("tcpKeepAlive", "true");
-        h.addDataSourceProperty("ApplicationName", config.applicationName());
-        if (!config.schemas().equals(List.of("public"))) {
-            // Sent in the start-up packet, no round trip: the application's queries see its schemas
-            // first, as the migrations and seeders do.
-            h.addDataSourceProperty("currentSchema", String.join(",", config.schemas()) + ",public");
-        }
-        if (!config.statementTimeout().isZero()) {
-            h.addDataSourceProperty("options", "-c statement_timeout=" + config.statementTimeout().toMillis());
-        }
-        return h;
-    }
-
-    private Properties directProperties() {
-        Properties p = new Properties();
-        p.setProperty("user", config.dbUser());
-        if (!config.dbPassword().isEmpty()) {
-            p.setProperty("password", config.dbPassword().reveal());
-        }
-        p.setProperty("connectTimeout", String.valueOf(config.connectTimeout().toSeconds()));
-        p.setProperty("socketTimeout", String.valueOf(config.socketTimeout().toSeconds()));
-        p.setProperty("ApplicationName", config.applicationName() + "-start");
-        return p;
-    }
-
-    private static Properties probeProperties(WardenConfig config) {
-        Properties p = new Properties();
-        p.setProperty("ApplicationName", config.applicationName() + "-monitor");
-        p.setProperty("socketTimeout", String.valueOf(config.socketTimeout().toSeconds()));
-        return p;
-    }
-
     private void awaitDatabase() {
         long deadline = System.nanoTime() + config.startupTimeout().toNanos();
         long backoffMs = 100;
         for (int attempt = 1; ; attempt++) {
             // A direct connection first: a refused port fails in milliseconds, not after the pool's acquire timeout.
-            try (Connection direct = java.sql.DriverManager.getConnection(jdbcUrl, directProperties());
+            try (Connection direct = java.sql.DriverManager.getConnection(jdbcUrl, connections.direct("start"));
                  Connection c = pool.getConnection()) {
                 direct.close();
                 serverVersion = c.getMetaData().getDatabaseProductName() + " " + c.getMetaData().getDatabaseProductVersion();
