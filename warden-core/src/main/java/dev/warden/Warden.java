@@ -18,6 +18,7 @@ import dev.warden.init.Initializer;
 import dev.warden.init.LeaseInitLock;
 import dev.warden.init.Seeder;
 import dev.warden.internal.ConnectionSettings;
+import dev.warden.internal.PoolConnections;
 import dev.warden.lifecycle.DatabaseUnavailableException;
 import dev.warden.lifecycle.Lifecycle;
 import dev.warden.lifecycle.NotReadyException;
@@ -25,6 +26,7 @@ import dev.warden.lifecycle.State;
 import dev.warden.tx.CommitOutcomeUnknownException;
 import dev.warden.tx.ErrorKind;
 import dev.warden.tx.TransactionBuilder;
+import dev.warden.tx.TransactionException;
 import dev.warden.tx.Transactions;
 import dev.warden.tx.TxAction;
 import dev.warden.tx.TxStats;
@@ -183,19 +185,19 @@ public final class Warden implements AutoCloseable {
                 jdbcUrl = config.dbUrl().orElseThrow();
             }
             connections = new ConnectionSettings(config, jdbcUrl);
-            HikariConfig hc = connections.pool();
+            PoolConnections physical = connections.poolConnections();
+            HikariConfig hc = connections.pool(physical);
             if (meterRegistry != null) {
                 hc.setMetricRegistry(meterRegistry);
             }
             pool = new HikariDataSource(hc);
-            GuardedPool guarded = new GuardedPool(pool, lifecycle, monitor::suspect, monitor::nudge);
+            GuardedPool guarded = new GuardedPool(pool, physical, lifecycle, monitor::suspect, monitor::nudge);
             this.guardedPool = guarded;
             // A lost COMMIT is asked about through the raw pool: it reconnects (to a new primary behind a
             // multi-host URL) where the guarded one fails fast during an outage.
             transactions = new Transactions(guarded, pool::evictConnection, config.retry(), config.isolation(), stats,
                     pool, config.txVerifyCommit());
-            probe = new JdbcProbe(jdbcUrl, config.dbUser(), config.dbPassword().reveal(),
-                    connections.probe(config.monitorTimeout()), !config.readsOnly());
+            probe = new JdbcProbe(jdbcUrl, connections.probe(config.monitorTimeout()), !config.readsOnly());
             // The monitor acts only in READY and DEGRADED; starting it here keeps start-up steps free of it.
             if (!config.monitorInterval().isZero()) {
                 monitor.start(probe, guarded);
@@ -238,17 +240,8 @@ public final class Warden implements AutoCloseable {
     }
 
     private InitStatus initialize(Initializer.Plan plan) {
-        PGSimpleDataSource ds = new PGSimpleDataSource();
-        ds.setURL(jdbcUrl);
-        ds.setUser(config.dbUser());
-        if (!config.dbPassword().isEmpty()) {
-            ds.setPassword(config.dbPassword().reveal());
-        }
-        ds.setApplicationName(config.applicationName() + "-init");
-        ds.setConnectTimeout((int) config.connectTimeout().toSeconds());
         // Migrations may run long statements: bounded by the whole initialisation's timeout, not the pool's.
-        ds.setSocketTimeout((int) Math.min(Integer.MAX_VALUE, Math.max(1, config.init().timeout().toSeconds())));
-        ds.setTcpKeepAlive(true);
+        PGSimpleDataSource ds = connections.dataSource("init", config.init().timeout());
         InitLock lock = customInitLock;
         if (lock == null) {
             lock = switch (config.init().lock()) {
@@ -346,18 +339,20 @@ public final class Warden implements AutoCloseable {
     }
 
     /**
-     * A connection failure makes the monitor probe now rather than at its next interval; a failure
-     * caused by the fast-fail pool becomes the {@link DatabaseUnavailableException} it stands for.
+     * A connection failure makes the monitor probe now rather than at its next interval; a
+     * transaction refused by the fast-fail pool before it ran becomes the
+     * {@link DatabaseUnavailableException} it stands for. Only that refusal says "nothing ran": a
+     * failure that holds a refusal deeper in its causes (work that ran, then a refused retry) keeps
+     * its own message.
      */
     private WardenException afterFailure(WardenException e) {
         if (e.kind() != ErrorKind.CONNECTION || e instanceof CommitOutcomeUnknownException) {
             return e;
         }
         monitor.nudge();
-        for (Throwable c = e.getCause(); c != null && c != c.getCause(); c = c.getCause()) {
-            if (c instanceof DatabaseUnavailableException du) {
-                return new DatabaseUnavailableException(du.since(), du.reason(), e);
-            }
+        if (e instanceof TransactionException && e.getCause() instanceof SQLException refused
+                && refused.getCause() instanceof DatabaseUnavailableException du) {
+            return new DatabaseUnavailableException(du.since(), du.reason(), e);
         }
         return e;
     }

@@ -5,6 +5,7 @@ import dev.warden.config.WardenConfig;
 import java.time.Duration;
 import java.util.List;
 import java.util.Properties;
+import org.postgresql.ds.PGSimpleDataSource;
 
 /**
  * How every connection Warden opens is set up: the pool's HikariCP settings, and the pgjdbc
@@ -43,15 +44,24 @@ public final class ConnectionSettings {
         return jdbcUrl;
     }
 
-    /** The pool settings Warden runs with; see docs/configuration.md for why each one is set. */
-    public HikariConfig pool() {
+    /**
+     * Where the pool's physical connections come from: the driver, with the pool's properties
+     * ({@link #poolProperties()}), keeping track of them so that they can all be aborted.
+     */
+    public PoolConnections poolConnections() {
+        return new PoolConnections(jdbcUrl, poolProperties());
+    }
+
+    /**
+     * The pool settings Warden runs with, its connections opened by {@code connections}; see
+     * docs/configuration.md for why each one is set.
+     */
+    public HikariConfig pool(PoolConnections connections) {
         HikariConfig h = new HikariConfig();
         h.setPoolName(config.applicationName() + "-pool");
-        h.setJdbcUrl(jdbcUrl);
-        h.setUsername(config.dbUser());
-        if (!config.dbPassword().isEmpty()) {
-            h.setPassword(config.dbPassword().reveal());
-        }
+        // Credentials and driver properties are the source's (poolProperties): Hikari would pass
+        // a username to getConnection(user, password) instead.
+        h.setDataSource(connections);
         h.setMaximumPoolSize(config.poolMaxSize());
         h.setMinimumIdle(config.poolMaxSize());
         h.setConnectionTimeout(config.poolAcquireTimeout().toMillis());
@@ -63,7 +73,13 @@ public final class ConnectionSettings {
         // while idle, not by the next transaction (Hikari's minimum is 30 s).
         h.setKeepaliveTime(Duration.ofSeconds(60).toMillis());
         h.setMaxLifetime(Duration.ofMinutes(30).toMillis());
-        Properties p = network(config.socketTimeout());
+        return h;
+    }
+
+    /** Driver properties of the pool's connections, credentials included. */
+    public Properties poolProperties() {
+        Properties p = credentials();
+        p.putAll(network(config.socketTimeout()));
         p.setProperty("ApplicationName", config.applicationName());
         if (!config.schemas().equals(List.of("public"))) {
             // Sent in the start-up packet, no round trip: the application's queries see its schemas
@@ -73,8 +89,7 @@ public final class ConnectionSettings {
         if (!config.statementTimeout().isZero()) {
             p.setProperty("options", "-c statement_timeout=" + config.statementTimeout().toMillis());
         }
-        p.forEach((k, v) -> h.addDataSourceProperty((String) k, v));
-        return h;
+        return p;
     }
 
     /**
@@ -86,6 +101,9 @@ public final class ConnectionSettings {
     public Properties probe(Duration probeTimeout) {
         Properties p = credentials();
         p.putAll(network(Duration.ofSeconds(Math.max(1, (probeTimeout.toMillis() + 999) / 1000))));
+        // The probe waits for its own attempts within its timeout; pgjdbc's login timeout would add
+        // a thread per attempt for nothing.
+        p.remove("loginTimeout");
         p.setProperty("ApplicationName", config.applicationName() + "-monitor");
         return p;
     }
@@ -96,6 +114,26 @@ public final class ConnectionSettings {
         p.putAll(network(config.socketTimeout()));
         p.setProperty("ApplicationName", config.applicationName() + "-" + purpose);
         return p;
+    }
+
+    /**
+     * A data source for connections outside the pool that run long work (the initialisation's lock
+     * session and migrations), with the same network settings and its own socket timeout.
+     */
+    public PGSimpleDataSource dataSource(String purpose, Duration socketTimeout) {
+        PGSimpleDataSource ds = new PGSimpleDataSource();
+        ds.setURL(jdbcUrl);
+        ds.setUser(config.dbUser());
+        if (!config.dbPassword().isEmpty()) {
+            ds.setPassword(config.dbPassword().reveal());
+        }
+        ds.setApplicationName(config.applicationName() + "-" + purpose);
+        int connect = (int) Math.max(1, config.connectTimeout().toSeconds());
+        ds.setConnectTimeout(connect);
+        ds.setLoginTimeout(connect);
+        ds.setSocketTimeout((int) Math.min(Integer.MAX_VALUE, Math.max(1, socketTimeout.toSeconds())));
+        ds.setTcpKeepAlive(true);
+        return ds;
     }
 
     private Properties credentials() {
