@@ -191,7 +191,8 @@ public final class PartitionDrill implements Callable<Integer> {
                         sleepUntil(next);
                     }
                 });
-                sleepUntil(System.nanoTime() + TimeUnit.SECONDS.toNanos(3)); // warm-up, outside every window
+                // Warm-up (JIT, pool filled), outside every window.
+                sleepUntil(System.nanoTime() + TimeUnit.SECONDS.toNanos(Math.min(3, window)));
                 for (int i = 0; i <= partitions; i++) {
                     done.add(partition(warden, proxy, i < partitions ? seconds : longSeconds));
                 }
