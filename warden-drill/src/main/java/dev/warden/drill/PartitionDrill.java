@@ -43,7 +43,9 @@ import picocli.CommandLine.Option;
  * {@code --arrival-ms} whatever happens to the others (open loop), on a pool of {@code --pool}.
  * {@code --partitions} blackholes of {@code --seconds}, then one of {@code --long-seconds} (longer
  * than the socket timeout). Each write carries a client-made UUID; at the end the table is read back
- * directly (not through the proxy): an acknowledged write that is missing is lost.
+ * directly (not through the proxy): an acknowledged write that is missing is lost. With
+ * {@code --dead-host} the blackhole lifts for new connections only: those open at the cut stay
+ * silent until the end, as when the host died and another took its address.
  */
 @Command(name = "partition", mixinStandardHelpOptions = true,
         description = "Blackhole the network to the database under write load; time detection, release, recovery; verify nothing acknowledged is lost.")
@@ -78,6 +80,10 @@ public final class PartitionDrill implements Callable<Integer> {
 
     @Option(names = "--window-seconds", defaultValue = "5", description = "Throughput windows before each blackhole and after READY (default ${DEFAULT-VALUE}).")
     int window;
+
+    @Option(names = "--dead-host", description = "Heal only for new connections: the connections open at the cut stay"
+            + " silent for good, as when the host died and another took its address (default: the network heals).")
+    boolean deadHost;
 
     @Option(names = "--json", description = "Print one JSON object instead of a summary.")
     boolean json;
@@ -213,7 +219,11 @@ public final class PartitionDrill implements Callable<Integer> {
         p.before = ackRate(p.cut - windowNanos, p.cut);
         sleepUntil(p.cut + TimeUnit.SECONDS.toNanos(durationSeconds));
         p.heal = System.nanoTime();
-        proxy.set(Fault.PASS);
+        if (deadHost) {
+            proxy.setForNew(Fault.PASS);
+        } else {
+            proxy.set(Fault.PASS);
+        }
         if (!warden.awaitReady(Duration.ofSeconds(60))) {
             throw new IllegalStateException("Warden was not READY within 60 s of the heal");
         }
@@ -244,6 +254,7 @@ public final class PartitionDrill implements Callable<Integer> {
         Map<String, Object> f = PartitionFigures.of(done, writes, present, hung);
         f.put("pool", pool);
         f.put("socket_timeout_s", socketTimeout);
+        f.put("dead_host", deadHost);
         return f;
     }
 
