@@ -101,6 +101,7 @@ class PartitionTest {
         sql(warden, "select 1");
         // Before: a probe waited its timeout on the query, then again on a new connection (2.1 s at best).
         long cut = partitionAndAwaitDegraded();
+        System.out.println("blackhole -> DEGRADED, idle: " + millisSince(degradedAt.get(), cut) + " ms");
         assertThat(millisSince(degradedAt.get(), cut)).as("blackhole -> DEGRADED, idle (ms)").isLessThan(2_000);
         assertThat(warden.health().monitor().lastProbeError()).contains("SILENT");
     }
@@ -123,6 +124,7 @@ class PartitionTest {
         }
         await().atMost(Duration.ofSeconds(10)).until(() -> warden.health().transactions().committed() > 50);
         long cut = partitionAndAwaitDegraded();
+        System.out.println("blackhole -> DEGRADED, busy: " + millisSince(degradedAt.get(), cut) + " ms");
         assertThat(millisSince(degradedAt.get(), cut)).as("blackhole -> DEGRADED, busy (ms)").isLessThan(2_000);
         running.set(false);
         // Every writer is released without the heal: nothing waits for the 60 s socket timeout.
