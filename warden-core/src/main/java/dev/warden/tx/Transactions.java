@@ -195,7 +195,7 @@ public final class Transactions {
                     stats.resolvedCommit();
                     conn = release(conn, true);
                 }
-                if (conn == null && ran != null) {
+                if (tx == null && ran != null) {
                     // This retry was refused before it ran, but an earlier attempt ran: that is what
                     // happened to the work, and the caller must not read "refused, nothing ran".
                     stats.failed(ErrorKind.of(ran));
@@ -210,7 +210,7 @@ public final class Transactions {
                 if (kind.isRetryable() && !poolTimedOut && attempt < retry.maxAttempts() && !(t instanceof InterruptedException)
                         && !Thread.currentThread().isInterrupted() && !CommitOutcomeUnknownException.within(t)) {
                     stats.retried();
-                    if (conn != null) {
+                    if (tx != null) {
                         ran = t;
                     }
                     conn = release(conn, broken || kind == ErrorKind.CONNECTION);
