@@ -93,7 +93,9 @@ class ReadOnlyServerTest {
             }
             if (failure != null) {
                 assertThat(failure.kind()).isEqualTo(ErrorKind.CONNECTION);
-                assertThat(failure.sqlState()).isEqualTo("25006");
+                // 25006, or 08006 when the evicted connection's nudge made the monitor find the server
+                // read-only first and DEGRADED aborted the retry's connection under it.
+                assertThat(failure.sqlState()).isIn("25006", "08006");
             }
             await().atMost(Duration.ofSeconds(10)).until(() -> warden.state() == State.DEGRADED);
             assertThat(warden.lifecycle().why()).contains("read-only");
