@@ -60,6 +60,12 @@ public final class GuardedPool implements DataSource, HealthMonitor.PoolActions,
     private final Object refillLock = new Object();
     private ScheduledExecutorService refiller;
     private final List<ScheduledFuture<?>> refillSteps = new ArrayList<>();
+    /** No work completed for this long while threads wait: stalled, not busy. */
+    private static final long STALL_NANOS = TimeUnit.MILLISECONDS.toNanos(250);
+    // Read and written on the monitor thread only (stalled()).
+    private long stallWork = -1;
+    private long stallSince;
+    private boolean stallReported;
     /** Changes whenever a refill is cancelled, so that a step already running does not undo it. */
     private long refillGeneration;
 
@@ -280,6 +286,27 @@ public final class GuardedPool implements DataSource, HealthMonitor.PoolActions,
             LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(5));
         }
         return false;
+    }
+
+    /**
+     * True once per episode in which threads wait for a connection and no work has completed for
+     * 250 ms: a busy pool keeps completing work and is never "stalled".
+     */
+    @Override
+    public boolean stalled() {
+        long now = System.nanoTime();
+        long work = workDone.getAsLong();
+        if (work != stallWork) {
+            stallWork = work;
+            stallSince = now;
+            stallReported = false;
+            return false;
+        }
+        if (stallReported || waiting.size() == 0 || now - stallSince < STALL_NANOS) {
+            return false;
+        }
+        stallReported = true;
+        return true;
     }
 
     /** The count of work completed on pooled connections (commits), as given at construction. */

@@ -79,6 +79,15 @@ public final class HealthMonitor implements AutoCloseable {
         default long workDone() {
             return 0;
         }
+
+        /**
+         * True once per episode in which threads wait for a connection while no work has completed
+         * for a while: not a busy pool (whose work keeps completing) but a stalled one, worth a probe.
+         * Called on the monitor thread only.
+         */
+        default boolean stalled() {
+            return false;
+        }
     }
 
     /** Receives the monitor's events (for metrics); called on the monitor thread, must be quick. */
@@ -217,6 +226,8 @@ public final class HealthMonitor implements AutoCloseable {
                 return t;
             });
             next = executor.schedule(this::tick, settings.interval().toNanos(), TimeUnit.NANOSECONDS);
+            long every = settings.recoveryInterval().toNanos();
+            executor.scheduleAtFixedRate(this::watchStall, every, every, TimeUnit.NANOSECONDS);
         }
     }
 
@@ -235,6 +246,21 @@ public final class HealthMonitor implements AutoCloseable {
             if (next.cancel(false)) {
                 next = executor.schedule(this::tick, 0, TimeUnit.NANOSECONDS);
             }
+        }
+    }
+
+    /**
+     * A pool whose waiters see no work complete is stalled (a dead network holds every connection),
+     * not busy: probe now instead of at the next interval. A busy pool completes work and triggers
+     * nothing.
+     */
+    private void watchStall() {
+        try {
+            if (lifecycle.state() == State.READY && pool.stalled()) {
+                nudge();
+            }
+        } catch (RuntimeException e) {
+            log.debug("Health monitor: the stall check failed: {}", e.toString());
         }
     }
 
