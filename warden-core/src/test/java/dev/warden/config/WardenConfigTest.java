@@ -105,6 +105,7 @@ class WardenConfigTest {
             "WARDEN_INIT_EPOCH|release 1|WARDEN_INIT_EPOCH must be empty (derive the epoch from migrations, seed version and wipe flag) or 1 to 100 characters of letters, digits and . _ : / + -, got \"release 1\"",
             "WARDEN_INIT_ATTEMPTS|0|WARDEN_INIT_ATTEMPTS must be an integer from 1 to 100, got \"0\"",
             "WARDEN_INIT_TIMEOUT|0s|WARDEN_INIT_TIMEOUT must be a duration like 250ms, 5s or 2m, from 1s to 24h, got \"0s\"",
+            "WARDEN_INIT_IDLE_TIMEOUT|500ms|WARDEN_INIT_IDLE_TIMEOUT must be a duration like 250ms, 5s or 2m, from 2s to 1h, got \"500ms\"",
             "WARDEN_MIGRATIONS|classpath:db migration|WARDEN_MIGRATIONS must be a comma-separated list of Flyway locations such as classpath:db/migration or filesystem:/sql, got \"classpath:db migration\"",
     })
     void eachBadValueIsReportedWithVariableValueAndRule(String variable, String value, String message) {
