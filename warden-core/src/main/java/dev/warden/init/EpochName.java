@@ -27,12 +27,15 @@ final class EpochName {
                 // Only what the migration files say: the same before and after any process migrated.
                 // Rows Flyway adds to its history by itself (the marker for a schema it created, a
                 // baseline) are not migrations, and counting them would give a late process another epoch.
-                MigrationType type = m.getResolvedType();
-                if (type == null || type.isSynthetic()) {
+                // (MigrationInfo's getResolvedType/getResolvedChecksum are defaults that answer null in
+                // Flyway 13: reading them named every set of migrations the same epoch, so a new
+                // migration was never run on a database initialised before it.)
+                MigrationType type = m.getType();
+                if (!m.getState().isResolved() || type == null || type.isSynthetic()) {
                     continue;
                 }
                 parts.add("migration " + m.getVersion() + " " + type.name() + " " + m.getScript() + " "
-                        + m.getResolvedChecksum());
+                        + m.getChecksum());
             }
         }
         for (Initializer.NamedSeeder s : plan.seeders()) {

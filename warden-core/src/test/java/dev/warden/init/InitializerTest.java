@@ -135,6 +135,21 @@ class InitializerTest {
     }
 
     @Test
+    void aNewMigrationIsANewEpochThatAppliesIt() {
+        AtomicInteger runs = new AtomicInteger();
+        Warden first = warden(config().build(), "v1", items(runs)).start();
+        String before = first.initStatus().orElseThrow().epoch();
+
+        Warden second = warden(config().migrations("classpath:db/inittest", "classpath:db/inittest-next").build(),
+                "v1", ctx -> { }).start();
+        InitStatus s2 = second.initStatus().orElseThrow();
+        assertThat(s2.epoch()).isNotEqualTo(before);
+        assertThat(s2.initializedHere()).isTrue();
+        assertThat(count("select count(*) from information_schema.columns where table_schema = '" + app
+                + "' and table_name = 'item' and column_name = 'note'")).isEqualTo(1);
+    }
+
+    @Test
     void aNewSeedVersionIsANewEpochThatRunsOnceAndWipesOnce() {
         AtomicInteger runs = new AtomicInteger();
         WardenConfig cfg = config().initWipe(true).build();
