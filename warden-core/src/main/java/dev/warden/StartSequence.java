@@ -11,6 +11,8 @@ import dev.warden.init.InitConnections;
 import dev.warden.init.InitLock;
 import dev.warden.init.InitStatus;
 import dev.warden.init.Initializer;
+import dev.warden.internal.ConnectionSettings;
+import dev.warden.internal.PoolConnections;
 import dev.warden.lifecycle.Lifecycle;
 import dev.warden.lifecycle.NotReadyException;
 import dev.warden.lifecycle.State;
@@ -22,7 +24,6 @@ import java.sql.Connection;
 import java.sql.SQLException;
 import java.util.List;
 import java.util.Optional;
-import java.util.Properties;
 import java.util.function.BooleanSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -53,6 +54,7 @@ final class StartSequence implements AutoCloseable {
     private volatile JdbcProbe probe;
     private volatile Transactions transactions;
     private volatile String jdbcUrl;
+    private volatile ConnectionSettings connections;
     private volatile String serverVersion;
     private volatile Initializer initializer;
     private volatile InitConnections initConnections;
@@ -83,19 +85,20 @@ final class StartSequence implements AutoCloseable {
             } else {
                 jdbcUrl = config.dbUrl().orElseThrow();
             }
-            HikariConfig hc = Warden.hikariConfig(config, jdbcUrl);
+            connections = new ConnectionSettings(config, jdbcUrl);
+            PoolConnections physical = connections.poolConnections();
+            HikariConfig hc = connections.pool(physical);
             if (meterRegistry != null) {
                 hc.setMetricRegistry(meterRegistry);
             }
             pool = new HikariDataSource(hc);
-            GuardedPool guarded = new GuardedPool(pool, lifecycle, monitor::suspect, monitor::nudge);
+            GuardedPool guarded = new GuardedPool(pool, physical, lifecycle, monitor::suspect, monitor::nudge);
             this.guardedPool = guarded;
             // A lost COMMIT is asked about through the raw pool: it reconnects (to a new primary behind a
             // multi-host URL) where the guarded one fails fast during an outage.
             transactions = new Transactions(guarded, pool::evictConnection, config.retry(), config.isolation(), stats,
                     pool, config.txVerifyCommit());
-            probe = new JdbcProbe(jdbcUrl, config.dbUser(), config.dbPassword().reveal(), Warden.probeProperties(config),
-                    !config.readsOnly());
+            probe = new JdbcProbe(jdbcUrl, connections.probe(config.monitorTimeout()), !config.readsOnly());
             // The monitor acts only in READY and DEGRADED; starting it here keeps start-up steps free of it.
             if (!config.monitorInterval().isZero()) {
                 monitor.start(probe, guarded);
@@ -171,24 +174,12 @@ final class StartSequence implements AutoCloseable {
         return EmbeddedDatabase.start(config.embeddedDir(), config.embeddedPort());
     }
 
-    private Properties directProperties() {
-        Properties p = new Properties();
-        p.setProperty("user", config.dbUser());
-        if (!config.dbPassword().isEmpty()) {
-            p.setProperty("password", config.dbPassword().reveal());
-        }
-        p.setProperty("connectTimeout", String.valueOf(config.connectTimeout().toSeconds()));
-        p.setProperty("socketTimeout", String.valueOf(config.socketTimeout().toSeconds()));
-        p.setProperty("ApplicationName", config.applicationName() + "-start");
-        return p;
-    }
-
     private void awaitDatabase() {
         long deadline = System.nanoTime() + config.startupTimeout().toNanos();
         long backoffMs = 100;
         for (int attempt = 1; ; attempt++) {
             // A direct connection first: a refused port fails in milliseconds, not after the pool's acquire timeout.
-            try (Connection direct = java.sql.DriverManager.getConnection(jdbcUrl, directProperties());
+            try (Connection direct = java.sql.DriverManager.getConnection(jdbcUrl, connections.direct("start"));
                  Connection c = pool.getConnection()) {
                 direct.close();
                 serverVersion = c.getMetaData().getDatabaseProductName() + " " + c.getMetaData().getDatabaseProductVersion();

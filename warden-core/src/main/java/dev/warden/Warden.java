@@ -12,6 +12,8 @@ import dev.warden.init.InitLock;
 import dev.warden.init.InitStatus;
 import dev.warden.init.Initializer;
 import dev.warden.init.Seeder;
+import dev.warden.internal.ConnectionSettings;
+import dev.warden.internal.PoolConnections;
 import dev.warden.lifecycle.DatabaseUnavailableException;
 import dev.warden.lifecycle.Lifecycle;
 import dev.warden.lifecycle.NotReadyException;
@@ -19,16 +21,17 @@ import dev.warden.lifecycle.State;
 import dev.warden.tx.CommitOutcomeUnknownException;
 import dev.warden.tx.ErrorKind;
 import dev.warden.tx.TransactionBuilder;
+import dev.warden.tx.TransactionException;
 import dev.warden.tx.Transactions;
 import dev.warden.tx.TxAction;
 import dev.warden.tx.TxStats;
 import dev.warden.tx.TxWork;
+import java.sql.SQLException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
-import java.util.Properties;
 import javax.sql.DataSource;
 import io.micrometer.core.instrument.MeterRegistry;
 import org.slf4j.Logger;
@@ -167,48 +170,6 @@ public final class Warden implements AutoCloseable {
         return owner;
     }
 
-    /** The pool settings Warden runs with; see docs/configuration.md for why each one is set. */
-    static HikariConfig hikariConfig(WardenConfig config, String jdbcUrl) {
-        HikariConfig h = new HikariConfig();
-        h.setPoolName(config.applicationName() + "-pool");
-        h.setJdbcUrl(jdbcUrl);
-        h.setUsername(config.dbUser());
-        if (!config.dbPassword().isEmpty()) {
-            h.setPassword(config.dbPassword().reveal());
-        }
-        h.setMaximumPoolSize(config.poolMaxSize());
-        h.setMinimumIdle(config.poolMaxSize());
-        h.setConnectionTimeout(config.poolAcquireTimeout().toMillis());
-        // Transactions begin on their first statement; no per-transaction setAutoCommit round trip.
-        h.setAutoCommit(false);
-        // Warden waits for the database itself (with backoff and a deadline); the pool must not throw at build.
-        h.setInitializationFailTimeout(-1);
-        // Idle connections are pinged every 60 s: a connection dropped by a NAT or firewall is found
-        // while idle, not by the next transaction (Hikari's minimum is 30 s).
-        h.setKeepaliveTime(Duration.ofSeconds(60).toMillis());
-        h.setMaxLifetime(Duration.ofMinutes(30).toMillis());
-        h.addDataSourceProperty("connectTimeout", String.valueOf(config.connectTimeout().toSeconds()));
-        h.addDataSourceProperty("socketTimeout", String.valueOf(config.socketTimeout().toSeconds()));
-        h.addDataSourceProperty("tcpKeepAlive", "true");
-        h.addDataSourceProperty("ApplicationName", config.applicationName());
-        if (!config.schemas().equals(List.of("public"))) {
-            // Sent in the start-up packet, no round trip: the application's queries see its schemas
-            // first, as the migrations and seeders do.
-            h.addDataSourceProperty("currentSchema", String.join(",", config.schemas()) + ",public");
-        }
-        if (!config.statementTimeout().isZero()) {
-            h.addDataSourceProperty("options", "-c statement_timeout=" + config.statementTimeout().toMillis());
-        }
-        return h;
-    }
-
-    static Properties probeProperties(WardenConfig config) {
-        Properties p = new Properties();
-        p.setProperty("ApplicationName", config.applicationName() + "-monitor");
-        p.setProperty("socketTimeout", String.valueOf(config.socketTimeout().toSeconds()));
-        return p;
-    }
-
     /**
      * Runs {@code work} in one transaction with the configured defaults: commit once when it
      * returns, roll back when it throws. See {@link TransactionBuilder#call(TxWork)} for the full
@@ -234,18 +195,20 @@ public final class Warden implements AutoCloseable {
     }
 
     /**
-     * A connection failure makes the monitor probe now rather than at its next interval; a failure
-     * caused by the fast-fail pool becomes the {@link DatabaseUnavailableException} it stands for.
+     * A connection failure makes the monitor probe now rather than at its next interval; a
+     * transaction refused by the fast-fail pool before it ran becomes the
+     * {@link DatabaseUnavailableException} it stands for. Only that refusal says "nothing ran": a
+     * failure that holds a refusal deeper in its causes (work that ran, then a refused retry) keeps
+     * its own message.
      */
     private WardenException afterFailure(WardenException e) {
         if (e.kind() != ErrorKind.CONNECTION || e instanceof CommitOutcomeUnknownException) {
             return e;
         }
         monitor.nudge();
-        for (Throwable c = e.getCause(); c != null && c != c.getCause(); c = c.getCause()) {
-            if (c instanceof DatabaseUnavailableException du) {
-                return new DatabaseUnavailableException(du.since(), du.reason(), e);
-            }
+        if (e instanceof TransactionException && e.getCause() instanceof SQLException refused
+                && refused.getCause() instanceof DatabaseUnavailableException du) {
+            return new DatabaseUnavailableException(du.since(), du.reason(), e);
         }
         return e;
     }

@@ -290,7 +290,7 @@ public record WardenConfig(
             "0 (no health monitor) or " + DURATION_FORMAT + ", from 100ms to 1m", WardenConfig::parseDuration,
             d -> d.isZero() || (d.compareTo(Duration.ofMillis(100)) >= 0 && d.compareTo(Duration.ofMinutes(1)) <= 0));
     static final Opt<Duration> MONITOR_TIMEOUT =
-            durationOpt("WARDEN_MONITOR_TIMEOUT", "1s", Duration.ofMillis(100), Duration.ofMinutes(1), false);
+            durationOpt("WARDEN_MONITOR_TIMEOUT", "400ms", Duration.ofMillis(100), Duration.ofMinutes(1), false);
     static final Opt<Integer> MONITOR_FAILURES = intOpt("WARDEN_MONITOR_FAILURES", 2, 1, 100);
     static final Opt<Duration> MONITOR_RECOVERY_INTERVAL =
             durationOpt("WARDEN_MONITOR_RECOVERY_INTERVAL", "100ms", Duration.ofMillis(10), Duration.ofSeconds(10), false);

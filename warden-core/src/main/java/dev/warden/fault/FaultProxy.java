@@ -109,6 +109,28 @@ public final class FaultProxy implements AutoCloseable {
         }
     }
 
+    /**
+     * Applies {@code fault} to new connections only: every open connection keeps the fault it has
+     * now. E.g. after a blackhole, {@code setForNew(PASS)} is a network that healed for new
+     * connections while the old ones still wait (a sender in TCP retransmission back-off, whose
+     * next try may be many seconds away).
+     */
+    public void setForNew(Fault fault) {
+        Objects.requireNonNull(fault, "fault");
+        lock.lock();
+        try {
+            for (Link link : links) {
+                if (link.own == null) {
+                    link.own = this.fault;
+                }
+            }
+            this.fault = fault;
+            changed.signalAll();
+        } finally {
+            lock.unlock();
+        }
+    }
+
     /** The fault applied to new connections. */
     public Fault fault() {
         return fault;

@@ -3,6 +3,7 @@ package dev.warden.health;
 import com.zaxxer.hikari.HikariDataSource;
 import com.zaxxer.hikari.HikariPoolMXBean;
 import com.zaxxer.hikari.pool.HikariPool;
+import dev.warden.internal.PoolConnections;
 import dev.warden.lifecycle.DatabaseUnavailableException;
 import dev.warden.lifecycle.Lifecycle;
 import dev.warden.lifecycle.State;
@@ -31,22 +32,28 @@ import javax.sql.DataSource;
  */
 public final class GuardedPool implements DataSource, HealthMonitor.PoolActions {
 
+    private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(GuardedPool.class);
+
     private static final long SLICE_MS = 50;
 
     private final HikariDataSource pool;
+    private final PoolConnections connections;
     private final Lifecycle lifecycle;
     private final BooleanSupplier suspect;
     private final Runnable nudge;
     private final int minimumIdle;
 
     /**
-     * @param pool      the Hikari pool, started
-     * @param lifecycle whose state decides whether to wait
+     * @param pool        the Hikari pool, started
+     * @param connections where the pool's physical connections come from (to abort them)
+     * @param lifecycle   whose state decides whether to wait
      * @param suspect   true when the last probe failed
      * @param nudge     asks the monitor to probe now
      */
-    public GuardedPool(HikariDataSource pool, Lifecycle lifecycle, BooleanSupplier suspect, Runnable nudge) {
+    public GuardedPool(HikariDataSource pool, PoolConnections connections, Lifecycle lifecycle,
+                       BooleanSupplier suspect, Runnable nudge) {
         this.pool = Objects.requireNonNull(pool, "pool");
+        this.connections = Objects.requireNonNull(connections, "connections");
         this.lifecycle = Objects.requireNonNull(lifecycle, "lifecycle");
         this.suspect = Objects.requireNonNull(suspect, "suspect");
         this.nudge = Objects.requireNonNull(nudge, "nudge");
@@ -94,7 +101,12 @@ public final class GuardedPool implements DataSource, HealthMonitor.PoolActions 
         return new SQLTransientConnectionException(du.getMessage(), "08001", du);
     }
 
-    /** Drops every pooled connection (they are dead) and lets the pool stop reconnecting until recovery. */
+    /**
+     * Aborts every pooled connection, those in use included (their threads get a connection error
+     * at once instead of waiting for the socket timeout on a dead network; a transaction with
+     * COMMIT on the wire ends with an unknown outcome), and lets the pool stop reconnecting until
+     * recovery.
+     */
     @Override
     public void degraded() {
         HikariPoolMXBean mx = pool.getHikariPoolMXBean();
@@ -104,10 +116,18 @@ public final class GuardedPool implements DataSource, HealthMonitor.PoolActions 
         // With a minimum of idle connections, Hikari keeps reconnecting with a backoff that grows to
         // seconds; the connection made at recovery would then wait for the end of that backoff.
         pool.getHikariConfigMXBean().setMinimumIdle(0);
+        int aborted = connections.abortAll();
         mx.softEvictConnections();
+        if (aborted > 0) {
+            log.info("Aborted {} pool connection(s): the database is unreachable", aborted);
+        }
     }
 
-    /** Restores the pool's minimum, drops old connections and checks that a new one can be had. */
+    /**
+     * Restores the pool's minimum and drops connections left from before the outage. Takes no
+     * connection from the pool, so it needs no free slot: the probe has just connected with the
+     * same settings, and the pool opens new connections as work asks for them.
+     */
     @Override
     public void recover(Duration timeout) throws SQLException {
         HikariPool hikari = hikari();
@@ -116,9 +136,6 @@ public final class GuardedPool implements DataSource, HealthMonitor.PoolActions 
         }
         pool.getHikariConfigMXBean().setMinimumIdle(minimumIdle);
         hikari.softEvictConnections();
-        try (Connection c = hikari.getConnection(Math.max(1, timeout.toMillis()))) {
-            c.rollback();
-        }
     }
 
     /** Removes a connection that must not be reused. */

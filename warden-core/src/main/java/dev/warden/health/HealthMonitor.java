@@ -21,12 +21,17 @@ import org.slf4j.LoggerFactory;
  * lifecycle between READY and DEGRADED.
  *
  * <p>Guarantees: in READY a probe runs every {@code interval}; after a failed probe the next ones run
- * every {@code recoveryInterval}, so {@code failures} consecutive failures turn READY into DEGRADED
- * within {@code interval + (failures - 1) × (recoveryInterval + timeout)}. In DEGRADED a probe runs
- * every {@code recoveryInterval}; the first that succeeds runs the recovery action (drop dead pooled
- * connections, check that the pool can connect) and moves back to READY, recording the outage's
- * duration and the time to recover. A recovery that fails is counted and retried at the next probe.
- * {@link #nudge()} runs a probe now (a transaction saw a connection failure). Probes never overlap.
+ * every {@code recoveryInterval}. A probe that found the database {@link ProbeOutcome#SILENT} (no
+ * answer within {@code timeout} on its connection nor on a new one tried in parallel) or
+ * {@link ProbeOutcome#READ_ONLY} (a read-write pool on a server that cannot take writes) turns READY
+ * into DEGRADED at once, so a silently dropped network is declared within
+ * {@code interval + timeout}; other failures ({@link ProbeOutcome#REFUSED}, {@link ProbeOutcome#SLOW})
+ * do so after {@code failures} in a row. On DEGRADED the pool's connections, those in use included,
+ * are aborted ({@link PoolActions#degraded()}): no thread waits for a socket timeout on a dead
+ * network. In DEGRADED a probe runs every {@code recoveryInterval}; the first that is answered runs
+ * the recovery action and moves back to READY, recording the outage's duration and the time to
+ * recover. A recovery that fails is counted and retried at the next probe. {@link #nudge()} runs a
+ * probe now (a transaction saw a connection failure). Probes never overlap.
  */
 public final class HealthMonitor implements AutoCloseable {
 
@@ -35,16 +40,25 @@ public final class HealthMonitor implements AutoCloseable {
     /** One probe of the database. */
     @FunctionalInterface
     public interface Probe {
-        /** Returns when the database answered within {@code timeout}; throws otherwise. */
-        void probe(Duration timeout) throws Exception;
+        /**
+         * Probes the database for at most about {@code timeout} and says what it found; an
+         * exception counts as {@link ProbeOutcome#REFUSED}.
+         */
+        ProbeFinding probe(Duration timeout) throws Exception;
     }
 
     /** What the monitor does to the pool when the database goes away and comes back. */
     public interface PoolActions {
-        /** The database was declared unreachable: stop the pool from reconnecting in a tight loop. */
+        /**
+         * The database was declared unreachable: end the work waiting on the pool's connections
+         * (those in use included) at once, and stop the pool from reconnecting in a tight loop.
+         */
         void degraded();
 
-        /** The database answered a probe: make the pool usable again within {@code timeout}, or throw. */
+        /**
+         * The database answered a probe: make the pool usable again within {@code timeout}, or
+         * throw. Must not need a free pool slot: at the outage every slot may have been in use.
+         */
         void recover(Duration timeout) throws Exception;
     }
 
@@ -93,11 +107,15 @@ public final class HealthMonitor implements AutoCloseable {
      * The last probe.
      *
      * @param at        when it started
-     * @param ok        true when the database answered
+     * @param outcome   what it found
      * @param latencyMs how long it took, in milliseconds (fractional)
      * @param error     why it failed, or null
      */
-    public record ProbeResult(Instant at, boolean ok, double latencyMs, String error) {
+    public record ProbeResult(Instant at, ProbeOutcome outcome, double latencyMs, String error) {
+        /** True when the database answered in time. */
+        public boolean ok() {
+            return outcome.ok();
+        }
     }
 
     /**
@@ -224,17 +242,17 @@ public final class HealthMonitor implements AutoCloseable {
         }
         Instant at = Instant.now();
         long t0 = System.nanoTime();
-        String error = null;
-        boolean readOnly = false;
+        ProbeFinding finding;
         try {
-            probe.probe(settings.timeout());
+            finding = probe.probe(settings.timeout());
         } catch (Exception e) {
-            error = summary(e);
-            readOnly = e instanceof ReadOnlyServerException;
+            finding = new ProbeFinding(ProbeOutcome.REFUSED, summary(e));
         }
         long nanos = System.nanoTime() - t0;
-        boolean ok = error == null;
-        lastProbe = new ProbeResult(at, ok, nanos / 1e6, error);
+        ProbeOutcome outcome = finding.outcome();
+        boolean ok = outcome.ok();
+        String error = ok ? null : outcome + ": " + shorten(finding.detail());
+        lastProbe = new ProbeResult(at, outcome, nanos / 1e6, error);
         probes.incrementAndGet();
         for (Listener l : listeners) {
             l.probed(ok, nanos);
@@ -243,11 +261,18 @@ public final class HealthMonitor implements AutoCloseable {
             probeFailures.incrementAndGet();
             lastFailureAt = Instant.now();
             int failures = ++consecutiveFailures;
-            // READ_ONLY is an answer, not a silence: one is enough to stop admitting writes that would fail.
-            if (s == State.READY && (failures >= settings.failures() || readOnly)) {
+            // Silence on both the probe connection and a new one is already two failed attempts; a
+            // read-only answer is an answer, not a silence: one is enough to stop admitting writes
+            // that would fail.
+            boolean atOnce = outcome == ProbeOutcome.SILENT || outcome == ProbeOutcome.READ_ONLY;
+            if (s == State.READY && (failures >= settings.failures() || atOnce)) {
                 Instant down = Instant.now();
-                String cause = readOnly ? "the server answered but is " + DatabaseUnavailableException.READ_ONLY
-                        + ", and this pool writes: " + error : failures + " probe(s) failed in a row: " + error;
+                String cause = switch (outcome) {
+                    case SILENT -> "probe found the database silent: " + error;
+                    case READ_ONLY -> "the server answered but is " + DatabaseUnavailableException.READ_ONLY
+                            + ", and this pool writes: " + error;
+                    default -> failures + " probe(s) failed in a row: " + error;
+                };
                 if (lifecycle.moveIf(State.READY, State.DEGRADED, cause)) {
                     degradedSince = down;
                     outages.incrementAndGet();
@@ -296,7 +321,13 @@ public final class HealthMonitor implements AutoCloseable {
 
     private static String summary(Throwable e) {
         String m = e.getMessage();
-        String text = e.getClass().getSimpleName() + (m == null ? "" : ": " + m);
+        return shorten(e.getClass().getSimpleName() + (m == null ? "" : ": " + m));
+    }
+
+    private static String shorten(String text) {
+        if (text == null) {
+            return "";
+        }
         return text.length() > 300 ? text.substring(0, 300) + "…" : text;
     }
 

@@ -1,5 +1,6 @@
 package dev.warden.health;
 
+import java.net.SocketTimeoutException;
 import java.sql.Connection;
 import java.sql.Driver;
 import java.sql.DriverManager;
@@ -8,122 +9,342 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
 import java.util.Properties;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * Probes the database on one dedicated connection opened through the JDBC driver, outside the
  * pool: a probe still runs when the pool is exhausted by the application or full of dead
- * connections. Each probe runs {@code select 1} under a network timeout; a connection that fails is
- * closed and opened again on the next probe (with the connect timeout), so a probe never waits
- * longer than about the timeout it is given.
+ * connections.
+ *
+ * <p>One probe lasts at most its timeout and tells silence from slowness: it sends
+ * {@link #PROBE_QUERY} on its connection under a network timeout; when no answer has come after a
+ * quarter of the timeout (or the connection failed), it opens a new connection <em>in
+ * parallel</em>, not after the first attempt has timed out. No answer on either path within the
+ * timeout is {@link ProbeOutcome#SILENT}; the server answering the new connection while the old one
+ * stays silent is {@link ProbeOutcome#SLOW} (the new connection becomes the probe's); an error
+ * answer is {@link ProbeOutcome#REFUSED}. A healthy database costs one round trip per probe and no
+ * new connection.
  *
  * <p>For a pool that writes, the probe's one statement also asks whether the server can take writes
- * ({@link #WRITABLE_CHECK}); a server in recovery or with read-only transactions fails the probe with
- * {@link ReadOnlyServerException}, and the connection is closed so that the next probe connects
- * anew (behind a multi-host URL with {@code targetServerType=primary}, to the new primary).
+ * ({@link #WRITABLE_CHECK}); a server in recovery or with read-only transactions is
+ * {@link ProbeOutcome#READ_ONLY}, and the connection is closed so that the next probe connects anew
+ * (behind a multi-host URL with {@code targetServerType=primary}, to the new primary).
  */
 public final class JdbcProbe implements HealthMonitor.Probe, AutoCloseable {
 
-    /** One round trip: is the server a standby, and are its transactions read-only? */
+    /** The probe's round trip. */
+    static final String PROBE_QUERY = "select 1";
+    /** The probe's round trip for a pool that writes: is the server a standby, are its transactions read-only? */
     static final String WRITABLE_CHECK = "select pg_is_in_recovery(), current_setting('transaction_read_only')";
 
     private final String url;
     private final Properties properties;
     private final boolean requireWritable;
+    private final ExecutorService executor = Executors.newCachedThreadPool(r -> {
+        Thread t = new Thread(r, "warden-probe");
+        t.setDaemon(true);
+        return t;
+    });
     private Connection connection;
-    private boolean closed;
+    /** A connection attempt a probe gave up waiting for; the next probe may still use it. */
+    private CompletableFuture<Connection> pending;
+    private volatile boolean closed;
 
     /**
      * @param url        the JDBC URL (the same database as the pool)
-     * @param user       database user
-     * @param password   database password, or empty
-     * @param properties extra driver properties (e.g. ApplicationName); timeouts are set per probe
+     * @param properties driver properties, credentials included (see {@code ConnectionSettings.probe})
      */
-    public JdbcProbe(String url, String user, String password, Properties properties) {
-        this(url, user, password, properties, false);
+    public JdbcProbe(String url, Properties properties) {
+        this(url, properties, false);
     }
 
     /**
-     * @param requireWritable true for a pool that writes: a reachable but read-only server fails the
-     *                        probe with {@link ReadOnlyServerException}
+     * @param requireWritable true for a pool that writes: a reachable but read-only server is
+     *                        {@link ProbeOutcome#READ_ONLY}
      */
-    public JdbcProbe(String url, String user, String password, Properties properties, boolean requireWritable) {
-        this.requireWritable = requireWritable;
+    public JdbcProbe(String url, Properties properties, boolean requireWritable) {
         this.url = url;
         this.properties = new Properties();
         this.properties.putAll(properties);
-        this.properties.setProperty("user", user);
-        if (password != null && !password.isEmpty()) {
-            this.properties.setProperty("password", password);
-        }
-        this.properties.setProperty("tcpKeepAlive", "true");
+        this.requireWritable = requireWritable;
     }
 
-    /** Runs {@code select 1}, opening the connection first when needed; throws when it fails or times out. */
     @Override
-    public synchronized void probe(Duration timeout) throws SQLException {
+    public synchronized ProbeFinding probe(Duration timeout) {
         if (closed) {
-            throw new SQLException("the probe is closed", "08003");
+            return new ProbeFinding(ProbeOutcome.REFUSED, "the probe is closed");
         }
-        int ms = (int) Math.max(1, Math.min(Integer.MAX_VALUE, timeout.toMillis()));
-        Connection c = connection;
+        long start = System.nanoTime();
+        long deadline = start + timeout.toNanos();
+        String answer = null; // the last error answer seen, if any
+        boolean silent = false; // the probe connection's query got no answer in time
+        CompletableFuture<Connection> fresh = null;
+        if (connection != null) {
+            // The query runs on this thread (a healthy database costs no hand-off); a new connection
+            // is started in parallel if it has not answered after a quarter of the timeout.
+            AtomicReference<CompletableFuture<Connection>> early = new AtomicReference<>();
+            AtomicBoolean over = new AtomicBoolean();
+            CompletableFuture.runAsync(() -> {
+                if (!over.get()) {
+                    CompletableFuture<Connection> f = newAttempt();
+                    if (!early.compareAndSet(null, f)) {
+                        f.thenAccept(JdbcProbe::closeQuietly); // the query answered meanwhile
+                    }
+                }
+            }, CompletableFuture.delayedExecutor(timeout.toNanos() / 4, TimeUnit.NANOSECONDS, executor));
+            Throwable failure = roundTripHere(connection, deadline);
+            over.set(true);
+            CompletableFuture<Connection> started = early.getAndSet(CompletableFuture.failedFuture(
+                    new IllegalStateException("probe over")));
+            if (failure == null) {
+                if (started != null) {
+                    started.thenAccept(JdbcProbe::closeQuietly); // not needed after all
+                }
+                return ProbeFinding.ANSWERED;
+            }
+            if (failure instanceof ReadOnlyServerException) {
+                drop(); // the next probe connects anew, perhaps to a new primary
+                if (started != null) {
+                    started.thenAccept(JdbcProbe::closeQuietly);
+                }
+                return new ProbeFinding(ProbeOutcome.READ_ONLY, summary(failure));
+            }
+            silent = silent(failure);
+            answer = silent ? null : summary(failure);
+            drop();
+            fresh = started;
+        }
+        if (fresh == null) {
+            fresh = attempt();
+        } else {
+            replacePending(fresh);
+        }
+        CompletableFuture<Void> query = null;
+        boolean connected = false; // the server answered a new connection during this probe
+        while (true) {
+            if (query != null && query.isDone()) {
+                Throwable failure = failure(query);
+                if (failure == null) {
+                    return ProbeFinding.ANSWERED;
+                }
+                if (failure instanceof ReadOnlyServerException) {
+                    drop();
+                    return new ProbeFinding(ProbeOutcome.READ_ONLY, summary(failure));
+                }
+                answer = silent(failure) ? answer : summary(failure);
+                drop();
+                query = null;
+            }
+            if (fresh != null && fresh.isDone()) {
+                Throwable failure = failure(fresh);
+                pending = null;
+                if (failure == null) {
+                    Connection c = fresh.join();
+                    fresh = null;
+                    connected = true;
+                    connection = c;
+                    if (silent) {
+                        return new ProbeFinding(ProbeOutcome.SLOW, "the probe connection got no answer for "
+                                + millis(System.nanoTime() - start) + " ms, but the server answered a new connection");
+                    }
+                    query = roundTrip(c, deadline);
+                    continue;
+                }
+                answer = silent(failure) ? answer : summary(failure);
+                fresh = null;
+            }
+            if ((query == null && fresh == null) || System.nanoTime() - deadline >= 0
+                    || Thread.currentThread().isInterrupted()) {
+                break; // nothing left to wait for, out of time, or the monitor is stopping
+            }
+            await(query != null ? query : fresh, deadline);
+        }
+        if (query != null) {
+            drop();
+        }
+        if (answer != null) {
+            return new ProbeFinding(ProbeOutcome.REFUSED, answer);
+        }
+        if (connected) {
+            return new ProbeFinding(ProbeOutcome.SLOW, "the server answered a new connection, but not "
+                    + PROBE_QUERY + " within " + timeout.toMillis() + " ms");
+        }
+        return new ProbeFinding(ProbeOutcome.SILENT, "no answer within " + timeout.toMillis()
+                + " ms, neither on the probe connection nor on a new one");
+    }
+
+    /** The probe query on {@code c} on this thread, under a network timeout up to {@code deadline}; its failure or null. */
+    private Throwable roundTripHere(Connection c, long deadline) {
         try {
-            if (c == null) {
-                Properties p = new Properties();
-                p.putAll(properties);
-                // pgjdbc takes whole seconds here; the network timeout below applies the exact bound.
-                String seconds = String.valueOf(Math.max(1, (ms + 999) / 1000));
-                p.setProperty("connectTimeout", seconds);
-                p.setProperty("loginTimeout", seconds);
+            c.setNetworkTimeout(Runnable::run, (int) Math.max(1, millis(deadline - System.nanoTime())));
+            check(c);
+            return null;
+        } catch (SQLException | RuntimeException e) {
+            return e;
+        }
+    }
+
+    /** The probe query on {@code c}, on a probe thread, bounded by a network timeout up to {@code deadline}. */
+    private CompletableFuture<Void> roundTrip(Connection c, long deadline) {
+        return CompletableFuture.runAsync(() -> {
+            try {
+                c.setNetworkTimeout(Runnable::run, (int) Math.max(1, millis(deadline - System.nanoTime())));
+                check(c);
+            } catch (SQLException e) {
+                throw new IllegalStateException(e);
+            }
+        }, executor);
+    }
+
+    /** The probe's one statement on {@code c}: {@link #PROBE_QUERY}, or {@link #WRITABLE_CHECK} for a pool that writes. */
+    private void check(Connection c) throws SQLException {
+        try (Statement st = c.createStatement()) {
+            if (!requireWritable) {
+                st.execute(PROBE_QUERY);
+                return;
+            }
+            try (ResultSet rs = st.executeQuery(WRITABLE_CHECK)) {
+                rs.next();
+                if (rs.getBoolean(1)) {
+                    throw new ReadOnlyServerException("in recovery: a standby");
+                }
+                if ("on".equals(rs.getString(2))) {
+                    throw new ReadOnlyServerException("transaction_read_only is on");
+                }
+            }
+        }
+    }
+
+    /**
+     * A new connection attempt, or the one an earlier probe gave up waiting for if it has since
+     * succeeded. One still pending is not waited for again: its connection may be one that will
+     * never answer (a dead host), and a new attempt gets through as soon as the network does.
+     */
+    private CompletableFuture<Connection> attempt() {
+        CompletableFuture<Connection> p = pending;
+        if (p != null && p.isDone() && !p.isCompletedExceptionally()) {
+            return p;
+        }
+        CompletableFuture<Connection> f = newAttempt();
+        replacePending(f);
+        return f;
+    }
+
+    /** Makes {@code f} the attempt a later probe may use; an older one is closed if it ever succeeds. */
+    private void replacePending(CompletableFuture<Connection> f) {
+        CompletableFuture<Connection> p = pending;
+        if (p != null && p != f) {
+            p.thenAccept(JdbcProbe::closeQuietly);
+        }
+        pending = f;
+    }
+
+    /** A new connection attempt on a probe thread; closed at once if the probe has been closed meanwhile. */
+    private CompletableFuture<Connection> newAttempt() {
+        CompletableFuture<Connection> f = CompletableFuture.supplyAsync(() -> {
+            try {
                 Driver driver = DriverManager.getDriver(url);
-                c = driver.connect(url, p);
+                Connection c = driver.connect(url, properties);
                 if (c == null) {
                     throw new SQLException("no JDBC driver accepts " + url, "08001");
                 }
-                c.setAutoCommit(true);
-                connection = c;
+                return c;
+            } catch (SQLException e) {
+                throw new IllegalStateException(e);
             }
-            c.setNetworkTimeout(Runnable::run, ms);
-            try (Statement st = c.createStatement()) {
-                if (requireWritable) {
-                    checkWritable(st);
-                } else {
-                    st.execute("select 1");
-                }
+        }, executor);
+        f.thenAccept(c -> {
+            if (closed) { // no lock: the probe may be waiting for this very future
+                closeQuietly(c);
             }
-        } catch (SQLException | RuntimeException e) {
-            closeQuietly();
-            throw e;
+        });
+        return f;
+    }
+
+    private static void await(CompletableFuture<?> f, long deadline) {
+        long left = deadline - System.nanoTime();
+        if (left <= 0) {
+            return;
+        }
+        try {
+            f.get(left, TimeUnit.NANOSECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (ExecutionException | TimeoutException ignored) {
+            // the caller looks at the future's state
         }
     }
 
-    private static void checkWritable(Statement st) throws SQLException {
-        try (ResultSet rs = st.executeQuery(WRITABLE_CHECK)) {
-            rs.next();
-            if (rs.getBoolean(1)) {
-                throw new ReadOnlyServerException("in recovery: a standby");
+    private static Throwable failure(CompletableFuture<?> f) {
+        try {
+            f.join();
+            return null;
+        } catch (RuntimeException e) {
+            Throwable t = e;
+            while ((t instanceof java.util.concurrent.CompletionException || t instanceof IllegalStateException)
+                    && t.getCause() != null) {
+                t = t.getCause();
             }
-            if ("on".equals(rs.getString(2))) {
-                throw new ReadOnlyServerException("transaction_read_only is on");
-            }
+            return t;
         }
     }
 
-    private void closeQuietly() {
+    /** True when the failure is the network timeout itself: silence, not an answer. */
+    private static boolean silent(Throwable failure) {
+        for (Throwable t = failure; t != null; t = t.getCause() == t ? null : t.getCause()) {
+            if (t instanceof SocketTimeoutException) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static String summary(Throwable e) {
+        String m = e.getMessage();
+        return e.getClass().getSimpleName() + (m == null ? "" : ": " + m);
+    }
+
+    private static long millis(long nanos) {
+        return TimeUnit.NANOSECONDS.toMillis(nanos);
+    }
+
+    /** Aborts the probe connection: a query still waiting on it ends at once. */
+    private void drop() {
         Connection c = connection;
         connection = null;
         if (c != null) {
             try {
-                c.close();
+                c.abort(Runnable::run);
             } catch (SQLException | RuntimeException ignored) {
-                // the connection is already broken; nothing more to release
+                closeQuietly(c);
             }
         }
     }
 
-    /** Closes the probe connection; later probes fail. */
+    private static void closeQuietly(Connection c) {
+        try {
+            c.close();
+        } catch (SQLException | RuntimeException ignored) {
+            // the connection is already broken; nothing more to release
+        }
+    }
+
+    /** Closes the probe connection and its threads; later probes fail. */
     @Override
     public synchronized void close() {
         closed = true;
-        closeQuietly();
+        drop();
+        CompletableFuture<Connection> p = pending;
+        if (p != null) {
+            p.thenAccept(JdbcProbe::closeQuietly);
+        }
+        executor.shutdownNow();
     }
 }

@@ -108,6 +108,7 @@ public final class Transactions {
         if (outer != null) {
             return join(outer, readOnly, isolation, timeout, label, work);
         }
+        Throwable ran = null; // the failure of the last attempt that got a connection and ran the work
         for (int attempt = 1; ; attempt++) {
             Connection conn = null;
             TxImpl tx = null;
@@ -194,6 +195,12 @@ public final class Transactions {
                     stats.resolvedCommit();
                     conn = release(conn, true);
                 }
+                if (tx == null && ran != null) {
+                    // This retry was refused before it ran, but an earlier attempt ran: that is what
+                    // happened to the work, and the caller must not read "refused, nothing ran".
+                    stats.failed(ErrorKind.of(ran));
+                    throw ranThenRefused(ran, t, attempt, label);
+                }
                 if (conn != null && !commitSent) {
                     broken = !rollbackQuietly(conn, t);
                 }
@@ -203,6 +210,9 @@ public final class Transactions {
                 if (kind.isRetryable() && !poolTimedOut && attempt < retry.maxAttempts() && !(t instanceof InterruptedException)
                         && !Thread.currentThread().isInterrupted() && !CommitOutcomeUnknownException.within(t)) {
                     stats.retried();
+                    if (tx != null) {
+                        ran = t;
+                    }
                     conn = release(conn, broken || kind == ErrorKind.CONNECTION);
                     long pause = retry.backoffNanos(attempt);
                     if (log.isDebugEnabled()) {
@@ -366,6 +376,28 @@ public final class Transactions {
             }
         }
         return null;
+    }
+
+    /** An attempt ran and failed, and the retry could not get a connection: both, in that order. */
+    private static TransactionException ranThenRefused(Throwable ran, Throwable refusal, int attempt, String label) {
+        ran.addSuppressed(refusal);
+        ErrorKind kind = ErrorKind.of(ran);
+        String state = sqlState(ran);
+        String why = String.valueOf(ran.getMessage());
+        while (why.endsWith(".")) {
+            why = why.substring(0, why.length() - 1);
+        }
+        String refused = "it could not get a connection";
+        for (Throwable c = refusal; c != null && c != c.getCause(); c = c.getCause()) {
+            if (c instanceof dev.warden.lifecycle.DatabaseUnavailableException du) {
+                refused = "the database is unreachable (since " + du.since() + ")";
+                break;
+            }
+        }
+        return new TransactionException("Transaction '" + label + "' ran and failed (" + kind
+                + (state == null ? "" : ", SQLState " + state) + "): " + why + ". It was not committed;"
+                + " the retry (attempt " + attempt + ") was refused before it ran: " + refused + ".",
+                kind, state, attempt - 1, label, ran);
     }
 
     /** Unchecked errors go out as they are; checked ones are wrapped once in a {@link TransactionException}. */

@@ -1,0 +1,158 @@
+package dev.warden.internal;
+
+import com.zaxxer.hikari.HikariConfig;
+import dev.warden.config.WardenConfig;
+import java.time.Duration;
+import java.util.List;
+import java.util.Properties;
+import org.postgresql.ds.PGSimpleDataSource;
+
+/**
+ * How every connection Warden opens is set up: the pool's HikariCP settings, and the pgjdbc
+ * properties of the pool's connections, of the health monitor's probe connection and of the direct
+ * connections made while waiting for the database at start-up. One place, so that no connection is
+ * opened without the settings that keep a dead network from hanging a thread:
+ * <ul>
+ * <li>{@code connectTimeout} bounds the TCP connect;</li>
+ * <li>{@code loginTimeout} bounds the whole connection set-up (TCP, TLS, start-up, authentication),
+ *     which {@code connectTimeout} does not: behind a silently dropped network the TCP connect may
+ *     succeed (a proxy, a load balancer) and the server's answer never come;</li>
+ * <li>{@code socketTimeout} bounds every wait for the server's answer on an open connection;</li>
+ * <li>{@code tcpKeepAlive} lets the kernel notice a dead peer on an idle connection.</li>
+ * </ul>
+ * pgjdbc 42.7 has no client-side {@code TCP_USER_TIMEOUT} nor keepalive timing options (libpq's
+ * {@code tcp_user_timeout}, {@code keepalives_idle}): the kernel's keepalive timing applies, which is
+ * why Warden does not rely on TCP to notice a partition, but on its probe's timeout and on aborting
+ * the connections in use when the database is declared unreachable.
+ */
+public final class ConnectionSettings {
+
+    private final WardenConfig config;
+    private final String jdbcUrl;
+
+    /**
+     * @param config  the configuration
+     * @param jdbcUrl the URL connections go to (the configured one, or the embedded database's)
+     */
+    public ConnectionSettings(WardenConfig config, String jdbcUrl) {
+        this.config = config;
+        this.jdbcUrl = jdbcUrl;
+    }
+
+    /** The JDBC URL every connection goes to. */
+    public String jdbcUrl() {
+        return jdbcUrl;
+    }
+
+    /**
+     * Where the pool's physical connections come from: the driver, with the pool's properties
+     * ({@link #poolProperties()}), keeping track of them so that they can all be aborted.
+     */
+    public PoolConnections poolConnections() {
+        return new PoolConnections(jdbcUrl, poolProperties());
+    }
+
+    /**
+     * The pool settings Warden runs with, its connections opened by {@code connections}; see
+     * docs/configuration.md for why each one is set.
+     */
+    public HikariConfig pool(PoolConnections connections) {
+        HikariConfig h = new HikariConfig();
+        h.setPoolName(config.applicationName() + "-pool");
+        // Credentials and driver properties are the source's (poolProperties): Hikari would pass
+        // a username to getConnection(user, password) instead.
+        h.setDataSource(connections);
+        h.setMaximumPoolSize(config.poolMaxSize());
+        h.setMinimumIdle(config.poolMaxSize());
+        h.setConnectionTimeout(config.poolAcquireTimeout().toMillis());
+        // Transactions begin on their first statement; no per-transaction setAutoCommit round trip.
+        h.setAutoCommit(false);
+        // Warden waits for the database itself (with backoff and a deadline); the pool must not throw at build.
+        h.setInitializationFailTimeout(-1);
+        // Idle connections are pinged every 60 s: a connection dropped by a NAT or firewall is found
+        // while idle, not by the next transaction (Hikari's minimum is 30 s).
+        h.setKeepaliveTime(Duration.ofSeconds(60).toMillis());
+        h.setMaxLifetime(Duration.ofMinutes(30).toMillis());
+        return h;
+    }
+
+    /** Driver properties of the pool's connections, credentials included. */
+    public Properties poolProperties() {
+        Properties p = credentials();
+        p.putAll(network(config.socketTimeout()));
+        p.setProperty("ApplicationName", config.applicationName());
+        if (!config.schemas().equals(List.of("public"))) {
+            // Sent in the start-up packet, no round trip: the application's queries see its schemas
+            // first, as the migrations and seeders do.
+            p.setProperty("currentSchema", String.join(",", config.schemas()) + ",public");
+        }
+        if (!config.statementTimeout().isZero()) {
+            p.setProperty("options", "-c statement_timeout=" + config.statementTimeout().toMillis());
+        }
+        return p;
+    }
+
+    /**
+     * Driver properties of the health monitor's probe connection. The probe bounds each round trip
+     * itself (a network timeout of the probe timeout); the socket timeout here only ends a
+     * connection attempt the probe has already given up on, so that such attempts do not pile up
+     * while the network is silent.
+     */
+    public Properties probe(Duration probeTimeout) {
+        Properties p = credentials();
+        p.putAll(network(Duration.ofSeconds(Math.max(1, (probeTimeout.toMillis() + 999) / 1000))));
+        // The probe waits for its own attempts within its timeout; pgjdbc's login timeout would add
+        // a thread per attempt for nothing.
+        p.remove("loginTimeout");
+        p.setProperty("ApplicationName", config.applicationName() + "-monitor");
+        return p;
+    }
+
+    /** Driver properties of a direct connection outside the pool, e.g. the start-up's reachability check. */
+    public Properties direct(String purpose) {
+        Properties p = credentials();
+        p.putAll(network(config.socketTimeout()));
+        p.setProperty("ApplicationName", config.applicationName() + "-" + purpose);
+        return p;
+    }
+
+    /**
+     * A data source for connections outside the pool that run long work (the initialisation's lock
+     * session and migrations), with the same network settings and its own socket timeout.
+     */
+    public PGSimpleDataSource dataSource(String purpose, Duration socketTimeout) {
+        PGSimpleDataSource ds = new PGSimpleDataSource();
+        ds.setURL(jdbcUrl);
+        ds.setUser(config.dbUser());
+        if (!config.dbPassword().isEmpty()) {
+            ds.setPassword(config.dbPassword().reveal());
+        }
+        ds.setApplicationName(config.applicationName() + "-" + purpose);
+        int connect = (int) Math.max(1, config.connectTimeout().toSeconds());
+        ds.setConnectTimeout(connect);
+        ds.setLoginTimeout(connect);
+        ds.setSocketTimeout((int) Math.min(Integer.MAX_VALUE, Math.max(1, socketTimeout.toSeconds())));
+        ds.setTcpKeepAlive(true);
+        return ds;
+    }
+
+    private Properties credentials() {
+        Properties p = new Properties();
+        p.setProperty("user", config.dbUser());
+        if (!config.dbPassword().isEmpty()) {
+            p.setProperty("password", config.dbPassword().reveal());
+        }
+        return p;
+    }
+
+    /** The settings that keep a dead network from hanging a thread (see the class comment). */
+    private Properties network(Duration socketTimeout) {
+        Properties p = new Properties();
+        String connect = String.valueOf(config.connectTimeout().toSeconds());
+        p.setProperty("connectTimeout", connect);
+        p.setProperty("loginTimeout", connect);
+        p.setProperty("socketTimeout", String.valueOf(Math.max(1, socketTimeout.toSeconds())));
+        p.setProperty("tcpKeepAlive", "true");
+        return p;
+    }
+}

@@ -1,0 +1,329 @@
+package dev.warden.drill;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import dev.warden.Warden;
+import dev.warden.config.WardenConfig;
+import dev.warden.embedded.ThrowawayDatabase;
+import dev.warden.fault.Fault;
+import dev.warden.fault.FaultProxy;
+import dev.warden.lifecycle.DatabaseUnavailableException;
+import dev.warden.lifecycle.State;
+import dev.warden.tx.CommitOutcomeUnknownException;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code warden drill partition}: a silently dropped network between Warden and PostgreSQL, made
+ * for real by a {@link FaultProxy} blackhole (no RST, no FIN, nothing answered; what was sent is
+ * delivered when it heals), under write load: {@code --writers} threads write in a loop, two of them
+ * holding each transaction open {@code --hold-ms}, and one new write arrives every
+ * {@code --arrival-ms} whatever happens to the others (open loop), on a pool of {@code --pool}.
+ * {@code --partitions} blackholes of {@code --seconds}, then one of {@code --long-seconds} (longer
+ * than the socket timeout). Each write carries a client-made UUID; at the end the table is read back
+ * directly (not through the proxy): an acknowledged write that is missing is lost. With
+ * {@code --dead-host} the blackhole lifts for new connections only: those open at the cut stay
+ * silent until the end, as when the host died and another took its address.
+ */
+@Command(name = "partition", mixinStandardHelpOptions = true,
+        description = "Blackhole the network to the database under write load; time detection, release, recovery; verify nothing acknowledged is lost.")
+public final class PartitionDrill implements Callable<Integer> {
+
+    @Option(names = "--partitions", defaultValue = "3", description = "Blackholes of --seconds (default ${DEFAULT-VALUE}); one long one follows.")
+    int partitions;
+
+    @Option(names = "--seconds", defaultValue = "10", description = "How long each blackhole lasts (default ${DEFAULT-VALUE}).")
+    int seconds;
+
+    @Option(names = "--long-seconds", defaultValue = "15", description = "How long the last blackhole lasts; must exceed --socket-timeout (default ${DEFAULT-VALUE}).")
+    int longSeconds;
+
+    @Option(names = "--socket-timeout", defaultValue = "10", description = "WARDEN_DB_SOCKET_TIMEOUT in seconds for the drill (default ${DEFAULT-VALUE}).")
+    int socketTimeout;
+
+    @Option(names = "--writers", defaultValue = "8", description = "Writer threads in a loop (default ${DEFAULT-VALUE}).")
+    int writers;
+
+    @Option(names = "--holders", defaultValue = "2", description = "How many of the writers hold each transaction open (default ${DEFAULT-VALUE}).")
+    int holders;
+
+    @Option(names = "--hold-ms", defaultValue = "300", description = "How long a holder keeps its transaction open (default ${DEFAULT-VALUE}).")
+    long holdMs;
+
+    @Option(names = "--arrival-ms", defaultValue = "10", description = "One new write arrives every this many ms, open loop (default ${DEFAULT-VALUE}).")
+    long arrivalMs;
+
+    @Option(names = "--pool", defaultValue = "12", description = "Pool size (default ${DEFAULT-VALUE}).")
+    int pool;
+
+    @Option(names = "--window-seconds", defaultValue = "5", description = "Throughput windows before each blackhole and after READY (default ${DEFAULT-VALUE}).")
+    int window;
+
+    @Option(names = "--dead-host", description = "Heal only for new connections: the connections open at the cut stay"
+            + " silent for good, as when the host died and another took its address (default: the network heals).")
+    boolean deadHost;
+
+    @Option(names = "--json", description = "Print one JSON object instead of a summary.")
+    boolean json;
+
+    @Mixin
+    DbOptions db = new DbOptions();
+
+    /** How one write ended. */
+    enum Outcome { ACKNOWLEDGED, COMMIT_UNKNOWN, REFUSED, FAILED }
+
+    /** One write: when it started and ended (nanoTime), how, and whether its work had started. */
+    static final class Write {
+        final UUID id = UUID.randomUUID();
+        final long start = System.nanoTime();
+        volatile long end;
+        volatile Outcome outcome;
+        volatile boolean ran;
+    }
+
+    /** One blackhole's timeline (nanoTime) and figures. */
+    static final class Partition {
+        long cut;
+        long degraded;
+        long heal;
+        long ready;
+        int activeAtDegraded = -1;
+        long refilled;
+        double before;
+        double after;
+    }
+
+    private final ConcurrentLinkedQueue<Write> writes = new ConcurrentLinkedQueue<>();
+    private final List<long[]> transitions = new CopyOnWriteArrayList<>(); // {nanoTime, state ordinal, pool active}
+
+    @Override
+    public Integer call() throws Exception {
+        Map<String, Object> f = execute();
+        if (json) {
+            System.out.println(new ObjectMapper().disable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(f));
+        } else {
+            System.out.printf("Partition drill: %d blackhole(s) of %d s and one of %d s, %d writers (%d holding %d ms),"
+                    + " a new write every %d ms, pool %d%n", partitions, seconds, longSeconds, writers, holders, holdMs,
+                    arrivalMs, pool);
+            f.forEach((k, v) -> System.out.printf("  %s: %s%n", k, v));
+            System.out.println((boolean) f.get("ok") ? "  OK: every target holds." : "  FAILED: " + f.get("failed_targets"));
+        }
+        return (boolean) f.get("ok") ? 0 : 1;
+    }
+
+    /** Runs the drill and returns its figures, {@code ok} saying whether every target holds. */
+    public Map<String, Object> execute() throws Exception {
+        if (partitions < 0 || seconds < 1 || socketTimeout < 1 || longSeconds <= socketTimeout || writers < 1
+                || holders < 0 || holders > writers || holdMs < 0 || arrivalMs < 1 || pool < 1 || window < 1) {
+            throw new CommandLine.ParameterException(new CommandLine(this), "--partitions >= 0, --seconds >= 1,"
+                    + " --long-seconds > --socket-timeout >= 1, --writers >= 1, 0 <= --holders <= --writers,"
+                    + " --hold-ms >= 0, --arrival-ms >= 1, --pool >= 1, --window-seconds >= 1; got --partitions "
+                    + partitions + " --seconds " + seconds + " --long-seconds " + longSeconds + " --socket-timeout "
+                    + socketTimeout);
+        }
+        if (db.url != null) {
+            return run(db.url, db.user, db.password);
+        }
+        try (ThrowawayDatabase embedded = ThrowawayDatabase.start("warden-partition-drill", Map.of())) {
+            return run(embedded.jdbcUrl(), "postgres", "");
+        }
+    }
+
+    private Map<String, Object> run(String url, String user, String password) throws Exception {
+        Properties target = org.postgresql.Driver.parseURL(url, null);
+        if (target == null) {
+            throw new CommandLine.ParameterException(new CommandLine(this), "--db-url must be a PostgreSQL JDBC URL, got "
+                    + WardenConfig.maskUrl(url));
+        }
+        try (Connection c = DriverManager.getConnection(url, user, password); Statement st = c.createStatement()) {
+            st.execute("create table if not exists drill_partition_writes (id uuid primary key, at timestamptz not null default now())");
+        }
+        List<Partition> done = new ArrayList<>();
+        long hungAtEnd;
+        try (FaultProxy proxy = FaultProxy.start(target.getProperty("PGHOST").split(",")[0],
+                Integer.parseInt(target.getProperty("PGPORT", "5432").split(",")[0]))) {
+            String proxied = proxy.jdbcUrl(target.getProperty("PGDBNAME"));
+            WardenConfig cfg = WardenConfig.builder().environment(Map.of()).dbUrl(proxied).dbUser(user)
+                    .dbPassword(password).poolMaxSize(pool).socketTimeout(Duration.ofSeconds(socketTimeout))
+                    .applicationName("warden-partition-drill").build();
+            try (Warden warden = Warden.create(cfg)) {
+                warden.lifecycle().addListener(t -> transitions.add(new long[] {System.nanoTime(), t.to().ordinal(),
+                        t.to() == State.DEGRADED ? warden.health().pool().active() : -1}));
+                warden.start();
+                AtomicBoolean running = new AtomicBoolean(true);
+                List<Thread> threads = new ArrayList<>();
+                for (int i = 0; i < writers; i++) {
+                    long hold = i < holders ? holdMs : 0;
+                    threads.add(Thread.ofPlatform().daemon().name("drill-writer-" + i)
+                            .start(() -> writeLoop(warden, running, hold)));
+                }
+                ExecutorService arrivals = Executors.newCachedThreadPool(r -> Thread.ofPlatform().daemon()
+                        .name("drill-arrival").unstarted(r));
+                Thread ticker = Thread.ofPlatform().daemon().name("drill-ticker").start(() -> {
+                    long next = System.nanoTime();
+                    while (running.get()) {
+                        arrivals.execute(() -> write(warden, 0));
+                        next += TimeUnit.MILLISECONDS.toNanos(arrivalMs);
+                        sleepUntil(next);
+                    }
+                });
+                // Warm-up (JIT, pool filled), outside every window.
+                sleepUntil(System.nanoTime() + TimeUnit.SECONDS.toNanos(Math.min(3, window)));
+                for (int i = 0; i <= partitions; i++) {
+                    done.add(partition(warden, proxy, i < partitions ? seconds : longSeconds));
+                }
+                running.set(false);
+                ticker.join(5_000);
+                arrivals.shutdown();
+                // Bounded: every thread should be out already; one still inside the database is hung.
+                arrivals.awaitTermination(5, TimeUnit.SECONDS);
+                for (Thread t : threads) {
+                    t.join(Math.max(1, 5_000 / threads.size()));
+                }
+                hungAtEnd = writes.stream().filter(w -> w.outcome == null).count();
+            }
+        }
+        return figures(url, user, password, done, hungAtEnd);
+    }
+
+    /** One blackhole: baseline window, cut, wait, heal, READY, window after READY. */
+    private Partition partition(Warden warden, FaultProxy proxy, int durationSeconds) throws Exception {
+        Partition p = new Partition();
+        long windowNanos = TimeUnit.SECONDS.toNanos(window);
+        long baselineStart = System.nanoTime();
+        sleepUntil(baselineStart + windowNanos);
+        p.cut = System.nanoTime();
+        proxy.set(Fault.BLACKHOLE);
+        p.before = ackRate(p.cut - windowNanos, p.cut);
+        sleepUntil(p.cut + TimeUnit.SECONDS.toNanos(durationSeconds));
+        p.heal = System.nanoTime();
+        if (deadHost) {
+            proxy.setForNew(Fault.PASS);
+        } else {
+            proxy.set(Fault.PASS);
+        }
+        if (!warden.awaitReady(Duration.ofSeconds(60))) {
+            throw new IllegalStateException("Warden was not READY within 60 s of the heal");
+        }
+        long[] degraded = first(p.cut, State.DEGRADED);
+        long[] ready = first(p.heal, State.READY);
+        p.degraded = degraded == null ? 0 : degraded[0];
+        p.activeAtDegraded = degraded == null ? -1 : (int) degraded[2];
+        p.ready = ready == null ? System.nanoTime() : ready[0];
+        long limit = p.ready + windowNanos;
+        while (warden.health().pool().total() < pool && System.nanoTime() < limit) {
+            pause(5);
+        }
+        p.refilled = System.nanoTime();
+        sleepUntil(p.ready + windowNanos);
+        p.after = ackRate(p.ready, p.ready + windowNanos);
+        return p;
+    }
+
+    private Map<String, Object> figures(String url, String user, String password, List<Partition> done, long hung)
+            throws SQLException {
+        Set<UUID> present = new HashSet<>();
+        try (Connection c = DriverManager.getConnection(url, user, password); Statement st = c.createStatement();
+             ResultSet rs = st.executeQuery("select id from drill_partition_writes")) {
+            while (rs.next()) {
+                present.add(rs.getObject(1, UUID.class));
+            }
+        }
+        Map<String, Object> f = PartitionFigures.of(done, writes, present, hung);
+        f.put("pool", pool);
+        f.put("socket_timeout_s", socketTimeout);
+        f.put("dead_host", deadHost);
+        return f;
+    }
+
+    private void writeLoop(Warden warden, AtomicBoolean running, long hold) {
+        while (running.get()) {
+            Outcome o = write(warden, hold);
+            pause(o == Outcome.ACKNOWLEDGED ? 5 : 20); // a client backs off a little after a failure
+        }
+    }
+
+    private Outcome write(Warden warden, long hold) {
+        Write w = new Write();
+        writes.add(w);
+        try {
+            warden.useTransaction(tx -> {
+                w.ran = true;
+                try (var ps = tx.connection().prepareStatement("insert into drill_partition_writes(id) values (?)")) {
+                    ps.setObject(1, w.id);
+                    ps.executeUpdate();
+                }
+                if (hold > 0) {
+                    Thread.sleep(hold);
+                }
+            });
+            w.outcome = Outcome.ACKNOWLEDGED;
+        } catch (CommitOutcomeUnknownException e) {
+            w.outcome = Outcome.COMMIT_UNKNOWN;
+        } catch (DatabaseUnavailableException e) {
+            w.outcome = Outcome.REFUSED;
+        } catch (RuntimeException e) {
+            w.outcome = Outcome.FAILED;
+        } finally {
+            w.end = System.nanoTime();
+        }
+        return w.outcome;
+    }
+
+    /** Acknowledged writes per second that ended in [from, to). */
+    private double ackRate(long from, long to) {
+        long n = writes.stream().filter(w -> w.outcome == Outcome.ACKNOWLEDGED && w.end >= from && w.end < to).count();
+        return n / ((to - from) / 1e9);
+    }
+
+    private long[] first(long after, State state) {
+        for (long[] t : transitions) {
+            if (t[0] >= after && t[1] == state.ordinal()) {
+                return t;
+            }
+        }
+        return null;
+    }
+
+    private static void pause(long ms) {
+        try {
+            Thread.sleep(ms);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private static void sleepUntil(long nanoTime) {
+        long left;
+        while ((left = nanoTime - System.nanoTime()) > 0) {
+            try {
+                Thread.sleep(Math.max(1, left / 1_000_000));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+        }
+    }
+}
