@@ -4,6 +4,7 @@ import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
 import com.zaxxer.hikari.HikariPoolMXBean;
 import dev.warden.config.InitSettings;
+import dev.warden.config.Secret;
 import dev.warden.config.WardenConfig;
 import dev.warden.embedded.EmbeddedDatabase;
 import dev.warden.health.GuardedPool;
@@ -74,6 +75,11 @@ public final class Warden implements AutoCloseable {
     private JdbcProbe probe;
     private volatile Transactions transactions;
     private String jdbcUrl;
+    /** Who the pool connects as: the configured user, or the embedded server's own credentials. */
+    private String dbUser;
+    private Secret dbPassword;
+    /** The user the server says this pool is connected as, once it answered. */
+    private volatile String connectedUser;
     private final List<Initializer.NamedSeeder> seeders;
     private final InitLock customInitLock;
     private final String owner;
@@ -178,10 +184,15 @@ public final class Warden implements AutoCloseable {
             if (config.embedded()) {
                 embedded = startEmbedded();
                 jdbcUrl = embedded.jdbcUrl();
+                dbUser = embedded.user();
+                dbPassword = embedded.password();
             } else {
+                // The config holds the URL without credentials: none of the URLs below can show a password.
                 jdbcUrl = config.dbUrl().orElseThrow();
+                dbUser = config.dbUser();
+                dbPassword = config.dbPassword();
             }
-            HikariConfig hc = hikariConfig(config, jdbcUrl);
+            HikariConfig hc = hikariConfig(config, jdbcUrl, dbUser, dbPassword);
             if (meterRegistry != null) {
                 hc.setMetricRegistry(meterRegistry);
             }
@@ -192,8 +203,7 @@ public final class Warden implements AutoCloseable {
             // multi-host URL) where the guarded one fails fast during an outage.
             transactions = new Transactions(guarded, pool::evictConnection, config.retry(), config.isolation(), stats,
                     pool, config.txVerifyCommit());
-            probe = new JdbcProbe(jdbcUrl, config.dbUser(), config.dbPassword().reveal(), probeProperties(config),
-                    !config.readsOnly());
+            probe = new JdbcProbe(jdbcUrl, dbUser, dbPassword.reveal(), probeProperties(config), !config.readsOnly());
             // The monitor acts only in READY and DEGRADED; starting it here keeps start-up steps free of it.
             if (!config.monitorInterval().isZero()) {
                 monitor.start(probe, guarded);
@@ -238,9 +248,9 @@ public final class Warden implements AutoCloseable {
     private InitStatus initialize(Initializer.Plan plan) {
         PGSimpleDataSource ds = new PGSimpleDataSource();
         ds.setURL(jdbcUrl);
-        ds.setUser(config.dbUser());
-        if (!config.dbPassword().isEmpty()) {
-            ds.setPassword(config.dbPassword().reveal());
+        ds.setUser(dbUser);
+        if (!dbPassword.isEmpty()) {
+            ds.setPassword(dbPassword.reveal());
         }
         ds.setApplicationName(config.applicationName() + "-init");
         ds.setConnectTimeout((int) config.connectTimeout().toSeconds());
@@ -287,13 +297,13 @@ public final class Warden implements AutoCloseable {
     }
 
     /** The pool settings Warden runs with; see docs/configuration.md for why each one is set. */
-    static HikariConfig hikariConfig(WardenConfig config, String jdbcUrl) {
+    static HikariConfig hikariConfig(WardenConfig config, String jdbcUrl, String user, Secret password) {
         HikariConfig h = new HikariConfig();
         h.setPoolName(config.applicationName() + "-pool");
         h.setJdbcUrl(jdbcUrl);
-        h.setUsername(config.dbUser());
-        if (!config.dbPassword().isEmpty()) {
-            h.setPassword(config.dbPassword().reveal());
+        h.setUsername(user);
+        if (!password.isEmpty()) {
+            h.setPassword(password.reveal());
         }
         h.setMaximumPoolSize(config.poolMaxSize());
         h.setMinimumIdle(config.poolMaxSize());
@@ -323,9 +333,9 @@ public final class Warden implements AutoCloseable {
 
     private Properties directProperties() {
         Properties p = new Properties();
-        p.setProperty("user", config.dbUser());
-        if (!config.dbPassword().isEmpty()) {
-            p.setProperty("password", config.dbPassword().reveal());
+        p.setProperty("user", dbUser);
+        if (!dbPassword.isEmpty()) {
+            p.setProperty("password", dbPassword.reveal());
         }
         p.setProperty("connectTimeout", String.valueOf(config.connectTimeout().toSeconds()));
         p.setProperty("socketTimeout", String.valueOf(config.socketTimeout().toSeconds()));
@@ -349,6 +359,7 @@ public final class Warden implements AutoCloseable {
                  Connection c = pool.getConnection()) {
                 direct.close();
                 serverVersion = c.getMetaData().getDatabaseProductName() + " " + c.getMetaData().getDatabaseProductVersion();
+                connectedUser = c.getMetaData().getUserName();
                 c.rollback();
                 return;
             } catch (SQLException e) {
@@ -508,9 +519,23 @@ public final class Warden implements AutoCloseable {
                 s.took().toMillis())).orElse(null);
         return new HealthReport(lifecycle.state(), lifecycle.since(), lifecycle.progress(), lifecycle.history(),
                 lifecycle.transitionCounts(), init,
-                new HealthReport.Database(url, config.dbUser(), config.embedded(), serverVersion),
+                new HealthReport.Database(url, user(), config.embedded(), serverVersion),
                 poolInfo, stats.snapshot(), HealthReport.Monitor.of(monitor.snapshot()),
                 new HealthReport.Refused(lifecycle.refusedNotReady(), lifecycle.refusedUnavailable()));
+    }
+
+    /**
+     * The database user this Warden's connections use: the one the server reported once it answered,
+     * before that the one it will connect as ({@code WARDEN_DB_USER}, else the URL's {@code user}, else
+     * {@code postgres}; the embedded server's own user when it runs one).
+     */
+    public String user() {
+        String u = connectedUser;
+        if (u != null) {
+            return u;
+        }
+        u = dbUser;
+        return u != null ? u : config.embedded() ? EmbeddedDatabase.USER : config.dbUser();
     }
 
     /** The embedded database, when Warden runs one (for tests and drills that stop and start it). */
@@ -523,8 +548,12 @@ public final class Warden implements AutoCloseable {
     }
 
     /**
-     * Stops admitting work, closes the pool and stops the embedded database. Idempotent. A start in
-     * progress (e.g. waiting for another process's initialisation) is interrupted and fails.
+     * Drains, then closes: at once the state is STOPPING (readiness false) and new work is refused
+     * with {@link NotReadyException}; transactions already running (retries included) and
+     * connections borrowed through {@link #dataSource()} may finish for up to
+     * {@code WARDEN_DRAIN_TIMEOUT}; then the pool closes (cutting whatever still runs) and the
+     * embedded database stops. Idempotent: a second call waits for the first. A start in progress
+     * (e.g. waiting for another process's initialisation) is interrupted and fails.
      */
     @Override
     public void close() {
@@ -538,10 +567,44 @@ public final class Warden implements AutoCloseable {
             if (state == State.STOPPED || state == State.STOPPING) {
                 return;
             }
-            moveTo(State.STOPPING, "close() called");
+            boolean serving = state == State.READY || state == State.DEGRADED;
+            moveTo(State.STOPPING, serving ? "close() called: draining, new work refused (WARDEN_DRAIN_TIMEOUT "
+                    + WardenConfig.format(config.drainTimeout()) + ")" : "close() called");
+            String drained = serving ? drain() : "closed";
             closeResources();
-            moveTo(State.STOPPED, "closed");
+            moveTo(State.STOPPED, drained);
         }
+    }
+
+    /** Waits, up to the drain timeout, until no transaction runs and no pooled connection is borrowed. */
+    private String drain() {
+        long t0 = System.nanoTime();
+        long deadline = t0 + config.drainTimeout().toNanos();
+        int running = running();
+        int waited = running;
+        // Bounded by the drain timeout; 5 ms steps keep a drained replica from lingering.
+        while (running > 0 && System.nanoTime() - deadline < 0) {
+            java.util.concurrent.locks.LockSupport.parkNanos(5_000_000);
+            running = running();
+        }
+        long ms = (System.nanoTime() - t0) / 1_000_000;
+        if (running > 0) {
+            log.warn("Drain timed out after {} (WARDEN_DRAIN_TIMEOUT): {} transaction(s) or borrowed connection(s)"
+                    + " still running are cut by closing the pool", WardenConfig.format(config.drainTimeout()), running);
+            return "closed after the drain timed out (" + running + " still running were cut)";
+        }
+        return waited == 0 ? "closed (nothing in flight)" : "closed after draining " + waited
+                + " transaction(s) in " + ms + " ms";
+    }
+
+    /** Transactions running plus pooled connections borrowed: the work a close would cut. */
+    private int running() {
+        Transactions tx = transactions;
+        int n = tx == null ? 0 : tx.inFlight();
+        HikariDataSource p = pool;
+        HikariPoolMXBean mx = p == null || p.isClosed() ? null : p.getHikariPoolMXBean();
+        // A running transaction holds one of the borrowed connections (or none, between retries).
+        return Math.max(n, mx == null ? 0 : mx.getActiveConnections());
     }
 
     private void closeResources() {

@@ -37,7 +37,7 @@ public final class ThrowawayDatabase implements AutoCloseable {
             throw new UncheckedIOException("Could not create a temporary directory for the embedded PostgreSQL", e);
         }
         Map<String, String> copy = Map.copyOf(settings);
-        return new ThrowawayDatabase(dir, copy, EmbeddedDatabase.start(dir, 0, copy));
+        return new ThrowawayDatabase(dir, copy, EmbeddedDatabase.startThrowaway(dir, 0, copy));
     }
 
     /** The port it listens on, the same across restarts. */
@@ -65,7 +65,7 @@ public final class ThrowawayDatabase implements AutoCloseable {
     /** Starts it again on the same directory and port; returns when it accepts connections. */
     public synchronized void restart() {
         if (db == null) {
-            db = EmbeddedDatabase.start(dir, port, settings);
+            db = EmbeddedDatabase.startThrowaway(dir, port, settings);
         }
     }
 

@@ -177,7 +177,8 @@ class WardenConfigTest {
                 good.poolAcquireTimeout(), good.connectTimeout(), good.socketTimeout(), good.statementTimeout(),
                 good.startupTimeout(), good.retry(), good.isolation(), List.of("public"), "warden", "warden",
                 good.embeddedDir(), 0, good.monitorInterval(), good.monitorTimeout(), good.monitorFailures(),
-                good.monitorRecoveryInterval(), good.readyWait(), good.httpPort(), good.init(), false, false))
+                good.monitorRecoveryInterval(), good.readyWait(), good.drainTimeout(), good.httpPort(), good.init(),
+                false, false))
                 .isInstanceOf(ConfigException.class)
                 .hasMessageContaining("WARDEN_POOL_MAX_SIZE must be an integer from 1 to 1000, got \"5000\"");
     }
