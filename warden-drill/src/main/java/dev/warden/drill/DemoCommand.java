@@ -111,6 +111,9 @@ final class DemoCommand implements Callable<Integer> {
                 ProcessBuilder pb = new ProcessBuilder(javaBin, "-Xmx256m", "-cp", System.getProperty("java.class.path"),
                         AuctionMain.class.getName());
                 pb.environment().put("WARDEN_DB_URL", db.jdbcUrl());
+                // The embedded server requires its password (kept in the data directory, owner-only).
+                pb.environment().put("WARDEN_DB_USER", db.user());
+                pb.environment().put("WARDEN_DB_PASSWORD", db.password().reveal());
                 pb.environment().put("WARDEN_APP_NAME", "auction-" + name);
                 pb.environment().put("PORT", Integer.toString(ports.get(i)));
                 pb.environment().put("WARDEN_MANAGEMENT_PORT", Integer.toString(managementPorts.get(i)));

@@ -3,7 +3,7 @@ package dev.warden.drill;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.warden.embedded.EmbeddedDatabase;
+import dev.warden.embedded.ThrowawayDatabase;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -73,7 +73,7 @@ class InitProcessesTest {
     @Test
     void aHolderPausedPastItsLeaseCannotMarkTheEpochCompleted() throws Exception {
         Path dir = Files.createTempDirectory("warden-fencing");
-        try (EmbeddedDatabase db = EmbeddedDatabase.start(dir.resolve("pgdata"), 0)) {
+        try (ThrowawayDatabase db = ThrowawayDatabase.start("warden-fencing-pg", Map.of())) {
             Map<String, String> env = new HashMap<>();
             env.put("WARDEN_DB_URL", db.jdbcUrl());
             env.put("WARDEN_SCHEMAS", "fencing_app");
@@ -126,7 +126,7 @@ class InitProcessesTest {
         }
     }
 
-    private static long query(EmbeddedDatabase db, String sql) throws Exception {
+    private static long query(ThrowawayDatabase db, String sql) throws Exception {
         try (Connection c = DriverManager.getConnection(db.jdbcUrl(), "postgres", "");
              Statement st = c.createStatement(); ResultSet rs = st.executeQuery(sql)) {
             rs.next();
@@ -134,7 +134,7 @@ class InitProcessesTest {
         }
     }
 
-    private static void awaitSql(EmbeddedDatabase db, String sql, long expected) throws Exception {
+    private static void awaitSql(ThrowawayDatabase db, String sql, long expected) throws Exception {
         for (int i = 0; i < 600; i++) {
             try {
                 if (query(db, sql) == expected) {
