@@ -9,7 +9,9 @@ import java.util.Map;
 /**
  * A throw-away embedded PostgreSQL in a new temporary directory, for drills, benchmarks and tests:
  * {@link #close()} stops it and deletes its data. It can be stopped and started again on the same
- * directory and port, to stage an outage.
+ * directory and port, to stage an outage. Unlike the persistent {@link EmbeddedDatabase#start(Path, int)},
+ * it keeps zonky's fast settings ({@code fsync} and {@code synchronous_commit} off, unless the
+ * settings say otherwise) and trusts loopback connections (user {@code postgres}, no password).
  */
 public final class ThrowawayDatabase implements AutoCloseable {
 
