@@ -133,8 +133,12 @@ public final class EmbeddedDatabase implements AutoCloseable {
                         }
                     });
                 } else {
-                    upgrade = !Files.exists(passwordFile)
-                            || TRUST_LINE.matcher(Files.readString(dir.resolve("pg_hba.conf"))).find();
+                    boolean trusting = TRUST_LINE.matcher(Files.readString(dir.resolve("pg_hba.conf"))).find();
+                    if (!trusting && !Files.exists(passwordFile)) {
+                        throw new IOException("it requires a password, and its password file " + passwordFile
+                                + " is missing; restore that file, or move the directory away to start afresh");
+                    }
+                    upgrade = trusting || !Files.exists(passwordFile);
                     password = Files.exists(passwordFile)
                             ? Secret.of(Files.readString(passwordFile, StandardCharsets.UTF_8).strip()) : newPassword();
                     if (Files.exists(passwordFile)) {

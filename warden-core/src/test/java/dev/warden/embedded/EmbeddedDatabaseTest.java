@@ -61,6 +61,10 @@ class EmbeddedDatabaseTest {
                 assertThat(show(st, "unix_socket_directories")).isEmpty();
             }
         }
+        // Without its password file it refuses to start, at once and saying why.
+        Files.move(data.resolve(EmbeddedDatabase.PASSWORD_FILE), dir.resolve("moved-away"));
+        assertThatThrownBy(() -> EmbeddedDatabase.start(data, 0)).isInstanceOf(dev.warden.WardenException.class)
+                .hasMessageContaining("password file").hasMessageContaining("is missing");
     }
 
     @Test

@@ -34,6 +34,8 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicIntegerArray;
+import java.util.concurrent.atomic.AtomicReferenceArray;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
 import picocli.CommandLine;
@@ -86,9 +88,11 @@ final class RollingDrill implements Callable<Integer> {
     boolean json;
 
     private final List<ReplicaProcess> fleet = new ArrayList<>();
-    private volatile boolean[] ready;
-    private volatile boolean[] draining;
-    private volatile HttpClient[] clientsByReplica;
+    /** Per replica: 1 when its last readiness probe answered 200. */
+    private AtomicIntegerArray ready;
+    /** Per replica: 1 from its SIGTERM until it exited. */
+    private AtomicIntegerArray draining;
+    private AtomicReferenceArray<HttpClient> clientsByReplica;
     private final AtomicLong next = new AtomicLong();
     private final LongAdder requests = new LongAdder();
     private final LongAdder failed = new LongAdder();
@@ -124,15 +128,15 @@ final class RollingDrill implements Callable<Integer> {
         env.put("WARDEN_DB_PASSWORD", password);
         env.put("AUCTION_JWT_SECRET", HexFormat.of().formatHex(key));
         env.put("AUCTION_SHUTDOWN_DELAY_MS", Long.toString(shutdownDelayMs));
-        ready = new boolean[replicas];
-        draining = new boolean[replicas];
-        clientsByReplica = new HttpClient[replicas];
+        ready = new AtomicIntegerArray(replicas);
+        draining = new AtomicIntegerArray(replicas);
+        clientsByReplica = new AtomicReferenceArray<>(replicas);
         for (int i = 0; i < replicas; i++) {
             String name = "replica-" + (i + 1);
             Map<String, String> own = new HashMap<>(env);
             own.put("WARDEN_APP_NAME", "auction-" + name);
             fleet.add(new ReplicaProcess(name, ReplicaProcess.freePort(), own, logs.resolve(name + ".log")));
-            clientsByReplica[i] = newClient();
+            clientsByReplica.set(i, newClient());
         }
         ScheduledExecutorService prober = Executors.newSingleThreadScheduledExecutor(r -> Thread.ofPlatform()
                 .daemon().name("rolling-prober").unstarted(r));
@@ -162,14 +166,14 @@ final class RollingDrill implements Callable<Integer> {
             for (int i = 0; i < replicas; i++) {
                 ReplicaProcess r = fleet.get(i);
                 long t0 = System.nanoTime();
-                draining[i] = true;
+                draining.set(i, 1);
                 r.terminate();
                 if (!r.awaitExit(60)) {
                     return fail(out, r.name + " did not exit within 60 s of SIGTERM; see " + r.log());
                 }
                 drainMs.add((System.nanoTime() - t0) / 1_000_000);
-                clientsByReplica[i] = newClient(); // connections to the old process died with it
-                draining[i] = false;
+                clientsByReplica.set(i, newClient()); // connections to the old process died with it
+                draining.set(i, 0);
                 long t1 = System.nanoTime();
                 r.start();
                 long readyMs = awaitReady(i, 120);
@@ -249,7 +253,7 @@ final class RollingDrill implements Callable<Integer> {
                 Thread.currentThread().interrupt();
                 return;
             }
-            ready[i] = ok;
+            ready.set(i, ok ? 1 : 0);
         }
     }
 
@@ -257,7 +261,7 @@ final class RollingDrill implements Callable<Integer> {
     private long awaitReady(int i, int seconds) throws InterruptedException {
         long t0 = System.nanoTime();
         long deadline = t0 + TimeUnit.SECONDS.toNanos(seconds);
-        while (!ready[i]) {
+        while (ready.get(i) == 0) {
             if (System.nanoTime() > deadline || !fleet.get(i).alive()) {
                 return -1;
             }
@@ -306,17 +310,17 @@ final class RollingDrill implements Callable<Integer> {
                 continue;
             }
             ReplicaProcess r = fleet.get(i);
-            boolean drainingBefore = draining[i];
+            boolean drainingBefore = draining.get(i) == 1;
             String body = "{\"title\":\"rolling " + Thread.currentThread().getName() + " " + (n++)
                     + "\",\"description\":\"\",\"startingPrice\":100,\"minIncrement\":10,\"endsAt\":\"" + endsAt + "\"}";
             requests.increment();
             try {
-                HttpResponse<String> resp = clientsByReplica[i].send(post(r.api("/listings"), body, token),
+                HttpResponse<String> resp = clientsByReplica.get(i).send(post(r.api("/listings"), body, token),
                         HttpResponse.BodyHandlers.ofString());
                 int status = resp.statusCode();
                 if (status == 201) {
                     acknowledged.add(mapper.readTree(resp.body()).path("id").asLong());
-                } else if (status == 503 && (drainingBefore || draining[i])
+                } else if (status == 503 && (drainingBefore || draining.get(i) == 1)
                         && resp.headers().firstValue("Retry-After").isPresent()) {
                     drain503.increment();
                 } else {
@@ -341,12 +345,11 @@ final class RollingDrill implements Callable<Integer> {
     }
 
     private int pick() {
-        boolean[] in = ready;
-        int n = in.length;
+        int n = ready.length();
         long start = next.getAndIncrement();
         for (int k = 0; k < n; k++) {
             int i = (int) Math.floorMod(start + k, (long) n);
-            if (in[i]) {
+            if (ready.get(i) == 1) {
                 return i;
             }
         }
@@ -355,7 +358,7 @@ final class RollingDrill implements Callable<Integer> {
 
     private void note(ReplicaProcess r, String what) {
         if (failures.size() < 20) {
-            failures.add(r.name + (draining[fleet.indexOf(r)] ? " (draining)" : "") + ": " + what);
+            failures.add(r.name + (draining.get(fleet.indexOf(r)) == 1 ? " (draining)" : "") + ": " + what);
         }
     }
 
