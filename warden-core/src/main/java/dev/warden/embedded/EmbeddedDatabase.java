@@ -59,11 +59,32 @@ public final class EmbeddedDatabase implements AutoCloseable {
     private final Path dataDir;
     private final EmbeddedPostgres postgres;
     private final Secret password;
+    private final Thread exitHook = new Thread(this::stopAtExit, "warden-embedded-pg-stop");
+    private volatile Runnable beforeExitStop = () -> { };
 
     private EmbeddedDatabase(Path dataDir, EmbeddedPostgres postgres, Secret password) {
         this.dataDir = dataDir;
         this.postgres = postgres;
         this.password = password;
+        Runtime.getRuntime().addShutdownHook(exitHook);
+    }
+
+    /**
+     * What to run when the JVM exits (SIGTERM, Ctrl-C, {@code System.exit}) before the server is
+     * stopped: e.g. Warden's own {@code close()}, so that transactions in flight drain before
+     * PostgreSQL goes. Without it the server would be stopped at once by a hook of its own, cutting them.
+     */
+    public void beforeExitStop(Runnable action) {
+        this.beforeExitStop = java.util.Objects.requireNonNull(action, "action");
+    }
+
+    private void stopAtExit() {
+        try {
+            beforeExitStop.run();
+        } catch (RuntimeException e) {
+            log.warn("Stopping the embedded PostgreSQL's user at exit failed: {}", e.toString());
+        }
+        stop();
     }
 
     /**
@@ -105,6 +126,9 @@ public final class EmbeddedDatabase implements AutoCloseable {
             EmbeddedPostgres.Builder builder = EmbeddedPostgres.builder()
                     .setDataDirectory(dir)
                     .setCleanDataDirectory(false)
+                    // zonky's own hook would stop the server at once on SIGTERM, in parallel with a drain;
+                    // this class's hook runs beforeExitStop first.
+                    .setRegisterShutdownHook(false)
                     .setPGStartupWait(Duration.ofSeconds(60))
                     .setServerConfig("listen_addresses", "127.0.0.1")
                     .setServerConfig("max_connections", "300");
@@ -274,9 +298,20 @@ public final class EmbeddedDatabase implements AutoCloseable {
         }
     }
 
-    /** Stops the server (fast shutdown); the data stays. */
+    /** Stops the server (fast shutdown); the data stays. Idempotent. */
     @Override
     public void close() {
+        stop();
+        if (Thread.currentThread() != exitHook) {
+            try {
+                Runtime.getRuntime().removeShutdownHook(exitHook);
+            } catch (IllegalStateException exiting) {
+                // the JVM is exiting: the hook runs, and stop() is idempotent
+            }
+        }
+    }
+
+    private void stop() {
         try {
             postgres.close();
         } catch (IOException e) {
