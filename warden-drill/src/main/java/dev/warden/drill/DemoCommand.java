@@ -100,6 +100,7 @@ final class DemoCommand implements Callable<Integer> {
             out.println("Starting the embedded PostgreSQL (data in " + dataDir.toAbsolutePath().normalize() + ") …");
             out.flush();
             db = EmbeddedDatabase.start(dataDir, dbPort);
+            db.beforeExitStop(this::stopAll); // on Ctrl-C, PostgreSQL stops only after the replicas drained
             Path logs = dataDir.toAbsolutePath().normalize().getParent().resolve("logs");
             Files.createDirectories(logs);
             byte[] key = new byte[32];
@@ -259,7 +260,7 @@ final class DemoCommand implements Callable<Integer> {
         return true;
     }
 
-    /** Stops the replicas (SIGTERM, SIGKILL after 10 s), then PostgreSQL. Runs once. */
+    /** Stops the replicas (SIGTERM, so they drain; SIGKILL after 25 s), then PostgreSQL. Runs once. */
     private void stopAll() {
         if (!stopped.compareAndSet(false, true)) {
             return;
@@ -269,7 +270,7 @@ final class DemoCommand implements Callable<Integer> {
         }
         for (Process p : processes) {
             try {
-                if (!p.waitFor(10, TimeUnit.SECONDS)) {
+                if (!p.waitFor(25, TimeUnit.SECONDS)) { // WARDEN_DRAIN_TIMEOUT (20 s) and HTTP's stop
                     p.destroyForcibly().waitFor(5, TimeUnit.SECONDS);
                 }
             } catch (InterruptedException e) {
