@@ -111,8 +111,13 @@ public final class EmbeddedDatabase implements AutoCloseable {
         return start(dataDir, port, settings, true);
     }
 
-    /** A throw-away server: trust authentication on loopback, zonky's fast settings unless {@code settings} say otherwise. */
-    static EmbeddedDatabase startThrowaway(Path dataDir, int port, Map<String, String> settings) {
+    /**
+     * A throw-away server on {@code dataDir}, for drills and tests only (prefer {@link ThrowawayDatabase},
+     * which also deletes it): trust authentication on loopback (user {@value #USER}, no password) and
+     * zonky's fast settings ({@code fsync} and {@code synchronous_commit} off) unless {@code settings}
+     * say otherwise. Never for data that must survive.
+     */
+    public static EmbeddedDatabase startThrowaway(Path dataDir, int port, Map<String, String> settings) {
         return start(dataDir, port, settings, false);
     }
 

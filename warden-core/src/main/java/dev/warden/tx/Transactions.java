@@ -117,14 +117,14 @@ public final class Transactions {
         }
         inFlight.incrementAndGet();
         try {
-            return attempts(readOnly, isolation, timeout, retry, label, work);
+            return attempts(readOnly, isolation, timeout, retry, label, verifyCommit, work);
         } finally {
             inFlight.decrementAndGet();
         }
     }
 
     private <T> T attempts(boolean readOnly, Isolation isolation, Duration timeout, RetryPolicy retry, String label,
-                           TxWork<T> work) {
+                           boolean verifyCommit, TxWork<T> work) {
         for (int attempt = 1; ; attempt++) {
             Connection conn = null;
             TxImpl tx = null;

@@ -18,16 +18,16 @@ final class ReplicaProcess {
 
     final String name;
     final int port;
-    /** Where the probes answer; the API port until the service moves them to a management port. */
+    /** Where the probes answer: the service's management port ({@code WARDEN_MANAGEMENT_PORT}). */
     final int probePort;
     private final Map<String, String> env;
     private final Path log;
     private volatile Process process;
 
-    ReplicaProcess(String name, int port, Map<String, String> env, Path log) {
+    ReplicaProcess(String name, int port, int probePort, Map<String, String> env, Path log) {
         this.name = name;
         this.port = port;
-        this.probePort = port;
+        this.probePort = probePort;
         this.env = Map.copyOf(env);
         this.log = log;
     }
@@ -48,6 +48,7 @@ final class ReplicaProcess {
                 AuctionMain.class.getName());
         pb.environment().putAll(env);
         pb.environment().put("PORT", Integer.toString(port));
+        pb.environment().put("WARDEN_MANAGEMENT_PORT", Integer.toString(probePort));
         pb.environment().put("REPLICA_NAME", name);
         pb.redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
         process = pb.start();

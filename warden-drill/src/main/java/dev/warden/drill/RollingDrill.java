@@ -135,7 +135,8 @@ final class RollingDrill implements Callable<Integer> {
             String name = "replica-" + (i + 1);
             Map<String, String> own = new HashMap<>(env);
             own.put("WARDEN_APP_NAME", "auction-" + name);
-            fleet.add(new ReplicaProcess(name, ReplicaProcess.freePort(), own, logs.resolve(name + ".log")));
+            fleet.add(new ReplicaProcess(name, ReplicaProcess.freePort(), ReplicaProcess.freePort(), own,
+                    logs.resolve(name + ".log")));
             clientsByReplica.set(i, newClient());
         }
         ScheduledExecutorService prober = Executors.newSingleThreadScheduledExecutor(r -> Thread.ofPlatform()
