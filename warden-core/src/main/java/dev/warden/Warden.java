@@ -79,8 +79,9 @@ public final class Warden implements AutoCloseable {
         this.owner = ownerName(config.applicationName());
         this.monitor = new HealthMonitor(lifecycle, new HealthMonitor.Settings(config.monitorInterval(),
                 config.monitorTimeout(), config.monitorFailures(), config.monitorRecoveryInterval()));
+        // On SIGTERM the embedded server (when Warden runs one) stops only after this Warden has drained.
         this.startSequence = new StartSequence(config, lifecycle, monitor, stats, meterRegistry, b.seeders, b.initLock,
-                owner);
+                owner, this::close);
         if (meterRegistry != null) {
             WardenMetrics.bind(meterRegistry, lifecycle, stats, monitor);
         }
@@ -308,9 +309,18 @@ public final class Warden implements AutoCloseable {
                 s.took().toMillis())).orElse(null);
         return new HealthReport(lifecycle.state(), lifecycle.since(), lifecycle.progress(), lifecycle.history(),
                 lifecycle.transitionCounts(), init,
-                new HealthReport.Database(url, config.dbUser(), config.embedded(), startSequence.serverVersion()),
+                new HealthReport.Database(url, user(), config.embedded(), startSequence.serverVersion()),
                 poolInfo, stats.snapshot(), HealthReport.Monitor.of(monitor.snapshot()),
                 new HealthReport.Refused(lifecycle.refusedNotReady(), lifecycle.refusedUnavailable()));
+    }
+
+    /**
+     * The database user this Warden's connections use: the one the server reported once it answered,
+     * before that the one it will connect as ({@code WARDEN_DB_USER}, else the URL's {@code user}, else
+     * {@code postgres}; the embedded server's own user when it runs one).
+     */
+    public String user() {
+        return startSequence.user();
     }
 
     /** The embedded database, when Warden runs one (for tests and drills that stop and start it). */
@@ -323,8 +333,12 @@ public final class Warden implements AutoCloseable {
     }
 
     /**
-     * Stops admitting work, closes the pool and stops the embedded database. Idempotent. A start in
-     * progress (e.g. waiting for another process's initialisation) is interrupted and fails.
+     * Drains, then closes: at once the state is STOPPING (readiness false) and new work is refused
+     * with {@link NotReadyException}; transactions already running (retries included) and
+     * connections borrowed through {@link #dataSource()} may finish for up to
+     * {@code WARDEN_DRAIN_TIMEOUT}; then the pool closes (cutting whatever still runs) and the
+     * embedded database stops. Idempotent: a second call waits for the first. A start in progress
+     * (e.g. waiting for another process's initialisation) is interrupted and fails.
      */
     @Override
     public void close() {
@@ -340,9 +354,12 @@ public final class Warden implements AutoCloseable {
             if (state == State.STOPPED || state == State.STOPPING) {
                 return;
             }
-            moveTo(State.STOPPING, "close() called");
+            boolean serving = state == State.READY || state == State.DEGRADED;
+            moveTo(State.STOPPING, serving ? "close() called: draining, new work refused (WARDEN_DRAIN_TIMEOUT "
+                    + WardenConfig.format(config.drainTimeout()) + ")" : "close() called");
+            String drained = serving ? startSequence.drain(config.drainTimeout()) : "closed";
             startSequence.close();
-            moveTo(State.STOPPED, "closed");
+            moveTo(State.STOPPED, drained);
         }
     }
 

@@ -5,7 +5,7 @@ import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.warden.config.ConfigException;
 import dev.warden.config.InitSettings;
 import dev.warden.config.WardenConfig;
-import dev.warden.embedded.EmbeddedDatabase;
+import dev.warden.embedded.ThrowawayDatabase;
 import dev.warden.fault.Fault;
 import dev.warden.fault.FaultProxy;
 import dev.warden.init.AdvisoryInitLock;
@@ -147,10 +147,10 @@ public final class InitDrill implements Callable<Integer> {
         }
         random = randomSeed == null ? new Random() : new Random(randomSeed);
         logs = Files.createTempDirectory("warden-init-drill");
-        EmbeddedDatabase embedded = null;
+        ThrowawayDatabase embedded = null;
         try {
             if (db.url == null) {
-                embedded = EmbeddedDatabase.start(logs.resolve("pgdata"), 0);
+                embedded = ThrowawayDatabase.start("warden-init-drill-pg", Map.of());
                 url = embedded.jdbcUrl();
                 dbPort = embedded.port();
             } else {
@@ -187,8 +187,7 @@ public final class InitDrill implements Callable<Integer> {
             return figures(results, soloP50);
         } finally {
             if (embedded != null) {
-                embedded.close();
-                EmbeddedDatabase.deleteDirectory(embedded.dataDir()); // the workers' logs stay
+                embedded.close(); // deletes its data; the workers' logs stay
             }
         }
     }

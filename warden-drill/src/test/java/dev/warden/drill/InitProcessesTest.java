@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.warden.embedded.EmbeddedDatabase;
+import dev.warden.embedded.ThrowawayDatabase;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -87,7 +87,7 @@ class InitProcessesTest {
         assertThat(r.get("stuck_locks")).isEqualTo(0);
     }
 
-    private static Map<String, String> env(EmbeddedDatabase db, String name, String migrations) {
+    private static Map<String, String> env(ThrowawayDatabase db, String name, String migrations) {
         Map<String, String> env = new HashMap<>();
         env.put("WARDEN_DB_URL", db.jdbcUrl());
         env.put("WARDEN_SCHEMAS", name + "_app");
@@ -106,7 +106,7 @@ class InitProcessesTest {
     @Test
     void aHolderStoppedWithSigtermIsTakenOverWithoutCountingAnAttempt() throws Exception {
         Path dir = Files.createTempDirectory("warden-sigterm");
-        try (EmbeddedDatabase db = EmbeddedDatabase.start(dir.resolve("pgdata"), 0)) {
+        try (ThrowawayDatabase db = ThrowawayDatabase.start("warden-init-process-pg", Map.of())) {
             Map<String, String> env = env(db, "sigterm", "classpath:db/drill");
             env.put("WARDEN_INIT_ATTEMPTS", "1");
             Map<String, String> slowEnv = new HashMap<>(env);
@@ -149,7 +149,7 @@ class InitProcessesTest {
     @Test
     void aStaleButLiveHolderIsStoppedByTheFencingToken() throws Exception {
         Path dir = Files.createTempDirectory("warden-fencing");
-        try (EmbeddedDatabase db = EmbeddedDatabase.start(dir.resolve("pgdata"), 0)) {
+        try (ThrowawayDatabase db = ThrowawayDatabase.start("warden-fencing-pg", Map.of())) {
             Map<String, String> env = env(db, "fencing", "classpath:db/fencing");
             env.put("WARDEN_INIT_LOCK", "lease");
             env.put("WARDEN_INIT_LEASE_TTL", "1500ms");
@@ -202,7 +202,7 @@ class InitProcessesTest {
         }
     }
 
-    private static long query(EmbeddedDatabase db, String sql) throws Exception {
+    private static long query(ThrowawayDatabase db, String sql) throws Exception {
         try (Connection c = DriverManager.getConnection(db.jdbcUrl(), "postgres", "");
              Statement st = c.createStatement(); ResultSet rs = st.executeQuery(sql)) {
             rs.next();
