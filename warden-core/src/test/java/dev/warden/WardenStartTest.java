@@ -53,8 +53,7 @@ class WardenStartTest {
             closedPort = s.getLocalPort();
         }
         Warden warden = Warden.create(WardenConfig.builder().environment(Map.of())
-                .dbUrl("jdbc:postgresql://127.0.0.1:" + closedPort + "/app?password=url-Pa55")
-                .dbPassword("s3cret-Pa55")
+                .dbUrl("jdbc:postgresql://127.0.0.1:" + closedPort + "/app?password=url-Pa55;s3cret-Pa55")
                 .poolAcquireTimeout(Duration.ofMillis(250))
                 .connectTimeout(Duration.ofSeconds(1))
                 .startupTimeout(Duration.ofSeconds(2))

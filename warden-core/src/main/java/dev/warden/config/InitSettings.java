@@ -19,9 +19,14 @@ import java.util.Optional;
  * @param timeout    how long a process waits for the epoch to be initialised, its own run included
  *                   ({@code WARDEN_INIT_TIMEOUT})
  * @param migrations Flyway locations ({@code WARDEN_MIGRATIONS}); empty for none
+ * @param idleTimeout how long the server keeps an initialisation session that has gone silent
+ *                   ({@code WARDEN_INIT_IDLE_TIMEOUT}): a holder whose host died or was cut off loses
+ *                   its advisory lock, and its open transaction, after this; the holder's lock
+ *                   session sends a heartbeat every quarter of it
  */
 public record InitSettings(Optional<String> epoch, boolean wipe, LockKind lock, Duration leaseTtl,
-                           Duration heartbeat, int attempts, Duration timeout, List<String> migrations) {
+                           Duration heartbeat, int attempts, Duration timeout, List<String> migrations,
+                           Duration idleTimeout) {
 
     /** The two {@code InitLock} implementations Warden ships. */
     public enum LockKind {
@@ -37,7 +42,13 @@ public record InitSettings(Optional<String> epoch, boolean wipe, LockKind lock, 
         Objects.requireNonNull(leaseTtl, "leaseTtl");
         Objects.requireNonNull(heartbeat, "heartbeat");
         Objects.requireNonNull(timeout, "timeout");
+        Objects.requireNonNull(idleTimeout, "idleTimeout");
         migrations = List.copyOf(migrations);
+    }
+
+    /** These settings with other migrations. */
+    public InitSettings withMigrations(List<String> locations) {
+        return new InitSettings(epoch, wipe, lock, leaseTtl, heartbeat, attempts, timeout, locations, idleTimeout);
     }
 
     @Override
@@ -46,6 +57,7 @@ public record InitSettings(Optional<String> epoch, boolean wipe, LockKind lock, 
                 + (lock == LockKind.LEASE ? ", leaseTtl=" + WardenConfig.format(leaseTtl) + ", heartbeat="
                 + WardenConfig.format(heartbeat) : "")
                 + ", attempts=" + attempts + ", timeout=" + WardenConfig.format(timeout)
+                + ", idleTimeout=" + WardenConfig.format(idleTimeout)
                 + ", migrations=" + migrations + "}";
     }
 }

@@ -27,9 +27,12 @@ import java.util.regex.Pattern;
  * default. A bad value fails {@link Builder#build()} with a {@link ConfigException} that names the
  * variable, the value and the rule. {@link #toString()} never shows the password.
  *
- * @param dbUrl              JDBC URL ({@code WARDEN_DB_URL}); empty means the embedded PostgreSQL
- * @param dbUser             database user ({@code WARDEN_DB_USER})
- * @param dbPassword         database password ({@code WARDEN_DB_PASSWORD}), never printed
+ * @param dbUrl              JDBC URL ({@code WARDEN_DB_URL}) without its {@code user} and {@code password}
+ *                           parameters (they are moved to {@code dbUser} and {@code dbPassword}); empty means the
+ *                           embedded PostgreSQL
+ * @param dbUser             database user ({@code WARDEN_DB_USER}, else the URL's {@code user}, else {@code postgres})
+ * @param dbPassword         database password ({@code WARDEN_DB_PASSWORD}, else the URL's {@code password}), never
+ *                           printed
  * @param poolMaxSize        most connections in the pool ({@code WARDEN_POOL_MAX_SIZE})
  * @param poolAcquireTimeout longest wait for a pooled connection ({@code WARDEN_POOL_ACQUIRE_TIMEOUT})
  * @param connectTimeout     longest wait to open a connection ({@code WARDEN_DB_CONNECT_TIMEOUT})
@@ -49,6 +52,8 @@ import java.util.regex.Pattern;
  * @param monitorFailures    consecutive failed probes that make READY become DEGRADED ({@code WARDEN_MONITOR_FAILURES})
  * @param monitorRecoveryInterval between probes after a failure and while DEGRADED ({@code WARDEN_MONITOR_RECOVERY_INTERVAL})
  * @param readyWait          how long work submitted before READY waits for it ({@code WARDEN_READY_WAIT})
+ * @param drainTimeout       how long {@code close()} waits for transactions in flight before it closes the pool
+ *                           ({@code WARDEN_DRAIN_TIMEOUT})
  * @param httpPort           port of the standalone management server, 0 for any ({@code WARDEN_MANAGEMENT_PORT})
  * @param poolRefillSpread   after a recovery, the time over which the pool returns to its size, each
  *                           connection at a random moment within it ({@code WARDEN_POOL_REFILL_SPREAD}); 0: at once
@@ -84,6 +89,7 @@ public record WardenConfig(
         int monitorFailures,
         Duration monitorRecoveryInterval,
         Duration readyWait,
+        Duration drainTimeout,
         int httpPort,
         Duration poolRefillSpread,
         Duration readinessGrace,
@@ -91,17 +97,28 @@ public record WardenConfig(
         boolean txVerifyCommit,
         boolean poolReadOnly) {
 
-    /** Validates the values again, so that a config made without the builder obeys the same rules. */
+    /**
+     * Validates the values again, so that a config made without the builder obeys the same rules.
+     * Credentials in the URL are moved out of it: its password fills an empty {@code dbPassword}, its
+     * user replaces the default {@code postgres}; a different value on both sides is an error.
+     */
     public WardenConfig {
         Objects.requireNonNull(dbUrl, "dbUrl");
         Objects.requireNonNull(dbPassword, "dbPassword");
+        Objects.requireNonNull(dbUser, "dbUser");
+        List<String> problems = new ArrayList<>();
+        if (dbUrl.isPresent()) {
+            UrlCredentials fromUrl = UrlCredentials.of(dbUrl.get());
+            dbUrl = Optional.of(fromUrl.url());
+            dbUser = credentialProblem(DB_USER, dbUser, !dbUser.equals(DB_USER.defaultRaw()), fromUrl, problems);
+            dbPassword = passwordProblem(dbPassword, fromUrl, problems);
+        }
         Objects.requireNonNull(retry, "retry");
         Objects.requireNonNull(isolation, "isolation");
         Objects.requireNonNull(embeddedDir, "embeddedDir");
         Objects.requireNonNull(init, "init");
         schemas = List.copyOf(schemas);
-        List<String> problems = new ArrayList<>();
-        dbUrl.ifPresent(url -> DB_URL.check(url, url, problems));
+        dbUrl.ifPresent(url -> urlProblems(url, problems));
         DB_USER.check(dbUser, dbUser, problems);
         POOL_MAX_SIZE.check(poolMaxSize, String.valueOf(poolMaxSize), problems);
         POOL_ACQUIRE_TIMEOUT.check(poolAcquireTimeout, format(poolAcquireTimeout), problems);
@@ -127,6 +144,7 @@ public record WardenConfig(
         MONITOR_FAILURES.check(monitorFailures, String.valueOf(monitorFailures), problems);
         MONITOR_RECOVERY_INTERVAL.check(monitorRecoveryInterval, format(monitorRecoveryInterval), problems);
         READY_WAIT.check(readyWait, format(readyWait), problems);
+        DRAIN_TIMEOUT.check(drainTimeout, format(drainTimeout), problems);
         HTTP_PORT.check(httpPort, String.valueOf(httpPort), problems);
         POOL_REFILL_SPREAD.check(poolRefillSpread, format(poolRefillSpread), problems);
         READINESS_GRACE.check(readinessGrace, format(readinessGrace), problems);
@@ -135,6 +153,7 @@ public record WardenConfig(
         INIT_HEARTBEAT.check(init.heartbeat(), format(init.heartbeat()), problems);
         INIT_ATTEMPTS.check(init.attempts(), String.valueOf(init.attempts()), problems);
         INIT_TIMEOUT.check(init.timeout(), format(init.timeout()), problems);
+        INIT_IDLE_TIMEOUT.check(init.idleTimeout(), format(init.idleTimeout()), problems);
         MIGRATIONS.check(init.migrations(), String.join(",", init.migrations()), problems);
         heartbeatProblem(init.leaseTtl(), init.heartbeat(), format(init.heartbeat()), problems);
         if (!problems.isEmpty()) {
@@ -157,8 +176,8 @@ public record WardenConfig(
         return new WardenConfig(dbUrl, dbUser, dbPassword, poolMaxSize, poolAcquireTimeout, connectTimeout,
                 socketTimeout, statementTimeout, startupTimeout, retry, isolation, schemas, wardenSchema,
                 applicationName, embeddedDir, embeddedPort, monitorInterval, monitorTimeout, monitorFailures,
-                monitorRecoveryInterval, readyWait, httpPort, poolRefillSpread, readinessGrace, other, txVerifyCommit,
-                poolReadOnly);
+                monitorRecoveryInterval, readyWait, drainTimeout, httpPort, poolRefillSpread, readinessGrace, other,
+                txVerifyCommit, poolReadOnly);
     }
 
     /** True when no {@code WARDEN_DB_URL} is set and Warden starts its embedded PostgreSQL. */
@@ -211,6 +230,7 @@ public record WardenConfig(
                 + ", monitorFailures=" + monitorFailures
                 + ", monitorRecoveryInterval=" + format(monitorRecoveryInterval)
                 + ", readyWait=" + format(readyWait)
+                + ", drainTimeout=" + format(drainTimeout)
                 + ", httpPort=" + httpPort
                 + ", poolRefillSpread=" + format(poolRefillSpread)
                 + ", readinessGrace=" + format(readinessGrace)
@@ -219,9 +239,15 @@ public record WardenConfig(
                 + ", poolReadOnly=" + poolReadOnly + "]";
     }
 
-    private static final Pattern URL_SECRET = Pattern.compile("(?i)(password=)[^&;]*|(//[^/@:]*:)[^/@]*@");
+    // A password parameter runs to the next '&' (pgjdbc's only separator: a ';' is part of the value);
+    // a user:password@ part runs to the last '@' before the query, since a password may hold '@' or '/'.
+    private static final Pattern URL_SECRET = Pattern.compile("(?i)(password=)[^&]*|(//[^/@:?]*:)[^?]*@");
 
-    /** The URL with any {@code password=} parameter or {@code user:password@} part replaced by {@code ****}. */
+    /**
+     * The URL with any {@code password=} parameter (including {@code sslpassword=}) or
+     * {@code user:password@} part replaced by {@code ****}. Warden's own URLs carry no password at
+     * all (see {@link #dbUrl()}); this is for URLs as users wrote them.
+     */
     public static String maskUrl(String url) {
         Matcher m = URL_SECRET.matcher(url);
         StringBuilder out = new StringBuilder();
@@ -306,6 +332,9 @@ public record WardenConfig(
             durationOpt("WARDEN_MONITOR_RECOVERY_INTERVAL", "100ms", Duration.ofMillis(10), Duration.ofSeconds(10), false);
     static final Opt<Duration> READY_WAIT =
             durationOpt("WARDEN_READY_WAIT", "5s", Duration.ZERO, Duration.ofMinutes(10), false);
+    // Fits Kubernetes' default 30 s grace period with room for a preStop delay (deploy/k8s: 5 s + 20 s).
+    static final Opt<Duration> DRAIN_TIMEOUT =
+            durationOpt("WARDEN_DRAIN_TIMEOUT", "20s", Duration.ZERO, Duration.ofMinutes(10), false);
     static final Opt<Integer> HTTP_PORT = intOpt("WARDEN_MANAGEMENT_PORT", 9080, 0, 65535);
     // Spread so that replicas recovering together do not reconnect their whole pools in one instant.
     static final Opt<Duration> POOL_REFILL_SPREAD =
@@ -332,6 +361,11 @@ public record WardenConfig(
             WardenConfig::parseBoolean, b -> true);
     static final Opt<Boolean> POOL_READ_ONLY = new Opt<>("WARDEN_POOL_READ_ONLY", "false", "true or false",
             WardenConfig::parseBoolean, b -> true);
+    // A holder whose host died or was cut off is taken over within about this (plus one poll): the
+    // server ends its silent sessions (idle_session_timeout on the lock session, which heartbeats
+    // every quarter of it; idle_in_transaction_session_timeout on its work). See docs/init.md.
+    static final Opt<Duration> INIT_IDLE_TIMEOUT =
+            durationOpt("WARDEN_INIT_IDLE_TIMEOUT", "10s", Duration.ofSeconds(2), Duration.ofHours(1), false);
     static final Opt<List<String>> MIGRATIONS = new Opt<>("WARDEN_MIGRATIONS", "",
             "a comma-separated list of Flyway locations such as classpath:db/migration or filesystem:/sql",
             s -> Arrays.stream(s.split(",")).map(String::trim).filter(x -> !x.isEmpty()).distinct().toList(),
@@ -370,15 +404,65 @@ public record WardenConfig(
             } catch (RuntimeException badFormat) {
                 // reported below with the rule, which says more than the parser's message
             }
-            problems.add(env + " must be " + rule + ", got \"" + raw + "\"");
+            problems.add(env + " must be " + rule + ", got \"" + shown(env, raw) + "\"");
             return null;
         }
 
         void check(T value, String shown, List<String> problems) {
             if (value == null || !valid.test(value)) {
-                problems.add(env + " must be " + rule + ", got \"" + shown + "\"");
+                problems.add(env + " must be " + rule + ", got \"" + shown(env, shown) + "\"");
             }
         }
+    }
+
+    /** A value as an error message may show it: a URL masked, a password never. */
+    private static String shown(String env, String raw) {
+        if (env.equals(DB_PASSWORD.env())) {
+            return "****";
+        }
+        return env.equals(DB_URL.env()) ? maskUrl(raw) : raw;
+    }
+
+    /** WARDEN_DB_URL's rules, with a hint for the forms people write by mistake. */
+    private static void urlProblems(String url, List<String> problems) {
+        if (!DB_URL.valid().test(url)) {
+            String hint = url.matches("(?i)postgres(ql)?://.*")
+                    ? " (this is a libpq URL: write jdbc:postgresql://host:port/database and give the user and"
+                    + " password in " + DB_USER.env() + " and " + DB_PASSWORD.env() + ")" : "";
+            problems.add(DB_URL.env() + " must be " + DB_URL.rule() + ", got \"" + maskUrl(url) + "\"" + hint);
+        } else if (url.matches("jdbc:postgresql://[^/?]*@.*")) {
+            problems.add(DB_URL.env() + " must not hold user:password@ (pgjdbc does not read it), got \""
+                    + maskUrl(url) + "\": give them as ?user=…&password=… or in " + DB_USER.env() + " and "
+                    + DB_PASSWORD.env());
+        }
+    }
+
+    /** The user to connect as: the set variable, else the URL's user, else the default; both set and different is a problem. */
+    private static String credentialProblem(Opt<String> opt, String value, boolean set, UrlCredentials url,
+                                            List<String> problems) {
+        if (url.user().isEmpty()) {
+            return value;
+        }
+        String fromUrl = url.user().get();
+        if (set && !fromUrl.equals(value)) {
+            problems.add(opt.env() + " (\"" + value + "\") and the user in " + DB_URL.env() + " (\"" + fromUrl
+                    + "\") differ: set only one of them, or the same user in both");
+            return value;
+        }
+        return fromUrl;
+    }
+
+    /** The password: the set variable, else the URL's; both set and different is a problem that shows neither. */
+    private static Secret passwordProblem(Secret value, UrlCredentials url, List<String> problems) {
+        if (url.password().isEmpty()) {
+            return value;
+        }
+        if (!value.isEmpty() && !value.equals(url.password())) {
+            problems.add(DB_PASSWORD.env() + " and the password in " + DB_URL.env() + " differ: set only one of"
+                    + " them, or the same password in both");
+            return value;
+        }
+        return url.password();
     }
 
     private static Opt<Integer> intOpt(String env, int def, int min, int max) {
@@ -485,6 +569,7 @@ public record WardenConfig(
         public Builder monitorFailures(int failures) { return set(MONITOR_FAILURES, String.valueOf(failures)); }
         public Builder monitorRecoveryInterval(Duration d) { return set(MONITOR_RECOVERY_INTERVAL, format(d)); }
         public Builder readyWait(Duration d) { return set(READY_WAIT, format(d)); }
+        public Builder drainTimeout(Duration d) { return set(DRAIN_TIMEOUT, format(d)); }
         public Builder httpPort(int port) { return set(HTTP_PORT, String.valueOf(port)); }
         public Builder poolRefillSpread(Duration d) { return set(POOL_REFILL_SPREAD, format(d)); }
         public Builder readinessGrace(Duration d) { return set(READINESS_GRACE, format(d)); }
@@ -495,6 +580,7 @@ public record WardenConfig(
         public Builder initHeartbeat(Duration d) { return set(INIT_HEARTBEAT, format(d)); }
         public Builder initAttempts(int attempts) { return set(INIT_ATTEMPTS, String.valueOf(attempts)); }
         public Builder initTimeout(Duration d) { return set(INIT_TIMEOUT, format(d)); }
+        public Builder initIdleTimeout(Duration d) { return set(INIT_IDLE_TIMEOUT, format(d)); }
         public Builder migrations(String... locations) { return set(MIGRATIONS, String.join(",", locations)); }
         public Builder txVerifyCommit(boolean verify) { return set(TX_VERIFY_COMMIT, String.valueOf(verify)); }
         public Builder poolReadOnly(boolean readOnly) { return set(POOL_READ_ONLY, String.valueOf(readOnly)); }
@@ -518,6 +604,12 @@ public record WardenConfig(
             return v == null ? opt.defaultRaw() : v;
         }
 
+        /** True when a builder call, system property or environment variable sets it (an application default does not). */
+        private boolean isSet(Opt<?> opt) {
+            return explicit.containsKey(opt.env()) || properties.getProperty(opt.property()) != null
+                    || env.get(opt.env()) != null;
+        }
+
         private <T> T get(Opt<T> opt, List<String> problems) {
             return opt.parse(raw(opt), problems);
         }
@@ -530,9 +622,21 @@ public record WardenConfig(
         public WardenConfig build() {
             List<String> problems = new ArrayList<>();
             String url = raw(DB_URL).trim();
-            Optional<String> dbUrl = url.isEmpty() ? Optional.empty() : Optional.ofNullable(get(DB_URL, problems));
+            Optional<String> dbUrl = Optional.empty();
             String user = get(DB_USER, problems);
             Secret password = Secret.of(raw(DB_PASSWORD));
+            if (!url.isEmpty()) {
+                int before = problems.size();
+                urlProblems(url, problems);
+                if (problems.size() == before) {
+                    UrlCredentials fromUrl = UrlCredentials.of(url);
+                    dbUrl = Optional.of(fromUrl.url());
+                    if (user != null) {
+                        user = credentialProblem(DB_USER, user, isSet(DB_USER), fromUrl, problems);
+                    }
+                    password = passwordProblem(password, fromUrl, problems);
+                }
+            }
             Integer poolMaxSize = get(POOL_MAX_SIZE, problems);
             Duration acquire = get(POOL_ACQUIRE_TIMEOUT, problems);
             Duration connect = get(CONNECT_TIMEOUT, problems);
@@ -559,6 +663,7 @@ public record WardenConfig(
             Integer monitorFailures = get(MONITOR_FAILURES, problems);
             Duration monitorRecovery = get(MONITOR_RECOVERY_INTERVAL, problems);
             Duration readyWait = get(READY_WAIT, problems);
+            Duration drainTimeout = get(DRAIN_TIMEOUT, problems);
             Integer httpPort = get(HTTP_PORT, problems);
             Duration refillSpread = get(POOL_REFILL_SPREAD, problems);
             Duration readinessGrace = get(READINESS_GRACE, problems);
@@ -572,6 +677,7 @@ public record WardenConfig(
             List<String> migrations = get(MIGRATIONS, problems);
             Boolean verifyCommit = get(TX_VERIFY_COMMIT, problems);
             Boolean poolReadOnly = get(POOL_READ_ONLY, problems);
+            Duration idleTimeout = get(INIT_IDLE_TIMEOUT, problems);
             if (ttl != null && heartbeat != null) {
                 heartbeatProblem(ttl, heartbeat, raw(INIT_HEARTBEAT), problems);
             }
@@ -589,9 +695,10 @@ public record WardenConfig(
             }
             return new WardenConfig(dbUrl, user, password, poolMaxSize, acquire, connect, socket, statement, startup,
                     new RetryPolicy(attempts, initial, max, multiplier), isolation, schemas, wardenSchema, appName,
-                    dir, port, monitorInterval, monitorTimeout, monitorFailures, monitorRecovery, readyWait, httpPort,
-                    refillSpread, readinessGrace, new InitSettings(epoch.isEmpty() ? Optional.empty() : Optional.of(epoch), wipe,
-                            lock, ttl, heartbeat, initAttempts, initTimeout, migrations), verifyCommit, poolReadOnly);
+                    dir, port, monitorInterval, monitorTimeout, monitorFailures, monitorRecovery, readyWait,
+                    drainTimeout, httpPort, refillSpread, readinessGrace,
+                    new InitSettings(epoch.isEmpty() ? Optional.empty() : Optional.of(epoch), wipe, lock, ttl, heartbeat,
+                            initAttempts, initTimeout, migrations, idleTimeout), verifyCommit, poolReadOnly);
         }
     }
 
@@ -602,8 +709,9 @@ public record WardenConfig(
                 SOCKET_TIMEOUT, STATEMENT_TIMEOUT, STARTUP_TIMEOUT, RETRY_MAX_ATTEMPTS, RETRY_INITIAL_BACKOFF,
                 RETRY_MAX_BACKOFF, RETRY_MULTIPLIER, TX_ISOLATION, SCHEMAS, WARDEN_SCHEMA, APP_NAME, EMBEDDED_DIR,
                 EMBEDDED_PORT, MONITOR_INTERVAL, MONITOR_TIMEOUT, MONITOR_FAILURES, MONITOR_RECOVERY_INTERVAL,
-                READY_WAIT, HTTP_PORT, POOL_REFILL_SPREAD, READINESS_GRACE, INIT_EPOCH, INIT_WIPE, INIT_LOCK, INIT_LEASE_TTL,
-                INIT_HEARTBEAT, INIT_ATTEMPTS, INIT_TIMEOUT, MIGRATIONS, TX_VERIFY_COMMIT, POOL_READ_ONLY)) {
+                READY_WAIT, DRAIN_TIMEOUT, HTTP_PORT, POOL_REFILL_SPREAD, READINESS_GRACE, INIT_EPOCH, INIT_WIPE, INIT_LOCK,
+                INIT_LEASE_TTL, INIT_HEARTBEAT, INIT_ATTEMPTS, INIT_TIMEOUT, INIT_IDLE_TIMEOUT, MIGRATIONS, TX_VERIFY_COMMIT,
+                POOL_READ_ONLY)) {
             vars.put(o.env(), o.defaultRaw());
         }
         return vars;

@@ -9,7 +9,9 @@ import java.util.Map;
 /**
  * A throw-away embedded PostgreSQL in a new temporary directory, for drills, benchmarks and tests:
  * {@link #close()} stops it and deletes its data. It can be stopped and started again on the same
- * directory and port, to stage an outage.
+ * directory and port, to stage an outage. Unlike the persistent {@link EmbeddedDatabase#start(Path, int)},
+ * it keeps zonky's fast settings ({@code fsync} and {@code synchronous_commit} off, unless the
+ * settings say otherwise) and trusts loopback connections (user {@code postgres}, no password).
  */
 public final class ThrowawayDatabase implements AutoCloseable {
 
@@ -37,7 +39,7 @@ public final class ThrowawayDatabase implements AutoCloseable {
             throw new UncheckedIOException("Could not create a temporary directory for the embedded PostgreSQL", e);
         }
         Map<String, String> copy = Map.copyOf(settings);
-        return new ThrowawayDatabase(dir, copy, EmbeddedDatabase.start(dir, 0, copy));
+        return new ThrowawayDatabase(dir, copy, EmbeddedDatabase.startThrowaway(dir, 0, copy));
     }
 
     /** The port it listens on, the same across restarts. */
@@ -65,7 +67,7 @@ public final class ThrowawayDatabase implements AutoCloseable {
     /** Starts it again on the same directory and port; returns when it accepts connections. */
     public synchronized void restart() {
         if (db == null) {
-            db = EmbeddedDatabase.start(dir, port, settings);
+            db = EmbeddedDatabase.startThrowaway(dir, port, settings);
         }
     }
 

@@ -49,8 +49,19 @@ public interface InitLock extends AutoCloseable {
          */
         void verify(Connection tx) throws SQLException;
 
-        /** This process's own view: false once it knows the lease is lost. */
+        /**
+         * This process's own view: false once it knows the lease is lost (a failed heartbeat, a
+         * failed {@link #verify(Connection)}, or {@link #close()}).
+         */
         boolean held();
+
+        /**
+         * Runs {@code action} (once, on the lock's own thread) when this lease finds its session
+         * dead or unreachable, so the holder can cut its work at once instead of at its next step.
+         * A lease that never finds out by itself may ignore it.
+         */
+        default void onLost(Runnable action) {
+        }
 
         /** Releases the lock (best effort: a dead session or an expired lease is released anyway). */
         @Override

@@ -102,6 +102,8 @@ public final class LeaseInitLock implements InitLock {
         private final ScheduledExecutorService beats;
         private Connection session; // guarded by this
         private volatile boolean held = true;
+        private volatile long renewedAt = System.nanoTime();
+        private final java.util.List<Runnable> lostActions = new java.util.concurrent.CopyOnWriteArrayList<>();
 
         LeaseImpl(Connection session, long token, String owner) {
             this.session = session;
@@ -131,16 +133,32 @@ public final class LeaseInitLock implements InitLock {
                     ps.setString(2, name);
                     ps.setLong(3, token);
                     if (ps.executeUpdate() == 0) {
+                        // Expired or taken over (e.g. this process was paused): the fencing token
+                        // stops any write it still attempts, so its work is left to fail there.
                         held = false;
                         log.warn("Lost the {} (token {}): it expired or was taken over before this heartbeat.",
                                 describe(), token);
+                    } else {
+                        renewedAt = System.nanoTime();
                     }
                 }
             } catch (SQLException e) {
                 // Keep trying until the lease expires; verify() decides in the end.
                 log.warn("Could not renew the {} (token {}): {}", describe(), token, e.getMessage());
                 closeSession();
+                if (System.nanoTime() - renewedAt > ttl.toNanos()) {
+                    // Unreachable for a whole TTL: the lease is gone, and so (most likely) is the
+                    // network under the holder's work, which must not wait for its socket timeout.
+                    held = false;
+                    log.warn("Lost the {} (token {}): not renewed for {} ms.", describe(), token, ttl.toMillis());
+                    lostActions.forEach(Runnable::run);
+                }
             }
+        }
+
+        @Override
+        public void onLost(Runnable action) {
+            lostActions.add(Objects.requireNonNull(action, "action"));
         }
 
         /** Stops renewing without releasing, as a crashed holder does (for tests and drills). */

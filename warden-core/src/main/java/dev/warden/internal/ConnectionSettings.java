@@ -1,6 +1,7 @@
 package dev.warden.internal;
 
 import com.zaxxer.hikari.HikariConfig;
+import dev.warden.config.Secret;
 import dev.warden.config.WardenConfig;
 import java.time.Duration;
 import java.util.List;
@@ -29,14 +30,20 @@ public final class ConnectionSettings {
 
     private final WardenConfig config;
     private final String jdbcUrl;
+    private final String user;
+    private final Secret password;
 
     /**
-     * @param config  the configuration
-     * @param jdbcUrl the URL connections go to (the configured one, or the embedded database's)
+     * @param config   the configuration
+     * @param jdbcUrl  the URL connections go to (the configured one, or the embedded database's), without credentials
+     * @param user     who they log in as (configured, from the URL, or the embedded server's)
+     * @param password that user's password, possibly empty
      */
-    public ConnectionSettings(WardenConfig config, String jdbcUrl) {
+    public ConnectionSettings(WardenConfig config, String jdbcUrl, String user, Secret password) {
         this.config = config;
         this.jdbcUrl = jdbcUrl;
+        this.user = user;
+        this.password = password;
     }
 
     /** The JDBC URL every connection goes to. */
@@ -123,9 +130,9 @@ public final class ConnectionSettings {
     public PGSimpleDataSource dataSource(String purpose, Duration socketTimeout) {
         PGSimpleDataSource ds = new PGSimpleDataSource();
         ds.setURL(jdbcUrl);
-        ds.setUser(config.dbUser());
-        if (!config.dbPassword().isEmpty()) {
-            ds.setPassword(config.dbPassword().reveal());
+        ds.setUser(user);
+        if (!password.isEmpty()) {
+            ds.setPassword(password.reveal());
         }
         ds.setApplicationName(config.applicationName() + "-" + purpose);
         int connect = (int) Math.max(1, config.connectTimeout().toSeconds());
@@ -138,9 +145,9 @@ public final class ConnectionSettings {
 
     private Properties credentials() {
         Properties p = new Properties();
-        p.setProperty("user", config.dbUser());
-        if (!config.dbPassword().isEmpty()) {
-            p.setProperty("password", config.dbPassword().reveal());
+        p.setProperty("user", user);
+        if (!password.isEmpty()) {
+            p.setProperty("password", password.reveal());
         }
         return p;
     }

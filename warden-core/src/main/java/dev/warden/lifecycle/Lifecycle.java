@@ -222,6 +222,8 @@ public final class Lifecycle {
                     + " (WARDEN_READY_WAIT): call start() first.";
             case CONNECTING, INITIALIZING -> "Warden is " + s + ", not READY, after waiting " + format(wait)
                     + " (WARDEN_READY_WAIT): " + progress + ". Retry later.";
+            case STOPPING -> "Warden is STOPPING: it finishes the transactions already running and takes no new"
+                    + " work. Retry on another replica.";
             default -> "Warden is " + s + ": no work is accepted in this state.";
         });
     }

@@ -28,7 +28,8 @@ import org.slf4j.LoggerFactory;
  *       history and never will be (a new timeline began there): aborted, safe to run again.</li>
  * </ul>
  * "In progress" (the old backend is still committing, e.g. waiting for a synchronous standby) and a
- * server still in recovery are asked again; when no answer comes within the patience, the caller
+ * server still in recovery are asked again; an old backend that sits idle in the transaction never
+ * received the COMMIT and is ended, which settles the outcome (aborted); when no answer comes within the patience, the caller
  * gets {@link CommitOutcomeUnknownException}.
  */
 final class CommitVerifier {
@@ -48,6 +49,15 @@ final class CommitVerifier {
     private static final String WHERE = "select pg_is_in_recovery(), pg_postmaster_start_time()::text,"
             + " pg_last_wal_replay_lsn() is null, coalesce(pg_last_wal_replay_lsn() >= ?::pg_lsn, false)";
     private static final String STATUS = "select pg_xact_status(?::xid8)";
+    /**
+     * Ends the backend that holds the transaction when it sits idle in it: the COMMIT never reached
+     * it (a half-open connection keeps such a backend, and its locks, for hours). A backend that
+     * reads COMMIT meanwhile either aborts or finishes committing before it exits; either way the
+     * next question gets a final answer. A busy backend (running COMMIT) is left alone.
+     */
+    private static final String END_STRANDED = "select count(pg_terminate_backend(pid)) from pg_stat_activity"
+            + " where backend_xid = xid(?::xid8) and state in ('idle in transaction', 'idle in transaction (aborted)')"
+            + " and pid <> pg_backend_pid()";
 
     private final DataSource fresh;
     private final Duration patience;
@@ -140,7 +150,7 @@ final class CommitVerifier {
                 return switch (status) {
                     case "committed" -> Outcome.COMMITTED;
                     case "aborted" -> Outcome.ABORTED;
-                    default -> null; // in progress: the old backend is still committing it
+                    default -> endStranded(c, t); // in progress: still committing, or stranded
                 };
             }
         } catch (SQLException e) {
@@ -149,5 +159,18 @@ final class CommitVerifier {
             }
             throw e;
         }
+    }
+
+    /** Ends the transaction's backend if it sits idle in it; null: ask again (the backend may still be exiting). */
+    private static Outcome endStranded(Connection c, Ticket t) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement(END_STRANDED)) {
+            ps.setString(1, t.xid());
+            try (ResultSet rs = ps.executeQuery()) {
+                if (rs.next() && rs.getLong(1) > 0) {
+                    log.info("Ended the backend stranded idle in transaction {} (its COMMIT never arrived)", t.xid());
+                }
+            }
+        }
+        return null;
     }
 }

@@ -40,6 +40,8 @@ public final class Transactions {
     private volatile CommitVerifier verifier;
     private final boolean verifyCommitByDefault;
     private final ThreadLocal<TxImpl> current = new ThreadLocal<>();
+    /** Outermost transactions running now, retries and backoff included (for a draining close). */
+    private final java.util.concurrent.atomic.AtomicInteger inFlight = new java.util.concurrent.atomic.AtomicInteger();
     /** Null until the first connection says whether it is pgjdbc (whose state can be read locally). */
     private volatile Boolean pgjdbc;
 
@@ -101,6 +103,11 @@ public final class Transactions {
         return stats;
     }
 
+    /** How many transactions are running now (outermost ones; from the first attempt to the last). */
+    public int inFlight() {
+        return inFlight.get();
+    }
+
     <T> T execute(boolean readOnly, Isolation isolation, Duration timeout, RetryPolicy retry, String label,
                   boolean verifyCommit, TxWork<T> work) {
         Objects.requireNonNull(work, "work");
@@ -108,6 +115,16 @@ public final class Transactions {
         if (outer != null) {
             return join(outer, readOnly, isolation, timeout, label, work);
         }
+        inFlight.incrementAndGet();
+        try {
+            return attempts(readOnly, isolation, timeout, retry, label, verifyCommit, work);
+        } finally {
+            inFlight.decrementAndGet();
+        }
+    }
+
+    private <T> T attempts(boolean readOnly, Isolation isolation, Duration timeout, RetryPolicy retry, String label,
+                           boolean verifyCommit, TxWork<T> work) {
         Throwable ran = null; // the failure of the last attempt that got a connection and ran the work
         for (int attempt = 1; ; attempt++) {
             Connection conn = null;

@@ -63,6 +63,22 @@ final class TxConnection implements Connection {
         }
     }
 
+    /**
+     * Refuses, before it is sent, SQL that would end the transaction (COMMIT, COMMIT AND CHAIN, END,
+     * ROLLBACK, BEGIN…, also as one of several statements): some of it leaves the connection inside a
+     * new transaction, where the check after the statement cannot see that the first one committed.
+     */
+    String checked(String sql) {
+        String found = sql == null ? null : TransactionControl.find(sql);
+        if (found != null) {
+            endedBySql = "a statement of the work tried to end the transaction ('" + found + "' sent as SQL; refused)";
+            throw new IllegalStateException("A COMMIT or ROLLBACK sent as SQL ('" + found + "') is not allowed inside"
+                    + " a Warden transaction; it was refused and not sent. Return from the work to commit, throw to"
+                    + " roll back, and use tx.savepoint(…) for partial rollback.");
+        }
+        return sql;
+    }
+
     /** Why the transaction can no longer commit as one unit, or null. */
     String endedBySql() {
         return endedBySql;
@@ -80,12 +96,12 @@ final class TxConnection implements Connection {
 
     @Override
     public PreparedStatement prepareStatement(String a0) throws SQLException {
-        return new TxPreparedStatement<>(delegate.prepareStatement(a0), this);
+        return new TxPreparedStatement<>(delegate.prepareStatement(checked(a0)), this);
     }
 
     @Override
     public CallableStatement prepareCall(String a0) throws SQLException {
-        return GuardedProxies.callable(delegate.prepareCall(a0), this);
+        return GuardedProxies.callable(delegate.prepareCall(checked(a0)), this);
     }
 
     @Override
@@ -177,12 +193,12 @@ final class TxConnection implements Connection {
 
     @Override
     public PreparedStatement prepareStatement(String a0, int a1, int a2) throws SQLException {
-        return new TxPreparedStatement<>(delegate.prepareStatement(a0, a1, a2), this);
+        return new TxPreparedStatement<>(delegate.prepareStatement(checked(a0), a1, a2), this);
     }
 
     @Override
     public CallableStatement prepareCall(String a0, int a1, int a2) throws SQLException {
-        return GuardedProxies.callable(delegate.prepareCall(a0, a1, a2), this);
+        return GuardedProxies.callable(delegate.prepareCall(checked(a0), a1, a2), this);
     }
 
     @Override
@@ -232,27 +248,27 @@ final class TxConnection implements Connection {
 
     @Override
     public PreparedStatement prepareStatement(String a0, int a1, int a2, int a3) throws SQLException {
-        return new TxPreparedStatement<>(delegate.prepareStatement(a0, a1, a2, a3), this);
+        return new TxPreparedStatement<>(delegate.prepareStatement(checked(a0), a1, a2, a3), this);
     }
 
     @Override
     public CallableStatement prepareCall(String a0, int a1, int a2, int a3) throws SQLException {
-        return GuardedProxies.callable(delegate.prepareCall(a0, a1, a2, a3), this);
+        return GuardedProxies.callable(delegate.prepareCall(checked(a0), a1, a2, a3), this);
     }
 
     @Override
     public PreparedStatement prepareStatement(String a0, int a1) throws SQLException {
-        return new TxPreparedStatement<>(delegate.prepareStatement(a0, a1), this);
+        return new TxPreparedStatement<>(delegate.prepareStatement(checked(a0), a1), this);
     }
 
     @Override
     public PreparedStatement prepareStatement(String a0, int[] a1) throws SQLException {
-        return new TxPreparedStatement<>(delegate.prepareStatement(a0, a1), this);
+        return new TxPreparedStatement<>(delegate.prepareStatement(checked(a0), a1), this);
     }
 
     @Override
     public PreparedStatement prepareStatement(String a0, String[] a1) throws SQLException {
-        return new TxPreparedStatement<>(delegate.prepareStatement(a0, a1), this);
+        return new TxPreparedStatement<>(delegate.prepareStatement(checked(a0), a1), this);
     }
 
     @Override

@@ -34,7 +34,7 @@ class TxStatement<S extends Statement> implements Statement {
 
     @Override
     public ResultSet executeQuery(String a0) throws SQLException {
-        ResultSet rs = delegate.executeQuery(a0);
+        ResultSet rs = delegate.executeQuery(connection.checked(a0));
         connection.executed();
         return wrap(rs);
     }
@@ -51,84 +51,84 @@ class TxStatement<S extends Statement> implements Statement {
 
     @Override
     public boolean execute(String a0) throws SQLException {
-        boolean r = delegate.execute(a0);
+        boolean r = delegate.execute(connection.checked(a0));
         connection.executed();
         return r;
     }
 
     @Override
     public boolean execute(String a0, int a1) throws SQLException {
-        boolean r = delegate.execute(a0, a1);
+        boolean r = delegate.execute(connection.checked(a0), a1);
         connection.executed();
         return r;
     }
 
     @Override
     public boolean execute(String a0, int[] a1) throws SQLException {
-        boolean r = delegate.execute(a0, a1);
+        boolean r = delegate.execute(connection.checked(a0), a1);
         connection.executed();
         return r;
     }
 
     @Override
     public boolean execute(String a0, String[] a1) throws SQLException {
-        boolean r = delegate.execute(a0, a1);
+        boolean r = delegate.execute(connection.checked(a0), a1);
         connection.executed();
         return r;
     }
 
     @Override
     public int executeUpdate(String a0) throws SQLException {
-        int r = delegate.executeUpdate(a0);
+        int r = delegate.executeUpdate(connection.checked(a0));
         connection.executed();
         return r;
     }
 
     @Override
     public int executeUpdate(String a0, int a1) throws SQLException {
-        int r = delegate.executeUpdate(a0, a1);
+        int r = delegate.executeUpdate(connection.checked(a0), a1);
         connection.executed();
         return r;
     }
 
     @Override
     public int executeUpdate(String a0, int[] a1) throws SQLException {
-        int r = delegate.executeUpdate(a0, a1);
+        int r = delegate.executeUpdate(connection.checked(a0), a1);
         connection.executed();
         return r;
     }
 
     @Override
     public int executeUpdate(String a0, String[] a1) throws SQLException {
-        int r = delegate.executeUpdate(a0, a1);
+        int r = delegate.executeUpdate(connection.checked(a0), a1);
         connection.executed();
         return r;
     }
 
     @Override
     public long executeLargeUpdate(String a0) throws SQLException {
-        long r = delegate.executeLargeUpdate(a0);
+        long r = delegate.executeLargeUpdate(connection.checked(a0));
         connection.executed();
         return r;
     }
 
     @Override
     public long executeLargeUpdate(String a0, int a1) throws SQLException {
-        long r = delegate.executeLargeUpdate(a0, a1);
+        long r = delegate.executeLargeUpdate(connection.checked(a0), a1);
         connection.executed();
         return r;
     }
 
     @Override
     public long executeLargeUpdate(String a0, int[] a1) throws SQLException {
-        long r = delegate.executeLargeUpdate(a0, a1);
+        long r = delegate.executeLargeUpdate(connection.checked(a0), a1);
         connection.executed();
         return r;
     }
 
     @Override
     public long executeLargeUpdate(String a0, String[] a1) throws SQLException {
-        long r = delegate.executeLargeUpdate(a0, a1);
+        long r = delegate.executeLargeUpdate(connection.checked(a0), a1);
         connection.executed();
         return r;
     }
@@ -161,7 +161,7 @@ class TxStatement<S extends Statement> implements Statement {
 
     @Override
     public void addBatch(String a0) throws SQLException {
-        delegate.addBatch(a0);
+        delegate.addBatch(connection.checked(a0));
     }
 
     @Override

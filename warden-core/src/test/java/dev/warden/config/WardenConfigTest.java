@@ -82,7 +82,10 @@ class WardenConfigTest {
             "WARDEN_POOL_MAX_SIZE|abc|WARDEN_POOL_MAX_SIZE must be an integer from 1 to 1000, got \"abc\"",
             "WARDEN_POOL_MAX_SIZE|0|WARDEN_POOL_MAX_SIZE must be an integer from 1 to 1000, got \"0\"",
             "WARDEN_POOL_MAX_SIZE|1001|WARDEN_POOL_MAX_SIZE must be an integer from 1 to 1000, got \"1001\"",
-            "WARDEN_DB_URL|postgres://localhost/app|WARDEN_DB_URL must be a JDBC URL starting with jdbc:postgresql://, got \"postgres://localhost/app\"",
+            "WARDEN_DB_URL|postgres://localhost/app|WARDEN_DB_URL must be a JDBC URL starting with jdbc:postgresql://, got \"postgres://localhost/app\" (this is a libpq URL: write jdbc:postgresql://host:port/database and give the user and password in WARDEN_DB_USER and WARDEN_DB_PASSWORD)",
+            "WARDEN_DB_URL|jdbc:postgresql://app:pw@db/app|WARDEN_DB_URL must not hold user:password@ (pgjdbc does not read it), got \"jdbc:postgresql://app:****@db/app\": give them as ?user=…&password=… or in WARDEN_DB_USER and WARDEN_DB_PASSWORD",
+            "WARDEN_DRAIN_TIMEOUT|forever|WARDEN_DRAIN_TIMEOUT must be a duration like 250ms, 5s or 2m, from 0ms to 10m, got \"forever\"",
+            "WARDEN_DRAIN_TIMEOUT|11m|WARDEN_DRAIN_TIMEOUT must be a duration like 250ms, 5s or 2m, from 0ms to 10m, got \"11m\"",
             "WARDEN_DB_USER|' '|WARDEN_DB_USER must be a user name of 1 to 63 characters, got \" \"",
             "WARDEN_POOL_ACQUIRE_TIMEOUT|5 seconds|WARDEN_POOL_ACQUIRE_TIMEOUT must be a duration like 250ms, 5s or 2m, from 250ms to 10m, got \"5 seconds\"",
             "WARDEN_POOL_ACQUIRE_TIMEOUT|100ms|WARDEN_POOL_ACQUIRE_TIMEOUT must be a duration like 250ms, 5s or 2m, from 250ms to 10m, got \"100ms\"",
@@ -105,6 +108,7 @@ class WardenConfigTest {
             "WARDEN_INIT_EPOCH|release 1|WARDEN_INIT_EPOCH must be empty (derive the epoch from migrations, seed version and wipe flag) or 1 to 100 characters of letters, digits and . _ : / + -, got \"release 1\"",
             "WARDEN_INIT_ATTEMPTS|0|WARDEN_INIT_ATTEMPTS must be an integer from 1 to 100, got \"0\"",
             "WARDEN_INIT_TIMEOUT|0s|WARDEN_INIT_TIMEOUT must be a duration like 250ms, 5s or 2m, from 1s to 24h, got \"0s\"",
+            "WARDEN_INIT_IDLE_TIMEOUT|500ms|WARDEN_INIT_IDLE_TIMEOUT must be a duration like 250ms, 5s or 2m, from 2s to 1h, got \"500ms\"",
             "WARDEN_MIGRATIONS|classpath:db migration|WARDEN_MIGRATIONS must be a comma-separated list of Flyway locations such as classpath:db/migration or filesystem:/sql, got \"classpath:db migration\"",
     })
     void eachBadValueIsReportedWithVariableValueAndRule(String variable, String value, String message) {
@@ -177,8 +181,8 @@ class WardenConfigTest {
                 good.poolAcquireTimeout(), good.connectTimeout(), good.socketTimeout(), good.statementTimeout(),
                 good.startupTimeout(), good.retry(), good.isolation(), List.of("public"), "warden", "warden",
                 good.embeddedDir(), 0, good.monitorInterval(), good.monitorTimeout(), good.monitorFailures(),
-                good.monitorRecoveryInterval(), good.readyWait(), good.httpPort(), good.poolRefillSpread(),
-                good.readinessGrace(), good.init(), false, false))
+                good.monitorRecoveryInterval(), good.readyWait(), good.drainTimeout(), good.httpPort(),
+                good.poolRefillSpread(), good.readinessGrace(), good.init(), false, false))
                 .isInstanceOf(ConfigException.class)
                 .hasMessageContaining("WARDEN_POOL_MAX_SIZE must be an integer from 1 to 1000, got \"5000\"");
     }
@@ -226,13 +230,55 @@ class WardenConfigTest {
     @Test
     void secretsNeverAppearInToString() {
         WardenConfig c = env(Map.of(
-                "WARDEN_DB_URL", "jdbc:postgresql://admin:url-Pa55@db:5432/app?password=param-Pa55&ssl=true",
+                "WARDEN_DB_URL", "jdbc:postgresql://db:5432/app?password=s3cret-Pa55&ssl=true",
                 "WARDEN_DB_PASSWORD", "s3cret-Pa55")).build();
         String shown = c.toString();
-        assertThat(shown).doesNotContain("s3cret-Pa55").doesNotContain("url-Pa55").doesNotContain("param-Pa55")
+        assertThat(shown).doesNotContain("s3cret-Pa55").doesNotContain("Pa55")
                 .contains("dbPassword=****").contains("ssl=true").contains("db:5432/app");
         assertThat(c.dbPassword().toString()).isEqualTo("****");
         assertThat(String.valueOf(c.dbPassword())).doesNotContain("s3cret");
+    }
+
+    @Test
+    void urlCredentialsAreUsedWhenNoVariableSetsThem() {
+        WardenConfig c = env(Map.of("WARDEN_DB_URL",
+                "jdbc:postgresql://db:5432/app?ssl=true&user=shop&password=p%40ss;word+1&ApplicationName=x")).build();
+        assertThat(c.dbUser()).isEqualTo("shop");
+        assertThat(c.dbPassword().reveal()).isEqualTo("p@ss;word 1"); // decoded as pgjdbc decodes it
+        assertThat(c.dbUrl()).contains("jdbc:postgresql://db:5432/app?ssl=true&ApplicationName=x");
+        // The same user or password on both sides is no conflict.
+        WardenConfig same = env(Map.of("WARDEN_DB_URL", "jdbc:postgresql://db/app?user=shop&password=pw",
+                "WARDEN_DB_USER", "shop", "WARDEN_DB_PASSWORD", "pw")).build();
+        assertThat(same.dbUser()).isEqualTo("shop");
+        assertThat(same.dbPassword().reveal()).isEqualTo("pw");
+        assertThat(env(Map.of("WARDEN_DB_URL", "jdbc:postgresql://db/app")).build().dbUser()).isEqualTo("postgres");
+    }
+
+    @Test
+    void conflictingCredentialsNameBothVariablesAndNeverThePassword() {
+        ConfigException e = catchThrowableOfType(ConfigException.class, () -> env(Map.of(
+                "WARDEN_DB_URL", "jdbc:postgresql://db/app?user=shop&password=url-Pa55",
+                "WARDEN_DB_USER", "admin", "WARDEN_DB_PASSWORD", "env-Pa55")).build());
+        assertThat(e.problems()).containsExactly(
+                "WARDEN_DB_USER (\"admin\") and the user in WARDEN_DB_URL (\"shop\") differ: set only one of them,"
+                        + " or the same user in both",
+                "WARDEN_DB_PASSWORD and the password in WARDEN_DB_URL differ: set only one of them, or the same"
+                        + " password in both");
+        assertThat(e.getMessage()).doesNotContain("Pa55");
+        // An explicit "postgres" is a choice too.
+        assertThatThrownBy(() -> env(Map.of("WARDEN_DB_URL", "jdbc:postgresql://db/app?user=shop",
+                "WARDEN_DB_USER", "postgres")).build()).isInstanceOf(ConfigException.class)
+                .hasMessageContaining("WARDEN_DB_USER (\"postgres\") and the user in WARDEN_DB_URL (\"shop\") differ");
+    }
+
+    @Test
+    void maskUrlHidesEveryPasswordForm() {
+        assertThat(WardenConfig.maskUrl("jdbc:postgresql://h/db?password=a;b;c&ssl=true"))
+                .isEqualTo("jdbc:postgresql://h/db?password=****&ssl=true");
+        assertThat(WardenConfig.maskUrl("jdbc:postgresql://h/db?sslpassword=k3y&PASSWORD=x"))
+                .isEqualTo("jdbc:postgresql://h/db?sslpassword=****&PASSWORD=****");
+        assertThat(WardenConfig.maskUrl("postgres://app:p@ss/w@db:5432/app?sslmode=require"))
+                .isEqualTo("postgres://app:****@db:5432/app?sslmode=require");
     }
 
     @Test

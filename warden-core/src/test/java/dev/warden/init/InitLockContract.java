@@ -2,6 +2,7 @@ package dev.warden.init;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
 
 import dev.warden.TestDatabase;
 import java.sql.Connection;
@@ -13,6 +14,7 @@ import java.util.List;
 import java.util.Optional;
 import java.util.Properties;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -33,7 +35,10 @@ abstract class InitLockContract {
     /** Makes the holder of {@code lease} vanish the way a crashed process does (for {@code app}'s sessions). */
     protected abstract void killHolder(InitLock.Lease lease, String app) throws Exception;
 
-    /** How long after {@link #killHolder} the lock must be free again. */
+    /**
+     * How long after {@link #killHolder} the lock must be free again: a generous deadline (the
+     * machine may be loaded); the tight takeover figures are measured by {@code warden drill init}.
+     */
     protected abstract Duration takeoverBound();
 
     @BeforeEach
@@ -63,6 +68,20 @@ abstract class InitLockContract {
         InitLock l = newLock(connections(app), "contract");
         opened.add(l);
         return l;
+    }
+
+    /** Tries {@code lock} every 25 ms until it is taken, within {@link #takeoverBound()}. */
+    private static Optional<InitLock.Lease> awaitTakeover(InitLock lock, Duration bound) {
+        AtomicReference<Optional<InitLock.Lease>> taken = new AtomicReference<>(Optional.empty());
+        await().atMost(bound).pollInterval(Duration.ofMillis(25)).until(() -> {
+            taken.set(lock.tryAcquire("b"));
+            return taken.get().isPresent();
+        });
+        return taken.get();
+    }
+
+    private Optional<InitLock.Lease> awaitTakeover(InitLock lock) {
+        return awaitTakeover(lock, takeoverBound());
     }
 
     @Test
@@ -109,17 +128,8 @@ abstract class InitLockContract {
         InitLock b = lock("contract-b");
         InitLock.Lease lost = a.tryAcquire("a").orElseThrow();
         killHolder(lost, "contract-a");
-        long killedAt = System.nanoTime();
-        Optional<InitLock.Lease> taken = Optional.empty();
-        for (int i = 0; i < 400 && taken.isEmpty(); i++) {
-            taken = b.tryAcquire("b");
-            if (taken.isEmpty()) {
-                Thread.sleep(25);
-            }
-        }
-        long tookMs = (System.nanoTime() - killedAt) / 1_000_000;
+        Optional<InitLock.Lease> taken = awaitTakeover(b);
         assertThat(taken).as("taken over after the holder died").isPresent();
-        assertThat(Duration.ofMillis(tookMs)).isLessThanOrEqualTo(takeoverBound());
         assertThat(taken.get().token()).isGreaterThan(lost.token());
         try (Connection tx = TestDatabase.connect()) {
             tx.setAutoCommit(false);
@@ -141,14 +151,7 @@ abstract class InitLockContract {
         InitLock b = lock("contract-b");
         InitLock.Lease lost = a.tryAcquire("a").orElseThrow();
         killHolder(lost, "contract-a");
-        InitLock.Lease taken = null;
-        for (int i = 0; i < 400 && taken == null; i++) {
-            taken = b.tryAcquire("b").orElse(null);
-            if (taken == null) {
-                Thread.sleep(25);
-            }
-        }
-        assertThat(taken).isNotNull();
+        InitLock.Lease taken = awaitTakeover(b).orElseThrow();
         lost.close();
         assertThat(lock("contract-c").tryAcquire("c")).as("still held by b").isEmpty();
         taken.close();

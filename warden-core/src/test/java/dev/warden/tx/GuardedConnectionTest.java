@@ -104,6 +104,44 @@ class GuardedConnectionTest {
         assertThat(warden.health().transactions().committed()).isEqualTo(committedBefore);
     }
 
+    /**
+     * COMMIT AND CHAIN, or COMMIT followed by BEGIN in one string, leaves the connection inside a new
+     * transaction: the state check after the statement cannot see it, and a failing work would find
+     * its first half committed. Such SQL is refused before it is sent.
+     */
+    @Test
+    void sqlThatCommitsAndOpensANewTransactionIsRefusedBeforeItIsSent() {
+        for (String sql : new String[] {"commit and chain", "COMMIT; BEGIN", "end; begin", "/* x */ abort; start transaction",
+                "select 1; rollback and chain", "prepare transaction 'gc'"}) {
+            assertThatThrownBy(() -> warden.useTransaction(tx -> {
+                try (Statement st = tx.connection().createStatement()) {
+                    st.executeUpdate("insert into gc_items values (1)");
+                    st.execute(sql);
+                    st.executeUpdate("insert into gc_items values (2)");
+                }
+                throw new IllegalStateException("the work fails after '" + sql + "'");
+            })).as(sql).isInstanceOf(IllegalStateException.class).hasMessageContaining("COMMIT or ROLLBACK sent as SQL");
+            assertThat(rows()).as(sql).isZero();
+        }
+        assertThatThrownBy(() -> warden.useTransaction(tx -> {
+            tx.connection().prepareStatement("commit and chain").execute();
+        })).isInstanceOf(IllegalStateException.class);
+        assertThat(queryLong("select count(*) from pg_prepared_xacts")).isZero();
+    }
+
+    @Test
+    void transactionWordsInsideLiteralsCommentsAndSavepointsAreNotMistakenForAnEnd() {
+        warden.useTransaction(tx -> {
+            try (Statement st = tx.connection().createStatement()) {
+                st.execute("insert into gc_items values (1); select 'x; commit', E'it\\'s; end', \"a;begin\" from"
+                        + " (select 1 as \"a;begin\") q; -- ; commit\n select $t$; rollback$t$; /* ; abort */ savepoint s");
+                st.execute("insert into gc_items values (2); rollback to savepoint s; release savepoint s");
+                st.execute("do $$ begin perform 1; end $$");
+            }
+        });
+        assertThat(rows()).isEqualTo(1);
+    }
+
     @Test
     void anEmptyBatchBeforeAnyStatementIsNotMistakenForACommit() {
         warden.useTransaction(tx -> {

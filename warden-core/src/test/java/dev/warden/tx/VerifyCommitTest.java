@@ -175,4 +175,28 @@ class VerifyCommitTest {
         assertThat(TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - t0)).isLessThan(10);
         assertThat(t.stats().commitResolved()).isZero();
     }
+
+    /**
+     * The COMMIT never reaches the server (a black-holed, half-open TCP connection, or a client that
+     * died between the ticket and the COMMIT): the backend sits idle in the transaction, holding its
+     * locks, until TCP gives up (hours), and "in progress" is all the server can say. The verifier
+     * ends that backend, which settles the outcome: aborted, known at once, safe to run again.
+     */
+    @Test
+    void transactionStrandedIdleOnTheServerIsEndedAndFoundAborted() throws Exception {
+        try (Connection stranded = TestDatabase.connect()) {
+            stranded.setAutoCommit(false);
+            try (Statement st = stranded.createStatement()) {
+                st.executeUpdate("insert into vc_log values (1, 'fast')");
+            }
+            CommitVerifier.Ticket ticket = CommitVerifier.ticket(stranded);
+            assertThat(ticket.xid()).isNotNull();
+            long t0 = System.nanoTime();
+            CommitVerifier.Outcome outcome = new CommitVerifier(pool, Duration.ofSeconds(10)).resolve(ticket, "stranded");
+            assertThat(outcome).isEqualTo(CommitVerifier.Outcome.ABORTED);
+            assertThat(TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - t0)).isLessThan(8);
+            assertThat(stranded.isValid(5)).isFalse();
+        }
+        assertThat(queryLong("select count(*) from vc_log")).isZero();
+    }
 }

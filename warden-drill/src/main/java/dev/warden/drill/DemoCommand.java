@@ -100,6 +100,7 @@ final class DemoCommand implements Callable<Integer> {
             out.println("Starting the embedded PostgreSQL (data in " + dataDir.toAbsolutePath().normalize() + ") …");
             out.flush();
             db = EmbeddedDatabase.start(dataDir, dbPort);
+            db.beforeExitStop(this::stopAll); // on Ctrl-C, PostgreSQL stops only after the replicas drained
             Path logs = dataDir.toAbsolutePath().normalize().getParent().resolve("logs");
             Files.createDirectories(logs);
             byte[] key = new byte[32];
@@ -111,6 +112,9 @@ final class DemoCommand implements Callable<Integer> {
                 ProcessBuilder pb = new ProcessBuilder(javaBin, "-Xmx256m", "-cp", System.getProperty("java.class.path"),
                         AuctionMain.class.getName());
                 pb.environment().put("WARDEN_DB_URL", db.jdbcUrl());
+                // The embedded server requires its password (kept in the data directory, owner-only).
+                pb.environment().put("WARDEN_DB_USER", db.user());
+                pb.environment().put("WARDEN_DB_PASSWORD", db.password().reveal());
                 pb.environment().put("WARDEN_APP_NAME", "auction-" + name);
                 pb.environment().put("PORT", Integer.toString(ports.get(i)));
                 pb.environment().put("WARDEN_MANAGEMENT_PORT", Integer.toString(managementPorts.get(i)));
@@ -256,7 +260,7 @@ final class DemoCommand implements Callable<Integer> {
         return true;
     }
 
-    /** Stops the replicas (SIGTERM, SIGKILL after 10 s), then PostgreSQL. Runs once. */
+    /** Stops the replicas (SIGTERM, so they drain; SIGKILL after 25 s), then PostgreSQL. Runs once. */
     private void stopAll() {
         if (!stopped.compareAndSet(false, true)) {
             return;
@@ -266,7 +270,7 @@ final class DemoCommand implements Callable<Integer> {
         }
         for (Process p : processes) {
             try {
-                if (!p.waitFor(10, TimeUnit.SECONDS)) {
+                if (!p.waitFor(25, TimeUnit.SECONDS)) { // WARDEN_DRAIN_TIMEOUT (20 s) and HTTP's stop
                     p.destroyForcibly().waitFor(5, TimeUnit.SECONDS);
                 }
             } catch (InterruptedException e) {

@@ -5,7 +5,9 @@ import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.warden.config.ConfigException;
 import dev.warden.config.InitSettings;
 import dev.warden.config.WardenConfig;
-import dev.warden.embedded.EmbeddedDatabase;
+import dev.warden.embedded.ThrowawayDatabase;
+import dev.warden.fault.Fault;
+import dev.warden.fault.FaultProxy;
 import dev.warden.init.AdvisoryInitLock;
 import dev.warden.init.ConnectionFactory;
 import dev.warden.init.InitLock;
@@ -60,6 +62,14 @@ public final class InitDrill implements Callable<Integer> {
     @Option(names = "--kill-holder", description = "SIGKILL the lock holder at a random point of its initialisation.")
     boolean killHolder;
 
+    @Option(names = "--cut-holder", description = "Blackhole every connection of the lock holder (through its own fault"
+            + " proxy) at a random point of its initialisation: a host cut off or dead with its sockets open.")
+    boolean cutHolder;
+
+    @Option(names = "--idle-timeout", defaultValue = "10s", description = "WARDEN_INIT_IDLE_TIMEOUT of the workers:"
+            + " a silent holder is taken over after this (default ${DEFAULT-VALUE}).")
+    String idleTimeout;
+
     @Option(names = "--lock", defaultValue = "advisory", description = "advisory or lease (default ${DEFAULT-VALUE}).")
     String lock;
 
@@ -84,18 +94,24 @@ public final class InitDrill implements Callable<Integer> {
     static final String APP_SCHEMA = "warden_drill";
     static final String META_SCHEMA = "warden_drill_meta";
     private static final Pattern OWNER_PID = Pattern.compile(":(\\d+)/");
+    private static final Pattern HOST_PORT = Pattern.compile("//([^/:,?]+)(?::(\\d+))?");
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private final PrintStream progress = System.err;
     private Path logs;
     private String url;
     private Random random;
+    private String dbHost = "127.0.0.1";
+    private int dbPort;
 
     /** What one trial found. */
     record Trial(int index, String epoch, int expected, long allReadyMs, int ready, int failed, long initializations,
                  long wipes, long seeds, long takeovers, boolean killed, Long takeoverMs, boolean rowsOk, boolean lockFree,
-                 String initializedBy, long holdMs, List<String> failures) {
+                 String initializedBy, long holdMs, List<String> failures, boolean cut, Long takeoverAfterCutMs) {
     }
+
+    /** The most a cut-off holder may keep the epoch from being taken over (issue 12's bound). */
+    static final long TAKEOVER_AFTER_CUT_BOUND_MS = 15_000;
 
     @Override
     public Integer call() throws Exception {
@@ -105,8 +121,10 @@ public final class InitDrill implements Callable<Integer> {
         } else {
             printSummary(result);
         }
+        Object cutMax = result.get("takeover_after_cut_ms_max");
         return (long) result.get("double_initializations") == 0 && (int) result.get("failed_workers") == 0
-                && (int) result.get("stuck_locks") == 0 && (boolean) result.get("seeded_rows_ok") ? 0 : 1;
+                && (int) result.get("stuck_locks") == 0 && (boolean) result.get("seeded_rows_ok")
+                && (cutMax == null || (long) cutMax <= TAKEOVER_AFTER_CUT_BOUND_MS) ? 0 : 1;
     }
 
     /** Runs the drill and returns its figures (the JSON object). */
@@ -115,27 +133,37 @@ public final class InitDrill implements Callable<Integer> {
             throw new CommandLine.ParameterException(new CommandLine(this),
                     "--workers must be 1 to 64, --trials 1 to 1000, --seed-rows 1 to 1000000");
         }
+        if (cutHolder && killHolder) {
+            throw new CommandLine.ParameterException(new CommandLine(this), "--cut-holder and --kill-holder exclude each other");
+        }
         Map<String, String> baseEnv = workerEnv("probe");
         try {
             WardenConfig.builder().environment(baseEnv).build();
         } catch (ConfigException e) {
             throw new CommandLine.ParameterException(new CommandLine(this), e.getMessage()
                     .replace("WARDEN_INIT_LOCK", "--lock").replace("WARDEN_INIT_LEASE_TTL", "--lease-ttl")
-                    .replace("WARDEN_INIT_HEARTBEAT", "--heartbeat").replace("WARDEN_DB_URL", "--db-url"));
+                    .replace("WARDEN_INIT_HEARTBEAT", "--heartbeat").replace("WARDEN_DB_URL", "--db-url")
+                    .replace("WARDEN_INIT_IDLE_TIMEOUT", "--idle-timeout"));
         }
         random = randomSeed == null ? new Random() : new Random(randomSeed);
         logs = Files.createTempDirectory("warden-init-drill");
-        EmbeddedDatabase embedded = null;
+        ThrowawayDatabase embedded = null;
         try {
             if (db.url == null) {
-                embedded = EmbeddedDatabase.start(logs.resolve("pgdata"), 0);
+                embedded = ThrowawayDatabase.start("warden-init-drill-pg", Map.of());
                 url = embedded.jdbcUrl();
+                dbPort = embedded.port();
             } else {
                 url = db.url;
             }
             String run = Long.toHexString(System.nanoTime() & 0xffffffL);
-            progress.printf("init drill: %d trial(s) x %d worker(s), lock %s, wipe %s, kill holder %s, logs in %s%n",
-                    trials, workers, lock, wipe, killHolder, logs);
+            if (db.url != null) {
+                Matcher m = HOST_PORT.matcher(db.url);
+                dbHost = m.find() ? m.group(1) : "127.0.0.1";
+                dbPort = m.group(2) != null ? Integer.parseInt(m.group(2)) : 5432;
+            }
+            progress.printf("init drill: %d trial(s) x %d worker(s), lock %s, wipe %s, kill holder %s, cut holder %s,"
+                    + " logs in %s%n", trials, workers, lock, wipe, killHolder, cutHolder, logs);
             List<Long> solo = new ArrayList<>();
             List<Long> holding = new ArrayList<>();
             for (int i = 1; i <= 3; i++) {
@@ -149,7 +177,7 @@ public final class InitDrill implements Callable<Integer> {
                     soloP50, holdP50);
             List<Trial> results = new ArrayList<>();
             for (int t = 1; t <= trials; t++) {
-                Trial r = trial(t, "drill-" + run + "-" + t, workers, killHolder ? holdP50 : -1);
+                Trial r = trial(t, "drill-" + run + "-" + t, workers, killHolder || cutHolder ? holdP50 : -1);
                 results.add(r);
                 progress.printf("trial %d/%d: %d/%d ready in %d ms, initialised by %s; inits %d, wipes %d, seeds %d%s%s%n",
                         t, trials, r.ready(), r.expected(), r.allReadyMs(), r.initializedBy(),
@@ -159,8 +187,7 @@ public final class InitDrill implements Callable<Integer> {
             return figures(results, soloP50);
         } finally {
             if (embedded != null) {
-                embedded.close();
-                EmbeddedDatabase.deleteDirectory(embedded.dataDir()); // the workers' logs stay
+                embedded.close(); // deletes its data; the workers' logs stay
             }
         }
     }
@@ -179,6 +206,7 @@ public final class InitDrill implements Callable<Integer> {
         env.put("WARDEN_INIT_LEASE_TTL", leaseTtl);
         env.put("WARDEN_INIT_HEARTBEAT", heartbeat);
         env.put("WARDEN_INIT_TIMEOUT", "2m");
+        env.put("WARDEN_INIT_IDLE_TIMEOUT", idleTimeout);
         env.put("WARDEN_POOL_MAX_SIZE", "2");
         env.put("WARDEN_APP_NAME", "warden-drill");
         env.put("DRILL_SEED_ROWS", String.valueOf(seedRows));
@@ -193,9 +221,23 @@ public final class InitDrill implements Callable<Integer> {
         Map<String, String> env = workerEnv(epoch);
         List<Workers.Worker> ws = new ArrayList<>();
         List<String> failures = new ArrayList<>();
+        Map<Long, FaultProxy> proxies = new HashMap<>();
         try {
             for (int i = 0; i < n; i++) {
-                ws.add(Workers.start(env, logs.resolve(epoch + "-worker-" + i + ".log")));
+                Map<String, String> own = env;
+                FaultProxy proxy = null;
+                if (cutHolder && killWindowMs >= 0) {
+                    // Each worker reaches the database through a proxy of its own, so that the holder's
+                    // connections (and only those) can be cut, old and new alike.
+                    proxy = FaultProxy.start(dbHost, dbPort);
+                    own = new HashMap<>(env);
+                    own.put("WARDEN_DB_URL", url.replaceFirst("//[^/]+/", "//127.0.0.1:" + proxy.port() + "/"));
+                }
+                Workers.Worker w = Workers.start(own, logs.resolve(epoch + "-worker-" + i + ".log"));
+                ws.add(w);
+                if (proxy != null) {
+                    proxies.put(w.pid(), proxy);
+                }
             }
             for (Workers.Worker w : ws) {
                 String line = w.await(60_000, "BOOTED");
@@ -207,7 +249,7 @@ public final class InitDrill implements Callable<Integer> {
             for (Workers.Worker w : ws) {
                 w.send("GO");
             }
-            Kill kill = killWindowMs >= 0 ? killHolder(epoch, ws, killWindowMs) : null;
+            Kill kill = killWindowMs >= 0 ? killHolder(epoch, ws, killWindowMs, proxies) : null;
             int ready = 0;
             int failed = 0;
             long lastReady = t0;
@@ -239,29 +281,36 @@ public final class InitDrill implements Callable<Integer> {
                 String owner = string(c, "select owner from " + META_SCHEMA + ".init_epochs where epoch = ? and status = 'COMPLETED'", epoch);
                 boolean landed = kill != null && owner != null && !owner.contains(":" + kill.pid + "/");
                 Long takeoverMs = null;
+                String what = cutHolder ? "cut off" : "killed";
                 if (landed) {
                     takeoverMs = longOrNull(c, "select (extract(epoch from (min(at) - ?::timestamptz)) * 1000)::bigint from "
-                            + META_SCHEMA + ".init_log where epoch = ? and event = 'takeover'", kill.at, epoch);
-                    by = by + " after the holder pid " + kill.pid + " was killed (takeover in " + takeoverMs + " ms)";
+                            + META_SCHEMA + ".init_log where epoch = ? and event = 'takeover' and at > ?", kill.at, epoch);
+                    by = by + " after the holder pid " + kill.pid + " was " + what + " (takeover in " + takeoverMs + " ms)";
                 } else if (kill != null) {
-                    by = "pid " + kill.pid + ", which finished before the kill reached it";
+                    by = "pid " + kill.pid + ", which finished before the " + (cutHolder ? "cut" : "kill") + " reached it";
                 }
                 long holdMs = count(c, "select coalesce((extract(epoch from (max(at) - min(at))) * 1000)::bigint, 0) from "
                         + META_SCHEMA + ".init_log where epoch = ?", epoch);
                 return new Trial(index, epoch, n - (kill == null ? 0 : 1), allReadyMs, ready, failed,
-                        Math.max(inits, seeds), wipes, seeds, takeovers, landed, takeoverMs, rows == seedRows,
-                        lockFree(), by, holdMs, failures);
+                        Math.max(inits, seeds), wipes, seeds, takeovers, landed && !cutHolder,
+                        cutHolder ? null : takeoverMs, rows == seedRows, lockFree(), by, holdMs, failures,
+                        landed && cutHolder, cutHolder ? takeoverMs : null);
             }
         } finally {
             ws.forEach(Workers.Worker::stop);
+            proxies.values().forEach(FaultProxy::close);
         }
     }
 
     private record Kill(long pid, Timestamp at) {
     }
 
-    /** Waits for the holder to mark the epoch IN_PROGRESS, waits a random delay, and kills it if still in progress. */
-    private Kill killHolder(String epoch, List<Workers.Worker> ws, long windowMs) throws Exception {
+    /**
+     * Waits for the holder to mark the epoch IN_PROGRESS, waits a random delay, and kills it (or,
+     * with --cut-holder, blackholes every connection of it, open and new) if still in progress.
+     */
+    private Kill killHolder(String epoch, List<Workers.Worker> ws, long windowMs, Map<Long, FaultProxy> proxies)
+            throws Exception {
         long delay = (long) (random.nextDouble() * Math.max(1, windowMs * 0.8));
         long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
         try (Connection c = connect();
@@ -294,8 +343,12 @@ public final class InitDrill implements Callable<Integer> {
             if (holder.isEmpty()) {
                 return null;
             }
-            holder.get().kill();
-            holder.get().process().waitFor();
+            if (cutHolder) {
+                proxies.get(pid).set(Fault.BLACKHOLE);
+            } else {
+                holder.get().kill();
+                holder.get().process().waitFor();
+            }
             try (ResultSet rs = c.createStatement().executeQuery("select clock_timestamp()")) {
                 rs.next();
                 return new Kill(pid, rs.getTimestamp(1));
@@ -307,8 +360,8 @@ public final class InitDrill implements Callable<Integer> {
     private boolean lockFree() throws SQLException {
         ConnectionFactory factory = this::connect;
         InitLock l = lock.equalsIgnoreCase("lease")
-                ? new LeaseInitLock(factory, META_SCHEMA, "init", Duration.ofSeconds(5), Duration.ofSeconds(1))
-                : new AdvisoryInitLock(factory, META_SCHEMA, "init");
+                ? new LeaseInitLock(factory, META_SCHEMA, dev.warden.init.InitSchema.lockName(List.of(APP_SCHEMA)), Duration.ofSeconds(5), Duration.ofSeconds(1))
+                : new AdvisoryInitLock(factory, META_SCHEMA, dev.warden.init.InitSchema.lockName(List.of(APP_SCHEMA)));
         try (l) {
             Optional<InitLock.Lease> lease = l.tryAcquire("warden-drill-check");
             lease.ifPresent(InitLock.Lease::close);
@@ -349,6 +402,7 @@ public final class InitDrill implements Callable<Integer> {
         try (PreparedStatement ps = c.prepareStatement(sql)) {
             ps.setTimestamp(1, at);
             ps.setString(2, epoch);
+            ps.setTimestamp(3, at);
             try (ResultSet rs = ps.executeQuery()) {
                 rs.next();
                 long v = rs.getLong(1);
@@ -364,6 +418,8 @@ public final class InitDrill implements Callable<Integer> {
         f.put("lock", lock.toLowerCase());
         f.put("wipe", wipe);
         f.put("kill_holder", killHolder);
+        f.put("cut_holder", cutHolder);
+        f.put("idle_timeout", idleTimeout);
         f.put("max_initializations_per_epoch", ts.stream().mapToLong(Trial::initializations).max().orElse(0));
         f.put("double_initializations", ts.stream().filter(t -> t.initializations() > 1).count());
         f.put("missing_initializations", ts.stream().filter(t -> t.initializations() < 1).count());
@@ -375,6 +431,13 @@ public final class InitDrill implements Callable<Integer> {
         List<Long> takeoverMs = ts.stream().map(Trial::takeoverMs).filter(x -> x != null).toList();
         f.put("takeover_ms_p50", takeoverMs.isEmpty() ? null : Figures.percentile(takeoverMs, 0.5));
         f.put("takeover_ms_max", takeoverMs.isEmpty() ? null : takeoverMs.stream().mapToLong(Long::longValue).max().orElse(0));
+        if (cutHolder) {
+            f.put("holder_cuts", ts.stream().filter(Trial::cut).count());
+            List<Long> afterCut = ts.stream().map(Trial::takeoverAfterCutMs).filter(x -> x != null).toList();
+            f.put("takeover_after_cut_ms_p50", afterCut.isEmpty() ? null : Figures.percentile(afterCut, 0.5));
+            f.put("takeover_after_cut_ms_max", afterCut.isEmpty() ? null
+                    : afterCut.stream().mapToLong(Long::longValue).max().orElse(0));
+        }
         f.put("failed_workers", ts.stream().mapToInt(Trial::failed).sum());
         f.put("stuck_locks", (int) ts.stream().filter(t -> !t.lockFree()).count());
         List<Long> ready = ts.stream().map(Trial::allReadyMs).toList();
@@ -397,14 +460,16 @@ public final class InitDrill implements Callable<Integer> {
                 init drill: %s trials x %s workers (lock %s, wipe %s, kill holder %s) on %s
                   initialisations per epoch: max %s, double initialisations %s, missing %s
                   wipes per epoch: max %s; seeds per epoch: max %s; seeded rows complete: %s
-                  holder kills: %s, takeovers: %s (kill -> takeover p50 %s ms, max %s ms)
+                  holder kills: %s, takeovers: %s (kill -> takeover p50 %s ms, max %s ms)%s
                   all %s workers READY: p50 %s ms, max %s ms after GO (one worker alone: %s ms)
                   failed workers: %s, stuck locks: %s
                 """, f.get("trials"), f.get("workers"), f.get("lock"), f.get("wipe"), f.get("kill_holder"),
                 f.get("database"), f.get("max_initializations_per_epoch"), f.get("double_initializations"),
                 f.get("missing_initializations"), f.get("wipes_per_epoch_max"), f.get("seeds_per_epoch_max"),
                 f.get("seeded_rows_ok"), f.get("holder_kills"), f.get("takeovers"), f.get("takeover_ms_p50"),
-                f.get("takeover_ms_max"), f.get("workers"), f.get("all_ready_ms_p50"), f.get("all_ready_ms_max"),
+                f.get("takeover_ms_max"), f.containsKey("holder_cuts") ? "\n  holder cuts: " + f.get("holder_cuts")
+                        + " (cut -> takeover p50 " + f.get("takeover_after_cut_ms_p50") + " ms, max "
+                        + f.get("takeover_after_cut_ms_max") + " ms)" : "", f.get("workers"), f.get("all_ready_ms_p50"), f.get("all_ready_ms_max"),
                 f.get("single_worker_init_ms_p50"), f.get("failed_workers"), f.get("stuck_locks"));
     }
 }

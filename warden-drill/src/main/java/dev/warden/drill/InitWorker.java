@@ -24,7 +24,8 @@ import java.util.Map;
  * </pre>
  * The seeder writes {@code DRILL_SEED_ROWS} items (default 5,000) in batches, sleeping
  * {@code DRILL_SEED_PAUSE_MS} (default 0) half-way, and one {@code seed_run} row, so that the
- * drill can count seedings per epoch from the data itself.
+ * drill can count seedings per epoch from the data itself. SIGTERM closes Warden (a shutdown hook),
+ * as a service does.
  */
 public final class InitWorker {
 
@@ -38,6 +39,9 @@ public final class InitWorker {
         long pauseMs = Long.parseLong(System.getenv().getOrDefault("DRILL_SEED_PAUSE_MS", "0"));
         WardenConfig config = WardenConfig.fromEnvironment();
         Warden warden = Warden.builder().config(config).seeder("drill-seed-1", seeder(rows, pauseMs, pid)).build();
+        // As a service does: SIGTERM closes Warden, which stops an initialisation in progress (left
+        // IN_PROGRESS for the next process, not counted as a failed attempt).
+        Runtime.getRuntime().addShutdownHook(new Thread(warden::close, "close-warden"));
         System.out.println("BOOTED " + pid);
         System.out.flush();
         BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));

@@ -66,7 +66,8 @@ final class StreamingPair implements AutoCloseable {
         Node b = new Node("b", base.resolve("b"), freePort());
         // The embedded server's first start unpacks the binaries and runs initdb; from then on pg_ctl runs them.
         Path bin;
-        try (EmbeddedDatabase first = EmbeddedDatabase.start(a.dir(), a.port())) {
+        // A throw-away server: trust on loopback, as the replication set-up below expects.
+        try (EmbeddedDatabase first = EmbeddedDatabase.startThrowaway(a.dir(), a.port(), java.util.Map.of())) {
             long pid = Long.parseLong(Files.readAllLines(a.dir().resolve("postmaster.pid")).get(0).trim());
             bin = Files.readSymbolicLink(Path.of("/proc/" + pid + "/exe")).getParent();
         }

@@ -17,7 +17,7 @@ public final class WardenCli {
     @Command(name = "drill", mixinStandardHelpOptions = true,
             description = "Run a failure for real and print the figures.",
             subcommands = {InitDrill.class, TxDrill.class, OutageDrill.class, RecoveryDrill.class,
-                    PartitionDrill.class, OverloadDrill.class, FailoverDrill.class})
+                    FailoverDrill.class, PartitionDrill.class, RollingDrill.class, OverloadDrill.class})
     static final class Drill {
     }
 

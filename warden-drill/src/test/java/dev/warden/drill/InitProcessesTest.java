@@ -1,17 +1,20 @@
 package dev.warden.drill;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.warden.embedded.EmbeddedDatabase;
+import dev.warden.embedded.ThrowawayDatabase;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.ResultSet;
 import java.sql.Statement;
+import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import picocli.CommandLine;
 
@@ -60,31 +63,98 @@ class InitProcessesTest {
                 "--lease-ttl", "2s", "--heartbeat", "500ms", "--random-seed", "11");
         assertThat((Long) r.get("holder_kills")).isGreaterThanOrEqualTo(1L);
         assertThat((Long) r.get("takeovers")).isEqualTo((Long) r.get("holder_kills"));
-        assertThat((Long) r.get("takeover_ms_max")).as("TTL 2000 ms + heartbeat 500 ms").isLessThanOrEqualTo(2500L);
+        assertThat((Long) r.get("takeover_ms_max")).as("TTL 2000 ms + heartbeat 500 ms, with a margin for a loaded"
+                + " machine (the tight figure is the drill's)").isLessThanOrEqualTo(5000L);
         assertThat(r.get("double_initializations")).isEqualTo(0L);
         assertThat(r.get("failed_workers")).as("%s", r.get("failures")).isEqualTo(0);
         assertThat(r.get("stuck_locks")).isEqualTo(0);
     }
 
+    @Test
+    void aCutOffHolderIsTakenOverWithinTheIdleTimeoutAndTheEpochCompletesOnce() throws Exception {
+        // Every connection of the holder is blackholed (its own fault proxy): no RST, no FIN, the
+        // proxy's kernel even acknowledges keepalives. The server ends its silent sessions after
+        // WARDEN_INIT_IDLE_TIMEOUT, which frees the lock for the next process.
+        Map<String, Object> r = drill("--workers", "3", "--trials", "2", "--cut-holder", "--idle-timeout", "3s",
+                "--seed-rows", "2000", "--random-seed", "5");
+        assertThat((Long) r.get("holder_cuts")).as("cuts that landed mid-initialisation").isGreaterThanOrEqualTo(1L);
+        assertThat((Long) r.get("takeover_after_cut_ms_max")).as("idle timeout 3 s, generous margin")
+                .isLessThanOrEqualTo(15_000L);
+        assertThat(r.get("double_initializations")).isEqualTo(0L);
+        assertThat(r.get("missing_initializations")).isEqualTo(0L);
+        assertThat(r.get("seeded_rows_ok")).isEqualTo(true);
+        assertThat(r.get("failed_workers")).as("%s", r.get("failures")).isEqualTo(0);
+        assertThat(r.get("stuck_locks")).isEqualTo(0);
+    }
+
+    private static Map<String, String> env(ThrowawayDatabase db, String name, String migrations) {
+        Map<String, String> env = new HashMap<>();
+        env.put("WARDEN_DB_URL", db.jdbcUrl());
+        env.put("WARDEN_SCHEMAS", name + "_app");
+        env.put("WARDEN_SCHEMA", name + "_meta");
+        env.put("WARDEN_MIGRATIONS", migrations);
+        env.put("WARDEN_INIT_EPOCH", name + "-1");
+        env.put("WARDEN_POOL_MAX_SIZE", "2");
+        env.put("DRILL_SEED_ROWS", "1000");
+        return env;
+    }
+
     /**
-     * A holder frozen with SIGSTOP in the middle of seeding, past its lease: another process takes
-     * over and completes the epoch; when the frozen one resumes it cannot complete it again.
+     * A holder stopped with SIGTERM (a rolling update, a scale-down) is not a failed attempt: with
+     * WARDEN_INIT_ATTEMPTS=1 the next process still takes the epoch over and completes it.
      */
     @Test
-    void aHolderPausedPastItsLeaseCannotMarkTheEpochCompleted() throws Exception {
+    void aHolderStoppedWithSigtermIsTakenOverWithoutCountingAnAttempt() throws Exception {
+        Path dir = Files.createTempDirectory("warden-sigterm");
+        try (ThrowawayDatabase db = ThrowawayDatabase.start("warden-init-process-pg", Map.of())) {
+            Map<String, String> env = env(db, "sigterm", "classpath:db/drill");
+            env.put("WARDEN_INIT_ATTEMPTS", "1");
+            Map<String, String> slowEnv = new HashMap<>(env);
+            slowEnv.put("DRILL_SEED_PAUSE_MS", "60000");
+            Workers.Worker stopped = Workers.start(slowEnv, dir.resolve("stopped.log"));
+            Workers.Worker next = null;
+            try {
+                assertThat(stopped.await(60_000, "BOOTED")).startsWith("BOOTED");
+                stopped.send("GO");
+                assertThat(stopped.await(60_000, "PAUSING")).startsWith("PAUSING");
+                stopped.process().destroy(); // SIGTERM
+                assertThat(stopped.process().waitFor(60, TimeUnit.SECONDS)).isTrue();
+                assertThat(query(db, "select count(*) from sigterm_meta.init_epochs where status = 'IN_PROGRESS'"
+                        + " and failures = 0")).as("left IN_PROGRESS, nothing counted").isEqualTo(1);
+                next = Workers.start(env, dir.resolve("next.log"));
+                assertThat(next.await(60_000, "BOOTED")).startsWith("BOOTED");
+                next.send("GO");
+                String ready = next.await(120_000, "READY", "FAILED");
+                assertThat(ready).as("log %s", next.log()).startsWith("READY");
+                Map<?, ?> n = new ObjectMapper().readValue(ready.substring(6), Map.class);
+                assertThat(n.get("initialized_here")).isEqualTo(true);
+                assertThat(n.get("took_over")).isEqualTo(true);
+                assertThat(query(db, "select count(*) from sigterm_app.seed_run")).as("seeded once").isEqualTo(1);
+                assertThat(query(db, "select count(*) from sigterm_meta.init_log where event = 'failed'")).isZero();
+            } finally {
+                stopped.stop();
+                if (next != null) {
+                    next.stop();
+                }
+            }
+        }
+    }
+
+    /**
+     * A lease holder frozen with SIGSTOP in the middle of seeding, past its lease, while the server
+     * keeps its sessions (WARDEN_INIT_IDLE_TIMEOUT far longer than the pause): a stale but live
+     * holder. Another process takes over and completes the epoch; when the frozen one resumes, its
+     * seeding transaction is still open and reaches its commit, and the fencing token stops it there.
+     */
+    @Test
+    void aStaleButLiveHolderIsStoppedByTheFencingToken() throws Exception {
         Path dir = Files.createTempDirectory("warden-fencing");
-        try (EmbeddedDatabase db = EmbeddedDatabase.start(dir.resolve("pgdata"), 0)) {
-            Map<String, String> env = new HashMap<>();
-            env.put("WARDEN_DB_URL", db.jdbcUrl());
-            env.put("WARDEN_SCHEMAS", "fencing_app");
-            env.put("WARDEN_SCHEMA", "fencing_meta");
-            env.put("WARDEN_MIGRATIONS", "classpath:db/drill");
-            env.put("WARDEN_INIT_EPOCH", "fencing-1");
+        try (ThrowawayDatabase db = ThrowawayDatabase.start("warden-fencing-pg", Map.of())) {
+            Map<String, String> env = env(db, "fencing", "classpath:db/fencing");
             env.put("WARDEN_INIT_LOCK", "lease");
             env.put("WARDEN_INIT_LEASE_TTL", "1500ms");
             env.put("WARDEN_INIT_HEARTBEAT", "300ms");
-            env.put("WARDEN_POOL_MAX_SIZE", "2");
-            env.put("DRILL_SEED_ROWS", "1000");
+            env.put("WARDEN_INIT_IDLE_TIMEOUT", "10m");
             Map<String, String> slowEnv = new HashMap<>(env);
             slowEnv.put("DRILL_SEED_PAUSE_MS", "3000");
             Workers.Worker paused = Workers.start(slowEnv, dir.resolve("paused.log"));
@@ -95,7 +165,8 @@ class InitProcessesTest {
                 // wait until it is seeding (half the rows written, its transaction open), then freeze it
                 assertThat(paused.await(60_000, "PAUSING")).startsWith("PAUSING");
                 paused.signal("STOP");
-                Thread.sleep(1500 + 300 + 500);
+                await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(100)).ignoreExceptions()
+                        .until(() -> query(db, "select count(*) from fencing_meta.locks where expires_at < clock_timestamp()") == 1);
                 taker = Workers.start(env, dir.resolve("taker.log"));
                 assertThat(taker.await(60_000, "BOOTED")).startsWith("BOOTED");
                 taker.send("GO");
@@ -104,6 +175,9 @@ class InitProcessesTest {
                 Map<?, ?> t = new ObjectMapper().readValue(takerReady.substring(6), Map.class);
                 assertThat(t.get("initialized_here")).isEqualTo(true);
                 assertThat(t.get("took_over")).isEqualTo(true);
+                assertThat(query(db, "select count(*) from pg_stat_activity where pid <> pg_backend_pid()"
+                        + " and state = 'idle in transaction' and application_name like '%-init'"))
+                        .as("the frozen holder's seeding transaction is still open").isEqualTo(1);
                 paused.signal("CONT");
                 String pausedReady = paused.await(60_000, "READY", "FAILED");
                 assertThat(pausedReady).as("the resumed holder finds the epoch done by the taker").startsWith("READY");
@@ -112,11 +186,13 @@ class InitProcessesTest {
                 assertThat(p.get("owner")).isEqualTo(t.get("owner"));
                 assertThat(query(db, "select count(*) from fencing_meta.init_log where event = 'completed'")).isEqualTo(1);
                 assertThat(query(db, "select count(*) from fencing_app.seed_run")).as("seeded once").isEqualTo(1);
-                assertThat(query(db, "select count(*) from fencing_app.item")).isEqualTo(1000);
+                assertThat(query(db, "select count(*) from fencing_app.item")).as("the stale rows rolled back").isEqualTo(1000);
                 assertThat(query(db, "select count(*) from fencing_meta.init_epochs where status = 'COMPLETED' and owner like '%:"
                         + taker.pid() + "/%'")).isEqualTo(1);
-                assertThat(Files.readString(paused.log())).as("the paused holder noticed it lost the lease")
-                        .containsAnyOf("lost the init lock", "Lost the lease", "no longer held", "expired", "terminat");
+                String log = Files.readString(paused.log());
+                assertThat(log).as("stopped at its commit by the token check")
+                        .contains("expired or was taken over by a newer holder");
+                assertThat(log).as("not by the server ending its session").doesNotContain("terminating connection");
             } finally {
                 paused.stop();
                 if (taker != null) {
@@ -126,25 +202,11 @@ class InitProcessesTest {
         }
     }
 
-    private static long query(EmbeddedDatabase db, String sql) throws Exception {
+    private static long query(ThrowawayDatabase db, String sql) throws Exception {
         try (Connection c = DriverManager.getConnection(db.jdbcUrl(), "postgres", "");
              Statement st = c.createStatement(); ResultSet rs = st.executeQuery(sql)) {
             rs.next();
             return rs.getLong(1);
         }
-    }
-
-    private static void awaitSql(EmbeddedDatabase db, String sql, long expected) throws Exception {
-        for (int i = 0; i < 600; i++) {
-            try {
-                if (query(db, sql) == expected) {
-                    return;
-                }
-            } catch (java.sql.SQLException notYet) {
-                // the schema appears with the worker's first transaction
-            }
-            Thread.sleep(50);
-        }
-        throw new AssertionError("timed out waiting for " + sql + " = " + expected);
     }
 }

@@ -115,6 +115,24 @@ class BankTransactionsTest extends BankTestBase {
         assertThat(balance(a)).isEqualTo(106);
     }
 
+    /**
+     * A {@code @WardenRetry} method that joins an outer transaction is not the unit of work: running
+     * it again would repeat only its part, inside an outer transaction already lost. It runs once;
+     * the failure reaches the outer transaction's starter.
+     */
+    @Test
+    void wardenRetryInsideAnOuterTransactionDoesNotRetryTheJoinedPart() {
+        long retries = warden.health().transactions().retries();
+        assertThatThrownBy(() -> template.executeWithoutResult(status -> {
+            jdbc.sql("update account set balance = balance - 1 where id = ?").param(b).update();
+            conflicting.depositLosingSessionOnce(a, 7);
+        })).satisfies(e -> assertThat(ErrorKind.of(e)).isEqualTo(ErrorKind.CONNECTION));
+        assertThat(ConflictingWork.runs).as("the joined method ran once").hasValue(1);
+        assertThat(warden.health().transactions().retries()).isEqualTo(retries);
+        assertThat(balance(a)).isEqualTo(100);
+        assertThat(balance(b)).isEqualTo(100);
+    }
+
     @Test
     void lostSessionBeforeCommitIsRetriedOnAFreshConnection() {
         conflicting.depositLosingSessionOnce(a, 7);

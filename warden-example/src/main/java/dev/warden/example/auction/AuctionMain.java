@@ -2,6 +2,7 @@ package dev.warden.example.auction;
 
 import dev.warden.Warden;
 import dev.warden.config.WardenConfig;
+import java.time.Duration;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -11,7 +12,8 @@ import org.slf4j.LoggerFactory;
  * is set), the service from {@link AppOptions#fromEnvironment()} (demo data only with
  * {@code AUCTION_DEMO_DATA=true}). Serves HTTP (probes on the management port, 503 from the API) while
  * Warden connects and initialises. Exits with status 2 and one line naming the variable when a
- * setting is bad (a JWT secret that is a placeholder or guessable, say). Stops cleanly on SIGTERM/Ctrl-C. Exits with status
+ * setting is bad (a JWT secret that is a placeholder or guessable, say). On SIGTERM/Ctrl-C it drains
+ * (see {@link #stop}). Exits with status
  * 1 when start-up fails for good.
  */
 public final class AuctionMain {
@@ -23,8 +25,10 @@ public final class AuctionMain {
 
     public static void main(String[] args) throws Exception {
         AppOptions options;
+        Duration shutdownDelay;
         try {
             options = AppOptions.fromEnvironment();
+            shutdownDelay = shutdownDelay(System.getenv("AUCTION_SHUTDOWN_DELAY_MS"));
         } catch (IllegalArgumentException e) {
             log.error("Invalid auction service configuration: {}", e.getMessage());
             System.exit(2);
@@ -32,11 +36,7 @@ public final class AuctionMain {
         }
         Warden warden = AuctionApp.warden(AuctionApp.wardenConfig(WardenConfig.builder()), options.demoData());
         AuctionApp app = AuctionApp.create(warden, options).start();
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            log.info("Auction service {} stopping", options.replica());
-            app.close();
-            warden.close();
-        }, "auction-stop"));
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> stop(options, app, warden, shutdownDelay), "auction-stop"));
         log.info("Auction service {} serving the API on http://{}:{}, operator endpoints on http://{}:{}/health"
                         + " (Warden {}: {}; demo data {})", options.replica(), options.host(), app.port(), options.host(),
                 app.managementPort(), warden.owner(), warden.config().init(), options.demoData() ? "on" : "off");
@@ -47,5 +47,47 @@ public final class AuctionMain {
             log.error("Start-up failed: {}", app.startFailure().toString());
             System.exit(1);
         }
+    }
+
+    /**
+     * The graceful stop (SIGTERM, Ctrl-C): Warden turns not-ready at once and drains: the
+     * transactions in flight finish (up to {@code WARDEN_DRAIN_TIMEOUT}) while HTTP keeps serving,
+     * answering new API requests 503 + Retry-After. Then HTTP stays up until
+     * {@code AUCTION_SHUTDOWN_DELAY_MS} after the signal (so that a load balancer that polls
+     * readiness stops sending here before the port closes; with a Kubernetes preStop delay it can
+     * stay 0), and stops.
+     */
+    private static void stop(AppOptions options, AuctionApp app, Warden warden, Duration shutdownDelay) {
+        long t0 = System.nanoTime();
+        log.info("Auction service {} stopping: not ready, new requests get 503, transactions in flight finish (up to {})",
+                options.replica(), WardenConfig.format(warden.config().drainTimeout()));
+        warden.close();
+        long lingerMs = shutdownDelay.toMillis() - (System.nanoTime() - t0) / 1_000_000;
+        if (lingerMs > 0) {
+            try {
+                Thread.sleep(lingerMs);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        app.close();
+        log.info("Auction service {} stopped in {} ms", options.replica(), (System.nanoTime() - t0) / 1_000_000);
+    }
+
+    /** {@code AUCTION_SHUTDOWN_DELAY_MS}: 0 (default) to 60000. */
+    static Duration shutdownDelay(String raw) {
+        if (raw == null || raw.isBlank()) {
+            return Duration.ZERO;
+        }
+        try {
+            long ms = Long.parseLong(raw.trim());
+            if (ms >= 0 && ms <= 60_000) {
+                return Duration.ofMillis(ms);
+            }
+        } catch (NumberFormatException e) {
+            // reported below
+        }
+        throw new IllegalArgumentException("AUCTION_SHUTDOWN_DELAY_MS must be a whole number of milliseconds from 0"
+                + " to 60000, got \"" + raw + "\"");
     }
 }

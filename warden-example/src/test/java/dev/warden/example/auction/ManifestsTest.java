@@ -69,6 +69,14 @@ class ManifestsTest {
         WardenConfig config = WardenConfig.builder().environment(configMap()).build();
         long startupBudget = c.at("/startupProbe/periodSeconds").asLong() * c.at("/startupProbe/failureThreshold").asLong();
         assertThat(startupBudget).isGreaterThan(config.startupTimeout().plus(config.init().timeout()).toSeconds());
+        // Shutdown: preStop sleep, then the drain, then HTTP's stop (a few seconds' margin) fit the grace period.
+        long grace = d.at("/spec/template/spec/terminationGracePeriodSeconds").asLong();
+        assertThat(c.at("/lifecycle/preStop/exec/command/0").asText()).isEqualTo("sleep");
+        long preStop = c.at("/lifecycle/preStop/exec/command/1").asLong();
+        assertThat(preStop).isBetween(1L, 15L);
+        assertThat(configMap()).containsKey("WARDEN_DRAIN_TIMEOUT");
+        assertThat(preStop + config.drainTimeout().toSeconds() + 3).as("preStop + drain + margin <= grace period")
+                .isLessThanOrEqualTo(grace);
         assertThat(c.get("command").toString()).contains(AuctionMain.class.getName());
         assertThat(c.at("/envFrom/0/configMapRef/name").asText()).isEqualTo(read("configmap.yaml").at("/metadata/name").asText());
         assertThat(c.at("/envFrom/1/secretRef/name").asText()).isEqualTo(read("secret.yaml").at("/metadata/name").asText());
