@@ -86,25 +86,34 @@ public final class PairedRoundTrip {
                     }
                 }
             }
-            List<Figures> out = new ArrayList<>();
-            double baseTotal = Arrays.stream(perTx[0]).sum();
-            for (int v = 0; v < n; v++) {
-                double[] ratios = new double[rounds];
-                for (int r = 0; r < rounds; r++) {
-                    ratios[r] = perTx[v][r] / perTx[0][r];
-                }
-                Arrays.sort(ratios);
-                double[] times = perTx[v].clone();
-                Arrays.sort(times);
-                out.add(new Figures(names.get(v), quantile(times, 0.5) / 1000.0,
-                        quantile(ratios, 0.5), quantile(ratios, 0.25), quantile(ratios, 0.75),
-                        quantile(ratios, 0.05), quantile(ratios, 0.95),
-                        Arrays.stream(perTx[v]).sum() / baseTotal));
-            }
-            return out;
+            return figures(names, perTx);
         } finally {
             bench.tearDown();
         }
+    }
+
+    /**
+     * The figures of paired rounds: {@code perTx[v][round]} is variant v's time per transaction in
+     * that round (ns); variant 0 is the baseline every ratio is taken against, round by round.
+     */
+    static List<Figures> figures(List<String> names, double[][] perTx) {
+        List<Figures> out = new ArrayList<>();
+        int rounds = perTx[0].length;
+        double baseTotal = Arrays.stream(perTx[0]).sum();
+        for (int v = 0; v < perTx.length; v++) {
+            double[] ratios = new double[rounds];
+            for (int r = 0; r < rounds; r++) {
+                ratios[r] = perTx[v][r] / perTx[0][r];
+            }
+            Arrays.sort(ratios);
+            double[] times = perTx[v].clone();
+            Arrays.sort(times);
+            out.add(new Figures(names.get(v), quantile(times, 0.5) / 1000.0,
+                    quantile(ratios, 0.5), quantile(ratios, 0.25), quantile(ratios, 0.75),
+                    quantile(ratios, 0.05), quantile(ratios, 0.95),
+                    Arrays.stream(perTx[v]).sum() / baseTotal));
+        }
+        return out;
     }
 
     private static long block(Tx tx, int size) {

@@ -5,8 +5,6 @@ import dev.warden.spring.WardenDataSource;
 import dev.warden.spring.WardenTransactionManager;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import javax.sql.DataSource;
 import org.springframework.jdbc.core.JdbcTemplate;
@@ -88,22 +86,7 @@ public final class SpringManagerPaired {
                     }
                 }
             }
-            List<PairedRoundTrip.Figures> out = new ArrayList<>();
-            double baseTotal = Arrays.stream(perTx[0]).sum();
-            for (int v = 0; v < n; v++) {
-                double[] ratios = new double[rounds];
-                for (int r = 0; r < rounds; r++) {
-                    ratios[r] = perTx[v][r] / perTx[0][r];
-                }
-                Arrays.sort(ratios);
-                double[] times = perTx[v].clone();
-                Arrays.sort(times);
-                out.add(new PairedRoundTrip.Figures(sides.get(v).name(), PairedRoundTrip.quantile(times, 0.5) / 1000.0,
-                        PairedRoundTrip.quantile(ratios, 0.5), PairedRoundTrip.quantile(ratios, 0.25),
-                        PairedRoundTrip.quantile(ratios, 0.75), PairedRoundTrip.quantile(ratios, 0.05),
-                        PairedRoundTrip.quantile(ratios, 0.95), Arrays.stream(perTx[v]).sum() / baseTotal));
-            }
-            return out;
+            return PairedRoundTrip.figures(sides.stream().map(Side::name).toList(), perTx);
         } finally {
             db.close();
         }
