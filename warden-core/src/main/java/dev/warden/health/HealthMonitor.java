@@ -264,11 +264,6 @@ public final class HealthMonitor implements AutoCloseable {
         }
     }
 
-    /** True when the last probe failed: the database may be unreachable, though not declared so yet. */
-    public boolean suspect() {
-        return consecutiveFailures > 0;
-    }
-
     private void tick() {
         synchronized (lock) {
             if (executor == null || executor.isShutdown()) {
