@@ -12,7 +12,10 @@ import java.util.Set;
  * own counts; a lost connection, a server that refuses new connections for now, a session the
  * server ended (idle timeouts, a restart) or a stop of this process never does.
  * <p>
- * Kept here until {@link ErrorKind} classifies the overload and session-end codes itself.
+ * Wider than {@link ErrorKind#of}, which decides by the first SQLState of the cause chain: here any
+ * waited-out state anywhere in the chain (or in {@link SQLException#getNextException()}) counts, and
+ * 53400 is waited out as well. {@link #overloaded} likewise adds 53400 to
+ * {@link ErrorKind#refusesNewConnections}.
  */
 final class InitFailures {
 
@@ -24,6 +27,9 @@ final class InitFailures {
      */
     private static final Set<String> WAITED_OUT = Set.of("53300", "53400", "57P01", "57P02", "57P03", "57P04", "57P05",
             "25P03");
+
+    /** SQLStates of a server that refuses new connections for now. */
+    private static final Set<String> OVERLOADED = Set.of("53300", "53400", "57P03");
 
     private InitFailures() {
     }
@@ -56,7 +62,7 @@ final class InitFailures {
         Map<Throwable, Boolean> seen = new IdentityHashMap<>();
         for (Throwable c = t; c != null && seen.put(c, Boolean.TRUE) == null; c = c.getCause()) {
             if (c instanceof SQLException sql && sql.getSQLState() != null
-                    && Set.of("53300", "53400", "57P03").contains(sql.getSQLState())) {
+                    && OVERLOADED.contains(sql.getSQLState())) {
                 return true;
             }
         }
