@@ -293,12 +293,12 @@ public final class AuctionApp implements AutoCloseable {
     private void gate(Context ctx) {
         String length = ctx.header("Content-Length");
         if (length != null) {
-            try {
-                if (Long.parseLong(length.trim()) > options.maxBodyBytes()) {
-                    throw tooLarge();
-                }
-            } catch (NumberFormatException e) {
+            long declared = AsciiNumbers.parse(length.trim()).orElse(-1);
+            if (declared < 0) {
                 throw ApiException.badRequest("Content-Length", "must be a whole number");
+            }
+            if (declared > options.maxBodyBytes()) {
+                throw tooLarge();
             }
         }
         State state = warden.state();

@@ -89,7 +89,7 @@ final class Auth {
         long id;
         try {
             DecodedJWT jwt = verifier.verify(token);
-            id = Long.parseLong(jwt.getSubject());
+            id = AsciiNumbers.parse(jwt.getSubject()).orElseThrow(() -> new NumberFormatException("subject"));
         } catch (TokenExpiredException e) {
             throw ApiException.unauthorized("The bearer token expired at " + e.getExpiredOn() + "; log in again.");
         } catch (JWTVerificationException | NumberFormatException e) {

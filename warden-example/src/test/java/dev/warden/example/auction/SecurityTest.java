@@ -57,8 +57,9 @@ class SecurityTest {
         AppOptions options = new AppOptions("127.0.0.1", 0, 0, "security-test", SECRET.getBytes(StandardCharsets.UTF_8),
                 Duration.ofMinutes(10), 16 * 1024, Duration.ofSeconds(1), false);
         // The address limit is high here so the tests do not share it; addressLimitIs429 uses its own.
-        app = AuctionApp.create(warden, options, new LoginThrottle(LoginThrottle.PER_USERNAME,
-                new LoginThrottle.Limit(1000, Duration.ofMillis(10)), 1000, Clock.systemUTC())).start();
+        app = AuctionApp.create(warden, options, new LoginThrottle(new LoginThrottle.Limits(
+                new LoginThrottle.Limit(1000, Duration.ofMillis(10)), LoginThrottle.PER_USERNAME_AND_ADDRESS,
+                LoginThrottle.PER_USERNAME, LoginThrottle.USERNAME_DELAY), 1000, Clock.systemUTC())).start();
         assertThat(app.awaitReady(60_000)).as("ready; failure: %s", app.startFailure()).isTrue();
         http = new Http("http://127.0.0.1:" + app.port());
         management = new Http("http://127.0.0.1:" + app.managementPort());
@@ -177,7 +178,7 @@ class SecurityTest {
     @Test
     void aUsernameIsThrottledAfterFiveWrongPasswordsWithoutAnyBcryptWork() {
         registerAndLogin("tom", "tom-passphrase-123");
-        for (int i = 0; i < LoginThrottle.PER_USERNAME.burst(); i++) {
+        for (int i = 0; i < LoginThrottle.PER_USERNAME_AND_ADDRESS.burst(); i++) {
             assertProblem(http.post("/auth/login", null, json(Map.of("username", "tom", "password", "guess-" + i))),
                     401, "Wrong username or password");
         }
@@ -191,7 +192,7 @@ class SecurityTest {
         assertThat(Passwords.checks()).as("bcrypt checks for throttled attempts").isEqualTo(checks);
         // Someone else is not affected, and a name that does not exist is throttled just the same.
         login(http, "victor", "victor-passphrase-1");
-        for (int i = 0; i < LoginThrottle.PER_USERNAME.burst(); i++) {
+        for (int i = 0; i < LoginThrottle.PER_USERNAME_AND_ADDRESS.burst(); i++) {
             assertProblem(http.post("/auth/login", null, json(Map.of("username", "nobody-" + "x", "password",
                     "guess-" + i))), 401, "Wrong username or password");
         }
@@ -214,8 +215,9 @@ class SecurityTest {
     void aClientAddressIsThrottledAcrossUsernames() {
         AuctionApp strict = AuctionApp.create(warden, new AppOptions("127.0.0.1", 0, 0, "strict", SECRET.getBytes(
                 StandardCharsets.UTF_8), Duration.ofMinutes(10), 4096, Duration.ofSeconds(1), false),
-                new LoginThrottle(LoginThrottle.PER_USERNAME, new LoginThrottle.Limit(3, Duration.ofMinutes(1)), 100,
-                        Clock.systemUTC())).start();
+                new LoginThrottle(new LoginThrottle.Limits(new LoginThrottle.Limit(3, Duration.ofMinutes(1)),
+                        LoginThrottle.PER_USERNAME_AND_ADDRESS, LoginThrottle.PER_USERNAME, LoginThrottle.USERNAME_DELAY),
+                        100, Clock.systemUTC())).start();
         try {
             Http api = new Http("http://127.0.0.1:" + strict.port());
             for (int i = 0; i < 3; i++) {
@@ -254,22 +256,23 @@ class SecurityTest {
                 return now[0];
             }
         };
-        LoginThrottle t = new LoginThrottle(new LoginThrottle.Limit(2, Duration.ofSeconds(10)),
-                new LoginThrottle.Limit(100, Duration.ofSeconds(1)), 50, clock);
-        assertThat(t.acquire("u", "a")).isEmpty();
-        assertThat(t.acquire("U", "a")).isEmpty();
-        assertThat(t.acquire("u", "a")).hasValue(10);
+        LoginThrottle t = new LoginThrottle(new LoginThrottle.Limits(new LoginThrottle.Limit(100, Duration.ofSeconds(1)),
+                new LoginThrottle.Limit(2, Duration.ofSeconds(10)), new LoginThrottle.Limit(1000, Duration.ofSeconds(1)),
+                Duration.ofSeconds(1)), 50, clock);
+        assertThat(t.acquire("u", "a").refused()).isFalse();
+        assertThat(t.acquire("U", "a").refused()).isFalse();
+        assertThat(t.acquire("u", "a").retryAfterSeconds()).isEqualTo(10);
         now[0] = now[0].plusSeconds(4);
-        assertThat(t.acquire("u", "a").orElseThrow()).isBetween(6L, 7L);
+        assertThat(t.acquire("u", "a").retryAfterSeconds()).isBetween(6L, 7L);
         now[0] = now[0].plusSeconds(6);
-        assertThat(t.acquire("u", "a")).isEmpty();
+        assertThat(t.acquire("u", "a").refused()).isFalse();
         t.giveBack("u", "a"); // a success gives its token back
-        assertThat(t.acquire("u", "a")).isEmpty();
+        assertThat(t.acquire("u", "a").refused()).isFalse();
         // An attacker spraying names and addresses does not grow memory past the bound.
         for (int i = 0; i < 10_000; i++) {
             t.acquire("name-" + i, "10.0." + (i / 256) + "." + (i % 256));
         }
-        assertThat(t.size()).isLessThanOrEqualTo(100);
+        assertThat(t.size()).isLessThanOrEqualTo(150);
     }
 
     // ---- passwords ------------------------------------------------------------------------------
