@@ -44,7 +44,7 @@ final class Accounts {
         Body b = body.apply(ctx, List.of("username", "password"));
         String username = b.text("username", true, 3, 32, USERNAME,
                 "must be 3 to 32 characters: letters, digits, '_', '.' or '-'");
-        String password = b.text("password", true, 1, 200, false);
+        String password = b.secret("password", true, 1, 200);
         if (password != null) {
             PasswordPolicy.problem(username, password).ifPresent(p -> b.error("password", p));
         }
@@ -65,7 +65,7 @@ final class Accounts {
     void login(Context ctx) {
         Body b = body.apply(ctx, List.of("username", "password"));
         String username = b.text("username", true, 1, 100, false);
-        String password = b.text("password", true, 1, 200, false);
+        String password = b.secret("password", true, 1, 200);
         b.done();
         String address = ctx.ip();
         LoginThrottle.Decision decision = throttle.acquire(username, address);

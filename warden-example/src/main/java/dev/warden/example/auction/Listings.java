@@ -113,6 +113,8 @@ final class Listings {
         String q = ctx.queryParam("q");
         if (q != null && (q.length() > 100 || q.chars().anyMatch(Character::isISOControl))) {
             errors.add(new ApiException.FieldError("q", "must be at most 100 characters without control characters"));
+        } else if (q != null && Body.invisibleProblem(q) != null) {
+            errors.add(new ApiException.FieldError("q", Body.invisibleProblem(q)));
         }
         int page = intParam(ctx, "page", 1, 1, 1_000_000, errors);
         int size = intParam(ctx, "size", 20, 1, 100, errors);
