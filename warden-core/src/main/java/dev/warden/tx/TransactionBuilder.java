@@ -16,7 +16,13 @@ import java.util.Objects;
  */
 public final class TransactionBuilder {
 
-    private final Transactions transactions;
+    /** What runs a unit of work with the chosen options: Warden's transaction engine. */
+    public interface Runner {
+        /** Runs {@code work} in one transaction (or joins the current one) with {@code options}. */
+        <T> T execute(TxOptions options, TxWork<T> work);
+    }
+
+    private final Runner runner;
     private boolean readOnly;
     private Isolation isolation;
     private Duration timeout;
@@ -24,13 +30,20 @@ public final class TransactionBuilder {
     private String label;
     private boolean verifyCommit;
 
-    TransactionBuilder(Transactions transactions, Isolation isolation, RetryPolicy retry, String label,
-                       boolean verifyCommit) {
-        this.transactions = transactions;
-        this.verifyCommit = verifyCommit;
-        this.isolation = isolation;
-        this.retry = retry;
-        this.label = label;
+    /** A builder that starts from {@code defaults}; Warden makes them ({@code Warden.transaction()}). */
+    public TransactionBuilder(Runner runner, TxOptions defaults) {
+        this.runner = Objects.requireNonNull(runner, "runner");
+        this.readOnly = defaults.readOnly();
+        this.isolation = defaults.isolation();
+        this.timeout = defaults.timeout();
+        this.retry = defaults.retry();
+        this.label = defaults.label();
+        this.verifyCommit = defaults.verifyCommit();
+    }
+
+    /** The options chosen so far. */
+    public TxOptions options() {
+        return new TxOptions(readOnly, isolation, timeout, retry, label, verifyCommit);
     }
 
     /** Read-only: the server rejects writes (SQLState 25006), and may run it cheaper. */
@@ -111,13 +124,13 @@ public final class TransactionBuilder {
      *                                       {@link #verifyCommit()}, no server could tell the outcome)
      */
     public <T> T call(TxWork<T> work) {
-        return transactions.execute(readOnly, isolation, timeout, retry, label, verifyCommit, work);
+        return runner.execute(options(), work);
     }
 
     /** Like {@link #call(TxWork)} for work without a result. */
     public void run(TxAction work) {
         Objects.requireNonNull(work, "work");
-        transactions.execute(readOnly, isolation, timeout, retry, label, verifyCommit, tx -> {
+        runner.execute(options(), tx -> {
             work.run(tx);
             return null;
         });

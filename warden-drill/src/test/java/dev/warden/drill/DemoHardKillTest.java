@@ -3,7 +3,7 @@ package dev.warden.drill;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import dev.warden.embedded.EmbeddedDatabase;
+import dev.warden.EmbeddedDatabase;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -8,7 +8,7 @@ import com.auth0.jwt.JWT;
 import com.auth0.jwt.algorithms.Algorithm;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.warden.Warden;
-import dev.warden.embedded.ThrowawayDatabase;
+import dev.warden.testing.ThrowawayDatabase;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -756,7 +756,7 @@ class SecurityTest {
             }, true));
             db.stop();
             org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(30)).until(() ->
-                    w.state() == dev.warden.lifecycle.State.DEGRADED);
+                    w.state() == dev.warden.State.DEGRADED);
             int requests = 60;
             for (int i = 0; i < requests; i++) {
                 assertThat(api.get(i % 2 == 0 ? "/listings" : "/listings/1", null).status()).isEqualTo(503);
