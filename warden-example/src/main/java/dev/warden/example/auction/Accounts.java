@@ -79,7 +79,7 @@ final class Accounts {
                 Thread.sleep(decision.delay());
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
-                throttle.giveBack(username, address);
+                throttle.giveBack(username, address, decision);
                 throw Problems.unavailable("The service is stopping; retry shortly.");
             }
         }
@@ -87,7 +87,7 @@ final class Accounts {
         try {
             found = auction.credentials(username);
         } catch (RuntimeException e) { // the database did not answer: not a failed attempt
-            throttle.giveBack(username, address);
+            throttle.giveBack(username, address, decision);
             throw e;
         }
         // Always one bcrypt check (a dummy hash for an unknown name); a password bcrypt cannot take is wrong.
@@ -95,7 +95,7 @@ final class Accounts {
         if (!ok) {
             throw ApiException.unauthorized("Wrong username or password.");
         }
-        throttle.giveBack(username, address);
+        throttle.giveBack(username, address, decision);
         Auction.User u = found.get().getKey();
         Auth.Token t = auth.issue(u.id(), u.username(), u.role());
         Map<String, Object> out = new LinkedHashMap<>();

@@ -122,9 +122,11 @@ final class LoginThrottle {
      * Gives the attempt's tokens back: a successful login, or one the database could not answer,
      * does not count; only wrong passwords do.
      */
-    synchronized void giveBack(String username, String address) {
+    synchronized void giveBack(String username, String address, Decision decision) {
         String user = key(username);
-        usernames.giveBack(user);
+        if (decision.delay().isZero()) { // a delayed attempt took no token from the username-wide bucket
+            usernames.giveBack(user);
+        }
         usernamesAtAddresses.giveBack(user + '\n' + address);
         addresses.giveBack(address);
     }
