@@ -151,6 +151,10 @@ final class DemoCommand implements Callable<Integer> {
                 while (processes.stream().allMatch(Process::isAlive) && !stopping()) {
                     Thread.sleep(500);
                 }
+                // Ctrl-C signals the replicas too (one process group); one may exit before this JVM's hook runs.
+                for (int i = 0; i < 20 && !stopping(); i++) {
+                    Thread.sleep(50);
+                }
             } catch (InterruptedException stop) {
                 out.println("Interrupted: stopping the demo.");
                 out.flush();
