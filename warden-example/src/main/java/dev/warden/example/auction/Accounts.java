@@ -18,8 +18,9 @@ import org.slf4j.LoggerFactory;
  *       token from the client address's login bucket: 429 + {@code Retry-After} when it is empty.</li>
  *   <li>Login: throttled per client address and per username at that address ({@link LoginThrottle}):
  *       a throttled attempt gets 429 + {@code Retry-After} before any bcrypt work; a username under
- *       attack from many addresses slows its attempts down (a bounded delay), never refuses them. Otherwise one bcrypt check,
- *       against a dummy hash for an unknown name, so the time does not tell which names exist. A
+ *       attack from many addresses has its attempts slowed (a bounded delay), never refused.
+ *       Otherwise one bcrypt check, against a dummy hash for an unknown name, so the time does not
+ *       tell which names exist. A
  *       password bcrypt cannot take (over 72 bytes) is a wrong password: 401, not an error.</li>
  * </ul>
  */
@@ -71,7 +72,7 @@ final class Accounts {
         LoginThrottle.Decision decision = throttle.acquire(username, address);
         if (decision.refused()) {
             log.debug("Login throttled for a username from {} (retry after {} s)", address, decision.retryAfterSeconds());
-            throw tooMany("Too many login attempts for this username from this address, or from this address",
+            throw tooMany("Too many login attempts from this address (for this username, or in all)",
                     decision.retryAfterSeconds());
         }
         if (!decision.delay().isZero()) { // many failures for this name from many addresses: slowed, never refused
