@@ -181,6 +181,22 @@ class OperatorDashboardTest {
     }
 
     @Test
+    void everyMetricNamedInTheObservabilityGuideIsLive() throws Exception {
+        String guide = java.nio.file.Files.readString(ROOT.resolve("docs/observability.md"));
+        Matcher m = Pattern.compile("\\b((?:warden|hikaricp)_[a-z_]+)").matcher(guide);
+        Set<String> named = new TreeSet<>();
+        while (m.find()) {
+            named.add(m.group(1));
+        }
+        assertThat(named).hasSizeGreaterThan(10);
+        for (String name : named) {
+            // A timer is named by its base name; its series are _count, _sum and _max.
+            assertThat(liveSeries).as("docs/observability.md names %s", name)
+                    .containsAnyOf(name, name + "_count", name + "_total");
+        }
+    }
+
+    @Test
     void metricNamesAreReadOutOfPromQl() {
         assertThat(PromQl.metricNames("histogram_quantile(0.99, sum by (le) (rate(warden_probe_latency_seconds_bucket"
                 + "{job=~\"$job\", outcome!=\"silent\"}[$__rate_interval])))"))
