@@ -3,29 +3,23 @@ package dev.warden;
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
 import com.zaxxer.hikari.HikariPoolMXBean;
-import dev.warden.config.WardenConfig;
-import dev.warden.embedded.EmbeddedDatabase;
-import dev.warden.health.HealthMonitor;
-import dev.warden.health.HealthReport;
-import dev.warden.health.WardenMetrics;
-import dev.warden.init.InitLock;
-import dev.warden.init.InitStatus;
-import dev.warden.init.Initializer;
-import dev.warden.init.Seeder;
 import dev.warden.internal.ConnectionSettings;
 import dev.warden.internal.PoolConnections;
-import dev.warden.lifecycle.DatabaseUnavailableException;
-import dev.warden.lifecycle.Lifecycle;
-import dev.warden.lifecycle.NotReadyException;
-import dev.warden.lifecycle.State;
-import dev.warden.tx.CommitOutcomeUnknownException;
-import dev.warden.tx.ErrorKind;
+import dev.warden.internal.StartSequence;
+import dev.warden.internal.WardenInternals;
+import dev.warden.internal.health.HealthMonitor;
+import dev.warden.internal.health.WardenMetrics;
+import dev.warden.internal.init.Initializer;
+import dev.warden.internal.lifecycle.StateMachine;
+import dev.warden.internal.tx.Transactions;
+import dev.warden.internal.tx.TxCounters;
+import dev.warden.spi.InitLock;
+import dev.warden.spi.Seeder;
 import dev.warden.tx.TransactionBuilder;
-import dev.warden.tx.TransactionException;
-import dev.warden.tx.Transactions;
 import dev.warden.tx.TxAction;
 import dev.warden.tx.TxStats;
 import dev.warden.tx.TxWork;
+import io.micrometer.core.instrument.MeterRegistry;
 import java.sql.SQLException;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -33,7 +27,6 @@ import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 import javax.sql.DataSource;
-import io.micrometer.core.instrument.MeterRegistry;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -57,9 +50,13 @@ public final class Warden implements AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(Warden.class);
 
+    static {
+        WardenInternals.install(w -> w.stats);
+    }
+
     private final WardenConfig config;
-    private final TxStats stats = new TxStats();
-    private final Lifecycle lifecycle = new Lifecycle();
+    private final TxCounters stats = new TxCounters();
+    private final StateMachine lifecycle = new StateMachine();
     private final HealthMonitor monitor;
     private final MeterRegistry meterRegistry;
     private final String owner;
@@ -210,7 +207,7 @@ public final class Warden implements AutoCloseable {
                 && refused.getCause() instanceof DatabaseUnavailableException du) {
             return new DatabaseUnavailableException(du.since(), du.reason(), e);
         }
-        if (e.getCause() instanceof dev.warden.health.PoolTimeoutException) {
+        if (e.getCause() instanceof dev.warden.PoolTimeoutException) {
             return e; // a busy pool's acquire timeout says nothing about the database: no probe
         }
         monitor.nudge();
@@ -245,7 +242,7 @@ public final class Warden implements AutoCloseable {
     }
 
     /**
-     * The transaction counters of {@link #health()} and the metrics. Transaction engines built on
+     * The transaction counters of {@link #health()} and the metrics, read-only. Transaction engines built on
      * this Warden's pool (the Spring Boot starter's transaction manager) record their outcomes here.
      */
     public TxStats txStats() {
@@ -299,7 +296,7 @@ public final class Warden implements AutoCloseable {
                 && java.time.Instant.now().isBefore(lifecycle.since().plus(grace));
     }
 
-    /** The state machine: history, transition counts, listeners, start-up progress. */
+    /** A read-only view of the state machine: history, transition counts, listeners, start-up progress. */
     public Lifecycle lifecycle() {
         return lifecycle;
     }
@@ -329,7 +326,7 @@ public final class Warden implements AutoCloseable {
         return new HealthReport(lifecycle.state(), lifecycle.since(), lifecycle.progress(), lifecycle.history(),
                 lifecycle.transitionCounts(), init,
                 new HealthReport.Database(url, user(), config.embedded(), startSequence.serverVersion()),
-                poolInfo, stats.snapshot(), HealthReport.Monitor.of(monitor.snapshot()),
+                poolInfo, stats.snapshot(), HealthMonitor.report(monitor.snapshot()),
                 new HealthReport.Refused(lifecycle.refusedNotReady(), lifecycle.refusedUnavailable()));
     }
 

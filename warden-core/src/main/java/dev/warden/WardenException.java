@@ -1,6 +1,5 @@
 package dev.warden;
 
-import dev.warden.tx.ErrorKind;
 
 /**
  * Root of every exception Warden throws. Each one says what happened and what to do about it, and

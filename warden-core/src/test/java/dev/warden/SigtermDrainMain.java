@@ -1,6 +1,5 @@
 package dev.warden;
 
-import dev.warden.config.WardenConfig;
 import java.nio.file.Path;
 import java.sql.Statement;
 import java.util.Map;

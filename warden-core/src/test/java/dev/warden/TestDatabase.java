@@ -1,7 +1,7 @@
 package dev.warden;
 
-import dev.warden.config.WardenConfig;
-import dev.warden.embedded.ThrowawayDatabase;
+import dev.warden.testing.SharedPostgres;
+import dev.warden.testing.ThrowawayDatabase;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.SQLException;
@@ -14,25 +14,15 @@ import java.time.Duration;
  */
 public final class TestDatabase {
 
-    private static ThrowawayDatabase db;
-
     private TestDatabase() {
     }
 
-    public static synchronized ThrowawayDatabase get() {
-        if (db == null) {
-            db = ThrowawayDatabase.start("warden-test-pg", java.util.Map.of(
-                    "shared_preload_libraries", "pg_stat_statements",
-                    "pg_stat_statements.track", "all",
-                    "fsync", "off",
-                    "synchronous_commit", "off"));
-            Runtime.getRuntime().addShutdownHook(new Thread(db::close, "stop-test-postgres"));
-        }
-        return db;
+    public static ThrowawayDatabase get() {
+        return SharedPostgres.get();
     }
 
     public static String url() {
-        return get().jdbcUrl();
+        return SharedPostgres.url();
     }
 
     /** A config for the shared test database that ignores the environment of the machine. */

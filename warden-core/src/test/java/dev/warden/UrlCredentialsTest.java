@@ -2,8 +2,6 @@ package dev.warden;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.warden.config.WardenConfig;
-import dev.warden.embedded.EmbeddedDatabase;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;

@@ -4,10 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
-import dev.warden.config.WardenConfig;
-import dev.warden.lifecycle.NotReadyException;
-import dev.warden.lifecycle.State;
-import dev.warden.tx.ErrorKind;
 import java.io.IOException;
 import java.net.ServerSocket;
 import java.nio.file.Files;

@@ -1,8 +1,8 @@
 package dev.warden.bench;
 
 import dev.warden.Warden;
-import dev.warden.config.WardenConfig;
-import dev.warden.embedded.ThrowawayDatabase;
+import dev.warden.WardenConfig;
+import dev.warden.testing.ThrowawayDatabase;
 import java.io.IOException;
 import java.sql.Connection;
 import java.sql.DriverManager;

@@ -2,9 +2,9 @@ package dev.warden.bench;
 
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
-import dev.warden.config.WardenConfig;
-import dev.warden.tx.Transactions;
-import dev.warden.tx.TxStats;
+import dev.warden.WardenConfig;
+import dev.warden.internal.tx.Transactions;
+import dev.warden.internal.tx.TxCounters;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.SQLException;
@@ -50,7 +50,7 @@ public class TxOverheadStub {
         h.setPoolName("stub");
         pool = new HikariDataSource(h);
         WardenConfig defaults = WardenConfig.builder().environment(Map.of()).build();
-        warden = new Transactions(pool, pool::evictConnection, defaults.retry(), defaults.isolation(), new TxStats());
+        warden = new Transactions(pool, pool::evictConnection, defaults.retry(), defaults.isolation(), new TxCounters());
     }
 
     @TearDown(Level.Trial)

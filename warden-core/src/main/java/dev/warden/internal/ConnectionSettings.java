@@ -1,8 +1,8 @@
 package dev.warden.internal;
 
 import com.zaxxer.hikari.HikariConfig;
-import dev.warden.config.Secret;
-import dev.warden.config.WardenConfig;
+import dev.warden.Secret;
+import dev.warden.WardenConfig;
 import java.time.Duration;
 import java.util.List;
 import java.util.Properties;

@@ -42,7 +42,7 @@ public final class PoolConnections implements DataSource {
         Driver driver = DriverManager.getDriver(url);
         Connection c = driver.connect(url, properties);
         if (c == null) {
-            throw new SQLException("no JDBC driver accepts " + dev.warden.config.WardenConfig.maskUrl(url), "08001");
+            throw new SQLException("no JDBC driver accepts " + dev.warden.WardenConfig.maskUrl(url), "08001");
         }
         open.removeIf(PoolConnections::closed); // the pool closed them; at most a pool's worth to look at
         open.add(c);

@@ -1,6 +1,6 @@
 package dev.warden.drill;
 
-import dev.warden.embedded.ThrowawayDatabase;
+import dev.warden.testing.ThrowawayDatabase;
 import java.io.IOException;
 import java.sql.Connection;
 import java.sql.ResultSet;

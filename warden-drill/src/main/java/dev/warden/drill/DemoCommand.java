@@ -2,7 +2,7 @@ package dev.warden.drill;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.warden.embedded.EmbeddedDatabase;
+import dev.warden.EmbeddedDatabase;
 import dev.warden.example.auction.AuctionMain;
 import dev.warden.example.auction.AuctionSeeder;
 import java.io.IOException;

@@ -2,10 +2,10 @@ package dev.warden.drill;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
+import dev.warden.HealthReport;
+import dev.warden.State;
 import dev.warden.Warden;
-import dev.warden.config.WardenConfig;
-import dev.warden.health.HealthReport;
-import dev.warden.lifecycle.State;
+import dev.warden.WardenConfig;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.PreparedStatement;

@@ -1,9 +1,9 @@
 package dev.warden.drill;
 
+import dev.warden.CommitOutcomeUnknownException;
+import dev.warden.DatabaseUnavailableException;
 import dev.warden.Warden;
 import dev.warden.WardenException;
-import dev.warden.lifecycle.DatabaseUnavailableException;
-import dev.warden.tx.CommitOutcomeUnknownException;
 import java.sql.PreparedStatement;
 import java.time.Duration;
 import java.util.ArrayList;

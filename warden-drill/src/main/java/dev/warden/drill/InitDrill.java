@@ -2,16 +2,15 @@ package dev.warden.drill;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
-import dev.warden.config.ConfigException;
-import dev.warden.config.InitSettings;
-import dev.warden.config.WardenConfig;
-import dev.warden.embedded.ThrowawayDatabase;
-import dev.warden.fault.Fault;
-import dev.warden.fault.FaultProxy;
-import dev.warden.init.AdvisoryInitLock;
-import dev.warden.init.ConnectionFactory;
-import dev.warden.init.InitLock;
-import dev.warden.init.LeaseInitLock;
+import dev.warden.ConfigException;
+import dev.warden.InitLocks;
+import dev.warden.InitSettings;
+import dev.warden.WardenConfig;
+import dev.warden.spi.ConnectionFactory;
+import dev.warden.spi.InitLock;
+import dev.warden.testing.Fault;
+import dev.warden.testing.FaultProxy;
+import dev.warden.testing.ThrowawayDatabase;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -360,8 +359,8 @@ public final class InitDrill implements Callable<Integer> {
     private boolean lockFree() throws SQLException {
         ConnectionFactory factory = this::connect;
         InitLock l = lock.equalsIgnoreCase("lease")
-                ? new LeaseInitLock(factory, META_SCHEMA, dev.warden.init.InitSchema.lockName(List.of(APP_SCHEMA)), Duration.ofSeconds(5), Duration.ofSeconds(1))
-                : new AdvisoryInitLock(factory, META_SCHEMA, dev.warden.init.InitSchema.lockName(List.of(APP_SCHEMA)));
+                ? InitLocks.lease(factory, META_SCHEMA, List.of(APP_SCHEMA), Duration.ofSeconds(5), Duration.ofSeconds(1))
+                : InitLocks.advisory(factory, META_SCHEMA, List.of(APP_SCHEMA));
         try (l) {
             Optional<InitLock.Lease> lease = l.tryAcquire("warden-drill-check");
             lease.ifPresent(InitLock.Lease::close);

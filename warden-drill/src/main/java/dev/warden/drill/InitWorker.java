@@ -1,10 +1,10 @@
 package dev.warden.drill;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.warden.InitStatus;
 import dev.warden.Warden;
-import dev.warden.config.WardenConfig;
-import dev.warden.init.InitStatus;
-import dev.warden.init.Seeder;
+import dev.warden.WardenConfig;
+import dev.warden.spi.Seeder;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;

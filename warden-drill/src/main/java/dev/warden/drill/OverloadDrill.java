@@ -1,12 +1,12 @@
 package dev.warden.drill;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.warden.HealthReport;
+import dev.warden.State;
 import dev.warden.Warden;
-import dev.warden.config.WardenConfig;
-import dev.warden.embedded.ThrowawayDatabase;
-import dev.warden.fault.FaultProxy;
-import dev.warden.health.HealthReport;
-import dev.warden.lifecycle.State;
+import dev.warden.WardenConfig;
+import dev.warden.testing.FaultProxy;
+import dev.warden.testing.ThrowawayDatabase;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.sql.Connection;
 import java.sql.DriverManager;

@@ -1,10 +1,10 @@
 package dev.warden.drill;
 
+import dev.warden.State;
 import dev.warden.Warden;
-import dev.warden.config.WardenConfig;
-import dev.warden.embedded.ThrowawayDatabase;
-import dev.warden.fault.FaultProxy;
-import dev.warden.lifecycle.State;
+import dev.warden.WardenConfig;
+import dev.warden.testing.FaultProxy;
+import dev.warden.testing.ThrowawayDatabase;
 import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.List;

@@ -2,10 +2,10 @@ package dev.warden.drill;
 
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
+import dev.warden.PoolTimeoutException;
 import dev.warden.Warden;
-import dev.warden.config.WardenConfig;
-import dev.warden.embedded.ThrowawayDatabase;
-import dev.warden.health.PoolTimeoutException;
+import dev.warden.WardenConfig;
+import dev.warden.testing.ThrowawayDatabase;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.sql.Connection;
 import java.sql.SQLException;

@@ -1,7 +1,7 @@
 package dev.warden.drill;
 
 import dev.warden.Warden;
-import dev.warden.embedded.ThrowawayDatabase;
+import dev.warden.testing.ThrowawayDatabase;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.Statement;

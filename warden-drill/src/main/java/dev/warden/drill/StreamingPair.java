@@ -1,6 +1,6 @@
 package dev.warden.drill;
 
-import dev.warden.embedded.EmbeddedDatabase;
+import dev.warden.testing.ThrowawayDatabase;
 import java.io.IOException;
 import java.net.ServerSocket;
 import java.nio.file.Files;
@@ -67,7 +67,7 @@ final class StreamingPair implements AutoCloseable {
         // The embedded server's first start unpacks the binaries and runs initdb; from then on pg_ctl runs them.
         Path bin;
         // A throw-away server: trust on loopback, as the replication set-up below expects.
-        try (EmbeddedDatabase first = EmbeddedDatabase.startThrowaway(a.dir(), a.port(), java.util.Map.of())) {
+        try (var first = ThrowawayDatabase.startOn(a.dir(), a.port(), java.util.Map.of())) {
             long pid = Long.parseLong(Files.readAllLines(a.dir().resolve("postmaster.pid")).get(0).trim());
             bin = Files.readSymbolicLink(Path.of("/proc/" + pid + "/exe")).getParent();
         }
@@ -149,7 +149,7 @@ final class StreamingPair implements AutoCloseable {
     }
 
     private void copyToStandby() throws IOException {
-        EmbeddedDatabase.deleteDirectory(standby.dir());
+        ThrowawayDatabase.deleteDirectory(standby.dir());
         Path from = primary.dir();
         Path to = standby.dir();
         try (Stream<Path> paths = Files.walk(from)) {
@@ -270,7 +270,7 @@ final class StreamingPair implements AutoCloseable {
             }
         }
         try {
-            EmbeddedDatabase.deleteDirectory(base);
+            ThrowawayDatabase.deleteDirectory(base);
         } catch (RuntimeException e) {
             // a temporary directory
         }

@@ -2,12 +2,12 @@ package dev.warden.drill;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
+import dev.warden.CommitOutcomeUnknownException;
+import dev.warden.ErrorKind;
 import dev.warden.Warden;
+import dev.warden.WardenConfig;
 import dev.warden.WardenException;
-import dev.warden.config.WardenConfig;
-import dev.warden.embedded.ThrowawayDatabase;
-import dev.warden.tx.CommitOutcomeUnknownException;
-import dev.warden.tx.ErrorKind;
+import dev.warden.testing.ThrowawayDatabase;
 import dev.warden.tx.Isolation;
 import dev.warden.tx.Tx;
 import dev.warden.tx.TxStats;
@@ -33,8 +33,8 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 

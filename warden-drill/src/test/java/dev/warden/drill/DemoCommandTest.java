@@ -109,7 +109,7 @@ class DemoCommandTest {
         assertThat(count(second, ", in an earlier run)")).isEqualTo(3);
         assertThat(Files.readString(data.getParent().resolve("logs").resolve("replica-1.log")))
                 .contains("Warden READY -> STOPPING");
-        dev.warden.embedded.EmbeddedDatabase.deleteDirectory(data); // the server data; the logs stay
+        dev.warden.EmbeddedDatabase.deleteDirectory(data); // the server data; the logs stay
     }
 
     @Test

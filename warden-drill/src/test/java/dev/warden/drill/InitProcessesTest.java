@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.warden.embedded.ThrowawayDatabase;
+import dev.warden.testing.ThrowawayDatabase;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;

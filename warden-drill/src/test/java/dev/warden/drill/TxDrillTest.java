@@ -2,7 +2,7 @@ package dev.warden.drill;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.warden.embedded.ThrowawayDatabase;
+import dev.warden.testing.ThrowawayDatabase;
 import dev.warden.tx.TxStats;
 import java.sql.Connection;
 import java.sql.DriverManager;

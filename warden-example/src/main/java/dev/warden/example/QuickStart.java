@@ -4,7 +4,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.datatype.jsr310.JavaTimeModule;
 import dev.warden.Warden;
-import dev.warden.config.WardenConfig;
+import dev.warden.WardenConfig;
 import dev.warden.tx.Isolation;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;

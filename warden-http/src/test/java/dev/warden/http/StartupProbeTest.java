@@ -3,8 +3,8 @@ package dev.warden.http;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.warden.Warden;
-import dev.warden.config.WardenConfig;
-import dev.warden.embedded.ThrowawayDatabase;
+import dev.warden.WardenConfig;
+import dev.warden.testing.ThrowawayDatabase;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;

@@ -1,7 +1,7 @@
 package dev.warden.spring;
 
-import dev.warden.config.ConfigException;
-import dev.warden.config.WardenConfig;
+import dev.warden.ConfigException;
+import dev.warden.WardenConfig;
 import java.util.HashMap;
 import java.util.Locale;
 import java.util.Map;

@@ -1,8 +1,9 @@
 package dev.warden.spring;
 
 import dev.warden.Warden;
-import dev.warden.config.WardenConfig;
-import dev.warden.init.Seeder;
+import dev.warden.WardenConfig;
+import dev.warden.internal.WardenInternals;
+import dev.warden.spi.Seeder;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.util.Map;
 import javax.sql.DataSource;
@@ -96,7 +97,7 @@ public class WardenAutoConfiguration {
     @ConditionalOnMissingBean
     public WardenRetryTemplate wardenRetryTemplate(WardenConfig config, ObjectProvider<Warden> warden) {
         Warden w = warden.getIfUnique();
-        return new WardenRetryTemplate(config.retry(), w == null ? null : w.txStats());
+        return new WardenRetryTemplate(config.retry(), w == null ? null : WardenInternals.counters(w));
     }
 
     /** Readiness tied to Warden's state (liveness untouched). */
@@ -122,7 +123,7 @@ public class WardenAutoConfiguration {
         DefaultPointcutAdvisor advisor = new DefaultPointcutAdvisor(pointcut,
                 new WardenRetryInterceptor(() -> config.getObject().retry(), () -> {
                     Warden w = warden.getIfUnique();
-                    return w == null ? null : w.txStats();
+                    return w == null ? null : WardenInternals.counters(w);
                 }));
         advisor.setOrder(Ordered.LOWEST_PRECEDENCE - 1);
         return advisor;

@@ -1,7 +1,7 @@
 package dev.warden.spring;
 
+import dev.warden.State;
 import dev.warden.Warden;
-import dev.warden.lifecycle.State;
 import org.springframework.boot.availability.ApplicationAvailabilityBean;
 import org.springframework.boot.availability.AvailabilityState;
 import org.springframework.boot.availability.ReadinessState;

@@ -1,9 +1,9 @@
 package dev.warden.spring;
 
 import com.zaxxer.hikari.HikariDataSource;
+import dev.warden.DatabaseUnavailableException;
+import dev.warden.NotReadyException;
 import dev.warden.Warden;
-import dev.warden.lifecycle.DatabaseUnavailableException;
-import dev.warden.lifecycle.NotReadyException;
 import java.io.PrintWriter;
 import java.sql.Connection;
 import java.sql.SQLException;
@@ -136,7 +136,7 @@ public final class WardenDataSource implements DataSource {
 
     private DataSource poolIfStarted() {
         DataSource p = pool;
-        if (p == null && warden.state() == dev.warden.lifecycle.State.READY) {
+        if (p == null && warden.state() == dev.warden.State.READY) {
             try {
                 p = pool = warden.guardedDataSource();
             } catch (RuntimeException leftReady) {

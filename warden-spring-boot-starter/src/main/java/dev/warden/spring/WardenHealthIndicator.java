@@ -1,7 +1,7 @@
 package dev.warden.spring;
 
+import dev.warden.HealthReport;
 import dev.warden.Warden;
-import dev.warden.health.HealthReport;
 import org.springframework.boot.health.contributor.Health;
 import org.springframework.boot.health.contributor.HealthIndicator;
 import org.springframework.boot.health.contributor.Status;

@@ -1,7 +1,7 @@
 package dev.warden.spring;
 
+import dev.warden.internal.tx.TxCounters;
 import dev.warden.tx.RetryPolicy;
-import dev.warden.tx.TxStats;
 import java.lang.reflect.Method;
 import java.util.function.Supplier;
 import org.aopalliance.intercept.MethodInterceptor;
@@ -14,9 +14,9 @@ import org.springframework.core.annotation.AnnotatedElementUtils;
 final class WardenRetryInterceptor implements MethodInterceptor {
 
     private final Supplier<RetryPolicy> policy;
-    private final Supplier<TxStats> stats;
+    private final Supplier<TxCounters> stats;
 
-    WardenRetryInterceptor(Supplier<RetryPolicy> policy, Supplier<TxStats> stats) {
+    WardenRetryInterceptor(Supplier<RetryPolicy> policy, Supplier<TxCounters> stats) {
         this.policy = policy;
         this.stats = stats;
     }

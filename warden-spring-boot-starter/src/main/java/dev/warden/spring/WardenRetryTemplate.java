@@ -1,11 +1,11 @@
 package dev.warden.spring;
 
-import dev.warden.lifecycle.DatabaseUnavailableException;
-import dev.warden.lifecycle.NotReadyException;
-import dev.warden.tx.CommitOutcomeUnknownException;
-import dev.warden.tx.ErrorKind;
+import dev.warden.CommitOutcomeUnknownException;
+import dev.warden.DatabaseUnavailableException;
+import dev.warden.ErrorKind;
+import dev.warden.NotReadyException;
+import dev.warden.internal.tx.TxCounters;
 import dev.warden.tx.RetryPolicy;
-import dev.warden.tx.TxStats;
 import java.sql.SQLTransientConnectionException;
 import java.util.IdentityHashMap;
 import java.util.Map;
@@ -32,14 +32,14 @@ public final class WardenRetryTemplate {
     private static final Logger log = LoggerFactory.getLogger(WardenRetryTemplate.class);
 
     private final RetryPolicy policy;
-    private final TxStats stats;
+    private final TxCounters stats;
 
     public WardenRetryTemplate(RetryPolicy policy) {
         this(policy, null);
     }
 
     /** With Warden's counters: each retry counts in {@code warden.transaction.retries} and the health report. */
-    public WardenRetryTemplate(RetryPolicy policy, TxStats stats) {
+    public WardenRetryTemplate(RetryPolicy policy, TxCounters stats) {
         this.policy = Objects.requireNonNull(policy, "policy");
         this.stats = stats;
     }
@@ -66,7 +66,7 @@ public final class WardenRetryTemplate {
         T run() throws Throwable;
     }
 
-    static <T> T call(Work<T> work, RetryPolicy policy, TxStats stats) throws Throwable {
+    static <T> T call(Work<T> work, RetryPolicy policy, TxCounters stats) throws Throwable {
         if (TransactionSynchronizationManager.isActualTransactionActive()) {
             return work.run();
         }

@@ -1,8 +1,8 @@
 package dev.warden.spring;
 
+import dev.warden.State;
+import dev.warden.Transition;
 import dev.warden.Warden;
-import dev.warden.lifecycle.State;
-import dev.warden.lifecycle.Transition;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.boot.availability.AvailabilityChangeEvent;

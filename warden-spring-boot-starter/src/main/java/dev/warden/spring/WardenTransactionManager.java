@@ -1,9 +1,9 @@
 package dev.warden.spring;
 
+import dev.warden.CommitOutcomeUnknownException;
+import dev.warden.ErrorKind;
 import dev.warden.WardenException;
-import dev.warden.tx.CommitOutcomeUnknownException;
-import dev.warden.tx.ErrorKind;
-import dev.warden.tx.TxStats;
+import dev.warden.internal.tx.TxCounters;
 import java.sql.Connection;
 import java.sql.SQLException;
 import javax.sql.DataSource;
@@ -49,7 +49,7 @@ public class WardenTransactionManager extends JdbcTransactionManager {
     /** Null until the first connection says whether it is pgjdbc. */
     private volatile Boolean pgjdbc;
     /** Warden's counters (health report, metrics) when the DataSource is Warden's; else null. */
-    private final TxStats stats;
+    private final TxCounters stats;
 
     /**
      * A manager on this DataSource; when it is a {@link WardenDataSource}, outcomes are counted in
@@ -57,7 +57,7 @@ public class WardenTransactionManager extends JdbcTransactionManager {
      */
     public WardenTransactionManager(DataSource dataSource) {
         super(dataSource);
-        this.stats = dataSource instanceof WardenDataSource w ? w.warden().txStats() : null;
+        this.stats = dataSource instanceof WardenDataSource w ? dev.warden.internal.WardenInternals.counters(w.warden()) : null;
     }
 
     @Override

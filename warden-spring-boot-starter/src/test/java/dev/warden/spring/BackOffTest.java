@@ -3,9 +3,9 @@ package dev.warden.spring;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import dev.warden.NotReadyException;
+import dev.warden.State;
 import dev.warden.Warden;
-import dev.warden.lifecycle.NotReadyException;
-import dev.warden.lifecycle.State;
 import java.time.Duration;
 import javax.sql.DataSource;
 import org.junit.jupiter.api.Test;

@@ -5,7 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import dev.warden.Warden;
-import dev.warden.embedded.ThrowawayDatabase;
+import dev.warden.testing.ThrowawayDatabase;
 import java.time.Duration;
 import java.util.Map;
 import org.junit.jupiter.api.Test;

@@ -3,8 +3,8 @@ package dev.warden.spring;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.warden.config.ConfigException;
-import dev.warden.config.WardenConfig;
+import dev.warden.ConfigException;
+import dev.warden.WardenConfig;
 import java.time.Duration;
 import java.util.List;
 import org.junit.jupiter.api.Test;

@@ -4,11 +4,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
+import dev.warden.NotReadyException;
+import dev.warden.State;
 import dev.warden.Warden;
-import dev.warden.embedded.ThrowawayDatabase;
-import dev.warden.init.Seeder;
-import dev.warden.lifecycle.NotReadyException;
-import dev.warden.lifecycle.State;
+import dev.warden.spi.Seeder;
+import dev.warden.testing.ThrowawayDatabase;
 import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.CountDownLatch;

@@ -3,10 +3,10 @@ package dev.warden.spring;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.warden.lifecycle.DatabaseUnavailableException;
-import dev.warden.lifecycle.NotReadyException;
-import dev.warden.lifecycle.State;
-import dev.warden.tx.CommitOutcomeUnknownException;
+import dev.warden.CommitOutcomeUnknownException;
+import dev.warden.DatabaseUnavailableException;
+import dev.warden.NotReadyException;
+import dev.warden.State;
 import dev.warden.tx.RetryPolicy;
 import java.sql.SQLException;
 import java.sql.SQLTransientConnectionException;

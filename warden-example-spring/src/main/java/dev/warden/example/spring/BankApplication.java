@@ -1,6 +1,6 @@
 package dev.warden.example.spring;
 
-import dev.warden.init.Seeder;
+import dev.warden.spi.Seeder;
 import java.sql.PreparedStatement;
 import org.springframework.boot.SpringApplication;
 import org.springframework.boot.autoconfigure.SpringBootApplication;

@@ -1,7 +1,7 @@
 package dev.warden.example.spring;
 
-import dev.warden.lifecycle.DatabaseUnavailableException;
-import dev.warden.lifecycle.NotReadyException;
+import dev.warden.DatabaseUnavailableException;
+import dev.warden.NotReadyException;
 import java.util.List;
 import java.util.Map;
 import org.springframework.dao.DataIntegrityViolationException;

@@ -3,8 +3,8 @@ package dev.warden.example.spring;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.warden.ErrorKind;
 import dev.warden.spring.TransactionAbortedException;
-import dev.warden.tx.ErrorKind;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;

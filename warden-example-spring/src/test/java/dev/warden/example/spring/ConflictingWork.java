@@ -1,7 +1,7 @@
 package dev.warden.example.spring;
 
-import dev.warden.embedded.ThrowawayDatabase;
 import dev.warden.spring.WardenRetry;
+import dev.warden.testing.ThrowawayDatabase;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.SQLException;

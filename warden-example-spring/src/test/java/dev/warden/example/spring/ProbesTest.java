@@ -3,7 +3,7 @@ package dev.warden.example.spring;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import dev.warden.embedded.ThrowawayDatabase;
+import dev.warden.testing.ThrowawayDatabase;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;

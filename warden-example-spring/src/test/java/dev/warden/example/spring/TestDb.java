@@ -1,6 +1,6 @@
 package dev.warden.example.spring;
 
-import dev.warden.embedded.ThrowawayDatabase;
+import dev.warden.testing.ThrowawayDatabase;
 import java.util.Map;
 
 /** One throw-away embedded PostgreSQL for the test JVM's shared Spring context. */

@@ -2,7 +2,7 @@ package dev.warden.example.spring;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.warden.embedded.ThrowawayDatabase;
+import dev.warden.testing.ThrowawayDatabase;
 import java.io.IOException;
 import java.net.ServerSocket;
 import java.net.URI;

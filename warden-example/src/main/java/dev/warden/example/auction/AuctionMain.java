@@ -1,7 +1,7 @@
 package dev.warden.example.auction;
 
 import dev.warden.Warden;
-import dev.warden.config.WardenConfig;
+import dev.warden.WardenConfig;
 import java.time.Duration;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;

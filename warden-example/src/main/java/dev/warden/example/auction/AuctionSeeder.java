@@ -1,6 +1,6 @@
 package dev.warden.example.auction;
 
-import dev.warden.init.Seeder;
+import dev.warden.spi.Seeder;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.time.Duration;

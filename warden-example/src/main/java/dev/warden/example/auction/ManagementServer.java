@@ -1,12 +1,12 @@
 package dev.warden.example.auction;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.warden.InitStatus;
+import dev.warden.State;
 import dev.warden.Warden;
 import dev.warden.http.HealthEndpoints;
 import dev.warden.http.WardenHttp;
 import dev.warden.http.WardenJavalin;
-import dev.warden.init.InitStatus;
-import dev.warden.lifecycle.State;
 import io.javalin.Javalin;
 import io.javalin.http.Context;
 import io.javalin.json.JavalinJackson;

@@ -7,7 +7,7 @@ import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
-import dev.warden.config.WardenConfig;
+import dev.warden.WardenConfig;
 import dev.warden.http.HealthEndpoints;
 import java.io.IOException;
 import java.nio.file.Files;

@@ -3,10 +3,10 @@ package dev.warden.example.auction;
 import static dev.warden.example.auction.Http.assertProblem;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.warden.State;
 import dev.warden.Warden;
-import dev.warden.config.WardenConfig;
-import dev.warden.embedded.ThrowawayDatabase;
-import dev.warden.lifecycle.State;
+import dev.warden.WardenConfig;
+import dev.warden.testing.ThrowawayDatabase;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Map;

@@ -1,7 +1,7 @@
 package dev.warden.example.auction;
 
-import dev.warden.config.WardenConfig;
-import dev.warden.embedded.ThrowawayDatabase;
+import dev.warden.WardenConfig;
+import dev.warden.testing.ThrowawayDatabase;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.SQLException;

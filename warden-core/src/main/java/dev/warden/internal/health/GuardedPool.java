@@ -1,0 +1,375 @@
+package dev.warden.internal.health;
+
+import com.zaxxer.hikari.HikariDataSource;
+import com.zaxxer.hikari.HikariPoolMXBean;
+import com.zaxxer.hikari.pool.HikariPool;
+import dev.warden.DatabaseUnavailableException;
+import dev.warden.PoolTimeoutException;
+import dev.warden.State;
+import dev.warden.internal.PoolConnections;
+import dev.warden.internal.lifecycle.StateMachine;
+import java.io.PrintWriter;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.sql.SQLFeatureNotSupportedException;
+import java.sql.SQLTransientConnectionException;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Objects;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
+import java.util.function.LongSupplier;
+import javax.sql.DataSource;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The pool as transactions see it: a {@link DataSource} that fails fast instead of making a caller
+ * wait for a database that is known to be down, plus the actions the {@link HealthMonitor} takes on
+ * the pool when the database goes away and comes back.
+ *
+ * <p>Guarantees of {@link #getConnection()}: in DEGRADED it throws at once, without touching the
+ * pool. Otherwise it waits in HikariCP's queue, once, for the pool's acquire timeout: a busy pool is
+ * HikariCP's timeout as configured (counted once in {@code hikaricp_connections_timeout_total},
+ * thrown as a {@link PoolTimeoutException}), keeps the waiters in HikariCP's first-come, first-served
+ * order, and triggers no probe. When the monitor declares the database unreachable, every waiting
+ * thread leaves at once with a {@link SQLTransientConnectionException} (SQLState 08001) whose cause is
+ * a {@link DatabaseUnavailableException}, which transactions do not retry.
+ *
+ * <p>After a recovery the pool does not refill all at once: each connection up to the minimum is
+ * added at its own random moment within the refill spread, so that a fleet of replicas recovering
+ * together does not open all its connections in the same instant.
+ */
+public final class GuardedPool implements DataSource, HealthMonitor.PoolActions, AutoCloseable {
+
+    private static final Logger log = LoggerFactory.getLogger(GuardedPool.class);
+
+    private final HikariDataSource pool;
+    private final PoolConnections connections;
+    private final StateMachine lifecycle;
+    private final int minimumIdle;
+    private final Duration refillSpread;
+    private final LongSupplier workDone;
+    private final WaitingThreads waiting = new WaitingThreads();
+    private final Object refillLock = new Object();
+    private ScheduledExecutorService refiller;
+    private final List<ScheduledFuture<?>> refillSteps = new ArrayList<>();
+    /** No work completed for this long while threads wait: stalled, not busy. */
+    private static final long STALL_NANOS = TimeUnit.MILLISECONDS.toNanos(250);
+    // Read and written on the monitor thread only (stalled()).
+    private long stallWork = -1;
+    private long stallSince;
+    private boolean stallReported;
+    /** Changes whenever a refill is cancelled, so that a step already running does not undo it. */
+    private long refillGeneration;
+
+    /**
+     * @param pool         the Hikari pool, started
+     * @param connections  where the pool's physical connections come from (to abort them)
+     * @param lifecycle    whose state decides whether to wait
+     * @param refillSpread after a recovery, the time over which the pool returns to its minimum
+     *                     (zero: at once)
+     * @param workDone     a count that grows whenever work finishes on a pooled connection (commits
+     *                     and rollbacks): a sign that busy connections answer
+     */
+    public GuardedPool(HikariDataSource pool, PoolConnections connections, StateMachine lifecycle, Duration refillSpread,
+                       LongSupplier workDone) {
+        this.pool = Objects.requireNonNull(pool, "pool");
+        this.connections = Objects.requireNonNull(connections, "connections");
+        this.lifecycle = Objects.requireNonNull(lifecycle, "lifecycle");
+        this.refillSpread = Objects.requireNonNull(refillSpread, "refillSpread");
+        this.workDone = Objects.requireNonNull(workDone, "workDone");
+        this.minimumIdle = pool.getMinimumIdle();
+    }
+
+    /**
+     * A pooled connection; a fast failure when the database is known to be down, or as soon as it is
+     * declared so while waiting; a {@link PoolTimeoutException} when the pool stayed busy for the
+     * whole acquire timeout.
+     */
+    @Override
+    public Connection getConnection() throws SQLException {
+        if (lifecycle.state() == State.DEGRADED) {
+            throw unavailable(null);
+        }
+        HikariPool hikari = hikari();
+        if (hikari == null) {
+            return pool.getConnection();
+        }
+        WaitingThreads.Waiter waiter = waiting.enter();
+        Connection c;
+        try {
+            c = hikari.getConnection(pool.getConnectionTimeout());
+        } catch (SQLException e) {
+            if (waiter.leave() || lifecycle.state() == State.DEGRADED) {
+                throw unavailable(e);
+            }
+            if (e instanceof SQLTransientConnectionException timedOut && timedOut.getCause() == null) {
+                throw new PoolTimeoutException(timedOut);
+            }
+            throw e;
+        } catch (RuntimeException | Error e) {
+            waiter.leave();
+            throw e;
+        }
+        if (waiter.leave()) {
+            // Released just as a connection came: the database has been declared unreachable.
+            closeQuietly(c);
+            throw unavailable(null);
+        }
+        return c;
+    }
+
+    private static void closeQuietly(Connection c) {
+        try {
+            c.close();
+        } catch (SQLException | RuntimeException ignored) {
+            // going back to a pool that is being emptied; nothing more to do
+        }
+    }
+
+    private HikariPool hikari() {
+        HikariPoolMXBean mx = pool.getHikariPoolMXBean();
+        return mx instanceof HikariPool hp && !pool.isClosed() ? hp : null;
+    }
+
+    private SQLException unavailable(Throwable cause) {
+        boolean degraded = lifecycle.state() == State.DEGRADED;
+        Instant since = degraded ? lifecycle.since() : Instant.now();
+        DatabaseUnavailableException du = new DatabaseUnavailableException(since, degraded ? lifecycle.why() : null, cause);
+        return new SQLTransientConnectionException(du.getMessage(), "08001", du);
+    }
+
+    /** Threads waiting for a connection in {@link #getConnection()} now. */
+    public int waitingThreads() {
+        return waiting.size();
+    }
+
+    /**
+     * Aborts every pooled connection, those in use included (their threads get a connection error
+     * at once instead of waiting for the socket timeout on a dead network; a transaction with
+     * COMMIT on the wire ends with an unknown outcome), lets the pool stop reconnecting until
+     * recovery, and releases every thread waiting for a connection.
+     */
+    @Override
+    public void degraded() {
+        HikariPoolMXBean mx = pool.getHikariPoolMXBean();
+        synchronized (refillLock) {
+            cancelRefill();
+            if (mx != null && !pool.isClosed()) {
+                pool.getHikariConfigMXBean().setMinimumIdle(0);
+            }
+        }
+        int aborted = connections.abortAll();
+        if (mx != null && !pool.isClosed()) {
+            // With a minimum of idle connections, Hikari keeps reconnecting with a backoff that grows to
+            // seconds; the connection made at recovery would then wait for the end of that backoff.
+            mx.softEvictConnections();
+        }
+        if (aborted > 0) {
+            log.info("Aborted {} pool connection(s): the database is unreachable", aborted);
+        }
+        int released = waiting.releaseAll();
+        if (released > 0) {
+            log.info("Released {} thread(s) waiting for a connection: the database is unreachable", released);
+        }
+    }
+
+    /**
+     * Drops connections left from before the outage and refills the pool to its minimum step by
+     * step: one connection at once, then each of the others at a random moment within the refill
+     * spread. Takes no connection from the pool, so it needs no free slot: the probe has just
+     * connected with the same settings, and the pool also opens connections as work asks for them.
+     */
+    @Override
+    public void recover(Duration timeout) throws SQLException {
+        HikariPool hikari = hikari();
+        if (hikari == null) {
+            throw new SQLException("the pool is closed", "08003");
+        }
+        synchronized (refillLock) {
+            cancelRefill();
+            pool.getHikariConfigMXBean().setMinimumIdle(0);
+        }
+        hikari.softEvictConnections();
+        scheduleRefill(hikari);
+    }
+
+    private void scheduleRefill(HikariPool hikari) {
+        long spreadNanos = refillSpread.toNanos();
+        if (spreadNanos <= 0 || minimumIdle <= 1) {
+            long generation;
+            synchronized (refillLock) {
+                generation = refillGeneration;
+            }
+            raiseMinimum(hikari, minimumIdle, generation);
+            return;
+        }
+        long[] at = new long[minimumIdle - 1];
+        ThreadLocalRandom random = ThreadLocalRandom.current();
+        for (int i = 0; i < at.length; i++) {
+            at[i] = random.nextLong(spreadNanos);
+        }
+        Arrays.sort(at);
+        synchronized (refillLock) {
+            if (refiller == null) {
+                refiller = Executors.newSingleThreadScheduledExecutor(r -> {
+                    Thread t = new Thread(r, "warden-refill");
+                    t.setDaemon(true);
+                    return t;
+                });
+            }
+            long generation = refillGeneration;
+            raiseMinimum(hikari, 1, generation);
+            for (int i = 0; i < at.length; i++) {
+                int target = i + 2;
+                refillSteps.add(refiller.schedule(() -> raiseMinimum(hikari, target, generation), at[i],
+                        TimeUnit.NANOSECONDS));
+            }
+        }
+    }
+
+    /** Sets the pool's minimum to {@code target} and asks HikariCP for one connection if it is short. */
+    private void raiseMinimum(HikariPool hikari, int target, long generation) {
+        synchronized (refillLock) {
+            if (pool.isClosed() || generation != refillGeneration) {
+                return;
+            }
+            pool.getHikariConfigMXBean().setMinimumIdle(Math.min(target, minimumIdle));
+        }
+        // Hikari adds connections up to the minimum only from its housekeeper (every 30 s) or on demand.
+        // This queues one more creator (HikariCP queues one only while fewer are queued than the number
+        // passed); a creator adds at most one connection and none once the minimum is met.
+        hikari.addBagItem(minimumIdle + 1);
+    }
+
+    private void cancelRefill() {
+        synchronized (refillLock) {
+            refillGeneration++;
+            for (ScheduledFuture<?> f : refillSteps) {
+                f.cancel(false);
+            }
+            refillSteps.clear();
+        }
+    }
+
+    /**
+     * True when a connection the pool holds answers within {@code timeout}: an idle one is checked
+     * with {@link Connection#isValid(int)}; when all are busy, work finishing on them within the
+     * timeout shows that they answer. Never opens a new connection.
+     */
+    @Override
+    public boolean existingConnectionsAnswer(Duration timeout) {
+        HikariPool hikari = hikari();
+        if (hikari == null || hikari.getTotalConnections() == 0) {
+            return false;
+        }
+        long deadline = System.nanoTime() + timeout.toNanos();
+        if (hikari.getIdleConnections() > 0) {
+            try (Connection c = hikari.getConnection(Math.max(1, timeout.toMillis()))) {
+                return c.isValid((int) Math.max(1, (timeout.toMillis() + 999) / 1000));
+            } catch (SQLException e) {
+                return false;
+            }
+        }
+        long before = workDone.getAsLong();
+        while (System.nanoTime() < deadline) {
+            if (workDone.getAsLong() != before) {
+                return true;
+            }
+            LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(5));
+        }
+        return false;
+    }
+
+    /**
+     * True once per episode in which threads wait for a connection and no work has completed for
+     * 250 ms: a busy pool keeps completing work and is never "stalled".
+     */
+    @Override
+    public boolean stalled() {
+        long now = System.nanoTime();
+        long work = workDone.getAsLong();
+        if (work != stallWork) {
+            stallWork = work;
+            stallSince = now;
+            stallReported = false;
+            return false;
+        }
+        if (stallReported || waiting.size() == 0 || now - stallSince < STALL_NANOS) {
+            return false;
+        }
+        stallReported = true;
+        return true;
+    }
+
+    /** The count of work completed on pooled connections (commits), as given at construction. */
+    @Override
+    public long workDone() {
+        return workDone.getAsLong();
+    }
+
+    /** Stops the refill scheduler. The Hikari pool is closed by its owner. */
+    @Override
+    public void close() {
+        synchronized (refillLock) {
+            cancelRefill();
+            if (refiller != null) {
+                refiller.shutdownNow();
+            }
+        }
+    }
+
+    /** Removes a connection that must not be reused. */
+    public void evict(Connection connection) {
+        pool.evictConnection(connection);
+    }
+
+    /** Not supported: Warden's pool has one set of credentials. */
+    @Override
+    public Connection getConnection(String username, String password) throws SQLException {
+        throw new SQLFeatureNotSupportedException("Warden's pool uses the configured credentials");
+    }
+
+    @Override
+    public PrintWriter getLogWriter() throws SQLException {
+        return pool.getLogWriter();
+    }
+
+    @Override
+    public void setLogWriter(PrintWriter out) throws SQLException {
+        pool.setLogWriter(out);
+    }
+
+    @Override
+    public void setLoginTimeout(int seconds) throws SQLException {
+        pool.setLoginTimeout(seconds);
+    }
+
+    @Override
+    public int getLoginTimeout() throws SQLException {
+        return pool.getLoginTimeout();
+    }
+
+    @Override
+    public java.util.logging.Logger getParentLogger() throws SQLFeatureNotSupportedException {
+        return pool.getParentLogger();
+    }
+
+    @Override
+    public <T> T unwrap(Class<T> iface) throws SQLException {
+        return iface.isInstance(this) ? iface.cast(this) : pool.unwrap(iface);
+    }
+
+    @Override
+    public boolean isWrapperFor(Class<?> iface) throws SQLException {
+        return iface.isInstance(this) || pool.isWrapperFor(iface);
+    }
+}

@@ -1,0 +1,214 @@
+package dev.warden.testing;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A real separate JVM running a main class on this JVM's class path, for guarantees across
+ * processes: start it, read its output line by line, wait for a line such as {@code READY {json}},
+ * signal it (SIGTERM, SIGKILL, SIGSTOP), and make sure it is gone afterwards ({@link #close()}).
+ * <pre>{@code
+ * try (ChildJvm child = ChildJvm.builder(MyMain.class).env("WARDEN_DB_URL", url).start()) {
+ *     String ready = child.awaitLine("READY ", Duration.ofSeconds(60));
+ *     child.signal("TERM");
+ *     assertThat(child.awaitExit(Duration.ofSeconds(30))).hasValue(0);
+ * }
+ * }</pre>
+ */
+public final class ChildJvm implements AutoCloseable {
+
+    private final Process process;
+    private final List<String> lines = new CopyOnWriteArrayList<>();
+    private final Thread reader;
+
+    private ChildJvm(Process process, String name) {
+        this.process = process;
+        this.reader = Thread.ofPlatform().daemon().name("child-jvm-" + name).start(this::readOutput);
+    }
+
+    /** A builder for a JVM that runs {@code mainClass}. */
+    public static Builder builder(Class<?> mainClass) {
+        return new Builder(mainClass.getName());
+    }
+
+    /** A builder for a JVM that runs the main class of this name. */
+    public static Builder builder(String mainClass) {
+        return new Builder(mainClass);
+    }
+
+    private void readOutput() {
+        try (BufferedReader in = new BufferedReader(
+                new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
+            for (String line; (line = in.readLine()) != null; ) {
+                lines.add(line);
+            }
+        } catch (IOException e) {
+            // the child exited; what it printed is kept
+        }
+    }
+
+    /** The child's process id. */
+    public long pid() {
+        return process.pid();
+    }
+
+    /** The process. */
+    public Process process() {
+        return process;
+    }
+
+    /** Every line it printed so far (stdout and stderr merged). */
+    public List<String> lines() {
+        return List.copyOf(lines);
+    }
+
+    /** Everything it printed so far, one line each. */
+    public String output() {
+        return String.join("\n", lines);
+    }
+
+    /**
+     * Waits for the first line that starts with {@code prefix} and returns the rest of it (e.g. the
+     * JSON after {@code "READY "}).
+     *
+     * @throws IllegalStateException when the child exits first or the timeout passes, with its output
+     */
+    public String awaitLine(String prefix, Duration timeout) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        int seen = 0;
+        while (true) {
+            List<String> now = lines;
+            for (int i = seen; i < now.size(); i++) {
+                if (now.get(i).startsWith(prefix)) {
+                    return now.get(i).substring(prefix.length());
+                }
+            }
+            seen = now.size();
+            if (!process.isAlive() && !reader.isAlive()) {
+                throw new IllegalStateException("The child exited with " + process.exitValue() + " before printing '"
+                        + prefix + "'. Its output:\n" + output());
+            }
+            if (System.nanoTime() > deadline) {
+                throw new IllegalStateException("No line '" + prefix + "' within " + timeout + ". Its output:\n"
+                        + output());
+            }
+            try {
+                Thread.sleep(20);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException("Interrupted while waiting for '" + prefix + "'", e);
+            }
+        }
+    }
+
+    /** Sends a signal ({@code "TERM"}, {@code "KILL"}, {@code "STOP"}, {@code "CONT"}) to the child. */
+    public void signal(String signal) {
+        Signals.send(signal, process.pid());
+    }
+
+    /** Waits for the child to exit; its exit code, or empty when it still runs after the timeout. */
+    public Optional<Integer> awaitExit(Duration timeout) {
+        try {
+            if (process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
+                reader.join(Duration.ofSeconds(5));
+                return Optional.of(process.exitValue());
+            }
+            return Optional.empty();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return Optional.empty();
+        }
+    }
+
+    /** Kills the child (SIGCONT first, in case it was stopped, then SIGKILL) and its descendants. */
+    @Override
+    public void close() {
+        if (process.isAlive()) {
+            process.descendants().forEach(ProcessHandle::destroyForcibly);
+            try {
+                Signals.send("CONT", process.pid());
+            } catch (IllegalStateException gone) {
+                // it exited meanwhile
+            }
+            process.destroyForcibly();
+            try {
+                process.waitFor(30, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    /** How to start the child. */
+    public static final class Builder {
+        private final String mainClass;
+        private final List<String> jvmArgs = new ArrayList<>(List.of("-Xmx256m"));
+        private final List<String> args = new ArrayList<>();
+        private final Map<String, String> env = new HashMap<>();
+        private String classPath = System.getProperty("java.class.path");
+
+        private Builder(String mainClass) {
+            this.mainClass = mainClass;
+        }
+
+        /** Adds JVM options (e.g. {@code -Dkey=value}). */
+        public Builder jvmArgs(String... more) {
+            jvmArgs.addAll(List.of(more));
+            return this;
+        }
+
+        /** Adds program arguments. */
+        public Builder args(String... more) {
+            args.addAll(List.of(more));
+            return this;
+        }
+
+        /** Sets an environment variable. */
+        public Builder env(String name, String value) {
+            env.put(name, value);
+            return this;
+        }
+
+        /** Sets environment variables. */
+        public Builder env(Map<String, String> values) {
+            env.putAll(values);
+            return this;
+        }
+
+        /** Another class path than this JVM's. */
+        public Builder classPath(String path) {
+            this.classPath = path;
+            return this;
+        }
+
+        /** Starts it with the same java binary as this JVM. */
+        public ChildJvm start() {
+            String java = ProcessHandle.current().info().command().orElse("java");
+            List<String> cmd = new ArrayList<>();
+            cmd.add(java);
+            cmd.addAll(jvmArgs);
+            cmd.add("-cp");
+            cmd.add(classPath);
+            cmd.add(mainClass);
+            cmd.addAll(args);
+            ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
+            pb.environment().putAll(env);
+            try {
+                return new ChildJvm(pb.start(), mainClass.substring(mainClass.lastIndexOf('.') + 1));
+            } catch (IOException e) {
+                throw new UncheckedIOException("Could not start a JVM for " + mainClass, e);
+            }
+        }
+    }
+}

@@ -1,0 +1,163 @@
+package dev.warden.testing;
+
+import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.stream.Stream;
+
+/**
+ * A throw-away embedded PostgreSQL in a new temporary directory, for drills, benchmarks and tests:
+ * {@link #close()} stops it and deletes its data. It can be stopped and started again on the same
+ * directory and port, to stage an outage. It keeps zonky's fast settings ({@code fsync} and
+ * {@code synchronous_commit} off, unless the settings say otherwise) and trusts loopback connections
+ * (user {@value #USER}, no password). Never for data that must survive.
+ */
+public final class ThrowawayDatabase implements AutoCloseable {
+
+    /** The superuser, trusted on loopback without a password. */
+    public static final String USER = "postgres";
+
+    private final Path dir;
+    private final Map<String, String> settings;
+    private final int port;
+    private EmbeddedPostgres server; // guarded by this; null while stopped
+
+    private ThrowawayDatabase(Path dir, Map<String, String> settings, EmbeddedPostgres server) {
+        this.dir = dir;
+        this.settings = settings;
+        this.server = server;
+        this.port = server.getPort();
+    }
+
+    /**
+     * Starts a fresh server in a new temporary directory named after {@code prefix}, with extra
+     * server settings ({@code postgresql.conf} names, e.g. {@code fsync=off}).
+     */
+    public static ThrowawayDatabase start(String prefix, Map<String, String> settings) {
+        Path dir;
+        try {
+            dir = Files.createTempDirectory(prefix).resolve("data");
+        } catch (IOException e) {
+            throw new UncheckedIOException("Could not create a temporary directory for the embedded PostgreSQL", e);
+        }
+        Map<String, String> copy = Map.copyOf(settings);
+        return new ThrowawayDatabase(dir, copy, startOn(dir, 0, copy));
+    }
+
+    /** Starts a fresh server with zonky's fast settings and nothing else. */
+    public static ThrowawayDatabase start(String prefix) {
+        return start(prefix, Map.of());
+    }
+
+    /**
+     * Starts a server on {@code dataDir} (initialised on first use, reused after) and port ({@code 0}
+     * for any free one), trusting loopback. For fixtures that manage the directory themselves (a
+     * streaming pair, a standby): the caller stops it and deletes the directory.
+     */
+    public static EmbeddedPostgres startOn(Path dataDir, int port, Map<String, String> settings) {
+        try {
+            Files.createDirectories(dataDir);
+            Map<String, String> all = new LinkedHashMap<>();
+            all.put("listen_addresses", "127.0.0.1");
+            all.put("max_connections", "300");
+            all.putAll(settings);
+            EmbeddedPostgres.Builder builder = EmbeddedPostgres.builder()
+                    .setDataDirectory(dataDir)
+                    .setCleanDataDirectory(false)
+                    .setPGStartupWait(Duration.ofSeconds(60));
+            all.forEach(builder::setServerConfig);
+            if (port > 0) {
+                builder.setPort(port);
+            }
+            return builder.start();
+        } catch (IOException e) {
+            throw new UncheckedIOException("Could not start the embedded PostgreSQL in " + dataDir, e);
+        }
+    }
+
+    /** The port it listens on, the same across restarts. */
+    public int port() {
+        return port;
+    }
+
+    /** JDBC URL of its {@code postgres} database, the same across restarts. */
+    public String jdbcUrl() {
+        return "jdbc:postgresql://127.0.0.1:" + port + "/postgres";
+    }
+
+    /** The superuser to connect as ({@value #USER}, no password). */
+    public String user() {
+        return USER;
+    }
+
+    /** The data directory. */
+    public Path dataDir() {
+        return dir;
+    }
+
+    /** The postmaster's process id, read from {@code postmaster.pid} (for SIGSTOP/SIGCONT stalls). */
+    public long postmasterPid() {
+        try {
+            return Long.parseLong(Files.readAllLines(dir.resolve("postmaster.pid")).get(0).strip());
+        } catch (IOException e) {
+            throw new UncheckedIOException("Could not read the postmaster's pid in " + dir, e);
+        }
+    }
+
+    public synchronized boolean running() {
+        return server != null;
+    }
+
+    /** Stops the server (fast shutdown: sessions are terminated); the data stays. */
+    public synchronized void stop() {
+        if (server != null) {
+            try {
+                server.close();
+            } catch (IOException e) {
+                throw new UncheckedIOException("The embedded PostgreSQL did not stop cleanly", e);
+            } finally {
+                server = null;
+            }
+        }
+    }
+
+    /** Starts it again on the same directory and port; returns when it accepts connections. */
+    public synchronized void restart() {
+        if (server == null) {
+            server = startOn(dir, port, settings);
+        }
+    }
+
+    /** Stops the server and deletes its data. */
+    @Override
+    public synchronized void close() {
+        try {
+            stop();
+        } finally {
+            deleteDirectory(dir.getParent());
+        }
+    }
+
+    /**
+     * Deletes a directory tree (a stopped server's data). A failure is ignored: it must not hide the
+     * result of the work that ran before.
+     */
+    public static void deleteDirectory(Path dir) {
+        if (dir == null || !Files.exists(dir)) {
+            return;
+        }
+        try (Stream<Path> paths = Files.walk(dir)) {
+            for (Path p : (Iterable<Path>) paths.sorted(Comparator.reverseOrder())::iterator) {
+                Files.deleteIfExists(p);
+            }
+        } catch (IOException | UncheckedIOException e) {
+            // best effort: a temporary directory left behind costs disk, not correctness
+        }
+    }
+}

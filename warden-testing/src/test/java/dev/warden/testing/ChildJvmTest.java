@@ -1,0 +1,50 @@
+package dev.warden.testing;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.time.Duration;
+import org.junit.jupiter.api.Test;
+
+/** A real second JVM: its READY line, a signal, its exit. */
+class ChildJvmTest {
+
+    /** The child: prints READY with its pid as JSON, then waits to be stopped; exits 3 on SIGTERM. */
+    public static final class Child {
+        public static void main(String[] args) throws InterruptedException {
+            Runtime.getRuntime().addShutdownHook(new Thread(() -> System.out.println("STOPPING")));
+            System.out.println("READY {\"pid\":" + ProcessHandle.current().pid() + ",\"arg\":\"" + args[0] + "\"}");
+            Thread.sleep(Duration.ofMinutes(2));
+        }
+    }
+
+    @Test
+    void readsTheReadyLineAndStopsTheChildWithSigterm() {
+        try (ChildJvm child = ChildJvm.builder(Child.class).args("hello").start()) {
+            String json = child.awaitLine("READY ", Duration.ofSeconds(60));
+            assertThat(json).isEqualTo("{\"pid\":" + child.pid() + ",\"arg\":\"hello\"}");
+            child.signal("TERM");
+            assertThat(child.awaitExit(Duration.ofSeconds(60))).hasValue(143);
+            assertThat(child.lines()).contains("STOPPING");
+        }
+    }
+
+    @Test
+    void aChildThatExitsFirstIsReportedWithItsOutput() {
+        try (ChildJvm child = ChildJvm.builder("no.such.Main").start()) {
+            assertThatThrownBy(() -> child.awaitLine("READY ", Duration.ofSeconds(60)))
+                    .isInstanceOf(IllegalStateException.class)
+                    .hasMessageContaining("exited")
+                    .hasMessageContaining("no.such.Main");
+        }
+    }
+
+    @Test
+    void closeKillsAStoppedChild() {
+        ChildJvm child = ChildJvm.builder(Child.class).args("x").start();
+        child.awaitLine("READY ", Duration.ofSeconds(60));
+        child.signal("STOP");
+        child.close();
+        assertThat(child.process().isAlive()).isFalse();
+    }
+}
