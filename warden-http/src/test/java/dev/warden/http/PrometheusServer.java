@@ -64,31 +64,37 @@ final class PrometheusServer implements AutoCloseable {
                     static_configs:
                       - targets: ["127.0.0.1:%d"]
                 """.formatted(ruleFile.toAbsolutePath(), targetPort));
-        int port;
-        try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
-            port = s.getLocalPort();
+        // The free port is found by binding and releasing it; another process may take it in
+        // between, so a start that loses that race is tried again on another port.
+        for (int attempt = 1; ; attempt++) {
+            int port;
+            try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+                port = s.getLocalPort();
+            }
+            Path log = dir.resolve("prometheus-" + attempt + ".log");
+            Process process = new ProcessBuilder(binary.toString(), "--config.file=" + config,
+                    "--storage.tsdb.path=" + dir.resolve("data-" + attempt), "--web.listen-address=127.0.0.1:" + port)
+                    .redirectErrorStream(true)
+                    .redirectOutput(log.toFile())
+                    .start();
+            PrometheusServer server = new PrometheusServer(process, dir, port);
+            try {
+                Awaitility.await("Prometheus ready (log: " + log + ")")
+                        .atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(200))
+                        .until(() -> !process.isAlive() || server.status("/-/ready") == 200);
+            } catch (RuntimeException e) {
+                server.close();
+                throw e;
+            }
+            if (process.isAlive()) {
+                return server;
+            }
+            String output = Files.readString(log);
+            if (attempt == 3 || !output.contains("address already in use")) {
+                server.close();
+                throw new IllegalStateException("prometheus exited: " + output);
+            }
         }
-        Process process = new ProcessBuilder(binary.toString(), "--config.file=" + config,
-                "--storage.tsdb.path=" + dir.resolve("data"), "--web.listen-address=127.0.0.1:" + port)
-                .redirectErrorStream(true)
-                .redirectOutput(dir.resolve("prometheus.log").toFile())
-                .start();
-        PrometheusServer server = new PrometheusServer(process, dir, port);
-        try {
-            Awaitility.await("Prometheus ready (log: " + dir.resolve("prometheus.log") + ")")
-                    .atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(200))
-                    .until(() -> {
-                        if (!process.isAlive()) {
-                            throw new IllegalStateException("prometheus exited: "
-                                    + Files.readString(dir.resolve("prometheus.log")));
-                        }
-                        return server.status("/-/ready") == 200;
-                    });
-        } catch (RuntimeException e) {
-            server.close();
-            throw e;
-        }
-        return server;
     }
 
     private int status(String path) {
