@@ -70,6 +70,7 @@ public final class PatroniCluster implements AutoCloseable {
     private final Path base;
     private final Path binDir;
     private final Timings timings;
+    private final boolean synchronous;
     private final String scope;
     private final int etcdPort;
     private final int etcdPeerPort;
@@ -78,10 +79,11 @@ public final class PatroniCluster implements AutoCloseable {
     private Process etcd;
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
 
-    private PatroniCluster(Path base, Path binDir, Timings timings) throws IOException {
+    private PatroniCluster(Path base, Path binDir, Timings timings, boolean synchronous) throws IOException {
         this.base = base;
         this.binDir = binDir;
         this.timings = timings;
+        this.synchronous = synchronous;
         this.scope = "warden-" + Long.toHexString(System.nanoTime() & 0xffffff);
         this.etcdPort = freePort();
         this.etcdPeerPort = freePort();
@@ -107,6 +109,15 @@ public final class PatroniCluster implements AutoCloseable {
 
     /** Starts etcd and {@code memberCount} members (2 or 3); returns once a leader serves writes and every replica streams. */
     public static PatroniCluster start(int memberCount, Timings timings) {
+        return start(memberCount, timings, false);
+    }
+
+    /**
+     * Like {@link #start(int, Timings)}; with {@code synchronous}, Patroni's synchronous mode
+     * ({@code synchronous_mode: true}): a commit is acknowledged only once a replica has it, and only
+     * that replica may be promoted, so a crash of the leader loses no acknowledged commit.
+     */
+    public static PatroniCluster start(int memberCount, Timings timings, boolean synchronous) {
         if (memberCount < 2 || memberCount > 3) {
             throw new IllegalArgumentException("memberCount must be 2 or 3, not " + memberCount);
         }
@@ -115,7 +126,8 @@ public final class PatroniCluster implements AutoCloseable {
         });
         PatroniCluster cluster = null;
         try {
-            cluster = new PatroniCluster(Files.createTempDirectory("warden-patroni"), findBinDir().orElseThrow(), timings);
+            cluster = new PatroniCluster(Files.createTempDirectory("warden-patroni"), findBinDir().orElseThrow(), timings,
+                    synchronous);
             cluster.startEtcd();
             for (int i = 0; i < memberCount; i++) {
                 cluster.addMember(i);
@@ -310,6 +322,7 @@ public final class PatroniCluster implements AutoCloseable {
                     loop_wait: %d
                     retry_timeout: %d
                     maximum_lag_on_failover: 1048576
+                    synchronous_mode: %s
                     postgresql:
                       use_pg_rewind: false
                       parameters:
@@ -338,22 +351,29 @@ public final class PatroniCluster implements AutoCloseable {
                   parameters:
                     unix_socket_directories: ''
                 """.formatted(scope, m.name(), m.restPort(), m.restPort(), etcdPort,
-                timings.ttl(), timings.loopWait(), timings.retryTimeout(),
+                timings.ttl(), timings.loopWait(), timings.retryTimeout(), synchronous,
                 m.pgPort(), m.pgPort(), m.dataDir(), binDir, base.resolve(m.name() + ".pgpass"));
     }
 
-    private void awaitReplicas(Duration deadline) {
+    /**
+     * Waits until there is a leader and every running member other than it is a streaming replica
+     * (in synchronous mode, one of them the synchronous standby).
+     */
+    public void awaitReplicas(Duration deadline) {
         await(deadline, "every replica streaming", () -> {
             Member leader = leader().orElse(null);
             if (leader == null) {
                 return null;
             }
+            boolean syncStandby = false;
             for (Member m : members) {
-                if (!m.equals(leader) && status(m, "/replica") != 200) {
+                if (!m.equals(leader) && running(m) && status(m, "/replica") != 200) {
                     return null;
                 }
+                syncStandby |= !m.equals(leader) && running(m) && status(m, "/sync") == 200;
             }
-            return Boolean.TRUE;
+            // In synchronous mode Patroni names a synchronous standby a loop later; a switchover needs one.
+            return !synchronous || syncStandby ? Boolean.TRUE : null;
         });
     }
 
