@@ -26,7 +26,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 /**
- * Warden on a real Patroni cluster (etcd, two members, short ttl) behind a multi-host URL with
+ * Warden on a real Patroni cluster (etcd, two members, short ttl, synchronous mode: with Patroni's
+ * default asynchronous replication a crash may lose the last acknowledged commits, whoever the
+ * client is; one run here lost one of 4,700) behind a multi-host URL with
  * {@code targetServerType=primary}: a planned switchover and then a crash of the leader's whole
  * member, under a write load with {@code WARDEN_TX_VERIFY_COMMIT}. No acknowledged write is lost and
  * no COMMIT ends with an unknown outcome.
@@ -41,7 +43,7 @@ class PatroniFailoverTest {
             assertThat(why).as("Patroni prerequisites under CI").isEmpty();
         }
         assumeThat(why).as("Patroni prerequisites").isEmpty();
-        try (PatroniCluster cluster = PatroniCluster.start(2, PatroniCluster.Timings.FAST)) {
+        try (PatroniCluster cluster = PatroniCluster.start(2, PatroniCluster.Timings.FAST, true)) {
             try (Connection c = DriverManager.getConnection(cluster.jdbcUrl(), cluster.user(), "");
                  Statement st = c.createStatement()) {
                 st.execute("create table pf_ack (id bigint primary key)");
