@@ -158,6 +158,40 @@ class VerifyCommitOutageTest {
         }
     }
 
+    @Test
+    @Timeout(120)
+    void theConfiguredPatienceBoundsHowLongALostCommitIsAskedAbout() throws Exception {
+        try (Warden warden = Warden.create(WardenConfig.builder().environment(Map.of())
+                .dbUrl(db.jdbcUrl())
+                .poolMaxSize(2)
+                .txVerifyCommit(true)
+                .txVerifyPatience(Duration.ofSeconds(2))
+                .build()).start()) {
+            AtomicInteger runs = new AtomicInteger();
+            CompletableFuture<Void> lost = CompletableFuture.runAsync(() -> warden.useTransaction(tx -> {
+                runs.incrementAndGet();
+                try (Statement st = tx.connection().createStatement()) {
+                    st.executeUpdate("insert into vo_log (note) values ('slow')");
+                }
+            }));
+            await().atMost(Duration.ofSeconds(10)).until(() -> runs.get() == 1);
+            Thread.sleep(300);
+            long stoppedAt = System.nanoTime();
+            db.stop(); // and it stays down: no server can tell
+            try {
+                Throwable end = lost.handle((ok, e) -> e).get(60, TimeUnit.SECONDS);
+                long heldMs = (System.nanoTime() - stoppedAt) / 1_000_000;
+                assertThat(end).isNotNull();
+                assertThat(end.getCause()).isInstanceOf(CommitOutcomeUnknownException.class);
+                // 2 s of patience (plus the time the COMMIT took to fail); the 60 s default would still be asking.
+                assertThat(heldMs).as("caller held, ms").isBetween(1_500L, 30_000L);
+                assertThat(runs).hasValue(1);
+            } finally {
+                db.restart();
+            }
+        }
+    }
+
     private static void sleepQuietly(long ms) {
         try {
             Thread.sleep(ms);
