@@ -90,6 +90,22 @@ class GuardedConnectionTest {
         assertThat(rows()).isZero();
     }
 
+    /** A metadata query's result set leads back to the guarded connection too, not to the pool's. */
+    @Test
+    void commitThroughAMetadataResultSetIsRefused() {
+        Throwable thrown = catchThrowable(() -> warden.useTransaction(tx -> {
+            try (Statement st = tx.connection().createStatement()) {
+                st.executeUpdate("insert into gc_items values (1)");
+            }
+            try (ResultSet tables = tx.connection().getMetaData().getTables(null, null, "gc_items", null)) {
+                tables.getStatement().getConnection().commit();
+            }
+            throw new IllegalStateException("the work fails after a commit through metadata");
+        }));
+        assertThat(rows()).as("rows committed by a failed work").isZero();
+        assertThat(thrown).isInstanceOf(IllegalStateException.class).hasMessageContaining("commit is not allowed");
+    }
+
     @Test
     void commitSentAsSqlBreaksTheTransactionAndIsNeverCountedAsACleanCommit() {
         long committedBefore = warden.health().transactions().committed();
