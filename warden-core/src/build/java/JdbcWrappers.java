@@ -29,7 +29,8 @@ import java.util.stream.Collectors;
  * <li>SQL given to {@code execute…}, {@code addBatch} and {@code prepare…} is checked first (a COMMIT or
  * ROLLBACK sent as SQL is refused before it is sent), and after every {@code execute…} the connection
  * checks that the statement did not end the transaction;</li>
- * <li>result sets, statements and metadata that come back are wrapped the same way;</li>
+ * <li>result sets, statements and metadata that come back are wrapped the same way (a metadata
+ * query's result set too: its {@code getStatement()} is the driver's statement, wrapped);</li>
  * <li>{@code unwrap}/{@code isWrapperFor} see the wrapper first.</li>
  * </ul>
  * The connection's own behaviour (commit refused, auto-commit kept off, …) is hand-written in
@@ -98,10 +99,22 @@ public final class JdbcWrappers {
         b.append("    GuardedMetaData(DatabaseMetaData delegate, TxConnection connection) {\n")
                 .append("        this.delegate = delegate;\n        this.connection = connection;\n    }\n");
         for (Method m : methods(DatabaseMetaData.class)) {
-            String body = m.getName().equals("getConnection") && m.getParameterCount() == 0 ? "return connection;"
-                    : plain(m, "delegate." + m.getName() + "(" + argList(m, false) + ")");
+            String call = "delegate." + m.getName() + "(" + argList(m, false) + ")";
+            String body;
+            if (m.getName().equals("getConnection") && m.getParameterCount() == 0) {
+                body = "return connection;";
+            } else if (m.getReturnType() == ResultSet.class) {
+                // the driver's (or pool's) statement behind a metadata query leads to its connection
+                body = "java.sql.ResultSet r = " + call + ";\n        return r == null ? null : new GuardedResultSet(r,"
+                        + " guarded(r.getStatement()));";
+            } else {
+                body = plain(m, call);
+            }
             b.append(method(m, body));
         }
+        b.append("\n    /** The statement behind a metadata result set, wrapped so that it leads back to the work's connection. */\n")
+                .append("    private Statement guarded(Statement s) {\n")
+                .append("        return s == null ? null : new GuardedStatement(s, connection);\n    }\n");
         return b.append("}\n").toString();
     }
 

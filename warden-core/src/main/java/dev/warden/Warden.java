@@ -298,7 +298,7 @@ public final class Warden implements AutoCloseable {
 
     /** A read-only view of the state machine: history, transition counts, listeners, start-up progress. */
     public Lifecycle lifecycle() {
-        return lifecycle;
+        return lifecycle.view();
     }
 
     /** The registry Warden's and the pool's meters are in, when one was given to the builder. */

@@ -17,6 +17,19 @@ import org.junit.jupiter.api.io.TempDir;
 
 class WardenStartTest {
 
+    /** The view cannot be cast back into the state machine: no caller moves Warden's state. */
+    @Test
+    void theLifecycleHandedOutIsAReadOnlyViewOfTheStateMachine() {
+        try (Warden warden = Warden.create(TestDatabase.config().build()).start()) {
+            Lifecycle lifecycle = warden.lifecycle();
+            assertThat(lifecycle).isNotInstanceOf(dev.warden.internal.lifecycle.StateMachine.class);
+            assertThat(lifecycle.state()).isEqualTo(State.READY);
+            assertThat(lifecycle.transitionCount(State.CONNECTING, State.READY)
+                    + lifecycle.transitionCount(State.INITIALIZING, State.READY)).isEqualTo(1);
+            assertThat(lifecycle.history()).isNotEmpty();
+        }
+    }
+
     @Test
     void embeddedDefaultKeepsItsDataBetweenRuns(@TempDir Path dir) {
         WardenConfig config = WardenConfig.builder().environment(Map.of()).embeddedDir(dir.resolve("pgdata")).build();

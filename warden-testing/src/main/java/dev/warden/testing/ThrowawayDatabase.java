@@ -16,7 +16,8 @@ import java.util.stream.Stream;
  * {@link #close()} stops it and deletes its data. It can be stopped and started again on the same
  * directory and port, to stage an outage. It keeps zonky's fast settings ({@code fsync} and
  * {@code synchronous_commit} off, unless the settings say otherwise) and trusts loopback connections
- * (user {@value #USER}, no password). Never for data that must survive.
+ * (user {@value #USER}, no password). One left open is stopped and deleted when the JVM exits.
+ * Never for data that must survive.
  */
 public final class ThrowawayDatabase implements AutoCloseable {
 
@@ -27,12 +28,20 @@ public final class ThrowawayDatabase implements AutoCloseable {
     private final Map<String, String> settings;
     private final int port;
     private EmbeddedPostgres server; // guarded by this; null while stopped
+    /**
+     * Stops the server and deletes its data when the JVM exits without {@link #close()}. The only hook:
+     * zonky's own would run in parallel with it (or with a caller's), and its close returns at once
+     * while the other is still stopping, so the directory was deleted under a server being stopped
+     * (and left behind, or the server orphaned when {@code pg_ctl} found no {@code postmaster.pid}).
+     */
+    private final Thread exitHook = new Thread(this::close, "throwaway-postgres-exit");
 
     private ThrowawayDatabase(Path dir, Map<String, String> settings, EmbeddedPostgres server) {
         this.dir = dir;
         this.settings = settings;
         this.server = server;
         this.port = server.getPort();
+        Runtime.getRuntime().addShutdownHook(exitHook);
     }
 
     /**
@@ -47,7 +56,7 @@ public final class ThrowawayDatabase implements AutoCloseable {
             throw new UncheckedIOException("Could not create a temporary directory for the embedded PostgreSQL", e);
         }
         Map<String, String> copy = Map.copyOf(settings);
-        return new ThrowawayDatabase(dir, copy, startOn(dir, 0, copy));
+        return new ThrowawayDatabase(dir, copy, startOn(dir, 0, copy, false));
     }
 
     /** Starts a fresh server with zonky's fast settings and nothing else. */
@@ -61,6 +70,11 @@ public final class ThrowawayDatabase implements AutoCloseable {
      * streaming pair, a standby): the caller stops it and deletes the directory.
      */
     public static EmbeddedPostgres startOn(Path dataDir, int port, Map<String, String> settings) {
+        return startOn(dataDir, port, settings, true);
+    }
+
+    /** As above; {@code stopAtExit} registers zonky's hook that stops the server when the JVM exits. */
+    private static EmbeddedPostgres startOn(Path dataDir, int port, Map<String, String> settings, boolean stopAtExit) {
         try {
             Files.createDirectories(dataDir);
             Map<String, String> all = new LinkedHashMap<>();
@@ -70,6 +84,7 @@ public final class ThrowawayDatabase implements AutoCloseable {
             EmbeddedPostgres.Builder builder = EmbeddedPostgres.builder()
                     .setDataDirectory(dataDir)
                     .setCleanDataDirectory(false)
+                    .setRegisterShutdownHook(stopAtExit)
                     .setPGStartupWait(Duration.ofSeconds(60));
             all.forEach(builder::setServerConfig);
             if (port > 0) {
@@ -130,7 +145,7 @@ public final class ThrowawayDatabase implements AutoCloseable {
     /** Starts it again on the same directory and port; returns when it accepts connections. */
     public synchronized void restart() {
         if (server == null) {
-            server = startOn(dir, port, settings);
+            server = startOn(dir, port, settings, false);
         }
     }
 
@@ -141,6 +156,13 @@ public final class ThrowawayDatabase implements AutoCloseable {
             stop();
         } finally {
             deleteDirectory(dir.getParent());
+            if (Thread.currentThread() != exitHook) {
+                try {
+                    Runtime.getRuntime().removeShutdownHook(exitHook);
+                } catch (IllegalStateException exiting) {
+                    // the JVM is exiting: the hook runs, and finds nothing left to do
+                }
+            }
         }
     }
 

@@ -34,6 +34,7 @@ public final class ConfigRules {
         check(RETRY_MAX_BACKOFF, c.retry().maxBackoff(), problems);
         schemaProblems(c.schemas(), c.wardenSchema(), problems);
         APP_NAME.check(c.applicationName(), c.applicationName(), problems);
+        EMBEDDED_DIR.check(c.embeddedDir(), c.embeddedDir().toString(), problems);
         EMBEDDED_PORT.check(c.embeddedPort(), String.valueOf(c.embeddedPort()), problems);
         check(MONITOR_INTERVAL, c.monitorInterval(), problems);
         check(MONITOR_TIMEOUT, c.monitorTimeout(), problems);
@@ -75,7 +76,8 @@ public final class ConfigRules {
         check(INIT_TIMEOUT, init.timeout(), problems);
         check(INIT_IDLE_TIMEOUT, init.idleTimeout(), problems);
         MIGRATIONS.check(init.migrations(), String.join(",", init.migrations()), problems);
-        if (init.heartbeat().multipliedBy(2).compareTo(init.leaseTtl()) > 0) {
+        if (INIT_LEASE_TTL.valid().test(init.leaseTtl()) && INIT_HEARTBEAT.valid().test(init.heartbeat())
+                && init.heartbeat().multipliedBy(2).compareTo(init.leaseTtl()) > 0) {
             problems.add(INIT_HEARTBEAT.env() + " must be at most half of " + INIT_LEASE_TTL.env() + " ("
                     + format(init.leaseTtl()) + ") so that one late heartbeat does not lose the lease, got \""
                     + format(init.heartbeat()) + "\"");
@@ -84,7 +86,9 @@ public final class ConfigRules {
 
     private static void crossFieldProblems(WardenConfig c, List<String> problems) {
         Duration statement = c.statementTimeout();
-        if (!statement.isZero() && statement.compareTo(c.socketTimeout()) >= 0) {
+        // a value that broke its own rule is reported once, not again by a rule that compares it
+        if (STATEMENT_TIMEOUT.valid().test(statement) && SOCKET_TIMEOUT.valid().test(c.socketTimeout())
+                && !statement.isZero() && statement.compareTo(c.socketTimeout()) >= 0) {
             problems.add(STATEMENT_TIMEOUT.env() + " must be shorter than " + SOCKET_TIMEOUT.env() + " ("
                     + format(c.socketTimeout()) + ") so that the server, not the socket, ends a slow statement, got \""
                     + format(statement) + "\"");

@@ -61,8 +61,18 @@ public final class StateMachine implements Lifecycle {
     private volatile String why = "";
     private volatile String progress = "not started";
 
+    private final Lifecycle view = new View(this);
+
     /** A lifecycle in state STARTING. */
     public StateMachine() {
+    }
+
+    /**
+     * This lifecycle as Warden hands it out: read-only, and not this machine, so that no cast turns
+     * it back into something that moves the state.
+     */
+    public Lifecycle view() {
+        return view;
     }
 
     /** True when the state machine allows going from {@code from} to {@code to}. */
@@ -288,6 +298,66 @@ public final class StateMachine implements Lifecycle {
                 }
             }
             return true;
+        }
+    }
+
+    /** The read-only view: every method reads the machine, none moves it. */
+    private static final class View implements Lifecycle {
+
+        private final StateMachine machine;
+
+        View(StateMachine machine) {
+            this.machine = machine;
+        }
+
+        @Override
+        public State state() {
+            return machine.state();
+        }
+
+        @Override
+        public String why() {
+            return machine.why();
+        }
+
+        @Override
+        public Instant since() {
+            return machine.since();
+        }
+
+        @Override
+        public void addListener(Consumer<Transition> listener) {
+            machine.addListener(listener);
+        }
+
+        @Override
+        public List<Transition> history() {
+            return machine.history();
+        }
+
+        @Override
+        public long transitionCount(State from, State to) {
+            return machine.transitionCount(from, to);
+        }
+
+        @Override
+        public String progress() {
+            return machine.progress();
+        }
+
+        @Override
+        public long refusedNotReady() {
+            return machine.refusedNotReady();
+        }
+
+        @Override
+        public long refusedUnavailable() {
+            return machine.refusedUnavailable();
+        }
+
+        @Override
+        public boolean awaitReady(Duration timeout) {
+            return machine.awaitReady(timeout);
         }
     }
 

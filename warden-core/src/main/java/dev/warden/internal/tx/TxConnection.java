@@ -61,7 +61,7 @@ final class TxConnection extends GuardedConnectionBase {
      */
     @Override
     String checked(String sql) {
-        String found = sql == null ? null : TransactionControl.find(sql);
+        String found = sql == null ? null : TransactionControl.find(sql, pg == null || pg.getStandardConformingStrings());
         if (found != null) {
             endedBySql = "a statement of the work tried to end the transaction ('" + found + "' sent as SQL; refused)";
             throw new IllegalStateException("A COMMIT or ROLLBACK sent as SQL ('" + found + "') is not allowed inside"

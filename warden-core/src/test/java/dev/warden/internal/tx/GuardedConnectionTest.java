@@ -4,6 +4,7 @@ import static dev.warden.TestDatabase.exec;
 import static dev.warden.TestDatabase.queryLong;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.catchThrowable;
 
 import dev.warden.CommitOutcomeUnknownException;
 import dev.warden.TestDatabase;
@@ -89,6 +90,22 @@ class GuardedConnectionTest {
         assertThat(rows()).isZero();
     }
 
+    /** A metadata query's result set leads back to the guarded connection too, not to the pool's. */
+    @Test
+    void commitThroughAMetadataResultSetIsRefused() {
+        Throwable thrown = catchThrowable(() -> warden.useTransaction(tx -> {
+            try (Statement st = tx.connection().createStatement()) {
+                st.executeUpdate("insert into gc_items values (1)");
+            }
+            try (ResultSet tables = tx.connection().getMetaData().getTables(null, null, "gc_items", null)) {
+                tables.getStatement().getConnection().commit();
+            }
+            throw new IllegalStateException("the work fails after a commit through metadata");
+        }));
+        assertThat(rows()).as("rows committed by a failed work").isZero();
+        assertThat(thrown).isInstanceOf(IllegalStateException.class).hasMessageContaining("commit is not allowed");
+    }
+
     @Test
     void commitSentAsSqlBreaksTheTransactionAndIsNeverCountedAsACleanCommit() {
         long committedBefore = warden.health().transactions().committed();
@@ -129,6 +146,62 @@ class GuardedConnectionTest {
             tx.connection().prepareStatement("commit and chain").execute();
         })).isInstanceOf(IllegalStateException.class);
         assertThat(queryLong("select count(*) from pg_prepared_xacts")).isZero();
+    }
+
+    /**
+     * SQL that PostgreSQL reads as COMMIT AND CHAIN while a careless scan would read it as a comment,
+     * a string or a CREATE statement's body: a line comment ends at a carriage return too, a quote
+     * after an identifier ending in e ({@code name'\\'}) is a standard string, not an E'…' string,
+     * a CREATE TABLE is no function body, a dollar-quote tag may hold any non-ASCII character, and a
+     * comment separates PREPARE from TRANSACTION. Each must be refused like a plain COMMIT AND CHAIN.
+     */
+    @Test
+    void commitAndChainHiddenBehindACommentStringOrCreateIsRefused() {
+        for (String sql : new String[] {"select 1 -- x\r; commit and chain",
+                "select name'\\'; commit and chain; select '\\'",
+                "create temp table if not exists gc_tmp (a int); commit and chain",
+                "select $\u2003$ ' $\u2003$; commit and chain; select ''", "prepare /* x */ transaction 'gc'"}) {
+            Throwable thrown = catchThrowable(() -> warden.useTransaction(tx -> {
+                try (Statement st = tx.connection().createStatement()) {
+                    st.executeUpdate("insert into gc_items values (1)");
+                    st.execute(sql);
+                    st.executeUpdate("insert into gc_items values (2)");
+                }
+                throw new IllegalStateException("the work fails after '" + sql + "'");
+            }));
+            assertThat(rows()).as("rows committed by a failed work with " + sql).isZero();
+            assertThat(thrown).as(sql).isInstanceOf(IllegalStateException.class)
+                    .hasMessageContaining("COMMIT or ROLLBACK sent as SQL");
+        }
+    }
+
+    /** With standard_conforming_strings off, PostgreSQL reads a backslash before a quote as an escape in every string. */
+    @Test
+    void commitAndChainHiddenInAStringThatEndsDifferentlyWithoutStandardConformingStringsIsRefused() {
+        String sql = "select '\\''; commit and chain; select '\\''";
+        Throwable thrown = catchThrowable(() -> warden.useTransaction(tx -> {
+            try (Statement st = tx.connection().createStatement()) {
+                st.execute("set local standard_conforming_strings = off");
+                st.executeUpdate("insert into gc_items values (1)");
+                st.execute(sql);
+                st.executeUpdate("insert into gc_items values (2)");
+            }
+            throw new IllegalStateException("the work fails after '" + sql + "'");
+        }));
+        assertThat(rows()).as("rows committed by a failed work").isZero();
+        assertThat(thrown).isInstanceOf(IllegalStateException.class).hasMessageContaining("COMMIT or ROLLBACK sent as SQL");
+    }
+
+    @Test
+    void aFunctionBodyInBeginAtomicIsStillNotMistakenForAnEnd() {
+        warden.useTransaction(tx -> {
+            try (Statement st = tx.connection().createStatement()) {
+                st.execute("create or replace function gc_f() returns int language sql begin atomic"
+                        + " select case when true then 1 else 2 end; select 3; end");
+                st.execute("insert into gc_items select gc_f()");
+            }
+        });
+        assertThat(rows()).isEqualTo(1);
     }
 
     @Test
