@@ -23,9 +23,13 @@ public final class WardenInternals {
     private WardenInternals() {
     }
 
-    /** Called once by {@link Warden}'s static initialiser. */
-    public static void install(Access a) {
-        access = Objects.requireNonNull(a, "access");
+    /** Called once by {@link Warden}'s static initialiser; a second call is refused. */
+    public static synchronized void install(Access a) {
+        Objects.requireNonNull(a, "access");
+        if (access != null) {
+            throw new IllegalStateException("WardenInternals is installed by Warden once");
+        }
+        access = a;
     }
 
     /** The counters of {@code warden}'s transactions, for engines that run on its pool. */
