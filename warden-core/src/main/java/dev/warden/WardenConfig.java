@@ -67,6 +67,10 @@ import java.util.regex.Pattern;
  * @param poolReadOnly       the pool only reads (e.g. from a standby): a read-only server is READY
  *                           ({@code WARDEN_POOL_READ_ONLY}); also implied by {@code targetServerType=standby}
  *                           or {@code preferStandby} in the URL
+ * @param rideThrough        how long new work waits for an unavailable database to come back, counted from
+ *                           the start of the unavailability, before failing fast ({@code WARDEN_RIDE_THROUGH})
+ * @param stallBound         how long a server whose host answers TCP but which answers no query (stopped,
+ *                           starved, a paused pooler) stays READY with its work kept ({@code WARDEN_STALL_BOUND})
  */
 public record WardenConfig(
         Optional<String> dbUrl,
@@ -96,7 +100,10 @@ public record WardenConfig(
         Duration readinessGrace,
         InitSettings init,
         boolean txVerifyCommit,
-        boolean poolReadOnly) {
+        boolean poolReadOnly,
+        // ---- issue 21: ride-through and stall bound ----
+        Duration rideThrough,
+        Duration stallBound) {
 
     /**
      * Validates the values again, so that a config made without the builder obeys the same rules.
@@ -149,6 +156,11 @@ public record WardenConfig(
         HTTP_PORT.check(httpPort, String.valueOf(httpPort), problems);
         POOL_REFILL_SPREAD.check(poolRefillSpread, format(poolRefillSpread), problems);
         READINESS_GRACE.check(readinessGrace, format(readinessGrace), problems);
+        // ---- issue 21: ride-through and stall bound ----
+        Objects.requireNonNull(rideThrough, "rideThrough");
+        Objects.requireNonNull(stallBound, "stallBound");
+        RIDE_THROUGH.check(rideThrough, format(rideThrough), problems);
+        STALL_BOUND.check(stallBound, format(stallBound), problems);
         init.epoch().ifPresent(e -> INIT_EPOCH.check(e, e, problems));
         INIT_LEASE_TTL.check(init.leaseTtl(), format(init.leaseTtl()), problems);
         INIT_HEARTBEAT.check(init.heartbeat(), format(init.heartbeat()), problems);
@@ -178,7 +190,7 @@ public record WardenConfig(
                 socketTimeout, statementTimeout, startupTimeout, retry, isolation, schemas, wardenSchema,
                 applicationName, embeddedDir, embeddedPort, monitorInterval, monitorTimeout, monitorFailures,
                 monitorRecoveryInterval, readyWait, drainTimeout, httpPort, poolRefillSpread, readinessGrace, other,
-                txVerifyCommit, poolReadOnly);
+                txVerifyCommit, poolReadOnly, rideThrough, stallBound);
     }
 
     /** True when no {@code WARDEN_DB_URL} is set and Warden starts its embedded PostgreSQL. */
@@ -237,7 +249,8 @@ public record WardenConfig(
                 + ", readinessGrace=" + format(readinessGrace)
                 + ", init=" + init
                 + ", txVerifyCommit=" + txVerifyCommit
-                + ", poolReadOnly=" + poolReadOnly + "]";
+                + ", poolReadOnly=" + poolReadOnly + ", rideThrough=" + format(rideThrough)
+                + ", stallBound=" + format(stallBound) + "]";
     }
 
     // A password parameter runs to the next '&' (pgjdbc's only separator: a ';' is part of the value);
@@ -340,6 +353,17 @@ public record WardenConfig(
     // Spread so that replicas recovering together do not reconnect their whole pools in one instant.
     static final Opt<Duration> POOL_REFILL_SPREAD =
             durationOpt("WARDEN_POOL_REFILL_SPREAD", "2s", Duration.ZERO, Duration.ofMinutes(1), false);
+    // ---- issue 21: ride-through and stall bound (docs/health.md, "Readiness, fail-fast and ride-through") ----
+    // 10 s: longer than a planned Patroni switchover (2-3 s without a primary), a short PgBouncer PAUSE
+    // and a 5 s server stall, each with the detection time on top; short enough that a real outage
+    // still fails fast within seconds. 0 restores the plain fail-fast.
+    static final Opt<Duration> RIDE_THROUGH =
+            durationOpt("WARDEN_RIDE_THROUGH", "10s", Duration.ZERO, Duration.ofMinutes(10), false);
+    // 8 s: a 5 s stall (VM pause, storage brownout, paused pooler) plus the probe's own second passes
+    // without an abort, and work that was in flight at the stall still ends within the ride-through.
+    static final Opt<Duration> STALL_BOUND =
+            durationOpt("WARDEN_STALL_BOUND", "8s", Duration.ofMillis(500), Duration.ofMinutes(10), false);
+    // ---- end of issue 21 ----
     static final Opt<Duration> READINESS_GRACE =
             durationOpt("WARDEN_READINESS_GRACE", "0s", Duration.ZERO, Duration.ofMinutes(5), false);
     static final Opt<String> INIT_EPOCH = new Opt<>("WARDEN_INIT_EPOCH", "",
@@ -574,6 +598,9 @@ public record WardenConfig(
         public Builder httpPort(int port) { return set(HTTP_PORT, String.valueOf(port)); }
         public Builder poolRefillSpread(Duration d) { return set(POOL_REFILL_SPREAD, format(d)); }
         public Builder readinessGrace(Duration d) { return set(READINESS_GRACE, format(d)); }
+        // ---- issue 21 ----
+        public Builder rideThrough(Duration d) { return set(RIDE_THROUGH, format(d)); }
+        public Builder stallBound(Duration d) { return set(STALL_BOUND, format(d)); }
         public Builder initEpoch(String epoch) { return set(INIT_EPOCH, epoch); }
         public Builder initWipe(boolean wipe) { return set(INIT_WIPE, String.valueOf(wipe)); }
         public Builder initLock(InitSettings.LockKind kind) { return set(INIT_LOCK, kind.name()); }
@@ -679,6 +706,8 @@ public record WardenConfig(
             Boolean verifyCommit = get(TX_VERIFY_COMMIT, problems);
             Boolean poolReadOnly = get(POOL_READ_ONLY, problems);
             Duration idleTimeout = get(INIT_IDLE_TIMEOUT, problems);
+            Duration rideThrough = get(RIDE_THROUGH, problems); // issue 21
+            Duration stallBound = get(STALL_BOUND, problems); // issue 21
             if (ttl != null && heartbeat != null) {
                 heartbeatProblem(ttl, heartbeat, raw(INIT_HEARTBEAT), problems);
             }
@@ -699,7 +728,8 @@ public record WardenConfig(
                     dir, port, monitorInterval, monitorTimeout, monitorFailures, monitorRecovery, readyWait,
                     drainTimeout, httpPort, refillSpread, readinessGrace,
                     new InitSettings(epoch.isEmpty() ? Optional.empty() : Optional.of(epoch), wipe, lock, ttl, heartbeat,
-                            initAttempts, initTimeout, migrations, idleTimeout), verifyCommit, poolReadOnly);
+                            initAttempts, initTimeout, migrations, idleTimeout), verifyCommit, poolReadOnly,
+                    rideThrough, stallBound);
         }
     }
 
@@ -712,7 +742,7 @@ public record WardenConfig(
                 EMBEDDED_PORT, MONITOR_INTERVAL, MONITOR_TIMEOUT, MONITOR_FAILURES, MONITOR_RECOVERY_INTERVAL,
                 READY_WAIT, DRAIN_TIMEOUT, HTTP_PORT, POOL_REFILL_SPREAD, READINESS_GRACE, INIT_EPOCH, INIT_WIPE, INIT_LOCK,
                 INIT_LEASE_TTL, INIT_HEARTBEAT, INIT_ATTEMPTS, INIT_TIMEOUT, INIT_IDLE_TIMEOUT, MIGRATIONS, TX_VERIFY_COMMIT,
-                POOL_READ_ONLY)) {
+                POOL_READ_ONLY, RIDE_THROUGH, STALL_BOUND)) {
             vars.put(o.env(), o.defaultRaw());
         }
         return vars;

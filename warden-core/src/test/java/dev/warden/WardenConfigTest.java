@@ -182,7 +182,8 @@ class WardenConfigTest {
                 good.startupTimeout(), good.retry(), good.isolation(), List.of("public"), "warden", "warden",
                 good.embeddedDir(), 0, good.monitorInterval(), good.monitorTimeout(), good.monitorFailures(),
                 good.monitorRecoveryInterval(), good.readyWait(), good.drainTimeout(), good.httpPort(),
-                good.poolRefillSpread(), good.readinessGrace(), good.init(), false, false))
+                good.poolRefillSpread(), good.readinessGrace(), good.init(), false, false, good.rideThrough(),
+                good.stallBound()))
                 .isInstanceOf(ConfigException.class)
                 .hasMessageContaining("WARDEN_POOL_MAX_SIZE must be an integer from 1 to 1000, got \"5000\"");
     }

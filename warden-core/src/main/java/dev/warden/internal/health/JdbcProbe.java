@@ -28,11 +28,15 @@ import java.util.concurrent.atomic.AtomicReference;
  * <p>One probe lasts at most its timeout and tells silence from slowness: it sends
  * {@link #PROBE_QUERY} on its connection under a network timeout; when no answer has come after a
  * quarter of the timeout (or the connection failed), it opens a new connection <em>in
- * parallel</em>, not after the first attempt has timed out. No answer on either path within the
- * timeout is {@link ProbeOutcome#SILENT}; the server answering the new connection while the old one
- * stays silent, or an answer after half the timeout, is {@link ProbeOutcome#SLOW} (the new
- * connection becomes the probe's); a new connection refused with 53300 or 57P03 is
- * {@link ProbeOutcome#REFUSING_CONNECTIONS}; any other error answer is {@link ProbeOutcome#REFUSED}.
+ * parallel</em>, not after the first attempt has timed out, together with a bare TCP handshake with
+ * the server's address ({@link TcpEvidence}). A connection counts as answered only when a query was
+ * answered on it, never on a login alone (a pooler completes logins itself). The query answered on
+ * the new connection while the old one stays silent, or an answer after half the timeout, is
+ * {@link ProbeOutcome#SLOW} (the new connection becomes the probe's). No query answered on either
+ * path within the timeout is {@link ProbeOutcome#STALLED} when the handshake completed (the host is
+ * alive) and {@link ProbeOutcome#SILENT} when even the SYN went unanswered (network or host gone); a
+ * new connection refused with 53300 or 57P03 is {@link ProbeOutcome#REFUSING_CONNECTIONS}; any other
+ * error answer, a TCP reset included, is {@link ProbeOutcome#REFUSED}.
  * A healthy database costs one round trip per probe and no new connection: the probe keeps its
  * connection while it works, so it adds no connection to a busy server.
  */
@@ -47,6 +51,7 @@ public final class JdbcProbe implements HealthMonitor.Probe, AutoCloseable {
     private final String url;
     private final Properties properties;
     private final boolean requireWritable;
+    private final TcpEvidence tcp;
     private final ExecutorService executor = Executors.newCachedThreadPool(r -> {
         Thread t = new Thread(r, "warden-probe");
         t.setDaemon(true);
@@ -74,6 +79,7 @@ public final class JdbcProbe implements HealthMonitor.Probe, AutoCloseable {
     public JdbcProbe(String url, Properties properties, boolean requireWritable) {
         this.requireWritable = requireWritable;
         this.url = url;
+        this.tcp = TcpEvidence.of(url);
         this.properties = new Properties();
         this.properties.putAll(properties);
     }
@@ -89,6 +95,8 @@ public final class JdbcProbe implements HealthMonitor.Probe, AutoCloseable {
         String refusing = null; // a new connection refused with 53300/57P03, if any
         boolean silent = false; // the probe connection's query got no answer in time
         CompletableFuture<Connection> fresh = null;
+        // The TCP handshake, read only when the probe hears nothing: started with the new connection.
+        AtomicReference<CompletableFuture<TcpEvidence.Finding>> handshake = new AtomicReference<>();
         if (connection != null) {
             // The query runs on this thread (a healthy database costs no hand-off); a new connection
             // is started in parallel if it has not answered after a quarter of the timeout.
@@ -96,6 +104,7 @@ public final class JdbcProbe implements HealthMonitor.Probe, AutoCloseable {
             AtomicBoolean over = new AtomicBoolean();
             CompletableFuture.runAsync(() -> {
                 if (!over.get()) {
+                    startHandshake(handshake, deadline);
                     CompletableFuture<Connection> f = newAttempt();
                     if (!early.compareAndSet(null, f)) {
                         f.thenAccept(JdbcProbe::closeQuietly); // the query answered meanwhile
@@ -124,6 +133,9 @@ public final class JdbcProbe implements HealthMonitor.Probe, AutoCloseable {
             drop();
             fresh = started;
         }
+        // Without a connection of its own the probe shakes hands only once a quarter of the timeout
+        // passed unanswered: a healthy database sees no empty connection.
+        long handshakeAt = start + timeout.toNanos() / 4;
         if (fresh == null) {
             fresh = attempt();
         } else {
@@ -141,7 +153,9 @@ public final class JdbcProbe implements HealthMonitor.Probe, AutoCloseable {
                     return readOnly;
                 }
                 if (failure == null) {
-                    return answered(queryStart, timeout);
+                    return silent ? new ProbeFinding(ProbeOutcome.SLOW, "the probe connection got no answer for "
+                            + millis(System.nanoTime() - start) + " ms, but a new connection answered "
+                            + PROBE_QUERY) : answered(queryStart, timeout);
                 }
                 answer = silent(failure) ? answer : summary(failure);
                 drop();
@@ -155,10 +169,7 @@ public final class JdbcProbe implements HealthMonitor.Probe, AutoCloseable {
                     fresh = null;
                     connected = true;
                     connection = c;
-                    if (silent) {
-                        return new ProbeFinding(ProbeOutcome.SLOW, "the probe connection got no answer for "
-                                + millis(System.nanoTime() - start) + " ms, but the server answered a new connection");
-                    }
+                    // A login is not an answer (a pooler completes it itself): only the query counts.
                     queryStart = System.nanoTime(); // a new connection's set-up is not the database being slow
                     query = roundTrip(c, deadline);
                     continue;
@@ -173,8 +184,12 @@ public final class JdbcProbe implements HealthMonitor.Probe, AutoCloseable {
                     || Thread.currentThread().isInterrupted()) {
                 break; // nothing left to wait for, out of time, or the monitor is stopping
             }
-            await(query != null ? query : fresh, deadline);
+            if (handshake.get() == null && System.nanoTime() - handshakeAt >= 0) {
+                startHandshake(handshake, deadline);
+            }
+            await(query != null ? query : fresh, handshake.get() == null ? handshakeAt : deadline);
         }
+
         if (query != null) {
             drop();
         }
@@ -184,12 +199,99 @@ public final class JdbcProbe implements HealthMonitor.Probe, AutoCloseable {
         if (answer != null) {
             return new ProbeFinding(ProbeOutcome.REFUSED, answer);
         }
-        if (connected) {
-            return new ProbeFinding(ProbeOutcome.SLOW, "the server answered a new connection, but not "
-                    + PROBE_QUERY + " within " + timeout.toMillis() + " ms");
+        String heard = "no query answered within " + timeout.toMillis() + " ms, neither on the probe connection nor on a new one"
+                + (connected ? " (whose login succeeded: a login is not an answer)" : "");
+        long handshakeDeadline = deadline;
+        if (handshake.get() == null) { // everything fell silent before a quarter of the timeout
+            handshakeDeadline = Math.max(deadline, System.nanoTime() + timeout.toNanos() / 4);
+            startHandshake(handshake, handshakeDeadline);
         }
-        return new ProbeFinding(ProbeOutcome.SILENT, "no answer within " + timeout.toMillis()
-                + " ms, neither on the probe connection nor on a new one");
+        TcpEvidence.Finding tcpFinding = handshake(handshake.get(), handshakeDeadline);
+        return switch (tcpFinding.handshake()) {
+            case COMPLETED -> new ProbeFinding(ProbeOutcome.STALLED, heard + "; " + tcpFinding.address()
+                    + " completed a TCP handshake: the host is alive, PostgreSQL (or whatever is in front of it) is silent");
+            case REFUSED -> new ProbeFinding(ProbeOutcome.REFUSED, heard + "; " + tcpFinding.address()
+                    + " refused a TCP connection");
+            case UNANSWERED -> new ProbeFinding(ProbeOutcome.SILENT, heard + "; a TCP handshake with "
+                    + tcpFinding.address() + " got no answer either: the network or host is gone");
+        };
+    }
+
+    private void startHandshake(AtomicReference<CompletableFuture<TcpEvidence.Finding>> handshake, long deadline) {
+        handshake.updateAndGet(h -> h != null ? h : tcp.check(remaining(deadline), executor));
+    }
+
+    /** The handshake's finding, waited for a little past the deadline (its own timeout ends there). */
+    private static TcpEvidence.Finding handshake(CompletableFuture<TcpEvidence.Finding> f, long deadline) {
+        if (f != null) {
+            try {
+                return f.get(Math.max(0, deadline - System.nanoTime()) + TimeUnit.MILLISECONDS.toNanos(100),
+                        TimeUnit.NANOSECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            } catch (ExecutionException | TimeoutException ignored) {
+                // not heard in time: no handshake
+            }
+        }
+        return new TcpEvidence.Finding(TcpEvidence.Handshake.UNANSWERED, "the server");
+    }
+
+    private static Duration remaining(long deadline) {
+        return Duration.ofNanos(Math.max(TimeUnit.MILLISECONDS.toNanos(1), deadline - System.nanoTime()));
+    }
+
+    /**
+     * A write that touches no table: it takes a transaction id, so its (implicit) COMMIT writes a
+     * commit record and waits for synchronous replication like any application commit.
+     */
+    static final String COMMIT_CHECK = "select txid_current()";
+
+    /**
+     * For a writing pool, on the probe's connection: commits {@link #COMMIT_CHECK} and says whether
+     * the COMMIT failed to come back within {@code timeout}. A COMMIT still waiting then is cancelled
+     * (PostgreSQL ends the wait for a synchronous standby on a cancel, the transaction having committed
+     * locally), so that no backend is left waiting; null when there is nothing to check with.
+     */
+    @Override
+    public synchronized Boolean commitBlocked(Duration timeout) {
+        Connection c = connection;
+        if (!requireWritable || closed || c == null) {
+            return null;
+        }
+        long start = System.nanoTime();
+        try (Statement st = c.createStatement()) {
+            c.setNetworkTimeout(Runnable::run, (int) Math.max(1, timeout.toMillis() * 3));
+            AtomicBoolean done = new AtomicBoolean();
+            CompletableFuture<Void> cancel = CompletableFuture.runAsync(() -> {
+                if (!done.get()) {
+                    try {
+                        st.cancel();
+                    } catch (SQLException | RuntimeException ignored) {
+                        // the network timeout ends the wait instead
+                    }
+                }
+            }, CompletableFuture.delayedExecutor(timeout.toNanos(), TimeUnit.NANOSECONDS, executor));
+            boolean cancelled = false;
+            try {
+                st.execute(COMMIT_CHECK);
+            } catch (SQLException e) {
+                if (!"57014".equals(e.getSQLState())) {
+                    throw e;
+                }
+                cancelled = true;
+            } finally {
+                done.set(true);
+                cancel.cancel(false);
+            }
+            boolean warned = false;
+            for (java.sql.SQLWarning w = st.getWarnings(); w != null; w = w.getNextWarning()) {
+                warned |= String.valueOf(w.getMessage()).contains("synchronous replication");
+            }
+            return cancelled || warned || System.nanoTime() - start >= timeout.toNanos();
+        } catch (SQLException | RuntimeException e) {
+            drop();
+            return null;
+        }
     }
 
     /** The probe's statement: {@code select 1}, or for a writing pool the writable check. */
