@@ -91,6 +91,7 @@ public final class JdbcProbe implements HealthMonitor.Probe, AutoCloseable {
         }
         long start = System.nanoTime();
         long deadline = start + timeout.toNanos();
+        long firstDeadline = deadline;
         String answer = null; // the last error answer seen, if any
         String refusing = null; // a new connection refused with 53300/57P03, if any
         boolean silent = false; // the probe connection's query got no answer in time
@@ -104,7 +105,7 @@ public final class JdbcProbe implements HealthMonitor.Probe, AutoCloseable {
             AtomicBoolean over = new AtomicBoolean();
             CompletableFuture.runAsync(() -> {
                 if (!over.get()) {
-                    startHandshake(handshake, deadline);
+                    startHandshake(handshake, firstDeadline);
                     CompletableFuture<Connection> f = newAttempt();
                     if (!early.compareAndSet(null, f)) {
                         f.thenAccept(JdbcProbe::closeQuietly); // the query answered meanwhile
@@ -171,6 +172,9 @@ public final class JdbcProbe implements HealthMonitor.Probe, AutoCloseable {
                     connection = c;
                     // A login is not an answer (a pooler completes it itself): only the query counts.
                     queryStart = System.nanoTime(); // a new connection's set-up is not the database being slow
+                    // A login that came late still gets half a timeout for its query (the probe stays
+                    // within 1.5 timeouts): a slow login is not a silent server.
+                    deadline = Math.max(deadline, queryStart + timeout.toNanos() / 2);
                     query = roundTrip(c, deadline);
                     continue;
                 }
