@@ -153,8 +153,10 @@ class PartitionTest {
                         try (Statement st = tx.connection().createStatement()) {
                             st.execute("insert into partition_writes(note) values ('held')");
                             inside.countDown();
-                            while (true) { // each statement waits on the network once it is cut
-                                st.execute("select 1");
+                            // Each statement waits on the network once it is cut. Not a flat-out loop:
+                            // four threads spinning on two cores starved the probe into a false silence.
+                            while (true) {
+                                st.execute("select pg_sleep(0.02)");
                             }
                         }
                     });
@@ -221,7 +223,7 @@ class PartitionTest {
                             st.execute("select 1");
                             inside.countDown();
                             while (true) {
-                                st.execute("select 1");
+                                st.execute("select pg_sleep(0.02)");
                             }
                         }
                     });
