@@ -19,6 +19,8 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Probes the database on one dedicated connection opened through the JDBC driver, outside the
@@ -61,6 +63,8 @@ public final class JdbcProbe implements HealthMonitor.Probe, AutoCloseable {
     /** A connection attempt a probe gave up waiting for; the next probe may still use it. */
     private CompletableFuture<Connection> pending;
     private volatile boolean closed;
+    private volatile boolean commitCheckUnavailable;
+    private static final Logger log = LoggerFactory.getLogger(JdbcProbe.class);
 
     /**
      * @param url        the JDBC URL (the same database as the pool)
@@ -245,10 +249,13 @@ public final class JdbcProbe implements HealthMonitor.Probe, AutoCloseable {
     }
 
     /**
-     * A write that touches no table: it takes a transaction id, so its (implicit) COMMIT writes a
-     * commit record and waits for synchronous replication like any application commit.
+     * A write that touches no table: a transactional logical message of a few bytes in the WAL (at
+     * any wal_level; no decoder reads it unless one asks for the prefix "warden"). It takes a
+     * transaction id and writes WAL, so its (implicit) COMMIT waits for synchronous replication like
+     * any application commit. A bare {@code txid_current()} would not: a transaction that wrote no
+     * WAL before its commit record does not wait for the standbys.
      */
-    static final String COMMIT_CHECK = "select txid_current()";
+    static final String COMMIT_CHECK = "select pg_logical_emit_message(true, 'warden', 'commit check')";
 
     /**
      * For a writing pool, on the probe's connection: commits {@link #COMMIT_CHECK} and says whether
@@ -259,7 +266,7 @@ public final class JdbcProbe implements HealthMonitor.Probe, AutoCloseable {
     @Override
     public synchronized Boolean commitBlocked(Duration timeout) {
         Connection c = connection;
-        if (!requireWritable || closed || c == null) {
+        if (!requireWritable || closed || c == null || commitCheckUnavailable) {
             return null;
         }
         long start = System.nanoTime();
@@ -292,7 +299,17 @@ public final class JdbcProbe implements HealthMonitor.Probe, AutoCloseable {
                 warned |= String.valueOf(w.getMessage()).contains("synchronous replication");
             }
             return cancelled || warned || System.nanoTime() - start >= timeout.toNanos();
-        } catch (SQLException | RuntimeException e) {
+        } catch (SQLException e) {
+            if ("42501".equals(e.getSQLState()) || "42883".equals(e.getSQLState())) {
+                // Not allowed to this user (or no such function): no commit check, said once.
+                commitCheckUnavailable = true;
+                log.info("Health monitor: no commit check ({}: {}); blocked commits will not be reported",
+                        e.getSQLState(), e.getMessage());
+                return null;
+            }
+            drop();
+            return null;
+        } catch (RuntimeException e) {
             drop();
             return null;
         }

@@ -24,6 +24,7 @@ public final class KernelBlackholeMain {
 
     public static void main(String[] args) throws Exception {
         run("ip", "link", "set", "lo", "up");
+        String result;
         try (ThrowawayDatabase db = ThrowawayDatabase.start("warden-kernel-blackhole")) {
             String port = String.valueOf(db.port());
             Warden warden = Warden.create(WardenConfig.builder().environment(Map.of()).dbUrl(db.jdbcUrl())
@@ -88,10 +89,11 @@ public final class KernelBlackholeMain {
             while (readyAt.get() == 0 && System.nanoTime() < deadline) {
                 pause();
             }
-            System.out.println("RESULT " + ms(degradedAt.get(), cut) + " " + ms(releasedAt, cut) + " "
-                    + ms(readyAt.get(), healed) + " " + outcome);
+            result = "RESULT " + ms(degradedAt.get(), cut) + " " + ms(releasedAt, cut) + " "
+                    + ms(readyAt.get(), healed) + " " + outcome;
             warden.close();
-        }
+        } // the server stops here, before the result is printed: nothing outlives the namespace's JVM
+        System.out.println(result);
         System.exit(0);
     }
 

@@ -38,6 +38,7 @@ class KernelBlackholeTest {
             assertThat(degraded).as("blackhole -> DEGRADED (ms)").isBetween(0L, 4_000L);
             assertThat(released).as("blackhole -> every writer out of the database (ms)").isBetween(0L, 6_000L);
             assertThat(ready).as("heal -> READY (ms)").isBetween(0L, 5_000L);
+            assertThat(child.awaitExit(Duration.ofSeconds(60))).as("the child ends with its server").hasValue(0);
         }
     }
 
