@@ -354,11 +354,13 @@ public record WardenConfig(
     static final Opt<Duration> POOL_REFILL_SPREAD =
             durationOpt("WARDEN_POOL_REFILL_SPREAD", "2s", Duration.ZERO, Duration.ofMinutes(1), false);
     // ---- issue 21: ride-through and stall bound (docs/health.md, "Readiness, fail-fast and ride-through") ----
-    // 10 s: longer than a planned Patroni switchover (2-3 s without a primary), a short PgBouncer PAUSE
-    // and a 5 s server stall, each with the detection time on top; short enough that a real outage
-    // still fails fast within seconds. 0 restores the plain fail-fast.
+    // 15 s: longer than a planned Patroni switchover (2-3 s without a primary), a 5 s PgBouncer PAUSE,
+    // a 5 s server stall and a 10 s network blackhole, each with detection and recovery on top (the
+    // plain pool serves all of these late, within HikariCP's 30 s acquire timeout); below the 30 s
+    // most HTTP clients give up at. Not a Patroni crash failover (ttl + loop_wait: 25 s by default).
+    // 0 restores the plain fail-fast.
     static final Opt<Duration> RIDE_THROUGH =
-            durationOpt("WARDEN_RIDE_THROUGH", "10s", Duration.ZERO, Duration.ofMinutes(10), false);
+            durationOpt("WARDEN_RIDE_THROUGH", "15s", Duration.ZERO, Duration.ofMinutes(10), false);
     // 8 s: a 5 s stall (VM pause, storage brownout, paused pooler) plus the probe's own second passes
     // without an abort, and work that was in flight at the stall still ends within the ride-through.
     static final Opt<Duration> STALL_BOUND =
