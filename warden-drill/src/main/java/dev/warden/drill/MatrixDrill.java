@@ -137,10 +137,10 @@ public final class MatrixDrill implements Callable<Integer> {
             Thread.sleep(2000);
             for (int i = 0; i < faults.size(); i++) {
                 MatrixFault f = faults.get(i);
+                phase.set(i + 1); // a phase runs from the calm second before its fault to the end of its settling
                 w.idle(f.idle());
                 h.idle(f.idle());
                 Thread.sleep(f.idle() ? 1500 : 1000);
-                phase.set(i + 1);
                 log("fault: " + f.name());
                 windows.add(f.apply(db));
                 warden.awaitReady(Duration.ofSeconds(30));
@@ -149,10 +149,11 @@ public final class MatrixDrill implements Callable<Integer> {
                 h.idle(false);
             }
             phase.set(faults.size() + 1);
-            Map<Integer, List<Long>> hungW = w.stillRunning();
-            Map<Integer, List<Long>> hungH = h.stillRunning();
             w.stop(40_000);
             h.stop(40_000);
+            // What has not finished 40 s after the last fault settled is hung.
+            Map<Integer, List<Long>> hungW = w.stillRunning();
+            Map<Integer, List<Long>> hungH = h.stillRunning();
             return report(db, faults, windows, transitions, warden.config().rideThrough(), w, h, hungW, hungH);
         }
     }

@@ -36,22 +36,22 @@ record MatrixFault(String name, Kind kind, long millis, boolean idle) {
             }
             case STALL -> {
                 long[] pids = Signals.withDescendants(db.postmasterPid());
-                Signals.send("STOP", pids);
+                signal("STOP", pids);
                 try {
                     sleep(millis);
                 } finally {
-                    Signals.send("CONT", pids);
+                    signal("CONT", pids);
                 }
             }
             case STARVE -> {
                 long end = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(millis);
                 for (int i = 0; i < 100_000 && System.nanoTime() < end; i++) {
                     long[] pids = Signals.withDescendants(db.postmasterPid());
-                    Signals.send("STOP", pids);
+                    signal("STOP", pids);
                     try {
                         sleep(90);
                     } finally {
-                        Signals.send("CONT", pids);
+                        signal("CONT", pids);
                     }
                     sleep(10);
                 }
@@ -62,6 +62,23 @@ record MatrixFault(String name, Kind kind, long millis, boolean idle) {
             }
         }
         return new long[] {cut, System.nanoTime()};
+    }
+
+    /**
+     * kill -SIG to every pid; a backend that exited since it was listed is no failure (kill still
+     * signals the others).
+     */
+    private static void signal(String sig, long[] pids) throws Exception {
+        java.util.List<String> cmd = new java.util.ArrayList<>(java.util.List.of("kill", "-" + sig));
+        for (long pid : pids) {
+            cmd.add(Long.toString(pid));
+        }
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+        p.getInputStream().transferTo(java.io.OutputStream.nullOutputStream());
+        if (!p.waitFor(10, TimeUnit.SECONDS)) {
+            p.destroyForcibly();
+            throw new IllegalStateException("kill -" + sig + " did not return within 10 s");
+        }
     }
 
     private static void iptables(String op, String match, String port) throws Exception {

@@ -43,7 +43,9 @@ import picocli.CommandLine.Option;
  * {@code --arrival-ms} whatever happens to the others (open loop), on a pool of {@code --pool}.
  * {@code --partitions} blackholes of {@code --seconds}, then one of {@code --long-seconds} (longer
  * than the socket timeout). Each write carries a client-made UUID; at the end the table is read back
- * directly (not through the proxy): an acknowledged write that is missing is lost. With
+ * directly (not through the proxy): an acknowledged write that is missing is lost. The proxy completes
+ * TCP handshakes itself, so Warden cannot see its blackhole as a gone network: the drill runs Warden
+ * with {@code WARDEN_STALL_BOUND=500ms} and {@code WARDEN_RIDE_THROUGH=0} (see docs/health.md). With
  * {@code --dead-host} the blackhole lifts for new connections only: those open at the cut stay
  * silent until the end, as when the host died and another took its address.
  */
@@ -167,6 +169,11 @@ public final class PartitionDrill implements Callable<Integer> {
             String proxied = proxy.jdbcUrl(target.getProperty("PGDBNAME"));
             WardenConfig cfg = WardenConfig.builder().environment(Map.of()).dbUrl(proxied).dbUser(user)
                     .dbPassword(password).poolMaxSize(pool).socketTimeout(Duration.ofSeconds(socketTimeout))
+                    // The proxy's kernel completes TCP handshakes, so Warden sees its blackhole as a live
+                    // host whose server is silent (STALLED): a short stall bound declares it as a gone
+                    // network would be, and no ride-through, since this drill measures fail-fast. The
+                    // kernel blackhole with the defaults is drill matrix.
+                    .stallBound(Duration.ofMillis(500)).rideThrough(Duration.ZERO)
                     .applicationName("warden-partition-drill").build();
             try (Warden warden = Warden.create(cfg)) {
                 warden.lifecycle().addListener(t -> transitions.add(new long[] {System.nanoTime(), t.to().ordinal(),
