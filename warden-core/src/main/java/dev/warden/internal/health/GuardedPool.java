@@ -44,7 +44,10 @@ import org.slf4j.LoggerFactory;
  * order, and triggers no probe. When the monitor declares the database unreachable, every waiting
  * thread leaves HikariCP's queue at once and waits in the ride-through instead; past it, it gets a
  * {@link SQLTransientConnectionException} (SQLState 08001) whose cause is a
- * {@link DatabaseUnavailableException}, which transactions do not retry.
+ * {@link DatabaseUnavailableException}, which transactions do not retry. While the server is alive
+ * but silent (STALLED, still READY), a caller whose acquire timeout passes keeps waiting for a
+ * connection within the ride-through instead of getting a {@link PoolTimeoutException}: its work is
+ * held, not refused.
  *
  * <p>After a recovery the pool does not refill all at once: each connection up to the minimum is
  * added at its own random moment within the refill spread, so that a fleet of replicas recovering
@@ -119,7 +122,9 @@ public final class GuardedPool implements DataSource, HealthMonitor.PoolActions,
             WaitingThreads.Waiter waiter = waiting.enter();
             Connection c;
             try {
-                c = hikari.getConnection(pool.getConnectionTimeout());
+                long stalledLeft = rideThrough.leftWhileStalled();
+                c = hikari.getConnection(stalledLeft > 0 && round > 0
+                        ? Math.max(1, TimeUnit.NANOSECONDS.toMillis(stalledLeft)) : pool.getConnectionTimeout());
             } catch (SQLException e) {
                 if (waiter.leave() || lifecycle.state() == State.DEGRADED) {
                     if (round < 5) {
@@ -128,6 +133,9 @@ public final class GuardedPool implements DataSource, HealthMonitor.PoolActions,
                     throw unavailable(e);
                 }
                 if (e instanceof SQLTransientConnectionException timedOut && timedOut.getCause() == null) {
+                    if (round < 5 && rideThrough.leftWhileStalled() > 0) {
+                        continue; // the server is alive but silent: keep holding the work within the ride-through
+                    }
                     throw new PoolTimeoutException(timedOut);
                 }
                 throw e;

@@ -109,7 +109,7 @@ public final class JdbcProbe implements HealthMonitor.Probe, AutoCloseable {
             AtomicBoolean over = new AtomicBoolean();
             CompletableFuture.runAsync(() -> {
                 if (!over.get()) {
-                    startHandshake(handshake, firstDeadline);
+                    startHandshake(handshake, firstDeadline, timeout);
                     CompletableFuture<Connection> f = newAttempt();
                     if (!early.compareAndSet(null, f)) {
                         f.thenAccept(JdbcProbe::closeQuietly); // the query answered meanwhile
@@ -193,7 +193,7 @@ public final class JdbcProbe implements HealthMonitor.Probe, AutoCloseable {
                 break; // nothing left to wait for, out of time, or the monitor is stopping
             }
             if (handshake.get() == null && System.nanoTime() - handshakeAt >= 0) {
-                startHandshake(handshake, deadline);
+                startHandshake(handshake, deadline, timeout);
             }
             await(query != null ? query : fresh, handshake.get() == null ? handshakeAt : deadline);
         }
@@ -212,9 +212,15 @@ public final class JdbcProbe implements HealthMonitor.Probe, AutoCloseable {
         long handshakeDeadline = deadline;
         if (handshake.get() == null) { // everything fell silent before a quarter of the timeout
             handshakeDeadline = Math.max(deadline, System.nanoTime() + timeout.toNanos() / 4);
-            startHandshake(handshake, handshakeDeadline);
+            startHandshake(handshake, handshakeDeadline, timeout);
         }
-        TcpEvidence.Finding tcpFinding = handshake(handshake.get(), handshakeDeadline);
+        TcpEvidence.Finding tcpFinding = handshake(handshake.get(), handshakeDeadline, timeout);
+        if (tcpFinding == null) {
+            // The handshake has not even finished its own attempt: this process is starved, not the
+            // network proven gone. Assume the host alive; the stall bound ends a longer silence.
+            return new ProbeFinding(ProbeOutcome.STALLED, heard + "; no TCP evidence in time (this process is"
+                    + " starved?): assumed alive");
+        }
         return switch (tcpFinding.handshake()) {
             case COMPLETED -> new ProbeFinding(ProbeOutcome.STALLED, heard + "; " + tcpFinding.address()
                     + " completed a TCP handshake: the host is alive, PostgreSQL (or whatever is in front of it) is silent");
@@ -225,23 +231,33 @@ public final class JdbcProbe implements HealthMonitor.Probe, AutoCloseable {
         };
     }
 
-    private void startHandshake(AtomicReference<CompletableFuture<TcpEvidence.Finding>> handshake, long deadline) {
-        handshake.updateAndGet(h -> h != null ? h : tcp.check(remaining(deadline), executor));
+    /**
+     * Starts the handshake, given what is left of the probe but at least half its timeout: a SYN
+     * judged unanswered after a few milliseconds on a busy machine would prove nothing.
+     */
+    private void startHandshake(AtomicReference<CompletableFuture<TcpEvidence.Finding>> handshake, long deadline,
+                                Duration timeout) {
+        handshake.updateAndGet(h -> h != null ? h : tcp.check(max(remaining(deadline), timeout.dividedBy(2)), executor));
     }
 
-    /** The handshake's finding, waited for a little past the deadline (its own timeout ends there). */
-    private static TcpEvidence.Finding handshake(CompletableFuture<TcpEvidence.Finding> f, long deadline) {
-        if (f != null) {
-            try {
-                return f.get(Math.max(0, deadline - System.nanoTime()) + TimeUnit.MILLISECONDS.toNanos(100),
-                        TimeUnit.NANOSECONDS);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            } catch (ExecutionException | TimeoutException ignored) {
-                // not heard in time: no handshake
-            }
+    private static Duration max(Duration a, Duration b) {
+        return a.compareTo(b) >= 0 ? a : b;
+    }
+
+    /**
+     * The handshake's finding, waited for up to a timeout past the deadline (its own attempt ends
+     * within its timeout once it runs), or null when it did not finish: no evidence either way.
+     */
+    private static TcpEvidence.Finding handshake(CompletableFuture<TcpEvidence.Finding> f, long deadline,
+                                                 Duration timeout) {
+        try {
+            return f.get(Math.max(0, deadline - System.nanoTime()) + timeout.toNanos(), TimeUnit.NANOSECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (ExecutionException | TimeoutException ignored) {
+            // no evidence in time
         }
-        return new TcpEvidence.Finding(TcpEvidence.Handshake.UNANSWERED, "the server");
+        return null;
     }
 
     private static Duration remaining(long deadline) {

@@ -86,6 +86,18 @@ public final class RideThrough {
         throw new NotReadyException(s, "Warden is " + s + ": no work is accepted in this state.");
     }
 
+    /**
+     * Nanoseconds of ride-through left for work that waits on a server that is unavailable without
+     * being declared so yet (a live host gone silent: STALLED while READY); 0 when the database is
+     * not known to be unavailable or the bound has passed.
+     */
+    public long leftWhileStalled() {
+        if (unavailableSince.get() == null) {
+            return 0;
+        }
+        return Math.max(0, deadlineNanos() - System.nanoTime());
+    }
+
     private long deadlineNanos() {
         Instant since = unavailableSince.get();
         if (since == null) {
