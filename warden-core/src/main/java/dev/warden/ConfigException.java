@@ -10,7 +10,8 @@ public final class ConfigException extends WardenException {
 
     private final List<String> problems;
 
-    ConfigException(List<String> problems) {
+    /** A configuration error with these problems, each naming its variable, value and rule. */
+    public ConfigException(List<String> problems) {
         super(problems.size() == 1
                 ? "Invalid Warden configuration: " + problems.get(0)
                 : "Invalid Warden configuration:\n  " + String.join("\n  ", problems));

@@ -4,7 +4,6 @@ import dev.warden.tx.TxStats;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
-import java.util.Map;
 
 /**
  * What is true of a Warden right now, safe to show anyone: it holds no password and no credentials
@@ -14,7 +13,7 @@ import java.util.Map;
  * @param since        when it entered that state
  * @param progress     what start-up is doing (or did last), for the startup probe
  * @param history      the last transitions, oldest first
- * @param transitions  how many times each transition happened, keyed {@code "FROM->TO"}
+ * @param transitions  how many times each transition happened, only those that did
  * @param init         the initialisation epoch and who ran it; null when there is nothing to initialise
  * @param database     where it connects
  * @param pool         connection pool figures, all zero before start
@@ -23,13 +22,19 @@ import java.util.Map;
  * @param refused      work refused by the readiness gate
  */
 public record HealthReport(State state, Instant since, String progress, List<Transition> history,
-                           Map<String, Long> transitions, Init init, Database database, Pool pool,
+                           List<TransitionCount> transitions, Init init, Database database, Pool pool,
                            TxStats.Snapshot transactions, Monitor monitor, Refused refused) {
 
     /** Copies the collections. */
     public HealthReport {
         history = List.copyOf(history);
-        transitions = Map.copyOf(transitions);
+        transitions = List.copyOf(transitions);
+    }
+
+    /** How many times {@code from -> to} happened (0 when it never did). */
+    public long transitionCount(State from, State to) {
+        return transitions.stream().filter(t -> t.from() == from && t.to() == to).mapToLong(TransitionCount::count)
+                .sum();
     }
 
     /** True when work is admitted and the database answers (the readiness probe). */

@@ -189,6 +189,38 @@ class WardenConfigTest {
     }
 
     @Test
+    void crossFieldRulesHoldForTheConstructorAndWithInitToo() {
+        WardenConfig good = env(Map.of()).build();
+        // A statement timeout not shorter than the socket timeout: only build() caught it before.
+        assertThatThrownBy(() -> new WardenConfig(good.dbUrl(), good.dbUser(), good.dbPassword(), good.poolMaxSize(),
+                good.poolAcquireTimeout(), good.connectTimeout(), Duration.ofSeconds(10), Duration.ofSeconds(10),
+                good.startupTimeout(), good.retry(), good.isolation(), good.schemas(), good.wardenSchema(),
+                good.applicationName(), good.embeddedDir(), good.embeddedPort(), good.monitorInterval(),
+                good.monitorTimeout(), good.monitorFailures(), good.monitorRecoveryInterval(), good.readyWait(),
+                good.drainTimeout(), good.httpPort(), good.poolRefillSpread(), good.readinessGrace(), good.init(),
+                good.txVerifyCommit(), good.poolReadOnly(), good.rideThrough(), good.stallBound()))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContaining("WARDEN_STATEMENT_TIMEOUT must be shorter than WARDEN_DB_SOCKET_TIMEOUT (10s)");
+        InitSettings i = good.init();
+        InitSettings lateHeartbeat = new InitSettings(i.epoch(), i.wipe(), i.lock(), Duration.ofSeconds(2),
+                Duration.ofSeconds(2), i.attempts(), i.timeout(), i.migrations(), i.idleTimeout());
+        assertThatThrownBy(() -> good.withInit(lateHeartbeat)).isInstanceOf(ConfigException.class)
+                .hasMessageContaining("WARDEN_INIT_HEARTBEAT must be at most half of WARDEN_INIT_LEASE_TTL (2s)");
+    }
+
+    @Test
+    void aValueThatDoesNotParseAndAnotherThatBreaksItsRuleAreBothListedAsWritten() {
+        ConfigException e = catchThrowableOfType(ConfigException.class, () -> env(Map.of(
+                "WARDEN_POOL_MAX_SIZE", "many", "WARDEN_DB_SOCKET_TIMEOUT", "0s",
+                "WARDEN_RETRY_MAX_ATTEMPTS", "0")).build());
+        assertThat(e.problems()).containsExactlyInAnyOrder(
+                "WARDEN_POOL_MAX_SIZE must be an integer from 1 to 1000, got \"many\"",
+                "WARDEN_DB_SOCKET_TIMEOUT must be a duration like 250ms, 5s or 2m in whole seconds, from 1s to 1h,"
+                        + " got \"0s\"",
+                "WARDEN_RETRY_MAX_ATTEMPTS must be an integer from 1 to 100, got \"0\"");
+    }
+
+    @Test
     void precedenceIsBuilderThenSystemPropertyThenEnvironmentThenDefault() {
         String key = "warden.pool.max.size";
         String before = System.getProperty(key);

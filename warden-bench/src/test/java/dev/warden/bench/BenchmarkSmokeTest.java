@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.util.Collection;
 import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 import org.openjdk.jmh.results.RunResult;
@@ -17,6 +18,13 @@ import org.openjdk.jmh.runner.options.TimeValue;
  * tear-down) so they cannot rot. Measures nothing; the figures come from {@code bench/run}.
  */
 class BenchmarkSmokeTest {
+
+    @BeforeAll
+    static void ignoreOtherJmhRuns() {
+        // JMH takes a machine-wide lock (/tmp/jmh.lock); a benchmark run by hand beside the build must not
+        // fail this smoke test, which measures nothing.
+        System.setProperty("jmh.ignoreLock", "true");
+    }
 
     @ParameterizedTest
     @ValueSource(strings = {"TxOverheadStub", "TxRoundTripPg", "RetryPath"})

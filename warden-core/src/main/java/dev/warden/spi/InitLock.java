@@ -6,8 +6,8 @@ import java.util.Optional;
 
 /**
  * The cross-process lock that lets exactly one process initialise an epoch. Warden ships two:
- * {@link AdvisoryInitLock} (a PostgreSQL session advisory lock, released by the server the moment
- * its holder dies) and {@link LeaseInitLock} (a lease row with heartbeat, expiry and fencing token,
+ * {@code AdvisoryInitLock} (a PostgreSQL session advisory lock, released by the server the moment
+ * its holder dies) and {@code LeaseInitLock} (a lease row with heartbeat, expiry and fencing token,
  * for databases without session locks). Both live outside the application schemas, so no wipe can
  * delete them, and both hand out a fencing token that increases with every acquisition.
  * <p>
@@ -45,7 +45,7 @@ public interface InitLock extends AutoCloseable {
          * keeps it from being taken over until that transaction ends. Call it in the same
          * transaction as the write it guards, just before commit.
          *
-         * @throws LeaseLostException the lease expired or its session died
+         * @throws dev.warden.LeaseLostException the lease expired or its session died
          */
         void verify(Connection tx) throws SQLException;
 

@@ -6,7 +6,7 @@ import java.util.concurrent.ThreadLocalRandom;
 
 /**
  * How often and how patiently a transaction is retried after a transient failure
- * ({@link ErrorKind#isRetryable()}): at most {@code maxAttempts} runs in all, with exponential
+ * ({@link dev.warden.ErrorKind#isRetryable()}): at most {@code maxAttempts} runs in all, with exponential
  * backoff and full jitter between them: before run {@code n+1} Warden sleeps a random time in
  * {@code [0, min(maxBackoff, initialBackoff * multiplier^(n-1))]}.
  *

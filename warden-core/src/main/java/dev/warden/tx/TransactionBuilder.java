@@ -64,7 +64,7 @@ public final class TransactionBuilder {
 
     /**
      * Server-side limit for each statement of this transaction ({@code SET LOCAL statement_timeout});
-     * a statement over it fails with {@link ErrorKind#TIMEOUT} and the transaction rolls back.
+     * a statement over it fails with {@link dev.warden.ErrorKind#TIMEOUT} and the transaction rolls back.
      */
     public TransactionBuilder timeout(Duration timeout) {
         Objects.requireNonNull(timeout, "timeout");
@@ -83,12 +83,12 @@ public final class TransactionBuilder {
 
     /**
      * Finds out what became of the COMMIT when the connection is lost while it is on the wire,
-     * instead of reporting {@link CommitOutcomeUnknownException} at once: before COMMIT Warden reads
+     * instead of reporting {@link dev.warden.CommitOutcomeUnknownException} at once: before COMMIT Warden reads
      * the transaction's id (one more statement on this opt-in path), and after a lost COMMIT a fresh
      * connection asks the server ({@code pg_xact_status}): committed → the call succeeds and the
      * {@code afterCommit} callbacks run; aborted → retried like any transient failure; still in
      * progress → asked again (for up to 15 s). Only when no server can tell does the caller get
-     * {@link CommitOutcomeUnknownException}. {@code WARDEN_TX_VERIFY_COMMIT=true} turns it on for
+     * {@link dev.warden.CommitOutcomeUnknownException}. {@code WARDEN_TX_VERIFY_COMMIT=true} turns it on for
      * every transaction. Needs PostgreSQL 13 or later.
      */
     public TransactionBuilder verifyCommit() {
@@ -114,13 +114,13 @@ public final class TransactionBuilder {
     /**
      * Runs {@code work} in one transaction and returns its result. Commits exactly once when the work
      * returns; rolls back and rethrows when it throws (checked exceptions wrapped once in a
-     * {@link TransactionException}); retries the whole work on {@link ErrorKind#isRetryable()
+     * {@link dev.warden.TransactionException}); retries the whole work on {@link dev.warden.ErrorKind#isRetryable()
      * transient} failures within the retry policy. Inside another transaction of the same Warden on
      * the same thread, joins it instead: no commit of its own, and a failure makes the outer one roll
      * back.
      *
-     * @throws TransactionException          the work failed for a database reason, rolled back
-     * @throws CommitOutcomeUnknownException the connection failed during COMMIT (and, with
+     * @throws dev.warden.TransactionException          the work failed for a database reason, rolled back
+     * @throws dev.warden.CommitOutcomeUnknownException the connection failed during COMMIT (and, with
      *                                       {@link #verifyCommit()}, no server could tell the outcome)
      */
     public <T> T call(TxWork<T> work) {

@@ -1,5 +1,9 @@
 package dev.warden.drill;
 
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.util.Properties;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -8,7 +12,7 @@ import picocli.CommandLine.Command;
  * embedded PostgreSQL; {@code warden drill …} runs real failures against a real
  * database and prints what happened, as a human summary or one JSON object ({@code --json}).
  */
-@Command(name = "warden", mixinStandardHelpOptions = true, version = "warden 0.1.0-SNAPSHOT",
+@Command(name = "warden", mixinStandardHelpOptions = true, versionProvider = WardenCli.Version.class,
         description = "Keeps a service's database layer steady; drills prove it.",
         subcommands = {DemoCommand.class, WardenCli.Drill.class})
 public final class WardenCli {
@@ -20,6 +24,20 @@ public final class WardenCli {
                     FailoverDrill.class, PartitionDrill.class, RollingDrill.class, OverloadDrill.class,
                     MatrixDrill.class})
     static final class Drill {
+    }
+
+    /** The build's version, written into {@code version.properties} by Maven's resource filtering. */
+    static final class Version implements CommandLine.IVersionProvider {
+        @Override
+        public String[] getVersion() {
+            try (InputStream in = WardenCli.class.getResourceAsStream("version.properties")) {
+                Properties p = new Properties();
+                p.load(in);
+                return new String[] {"warden " + p.getProperty("version")};
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        }
     }
 
     public static void main(String[] args) {

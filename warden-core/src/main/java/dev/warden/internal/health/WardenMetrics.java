@@ -32,7 +32,7 @@ import java.util.function.ToDoubleFunction;
  * <li>{@code warden.recovery} [{@code warden_recovery_seconds}] timer: time to recover of each outage</li>
  * <li>{@code warden.probe.latency} [{@code warden_probe_latency_seconds}] timer with a percentile histogram
  *     ({@code _bucket}), tagged {@code result} (ok, failed) and {@code outcome} (answered, slow,
- *     refusing_connections, refused, silent)</li>
+ *     refusing_connections, refused, read_only, silent)</li>
  * <li>{@code warden.database.overloaded} [{@code warden_database_overloaded}] gauge, 1 when the last probe found
  *     the database slow or refusing new connections (reachable, not an outage), else 0</li>
  * <li>{@code warden.probes.slow}, {@code warden.probes.refusing} counters: probes that found it so</li>

@@ -5,12 +5,13 @@ import dev.warden.Lifecycle;
 import dev.warden.NotReadyException;
 import dev.warden.State;
 import dev.warden.Transition;
+import dev.warden.TransitionCount;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayDeque;
+import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.EnumSet;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -162,15 +163,15 @@ public final class StateMachine implements Lifecycle {
         }
     }
 
-    /** How many times each transition happened, keyed {@code "FROM->TO"}, only those that did. */
-    public Map<String, Long> transitionCounts() {
-        Map<String, Long> out = new LinkedHashMap<>();
+    /** How many times each transition happened, only those that did, in the order of the states. */
+    public List<TransitionCount> transitionCounts() {
+        List<TransitionCount> out = new ArrayList<>();
         synchronized (lock) {
             for (State from : State.values()) {
                 for (State to : State.values()) {
                     long n = counts[from.ordinal()][to.ordinal()];
                     if (n > 0) {
-                        out.put(from + "->" + to, n);
+                        out.add(new TransitionCount(from, to, n));
                     }
                 }
             }

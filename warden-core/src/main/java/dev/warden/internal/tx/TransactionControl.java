@@ -43,13 +43,11 @@ final class TransactionControl {
             }
             if (statementStart && Character.isLetter(c)) {
                 int end = wordEnd(sql, i);
-                String word = sql.substring(i, end);
-                String next = nextWord(sql, end);
-                String found = check(word, next);
+                String found = check(sql, i, end);
                 if (found != null) {
                     return found;
                 }
-                if (word.equalsIgnoreCase("create")) {
+                if (is(sql, i, end, "create")) {
                     // a function body in BEGIN ATOMIC … END holds ';' and END of its own
                     return null;
                 }
@@ -72,15 +70,30 @@ final class TransactionControl {
         return null;
     }
 
-    private static String check(String word, String next) {
-        String w = word.toLowerCase(java.util.Locale.ROOT);
-        String x = next == null ? "" : next.toLowerCase(java.util.Locale.ROOT);
-        return switch (w) {
-            case "commit", "end", "abort", "begin" -> word;
-            case "rollback" -> x.equals("to") ? null : word;
-            case "start", "prepare" -> x.equals("transaction") ? word + " " + next : null;
-            default -> null;
-        };
+    /** The words that end the transaction, read in place: nothing is allocated unless one is found. */
+    private static String check(String sql, int from, int to) {
+        if (is(sql, from, to, "commit") || is(sql, from, to, "end") || is(sql, from, to, "abort")
+                || is(sql, from, to, "begin")) {
+            return sql.substring(from, to);
+        }
+        boolean rollback = is(sql, from, to, "rollback");
+        if (!rollback && !is(sql, from, to, "start") && !is(sql, from, to, "prepare")) {
+            return null;
+        }
+        int next = from + (to - from);
+        while (next < sql.length() && Character.isWhitespace(sql.charAt(next))) {
+            next++;
+        }
+        int nextEnd = wordEnd(sql, next);
+        if (rollback) {
+            return is(sql, next, nextEnd, "to") ? null : sql.substring(from, to);
+        }
+        return is(sql, next, nextEnd, "transaction") ? sql.substring(from, to) + " " + sql.substring(next, nextEnd) : null;
+    }
+
+    /** True when {@code sql[from, to)} is {@code word}, in any case. */
+    private static boolean is(String sql, int from, int to, String word) {
+        return to - from == word.length() && sql.regionMatches(true, from, word, 0, word.length());
     }
 
     private static int wordEnd(String sql, int i) {
@@ -89,15 +102,6 @@ final class TransactionControl {
             j++;
         }
         return j;
-    }
-
-    private static String nextWord(String sql, int i) {
-        int j = i;
-        while (j < sql.length() && Character.isWhitespace(sql.charAt(j))) {
-            j++;
-        }
-        int end = wordEnd(sql, j);
-        return end > j ? sql.substring(j, end) : null;
     }
 
     private static int skipBlockComment(String sql, int i) {

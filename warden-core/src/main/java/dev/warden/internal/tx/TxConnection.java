@@ -1,34 +1,20 @@
 package dev.warden.internal.tx;
 
-import java.sql.Array;
-import java.sql.Blob;
-import java.sql.CallableStatement;
-import java.sql.Clob;
 import java.sql.Connection;
-import java.sql.DatabaseMetaData;
-import java.sql.NClob;
-import java.sql.PreparedStatement;
-import java.sql.SQLClientInfoException;
 import java.sql.SQLException;
-import java.sql.SQLWarning;
-import java.sql.SQLXML;
-import java.sql.Savepoint;
-import java.sql.Statement;
-import java.sql.Struct;
-import java.util.Map;
-import java.util.Properties;
 import java.util.concurrent.Executor;
 import org.postgresql.core.BaseConnection;
 import org.postgresql.core.TransactionState;
 
 /**
- * The connection handed to the work: every call goes to the pooled connection, except those that
- * would end or reshape the transaction behind Warden's back (commit, rollback, auto-commit on,
- * isolation and read-only changes, abort), which throw, and {@code close()}, which does nothing.
+ * The connection handed to the work: every call goes to the pooled connection (the delegation is
+ * generated: {@link GuardedConnectionBase}), except those that would end or reshape the transaction
+ * behind Warden's back (commit, rollback, auto-commit on, isolation and read-only changes, abort),
+ * which throw, and {@code close()}, which does nothing. Statements it makes are guarded: SQL that
+ * ends the transaction is refused before it is sent, and a statement that ended it anyway is caught.
  */
-final class TxConnection implements Connection {
+final class TxConnection extends GuardedConnectionBase {
 
-    private final Connection delegate;
     /** The driver's connection when it is pgjdbc, whose transaction state is known locally; else null. */
     private final BaseConnection pg;
     /** Set when a statement of the work ended the transaction (COMMIT, ROLLBACK, END… sent as SQL). */
@@ -37,8 +23,13 @@ final class TxConnection implements Connection {
     private boolean opened;
 
     TxConnection(Connection delegate, BaseConnection pg) {
-        this.delegate = delegate;
+        super(delegate);
         this.pg = pg;
+    }
+
+    @Override
+    TxConnection self() {
+        return this;
     }
 
     /**
@@ -68,6 +59,7 @@ final class TxConnection implements Connection {
      * ROLLBACK, BEGIN…, also as one of several statements): some of it leaves the connection inside a
      * new transaction, where the check after the statement cannot see that the first one committed.
      */
+    @Override
     String checked(String sql) {
         String found = sql == null ? null : TransactionControl.find(sql);
         if (found != null) {
@@ -90,35 +82,10 @@ final class TxConnection implements Connection {
     }
 
     @Override
-    public Statement createStatement() throws SQLException {
-        return new TxStatement<>(delegate.createStatement(), this);
-    }
-
-    @Override
-    public PreparedStatement prepareStatement(String a0) throws SQLException {
-        return new TxPreparedStatement<>(delegate.prepareStatement(checked(a0)), this);
-    }
-
-    @Override
-    public CallableStatement prepareCall(String a0) throws SQLException {
-        return GuardedProxies.callable(delegate.prepareCall(checked(a0)), this);
-    }
-
-    @Override
-    public String nativeSQL(String a0) throws SQLException {
-        return delegate.nativeSQL(a0);
-    }
-
-    @Override
-    public void setAutoCommit(boolean a0) throws SQLException {
-        if (a0) {
+    public void setAutoCommit(boolean autoCommit) throws SQLException {
+        if (autoCommit) {
             throw owned("setAutoCommit(true)");
         }
-    }
-
-    @Override
-    public boolean getAutoCommit() throws SQLException {
-        return delegate.getAutoCommit();
     }
 
     @Override
@@ -137,231 +104,17 @@ final class TxConnection implements Connection {
     }
 
     @Override
-    public boolean isClosed() throws SQLException {
-        return delegate.isClosed();
-    }
-
-    @Override
-    public DatabaseMetaData getMetaData() throws SQLException {
-        return GuardedProxies.metaData(delegate.getMetaData(), this);
-    }
-
-    @Override
-    public void setReadOnly(boolean a0) throws SQLException {
+    public void setReadOnly(boolean readOnly) throws SQLException {
         throw owned("setReadOnly");
     }
 
     @Override
-    public boolean isReadOnly() throws SQLException {
-        return delegate.isReadOnly();
-    }
-
-    @Override
-    public void setCatalog(String a0) throws SQLException {
-        delegate.setCatalog(a0);
-    }
-
-    @Override
-    public String getCatalog() throws SQLException {
-        return delegate.getCatalog();
-    }
-
-    @Override
-    public void setTransactionIsolation(int a0) throws SQLException {
+    public void setTransactionIsolation(int level) throws SQLException {
         throw owned("setTransactionIsolation");
     }
 
     @Override
-    public int getTransactionIsolation() throws SQLException {
-        return delegate.getTransactionIsolation();
-    }
-
-    @Override
-    public SQLWarning getWarnings() throws SQLException {
-        return delegate.getWarnings();
-    }
-
-    @Override
-    public void clearWarnings() throws SQLException {
-        delegate.clearWarnings();
-    }
-
-    @Override
-    public Statement createStatement(int a0, int a1) throws SQLException {
-        return new TxStatement<>(delegate.createStatement(a0, a1), this);
-    }
-
-    @Override
-    public PreparedStatement prepareStatement(String a0, int a1, int a2) throws SQLException {
-        return new TxPreparedStatement<>(delegate.prepareStatement(checked(a0), a1, a2), this);
-    }
-
-    @Override
-    public CallableStatement prepareCall(String a0, int a1, int a2) throws SQLException {
-        return GuardedProxies.callable(delegate.prepareCall(checked(a0), a1, a2), this);
-    }
-
-    @Override
-    public Map<String, Class<?>> getTypeMap() throws SQLException {
-        return delegate.getTypeMap();
-    }
-
-    @Override
-    public void setTypeMap(Map<String, Class<?>> a0) throws SQLException {
-        delegate.setTypeMap(a0);
-    }
-
-    @Override
-    public void setHoldability(int a0) throws SQLException {
-        delegate.setHoldability(a0);
-    }
-
-    @Override
-    public int getHoldability() throws SQLException {
-        return delegate.getHoldability();
-    }
-
-    @Override
-    public Savepoint setSavepoint() throws SQLException {
-        return delegate.setSavepoint();
-    }
-
-    @Override
-    public Savepoint setSavepoint(String a0) throws SQLException {
-        return delegate.setSavepoint(a0);
-    }
-
-    @Override
-    public void rollback(Savepoint a0) throws SQLException {
-        delegate.rollback(a0);
-    }
-
-    @Override
-    public void releaseSavepoint(Savepoint a0) throws SQLException {
-        delegate.releaseSavepoint(a0);
-    }
-
-    @Override
-    public Statement createStatement(int a0, int a1, int a2) throws SQLException {
-        return new TxStatement<>(delegate.createStatement(a0, a1, a2), this);
-    }
-
-    @Override
-    public PreparedStatement prepareStatement(String a0, int a1, int a2, int a3) throws SQLException {
-        return new TxPreparedStatement<>(delegate.prepareStatement(checked(a0), a1, a2, a3), this);
-    }
-
-    @Override
-    public CallableStatement prepareCall(String a0, int a1, int a2, int a3) throws SQLException {
-        return GuardedProxies.callable(delegate.prepareCall(checked(a0), a1, a2, a3), this);
-    }
-
-    @Override
-    public PreparedStatement prepareStatement(String a0, int a1) throws SQLException {
-        return new TxPreparedStatement<>(delegate.prepareStatement(checked(a0), a1), this);
-    }
-
-    @Override
-    public PreparedStatement prepareStatement(String a0, int[] a1) throws SQLException {
-        return new TxPreparedStatement<>(delegate.prepareStatement(checked(a0), a1), this);
-    }
-
-    @Override
-    public PreparedStatement prepareStatement(String a0, String[] a1) throws SQLException {
-        return new TxPreparedStatement<>(delegate.prepareStatement(checked(a0), a1), this);
-    }
-
-    @Override
-    public Clob createClob() throws SQLException {
-        return delegate.createClob();
-    }
-
-    @Override
-    public Blob createBlob() throws SQLException {
-        return delegate.createBlob();
-    }
-
-    @Override
-    public NClob createNClob() throws SQLException {
-        return delegate.createNClob();
-    }
-
-    @Override
-    public SQLXML createSQLXML() throws SQLException {
-        return delegate.createSQLXML();
-    }
-
-    @Override
-    public boolean isValid(int a0) throws SQLException {
-        return delegate.isValid(a0);
-    }
-
-    @Override
-    public void setClientInfo(String a0, String a1) throws SQLClientInfoException {
-        delegate.setClientInfo(a0, a1);
-    }
-
-    @Override
-    public void setClientInfo(Properties a0) throws SQLClientInfoException {
-        delegate.setClientInfo(a0);
-    }
-
-    @Override
-    public String getClientInfo(String a0) throws SQLException {
-        return delegate.getClientInfo(a0);
-    }
-
-    @Override
-    public Properties getClientInfo() throws SQLException {
-        return delegate.getClientInfo();
-    }
-
-    @Override
-    public Array createArrayOf(String a0, Object[] a1) throws SQLException {
-        return delegate.createArrayOf(a0, a1);
-    }
-
-    @Override
-    public Struct createStruct(String a0, Object[] a1) throws SQLException {
-        return delegate.createStruct(a0, a1);
-    }
-
-    @Override
-    public void setSchema(String a0) throws SQLException {
-        delegate.setSchema(a0);
-    }
-
-    @Override
-    public String getSchema() throws SQLException {
-        return delegate.getSchema();
-    }
-
-    @Override
-    public void abort(Executor a0) throws SQLException {
+    public void abort(Executor executor) throws SQLException {
         throw owned("abort");
-    }
-
-    @Override
-    public void setNetworkTimeout(Executor a0, int a1) throws SQLException {
-        delegate.setNetworkTimeout(a0, a1);
-    }
-
-    @Override
-    public int getNetworkTimeout() throws SQLException {
-        return delegate.getNetworkTimeout();
-    }
-
-
-    @Override
-    public <T> T unwrap(Class<T> iface) throws SQLException {
-        if (iface.isInstance(this)) {
-            return iface.cast(this);
-        }
-        return delegate.unwrap(iface);
-    }
-
-    @Override
-    public boolean isWrapperFor(Class<?> iface) throws SQLException {
-        return iface.isInstance(this) || delegate.isWrapperFor(iface);
     }
 }

@@ -122,7 +122,8 @@ class OutageRecoveryTest {
             assertThat(report.monitor().outages()).isEqualTo(5);
             assertThat(report.monitor().recoveries()).isEqualTo(5);
             assertThat(report.monitor().lastOutageMs()).isPositive();
-            assertThat(report.transitions()).containsEntry("READY->DEGRADED", 5L).containsEntry("DEGRADED->READY", 5L);
+            assertThat(report.transitionCount(State.READY, State.DEGRADED)).isEqualTo(5L);
+            assertThat(report.transitionCount(State.DEGRADED, State.READY)).isEqualTo(5L);
         }
         Collections.sort(recoverMs);
         Collections.sort(failFastNanos);

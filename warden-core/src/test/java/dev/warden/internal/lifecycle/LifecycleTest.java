@@ -8,7 +8,7 @@ import dev.warden.DatabaseUnavailableException;
 import dev.warden.NotReadyException;
 import dev.warden.State;
 import dev.warden.Transition;
-import dev.warden.internal.lifecycle.StateMachine;
+import dev.warden.TransitionCount;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -37,7 +37,8 @@ class LifecycleTest {
         assertThat(l.history().get(3).from()).isEqualTo(State.READY);
         assertThat(seen).isEqualTo(l.history());
         assertThat(l.transitionCount(State.READY, State.DEGRADED)).isEqualTo(2);
-        assertThat(l.transitionCounts()).containsEntry("DEGRADED->READY", 1L).containsEntry("READY->DEGRADED", 2L);
+        assertThat(l.transitionCounts()).contains(new TransitionCount(State.DEGRADED, State.READY, 1),
+                new TransitionCount(State.READY, State.DEGRADED, 2));
         assertThat(l.since()).isEqualTo(l.history().getLast().at());
     }
 

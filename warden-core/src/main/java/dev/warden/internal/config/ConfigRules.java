@@ -1,0 +1,143 @@
+package dev.warden.internal.config;
+
+import static dev.warden.internal.config.Options.*;
+
+import dev.warden.InitSettings;
+import dev.warden.Secret;
+import dev.warden.WardenConfig;
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * Every rule a {@link WardenConfig} obeys, single values and cross-field rules alike, checked once by
+ * the record's constructor however the config was made (builder, {@code new}, {@code withInit}). The
+ * retry policy's count and multiplier are {@code RetryPolicy}'s own rules (it checks itself); its
+ * backoffs' bounds are Warden's and checked here.
+ */
+public final class ConfigRules {
+
+    private ConfigRules() {
+    }
+
+    /** Adds a problem for every rule that {@code c} breaks. */
+    public static void check(WardenConfig c, List<String> problems) {
+        c.dbUrl().ifPresent(url -> urlProblems(url, problems));
+        DB_USER.check(c.dbUser(), c.dbUser(), problems);
+        POOL_MAX_SIZE.check(c.poolMaxSize(), String.valueOf(c.poolMaxSize()), problems);
+        check(POOL_ACQUIRE_TIMEOUT, c.poolAcquireTimeout(), problems);
+        check(CONNECT_TIMEOUT, c.connectTimeout(), problems);
+        check(SOCKET_TIMEOUT, c.socketTimeout(), problems);
+        check(STATEMENT_TIMEOUT, c.statementTimeout(), problems);
+        check(STARTUP_TIMEOUT, c.startupTimeout(), problems);
+        check(RETRY_INITIAL_BACKOFF, c.retry().initialBackoff(), problems);
+        check(RETRY_MAX_BACKOFF, c.retry().maxBackoff(), problems);
+        schemaProblems(c.schemas(), c.wardenSchema(), problems);
+        APP_NAME.check(c.applicationName(), c.applicationName(), problems);
+        EMBEDDED_PORT.check(c.embeddedPort(), String.valueOf(c.embeddedPort()), problems);
+        check(MONITOR_INTERVAL, c.monitorInterval(), problems);
+        check(MONITOR_TIMEOUT, c.monitorTimeout(), problems);
+        MONITOR_FAILURES.check(c.monitorFailures(), String.valueOf(c.monitorFailures()), problems);
+        check(MONITOR_RECOVERY_INTERVAL, c.monitorRecoveryInterval(), problems);
+        check(READY_WAIT, c.readyWait(), problems);
+        check(DRAIN_TIMEOUT, c.drainTimeout(), problems);
+        HTTP_PORT.check(c.httpPort(), String.valueOf(c.httpPort()), problems);
+        check(POOL_REFILL_SPREAD, c.poolRefillSpread(), problems);
+        check(READINESS_GRACE, c.readinessGrace(), problems);
+        check(RIDE_THROUGH, c.rideThrough(), problems); // issue 21
+        check(STALL_BOUND, c.stallBound(), problems); // issue 21
+        initProblems(c.init(), problems);
+        crossFieldProblems(c, problems);
+    }
+
+    private static void check(Opt<Duration> opt, Duration value, List<String> problems) {
+        opt.check(value, value == null ? "" : format(value), problems);
+    }
+
+    private static void schemaProblems(List<String> schemas, String wardenSchema, List<String> problems) {
+        if (!SCHEMAS.valid().test(schemas)) {
+            problems.add(SCHEMAS.problem(String.join(",", schemas)));
+        }
+        WARDEN_SCHEMA.check(wardenSchema, wardenSchema, problems);
+        if (schemas.isEmpty()) {
+            problems.add(SCHEMAS.env() + " must name at least one schema, got \"\"");
+        }
+        if (schemas.contains(wardenSchema)) {
+            problems.add(WARDEN_SCHEMA.env() + " must not be one of the application schemas in " + SCHEMAS.env()
+                    + " (a wipe would delete Warden's own records), got \"" + wardenSchema + "\"");
+        }
+    }
+
+    private static void initProblems(InitSettings init, List<String> problems) {
+        init.epoch().ifPresent(e -> INIT_EPOCH.check(e, e, problems));
+        check(INIT_LEASE_TTL, init.leaseTtl(), problems);
+        check(INIT_HEARTBEAT, init.heartbeat(), problems);
+        INIT_ATTEMPTS.check(init.attempts(), String.valueOf(init.attempts()), problems);
+        check(INIT_TIMEOUT, init.timeout(), problems);
+        check(INIT_IDLE_TIMEOUT, init.idleTimeout(), problems);
+        MIGRATIONS.check(init.migrations(), String.join(",", init.migrations()), problems);
+        if (init.heartbeat().multipliedBy(2).compareTo(init.leaseTtl()) > 0) {
+            problems.add(INIT_HEARTBEAT.env() + " must be at most half of " + INIT_LEASE_TTL.env() + " ("
+                    + format(init.leaseTtl()) + ") so that one late heartbeat does not lose the lease, got \""
+                    + format(init.heartbeat()) + "\"");
+        }
+    }
+
+    private static void crossFieldProblems(WardenConfig c, List<String> problems) {
+        Duration statement = c.statementTimeout();
+        if (!statement.isZero() && statement.compareTo(c.socketTimeout()) >= 0) {
+            problems.add(STATEMENT_TIMEOUT.env() + " must be shorter than " + SOCKET_TIMEOUT.env() + " ("
+                    + format(c.socketTimeout()) + ") so that the server, not the socket, ends a slow statement, got \""
+                    + format(statement) + "\"");
+        }
+    }
+
+    /** WARDEN_DB_URL's rules, with a hint for the forms people write by mistake. */
+    public static void urlProblems(String url, List<String> problems) {
+        if (!DB_URL.valid().test(url)) {
+            String hint = url.matches("(?i)postgres(ql)?://.*")
+                    ? " (this is a libpq URL: write jdbc:postgresql://host:port/database and give the user and"
+                    + " password in " + DB_USER.env() + " and " + DB_PASSWORD.env() + ")" : "";
+            problems.add(DB_URL.problem(url) + hint);
+        } else if (url.matches("jdbc:postgresql://[^/?]*@.*")) {
+            problems.add(DB_URL.env() + " must not hold user:password@ (pgjdbc does not read it), got \""
+                    + maskUrl(url) + "\": give them as ?user=…&password=… or in " + DB_USER.env() + " and "
+                    + DB_PASSWORD.env());
+        }
+    }
+
+    /**
+     * The user to connect as: {@code value} when {@code set}, else the URL's user, else {@code value};
+     * set and different from the URL's is a problem.
+     */
+    public static String user(String value, boolean set, UrlCredentials url, List<String> problems) {
+        if (url.user().isEmpty()) {
+            return value;
+        }
+        String fromUrl = url.user().get();
+        if (set && !fromUrl.equals(value)) {
+            problems.add(DB_USER.env() + " (\"" + value + "\") and the user in " + DB_URL.env() + " (\"" + fromUrl
+                    + "\") differ: set only one of them, or the same user in both");
+            return value;
+        }
+        return fromUrl;
+    }
+
+    /** The password: {@code value}, else the URL's; both set and different is a problem that shows neither. */
+    public static Secret password(Secret value, UrlCredentials url, List<String> problems) {
+        if (url.password().isEmpty()) {
+            return value;
+        }
+        if (!value.isEmpty() && !value.equals(url.password())) {
+            problems.add(DB_PASSWORD.env() + " and the password in " + DB_URL.env() + " differ: set only one of"
+                    + " them, or the same password in both");
+            return value;
+        }
+        return url.password();
+    }
+
+    /** The URL without credentials, when it is one that can be split. */
+    public static Optional<UrlCredentials> split(Optional<String> url) {
+        return url.filter(u -> DB_URL.valid().test(u)).map(UrlCredentials::of);
+    }
+}
