@@ -69,7 +69,10 @@ public final class MatrixDrill implements Callable<Integer> {
         }
     }
 
-    private static boolean namespaceAvailable() {
+    @picocli.CommandLine.Spec
+    picocli.CommandLine.Model.CommandSpec spec;
+
+    static boolean namespaceAvailable() {
         try {
             Process p = new ProcessBuilder("unshare", "-n", "--", "sh", "-c", "ip link set lo up && iptables -L INPUT -n")
                     .redirectErrorStream(true).start();
@@ -80,15 +83,19 @@ public final class MatrixDrill implements Callable<Integer> {
         }
     }
 
-    /** Runs this drill again in a network namespace of its own, output passed through. */
     private int inNamespace() throws Exception {
+        return inNamespace(spec.commandLine().getParseResult().originalArgs());
+    }
+
+    /**
+     * Runs the command line {@code args} again in a network namespace of its own (loopback up),
+     * output passed through; returns its exit code.
+     */
+    static int inNamespace(List<String> args) throws Exception {
         List<String> cmd = new ArrayList<>(List.of("unshare", "-n", "--", "sh", "-c", "ip link set lo up && exec \"$0\" \"$@\""));
         cmd.add(ProcessHandle.current().info().command().orElse("java"));
-        cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), WardenCli.class.getName(), "drill", "matrix",
-                "--pool", String.valueOf(pool), "--writers", String.valueOf(writers)));
-        if (json) {
-            cmd.add("--json");
-        }
+        cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), WardenCli.class.getName()));
+        cmd.addAll(args);
         ProcessBuilder pb = new ProcessBuilder(cmd).inheritIO();
         pb.environment().put(IN_NAMESPACE, "1");
         Process p = pb.start();
