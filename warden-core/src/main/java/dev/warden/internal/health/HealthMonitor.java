@@ -242,6 +242,7 @@ public final class HealthMonitor implements AutoCloseable {
     private volatile Boolean commitBlocked;
     private volatile Instant lastCommitCheck;
     private volatile long lastCommitCheckNanos = System.nanoTime();
+    private final java.util.concurrent.atomic.AtomicBoolean commitCheckRunning = new java.util.concurrent.atomic.AtomicBoolean();
     private volatile long lastProbeStartNanos = System.nanoTime() - Duration.ofDays(1).toNanos();
 
     /** A monitor for this lifecycle, not started. */
@@ -475,10 +476,22 @@ public final class HealthMonitor implements AutoCloseable {
      */
     private void checkCommit() {
         Duration every = settings.commitCheckEvery();
-        if (every.isZero() || System.nanoTime() - lastCommitCheckNanos < every.toNanos()) {
+        if (every.isZero() || System.nanoTime() - lastCommitCheckNanos < every.toNanos()
+                || !commitCheckRunning.compareAndSet(false, true)) {
             return;
         }
         lastCommitCheckNanos = System.nanoTime();
+        // On a thread of its own: a check on a server that stops meanwhile must never hold up the probes.
+        Thread.ofPlatform().daemon().name("warden-commit-check").start(() -> {
+            try {
+                runCommitCheck();
+            } finally {
+                commitCheckRunning.set(false);
+            }
+        });
+    }
+
+    private void runCommitCheck() {
         Boolean blocked;
         try {
             blocked = probe.commitBlocked(settings.timeout());

@@ -64,6 +64,8 @@ public final class JdbcProbe implements HealthMonitor.Probe, AutoCloseable {
     private CompletableFuture<Connection> pending;
     private volatile boolean closed;
     private volatile boolean commitCheckUnavailable;
+    private final Object commitLock = new Object();
+    private Connection commitConnection; // guarded by commitLock
     private static final Logger log = LoggerFactory.getLogger(JdbcProbe.class);
 
     /**
@@ -274,17 +276,44 @@ public final class JdbcProbe implements HealthMonitor.Probe, AutoCloseable {
     static final String COMMIT_CHECK = "select pg_logical_emit_message(true, 'warden', 'commit check')";
 
     /**
-     * For a writing pool, on the probe's connection: commits {@link #COMMIT_CHECK} and says whether
-     * the COMMIT failed to come back within {@code timeout}. A COMMIT still waiting then is cancelled
-     * (PostgreSQL ends the wait for a synchronous standby on a cancel, the transaction having committed
-     * locally), so that no backend is left waiting; null when there is nothing to check with.
+     * For a writing pool, on a connection of its own (never the probe's: a cancel sent to a stopped
+     * server can take seconds, and the probe must not wait for it): commits {@link #COMMIT_CHECK} and
+     * says whether the COMMIT failed to come back within {@code timeout}. A COMMIT still waiting then
+     * is cancelled (PostgreSQL ends the wait for a synchronous standby on a cancel, the transaction
+     * having committed locally), so that no backend is left waiting; null when there is nothing to
+     * check with. Call it from one thread that is not the probe's.
      */
     @Override
-    public synchronized Boolean commitBlocked(Duration timeout) {
-        Connection c = connection;
-        if (!requireWritable || closed || c == null || commitCheckUnavailable) {
-            return null;
+    public Boolean commitBlocked(Duration timeout) {
+        synchronized (commitLock) {
+            if (!requireWritable || closed || commitCheckUnavailable) {
+                return null;
+            }
+            if (commitConnection == null) {
+                try {
+                    Properties p = new Properties();
+                    p.putAll(properties);
+                    p.setProperty("cancelSignalTimeout", String.valueOf(Math.max(1, (timeout.toMillis() + 999) / 1000)));
+                    commitConnection = DriverManager.getDriver(url).connect(url, p);
+                } catch (SQLException | RuntimeException e) {
+                    return null; // the probe says what the server is doing
+                }
+            }
+            Boolean blocked = commitBlocked(commitConnection, timeout);
+            if (blocked == null && !commitCheckUnavailable) {
+                Connection c = commitConnection;
+                commitConnection = null;
+                try {
+                    c.abort(Runnable::run);
+                } catch (SQLException | RuntimeException ignored) {
+                    closeQuietly(c);
+                }
+            }
+            return blocked;
         }
+    }
+
+    private Boolean commitBlocked(Connection c, Duration timeout) {
         long start = System.nanoTime();
         try (Statement st = c.createStatement()) {
             c.setNetworkTimeout(Runnable::run, (int) Math.max(1, timeout.toMillis() * 3));
@@ -321,12 +350,9 @@ public final class JdbcProbe implements HealthMonitor.Probe, AutoCloseable {
                 commitCheckUnavailable = true;
                 log.info("Health monitor: no commit check ({}: {}); blocked commits will not be reported",
                         e.getSQLState(), e.getMessage());
-                return null;
             }
-            drop();
             return null;
         } catch (RuntimeException e) {
-            drop();
             return null;
         }
     }
@@ -522,6 +548,14 @@ public final class JdbcProbe implements HealthMonitor.Probe, AutoCloseable {
     public synchronized void close() {
         closed = true;
         drop();
+        Connection cc = commitConnection; // not under commitLock: a check in progress is cut short
+        if (cc != null) {
+            try {
+                cc.abort(Runnable::run);
+            } catch (SQLException | RuntimeException ignored) {
+                closeQuietly(cc);
+            }
+        }
         CompletableFuture<Connection> p = pending;
         if (p != null) {
             p.thenAccept(JdbcProbe::closeQuietly);

@@ -39,8 +39,11 @@ class JdbcProbeTest {
 
     @Test
     void aHealthyDatabaseIsAnsweredOnOneConnection() {
-        assertThat(probe.probe(TIMEOUT).outcome()).isEqualTo(ProbeOutcome.ANSWERED);
-        assertThat(probe.probe(TIMEOUT).outcome()).isEqualTo(ProbeOutcome.ANSWERED);
+        // A generous timeout: a new connection is tried once a quarter of it passes unanswered, which a
+        // busy machine can make happen within 100 ms.
+        Duration generous = Duration.ofSeconds(8);
+        assertThat(probe.probe(generous).outcome()).isIn(ProbeOutcome.ANSWERED, ProbeOutcome.SLOW);
+        assertThat(probe.probe(generous).outcome()).isIn(ProbeOutcome.ANSWERED, ProbeOutcome.SLOW);
         assertThat(proxy.accepted()).as("no new connection per probe").isEqualTo(1);
     }
 
