@@ -101,24 +101,50 @@ public record HealthReport(State state, Instant since, String progress, List<Tra
      * @param failedRecoveries    probes that succeeded in DEGRADED but whose pool recovery failed
      * @param lastOutageMs        duration of the last finished outage, or null
      * @param lastTimeToRecoverMs its time to recover (last failed probe to READY), or null
-     * @param lastProbeOutcome    what the last probe found (ANSWERED, SLOW, REFUSING_CONNECTIONS, REFUSED, SILENT), or null
+     * @param lastProbeOutcome    what the last probe found (ANSWERED, SLOW, REFUSING_CONNECTIONS, REFUSED, READ_ONLY, STALLED, SILENT), or null
      * @param overloaded          true when the last probe found the database slow or refusing new
      *                            connections: reachable and serving, not an outage
      * @param slowProbes          probes that found the database slow
      * @param refusingProbes      probes that found it refusing new connections while existing ones answered
+     * @param stalledSince        since when the server's host has answered TCP but PostgreSQL no query
+     *                            (STALLED: stopped, starved, a paused pooler), or null; work is kept and
+     *                            new work waits until {@code stallBoundMs} has passed
+     * @param stalledProbes       probes that found the database STALLED
+     * @param stallBoundMs        how long a STALLED server stays READY ({@code WARDEN_STALL_BOUND})
+     * @param commitBlocked       true when the last check that a write can commit got no answer to its
+     *                            COMMIT in time although the server answers (e.g. every commit waits for
+     *                            a synchronous standby that is gone); null before the first check
+     * @param lastCommitCheckAt   when that check ran, or null
      */
     public record Monitor(long intervalMs, long timeoutMs, int failuresToDegrade, Instant lastProbeAt,
                           boolean lastProbeOk, double lastProbeLatencyMs, String lastProbeError,
                           int consecutiveFailures, long probes, long probeFailures, Instant degradedSince,
                           long outages, long recoveries, long failedRecoveries, Long lastOutageMs,
                           Long lastTimeToRecoverMs, ProbeOutcome lastProbeOutcome, boolean overloaded,
-                          long slowProbes, long refusingProbes) {
+                          long slowProbes, long refusingProbes, Instant stalledSince, long stalledProbes,
+                          long stallBoundMs, Boolean commitBlocked, Instant lastCommitCheckAt) {
     }
 
     /**
      * @param notReady    work refused before READY (after the readiness wait) or after stopping
-     * @param unavailable work refused at once because the database was unreachable
+     * @param unavailable work refused because the database was unreachable past the ride-through
+     * @param rideThrough new work held while the database was unavailable
      */
-    public record Refused(long notReady, long unavailable) {
+    public record Refused(long notReady, long unavailable, RideThrough rideThrough) {
+    }
+
+    /**
+     * New work held while the database was unavailable ({@code WARDEN_RIDE_THROUGH}).
+     *
+     * @param boundMs     how long after the start of an unavailability new work may wait
+     * @param waiting     threads waiting now
+     * @param waited      waits started
+     * @param rodeThrough waits that ended with the database back: the work then ran
+     * @param timedOut    waits that ended at the bound (or an interrupt): the work was refused
+     * @param overflowed  work refused at once because the waiting room was full
+     * @param longestMs   the longest wait so far
+     */
+    public record RideThrough(long boundMs, int waiting, long waited, long rodeThrough, long timedOut,
+                              long overflowed, long longestMs) {
     }
 }

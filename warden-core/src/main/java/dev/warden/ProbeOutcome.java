@@ -4,16 +4,21 @@ package dev.warden;
  * What one probe of the database found. The monitor decides from it whether the database is
  * unreachable. Keeping "slow" and "refusing new connections" apart from "silent" and "refused" is
  * what lets an overloaded database stay READY, with its connections, while a silently dropped
- * network is found within one probe: only {@link #REFUSED} and {@link #SILENT} count towards
- * DEGRADED.
+ * network is found within one probe; keeping {@link #STALLED} (the server's host answers TCP,
+ * PostgreSQL does not) apart from {@link #SILENT} (nothing answers TCP) is what lets a server that
+ * is stopped for a moment, starved of CPU or behind a paused pooler keep its work instead of having
+ * it aborted. Only {@link #SILENT}, {@link #READ_ONLY} and repeated {@link #REFUSED} make READY
+ * DEGRADED at once; {@link #STALLED} does so only once it has lasted {@code WARDEN_STALL_BOUND}.
  */
 public enum ProbeOutcome {
-    /** {@code select 1} was answered within half the probe timeout. */
+    /** The probe's query was answered within half the probe timeout. */
     ANSWERED(true),
     /**
-     * The database answered, but late: after half the probe timeout, or the probe connection got no
-     * answer within the timeout while the server answered a new connection. Reported and measured
-     * (a slow state in the health report), not an outage: nothing is evicted.
+     * The database answered a query, but late: after half the probe timeout, or on a new connection
+     * while the probe connection stayed silent, or work committed on pooled connections while the
+     * probe heard nothing. A login alone never counts as an answer (a pooler completes logins
+     * itself). Reported and measured (a slow state in the health report), not an outage: nothing is
+     * evicted.
      */
     SLOW(true),
     /**
@@ -33,8 +38,17 @@ public enum ProbeOutcome {
      */
     READ_ONLY(false),
     /**
-     * No answer at all within the timeout, neither on the probe connection nor on a new connection
-     * tried in parallel: the network drops packets or the host is gone. DEGRADED at once.
+     * PostgreSQL answered no query within the timeout, neither on the probe connection nor on a new
+     * connection tried in parallel, but the server's address completed a TCP handshake: its host is
+     * alive (a stopped or CPU-starved server, a paused pooler, or a TCP proxy in between that hides
+     * what lies behind it). Reported at once (health report, metric); DEGRADED only once the silence
+     * has lasted {@code WARDEN_STALL_BOUND}. Work in flight is not aborted before then.
+     */
+    STALLED(false),
+    /**
+     * No answer at all within the timeout: no query answered on the probe connection nor on a new
+     * one, and the server's address did not even complete a TCP handshake (the SYN went
+     * unanswered): the network drops packets or the host is gone. DEGRADED at once.
      */
     SILENT(false);
 

@@ -8,6 +8,7 @@ import dev.warden.internal.PoolConnections;
 import dev.warden.internal.StartSequence;
 import dev.warden.internal.WardenInternals;
 import dev.warden.internal.health.HealthMonitor;
+import dev.warden.internal.health.RideThrough;
 import dev.warden.internal.health.WardenMetrics;
 import dev.warden.internal.init.Initializer;
 import dev.warden.internal.lifecycle.StateMachine;
@@ -75,7 +76,8 @@ public final class Warden implements AutoCloseable {
         this.meterRegistry = b.meterRegistry;
         this.owner = ownerName(config.applicationName());
         this.monitor = new HealthMonitor(lifecycle, new HealthMonitor.Settings(config.monitorInterval(),
-                config.monitorTimeout(), config.monitorFailures(), config.monitorRecoveryInterval()));
+                config.monitorTimeout(), config.monitorFailures(), config.monitorRecoveryInterval(), config.stallBound(),
+                HealthMonitor.Settings.DEFAULT_COMMIT_CHECK));
         // On SIGTERM the embedded server (when Warden runs one) stops only after this Warden has drained.
         this.startSequence = new StartSequence(config, lifecycle, monitor, stats, meterRegistry, b.seeders, b.initLock,
                 owner, this::close);
@@ -221,9 +223,16 @@ public final class Warden implements AutoCloseable {
 
     /**
      * The readiness gate: before READY waits up to {@code WARDEN_READY_WAIT}, then throws
-     * {@link NotReadyException}; in DEGRADED throws {@link DatabaseUnavailableException} at once.
+     * {@link NotReadyException}; in DEGRADED waits for the database within the ride-through
+     * ({@code WARDEN_RIDE_THROUGH}), then throws {@link DatabaseUnavailableException}.
      */
     private Transactions ready() {
+        if (lifecycle.state() == State.DEGRADED) {
+            RideThrough r = startSequence.rideThrough();
+            if (r != null) {
+                r.await();
+            }
+        }
         lifecycle.admit(config.readyWait());
         Transactions t = startSequence.transactions();
         if (t == null) {
@@ -327,7 +336,17 @@ public final class Warden implements AutoCloseable {
                 lifecycle.transitionCounts(), init,
                 new HealthReport.Database(url, user(), config.embedded(), startSequence.serverVersion()),
                 poolInfo, stats.snapshot(), HealthMonitor.report(monitor.snapshot()),
-                new HealthReport.Refused(lifecycle.refusedNotReady(), lifecycle.refusedUnavailable()));
+                new HealthReport.Refused(lifecycle.refusedNotReady(), lifecycle.refusedUnavailable(), rideThroughReport()));
+    }
+
+    private HealthReport.RideThrough rideThroughReport() {
+        RideThrough r = startSequence.rideThrough();
+        if (r == null) {
+            return new HealthReport.RideThrough(config.rideThrough().toMillis(), 0, 0, 0, 0, 0, 0);
+        }
+        RideThrough.Figures f = r.figures();
+        return new HealthReport.RideThrough(r.bound().toMillis(), f.waiting(), f.waited(), f.rodeThrough(), f.timedOut(),
+                f.overflowed(), f.longestMs());
     }
 
     /**

@@ -71,6 +71,10 @@ import java.util.Properties;
  *                           before its caller gets {@code CommitOutcomeUnknownException}
  *                           ({@code WARDEN_TX_VERIFY_PATIENCE}, 60 s: Patroni's failover at its default
  *                           ttl and loop_wait fits in it)
+ * @param rideThrough        how long new work waits for an unavailable database to come back, counted from
+ *                           the start of the unavailability, before failing fast ({@code WARDEN_RIDE_THROUGH})
+ * @param stallBound         how long a server whose host answers TCP but which answers no query (stopped,
+ *                           starved, a paused pooler) stays READY with its work kept ({@code WARDEN_STALL_BOUND})
  */
 public record WardenConfig(
         Optional<String> dbUrl,
@@ -101,7 +105,9 @@ public record WardenConfig(
         InitSettings init,
         boolean txVerifyCommit,
         boolean poolReadOnly,
-        Duration txVerifyPatience) {
+        Duration txVerifyPatience,
+        Duration rideThrough,
+        Duration stallBound) {
 
     /**
      * Checks every rule, cross-field ones included, and lists every problem at once. Credentials in
@@ -115,7 +121,8 @@ public record WardenConfig(
                         int embeddedPort, Duration monitorInterval, Duration monitorTimeout, int monitorFailures,
                         Duration monitorRecoveryInterval, Duration readyWait, Duration drainTimeout, int httpPort,
                         Duration poolRefillSpread, Duration readinessGrace, InitSettings init,
-                        boolean txVerifyCommit, boolean poolReadOnly, Duration txVerifyPatience) {
+                        boolean txVerifyCommit, boolean poolReadOnly, Duration txVerifyPatience,
+                        Duration rideThrough, Duration stallBound) {
         List<String> problems = new ArrayList<>();
         Optional<UrlCredentials> credentials = ConfigRules.split(Objects.requireNonNull(dbUrl, "dbUrl"));
         this.dbUrl = credentials.map(c -> Optional.of(c.url())).orElse(dbUrl);
@@ -149,6 +156,8 @@ public record WardenConfig(
         this.txVerifyCommit = txVerifyCommit;
         this.poolReadOnly = poolReadOnly;
         this.txVerifyPatience = txVerifyPatience;
+        this.rideThrough = Objects.requireNonNull(rideThrough, "rideThrough");
+        this.stallBound = Objects.requireNonNull(stallBound, "stallBound");
         ConfigRules.check(this, problems);
         if (!problems.isEmpty()) {
             throw new ConfigException(problems);
@@ -167,7 +176,8 @@ public record WardenConfig(
 
     /** This configuration with other initialisation settings (checked by the same rules). */
     public WardenConfig withInit(InitSettings other) {
-        return new WardenConfig(dbUrl, dbUser, dbPassword, poolMaxSize, poolAcquireTimeout, connectTimeout, socketTimeout, statementTimeout, startupTimeout, retry, isolation, schemas, wardenSchema, applicationName, embeddedDir, embeddedPort, monitorInterval, monitorTimeout, monitorFailures, monitorRecoveryInterval, readyWait, drainTimeout, httpPort, poolRefillSpread, readinessGrace, other, txVerifyCommit, poolReadOnly, txVerifyPatience);
+        return new WardenConfig(dbUrl, dbUser, dbPassword, poolMaxSize, poolAcquireTimeout, connectTimeout, socketTimeout, statementTimeout, startupTimeout, retry, isolation, schemas, wardenSchema, applicationName, embeddedDir, embeddedPort, monitorInterval, monitorTimeout, monitorFailures, monitorRecoveryInterval, readyWait, drainTimeout, httpPort, poolRefillSpread, readinessGrace, other, txVerifyCommit, poolReadOnly, txVerifyPatience,
+                rideThrough, stallBound);
     }
 
     /** True when no {@code WARDEN_DB_URL} is set and Warden starts its embedded PostgreSQL. */
@@ -271,6 +281,8 @@ public record WardenConfig(
         public Builder httpPort(int port) { return set(HTTP_PORT, String.valueOf(port)); }
         public Builder poolRefillSpread(Duration d) { return set(POOL_REFILL_SPREAD, format(d)); }
         public Builder readinessGrace(Duration d) { return set(READINESS_GRACE, format(d)); }
+        public Builder rideThrough(Duration d) { return set(RIDE_THROUGH, format(d)); }
+        public Builder stallBound(Duration d) { return set(STALL_BOUND, format(d)); }
         public Builder initEpoch(String epoch) { return set(INIT_EPOCH, epoch); }
         public Builder initWipe(boolean wipe) { return set(INIT_WIPE, String.valueOf(wipe)); }
         public Builder initLock(InitSettings.LockKind kind) { return set(INIT_LOCK, kind.name()); }

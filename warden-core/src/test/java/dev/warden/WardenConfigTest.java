@@ -203,7 +203,8 @@ class WardenConfigTest {
                 good.startupTimeout(), good.retry(), good.isolation(), List.of("public"), "warden", "warden",
                 good.embeddedDir(), 0, good.monitorInterval(), good.monitorTimeout(), good.monitorFailures(),
                 good.monitorRecoveryInterval(), good.readyWait(), good.drainTimeout(), good.httpPort(),
-                good.poolRefillSpread(), good.readinessGrace(), good.init(), false, false, good.txVerifyPatience()))
+                good.poolRefillSpread(), good.readinessGrace(), good.init(), false, false, good.txVerifyPatience(),
+                good.rideThrough(), good.stallBound()))
                 .isInstanceOf(ConfigException.class)
                 .hasMessageContaining("WARDEN_POOL_MAX_SIZE must be an integer from 1 to 1000, got \"5000\"");
     }
@@ -218,7 +219,8 @@ class WardenConfigTest {
                 good.applicationName(), good.embeddedDir(), good.embeddedPort(), good.monitorInterval(),
                 good.monitorTimeout(), good.monitorFailures(), good.monitorRecoveryInterval(), good.readyWait(),
                 good.drainTimeout(), good.httpPort(), good.poolRefillSpread(), good.readinessGrace(), good.init(),
-                good.txVerifyCommit(), good.poolReadOnly(), good.txVerifyPatience()))
+                good.txVerifyCommit(), good.poolReadOnly(), good.txVerifyPatience(),
+                good.rideThrough(), good.stallBound()))
                 .isInstanceOf(ConfigException.class)
                 .hasMessageContaining("WARDEN_STATEMENT_TIMEOUT must be shorter than WARDEN_DB_SOCKET_TIMEOUT (10s)");
         InitSettings i = good.init();

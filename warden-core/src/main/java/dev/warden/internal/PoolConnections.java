@@ -54,8 +54,19 @@ public final class PoolConnections implements DataSource {
      * how many. Never blocks on the network.
      */
     public int abortAll() {
+        return abortAll(true);
+    }
+
+    /**
+     * Like {@link #abortAll()}; with {@code evenCommitting} false, a connection whose COMMIT is on
+     * the wire ({@link CommitsOnTheWire}) is left to finish: its server may still answer.
+     */
+    public int abortAll(boolean evenCommitting) {
         int n = 0;
         for (Connection c : open) {
+            if (!evenCommitting && CommitsOnTheWire.onTheWire(c)) {
+                continue;
+            }
             open.remove(c);
             if (closed(c)) {
                 continue;

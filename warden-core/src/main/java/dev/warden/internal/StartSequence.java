@@ -14,6 +14,8 @@ import dev.warden.WardenConfig;
 import dev.warden.WardenException;
 import dev.warden.internal.health.GuardedPool;
 import dev.warden.internal.health.HealthMonitor;
+import dev.warden.internal.health.RideThrough;
+import dev.warden.internal.health.WardenMetrics;
 import dev.warden.internal.health.JdbcProbe;
 import dev.warden.internal.init.InitConnections;
 import dev.warden.internal.init.Initializer;
@@ -108,8 +110,14 @@ public final class StartSequence implements AutoCloseable {
                 hc.setMetricRegistry(meterRegistry);
             }
             pool = new HikariDataSource(hc);
+            // Issue 21: new work waits out a short unavailability; at most 10 threads per pool slot wait.
+            RideThrough rideThrough = new RideThrough(lifecycle, config.rideThrough(),
+                    Math.max(64, 10 * config.poolMaxSize()), monitor::unavailableSince);
             GuardedPool guarded = new GuardedPool(pool, physical, lifecycle, config.poolRefillSpread(),
-                    () -> stats.snapshot().committed());
+                    () -> stats.snapshot().committed(), rideThrough);
+            if (meterRegistry != null) {
+                WardenMetrics.bindRideThrough(meterRegistry, rideThrough);
+            }
             this.guardedPool = guarded;
             HikariDataSource hikari = pool;
             // A connection broken under a transaction (evicted, not returned) is the first sign of an
@@ -249,6 +257,12 @@ public final class StartSequence implements AutoCloseable {
 
    public  GuardedPool guardedPool() {
         return guardedPool;
+    }
+
+    /** Where new work waits while DEGRADED (issue 21), or null before the pool is opened. */
+    public RideThrough rideThrough() {
+        GuardedPool g = guardedPool;
+        return g == null ? null : g.rideThrough();
     }
 
    public  Transactions transactions() {

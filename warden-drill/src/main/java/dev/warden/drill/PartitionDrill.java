@@ -43,7 +43,9 @@ import picocli.CommandLine.Option;
  * {@code --arrival-ms} whatever happens to the others (open loop), on a pool of {@code --pool}.
  * {@code --partitions} blackholes of {@code --seconds}, then one of {@code --long-seconds} (longer
  * than the socket timeout). Each write carries a client-made UUID; at the end the table is read back
- * directly (not through the proxy): an acknowledged write that is missing is lost. With
+ * directly (not through the proxy): an acknowledged write that is missing is lost. The proxy completes
+ * TCP handshakes itself, so Warden cannot see its blackhole as a gone network: the drill runs Warden
+ * with {@code WARDEN_STALL_BOUND=500ms} and {@code WARDEN_RIDE_THROUGH=0} (see docs/health.md). With
  * {@code --dead-host} the blackhole lifts for new connections only: those open at the cut stay
  * silent until the end, as when the host died and another took its address.
  */
@@ -80,6 +82,13 @@ public final class PartitionDrill implements Callable<Integer> {
 
     @Option(names = "--window-seconds", defaultValue = "5", description = "Throughput windows before each blackhole and after READY (default ${DEFAULT-VALUE}).")
     int window;
+
+    @Option(names = "--proxy", description = "Make the blackhole with the fault proxy (hides the TCP evidence) even"
+            + " where a kernel blackhole is possible (default: the kernel's, in a network namespace of its own, as root).")
+    boolean proxyOnly;
+
+    @picocli.CommandLine.Spec
+    picocli.CommandLine.Model.CommandSpec spec;
 
     @Option(names = "--dead-host", description = "Heal only for new connections: the connections open at the cut stay"
             + " silent for good, as when the host died and another took its address (default: the network heals).")
@@ -118,8 +127,13 @@ public final class PartitionDrill implements Callable<Integer> {
     private final ConcurrentLinkedQueue<Write> writes = new ConcurrentLinkedQueue<>();
     private final List<long[]> transitions = new CopyOnWriteArrayList<>(); // {nanoTime, state ordinal, pool active}
 
+    private String blackholeKind = "proxy";
+
     @Override
     public Integer call() throws Exception {
+        if (db.url == null && !Blackhole.inOwnNamespace() && !proxyOnly && MatrixDrill.namespaceAvailable()) {
+            return MatrixDrill.inNamespace(spec.commandLine().getParseResult().originalArgs());
+        }
         Map<String, Object> f = execute();
         if (json) {
             System.out.println(new ObjectMapper().disable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(f));
@@ -162,12 +176,23 @@ public final class PartitionDrill implements Callable<Integer> {
         }
         List<Partition> done = new ArrayList<>();
         long hungAtEnd;
-        try (FaultProxy proxy = FaultProxy.start(target.getProperty("PGHOST").split(",")[0],
-                Integer.parseInt(target.getProperty("PGPORT", "5432").split(",")[0]))) {
-            String proxied = proxy.jdbcUrl(target.getProperty("PGDBNAME"));
-            WardenConfig cfg = WardenConfig.builder().environment(Map.of()).dbUrl(proxied).dbUser(user)
+        boolean kernel = Blackhole.inOwnNamespace() && db.url == null;
+        int port = Integer.parseInt(target.getProperty("PGPORT", "5432").split(",")[0]);
+        FaultProxy maybeProxy = kernel ? null : FaultProxy.start(target.getProperty("PGHOST").split(",")[0], port);
+        try (Blackhole proxy = kernel ? Blackhole.kernel(port) : Blackhole.proxy(maybeProxy)) {
+            String proxied = kernel ? url : maybeProxy.jdbcUrl(target.getProperty("PGDBNAME"));
+            WardenConfig.Builder b = WardenConfig.builder().environment(Map.of()).dbUrl(proxied).dbUser(user)
                     .dbPassword(password).poolMaxSize(pool).socketTimeout(Duration.ofSeconds(socketTimeout))
-                    .applicationName("warden-partition-drill").build();
+                    // No ride-through: this drill measures fail-fast.
+                    .rideThrough(Duration.ZERO);
+            if (!kernel) {
+                // The proxy's kernel completes TCP handshakes, so Warden sees its blackhole as a live host
+                // whose server is silent (STALLED): a short stall bound declares it as a gone network
+                // would be (a COMMIT on the wire is then spared: it waits for the socket timeout).
+                b.stallBound(Duration.ofMillis(500));
+            }
+            blackholeKind = kernel ? "kernel" : "proxy";
+            WardenConfig cfg = b.applicationName("warden-partition-drill").build();
             try (Warden warden = Warden.create(cfg)) {
                 warden.lifecycle().addListener(t -> transitions.add(new long[] {System.nanoTime(), t.to().ordinal(),
                         t.to() == State.DEGRADED ? warden.health().pool().active() : -1}));
@@ -209,20 +234,20 @@ public final class PartitionDrill implements Callable<Integer> {
     }
 
     /** One blackhole: baseline window, cut, wait, heal, READY, window after READY. */
-    private Partition partition(Warden warden, FaultProxy proxy, int durationSeconds) throws Exception {
+    private Partition partition(Warden warden, Blackhole proxy, int durationSeconds) throws Exception {
         Partition p = new Partition();
         long windowNanos = TimeUnit.SECONDS.toNanos(window);
         long baselineStart = System.nanoTime();
         sleepUntil(baselineStart + windowNanos);
         p.cut = System.nanoTime();
-        proxy.set(Fault.BLACKHOLE);
+        proxy.cut();
         p.before = ackRate(p.cut - windowNanos, p.cut);
         sleepUntil(p.cut + TimeUnit.SECONDS.toNanos(durationSeconds));
         p.heal = System.nanoTime();
         if (deadHost) {
-            proxy.setForNew(Fault.PASS);
+            proxy.healForNewOnly();
         } else {
-            proxy.set(Fault.PASS);
+            proxy.heal();
         }
         if (!warden.awaitReady(Duration.ofSeconds(60))) {
             throw new IllegalStateException("Warden was not READY within 60 s of the heal");
@@ -255,6 +280,7 @@ public final class PartitionDrill implements Callable<Integer> {
         f.put("pool", pool);
         f.put("socket_timeout_s", socketTimeout);
         f.put("dead_host", deadHost);
+        f.put("blackhole", blackholeKind);
         return f;
     }
 

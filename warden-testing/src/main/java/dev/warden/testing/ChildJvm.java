@@ -157,6 +157,7 @@ public final class ChildJvm implements AutoCloseable {
         private final List<String> args = new ArrayList<>();
         private final Map<String, String> env = new HashMap<>();
         private String classPath = System.getProperty("java.class.path");
+        private final List<String> launcher = new ArrayList<>();
 
         private Builder(String mainClass) {
             this.mainClass = mainClass;
@@ -186,6 +187,15 @@ public final class ChildJvm implements AutoCloseable {
             return this;
         }
 
+        /**
+         * A command the JVM is started under, e.g. {@code unshare -n --} for a network namespace of
+         * its own.
+         */
+        public Builder launcher(String... command) {
+            launcher.addAll(List.of(command));
+            return this;
+        }
+
         /** Another class path than this JVM's. */
         public Builder classPath(String path) {
             this.classPath = path;
@@ -195,7 +205,7 @@ public final class ChildJvm implements AutoCloseable {
         /** Starts it with the same java binary as this JVM. */
         public ChildJvm start() {
             String java = ProcessHandle.current().info().command().orElse("java");
-            List<String> cmd = new ArrayList<>();
+            List<String> cmd = new ArrayList<>(launcher);
             cmd.add(java);
             cmd.addAll(jvmArgs);
             cmd.add("-cp");

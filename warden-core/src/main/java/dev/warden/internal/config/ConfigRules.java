@@ -46,6 +46,8 @@ public final class ConfigRules {
         check(POOL_REFILL_SPREAD, c.poolRefillSpread(), problems);
         check(READINESS_GRACE, c.readinessGrace(), problems);
         check(TX_VERIFY_PATIENCE, c.txVerifyPatience(), problems); // issue 20 (h20b)
+        check(RIDE_THROUGH, c.rideThrough(), problems); // issue 21
+        check(STALL_BOUND, c.stallBound(), problems); // issue 21
         initProblems(c.init(), problems);
         crossFieldProblems(c, problems);
     }

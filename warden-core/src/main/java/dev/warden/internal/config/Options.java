@@ -86,6 +86,19 @@ public final class Options {
     // Spread so that replicas recovering together do not reconnect their whole pools in one instant.
     public static final Opt<Duration> POOL_REFILL_SPREAD =
             durationOpt("WARDEN_POOL_REFILL_SPREAD", "2s", Duration.ZERO, Duration.ofMinutes(1), false);
+    // ---- issue 21: ride-through and stall bound (docs/health.md, "Readiness, fail-fast and ride-through") ----
+    // 15 s: longer than a planned Patroni switchover (2-3 s without a primary), a 5 s PgBouncer PAUSE,
+    // a 5 s server stall and a 10 s network blackhole, each with detection and recovery on top (the
+    // plain pool serves all of these late, within HikariCP's 30 s acquire timeout); below the 30 s
+    // most HTTP clients give up at. Not a Patroni crash failover (ttl + loop_wait: 40 s by default).
+    // 0 restores the plain fail-fast.
+    public static final Opt<Duration> RIDE_THROUGH =
+            durationOpt("WARDEN_RIDE_THROUGH", "15s", Duration.ZERO, Duration.ofMinutes(10), false);
+    // 8 s: a 5 s stall (VM pause, storage brownout, paused pooler) plus the probe's own second passes
+    // without an abort, and work that was in flight at the stall still ends within the ride-through.
+    public static final Opt<Duration> STALL_BOUND =
+            durationOpt("WARDEN_STALL_BOUND", "8s", Duration.ofMillis(500), Duration.ofMinutes(10), false);
+    // ---- end of issue 21 ----
     public static final Opt<Duration> READINESS_GRACE =
             durationOpt("WARDEN_READINESS_GRACE", "0s", Duration.ZERO, Duration.ofMinutes(5), false);
     public static final Opt<String> INIT_EPOCH = new Opt<>("WARDEN_INIT_EPOCH", "",
@@ -131,7 +144,8 @@ public final class Options {
             WARDEN_SCHEMA, APP_NAME, EMBEDDED_DIR, EMBEDDED_PORT, MONITOR_INTERVAL, MONITOR_TIMEOUT, MONITOR_FAILURES,
             MONITOR_RECOVERY_INTERVAL, READY_WAIT, DRAIN_TIMEOUT, HTTP_PORT, POOL_REFILL_SPREAD, READINESS_GRACE,
             INIT_EPOCH, INIT_WIPE, INIT_LOCK, INIT_LEASE_TTL, INIT_HEARTBEAT, INIT_ATTEMPTS, INIT_TIMEOUT,
-            INIT_IDLE_TIMEOUT, MIGRATIONS, TX_VERIFY_COMMIT, POOL_READ_ONLY, TX_VERIFY_PATIENCE);
+            INIT_IDLE_TIMEOUT, MIGRATIONS, TX_VERIFY_COMMIT, POOL_READ_ONLY, TX_VERIFY_PATIENCE,
+            RIDE_THROUGH, STALL_BOUND);
 
     /** Every variable with its default. */
     public static Map<String, String> variables() {

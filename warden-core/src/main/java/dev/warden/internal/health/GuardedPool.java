@@ -35,13 +35,19 @@ import org.slf4j.LoggerFactory;
  * wait for a database that is known to be down, plus the actions the {@link HealthMonitor} takes on
  * the pool when the database goes away and comes back.
  *
- * <p>Guarantees of {@link #getConnection()}: in DEGRADED it throws at once, without touching the
- * pool. Otherwise it waits in HikariCP's queue, once, for the pool's acquire timeout: a busy pool is
+ * <p>Guarantees of {@link #getConnection()}: in DEGRADED it waits for the database to come back
+ * within the ride-through ({@link RideThrough}: {@code WARDEN_RIDE_THROUGH} from the start of the
+ * unavailability, a bounded number of threads), then takes a connection; past it, it throws at once
+ * without touching the pool. Otherwise it waits in HikariCP's queue, once, for the pool's acquire timeout: a busy pool is
  * HikariCP's timeout as configured (counted once in {@code hikaricp_connections_timeout_total},
  * thrown as a {@link PoolTimeoutException}), keeps the waiters in HikariCP's first-come, first-served
  * order, and triggers no probe. When the monitor declares the database unreachable, every waiting
- * thread leaves at once with a {@link SQLTransientConnectionException} (SQLState 08001) whose cause is
- * a {@link DatabaseUnavailableException}, which transactions do not retry.
+ * thread leaves HikariCP's queue at once and waits in the ride-through instead; past it, it gets a
+ * {@link SQLTransientConnectionException} (SQLState 08001) whose cause is a
+ * {@link DatabaseUnavailableException}, which transactions do not retry. While the server is alive
+ * but silent (STALLED, still READY), a caller whose acquire timeout passes keeps waiting for a
+ * connection within the ride-through instead of getting a {@link PoolTimeoutException}: its work is
+ * held, not refused.
  *
  * <p>After a recovery the pool does not refill all at once: each connection up to the minimum is
  * added at its own random moment within the refill spread, so that a fleet of replicas recovering
@@ -58,6 +64,7 @@ public final class GuardedPool implements DataSource, HealthMonitor.PoolActions,
     private final Duration refillSpread;
     private final LongSupplier workDone;
     private final WaitingThreads waiting = new WaitingThreads();
+    private final RideThrough rideThrough;
     private final Object refillLock = new Object();
     private ScheduledExecutorService refiller;
     private final List<ScheduledFuture<?>> refillSteps = new ArrayList<>();
@@ -78,9 +85,11 @@ public final class GuardedPool implements DataSource, HealthMonitor.PoolActions,
      *                     (zero: at once)
      * @param workDone     a count that grows whenever work finishes on a pooled connection (commits
      *                     and rollbacks): a sign that busy connections answer
+     * @param rideThrough  where new work waits while DEGRADED
      */
     public GuardedPool(HikariDataSource pool, PoolConnections connections, StateMachine lifecycle, Duration refillSpread,
-                       LongSupplier workDone) {
+                       LongSupplier workDone, RideThrough rideThrough) {
+        this.rideThrough = Objects.requireNonNull(rideThrough, "rideThrough");
         this.pool = Objects.requireNonNull(pool, "pool");
         this.connections = Objects.requireNonNull(connections, "connections");
         this.lifecycle = Objects.requireNonNull(lifecycle, "lifecycle");
@@ -96,35 +105,59 @@ public final class GuardedPool implements DataSource, HealthMonitor.PoolActions,
      */
     @Override
     public Connection getConnection() throws SQLException {
-        if (lifecycle.state() == State.DEGRADED) {
-            throw unavailable(null);
-        }
-        HikariPool hikari = hikari();
-        if (hikari == null) {
-            return pool.getConnection();
-        }
-        WaitingThreads.Waiter waiter = waiting.enter();
-        Connection c;
-        try {
-            c = hikari.getConnection(pool.getConnectionTimeout());
-        } catch (SQLException e) {
-            if (waiter.leave() || lifecycle.state() == State.DEGRADED) {
-                throw unavailable(e);
+        // Bounded: each round waits in the ride-through (bounded by its deadline) or in HikariCP's
+        // queue; only a database that flaps between READY and DEGRADED needs more than two.
+        for (int round = 0; ; round++) {
+            if (lifecycle.state() == State.DEGRADED) {
+                try {
+                    rideThrough.await();
+                } catch (DatabaseUnavailableException e) {
+                    throw new SQLTransientConnectionException(e.getMessage(), "08001", e);
+                }
             }
-            if (e instanceof SQLTransientConnectionException timedOut && timedOut.getCause() == null) {
-                throw new PoolTimeoutException(timedOut);
+            HikariPool hikari = hikari();
+            if (hikari == null) {
+                return pool.getConnection();
             }
-            throw e;
-        } catch (RuntimeException | Error e) {
-            waiter.leave();
-            throw e;
+            WaitingThreads.Waiter waiter = waiting.enter();
+            Connection c;
+            try {
+                long stalledLeft = rideThrough.leftWhileStalled();
+                c = hikari.getConnection(stalledLeft > 0 && round > 0
+                        ? Math.max(1, TimeUnit.NANOSECONDS.toMillis(stalledLeft)) : pool.getConnectionTimeout());
+            } catch (SQLException e) {
+                if (waiter.leave() || lifecycle.state() == State.DEGRADED) {
+                    if (round < 5) {
+                        continue; // released by the monitor: wait in the ride-through instead
+                    }
+                    throw unavailable(e);
+                }
+                if (e instanceof SQLTransientConnectionException timedOut && timedOut.getCause() == null) {
+                    if (round < 5 && rideThrough.leftWhileStalled() > 0) {
+                        continue; // the server is alive but silent: keep holding the work within the ride-through
+                    }
+                    throw new PoolTimeoutException(timedOut);
+                }
+                throw e;
+            } catch (RuntimeException | Error e) {
+                waiter.leave();
+                throw e;
+            }
+            if (waiter.leave()) {
+                // Released just as a connection came: the database has been declared unreachable.
+                closeQuietly(c);
+                if (round < 5) {
+                    continue;
+                }
+                throw unavailable(null);
+            }
+            return c;
         }
-        if (waiter.leave()) {
-            // Released just as a connection came: the database has been declared unreachable.
-            closeQuietly(c);
-            throw unavailable(null);
-        }
-        return c;
+    }
+
+    /** Where new work waits while DEGRADED. */
+    public RideThrough rideThrough() {
+        return rideThrough;
     }
 
     private static void closeQuietly(Connection c) {
@@ -154,12 +187,13 @@ public final class GuardedPool implements DataSource, HealthMonitor.PoolActions,
 
     /**
      * Aborts every pooled connection, those in use included (their threads get a connection error
-     * at once instead of waiting for the socket timeout on a dead network; a transaction with
-     * COMMIT on the wire ends with an unknown outcome), lets the pool stop reconnecting until
-     * recovery, and releases every thread waiting for a connection.
+     * at once instead of waiting for the socket timeout on a dead network), except, unless the
+     * network is gone, those whose COMMIT is on the wire (aborting one would make an unknown outcome
+     * of a commit the server may still answer); lets the pool stop reconnecting until recovery, and
+     * moves every thread waiting for a connection to the ride-through.
      */
     @Override
-    public void degraded() {
+    public void degraded(boolean networkGone) {
         HikariPoolMXBean mx = pool.getHikariPoolMXBean();
         synchronized (refillLock) {
             cancelRefill();
@@ -167,7 +201,7 @@ public final class GuardedPool implements DataSource, HealthMonitor.PoolActions,
                 pool.getHikariConfigMXBean().setMinimumIdle(0);
             }
         }
-        int aborted = connections.abortAll();
+        int aborted = connections.abortAll(networkGone);
         if (mx != null && !pool.isClosed()) {
             // With a minimum of idle connections, Hikari keeps reconnecting with a backoff that grows to
             // seconds; the connection made at recovery would then wait for the end of that backoff.

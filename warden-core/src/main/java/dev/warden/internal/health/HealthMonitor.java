@@ -23,16 +23,21 @@ import org.slf4j.LoggerFactory;
  * lifecycle between READY and DEGRADED.
  *
  * <p>Guarantees: in READY a probe runs every {@code interval}; after a failed probe the next ones run
- * every {@code recoveryInterval} (± 20 % jitter, so that a fleet's probes spread out). A probe that
- * found the database {@link ProbeOutcome#SILENT} (no answer within {@code timeout} on its connection
- * nor on a new one tried in parallel) turns READY into DEGRADED at once, so a silently dropped
- * network is declared within {@code interval + timeout}; {@link ProbeOutcome#REFUSED} does so after
- * {@code failures} in a row. A database that answers is never an outage: a {@link ProbeOutcome#SLOW}
+ * every {@code recoveryInterval} (± 20 % jitter, so that a fleet's probes spread out). Evidence
+ * before verdict: a probe that found the database {@link ProbeOutcome#SILENT} (no query answered
+ * within {@code timeout} on its connection nor on a new one, and not even a TCP handshake with the
+ * server's address) turns READY into DEGRADED at once, so a silently dropped network or a dead host
+ * is declared within {@code interval + timeout}; {@link ProbeOutcome#REFUSED} does so after
+ * {@code failures} in a row. A {@link ProbeOutcome#STALLED} server (TCP answers, PostgreSQL does
+ * not: stopped, starved, a paused pooler) stays READY and is reported ({@link Snapshot#stalledSince()}),
+ * its work neither aborted nor refused, until the silence has lasted {@code stallBound}; then
+ * DEGRADED. A database that answers is never an outage: a {@link ProbeOutcome#SLOW}
  * probe is counted and reported, and a {@link ProbeOutcome#REFUSING_CONNECTIONS} one is overload as
  * long as a connection the pool already holds still answers
  * ({@link PoolActions#existingConnectionsAnswer(Duration)}); neither touches the pool. On DEGRADED
- * the pool's connections, those in use included, are aborted ({@link PoolActions#degraded()}): no
- * thread waits for a socket timeout on a dead network. In DEGRADED a probe runs every
+ * the pool's connections, those in use included, are aborted ({@link PoolActions#degraded(boolean)}):
+ * no thread waits for a socket timeout on a dead network; a connection whose COMMIT is on the wire
+ * is aborted only when the network is gone (SILENT). In DEGRADED a probe runs every
  * {@code recoveryInterval}; the first that reaches the database runs the recovery action and moves
  * back to READY, recording the outage's duration and the time to recover. A recovery that fails is
  * counted and retried at the next probe. {@link #nudge()} runs a probe now (a transaction saw a
@@ -50,6 +55,15 @@ public final class HealthMonitor implements AutoCloseable {
          * exception counts as {@link ProbeOutcome#REFUSED}.
          */
         ProbeFinding probe(Duration timeout) throws Exception;
+
+        /**
+         * Commits one write that touches no table, for at most about {@code timeout}: true when
+         * the COMMIT did not come back in time, false when it did, null when this probe cannot tell
+         * (a read-only pool, no connection).
+         */
+        default Boolean commitBlocked(Duration timeout) throws Exception {
+            return null;
+        }
     }
 
     /** What the monitor does to the pool when the database goes away and comes back. */
@@ -57,8 +71,11 @@ public final class HealthMonitor implements AutoCloseable {
         /**
          * The database was declared unreachable: end the work waiting on the pool's connections
          * (those in use included) at once, and stop the pool from reconnecting in a tight loop.
+         *
+         * @param networkGone true when nothing answered even a TCP handshake (SILENT): only then may
+         *                    a connection whose COMMIT is on the wire be aborted
          */
-        void degraded();
+        void degraded(boolean networkGone);
 
         /**
          * The database answered a probe: make the pool usable again within {@code timeout}, or
@@ -120,16 +137,30 @@ public final class HealthMonitor implements AutoCloseable {
      * @param timeout          longest a probe may take
      * @param failures         consecutive failed probes that make READY become DEGRADED
      * @param recoveryInterval between probes after a failure and while DEGRADED
+     * @param stallBound       how long a server that answers TCP but not queries (STALLED) stays READY
+     * @param commitCheckEvery between checks that a write can commit (0: none)
      */
-    public record Settings(Duration interval, Duration timeout, int failures, Duration recoveryInterval) {
+    public record Settings(Duration interval, Duration timeout, int failures, Duration recoveryInterval,
+                           Duration stallBound, Duration commitCheckEvery) {
+        /** The defaults of WARDEN_STALL_BOUND (8 s) and of the commit check (10 s). */
+        public static final Duration DEFAULT_STALL_BOUND = Duration.ofSeconds(8);
+        public static final Duration DEFAULT_COMMIT_CHECK = Duration.ofSeconds(10);
+
         /** Checks the values. */
         public Settings {
             Objects.requireNonNull(interval, "interval");
             Objects.requireNonNull(timeout, "timeout");
             Objects.requireNonNull(recoveryInterval, "recoveryInterval");
+            Objects.requireNonNull(stallBound, "stallBound");
+            Objects.requireNonNull(commitCheckEvery, "commitCheckEvery");
             if (failures < 1) {
                 throw new IllegalArgumentException("failures must be at least 1, got " + failures);
             }
+        }
+
+        /** With the default stall bound and commit check. */
+        public Settings(Duration interval, Duration timeout, int failures, Duration recoveryInterval) {
+            this(interval, timeout, failures, recoveryInterval, DEFAULT_STALL_BOUND, DEFAULT_COMMIT_CHECK);
         }
     }
 
@@ -163,11 +194,19 @@ public final class HealthMonitor implements AutoCloseable {
      * @param lastTimeToRecover   time to recover of the last outage, or null
      * @param slowProbes          probes that found the database SLOW
      * @param refusingProbes      probes that found it refusing new connections while existing ones answered
+     * @param stalledSince        start of the first probe of the current silence of a live host
+     *                            (STALLED), or null
+     * @param stalledProbes       probes that found the database STALLED
+     * @param commitBlocked       true when the last commit check did not commit within the probe
+     *                            timeout (e.g. a synchronous standby is gone); null before the first
+     *                            check or without checks
+     * @param lastCommitCheck     when the last commit check ran, or null
      */
     public record Snapshot(boolean running, Settings settings, ProbeResult lastProbe, int consecutiveFailures,
                            long probes, long probeFailures, Instant degradedSince, long outages, long recoveries,
                            long failedRecoveries, Duration lastOutage, Duration lastTimeToRecover,
-                           long slowProbes, long refusingProbes) {
+                           long slowProbes, long refusingProbes, Instant stalledSince, long stalledProbes,
+                           Boolean commitBlocked, Instant lastCommitCheck) {
 
         /** True when the last probe found the database slow or refusing new connections: overloaded, not down. */
         public boolean overloaded() {
@@ -186,6 +225,7 @@ public final class HealthMonitor implements AutoCloseable {
     private final AtomicLong failedRecoveries = new AtomicLong();
     private final AtomicLong slowProbes = new AtomicLong();
     private final AtomicLong refusingProbes = new AtomicLong();
+    private final AtomicLong stalledProbes = new AtomicLong();
     private final Object lock = new Object();
     private ScheduledExecutorService executor;
     private ScheduledFuture<?> next;
@@ -198,6 +238,11 @@ public final class HealthMonitor implements AutoCloseable {
     private volatile Instant lastFailureAt;
     private volatile Duration lastOutage;
     private volatile Duration lastTimeToRecover;
+    private volatile Instant stalledSince;
+    private volatile Boolean commitBlocked;
+    private volatile Instant lastCommitCheck;
+    private volatile long lastCommitCheckNanos = System.nanoTime();
+    private final java.util.concurrent.atomic.AtomicBoolean commitCheckRunning = new java.util.concurrent.atomic.AtomicBoolean();
     private volatile long lastProbeStartNanos = System.nanoTime() - Duration.ofDays(1).toNanos();
 
     /** A monitor for this lifecycle, not started. */
@@ -307,7 +352,8 @@ public final class HealthMonitor implements AutoCloseable {
         if (finding == null) {
             finding = new ProbeFinding(ProbeOutcome.REFUSED, "the probe said nothing");
         }
-        if (finding.outcome() == ProbeOutcome.SILENT && s == State.READY && workDone() != workBefore) {
+        if ((finding.outcome() == ProbeOutcome.SILENT || finding.outcome() == ProbeOutcome.STALLED)
+                && s == State.READY && workDone() != workBefore) {
             // Work committed on pooled connections while the probe heard nothing: the database
             // answers, late (or this process was starved); a dead network lets no commit through.
             finding = new ProbeFinding(ProbeOutcome.SLOW, "the probe got no answer within "
@@ -333,28 +379,50 @@ public final class HealthMonitor implements AutoCloseable {
             refusingProbes.incrementAndGet();
             log.info("Health monitor: the server refuses new connections but existing ones answer: overload, not an outage");
         }
+        if (outcome == ProbeOutcome.STALLED) {
+            stalledProbes.incrementAndGet();
+        }
         if (!ok) {
             probeFailures.incrementAndGet();
             lastFailureAt = Instant.now();
             int failures = ++consecutiveFailures;
-            // Silence on both the probe connection and a new one is already two failed attempts;
+            Instant stalled = stalledSince;
+            if (outcome == ProbeOutcome.STALLED && stalled == null) {
+                stalled = at;
+                stalledSince = at;
+                if (s == State.READY) {
+                    log.warn("Health monitor: the server is alive but silent; its work is kept and new work waits, for up to"
+                            + " {} (WARDEN_STALL_BOUND): {}", settings.stallBound(), error);
+                }
+            } else if (outcome != ProbeOutcome.STALLED) {
+                stalledSince = null;
+            }
+            long stalledNanos = stalled == null ? 0 : Duration.between(stalled, Instant.now()).toNanos();
+            boolean stallOver = outcome == ProbeOutcome.STALLED && stalledNanos >= settings.stallBound().toNanos();
+            // Silence on both the probe connection and a new one, with no TCP answer, is a gone network;
             // READ_ONLY is an answer, not a silence: one is enough to stop admitting writes that would fail.
-            if (s == State.READY && (failures >= settings.failures() || outcome == ProbeOutcome.SILENT
-                    || outcome == ProbeOutcome.READ_ONLY)) {
+            // A live host's silence is an outage only once it outlasts the stall bound.
+            if (s == State.READY && (outcome == ProbeOutcome.SILENT || outcome == ProbeOutcome.READ_ONLY || stallOver
+                    || (outcome == ProbeOutcome.REFUSED && failures >= settings.failures()))) {
                 Instant down = Instant.now();
                 String cause = outcome == ProbeOutcome.SILENT ? "probe found the database silent: " + error
+                        : outcome == ProbeOutcome.STALLED ? "the server has been alive but silent for "
+                        + Duration.ofNanos(stalledNanos).toMillis() + " ms (WARDEN_STALL_BOUND "
+                        + settings.stallBound().toMillis() + " ms): " + error
                         : outcome == ProbeOutcome.READ_ONLY ? "the server answered but is "
                         + DatabaseUnavailableException.READ_ONLY + ", and this pool writes: " + error
                         : failures + " probe(s) failed in a row: " + error;
                 if (lifecycle.moveIf(State.READY, State.DEGRADED, cause)) {
-                    degradedSince = down;
+                    degradedSince = stalled != null && outcome == ProbeOutcome.STALLED ? stalled : down;
                     outages.incrementAndGet();
                     try {
-                        pool.degraded();
+                        pool.degraded(outcome == ProbeOutcome.SILENT);
                     } catch (RuntimeException e) {
                         log.warn("Health monitor: could not quiet the pool: {}", e.toString());
                     }
                 }
+            } else if (s == State.READY && outcome == ProbeOutcome.STALLED) {
+                log.debug("Health monitor: still alive but silent after {} ms", Duration.ofNanos(stalledNanos).toMillis());
             } else if (s == State.READY) {
                 log.info("Health monitor: probe failed ({} of {} before DEGRADED): {}", failures,
                         settings.failures(), error);
@@ -362,6 +430,14 @@ public final class HealthMonitor implements AutoCloseable {
             return jittered(settings.recoveryInterval());
         }
         consecutiveFailures = 0;
+        if (stalledSince != null && s == State.READY) {
+            log.info("Health monitor: the server answers again after {} ms of silence; nothing was aborted",
+                    Duration.between(stalledSince, Instant.now()).toMillis());
+        }
+        stalledSince = null;
+        if (s == State.READY) {
+            checkCommit();
+        }
         if (s == State.DEGRADED) {
             try {
                 pool.recover(settings.timeout());
@@ -390,6 +466,63 @@ public final class HealthMonitor implements AutoCloseable {
             }
         }
         return settings.interval().toNanos();
+    }
+
+    /**
+     * When due, checks that a write can commit (one transaction id consumed, no table touched) and
+     * reports a COMMIT that does not come back within the probe timeout: every commit blocked on a
+     * synchronous standby that is gone, for instance. Reported only: the database answers, so it is
+     * not an outage.
+     */
+    private void checkCommit() {
+        Duration every = settings.commitCheckEvery();
+        if (every.isZero() || System.nanoTime() - lastCommitCheckNanos < every.toNanos()
+                || !commitCheckRunning.compareAndSet(false, true)) {
+            return;
+        }
+        lastCommitCheckNanos = System.nanoTime();
+        // On a thread of its own: a check on a server that stops meanwhile must never hold up the probes.
+        Thread.ofPlatform().daemon().name("warden-commit-check").start(() -> {
+            try {
+                runCommitCheck();
+            } finally {
+                commitCheckRunning.set(false);
+            }
+        });
+    }
+
+    private void runCommitCheck() {
+        Boolean blocked;
+        try {
+            blocked = probe.commitBlocked(settings.timeout());
+        } catch (Exception e) {
+            blocked = null; // no verdict: the next probe says what the server is doing
+        }
+        if (blocked == null) {
+            return;
+        }
+        Boolean before = commitBlocked;
+        commitBlocked = blocked;
+        lastCommitCheck = Instant.now();
+        if (blocked && !Boolean.TRUE.equals(before)) {
+            log.warn("Health monitor: a COMMIT did not come back within {} ms although the server answers: commits are"
+                    + " blocked (a synchronous standby gone?); work that writes waits", settings.timeout().toMillis());
+        } else if (!blocked && Boolean.TRUE.equals(before)) {
+            log.info("Health monitor: commits come back again");
+        }
+    }
+
+    /**
+     * Since when the database has been unavailable to new work: the start of the current silence of
+     * a live host, else of the current outage; null while it serves. The ride-through counts from here.
+     */
+    public Instant unavailableSince() {
+        Instant stalled = stalledSince;
+        Instant degraded = degradedSince;
+        if (stalled == null || degraded == null) {
+            return stalled != null ? stalled : degraded;
+        }
+        return stalled.isBefore(degraded) ? stalled : degraded;
     }
 
     private long workDone() {
@@ -435,7 +568,7 @@ public final class HealthMonitor implements AutoCloseable {
         }
         return new Snapshot(isRunning, settings, lastProbe, consecutiveFailures, probes.get(), probeFailures.get(),
                 degradedSince, outages.get(), recoveries.get(), failedRecoveries.get(), lastOutage, lastTimeToRecover,
-                slowProbes.get(), refusingProbes.get());
+                slowProbes.get(), refusingProbes.get(), stalledSince, stalledProbes.get(), commitBlocked, lastCommitCheck);
     }
 
     /** The settings it runs with. */
@@ -469,7 +602,8 @@ public final class HealthMonitor implements AutoCloseable {
                 p == null ? 0 : p.latencyMs(), p == null ? null : p.error(), s.consecutiveFailures(), s.probes(),
                 s.probeFailures(), s.degradedSince(), s.outages(), s.recoveries(), s.failedRecoveries(),
                 millis(s.lastOutage()), millis(s.lastTimeToRecover()), p == null ? null : p.outcome(),
-                s.overloaded(), s.slowProbes(), s.refusingProbes());
+                s.overloaded(), s.slowProbes(), s.refusingProbes(), s.stalledSince(), s.stalledProbes(),
+                s.settings().stallBound().toMillis(), s.commitBlocked(), s.lastCommitCheck());
     }
 
     private static Long millis(Duration d) {

@@ -19,6 +19,8 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Probes the database on one dedicated connection opened through the JDBC driver, outside the
@@ -28,11 +30,15 @@ import java.util.concurrent.atomic.AtomicReference;
  * <p>One probe lasts at most its timeout and tells silence from slowness: it sends
  * {@link #PROBE_QUERY} on its connection under a network timeout; when no answer has come after a
  * quarter of the timeout (or the connection failed), it opens a new connection <em>in
- * parallel</em>, not after the first attempt has timed out. No answer on either path within the
- * timeout is {@link ProbeOutcome#SILENT}; the server answering the new connection while the old one
- * stays silent, or an answer after half the timeout, is {@link ProbeOutcome#SLOW} (the new
- * connection becomes the probe's); a new connection refused with 53300 or 57P03 is
- * {@link ProbeOutcome#REFUSING_CONNECTIONS}; any other error answer is {@link ProbeOutcome#REFUSED}.
+ * parallel</em>, not after the first attempt has timed out, together with a bare TCP handshake with
+ * the server's address ({@link TcpEvidence}). A connection counts as answered only when a query was
+ * answered on it, never on a login alone (a pooler completes logins itself). The query answered on
+ * the new connection while the old one stays silent, or an answer after half the timeout, is
+ * {@link ProbeOutcome#SLOW} (the new connection becomes the probe's). No query answered on either
+ * path within the timeout is {@link ProbeOutcome#STALLED} when the handshake completed (the host is
+ * alive) and {@link ProbeOutcome#SILENT} when even the SYN went unanswered (network or host gone); a
+ * new connection refused with 53300 or 57P03 is {@link ProbeOutcome#REFUSING_CONNECTIONS}; any other
+ * error answer, a TCP reset included, is {@link ProbeOutcome#REFUSED}.
  * A healthy database costs one round trip per probe and no new connection: the probe keeps its
  * connection while it works, so it adds no connection to a busy server.
  */
@@ -47,6 +53,7 @@ public final class JdbcProbe implements HealthMonitor.Probe, AutoCloseable {
     private final String url;
     private final Properties properties;
     private final boolean requireWritable;
+    private final TcpEvidence tcp;
     private final ExecutorService executor = Executors.newCachedThreadPool(r -> {
         Thread t = new Thread(r, "warden-probe");
         t.setDaemon(true);
@@ -56,6 +63,10 @@ public final class JdbcProbe implements HealthMonitor.Probe, AutoCloseable {
     /** A connection attempt a probe gave up waiting for; the next probe may still use it. */
     private CompletableFuture<Connection> pending;
     private volatile boolean closed;
+    private volatile boolean commitCheckUnavailable;
+    private final Object commitLock = new Object();
+    private Connection commitConnection; // guarded by commitLock
+    private static final Logger log = LoggerFactory.getLogger(JdbcProbe.class);
 
     /**
      * @param url        the JDBC URL (the same database as the pool)
@@ -74,6 +85,7 @@ public final class JdbcProbe implements HealthMonitor.Probe, AutoCloseable {
     public JdbcProbe(String url, Properties properties, boolean requireWritable) {
         this.requireWritable = requireWritable;
         this.url = url;
+        this.tcp = TcpEvidence.of(url);
         this.properties = new Properties();
         this.properties.putAll(properties);
     }
@@ -85,10 +97,13 @@ public final class JdbcProbe implements HealthMonitor.Probe, AutoCloseable {
         }
         long start = System.nanoTime();
         long deadline = start + timeout.toNanos();
+        long firstDeadline = deadline;
         String answer = null; // the last error answer seen, if any
         String refusing = null; // a new connection refused with 53300/57P03, if any
         boolean silent = false; // the probe connection's query got no answer in time
         CompletableFuture<Connection> fresh = null;
+        // The TCP handshake, read only when the probe hears nothing: started with the new connection.
+        AtomicReference<CompletableFuture<TcpEvidence.Finding>> handshake = new AtomicReference<>();
         if (connection != null) {
             // The query runs on this thread (a healthy database costs no hand-off); a new connection
             // is started in parallel if it has not answered after a quarter of the timeout.
@@ -96,6 +111,7 @@ public final class JdbcProbe implements HealthMonitor.Probe, AutoCloseable {
             AtomicBoolean over = new AtomicBoolean();
             CompletableFuture.runAsync(() -> {
                 if (!over.get()) {
+                    startHandshake(handshake, firstDeadline, timeout);
                     CompletableFuture<Connection> f = newAttempt();
                     if (!early.compareAndSet(null, f)) {
                         f.thenAccept(JdbcProbe::closeQuietly); // the query answered meanwhile
@@ -124,6 +140,9 @@ public final class JdbcProbe implements HealthMonitor.Probe, AutoCloseable {
             drop();
             fresh = started;
         }
+        // Without a connection of its own the probe shakes hands only once a quarter of the timeout
+        // passed unanswered: a healthy database sees no empty connection.
+        long handshakeAt = start + timeout.toNanos() / 4;
         if (fresh == null) {
             fresh = attempt();
         } else {
@@ -141,7 +160,9 @@ public final class JdbcProbe implements HealthMonitor.Probe, AutoCloseable {
                     return readOnly;
                 }
                 if (failure == null) {
-                    return answered(queryStart, timeout);
+                    return silent ? new ProbeFinding(ProbeOutcome.SLOW, "the probe connection got no answer for "
+                            + millis(System.nanoTime() - start) + " ms, but a new connection answered "
+                            + PROBE_QUERY) : answered(queryStart, timeout);
                 }
                 answer = silent(failure) ? answer : summary(failure);
                 drop();
@@ -155,11 +176,11 @@ public final class JdbcProbe implements HealthMonitor.Probe, AutoCloseable {
                     fresh = null;
                     connected = true;
                     connection = c;
-                    if (silent) {
-                        return new ProbeFinding(ProbeOutcome.SLOW, "the probe connection got no answer for "
-                                + millis(System.nanoTime() - start) + " ms, but the server answered a new connection");
-                    }
+                    // A login is not an answer (a pooler completes it itself): only the query counts.
                     queryStart = System.nanoTime(); // a new connection's set-up is not the database being slow
+                    // A login that came late still gets half a timeout for its query (the probe stays
+                    // within 1.5 timeouts): a slow login is not a silent server.
+                    deadline = Math.max(deadline, queryStart + timeout.toNanos() / 2);
                     query = roundTrip(c, deadline);
                     continue;
                 }
@@ -173,8 +194,12 @@ public final class JdbcProbe implements HealthMonitor.Probe, AutoCloseable {
                     || Thread.currentThread().isInterrupted()) {
                 break; // nothing left to wait for, out of time, or the monitor is stopping
             }
-            await(query != null ? query : fresh, deadline);
+            if (handshake.get() == null && System.nanoTime() - handshakeAt >= 0) {
+                startHandshake(handshake, deadline, timeout);
+            }
+            await(query != null ? query : fresh, handshake.get() == null ? handshakeAt : deadline);
         }
+
         if (query != null) {
             drop();
         }
@@ -184,12 +209,152 @@ public final class JdbcProbe implements HealthMonitor.Probe, AutoCloseable {
         if (answer != null) {
             return new ProbeFinding(ProbeOutcome.REFUSED, answer);
         }
-        if (connected) {
-            return new ProbeFinding(ProbeOutcome.SLOW, "the server answered a new connection, but not "
-                    + PROBE_QUERY + " within " + timeout.toMillis() + " ms");
+        String heard = "no query answered within " + timeout.toMillis() + " ms, neither on the probe connection nor on a new one"
+                + (connected ? " (whose login succeeded: a login is not an answer)" : "");
+        long handshakeDeadline = deadline;
+        if (handshake.get() == null) { // everything fell silent before a quarter of the timeout
+            handshakeDeadline = Math.max(deadline, System.nanoTime() + timeout.toNanos() / 4);
+            startHandshake(handshake, handshakeDeadline, timeout);
         }
-        return new ProbeFinding(ProbeOutcome.SILENT, "no answer within " + timeout.toMillis()
-                + " ms, neither on the probe connection nor on a new one");
+        TcpEvidence.Finding tcpFinding = handshake(handshake.get(), handshakeDeadline, timeout);
+        if (tcpFinding == null) {
+            // The handshake has not even finished its own attempt: this process is starved, not the
+            // network proven gone. Assume the host alive; the stall bound ends a longer silence.
+            return new ProbeFinding(ProbeOutcome.STALLED, heard + "; no TCP evidence in time (this process is"
+                    + " starved?): assumed alive");
+        }
+        return switch (tcpFinding.handshake()) {
+            case COMPLETED -> new ProbeFinding(ProbeOutcome.STALLED, heard + "; " + tcpFinding.address()
+                    + " completed a TCP handshake: the host is alive, PostgreSQL (or whatever is in front of it) is silent");
+            case REFUSED -> new ProbeFinding(ProbeOutcome.REFUSED, heard + "; " + tcpFinding.address()
+                    + " refused a TCP connection");
+            case UNANSWERED -> new ProbeFinding(ProbeOutcome.SILENT, heard + "; a TCP handshake with "
+                    + tcpFinding.address() + " got no answer either: the network or host is gone");
+        };
+    }
+
+    /**
+     * Starts the handshake, given what is left of the probe but at least half its timeout: a SYN
+     * judged unanswered after a few milliseconds on a busy machine would prove nothing.
+     */
+    private void startHandshake(AtomicReference<CompletableFuture<TcpEvidence.Finding>> handshake, long deadline,
+                                Duration timeout) {
+        handshake.updateAndGet(h -> h != null ? h : tcp.check(max(remaining(deadline), timeout.dividedBy(2)), executor));
+    }
+
+    private static Duration max(Duration a, Duration b) {
+        return a.compareTo(b) >= 0 ? a : b;
+    }
+
+    /**
+     * The handshake's finding, waited for up to a timeout past the deadline (its own attempt ends
+     * within its timeout once it runs), or null when it did not finish: no evidence either way.
+     */
+    private static TcpEvidence.Finding handshake(CompletableFuture<TcpEvidence.Finding> f, long deadline,
+                                                 Duration timeout) {
+        try {
+            return f.get(Math.max(0, deadline - System.nanoTime()) + timeout.toNanos(), TimeUnit.NANOSECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (ExecutionException | TimeoutException ignored) {
+            // no evidence in time
+        }
+        return null;
+    }
+
+    private static Duration remaining(long deadline) {
+        return Duration.ofNanos(Math.max(TimeUnit.MILLISECONDS.toNanos(1), deadline - System.nanoTime()));
+    }
+
+    /**
+     * A write that touches no table: a transactional logical message of a few bytes in the WAL (at
+     * any wal_level; no decoder reads it unless one asks for the prefix "warden"). It takes a
+     * transaction id and writes WAL, so its (implicit) COMMIT waits for synchronous replication like
+     * any application commit. A bare {@code txid_current()} would not: a transaction that wrote no
+     * WAL before its commit record does not wait for the standbys.
+     */
+    static final String COMMIT_CHECK = "select pg_logical_emit_message(true, 'warden', 'commit check')";
+
+    /**
+     * For a writing pool, on a connection of its own (never the probe's: a cancel sent to a stopped
+     * server can take seconds, and the probe must not wait for it): commits {@link #COMMIT_CHECK} and
+     * says whether the COMMIT failed to come back within {@code timeout}. A COMMIT still waiting then
+     * is cancelled (PostgreSQL ends the wait for a synchronous standby on a cancel, the transaction
+     * having committed locally), so that no backend is left waiting; null when there is nothing to
+     * check with. Call it from one thread that is not the probe's.
+     */
+    @Override
+    public Boolean commitBlocked(Duration timeout) {
+        synchronized (commitLock) {
+            if (!requireWritable || closed || commitCheckUnavailable) {
+                return null;
+            }
+            if (commitConnection == null) {
+                try {
+                    Properties p = new Properties();
+                    p.putAll(properties);
+                    p.setProperty("cancelSignalTimeout", String.valueOf(Math.max(1, (timeout.toMillis() + 999) / 1000)));
+                    commitConnection = DriverManager.getDriver(url).connect(url, p);
+                } catch (SQLException | RuntimeException e) {
+                    return null; // the probe says what the server is doing
+                }
+            }
+            Boolean blocked = commitBlocked(commitConnection, timeout);
+            if (blocked == null && !commitCheckUnavailable) {
+                Connection c = commitConnection;
+                commitConnection = null;
+                try {
+                    c.abort(Runnable::run);
+                } catch (SQLException | RuntimeException ignored) {
+                    closeQuietly(c);
+                }
+            }
+            return blocked;
+        }
+    }
+
+    private Boolean commitBlocked(Connection c, Duration timeout) {
+        long start = System.nanoTime();
+        try (Statement st = c.createStatement()) {
+            c.setNetworkTimeout(Runnable::run, (int) Math.max(1, timeout.toMillis() * 3));
+            AtomicBoolean done = new AtomicBoolean();
+            CompletableFuture<Void> cancel = CompletableFuture.runAsync(() -> {
+                if (!done.get()) {
+                    try {
+                        st.cancel();
+                    } catch (SQLException | RuntimeException ignored) {
+                        // the network timeout ends the wait instead
+                    }
+                }
+            }, CompletableFuture.delayedExecutor(timeout.toNanos(), TimeUnit.NANOSECONDS, executor));
+            boolean cancelled = false;
+            try {
+                st.execute(COMMIT_CHECK);
+            } catch (SQLException e) {
+                if (!"57014".equals(e.getSQLState())) {
+                    throw e;
+                }
+                cancelled = true;
+            } finally {
+                done.set(true);
+                cancel.cancel(false);
+            }
+            boolean warned = false;
+            for (java.sql.SQLWarning w = st.getWarnings(); w != null; w = w.getNextWarning()) {
+                warned |= String.valueOf(w.getMessage()).contains("synchronous replication");
+            }
+            return cancelled || warned || System.nanoTime() - start >= timeout.toNanos();
+        } catch (SQLException e) {
+            if ("42501".equals(e.getSQLState()) || "42883".equals(e.getSQLState())) {
+                // Not allowed to this user (or no such function): no commit check, said once.
+                commitCheckUnavailable = true;
+                log.info("Health monitor: no commit check ({}: {}); blocked commits will not be reported",
+                        e.getSQLState(), e.getMessage());
+            }
+            return null;
+        } catch (RuntimeException e) {
+            return null;
+        }
     }
 
     /** The probe's statement: {@code select 1}, or for a writing pool the writable check. */
@@ -383,6 +548,14 @@ public final class JdbcProbe implements HealthMonitor.Probe, AutoCloseable {
     public synchronized void close() {
         closed = true;
         drop();
+        Connection cc = commitConnection; // not under commitLock: a check in progress is cut short
+        if (cc != null) {
+            try {
+                cc.abort(Runnable::run);
+            } catch (SQLException | RuntimeException ignored) {
+                closeQuietly(cc);
+            }
+        }
         CompletableFuture<Connection> p = pending;
         if (p != null) {
             p.thenAccept(JdbcProbe::closeQuietly);

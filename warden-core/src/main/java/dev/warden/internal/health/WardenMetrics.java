@@ -106,6 +106,16 @@ public final class WardenMetrics {
         FunctionCounter.builder("warden.probes.refusing", monitor, m -> m.snapshot().refusingProbes())
                 .description("Probes that found the server refusing new connections while existing ones answered")
                 .register(registry);
+        // Issue 21: a live host's silence, and commits that do not come back.
+        Gauge.builder("warden.database.stalled", monitor, m -> m.snapshot().stalledSince() != null ? 1 : 0)
+                .description("1 while the server's host answers TCP but PostgreSQL answers no query (work kept, new work held)")
+                .register(registry);
+        FunctionCounter.builder("warden.probes.stalled", monitor, m -> m.snapshot().stalledProbes())
+                .description("Probes that found the server alive but silent").register(registry);
+        Gauge.builder("warden.database.commit_blocked", monitor,
+                        m -> Boolean.TRUE.equals(m.snapshot().commitBlocked()) ? 1 : 0)
+                .description("1 when the last commit check's COMMIT did not come back in time (e.g. a synchronous standby gone)")
+                .register(registry);
         monitor.addListener(new HealthMonitor.Listener() {
             @Override
             public void probed(ProbeOutcome outcome, long nanos) {
@@ -118,6 +128,18 @@ public final class WardenMetrics {
                 recovery.record(timeToRecover);
             }
         });
+    }
+
+    /** The ride-through's meters (issue 21): threads held now, and waits by how they ended. */
+    public static void bindRideThrough(MeterRegistry registry, RideThrough rideThrough) {
+        Gauge.builder("warden.ridethrough.waiting", rideThrough, RideThrough::waiting)
+                .description("Threads holding new work while the database is unavailable").register(registry);
+        FunctionCounter.builder("warden.ridethrough.waits", rideThrough, r -> r.figures().rodeThrough())
+                .tag("outcome", "served").description("Waits in the ride-through, by how they ended").register(registry);
+        FunctionCounter.builder("warden.ridethrough.waits", rideThrough, r -> r.figures().timedOut())
+                .tag("outcome", "refused").description("Waits in the ride-through, by how they ended").register(registry);
+        FunctionCounter.builder("warden.ridethrough.waits", rideThrough, r -> r.figures().overflowed())
+                .tag("outcome", "overflow").description("Waits in the ride-through, by how they ended").register(registry);
     }
 
     private static void txCounter(MeterRegistry registry, TxStats stats, String outcome, String kind,

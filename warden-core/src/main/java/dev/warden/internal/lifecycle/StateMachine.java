@@ -275,6 +275,33 @@ public final class StateMachine implements Lifecycle {
     }
 
     /**
+     * Waits while DEGRADED, until {@code deadlineNanos} ({@link System#nanoTime()}) or an interrupt,
+     * and returns the state then. Any transition wakes it (READY, STOPPING on shutdown).
+     */
+    public State awaitLeavingDegraded(long deadlineNanos) {
+        synchronized (lock) {
+            while (state == State.DEGRADED) {
+                long leftMs = (deadlineNanos - System.nanoTime()) / 1_000_000;
+                if (leftMs <= 0) {
+                    break;
+                }
+                try {
+                    lock.wait(leftMs);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    break;
+                }
+            }
+            return state;
+        }
+    }
+
+    /** Counts work refused at once because the database was unavailable (past the ride-through). */
+    public void countRefusedUnavailable() {
+        refusedUnavailable.increment();
+    }
+
+    /**
      * Waits up to {@code timeout} for READY.
      *
      * @return true when READY; false on timeout, on interrupt, or when it can no longer become

@@ -3,6 +3,7 @@ package dev.warden.internal.tx;
 import dev.warden.CommitOutcomeUnknownException;
 import dev.warden.ErrorKind;
 import dev.warden.TransactionException;
+import dev.warden.internal.CommitsOnTheWire;
 import dev.warden.tx.Isolation;
 import dev.warden.tx.RetryPolicy;
 import dev.warden.tx.TransactionBuilder;
@@ -205,7 +206,12 @@ public final class Transactions implements TransactionBuilder.Runner {
                     ticket = CommitVerifier.ticket(conn);
                 }
                 commitSent = true;
-                conn.commit();
+                CommitsOnTheWire.sent(tx.pg);
+                try {
+                    conn.commit();
+                } finally {
+                    CommitsOnTheWire.answered(tx.pg);
+                }
                 stats.recordCommitted();
                 tx.runAfterCommit();
                 return result;

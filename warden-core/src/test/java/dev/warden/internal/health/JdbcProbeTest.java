@@ -39,20 +39,27 @@ class JdbcProbeTest {
 
     @Test
     void aHealthyDatabaseIsAnsweredOnOneConnection() {
-        assertThat(probe.probe(TIMEOUT).outcome()).isEqualTo(ProbeOutcome.ANSWERED);
-        assertThat(probe.probe(TIMEOUT).outcome()).isEqualTo(ProbeOutcome.ANSWERED);
+        // A generous timeout: a new connection is tried once a quarter of it passes unanswered, which a
+        // busy machine can make happen within 100 ms.
+        Duration generous = Duration.ofSeconds(8);
+        assertThat(probe.probe(generous).outcome()).isIn(ProbeOutcome.ANSWERED, ProbeOutcome.SLOW);
+        assertThat(probe.probe(generous).outcome()).isIn(ProbeOutcome.ANSWERED, ProbeOutcome.SLOW);
         assertThat(proxy.accepted()).as("no new connection per probe").isEqualTo(1);
     }
 
     @Test
-    void aSilentNetworkIsSilentWithinTheTimeout() {
+    void aSilentServerBehindAProxyThatCompletesHandshakesIsStalledNotSilent() {
         assertThat(probe.probe(TIMEOUT).outcome()).isEqualTo(ProbeOutcome.ANSWERED);
         proxy.set(Fault.BLACKHOLE);
         long t0 = System.nanoTime();
         ProbeFinding f = probe.probe(TIMEOUT);
         long ms = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
-        assertThat(f.outcome()).isEqualTo(ProbeOutcome.SILENT);
-        assertThat(proxy.accepted()).as("a new connection was tried in parallel").isEqualTo(2);
+        // The proxy's kernel completes the TCP handshake: the evidence says "alive", and Warden
+        // cannot see past it (a gone network is KernelBlackholeTest, with SYNs dropped for real).
+        assertThat(f.outcome()).as("finding %s", f).isEqualTo(ProbeOutcome.STALLED);
+        assertThat(f.detail()).contains("completed a TCP handshake");
+        assertThat(proxy.accepted()).as("a new connection and a handshake were tried in parallel")
+                .isGreaterThanOrEqualTo(2);
         assertThat(ms).as("one probe, bounded by its timeout (ms)").isLessThan(2_000);
         proxy.set(Fault.PASS);
         assertThat(probe.probe(TIMEOUT).outcome()).isEqualTo(ProbeOutcome.ANSWERED);
@@ -66,6 +73,20 @@ class JdbcProbeTest {
         assertThat(f.outcome()).as("finding %s", f).isEqualTo(ProbeOutcome.SLOW);
         // The new connection became the probe's.
         assertThat(probe.probe(TIMEOUT).outcome()).isEqualTo(ProbeOutcome.ANSWERED);
+    }
+
+    @Test
+    void aClosedPortIsRefusedNotSilent() throws Exception {
+        int port;
+        try (java.net.ServerSocket s = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            port = s.getLocalPort();
+        }
+        Properties p = new Properties();
+        p.setProperty("user", "postgres");
+        p.setProperty("connectTimeout", "5");
+        try (JdbcProbe closed = new JdbcProbe("jdbc:postgresql://127.0.0.1:" + port + "/postgres", p)) {
+            assertThat(closed.probe(TIMEOUT).outcome()).isEqualTo(ProbeOutcome.REFUSED);
+        }
     }
 
     @Test

@@ -3,7 +3,6 @@ package dev.warden.internal.health;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import dev.warden.CommitOutcomeUnknownException;
 import dev.warden.DatabaseUnavailableException;
 import dev.warden.ErrorKind;
 import dev.warden.State;
@@ -28,11 +27,15 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /**
- * A silently dropped network (the fault proxy's blackhole: no RST, no FIN, nothing answered) between
- * Warden and a real PostgreSQL: found within one probe, idle or busy; the threads inside the
- * database are released at once with the right error; recovery needs no free pool slot. The socket
- * timeout stays at its 60 s default, so that a thread released by anything else than Warden's
- * abort would fail these deadlines.
+ * A silent path (the fault proxy's blackhole: no RST, no FIN, nothing answered) between Warden and
+ * a real PostgreSQL. The proxy's own kernel completes TCP handshakes, so Warden sees a live host
+ * whose server is silent (STALLED), the case of any TCP proxy or pooler in between: these tests set
+ * a short stall bound (1.5 s) and no ride-through, so that the silence becomes an outage at once and
+ * new work fails fast; the network-gone case, with SYNs dropped by the kernel, is KernelBlackholeTest.
+ * Found within one probe, idle or busy; the threads inside the database are released with the right
+ * error; a COMMIT on the wire is not aborted (only a gone network justifies that); recovery needs
+ * no free pool slot. The socket timeout stays at its 60 s default, so that a thread released by
+ * anything else than Warden's abort would fail these deadlines.
  */
 class PartitionTest {
 
@@ -62,6 +65,7 @@ class PartitionTest {
 
     private Warden startWarden(int poolSize) {
         WardenConfig cfg = TestDatabase.config().dbUrl(proxy.jdbcUrl("postgres")).poolMaxSize(poolSize)
+                .stallBound(Duration.ofMillis(1500)).rideThrough(Duration.ZERO)
                 .applicationName("partition-test").build();
         warden = Warden.create(cfg);
         warden.lifecycle().addListener(t -> {
@@ -102,8 +106,8 @@ class PartitionTest {
         // Before: a probe waited its timeout on the query, then again on a new connection (2.1 s at best).
         long cut = partitionAndAwaitDegraded();
         System.out.println("blackhole -> DEGRADED, idle: " + millisSince(degradedAt.get(), cut) + " ms");
-        assertThat(millisSince(degradedAt.get(), cut)).as("blackhole -> DEGRADED, idle (ms)").isLessThan(2_000);
-        assertThat(warden.health().monitor().lastProbeError()).contains("SILENT");
+        assertThat(millisSince(degradedAt.get(), cut)).as("blackhole -> DEGRADED, idle (ms)").isLessThan(6_000);
+        assertThat(warden.health().monitor().lastProbeError()).contains("STALLED");
     }
 
     @Test
@@ -125,11 +129,13 @@ class PartitionTest {
         await().atMost(Duration.ofSeconds(10)).until(() -> warden.health().transactions().committed() > 50);
         long cut = partitionAndAwaitDegraded();
         System.out.println("blackhole -> DEGRADED, busy: " + millisSince(degradedAt.get(), cut) + " ms");
-        assertThat(millisSince(degradedAt.get(), cut)).as("blackhole -> DEGRADED, busy (ms)").isLessThan(2_000);
+        assertThat(millisSince(degradedAt.get(), cut)).as("blackhole -> DEGRADED, busy (ms)").isLessThan(6_000);
         running.set(false);
-        // Every writer is released without the heal: nothing waits for the 60 s socket timeout.
+        // A writer whose COMMIT is on the wire is spared (the host answers TCP: the commit may still
+        // be answered); it finishes once the path heals, not at the 60 s socket timeout.
+        proxy.set(Fault.PASS);
         for (Thread t : writers) {
-            t.join(10_000);
+            t.join(30_000);
             assertThat(t.isAlive()).as("writer still inside the database").isFalse();
         }
     }
@@ -147,8 +153,10 @@ class PartitionTest {
                         try (Statement st = tx.connection().createStatement()) {
                             st.execute("insert into partition_writes(note) values ('held')");
                             inside.countDown();
-                            while (true) { // each statement waits on the network once it is cut
-                                st.execute("select 1");
+                            // Each statement waits on the network once it is cut. Not a flat-out loop:
+                            // four threads spinning on two cores starved the probe into a false silence.
+                            while (true) {
+                                st.execute("select pg_sleep(0.02)");
                             }
                         }
                     });
@@ -158,23 +166,24 @@ class PartitionTest {
                 }
             }, runnable -> Thread.ofPlatform().daemon().start(runnable)));
         }
-        assertThat(inside.await(10, TimeUnit.SECONDS)).as("every thread inside; done: %s, pool: %s",
+        assertThat(inside.await(30, TimeUnit.SECONDS)).as("every thread inside; done: %s, pool: %s",
                 outcomes.stream().filter(CompletableFuture::isDone).map(CompletableFuture::join).toList(),
                 warden.health().pool()).isTrue();
         long cut = partitionAndAwaitDegraded();
-        CompletableFuture.allOf(outcomes.toArray(CompletableFuture[]::new)).get(10, TimeUnit.SECONDS);
+        CompletableFuture.allOf(outcomes.toArray(CompletableFuture[]::new)).get(30, TimeUnit.SECONDS);
         long released = System.nanoTime();
         for (CompletableFuture<Throwable> o : outcomes) {
             assertThat(o.join()).isInstanceOfSatisfying(WardenException.class,
                     e -> assertThat(e.kind()).isEqualTo(ErrorKind.CONNECTION));
         }
-        assertThat(millisSince(released, cut)).as("blackhole -> every thread answered (ms)").isLessThan(5_000);
+        // Far below the 60 s socket timeout: only Warden's abort releases them this early.
+        assertThat(millisSince(released, cut)).as("blackhole -> every thread answered (ms)").isLessThan(20_000);
         assertThat(TestDatabase.queryLong("select count(*) from partition_writes where note = 'held'"))
                 .as("nothing of the aborted transactions was committed").isZero();
     }
 
     @Test
-    void commitOnTheWireWhenTheNetworkIsCutEndsWithAnUnknownOutcome() throws Exception {
+    void commitOnTheWireIsNotAbortedWhenTheHostStillAnswersTcp() throws Exception {
         startWarden(4);
         CompletableFuture<Throwable> outcome = CompletableFuture.supplyAsync(() -> {
             try {
@@ -182,16 +191,22 @@ class PartitionTest {
                     try (Statement st = tx.connection().createStatement()) {
                         st.execute("insert into partition_writes(note) values ('commit-on-the-wire')");
                     }
-                    proxy.set(Fault.BLACKHOLE); // the COMMIT that follows goes into the blackhole
+                    proxy.set(Fault.BLACKHOLE); // the COMMIT that follows goes into the silence
                 });
                 return null;
             } catch (Throwable t) {
                 return t;
             }
         }, runnable -> Thread.ofPlatform().daemon().start(runnable));
-        Throwable t = outcome.get(10, TimeUnit.SECONDS);
-        assertThat(t).isInstanceOf(CommitOutcomeUnknownException.class);
-        assertThat(warden.state()).isEqualTo(State.DEGRADED);
+        // DEGRADED (the stall bound is short here), but the COMMIT's connection is spared: aborting it
+        // would manufacture an unknown outcome for a commit the server may still answer.
+        await().atMost(Duration.ofSeconds(15)).until(() -> warden.state() == State.DEGRADED);
+        assertThat(outcome).as("the COMMIT on the wire was aborted").isNotDone();
+        proxy.set(Fault.PASS);
+        Throwable t = outcome.get(30, TimeUnit.SECONDS);
+        assertThat(t).as("the COMMIT's own answer, not an unknown outcome").isNull();
+        assertThat(TestDatabase.queryLong("select count(*) from partition_writes where note = 'commit-on-the-wire'"))
+                .isEqualTo(1);
     }
 
     @Test
@@ -208,7 +223,7 @@ class PartitionTest {
                             st.execute("select 1");
                             inside.countDown();
                             while (true) {
-                                st.execute("select 1");
+                                st.execute("select pg_sleep(0.02)");
                             }
                         }
                     });
@@ -218,7 +233,7 @@ class PartitionTest {
                 }
             }, runnable -> Thread.ofPlatform().daemon().start(runnable)));
         }
-        assertThat(inside.await(10, TimeUnit.SECONDS)).isTrue();
+        assertThat(inside.await(30, TimeUnit.SECONDS)).isTrue();
         assertThat(warden.health().pool().active()).isEqualTo(pool);
         partitionAndAwaitDegraded();
         // The network heals for new connections only: the old ones stay silent, as a sender in TCP
@@ -257,7 +272,7 @@ class PartitionTest {
                 return t;
             }
         }, runnable -> Thread.ofPlatform().daemon().start(runnable));
-        Throwable t = outcome.get(10, TimeUnit.SECONDS);
+        Throwable t = outcome.get(30, TimeUnit.SECONDS);
         // Its retry is refused (DEGRADED), but the work did run: it must not read "the work was not run".
         assertThat(t).isNotInstanceOf(DatabaseUnavailableException.class)
                 .isInstanceOfSatisfying(WardenException.class, e -> {
