@@ -67,6 +67,10 @@ import java.util.Properties;
  * @param poolReadOnly       the pool only reads (e.g. from a standby): a read-only server is READY
  *                           ({@code WARDEN_POOL_READ_ONLY}); also implied by {@code targetServerType=standby}
  *                           or {@code preferStandby} in the URL
+ * @param pooler             what stands between Warden and the server ({@code WARDEN_POOLER}): none, a
+ *                           session-mode or a transaction-mode pooler; see {@link Pooler} and docs/poolers.md
+ * @param initDbUrl          a URL straight to the server, past the pooler, for the initialisation only
+ *                           ({@code WARDEN_INIT_DB_URL}); empty: the initialisation uses {@code dbUrl}
  */
 public record WardenConfig(
         Optional<String> dbUrl,
@@ -96,7 +100,10 @@ public record WardenConfig(
         Duration readinessGrace,
         InitSettings init,
         boolean txVerifyCommit,
-        boolean poolReadOnly) {
+        boolean poolReadOnly,
+        // --- issue 20 (pooler awareness) ---
+        Pooler pooler,
+        String initDbUrl) {
 
     /**
      * Checks every rule, cross-field ones included, and lists every problem at once. Credentials in
@@ -110,7 +117,7 @@ public record WardenConfig(
                         int embeddedPort, Duration monitorInterval, Duration monitorTimeout, int monitorFailures,
                         Duration monitorRecoveryInterval, Duration readyWait, Duration drainTimeout, int httpPort,
                         Duration poolRefillSpread, Duration readinessGrace, InitSettings init,
-                        boolean txVerifyCommit, boolean poolReadOnly) {
+                        boolean txVerifyCommit, boolean poolReadOnly, Pooler pooler, String initDbUrl) {
         List<String> problems = new ArrayList<>();
         Optional<UrlCredentials> credentials = ConfigRules.split(Objects.requireNonNull(dbUrl, "dbUrl"));
         this.dbUrl = credentials.map(c -> Optional.of(c.url())).orElse(dbUrl);
@@ -143,6 +150,8 @@ public record WardenConfig(
         this.init = Objects.requireNonNull(init, "init");
         this.txVerifyCommit = txVerifyCommit;
         this.poolReadOnly = poolReadOnly;
+        this.pooler = Objects.requireNonNull(pooler, "pooler");
+        this.initDbUrl = Objects.requireNonNull(initDbUrl, "initDbUrl");
         ConfigRules.check(this, problems);
         if (!problems.isEmpty()) {
             throw new ConfigException(problems);
@@ -161,7 +170,7 @@ public record WardenConfig(
 
     /** This configuration with other initialisation settings (checked by the same rules). */
     public WardenConfig withInit(InitSettings other) {
-        return new WardenConfig(dbUrl, dbUser, dbPassword, poolMaxSize, poolAcquireTimeout, connectTimeout, socketTimeout, statementTimeout, startupTimeout, retry, isolation, schemas, wardenSchema, applicationName, embeddedDir, embeddedPort, monitorInterval, monitorTimeout, monitorFailures, monitorRecoveryInterval, readyWait, drainTimeout, httpPort, poolRefillSpread, readinessGrace, other, txVerifyCommit, poolReadOnly);
+        return new WardenConfig(dbUrl, dbUser, dbPassword, poolMaxSize, poolAcquireTimeout, connectTimeout, socketTimeout, statementTimeout, startupTimeout, retry, isolation, schemas, wardenSchema, applicationName, embeddedDir, embeddedPort, monitorInterval, monitorTimeout, monitorFailures, monitorRecoveryInterval, readyWait, drainTimeout, httpPort, poolRefillSpread, readinessGrace, other, txVerifyCommit, poolReadOnly, pooler, initDbUrl);
     }
 
     /** True when no {@code WARDEN_DB_URL} is set and Warden starts its embedded PostgreSQL. */
@@ -276,6 +285,8 @@ public record WardenConfig(
         public Builder migrations(String... locations) { return set(MIGRATIONS, String.join(",", locations)); }
         public Builder txVerifyCommit(boolean verify) { return set(TX_VERIFY_COMMIT, String.valueOf(verify)); }
         public Builder poolReadOnly(boolean readOnly) { return set(POOL_READ_ONLY, String.valueOf(readOnly)); }
+        public Builder pooler(Pooler pooler) { return set(POOLER, pooler.name()); }
+        public Builder initDbUrl(String jdbcUrl) { return set(INIT_DB_URL, jdbcUrl); }
 
         private Builder set(Opt<?> opt, String raw) {
             sources.set(opt, raw);

@@ -182,7 +182,7 @@ class WardenConfigTest {
                 good.startupTimeout(), good.retry(), good.isolation(), List.of("public"), "warden", "warden",
                 good.embeddedDir(), 0, good.monitorInterval(), good.monitorTimeout(), good.monitorFailures(),
                 good.monitorRecoveryInterval(), good.readyWait(), good.drainTimeout(), good.httpPort(),
-                good.poolRefillSpread(), good.readinessGrace(), good.init(), false, false))
+                good.poolRefillSpread(), good.readinessGrace(), good.init(), false, false, good.pooler(), good.initDbUrl()))
                 .isInstanceOf(ConfigException.class)
                 .hasMessageContaining("WARDEN_POOL_MAX_SIZE must be an integer from 1 to 1000, got \"5000\"");
     }
@@ -197,7 +197,7 @@ class WardenConfigTest {
                 good.applicationName(), good.embeddedDir(), good.embeddedPort(), good.monitorInterval(),
                 good.monitorTimeout(), good.monitorFailures(), good.monitorRecoveryInterval(), good.readyWait(),
                 good.drainTimeout(), good.httpPort(), good.poolRefillSpread(), good.readinessGrace(), good.init(),
-                good.txVerifyCommit(), good.poolReadOnly()))
+                good.txVerifyCommit(), good.poolReadOnly(), good.pooler(), good.initDbUrl()))
                 .isInstanceOf(ConfigException.class)
                 .hasMessageContaining("WARDEN_STATEMENT_TIMEOUT must be shorter than WARDEN_DB_SOCKET_TIMEOUT (10s)");
         InitSettings i = good.init();
