@@ -94,6 +94,11 @@ public final class PgBouncer implements AutoCloseable {
             conf.put("server_login_retry", "1");
             conf.put("logfile", dir.resolve("pgbouncer.log").toString());
             conf.put("pidfile", dir.resolve("pgbouncer.pid").toString());
+            if ("root".equals(System.getProperty("user.name"))) {
+                // PgBouncer refuses to run as root unless told whom to become (a CI container runs as root).
+                conf.put("user", "nobody");
+                Files.setPosixFilePermissions(dir, java.nio.file.attribute.PosixFilePermissions.fromString("rwxrwxrwx"));
+            }
             conf.putAll(settings);
             StringBuilder ini = new StringBuilder("[databases]\n* = host=127.0.0.1 port=" + db.port() + "\n\n[pgbouncer]\n");
             conf.forEach((k, v) -> ini.append(k).append(" = ").append(v).append('\n'));
