@@ -236,6 +236,29 @@ class PgBouncerTransactionModeTest {
                 .hasMessageContaining("prepareThreshold=0");
     }
 
+    /** Only a seeder to run (nothing the config can see): the advisory lock is refused at start(). */
+    @Test
+    void theAdvisoryLockIsRefusedAtStartWhenOnlySeedersNeedIt() {
+        Warden.Builder b = Warden.builder().config(config("advseed").initLock(InitSettings.LockKind.ADVISORY)
+                .initEpoch("").build());
+        b.seeder("s-1", ctx -> { });
+        assertThatThrownBy(() -> b.build().start())
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContaining("WARDEN_INIT_LOCK=advisory cannot be trusted");
+    }
+
+    /** A database that does not exist (3D000) is not waited out for the start-up timeout either. */
+    @Test
+    void aRefusedLoginIsAConfigurationErrorAtOnce() {
+        WardenConfig c = config("nodb").dbUrl(bouncer.jdbcUrl("no_such_db")).startupTimeout(Duration.ofMinutes(5))
+                .build();
+        long t0 = System.nanoTime();
+        assertThatThrownBy(() -> Warden.create(c).start())
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContaining("refused the login");
+        assertThat(Duration.ofNanos(System.nanoTime() - t0)).as("time to fail").isLessThan(Duration.ofSeconds(60));
+    }
+
     /**
      * Without WARDEN_POOLER the statement timeout goes in the start-up packet, which PgBouncer
      * refuses: the start fails at once with PgBouncer's own words, not after the start-up timeout.
