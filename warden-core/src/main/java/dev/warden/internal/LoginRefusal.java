@@ -24,7 +24,10 @@ public final class LoginRefusal {
     public static Optional<String> of(Throwable t) {
         Map<Throwable, Boolean> seen = new IdentityHashMap<>();
         for (Throwable c = t; c != null && seen.put(c, Boolean.TRUE) == null; c = c.getCause()) {
-            if (c instanceof SQLException sql && sql.getSQLState() != null && STATES.contains(sql.getSQLState())) {
+            // Only an error the server or pooler sent (pgjdbc's own protocol errors, e.g. a connection
+            // cut mid-login, carry no server message and are waited out as connection faults).
+            if (c instanceof org.postgresql.util.PSQLException sql && sql.getServerErrorMessage() != null
+                    && sql.getSQLState() != null && STATES.contains(sql.getSQLState())) {
                 return Optional.of(sql.getMessage() + " (SQLState " + sql.getSQLState() + ")");
             }
         }
