@@ -75,6 +75,10 @@ import java.util.Properties;
  *                           the start of the unavailability, before failing fast ({@code WARDEN_RIDE_THROUGH})
  * @param stallBound         how long a server whose host answers TCP but which answers no query (stopped,
  *                           starved, a paused pooler) stays READY with its work kept ({@code WARDEN_STALL_BOUND})
+ * @param pooler             what stands between Warden and the server ({@code WARDEN_POOLER}): none, a
+ *                           session-mode or a transaction-mode pooler; see {@link Pooler} and docs/poolers.md
+ * @param initDbUrl          a URL straight to the server, past the pooler, for the initialisation only
+ *                           ({@code WARDEN_INIT_DB_URL}); empty: the initialisation uses {@code dbUrl}
  */
 public record WardenConfig(
         Optional<String> dbUrl,
@@ -107,7 +111,9 @@ public record WardenConfig(
         boolean poolReadOnly,
         Duration txVerifyPatience,
         Duration rideThrough,
-        Duration stallBound) {
+        Duration stallBound,
+        Pooler pooler,
+        String initDbUrl) {
 
     /**
      * Checks every rule, cross-field ones included, and lists every problem at once. Credentials in
@@ -122,7 +128,7 @@ public record WardenConfig(
                         Duration monitorRecoveryInterval, Duration readyWait, Duration drainTimeout, int httpPort,
                         Duration poolRefillSpread, Duration readinessGrace, InitSettings init,
                         boolean txVerifyCommit, boolean poolReadOnly, Duration txVerifyPatience,
-                        Duration rideThrough, Duration stallBound) {
+                        Duration rideThrough, Duration stallBound, Pooler pooler, String initDbUrl) {
         List<String> problems = new ArrayList<>();
         Optional<UrlCredentials> credentials = ConfigRules.split(Objects.requireNonNull(dbUrl, "dbUrl"));
         this.dbUrl = credentials.map(c -> Optional.of(c.url())).orElse(dbUrl);
@@ -158,6 +164,8 @@ public record WardenConfig(
         this.txVerifyPatience = txVerifyPatience;
         this.rideThrough = Objects.requireNonNull(rideThrough, "rideThrough");
         this.stallBound = Objects.requireNonNull(stallBound, "stallBound");
+        this.pooler = Objects.requireNonNull(pooler, "pooler");
+        this.initDbUrl = Objects.requireNonNull(initDbUrl, "initDbUrl");
         ConfigRules.check(this, problems);
         if (!problems.isEmpty()) {
             throw new ConfigException(problems);
@@ -177,7 +185,7 @@ public record WardenConfig(
     /** This configuration with other initialisation settings (checked by the same rules). */
     public WardenConfig withInit(InitSettings other) {
         return new WardenConfig(dbUrl, dbUser, dbPassword, poolMaxSize, poolAcquireTimeout, connectTimeout, socketTimeout, statementTimeout, startupTimeout, retry, isolation, schemas, wardenSchema, applicationName, embeddedDir, embeddedPort, monitorInterval, monitorTimeout, monitorFailures, monitorRecoveryInterval, readyWait, drainTimeout, httpPort, poolRefillSpread, readinessGrace, other, txVerifyCommit, poolReadOnly, txVerifyPatience,
-                rideThrough, stallBound);
+                rideThrough, stallBound, pooler, initDbUrl);
     }
 
     /** True when no {@code WARDEN_DB_URL} is set and Warden starts its embedded PostgreSQL. */
@@ -296,6 +304,8 @@ public record WardenConfig(
         public Builder poolReadOnly(boolean readOnly) { return set(POOL_READ_ONLY, String.valueOf(readOnly)); }
         /** {@code WARDEN_TX_VERIFY_PATIENCE}: how long a lost COMMIT's outcome is asked for. */
         public Builder txVerifyPatience(Duration d) { return set(TX_VERIFY_PATIENCE, format(d)); }
+        public Builder pooler(Pooler pooler) { return set(POOLER, pooler.name()); }
+        public Builder initDbUrl(String jdbcUrl) { return set(INIT_DB_URL, jdbcUrl); }
 
         private Builder set(Opt<?> opt, String raw) {
             sources.set(opt, raw);

@@ -204,7 +204,7 @@ class WardenConfigTest {
                 good.embeddedDir(), 0, good.monitorInterval(), good.monitorTimeout(), good.monitorFailures(),
                 good.monitorRecoveryInterval(), good.readyWait(), good.drainTimeout(), good.httpPort(),
                 good.poolRefillSpread(), good.readinessGrace(), good.init(), false, false, good.txVerifyPatience(),
-                good.rideThrough(), good.stallBound()))
+                good.rideThrough(), good.stallBound(), good.pooler(), good.initDbUrl()))
                 .isInstanceOf(ConfigException.class)
                 .hasMessageContaining("WARDEN_POOL_MAX_SIZE must be an integer from 1 to 1000, got \"5000\"");
     }
@@ -220,7 +220,7 @@ class WardenConfigTest {
                 good.monitorTimeout(), good.monitorFailures(), good.monitorRecoveryInterval(), good.readyWait(),
                 good.drainTimeout(), good.httpPort(), good.poolRefillSpread(), good.readinessGrace(), good.init(),
                 good.txVerifyCommit(), good.poolReadOnly(), good.txVerifyPatience(),
-                good.rideThrough(), good.stallBound()))
+                good.rideThrough(), good.stallBound(), good.pooler(), good.initDbUrl()))
                 .isInstanceOf(ConfigException.class)
                 .hasMessageContaining("WARDEN_STATEMENT_TIMEOUT must be shorter than WARDEN_DB_SOCKET_TIMEOUT (10s)");
         InitSettings i = good.init();

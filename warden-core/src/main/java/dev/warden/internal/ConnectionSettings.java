@@ -88,6 +88,12 @@ public final class ConnectionSettings {
         Properties p = credentials();
         p.putAll(network(config.socketTimeout()));
         p.setProperty("ApplicationName", config.applicationName());
+        if (config.pooler().sharesSessions()) {
+            // Behind a transaction-mode pooler nothing goes in the start-up packet (stock PgBouncer
+            // refuses options and search_path, or drops them with ignore_startup_parameters): the
+            // statement timeout and the search path are set per transaction (perTransaction()).
+            return sessionless(p);
+        }
         if (!config.schemas().equals(List.of("public"))) {
             // Sent in the start-up packet, no round trip: the application's queries see its schemas
             // first, as the migrations and seeders do.
@@ -95,6 +101,40 @@ public final class ConnectionSettings {
         }
         if (!config.statementTimeout().isZero()) {
             p.setProperty("options", "-c statement_timeout=" + config.statementTimeout().toMillis());
+        }
+        return p;
+    }
+
+    /**
+     * The statements that give each transaction what the start-up packet gives it without a
+     * transaction-mode pooler ({@code SET LOCAL statement_timeout}, {@code SET LOCAL search_path});
+     * empty when nothing is needed per transaction.
+     */
+    public String perTransaction() {
+        if (!config.pooler().sharesSessions()) {
+            return "";
+        }
+        StringBuilder sql = new StringBuilder();
+        if (!config.schemas().equals(List.of("public"))) {
+            sql.append("SET LOCAL search_path = ").append(String.join(", ", config.schemas())).append(", public");
+        }
+        if (!config.statementTimeout().isZero()) {
+            if (!sql.isEmpty()) {
+                sql.append("; ");
+            }
+            sql.append("SET LOCAL statement_timeout = ").append(config.statementTimeout().toMillis());
+        }
+        return sql.toString();
+    }
+
+    /**
+     * No server-side prepared statement (pgjdbc would otherwise name its fifth use of a statement,
+     * COMMIT and ROLLBACK included, and run that name on whichever server connection the pooler
+     * gives next) when the pooler shares server sessions between clients.
+     */
+    private Properties sessionless(Properties p) {
+        if (config.pooler().sharesSessions()) {
+            p.setProperty("prepareThreshold", "0");
         }
         return p;
     }
@@ -112,7 +152,7 @@ public final class ConnectionSettings {
         // a thread per attempt for nothing.
         p.remove("loginTimeout");
         p.setProperty("ApplicationName", config.applicationName() + "-monitor");
-        return p;
+        return sessionless(p);
     }
 
     /** Driver properties of a direct connection outside the pool, e.g. the start-up's reachability check. */
@@ -120,7 +160,7 @@ public final class ConnectionSettings {
         Properties p = credentials();
         p.putAll(network(config.socketTimeout()));
         p.setProperty("ApplicationName", config.applicationName() + "-" + purpose);
-        return p;
+        return sessionless(p);
     }
 
     /**
@@ -140,6 +180,9 @@ public final class ConnectionSettings {
         ds.setLoginTimeout(connect);
         ds.setSocketTimeout((int) Math.min(Integer.MAX_VALUE, Math.max(1, socketTimeout.toSeconds())));
         ds.setTcpKeepAlive(true);
+        if (config.pooler().sharesSessions()) {
+            ds.setPrepareThreshold(0);
+        }
         return ds;
     }
 

@@ -132,6 +132,7 @@ public final class StartSequence implements AutoCloseable {
                 monitor.nudge();
             }, config.retry(), config.isolation(), stats, physical, config.txVerifyCommit(),
                     config.txVerifyPatience());
+            transactions.perTransaction(connections.perTransaction());
             probe = new JdbcProbe(jdbcUrl, connections.probe(config.monitorTimeout()), !config.readsOnly());
             // The monitor acts only in READY and DEGRADED; starting it here keeps start-up steps free of it.
             if (!config.monitorInterval().isZero()) {
@@ -172,8 +173,12 @@ public final class StartSequence implements AutoCloseable {
     }
 
     private InitStatus initialize(Initializer.Plan plan) {
-        InitConnections connections = new InitConnections(jdbcUrl, dbUser, dbPassword,
-                config.applicationName(), config.connectTimeout(), config.init());
+        // Behind a transaction-mode pooler the initialisation goes straight to the server when
+        // WARDEN_INIT_DB_URL says where it is, else through the pooler without session state.
+        boolean direct = !config.initDbUrl().isEmpty();
+        InitConnections connections = new InitConnections(direct ? config.initDbUrl() : jdbcUrl, dbUser, dbPassword,
+                config.applicationName(), config.connectTimeout(), config.init(),
+                !direct && config.pooler().sharesSessions());
         initConnections = connections;
         InitLock lock = customInitLock != null ? customInitLock : connections.lock(plan);
         Initializer init = new Initializer(plan, connections, lock, owner, lifecycle::progress);
@@ -216,7 +221,8 @@ public final class StartSequence implements AutoCloseable {
         long backoffMs = 100;
         for (int attempt = 1; ; attempt++) {
             // A direct connection first: a refused port fails in milliseconds, not after the pool's acquire timeout.
-            try (Connection direct = java.sql.DriverManager.getConnection(jdbcUrl, connections.direct("start"));
+            // With the pool's own properties: a start-up packet the server or pooler refuses fails here, verbatim.
+            try (Connection direct = java.sql.DriverManager.getConnection(jdbcUrl, connections.poolProperties());
                  Connection c = pool.getConnection()) {
                 direct.close();
                 serverVersion = c.getMetaData().getDatabaseProductName() + " " + c.getMetaData().getDatabaseProductVersion();
@@ -224,6 +230,11 @@ public final class StartSequence implements AutoCloseable {
                 c.rollback();
                 return;
             } catch (SQLException e) {
+                java.util.Optional<String> refused = LoginRefusal.of(e);
+                if (refused.isPresent()) {
+                    throw new dev.warden.ConfigException(java.util.List.of(
+                            LoginRefusal.describe(WardenConfig.maskUrl(jdbcUrl), refused.get())));
+                }
                 long leftMs = (deadline - System.nanoTime()) / 1_000_000;
                 if (leftMs <= 0) {
                     throw new WardenException("Could not reach the database at " + WardenConfig.maskUrl(jdbcUrl)

@@ -55,7 +55,8 @@ public final class ConfigAssembly {
                     p.get(MONITOR_RECOVERY_INTERVAL), p.get(READY_WAIT), p.get(DRAIN_TIMEOUT), p.get(HTTP_PORT),
                     p.get(POOL_REFILL_SPREAD), p.get(READINESS_GRACE), init, p.get(TX_VERIFY_COMMIT),
                     p.get(POOL_READ_ONLY), p.get(TX_VERIFY_PATIENCE),
-                    p.get(RIDE_THROUGH), p.get(STALL_BOUND));
+                    p.get(RIDE_THROUGH), p.get(STALL_BOUND), p.get(POOLER),
+                    p.get(INIT_DB_URL));
         } catch (ConfigException rules) {
             rules.problems().forEach(p::addAsWritten);
         }

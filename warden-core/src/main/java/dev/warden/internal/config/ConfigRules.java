@@ -50,6 +50,43 @@ public final class ConfigRules {
         check(STALL_BOUND, c.stallBound(), problems); // issue 21
         initProblems(c.init(), problems);
         crossFieldProblems(c, problems);
+        poolerProblems(c, problems);
+    }
+
+    /**
+     * Issue 20: behind a transaction-mode pooler a session's state may reach another client, so a
+     * session advisory lock means nothing and a server-side prepared statement may run as another
+     * one (a COMMIT bound to a name that is a ROLLBACK on the next server connection).
+     */
+    private static void poolerProblems(WardenConfig c, List<String> problems) {
+        if (!INIT_DB_URL.valid().test(c.initDbUrl())) {
+            problems.add(INIT_DB_URL.problem(maskUrl(c.initDbUrl())));
+        }
+        if (!c.pooler().sharesSessions()) {
+            return;
+        }
+        if (c.embedded()) {
+            problems.add(POOLER.env() + "=transaction needs " + DB_URL.env() + " (the pooler's address): the embedded"
+                    + " PostgreSQL has no pooler in front of it");
+        }
+        c.dbUrl().flatMap(ConfigRules::prepareThreshold).filter(t -> !t.equals("0")).ifPresent(t -> problems.add(
+                DB_URL.env() + " sets prepareThreshold=" + t + " but " + POOLER.env() + "=transaction needs"
+                        + " prepareThreshold=0: a server-side prepared statement made on one server connection is"
+                        + " run on another behind a transaction-mode pooler (remove the parameter: Warden sets 0)"));
+        if (c.init().lock() == dev.warden.InitSettings.LockKind.ADVISORY && c.initDbUrl().isEmpty()
+                && (!c.init().migrations().isEmpty() || c.init().wipe() || c.init().epoch().isPresent())) {
+            problems.add(INIT_LOCK.env() + "=advisory cannot be trusted behind a transaction-mode pooler ("
+                    + POOLER.env() + "=transaction): a session advisory lock is held by a server connection other"
+                    + " clients share. Set " + INIT_DB_URL.env() + " to a URL straight to the server (recommended),"
+                    + " or " + INIT_LOCK.env() + "=lease");
+        }
+    }
+
+    /** The value of a {@code prepareThreshold} parameter in a JDBC URL, if any. */
+    public static java.util.Optional<String> prepareThreshold(String url) {
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("[?&]prepareThreshold=([^&]*)",
+                java.util.regex.Pattern.CASE_INSENSITIVE).matcher(url);
+        return m.find() ? java.util.Optional.of(m.group(1)) : java.util.Optional.empty();
     }
 
     private static void check(Opt<Duration> opt, Duration value, List<String> problems) {

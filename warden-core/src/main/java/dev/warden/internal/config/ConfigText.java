@@ -24,7 +24,8 @@ public final class ConfigText {
     public static String describe(WardenConfig c) {
         StringJoiner out = new StringJoiner(", ", "WardenConfig[", "]");
         for (RecordComponent rc : WardenConfig.class.getRecordComponents()) {
-            out.add(rc.getName() + "=" + shown(value(c, rc)));
+            Object v = value(c, rc);
+            out.add(rc.getName() + "=" + (rc.getName().equals("initDbUrl") ? Options.maskUrl((String) v) : shown(v)));
         }
         return out.toString();
     }

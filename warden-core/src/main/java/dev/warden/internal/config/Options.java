@@ -137,6 +137,16 @@ public final class Options {
             s -> Arrays.stream(s.split(",")).map(String::trim).filter(x -> !x.isEmpty()).distinct().toList(),
             l -> l.stream().allMatch(x -> x.matches("(classpath:|filesystem:)?[^\\s,]+")));
 
+    // --- issue 20 (pooler awareness): WARDEN_POOLER, WARDEN_INIT_DB_URL ---
+    public static final Opt<dev.warden.Pooler> POOLER = new Opt<>("WARDEN_POOLER", "none",
+            "none (a direct connection), session (a session-mode pooler) or transaction (a transaction-mode pooler"
+                    + " such as PgBouncer pool_mode=transaction)",
+            s -> dev.warden.Pooler.valueOf(s.trim().toUpperCase(Locale.ROOT)), k -> true);
+    public static final Opt<String> INIT_DB_URL = new Opt<>("WARDEN_INIT_DB_URL", "",
+            "a jdbc:postgresql:// URL straight to the server (past the pooler) for the initialisation, or empty",
+            String::trim, s -> s.isEmpty() || s.startsWith("jdbc:postgresql:"));
+    // --- end issue 20 ---
+
     /** Every option, in the order of the docs. */
     public static final List<Opt<?>> ALL = List.of(DB_URL, DB_USER, DB_PASSWORD, POOL_MAX_SIZE,
             POOL_ACQUIRE_TIMEOUT, CONNECT_TIMEOUT, SOCKET_TIMEOUT, STATEMENT_TIMEOUT, STARTUP_TIMEOUT,
@@ -145,7 +155,7 @@ public final class Options {
             MONITOR_RECOVERY_INTERVAL, READY_WAIT, DRAIN_TIMEOUT, HTTP_PORT, POOL_REFILL_SPREAD, READINESS_GRACE,
             INIT_EPOCH, INIT_WIPE, INIT_LOCK, INIT_LEASE_TTL, INIT_HEARTBEAT, INIT_ATTEMPTS, INIT_TIMEOUT,
             INIT_IDLE_TIMEOUT, MIGRATIONS, TX_VERIFY_COMMIT, POOL_READ_ONLY, TX_VERIFY_PATIENCE,
-            RIDE_THROUGH, STALL_BOUND);
+            RIDE_THROUGH, STALL_BOUND, POOLER, INIT_DB_URL);
 
     /** Every variable with its default. */
     public static Map<String, String> variables() {

@@ -260,7 +260,15 @@ public final class AdvisoryInitLock implements InitLock {
             try (PreparedStatement ps = session.prepareStatement("select pg_advisory_unlock(?, ?)")) {
                 ps.setInt(1, InitSchema.LOCK_SPACE);
                 ps.setInt(2, key);
-                ps.execute();
+                try (java.sql.ResultSet rs = ps.executeQuery()) {
+                    // false: this session did not hold the lock any more (a pooler gave the session
+                    // to another server connection, or the server ended it): it was lost, not released.
+                    if (rs.next() && !rs.getBoolean(1)) {
+                        log.warn("The {} was lost before its release: pg_advisory_unlock answered false on the"
+                                + " holder's session (a pooler in front of the server, or the session was ended)",
+                                describe());
+                    }
+                }
             } catch (SQLException e) {
                 log.debug("Could not unlock {} (the session is gone, which releases it): {}", describe(), e.getMessage());
             } finally {

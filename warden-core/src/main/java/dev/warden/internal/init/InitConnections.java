@@ -39,6 +39,7 @@ public final class InitConnections implements AutoCloseable {
     private final Set<Connection> open = ConcurrentHashMap.newKeySet();
     private final Set<Connection> openWork = ConcurrentHashMap.newKeySet();
     private volatile boolean aborted;
+    private final boolean sessionless;
 
     /**
      * @param url             the JDBC URL
@@ -50,15 +51,26 @@ public final class InitConnections implements AutoCloseable {
      */
     public InitConnections(String url, String user, Secret password, String applicationName, Duration connectTimeout,
                            InitSettings settings) {
+        this(url, user, password, applicationName, connectTimeout, settings, false);
+    }
+
+    /**
+     * @param sessionless true when {@code url} goes through a transaction-mode pooler: no options in
+     *                    the start-up packet (the pooler refuses or drops them) and no server-side
+     *                    prepared statements ({@code prepareThreshold=0})
+     */
+    public InitConnections(String url, String user, Secret password, String applicationName, Duration connectTimeout,
+                           InitSettings settings, boolean sessionless) {
         this.settings = Objects.requireNonNull(settings, "settings");
+        this.sessionless = sessionless;
         Duration idle = settings.idleTimeout();
         int connectSeconds = (int) Math.max(1, Math.min(Integer.MAX_VALUE, connectTimeout.toSeconds()));
         this.sessions = dataSource(url, user, password, applicationName + "-init", connectSeconds,
-                (int) Math.max(1, idle.toSeconds() / 2), serverOptions(idle, false));
+                (int) Math.max(1, idle.toSeconds() / 2), sessionless ? null : serverOptions(idle, false));
         // Migrations may run long statements: the socket timeout is only the last resort here; a
         // dead network is noticed by the lock session's heartbeat, which aborts these connections.
         this.work = dataSource(url, user, password, applicationName + "-init", connectSeconds,
-                (int) Math.max(1, Math.min(Integer.MAX_VALUE, settings.timeout().toSeconds())), serverOptions(idle, true));
+                (int) Math.max(1, Math.min(Integer.MAX_VALUE, settings.timeout().toSeconds())), sessionless ? null : serverOptions(idle, true));
     }
 
     private static PGSimpleDataSource dataSource(String url, String user, Secret password, String name, int connectSeconds,
@@ -73,7 +85,11 @@ public final class InitConnections implements AutoCloseable {
         ds.setConnectTimeout(connectSeconds);
         ds.setSocketTimeout(socketSeconds);
         ds.setTcpKeepAlive(true);
-        ds.setOptions(options);
+        if (options != null) {
+            ds.setOptions(options);
+        } else {
+            ds.setPrepareThreshold(0);
+        }
         return ds;
     }
 
@@ -136,10 +152,17 @@ public final class InitConnections implements AutoCloseable {
     public InitLock lock(Initializer.Plan plan) {
         String name = InitSchema.lockName(plan.schemas());
         return switch (settings.lock()) {
-            case ADVISORY -> new AdvisoryInitLock(this::session, plan.wardenSchema(), name, settings.idleTimeout());
+            case ADVISORY -> sessionless ? refuseAdvisory() : new AdvisoryInitLock(this::session, plan.wardenSchema(), name, settings.idleTimeout());
             case LEASE -> new LeaseInitLock(this::session, plan.wardenSchema(), name, settings.leaseTtl(),
                     settings.heartbeat());
         };
+    }
+
+    private static InitLock refuseAdvisory() {
+        throw new dev.warden.ConfigException(java.util.List.of("WARDEN_INIT_LOCK=advisory cannot be trusted behind a"
+                + " transaction-mode pooler (WARDEN_POOLER=transaction): a session advisory lock is held by a server"
+                + " connection other clients share. Set WARDEN_INIT_DB_URL to a URL straight to the server"
+                + " (recommended), or WARDEN_INIT_LOCK=lease"));
     }
 
     /** Cuts the work connections now (the holder lost its lock: its work must stop). */

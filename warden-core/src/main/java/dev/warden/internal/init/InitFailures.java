@@ -36,6 +36,9 @@ final class InitFailures {
 
     /** True when {@code t} is a connection-level fault (lost, refused for now, ended by the server): waited out. */
     static boolean waitedOut(Throwable t) {
+        if (dev.warden.internal.LoginRefusal.of(t).isPresent()) {
+            return false; // a refused login (08P01, 28xxx, 3D000): waiting does not change it
+        }
         if (ErrorKind.of(t) == ErrorKind.CONNECTION) {
             return true;
         }

@@ -48,6 +48,7 @@ public final class Transactions implements TransactionBuilder.Runner {
     private final TxCounters stats;
     private volatile CommitVerifier verifier;
     private final boolean verifyCommitByDefault;
+    private volatile String perTransaction = "";
     private final ThreadLocal<TxImpl> current = new ThreadLocal<>();
     /** Outermost transactions running now, retries and backoff included (for a draining close). */
     private final java.util.concurrent.atomic.AtomicInteger inFlight = new java.util.concurrent.atomic.AtomicInteger();
@@ -96,6 +97,14 @@ public final class Transactions implements TransactionBuilder.Runner {
         this.defaultRetry = Objects.requireNonNull(defaultRetry, "defaultRetry");
         this.defaultIsolation = Objects.requireNonNull(defaultIsolation, "defaultIsolation");
         this.stats = Objects.requireNonNull(stats, "stats");
+    }
+
+    /**
+     * Statements every transaction runs first (behind a transaction-mode pooler: {@code SET LOCAL}
+     * of the statement timeout and search path, which cannot go in the start-up packet); empty for none.
+     */
+    public void perTransaction(String sql) {
+        perTransaction = Objects.requireNonNull(sql, "sql");
     }
 
     /** Runs {@code work} in a transaction with the defaults; see {@link TransactionBuilder#call(TxWork)}. */
@@ -171,7 +180,7 @@ public final class Transactions implements TransactionBuilder.Runner {
                     throw e;
                 }
                 tx = new TxImpl(conn, pgjdbc(conn), readOnly, isolation, attempt, label);
-                begin(conn, readOnly, isolation, timeout);
+                begin(conn, readOnly, isolation, timeout, perTransaction);
                 current.set(tx);
                 result = work.run(tx);
                 // set(null), not remove(): remove() would make the next set() allocate a new map entry
@@ -324,19 +333,27 @@ public final class Transactions implements TransactionBuilder.Runner {
         }
     }
 
-    private static void begin(Connection conn, boolean readOnly, Isolation isolation, Duration timeout)
-            throws SQLException {
+    private static void begin(Connection conn, boolean readOnly, Isolation isolation, Duration timeout,
+                              String perTransaction) throws SQLException {
         if (conn.getAutoCommit()) {
             conn.setAutoCommit(false); // local to the driver: BEGIN goes out with the first statement
         }
         if (readOnly) {
             conn.setReadOnly(true); // pgjdbc sends BEGIN READ ONLY, no extra statement
         }
-        if (isolation != Isolation.DEFAULT || timeout != null) {
+        if (isolation != Isolation.DEFAULT || timeout != null || !perTransaction.isEmpty()) {
             StringBuilder sql = new StringBuilder(80);
             if (isolation != Isolation.DEFAULT) {
                 // Per transaction, unlike setTransactionIsolation: nothing to reset when the connection goes back.
                 sql.append("SET TRANSACTION ISOLATION LEVEL ").append(isolation.sql());
+            }
+            if (!perTransaction.isEmpty()) {
+                // SET TRANSACTION must come first; a later SET LOCAL statement_timeout (the
+                // transaction's own timeout) wins over the default one set here.
+                if (!sql.isEmpty()) {
+                    sql.append("; ");
+                }
+                sql.append(perTransaction);
             }
             if (timeout != null) {
                 if (!sql.isEmpty()) {

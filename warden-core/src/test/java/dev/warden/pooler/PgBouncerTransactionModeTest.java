@@ -1,0 +1,275 @@
+package dev.warden.pooler;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import dev.warden.ConfigException;
+import dev.warden.InitSettings;
+import dev.warden.Pooler;
+import dev.warden.Warden;
+import dev.warden.WardenConfig;
+import dev.warden.testing.PgBouncer;
+import dev.warden.testing.ThrowawayDatabase;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/**
+ * Issue 20: Warden behind a real PgBouncer 1.18 in transaction mode, with the URL as a user writes
+ * it (no prepareThreshold). Few server connections (pool size 2) so that consecutive transactions of
+ * one client run on different server connections, as they do in production.
+ */
+@Timeout(value = 3, unit = TimeUnit.MINUTES)
+class PgBouncerTransactionModeTest {
+
+    private static ThrowawayDatabase db;
+    private static PgBouncer bouncer;
+
+    @BeforeAll
+    static void start() {
+        assumeTrue(PgBouncer.requireUnlessSkippable(), PgBouncer.BINARY + " is not installed: skipped outside CI");
+        db = ThrowawayDatabase.start("pgbouncer-tx");
+        bouncer = PgBouncer.start(db, PgBouncer.Mode.TRANSACTION, Map.of("default_pool_size", "2"));
+    }
+
+    @AfterAll
+    static void stop() {
+        if (bouncer != null) {
+            bouncer.close();
+        }
+        if (db != null) {
+            db.close();
+        }
+    }
+
+    private static WardenConfig.Builder config(String schema) {
+        return WardenConfig.builder().environment(Map.of())
+                .dbUrl(bouncer.jdbcUrl())
+                .dbUser(ThrowawayDatabase.USER)
+                .pooler(Pooler.TRANSACTION)
+                .schemas(schema)
+                .wardenSchema("warden_" + schema)
+                .statementTimeout(Duration.ofSeconds(5))
+                .initLock(InitSettings.LockKind.LEASE)
+                .initEpoch("e1")
+                .poolMaxSize(6);
+    }
+
+    private static Connection direct() throws SQLException {
+        return DriverManager.getConnection(db.jdbcUrl(), ThrowawayDatabase.USER, "");
+    }
+
+    /**
+     * A bank: transfers between accounts with a ledger row each, from 6 threads for 4 s. Before the
+     * fix pgjdbc server-prepared its own COMMIT after 5 uses and a COMMIT could run a ROLLBACK on
+     * another server connection: acknowledged transfers vanished and money drifted.
+     */
+    @Test
+    void noAcknowledgedWriteIsLostAndTheBankBalances() throws Exception {
+        Warden.Builder b = Warden.builder().config(config("bank").initWipe(true).build());
+        b.seeder("accounts-1", ctx -> {
+            try (Statement st = ctx.connection().createStatement()) {
+                st.execute("create table accounts (id int primary key, balance bigint not null)");
+                st.execute("create table ledger (id bigint primary key, src int, dst int, amount int)");
+                st.execute("insert into accounts select g, 1000 from generate_series(1, 20) g");
+            }
+        });
+        Set<Long> acknowledged = ConcurrentHashMap.newKeySet();
+        AtomicInteger failed = new AtomicInteger();
+        try (Warden warden = b.build().start()) {
+            ExecutorService pool = Executors.newFixedThreadPool(6);
+            AtomicInteger ids = new AtomicInteger();
+            long end = System.nanoTime() + Duration.ofSeconds(4).toNanos();
+            List<Future<?>> done = new ArrayList<>();
+            for (int t = 0; t < 6; t++) {
+                done.add(pool.submit(() -> {
+                    for (int i = 0; i < 100_000 && System.nanoTime() < end; i++) {
+                        long id = ids.incrementAndGet();
+                        int src = ThreadLocalRandom.current().nextInt(1, 21);
+                        int dst = src % 20 + 1;
+                        int amount = ThreadLocalRandom.current().nextInt(1, 10);
+                        try {
+                            warden.inTransaction(tx -> {
+                                Connection c = tx.connection();
+                                // unqualified: the search path set per transaction must find bank.accounts
+                                try (PreparedStatement a = c.prepareStatement(
+                                        "update accounts set balance = balance + ? where id = ?");
+                                     PreparedStatement l = c.prepareStatement("insert into ledger values (?, ?, ?, ?)")) {
+                                    a.setInt(1, -amount);
+                                    a.setInt(2, src);
+                                    a.executeUpdate();
+                                    a.setInt(1, amount);
+                                    a.setInt(2, dst);
+                                    a.executeUpdate();
+                                    l.setLong(1, id);
+                                    l.setInt(2, src);
+                                    l.setInt(3, dst);
+                                    l.setInt(4, amount);
+                                    l.executeUpdate();
+                                }
+                                return null;
+                            });
+                            acknowledged.add(id);
+                        } catch (RuntimeException e) {
+                            failed.incrementAndGet();
+                        }
+                    }
+                    return null;
+                }));
+            }
+            for (Future<?> f : done) {
+                f.get(60, TimeUnit.SECONDS);
+            }
+            pool.shutdown();
+        }
+        assertThat(acknowledged).as("acknowledged transfers").hasSizeGreaterThan(100);
+        Set<Long> stored = new java.util.HashSet<>();
+        long total;
+        try (Connection c = direct(); Statement st = c.createStatement()) {
+            try (ResultSet rs = st.executeQuery("select id from bank.ledger")) {
+                while (rs.next()) {
+                    stored.add(rs.getLong(1));
+                }
+            }
+            try (ResultSet rs = st.executeQuery("select sum(balance) from bank.accounts")) {
+                rs.next();
+                total = rs.getLong(1);
+            }
+        }
+        Set<Long> lost = new java.util.HashSet<>(acknowledged);
+        lost.removeAll(stored);
+        assertThat(lost).as("acknowledged transfers missing from the ledger").isEmpty();
+        assertThat(total).as("money in the bank").isEqualTo(20_000L);
+        assertThat(failed.get()).as("failed transfers").isZero();
+    }
+
+    /** Initialisation through the pooler with the lease lock: several processes' worth of Wardens, one run. */
+    @Test
+    void initialisationCompletesOnceBehindTheTransactionPooler() throws Exception {
+        AtomicInteger seeded = new AtomicInteger();
+        ExecutorService pool = Executors.newFixedThreadPool(3);
+        List<Future<Warden>> started = new ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            started.add(pool.submit(() -> {
+                Warden.Builder b = Warden.builder().config(config("once").initTimeout(Duration.ofSeconds(60)).build());
+                b.seeder("once-1", ctx -> seeded.incrementAndGet());
+                return b.build().start();
+            }));
+        }
+        List<Warden> wardens = new ArrayList<>();
+        try {
+            for (Future<Warden> f : started) {
+                wardens.add(f.get(90, TimeUnit.SECONDS));
+            }
+            assertThat(seeded.get()).as("seeder runs").isEqualTo(1);
+            assertThat(wardens).allSatisfy(w -> assertThat(w.initStatus()).hasValueSatisfying(
+                    s -> assertThat(s.epoch()).isEqualTo("e1")));
+        } finally {
+            wardens.forEach(Warden::close);
+            pool.shutdownNow();
+        }
+    }
+
+    /** The statement timeout and search path Warden uses stay in its transactions: the next client does not get them. */
+    @Test
+    void noSessionSettingLeaksToAnotherClient() throws Exception {
+        try (Warden warden = Warden.create(config("leak").statementTimeout(Duration.ofMillis(1234)).build()).start()) {
+            String inside = warden.inTransaction(tx -> {
+                try (Statement st = tx.connection().createStatement();
+                     ResultSet rs = st.executeQuery("show statement_timeout")) {
+                    rs.next();
+                    return rs.getString(1);
+                }
+            });
+            assertThat(inside).as("statement_timeout inside a Warden transaction").isEqualTo("1234ms");
+            for (int i = 0; i < 20; i++) {
+                warden.inTransaction(tx -> 1);
+            }
+            // A plain client through the same pooler, on the same two server connections.
+            for (int i = 0; i < 6; i++) {
+                try (Connection c = DriverManager.getConnection(bouncer.jdbcUrl() + "?prepareThreshold=0",
+                        ThrowawayDatabase.USER, "");
+                     Statement st = c.createStatement();
+                     ResultSet rs = st.executeQuery("select current_setting('statement_timeout'),"
+                             + " current_setting('search_path'), current_setting('idle_session_timeout'),"
+                             + " (select count(*) from pg_locks where locktype = 'advisory')")) {
+                    rs.next();
+                    assertThat(rs.getString(1)).as("statement_timeout of another client").isEqualTo("0");
+                    assertThat(rs.getString(2)).as("search_path of another client").doesNotContain("leak");
+                    assertThat(rs.getString(3)).as("idle_session_timeout of another client").isEqualTo("0");
+                    assertThat(rs.getLong(4)).as("advisory locks held").isZero();
+                }
+            }
+        }
+    }
+
+    /** The advisory lock through a transaction pooler is refused with a message naming the way out. */
+    @Test
+    void theAdvisoryLockThroughATransactionPoolerIsRefused() {
+        assertThatThrownBy(() -> config("adv").initLock(InitSettings.LockKind.ADVISORY).migrations("classpath:nowhere")
+                .build())
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContaining("WARDEN_INIT_LOCK=advisory cannot be trusted")
+                .hasMessageContaining("WARDEN_INIT_DB_URL");
+        assertThatThrownBy(() -> config("adv").dbUrl(bouncer.jdbcUrl() + "?prepareThreshold=5").build())
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContaining("prepareThreshold=0");
+    }
+
+    /** Only a seeder to run (nothing the config can see): the advisory lock is refused at start(). */
+    @Test
+    void theAdvisoryLockIsRefusedAtStartWhenOnlySeedersNeedIt() {
+        Warden.Builder b = Warden.builder().config(config("advseed").initLock(InitSettings.LockKind.ADVISORY)
+                .initEpoch("").build());
+        b.seeder("s-1", ctx -> { });
+        assertThatThrownBy(() -> b.build().start())
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContaining("WARDEN_INIT_LOCK=advisory cannot be trusted");
+    }
+
+    /** A database that does not exist (3D000) is not waited out for the start-up timeout either. */
+    @Test
+    void aRefusedLoginIsAConfigurationErrorAtOnce() {
+        WardenConfig c = config("nodb").dbUrl(bouncer.jdbcUrl("no_such_db")).startupTimeout(Duration.ofMinutes(5))
+                .build();
+        long t0 = System.nanoTime();
+        assertThatThrownBy(() -> Warden.create(c).start())
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContaining("refused the login");
+        assertThat(Duration.ofNanos(System.nanoTime() - t0)).as("time to fail").isLessThan(Duration.ofSeconds(60));
+    }
+
+    /**
+     * Without WARDEN_POOLER the statement timeout goes in the start-up packet, which PgBouncer
+     * refuses: the start fails at once with PgBouncer's own words, not after the start-up timeout.
+     */
+    @Test
+    void anUnsupportedStartupParameterIsReportedVerbatimAtOnce() {
+        WardenConfig c = config("plain").pooler(Pooler.NONE).startupTimeout(Duration.ofMinutes(5)).build();
+        long t0 = System.nanoTime();
+        assertThatThrownBy(() -> Warden.create(c).start())
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContaining("unsupported startup parameter");
+        assertThat(Duration.ofNanos(System.nanoTime() - t0)).as("time to fail").isLessThan(Duration.ofSeconds(60));
+    }
+}
