@@ -2,8 +2,10 @@ package dev.warden.spring;
 
 import java.util.LinkedHashMap;
 import java.util.Map;
+import org.apache.commons.logging.Log;
 import org.springframework.boot.EnvironmentPostProcessor;
 import org.springframework.boot.SpringApplication;
+import org.springframework.boot.logging.DeferredLogFactory;
 import org.springframework.core.env.ConfigurableEnvironment;
 import org.springframework.core.env.MapPropertySource;
 
@@ -17,17 +19,32 @@ import org.springframework.core.env.MapPropertySource;
  *   <li>{@code management.health.db.enabled=false}: the {@code warden} indicator covers the database
  *       without waiting on a connection;</li>
  *   <li>{@code management.endpoint.health.probes.enabled=true}: {@code /actuator/health/liveness} and
- *       {@code /readiness} exist outside Kubernetes too.</li>
+ *       {@code /readiness} exist outside Kubernetes too;</li>
+ *   <li>{@code spring.test.database.replace=none}: test slices ({@code @JdbcTest}, {@code @DataJpaTest})
+ *       keep Warden's DataSource instead of swapping in an embedded H2, so tests run the production
+ *       stack; {@code @AutoConfigureTestDatabase(replace = …)} on a test still decides for it.</li>
  * </ul>
- * Nothing is set when {@code warden.enabled=false}.
+ * Nothing is set when {@code warden.enabled=false}, nor when Warden steps aside because the
+ * application chose another database ({@link WardenDatabaseChoice}; said in one log line).
  */
 public final class WardenEnvironmentPostProcessor implements EnvironmentPostProcessor {
 
     static final String SOURCE = "wardenDefaults";
 
+    private final Log log;
+
+    public WardenEnvironmentPostProcessor(DeferredLogFactory logs) {
+        this.log = logs.getLog(WardenEnvironmentPostProcessor.class);
+    }
+
     @Override
     public void postProcessEnvironment(ConfigurableEnvironment environment, SpringApplication application) {
         if ("false".equalsIgnoreCase(environment.getProperty("warden.enabled", "true").trim())) {
+            return;
+        }
+        WardenDatabaseChoice choice = WardenDatabaseChoice.of(environment, application.getClassLoader());
+        if (!choice.active()) {
+            log.warn("Warden is off: " + choice.reason());
             return;
         }
         Map<String, Object> defaults = new LinkedHashMap<>();
@@ -35,6 +52,7 @@ public final class WardenEnvironmentPostProcessor implements EnvironmentPostProc
         defaults.put("spring.sql.init.mode", "never");
         defaults.put("management.health.db.enabled", "false");
         defaults.put("management.endpoint.health.probes.enabled", "true");
+        defaults.put("spring.test.database.replace", "none");
         environment.getPropertySources().addLast(new MapPropertySource(SOURCE, defaults));
     }
 }

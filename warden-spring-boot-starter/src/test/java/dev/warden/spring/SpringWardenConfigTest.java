@@ -9,6 +9,8 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
+import org.springframework.boot.autoconfigure.AutoConfigurations;
+import org.springframework.boot.test.context.runner.ApplicationContextRunner;
 import org.springframework.core.env.StandardEnvironment;
 import org.springframework.core.env.SystemEnvironmentPropertySource;
 import org.springframework.mock.env.MockEnvironment;
@@ -63,6 +65,17 @@ class SpringWardenConfigTest {
                 .poolMaxSize()).isEqualTo(7);
         assertThat(SpringWardenConfig.from(new MockEnvironment().withProperty("warden.readyWait", "250ms")).readyWait())
                 .isEqualTo(Duration.ofMillis(250));
+    }
+
+    @Test
+    void aBadKebabCaseValueStopsTheStart() {
+        new ApplicationContextRunner().withConfiguration(AutoConfigurations.of(WardenAutoConfiguration.class))
+                .withPropertyValues("spring.datasource.url=jdbc:postgresql://127.0.0.1:9/none", "warden.pool.max-size=0")
+                .run(ctx -> {
+                    assertThat(ctx).hasFailed();
+                    assertThat(ctx.getStartupFailure()).rootCause().isInstanceOf(ConfigException.class)
+                            .hasMessageContaining("warden.pool.max-size must be an integer from 1 to 1000, got \"0\"");
+                });
     }
 
     @Test
