@@ -2,12 +2,9 @@ package dev.warden.spring;
 
 import java.util.LinkedHashMap;
 import java.util.Map;
-import org.apache.commons.logging.Log;
 import org.springframework.boot.EnvironmentPostProcessor;
 import org.springframework.boot.SpringApplication;
-import org.springframework.boot.logging.DeferredLogFactory;
 import org.springframework.core.env.ConfigurableEnvironment;
-import org.springframework.core.env.MapPropertySource;
 
 /**
  * Defaults that make Spring Boot leave the database to Warden, each overridable by the application
@@ -24,35 +21,24 @@ import org.springframework.core.env.MapPropertySource;
  *       keep Warden's DataSource instead of swapping in an embedded H2, so tests run the production
  *       stack; {@code @AutoConfigureTestDatabase(replace = …)} on a test still decides for it.</li>
  * </ul>
- * Nothing is set when {@code warden.enabled=false}, nor when Warden steps aside because the
- * application chose another database ({@link WardenDatabaseChoice}; said in one log line).
+ * None applies when {@code warden.enabled=false}, nor when Warden steps aside because the
+ * application chose another database ({@link WardenDatabaseChoice}): that is decided when a default
+ * is read, so that properties added after this post-processor ran (a test's
+ * {@code @DynamicPropertySource}) count ({@link WardenDefaults}).
  */
 public final class WardenEnvironmentPostProcessor implements EnvironmentPostProcessor {
 
     static final String SOURCE = "wardenDefaults";
 
-    private final Log log;
-
-    public WardenEnvironmentPostProcessor(DeferredLogFactory logs) {
-        this.log = logs.getLog(WardenEnvironmentPostProcessor.class);
-    }
-
     @Override
     public void postProcessEnvironment(ConfigurableEnvironment environment, SpringApplication application) {
-        if ("false".equalsIgnoreCase(environment.getProperty("warden.enabled", "true").trim())) {
-            return;
-        }
-        WardenDatabaseChoice choice = WardenDatabaseChoice.of(environment, application.getClassLoader());
-        if (!choice.active()) {
-            log.warn("Warden is off: " + choice.reason());
-            return;
-        }
         Map<String, Object> defaults = new LinkedHashMap<>();
         defaults.put("spring.flyway.enabled", "false");
         defaults.put("spring.sql.init.mode", "never");
         defaults.put("management.health.db.enabled", "false");
         defaults.put("management.endpoint.health.probes.enabled", "true");
         defaults.put("spring.test.database.replace", "none");
-        environment.getPropertySources().addLast(new MapPropertySource(SOURCE, defaults));
+        environment.getPropertySources().addLast(new WardenDefaults(SOURCE, defaults, environment,
+                application.getClassLoader()));
     }
 }
