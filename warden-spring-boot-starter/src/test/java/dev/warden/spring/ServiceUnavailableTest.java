@@ -3,6 +3,7 @@ package dev.warden.spring;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import dev.warden.NotReadyException;
 import dev.warden.State;
 import dev.warden.Warden;
 import dev.warden.spi.Seeder;
@@ -27,7 +28,9 @@ import org.springframework.boot.test.system.CapturedOutput;
 import org.springframework.boot.test.system.OutputCaptureExtension;
 import org.springframework.context.ConfigurableApplicationContext;
 import org.springframework.context.annotation.Bean;
+import org.springframework.http.ResponseEntity;
 import org.springframework.jdbc.core.simple.JdbcClient;
+import org.springframework.web.bind.annotation.ExceptionHandler;
 import org.springframework.web.bind.annotation.GetMapping;
 import org.springframework.web.bind.annotation.RestController;
 
@@ -55,12 +58,37 @@ class ServiceUnavailableTest {
         }
     }
 
+    /** Handles Warden's refusal itself: the application's handler comes first. */
+    @RestController
+    static class Own {
+        private final JdbcClient jdbc;
+
+        Own(JdbcClient jdbc) {
+            this.jdbc = jdbc;
+        }
+
+        @GetMapping("/own")
+        int own() {
+            return jdbc.sql("select 1").query(Integer.class).single();
+        }
+
+        @ExceptionHandler(NotReadyException.class)
+        ResponseEntity<String> notReady(NotReadyException e) {
+            return ResponseEntity.status(429).body("own handler");
+        }
+    }
+
     @SpringBootConfiguration
     @EnableAutoConfiguration
     static class App {
         @Bean
         Count count(JdbcClient jdbc) {
             return new Count(jdbc);
+        }
+
+        @Bean
+        Own own(JdbcClient jdbc) {
+            return new Own(jdbc);
         }
 
         @Bean("held-seed-1")
@@ -90,6 +118,9 @@ class ServiceUnavailableTest {
                 assertThat(r.statusCode()).as("before READY").isEqualTo(503);
                 assertThat(r.headers().firstValue("Retry-After")).hasValue("1");
             }
+            HttpResponse<String> own = http.send(HttpRequest.newBuilder(one.resolve("/own")).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            assertThat(own.statusCode()).as("the application's own @ExceptionHandler wins").isEqualTo(429);
             release.countDown();
             assertThat(warden.awaitReady(Duration.ofSeconds(60))).isTrue();
             assertThat(http.send(HttpRequest.newBuilder(one).build(), HttpResponse.BodyHandlers.ofString()).body())
