@@ -1,5 +1,6 @@
 package dev.warden;
 
+import dev.warden.internal.LeftoverServer;
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -40,6 +41,10 @@ import org.slf4j.LoggerFactory;
  *       is made on first start and kept in {@code warden.password} inside the data directory, readable
  *       by its owner only (0600). A directory made by an earlier version with {@code trust}
  *       authentication gets a password and scram authentication on its next start.</li>
+ *   <li>survives a hard kill of the process that ran it: a server left running, orphaned, on the data
+ *       directory (its {@code postmaster.pid} names a live {@code postgres} of that directory while no
+ *       live process holds the directory) is stopped with one log line, and a stale {@code postmaster.pid}
+ *       (its process gone) is removed, before the server starts again.</li>
  * </ul>
  * Throw-away servers for tests live in the {@code warden-testing} module.
  */
@@ -115,6 +120,7 @@ public final class EmbeddedDatabase implements AutoCloseable {
         Path initPasswordFile = null;
         try {
             Files.createDirectories(dir);
+            LeftoverServer.clear(dir); // a server orphaned by a killed run, or a stale postmaster.pid
             boolean fresh = !Files.exists(dir.resolve("postgresql.conf"));
             EmbeddedPostgres.Builder builder = EmbeddedPostgres.builder()
                     .setDataDirectory(dir)

@@ -70,7 +70,7 @@ public record HealthReport(State state, Instant since, String progress, List<Tra
      * The initialisation epoch: who ran it and whether this process did.
      *
      * @param epoch           the epoch's name
-     * @param status          WAITING, IN_PROGRESS, COMPLETED or FAILED
+     * @param status          where the epoch stands
      * @param owner           who ran (or runs) it: application, host, process id
      * @param token           that owner's fencing token
      * @param attempts        initialisations of the epoch started so far, by any process
@@ -80,7 +80,7 @@ public record HealthReport(State state, Instant since, String progress, List<Tra
      * @param step            the current or last step
      * @param tookMs          time this process spent in initialisation, waiting included
      */
-    public record Init(String epoch, String status, String owner, long token, int attempts, Instant finishedAt,
+    public record Init(String epoch, InitStatus.Status status, String owner, long token, int attempts, Instant finishedAt,
                        boolean initializedHere, boolean tookOver, String step, long tookMs) {
     }
 

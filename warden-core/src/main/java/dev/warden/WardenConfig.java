@@ -67,6 +67,10 @@ import java.util.Properties;
  * @param poolReadOnly       the pool only reads (e.g. from a standby): a read-only server is READY
  *                           ({@code WARDEN_POOL_READ_ONLY}); also implied by {@code targetServerType=standby}
  *                           or {@code preferStandby} in the URL
+ * @param txVerifyPatience   how long a transaction whose COMMIT was lost keeps asking what became of it
+ *                           before its caller gets {@code CommitOutcomeUnknownException}
+ *                           ({@code WARDEN_TX_VERIFY_PATIENCE}, 60 s: Patroni's failover at its default
+ *                           ttl and loop_wait fits in it)
  */
 public record WardenConfig(
         Optional<String> dbUrl,
@@ -96,7 +100,8 @@ public record WardenConfig(
         Duration readinessGrace,
         InitSettings init,
         boolean txVerifyCommit,
-        boolean poolReadOnly) {
+        boolean poolReadOnly,
+        Duration txVerifyPatience) {
 
     /**
      * Checks every rule, cross-field ones included, and lists every problem at once. Credentials in
@@ -110,7 +115,7 @@ public record WardenConfig(
                         int embeddedPort, Duration monitorInterval, Duration monitorTimeout, int monitorFailures,
                         Duration monitorRecoveryInterval, Duration readyWait, Duration drainTimeout, int httpPort,
                         Duration poolRefillSpread, Duration readinessGrace, InitSettings init,
-                        boolean txVerifyCommit, boolean poolReadOnly) {
+                        boolean txVerifyCommit, boolean poolReadOnly, Duration txVerifyPatience) {
         List<String> problems = new ArrayList<>();
         Optional<UrlCredentials> credentials = ConfigRules.split(Objects.requireNonNull(dbUrl, "dbUrl"));
         this.dbUrl = credentials.map(c -> Optional.of(c.url())).orElse(dbUrl);
@@ -143,6 +148,7 @@ public record WardenConfig(
         this.init = Objects.requireNonNull(init, "init");
         this.txVerifyCommit = txVerifyCommit;
         this.poolReadOnly = poolReadOnly;
+        this.txVerifyPatience = txVerifyPatience;
         ConfigRules.check(this, problems);
         if (!problems.isEmpty()) {
             throw new ConfigException(problems);
@@ -161,7 +167,7 @@ public record WardenConfig(
 
     /** This configuration with other initialisation settings (checked by the same rules). */
     public WardenConfig withInit(InitSettings other) {
-        return new WardenConfig(dbUrl, dbUser, dbPassword, poolMaxSize, poolAcquireTimeout, connectTimeout, socketTimeout, statementTimeout, startupTimeout, retry, isolation, schemas, wardenSchema, applicationName, embeddedDir, embeddedPort, monitorInterval, monitorTimeout, monitorFailures, monitorRecoveryInterval, readyWait, drainTimeout, httpPort, poolRefillSpread, readinessGrace, other, txVerifyCommit, poolReadOnly);
+        return new WardenConfig(dbUrl, dbUser, dbPassword, poolMaxSize, poolAcquireTimeout, connectTimeout, socketTimeout, statementTimeout, startupTimeout, retry, isolation, schemas, wardenSchema, applicationName, embeddedDir, embeddedPort, monitorInterval, monitorTimeout, monitorFailures, monitorRecoveryInterval, readyWait, drainTimeout, httpPort, poolRefillSpread, readinessGrace, other, txVerifyCommit, poolReadOnly, txVerifyPatience);
     }
 
     /** True when no {@code WARDEN_DB_URL} is set and Warden starts its embedded PostgreSQL. */
@@ -276,6 +282,8 @@ public record WardenConfig(
         public Builder migrations(String... locations) { return set(MIGRATIONS, String.join(",", locations)); }
         public Builder txVerifyCommit(boolean verify) { return set(TX_VERIFY_COMMIT, String.valueOf(verify)); }
         public Builder poolReadOnly(boolean readOnly) { return set(POOL_READ_ONLY, String.valueOf(readOnly)); }
+        /** {@code WARDEN_TX_VERIFY_PATIENCE}: how long a lost COMMIT's outcome is asked for. */
+        public Builder txVerifyPatience(Duration d) { return set(TX_VERIFY_PATIENCE, format(d)); }
 
         private Builder set(Opt<?> opt, String raw) {
             sources.set(opt, raw);

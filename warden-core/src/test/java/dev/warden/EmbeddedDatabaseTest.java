@@ -119,4 +119,31 @@ class EmbeddedDatabaseTest {
             assertThatThrownBy(() -> connect(db, null).close()).isInstanceOf(SQLException.class);
         }
     }
+
+    @Test
+    void aStalePostmasterPidIsRemovedAndADirectoryInUseIsRefusedSayingSo(@TempDir Path dir) throws Exception {
+        Path data = dir.resolve("pgdata");
+        try (EmbeddedDatabase db = EmbeddedDatabase.start(data, 0)) {
+            // This JVM holds the directory: a second server on it is refused, naming why, and the first keeps running.
+            assertThatThrownBy(() -> EmbeddedDatabase.start(data, 0)).isInstanceOf(dev.warden.WardenException.class)
+                    .hasMessageContaining("in use by another running process");
+            try (Connection c = connect(db, db.password().reveal())) {
+                assertThat(c.isValid(5)).isTrue();
+            }
+        }
+        // A postmaster.pid whose process is gone (a server killed with SIGKILL, then its pid freed).
+        Process gone = new ProcessBuilder("true").start();
+        assertThat(gone.waitFor(10, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+        Files.writeString(data.resolve("postmaster.pid"), gone.pid() + "\n" + data + "\n1700000000\n5432\n\n127.0.0.1\n");
+        try (EmbeddedDatabase db = EmbeddedDatabase.start(data, 0); Connection c = connect(db, db.password().reveal())) {
+            assertThat(c.isValid(5)).isTrue();
+        }
+        // A postmaster.pid whose pid now belongs to another program (this JVM): PostgreSQL alone would refuse to start.
+        Files.writeString(data.resolve("postmaster.pid"), ProcessHandle.current().pid() + "\n" + data
+                + "\n1700000000\n5432\n\n127.0.0.1\n");
+        try (EmbeddedDatabase db = EmbeddedDatabase.start(data, 0); Connection c = connect(db, db.password().reveal())) {
+            assertThat(c.isValid(5)).isTrue();
+        }
+        assertThat(data.resolve("postmaster.pid")).doesNotExist(); // the server stopped cleanly
+    }
 }

@@ -160,6 +160,23 @@ class WardenConfigTest {
     }
 
     @Test
+    void verifyPatienceDefaultsToCoverPatronisDefaultFailoverAndIsValidated() {
+        // Patroni's defaults: ttl 30 s + loop_wait 10 s, plus a margin.
+        assertThat(env(Map.of()).build().txVerifyPatience()).isGreaterThanOrEqualTo(Duration.ofSeconds(45));
+        assertThat(env(Map.of("WARDEN_TX_VERIFY_PATIENCE", "90s")).build().txVerifyPatience())
+                .isEqualTo(Duration.ofSeconds(90));
+        assertThat(env(Map.of()).txVerifyPatience(Duration.ofSeconds(20)).build().txVerifyPatience())
+                .isEqualTo(Duration.ofSeconds(20));
+        assertThatThrownBy(() -> env(Map.of("WARDEN_TX_VERIFY_PATIENCE", "soon")).build())
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContaining("WARDEN_TX_VERIFY_PATIENCE must be a duration like 250ms, 5s or 2m")
+                .hasMessageContaining("got \"soon\"");
+        assertThatThrownBy(() -> env(Map.of("WARDEN_TX_VERIFY_PATIENCE", "100ms")).build())
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContaining("WARDEN_TX_VERIFY_PATIENCE");
+    }
+
+    @Test
     void verifyCommitAndReadOnlyPoolAreValidatedBooleansAndTheUrlCanImplyAReadOnlyPool() {
         assertThat(env(Map.of()).build().txVerifyCommit()).isFalse();
         assertThat(env(Map.of("WARDEN_TX_VERIFY_COMMIT", "true")).build().txVerifyCommit()).isTrue();
@@ -182,7 +199,7 @@ class WardenConfigTest {
                 good.startupTimeout(), good.retry(), good.isolation(), List.of("public"), "warden", "warden",
                 good.embeddedDir(), 0, good.monitorInterval(), good.monitorTimeout(), good.monitorFailures(),
                 good.monitorRecoveryInterval(), good.readyWait(), good.drainTimeout(), good.httpPort(),
-                good.poolRefillSpread(), good.readinessGrace(), good.init(), false, false))
+                good.poolRefillSpread(), good.readinessGrace(), good.init(), false, false, good.txVerifyPatience()))
                 .isInstanceOf(ConfigException.class)
                 .hasMessageContaining("WARDEN_POOL_MAX_SIZE must be an integer from 1 to 1000, got \"5000\"");
     }
@@ -197,7 +214,7 @@ class WardenConfigTest {
                 good.applicationName(), good.embeddedDir(), good.embeddedPort(), good.monitorInterval(),
                 good.monitorTimeout(), good.monitorFailures(), good.monitorRecoveryInterval(), good.readyWait(),
                 good.drainTimeout(), good.httpPort(), good.poolRefillSpread(), good.readinessGrace(), good.init(),
-                good.txVerifyCommit(), good.poolReadOnly()))
+                good.txVerifyCommit(), good.poolReadOnly(), good.txVerifyPatience()))
                 .isInstanceOf(ConfigException.class)
                 .hasMessageContaining("WARDEN_STATEMENT_TIMEOUT must be shorter than WARDEN_DB_SOCKET_TIMEOUT (10s)");
         InitSettings i = good.init();

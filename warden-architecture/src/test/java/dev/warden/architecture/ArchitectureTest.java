@@ -25,7 +25,8 @@ import org.junit.jupiter.api.Test;
 class ArchitectureTest {
 
     private static final List<String> MODULES = List.of("warden-testing", "warden-core", "warden-http",
-            "warden-example", "warden-drill", "warden-spring-boot-starter", "warden-example-spring", "warden-bench");
+            "warden-example", "warden-drill", "warden-spring-boot-starter", "warden-example-spring", "warden-example-jpa",
+            "warden-bench");
 
     private static JavaClasses all;
 

@@ -115,12 +115,15 @@ public final class StartSequence implements AutoCloseable {
             // A connection broken under a transaction (evicted, not returned) is the first sign of an
             // outage: the monitor probes now, at the first failure rather than after the retries.
             // A busy pool evicts nothing, so it triggers no probe. A lost COMMIT is asked about
-            // through the raw pool: it reconnects (to a new primary behind a multi-host URL) where the
-            // guarded one fails fast during an outage.
+            // through connections of its own, straight from the driver (each with the connect
+            // timeout): they reach a new primary behind a multi-host URL, and no question ever
+            // waits inside the pool, where it would keep HikariCP's connection adder retrying
+            // with a growing backoff through the outage and asleep when the database is back.
             transactions = new Transactions(guarded, c -> {
                 hikari.evictConnection(c);
                 monitor.nudge();
-            }, config.retry(), config.isolation(), stats, pool, config.txVerifyCommit());
+            }, config.retry(), config.isolation(), stats, physical, config.txVerifyCommit(),
+                    config.txVerifyPatience());
             probe = new JdbcProbe(jdbcUrl, connections.probe(config.monitorTimeout()), !config.readsOnly());
             // The monitor acts only in READY and DEGRADED; starting it here keeps start-up steps free of it.
             if (!config.monitorInterval().isZero()) {

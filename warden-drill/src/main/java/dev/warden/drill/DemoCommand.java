@@ -26,7 +26,6 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -73,7 +72,7 @@ final class DemoCommand implements Callable<Integer> {
     static final int MANAGEMENT_OFFSET = 1000;
 
     private final List<Process> processes = new ArrayList<>();
-    private final AtomicBoolean stopped = new AtomicBoolean();
+    private boolean stopping; // guarded by this
     private EmbeddedDatabase db;
 
     @Override
@@ -121,6 +120,8 @@ final class DemoCommand implements Callable<Integer> {
                 pb.environment().put("REPLICA_NAME", name);
                 pb.environment().put("AUCTION_JWT_SECRET", secret); // one secret: tokens work on every replica
                 pb.environment().put("AUCTION_DEMO_DATA", "true"); // the demo logins below; never in production
+                // A replica stops when the demo does, even when the demo is killed without its shutdown (SIGKILL).
+                pb.environment().put("AUCTION_PARENT_PID", Long.toString(ProcessHandle.current().pid()));
                 pb.redirectErrorStream(true).redirectOutput(logs.resolve(name + ".log").toFile());
                 processes.add(pb.start());
                 out.printf("  %s  API http://127.0.0.1:%d   health http://127.0.0.1:%d/health   (log: %s)%n", name,
@@ -147,15 +148,27 @@ final class DemoCommand implements Callable<Integer> {
             out.println("Press Ctrl-C to stop all replicas and PostgreSQL.");
             out.flush();
             try {
-                while (processes.stream().allMatch(Process::isAlive)) {
+                while (processes.stream().allMatch(Process::isAlive) && !stopping()) {
                     Thread.sleep(500);
+                }
+                // Ctrl-C signals the replicas too (one process group); one may exit before this JVM's hook runs.
+                for (int i = 0; i < 20 && !stopping(); i++) {
+                    Thread.sleep(50);
                 }
             } catch (InterruptedException stop) {
                 out.println("Interrupted: stopping the demo.");
                 out.flush();
                 return 0;
             }
-            spec.commandLine().getErr().println("A replica stopped on its own; see its log. Stopping the demo.");
+            if (stopping()) { // a signal (Ctrl-C, SIGTERM): the shutdown hook stops the replicas and says so
+                return 0;
+            }
+            for (int i = 0; i < processes.size(); i++) {
+                if (!processes.get(i).isAlive() && !stopping()) {
+                    spec.commandLine().getErr().println("replica-" + (i + 1) + " exited on its own (status "
+                            + processes.get(i).exitValue() + "); see its log. Stopping the demo.");
+                }
+            }
             return 1;
         } finally {
             stopAll();
@@ -260,17 +273,32 @@ final class DemoCommand implements Callable<Integer> {
         return true;
     }
 
-    /** Stops the replicas (SIGTERM, so they drain; SIGKILL after 25 s), then PostgreSQL. Runs once. */
-    private void stopAll() {
-        if (!stopped.compareAndSet(false, true)) {
+    private synchronized boolean stopping() {
+        return stopping;
+    }
+
+    /**
+     * Stops the replicas (SIGTERM, so they drain; SIGKILL after 25 s), then PostgreSQL, and says what
+     * it stopped. Runs once; a second caller (the embedded server's own exit hook) waits until it is done,
+     * so PostgreSQL never goes before the replicas have drained.
+     */
+    private synchronized void stopAll() {
+        if (stopping) {
             return;
         }
+        stopping = true;
+        int running = 0;
         for (Process p : processes) {
-            p.destroy();
+            if (p.isAlive()) {
+                running++;
+                p.destroy();
+            }
         }
+        int forced = 0;
         for (Process p : processes) {
             try {
                 if (!p.waitFor(25, TimeUnit.SECONDS)) { // WARDEN_DRAIN_TIMEOUT (20 s) and HTTP's stop
+                    forced++;
                     p.destroyForcibly().waitFor(5, TimeUnit.SECONDS);
                 }
             } catch (InterruptedException e) {
@@ -280,8 +308,10 @@ final class DemoCommand implements Callable<Integer> {
         if (db != null) {
             db.close();
         }
-        System.out.println("Demo stopped: " + processes.size() + " replica(s) and PostgreSQL.");
-        System.out.flush();
+        PrintWriter out = spec.commandLine().getOut();
+        out.println("Stopping the demo: " + running + " replica" + (running == 1 ? "" : "s") + " stopped"
+                + (forced > 0 ? " (" + forced + " killed after 25 s)" : "") + (db != null ? ", then PostgreSQL." : "."));
+        out.flush();
     }
 
     private static boolean isFree(int port) {

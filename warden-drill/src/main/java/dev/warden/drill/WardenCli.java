@@ -21,7 +21,8 @@ public final class WardenCli {
     @Command(name = "drill", mixinStandardHelpOptions = true,
             description = "Run a failure for real and print the figures.",
             subcommands = {InitDrill.class, TxDrill.class, OutageDrill.class, RecoveryDrill.class,
-                    FailoverDrill.class, PartitionDrill.class, RollingDrill.class, OverloadDrill.class})
+                    FailoverDrill.class, PartitionDrill.class, RollingDrill.class, OverloadDrill.class,
+                    PatroniDrill.class})
     static final class Drill {
     }
 

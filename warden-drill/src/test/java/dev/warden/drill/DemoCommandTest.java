@@ -71,7 +71,7 @@ class DemoCommandTest {
             for (int port : ports) {
                 assertThat(get(port, "/health").statusCode()).as("API port %d has no /health", port).isEqualTo(404);
                 HttpResponse<String> login = CLIENT.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port
-                        + "/auth/login")).POST(HttpRequest.BodyPublishers.ofString(
+                        + "/auth/login")).header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(
                         "{\"username\":\"admin\",\"password\":\"admin-password\"}")).build(),
                         HttpResponse.BodyHandlers.ofString());
                 assertThat(login.statusCode()).as("demo login on %d: %s", port, login.body()).isEqualTo(200);

@@ -17,6 +17,7 @@ import org.springframework.beans.factory.BeanFactoryAware;
 import org.springframework.beans.factory.ListableBeanFactory;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.beans.factory.config.BeanDefinition;
+import org.springframework.beans.factory.config.BeanFactoryPostProcessor;
 import org.springframework.beans.factory.config.BeanPostProcessor;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnBooleanProperty;
@@ -110,6 +111,12 @@ public class WardenAutoConfiguration {
     @ConditionalOnMissingBean(ApplicationAvailability.class)
     public WardenAvailability applicationAvailability(Warden warden) {
         return new WardenAvailability(warden);
+    }
+
+    /** {@code spring.sql.init.mode=always} stops the start at once (see {@link SqlInitGuard}). */
+    @Bean
+    static BeanFactoryPostProcessor wardenSqlInitGuard(Environment environment) {
+        return new SqlInitGuard(environment);
     }
 
     /** {@code @Transactional} rolls back on any throwable, checked exceptions included, unless it says otherwise. */

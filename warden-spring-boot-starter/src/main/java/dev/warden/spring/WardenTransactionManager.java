@@ -102,6 +102,7 @@ public class WardenTransactionManager extends JdbcTransactionManager {
                     stats.recordCommitUnknown();
                 }
                 log.warn("Transaction {}: connection lost during COMMIT, outcome unknown ({})", name(status), e.toString());
+                UnknownOutcome.tellSynchronizations(status);
                 throw new CommitOutcomeUnknownException("Transaction " + name(status) + ": the connection failed"
                         + " while COMMIT was sent, so it may or may not have been applied. It is not retried; check"
                         + " the data (or make the work idempotent) before running it again. Cause: " + e.getMessage(),

@@ -54,7 +54,7 @@ public final class ConfigAssembly {
                     p.get(MONITOR_INTERVAL), p.get(MONITOR_TIMEOUT), p.get(MONITOR_FAILURES),
                     p.get(MONITOR_RECOVERY_INTERVAL), p.get(READY_WAIT), p.get(DRAIN_TIMEOUT), p.get(HTTP_PORT),
                     p.get(POOL_REFILL_SPREAD), p.get(READINESS_GRACE), init, p.get(TX_VERIFY_COMMIT),
-                    p.get(POOL_READ_ONLY));
+                    p.get(POOL_READ_ONLY), p.get(TX_VERIFY_PATIENCE));
         } catch (ConfigException rules) {
             rules.problems().forEach(p::addAsWritten);
         }

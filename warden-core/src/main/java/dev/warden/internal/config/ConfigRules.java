@@ -44,6 +44,7 @@ public final class ConfigRules {
         HTTP_PORT.check(c.httpPort(), String.valueOf(c.httpPort()), problems);
         check(POOL_REFILL_SPREAD, c.poolRefillSpread(), problems);
         check(READINESS_GRACE, c.readinessGrace(), problems);
+        check(TX_VERIFY_PATIENCE, c.txVerifyPatience(), problems); // issue 20 (h20b)
         initProblems(c.init(), problems);
         crossFieldProblems(c, problems);
     }

@@ -108,6 +108,12 @@ public final class Options {
             Options::parseBoolean, b -> true);
     public static final Opt<Boolean> POOL_READ_ONLY = new Opt<>("WARDEN_POOL_READ_ONLY", "false", "true or false",
             Options::parseBoolean, b -> true);
+    // --- issue 20 (h20b): verifyCommit's patience ---------------------------------------------------
+    // Covers Patroni's failover at its defaults: a crashed leader's key expires after ttl (30 s), a
+    // replica takes it within one loop_wait (10 s) and is promoted; 60 s leaves a margin of 20 s.
+    public static final Opt<Duration> TX_VERIFY_PATIENCE =
+            durationOpt("WARDEN_TX_VERIFY_PATIENCE", "60s", Duration.ofSeconds(1), Duration.ofMinutes(30), false);
+    // --- end issue 20 (h20b) -------------------------------------------------------------------------
     // A holder whose host died or was cut off is taken over within about this (plus one poll): the
     // server ends its silent sessions (idle_session_timeout on the lock session, which heartbeats
     // every quarter of it; idle_in_transaction_session_timeout on its work). See docs/init.md.
@@ -125,7 +131,7 @@ public final class Options {
             WARDEN_SCHEMA, APP_NAME, EMBEDDED_DIR, EMBEDDED_PORT, MONITOR_INTERVAL, MONITOR_TIMEOUT, MONITOR_FAILURES,
             MONITOR_RECOVERY_INTERVAL, READY_WAIT, DRAIN_TIMEOUT, HTTP_PORT, POOL_REFILL_SPREAD, READINESS_GRACE,
             INIT_EPOCH, INIT_WIPE, INIT_LOCK, INIT_LEASE_TTL, INIT_HEARTBEAT, INIT_ATTEMPTS, INIT_TIMEOUT,
-            INIT_IDLE_TIMEOUT, MIGRATIONS, TX_VERIFY_COMMIT, POOL_READ_ONLY);
+            INIT_IDLE_TIMEOUT, MIGRATIONS, TX_VERIFY_COMMIT, POOL_READ_ONLY, TX_VERIFY_PATIENCE);
 
     /** Every variable with its default. */
     public static Map<String, String> variables() {

@@ -183,10 +183,13 @@ public final class GuardedPool implements DataSource, HealthMonitor.PoolActions,
     }
 
     /**
-     * Drops connections left from before the outage and refills the pool to its minimum step by
-     * step: one connection at once, then each of the others at a random moment within the refill
-     * spread. Takes no connection from the pool, so it needs no free slot: the probe has just
-     * connected with the same settings, and the pool also opens connections as work asks for them.
+     * Drops connections left from before the outage, then has the pool itself serve one connection
+     * (a new one, answered by the server) before returning, so that READY, which follows, means the
+     * pool can serve now: the first transaction after READY finds that connection idle instead of
+     * waiting for HikariCP's connection adder (which may still sleep in the backoff of an earlier
+     * failed attempt). Then refills the pool to its minimum step by step: each of the others at a
+     * random moment within the refill spread. A pool that cannot serve within its acquire timeout
+     * fails the recovery (the state stays DEGRADED and the monitor tries again).
      */
     @Override
     public void recover(Duration timeout) throws SQLException {
@@ -199,7 +202,18 @@ public final class GuardedPool implements DataSource, HealthMonitor.PoolActions,
             pool.getHikariConfigMXBean().setMinimumIdle(0);
         }
         hikari.softEvictConnections();
+        servedOne(hikari, timeout);
         scheduleRefill(hikari);
+    }
+
+    /** Borrows one connection from the pool, checks that the server answers on it, and returns it. */
+    private void servedOne(HikariPool hikari, Duration timeout) throws SQLException {
+        try (Connection c = hikari.getConnection()) {
+            int seconds = (int) Math.max(1, Math.min(Integer.MAX_VALUE, timeout.toSeconds() + 1));
+            if (!c.isValid(seconds)) {
+                throw new SQLException("the pool's new connection did not answer", "08006");
+            }
+        }
     }
 
     private void scheduleRefill(HikariPool hikari) {

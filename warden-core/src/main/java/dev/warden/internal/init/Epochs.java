@@ -1,5 +1,6 @@
 package dev.warden.internal.init;
 
+import dev.warden.InitStatus;
 import dev.warden.LeaseLostException;
 import dev.warden.spi.InitLock;
 import java.sql.Connection;
@@ -17,10 +18,10 @@ import java.time.Instant;
 final class Epochs {
 
     /** One epoch's row. {@code attempts}: initialisations started; {@code failures}: those whose own work failed. */
-    record Epoch(String status, String owner, long token, int attempts, int failures, boolean wiped, Instant finishedAt,
-                 String error) {
-        boolean is(String s) {
-            return status.equals(s);
+    record Epoch(InitStatus.Status status, String owner, long token, int attempts, int failures, boolean wiped,
+                 Instant finishedAt, String error) {
+        boolean is(InitStatus.Status s) {
+            return status == s;
         }
     }
 
@@ -51,7 +52,7 @@ final class Epochs {
                     return null;
                 }
                 Timestamp finished = rs.getTimestamp(7);
-                return new Epoch(rs.getString(1), rs.getString(2), rs.getLong(3), rs.getInt(4), rs.getInt(5),
+                return new Epoch(InitStatus.Status.valueOf(rs.getString(1)), rs.getString(2), rs.getLong(3), rs.getInt(4), rs.getInt(5),
                         rs.getBoolean(6), finished == null ? null : finished.toInstant(), rs.getString(8));
             }
         }
@@ -92,7 +93,7 @@ final class Epochs {
                     throw new LeaseLostException("Epoch " + epoch + " was completed or claimed with a newer token"
                             + " than " + lease.token() + " while " + owner + " took the init lock.");
                 }
-                Epoch e = new Epoch("IN_PROGRESS", owner, lease.token(), rs.getInt(1), rs.getInt(2), rs.getBoolean(3),
+                Epoch e = new Epoch(InitStatus.Status.IN_PROGRESS, owner, lease.token(), rs.getInt(1), rs.getInt(2), rs.getBoolean(3),
                         null, null);
                 event(c, lease.token(), takeover ? "takeover" : "started", takeover
                         ? "from " + before.owner() + " (token " + before.token() + ")" : "attempt " + e.attempts());

@@ -53,13 +53,13 @@ final class HolderRun {
         // A dead lock session must stop the work now, not when a socket times out.
         lease.onLost(connections::abortWork);
         Epochs.Epoch before = inTx(epochs::read);
-        if (before != null && before.is("COMPLETED")) {
+        if (before != null && before.is(InitStatus.Status.COMPLETED)) {
             return init.done(before, false, false, started);
         }
-        if (before != null && before.is("FAILED")) {
+        if (before != null && before.is(InitStatus.Status.FAILED)) {
             init.giveUpIfExhausted(before);
         }
-        boolean takeover = before != null && before.is("IN_PROGRESS");
+        boolean takeover = before != null && before.is(InitStatus.Status.IN_PROGRESS);
         Epochs.Epoch mine = inTx(c -> {
             lease.verify(c);
             return epochs.markStarted(c, lease, before, takeover);
@@ -122,7 +122,7 @@ final class HolderRun {
             throw new LeaseLostException("The init lock of " + owner + " (token " + lease.token() + ") was lost before "
                     + what + ".");
         }
-        init.report("IN_PROGRESS", owner, lease.token(), mine.attempts(), null, false, takeover, what, started);
+        init.report(InitStatus.Status.IN_PROGRESS, owner, lease.token(), mine.attempts(), null, false, takeover, what, started);
     }
 
     private void wipe(InitLock.Lease lease) throws SQLException {

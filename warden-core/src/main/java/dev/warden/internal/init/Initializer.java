@@ -137,10 +137,10 @@ public final class Initializer {
                             return null;
                         });
                         epochs = named;
-                        report("WAITING", null, 0, 0, null, false, false, "checking epoch " + epoch, started);
+                        report(InitStatus.Status.WAITING, null, 0, 0, null, false, false, "checking epoch " + epoch, started);
                     }
                     Epochs.Epoch e = kept.call(epochs::read);
-                    if (e != null && e.is("COMPLETED")) {
+                    if (e != null && e.is(InitStatus.Status.COMPLETED)) {
                         return done(e, false, false, started);
                     }
                     giveUpIfExhausted(e);
@@ -183,13 +183,13 @@ public final class Initializer {
                     }
                     faultBackoffMs = 100;
                     String wait = e == null ? "waiting for the init lock (" + lock.describe() + ")"
-                            : "waiting for " + e.owner() + " to initialise epoch " + epoch + " (" + e.status().toLowerCase()
+                            : "waiting for " + e.owner() + " to initialise epoch " + epoch + " (" + e.status().name().toLowerCase()
                             + ", attempt " + e.attempts() + ")";
                     if (!wait.equals(lastWait)) {
                         log.info("{}", wait);
                         lastWait = wait;
                     }
-                    report("WAITING", e == null ? null : e.owner(), e == null ? 0 : e.token(),
+                    report(InitStatus.Status.WAITING, e == null ? null : e.owner(), e == null ? 0 : e.token(),
                             e == null ? 0 : e.attempts(), null, false, false, wait, started);
                 } catch (InitFailedException fatal) {
                     throw fatal;
@@ -255,8 +255,8 @@ public final class Initializer {
      * an IN_PROGRESS epoch is waited for (its holder is alive while it holds the lock) or taken over.
      */
     void giveUpIfExhausted(Epochs.Epoch e) {
-        if (e != null && e.is("FAILED") && e.failures() >= plan.settings().attempts()) {
-            report("FAILED", e.owner(), e.token(), e.attempts(), null, false, false, "gave up", System.nanoTime());
+        if (e != null && e.is(InitStatus.Status.FAILED) && e.failures() >= plan.settings().attempts()) {
+            report(InitStatus.Status.FAILED, e.owner(), e.token(), e.attempts(), null, false, false, "gave up", System.nanoTime());
             throw new InitFailedException("Epoch " + epoch + " failed " + e.failures() + " time(s), the most that"
                     + " WARDEN_INIT_ATTEMPTS (" + plan.settings().attempts() + ") allows; last error: "
                     + (e.error() == null ? "(none recorded)" : e.error())
@@ -271,16 +271,16 @@ public final class Initializer {
 
     InitStatus done(Epochs.Epoch e, boolean here, boolean takeover, long started) {
         progress.accept("epoch " + epoch + " initialised by " + (here ? "this process" : e.owner()));
-        return report("COMPLETED", e.owner(), e.token(), e.attempts(), e.finishedAt(), here, takeover,
+        return report(InitStatus.Status.COMPLETED, e.owner(), e.token(), e.attempts(), e.finishedAt(), here, takeover,
                 here ? "initialised here" : "initialised by " + e.owner(), started);
     }
 
-    InitStatus report(String state, String by, long token, int attempts, Instant finished, boolean here,
+    InitStatus report(InitStatus.Status state, String by, long token, int attempts, Instant finished, boolean here,
                       boolean takeover, String step, long started) {
         InitStatus s = new InitStatus(epoch, state, by, token, attempts, finished, here, takeover, step,
                 Duration.ofNanos(Math.max(0, System.nanoTime() - started)));
         status = s;
-        if (!state.equals("COMPLETED")) {
+        if (state != InitStatus.Status.COMPLETED) {
             progress.accept(step);
         }
         return s;

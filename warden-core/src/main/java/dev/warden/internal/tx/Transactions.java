@@ -37,8 +37,8 @@ public final class Transactions implements TransactionBuilder.Runner {
 
     private static final Logger log = LoggerFactory.getLogger(Transactions.class);
     private static final String DEFAULT_LABEL = "tx";
-    /** How long a lost COMMIT's outcome is asked for (a failover's promotion fits in it). */
-    static final Duration VERIFY_PATIENCE = Duration.ofSeconds(15);
+    /** How long a lost COMMIT's outcome is asked for by default ({@code WARDEN_TX_VERIFY_PATIENCE}). */
+    static final Duration VERIFY_PATIENCE = Duration.ofSeconds(60);
 
     private final DataSource pool;
     private final Consumer<Connection> evict;
@@ -77,7 +77,18 @@ public final class Transactions implements TransactionBuilder.Runner {
     public Transactions(DataSource pool, Consumer<Connection> evict, RetryPolicy defaultRetry,
                         Isolation defaultIsolation, TxCounters stats, DataSource verifyFrom,
                         boolean verifyCommitByDefault) {
-        this.verifier = new CommitVerifier(Objects.requireNonNull(verifyFrom, "verifyFrom"), VERIFY_PATIENCE);
+        this(pool, evict, defaultRetry, defaultIsolation, stats, verifyFrom, verifyCommitByDefault, VERIFY_PATIENCE);
+    }
+
+    /**
+     * Like {@link #Transactions(DataSource, Consumer, RetryPolicy, Isolation, TxCounters, DataSource, boolean)},
+     * with how long a lost COMMIT's outcome is asked for ({@code WARDEN_TX_VERIFY_PATIENCE}).
+     */
+    public Transactions(DataSource pool, Consumer<Connection> evict, RetryPolicy defaultRetry,
+                        Isolation defaultIsolation, TxCounters stats, DataSource verifyFrom,
+                        boolean verifyCommitByDefault, Duration verifyPatience) {
+        this.verifier = new CommitVerifier(Objects.requireNonNull(verifyFrom, "verifyFrom"),
+                Objects.requireNonNull(verifyPatience, "verifyPatience"));
         this.verifyCommitByDefault = verifyCommitByDefault;
         this.pool = Objects.requireNonNull(pool, "pool");
         this.evict = Objects.requireNonNull(evict, "evict");

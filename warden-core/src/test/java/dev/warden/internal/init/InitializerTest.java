@@ -96,7 +96,7 @@ class InitializerTest {
         Warden first = warden(cfg, "v1", items(runs)).start();
         InitStatus s1 = first.initStatus().orElseThrow();
         assertThat(s1.initializedHere()).isTrue();
-        assertThat(s1.status()).isEqualTo("COMPLETED");
+        assertThat(s1.status()).isEqualTo(InitStatus.Status.COMPLETED);
         assertThat(s1.epoch()).startsWith("auto-");
         assertThat(count("select count(*) from " + app + ".item")).isEqualTo(100);
 
@@ -267,7 +267,7 @@ class InitializerTest {
             int here = 0;
             for (Future<InitStatus> f : calls) {
                 InitStatus s = f.get(60, TimeUnit.SECONDS);
-                assertThat(s.status()).isEqualTo("COMPLETED");
+                assertThat(s.status()).isEqualTo(InitStatus.Status.COMPLETED);
                 here += s.initializedHere() ? 1 : 0;
             }
             assertThat(here).isEqualTo(1);

@@ -17,9 +17,9 @@ import java.util.Objects;
  *                       one when {@code PORT} is 0); never the API port
  * @param replica        this process's name in logs, bids and {@code /info} ({@code REPLICA_NAME},
  *                       default {@code HOSTNAME} or {@code replica-<port>})
- * @param jwtSecret      HS256 key for bearer tokens ({@code AUCTION_JWT_SECRET}: at least 32 bytes; from the
- *                       environment also no placeholder and enough entropy, see {@link JwtSecretPolicy}; random
- *                       per process when unset, so replicas must share one)
+ * @param jwtSecret      HS256 key for bearer tokens ({@code AUCTION_JWT_SECRET}: a random key of 128 bits
+ *                       or more in hex or base64, see {@link JwtSecretPolicy}; random per process when unset, so
+ *                       replicas must share one)
  * @param tokenTtl       lifetime of a token ({@code AUCTION_TOKEN_TTL_SECONDS}, default 3600)
  * @param maxBodyBytes   largest accepted request body ({@code AUCTION_MAX_BODY_BYTES}, default 16384); more → 413
  * @param closeInterval  how often due auctions are closed ({@code AUCTION_CLOSE_INTERVAL_MS}, default 1000)
@@ -50,9 +50,8 @@ public record AppOptions(String host, int port, int managementPort, String repli
             throw new IllegalArgumentException(MANAGEMENT_PORT + " must differ from PORT (" + port
                     + "): the operator endpoints stay off the API port, got " + managementPort);
         }
-        if (jwtSecret.length < JwtSecretPolicy.MIN_BYTES) {
-            throw new IllegalArgumentException(JwtSecretPolicy.VARIABLE + " must be at least "
-                    + JwtSecretPolicy.MIN_BYTES + " bytes, got " + jwtSecret.length);
+        if (jwtSecret.length < JwtSecretPolicy.MIN_CHARS) {
+            throw new IllegalArgumentException(JwtSecretPolicy.RULE + "; got " + jwtSecret.length + " bytes");
         }
         if (tokenTtl.isNegative() || tokenTtl.isZero()) {
             throw new IllegalArgumentException("AUCTION_TOKEN_TTL_SECONDS must be positive, got " + tokenTtl.toSeconds());

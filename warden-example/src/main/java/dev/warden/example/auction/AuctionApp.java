@@ -58,6 +58,7 @@ public final class AuctionApp implements AutoCloseable {
     private final Warden warden;
     private final AppOptions options;
     private final ObjectMapper json;
+    private final OutageLog outages;
     private final Problems problems;
     private final Auth auth;
     private final Auction auction;
@@ -78,7 +79,8 @@ public final class AuctionApp implements AutoCloseable {
                 .disable(SerializationFeature.WRITE_DATES_AS_TIMESTAMPS)
                 .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION)
                 .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
-        this.problems = new Problems(json);
+        this.outages = new OutageLog(warden.meterRegistry().orElse(null));
+        this.problems = new Problems(json, outages);
         this.auction = new Auction(new Db(warden), options.replica());
         this.auth = new Auth(options.jwtSecret(), options.tokenTtl(), Clock.systemUTC(), auction::principal);
         this.accounts = new Accounts(auction, auth, throttle, (ctx, fields) -> body(ctx, fields.toArray(String[]::new)));
@@ -142,6 +144,11 @@ public final class AuctionApp implements AutoCloseable {
         return management.port();
     }
 
+    /** The API's 503 answers, counted by reason and logged by transition. */
+    OutageLog outages() {
+        return outages;
+    }
+
     /** True when Warden is READY (started, initialised, database answering): the API serves requests. */
     public boolean ready() {
         return warden.state() == State.READY;
@@ -194,7 +201,7 @@ public final class AuctionApp implements AutoCloseable {
     }
 
     private void closeDue() {
-        if (warden.state() != State.READY && warden.state() != State.DEGRADED) {
+        if (warden.state() != State.READY) { // DEGRADED: the database is unreachable, a try would only log a failure a second
             return;
         }
         try {
@@ -240,6 +247,7 @@ public final class AuctionApp implements AutoCloseable {
         HttpHardening.install(config);
         config.routes.exception(Exception.class, problems::handle);
         config.routes.before(this::gate);
+        config.routes.after(ctx -> outages.answered(ctx.statusCode()));
         // Javalin's own 404 (no route) and 405 answers become problems too; ours already are.
         for (int status : new int[] {404, 405}) {
             config.routes.error(status, "*", ctx -> {
@@ -293,12 +301,12 @@ public final class AuctionApp implements AutoCloseable {
     private void gate(Context ctx) {
         String length = ctx.header("Content-Length");
         if (length != null) {
-            try {
-                if (Long.parseLong(length.trim()) > options.maxBodyBytes()) {
-                    throw tooLarge();
-                }
-            } catch (NumberFormatException e) {
+            long declared = AsciiNumbers.parse(length.trim()).orElse(-1);
+            if (declared < 0) {
                 throw ApiException.badRequest("Content-Length", "must be a whole number");
+            }
+            if (declared > options.maxBodyBytes()) {
+                throw tooLarge();
             }
         }
         State state = warden.state();
@@ -318,8 +326,30 @@ public final class AuctionApp implements AutoCloseable {
     // ---- handlers ---------------------------------------------------------------------------
 
     private Body body(Context ctx, String... fields) {
+        requireJson(ctx.header("Content-Type"));
         byte[] bytes = readBody(ctx);
         return Body.parse(bytes, json, Set.of(fields));
+    }
+
+    /**
+     * 415 unless the body is declared JSON: {@code application/json}, with no parameter but
+     * {@code charset=utf-8}. A form post or a text body is refused before it is read, never guessed at.
+     */
+    static void requireJson(String contentType) {
+        if (contentType != null) {
+            String[] parts = contentType.split(";");
+            boolean json = parts[0].strip().equalsIgnoreCase("application/json");
+            for (int i = 1; i < parts.length && json; i++) {
+                String p = parts[i].strip().replace("\"", "");
+                json = p.isEmpty() || p.equalsIgnoreCase("charset=utf-8");
+            }
+            if (json) {
+                return;
+            }
+        }
+        throw new ApiException(415, "Unsupported media type", "The request body must be JSON, sent with"
+                + " 'Content-Type: application/json' (UTF-8); " + (contentType == null ? "this request has no Content-Type."
+                : "this request declares another type."));
     }
 
     /** Reads the body, counting bytes, so that a chunked body without Content-Length is bounded too. */

@@ -26,9 +26,11 @@ public final class AuctionMain {
     public static void main(String[] args) throws Exception {
         AppOptions options;
         Duration shutdownDelay;
+        long parentPid;
         try {
             options = AppOptions.fromEnvironment();
             shutdownDelay = shutdownDelay(System.getenv("AUCTION_SHUTDOWN_DELAY_MS"));
+            parentPid = parentPid(System.getenv("AUCTION_PARENT_PID"));
         } catch (IllegalArgumentException e) {
             log.error("Invalid auction service configuration: {}", e.getMessage());
             System.exit(2);
@@ -37,6 +39,9 @@ public final class AuctionMain {
         Warden warden = AuctionApp.warden(AuctionApp.wardenConfig(WardenConfig.builder()), options.demoData());
         AuctionApp app = AuctionApp.create(warden, options).start();
         Runtime.getRuntime().addShutdownHook(new Thread(() -> stop(options, app, warden, shutdownDelay), "auction-stop"));
+        if (parentPid > 0) {
+            stopWithParent(parentPid);
+        }
         log.info("Auction service {} serving the API on http://{}:{}, operator endpoints on http://{}:{}/health"
                         + " (Warden {}: {}; demo data {})", options.replica(), options.host(), app.port(), options.host(),
                 app.managementPort(), warden.owner(), warden.config().init(), options.demoData() ? "on" : "off");
@@ -72,6 +77,32 @@ public final class AuctionMain {
         }
         app.close();
         log.info("Auction service {} stopped in {} ms", options.replica(), (System.nanoTime() - t0) / 1_000_000);
+    }
+
+    /**
+     * {@code AUCTION_PARENT_PID} (set by {@code warden demo}): when that process ends, however it ends
+     * (SIGKILL included, which runs none of its hooks), this replica stops as on SIGTERM, so that no
+     * replica outlives its demo.
+     */
+    private static void stopWithParent(long pid) {
+        ProcessHandle.of(pid).ifPresentOrElse(parent -> parent.onExit().thenRun(() -> {
+            log.info("The process that started this replica (pid {}) has ended; stopping", pid);
+            System.exit(0);
+        }), () -> {
+            log.info("The process that started this replica (pid {}) has ended already; stopping", pid);
+            System.exit(0);
+        });
+    }
+
+    /** {@code AUCTION_PARENT_PID}: unset (0), or a process id. */
+    static long parentPid(String raw) {
+        if (raw == null || raw.isBlank()) {
+            return 0;
+        }
+        if (raw.trim().matches("[0-9]{1,18}")) {
+            return Long.parseLong(raw.trim());
+        }
+        throw new IllegalArgumentException("AUCTION_PARENT_PID must be a process id, got \"" + raw + "\"");
     }
 
     /** {@code AUCTION_SHUTDOWN_DELAY_MS}: 0 (default) to 60000. */

@@ -10,6 +10,7 @@ import io.javalin.http.Context;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.Base64;
 import java.util.Optional;
 import java.util.function.Function;
 
@@ -76,6 +77,34 @@ final class Auth {
         return p;
     }
 
+    /**
+     * True when the token is three base64url parts, each exactly as it encodes (no padding, no
+     * non-zero unused bits in the last character). Base64 decoders ignore those bits, so without
+     * this check one signature has several spellings: a token changed in its last character, or with a
+     * trailing {@code =}, would verify. A token is accepted in the one form the service issued.
+     */
+    static boolean canonical(String token) {
+        String[] parts = token.split("\\.", -1);
+        if (parts.length != 3) {
+            return false;
+        }
+        Base64.Decoder decoder = Base64.getUrlDecoder();
+        Base64.Encoder encoder = Base64.getUrlEncoder().withoutPadding();
+        for (String part : parts) {
+            if (part.isEmpty() || part.indexOf('=') >= 0) {
+                return false;
+            }
+            try {
+                if (!encoder.encodeToString(decoder.decode(part)).equals(part)) {
+                    return false;
+                }
+            } catch (IllegalArgumentException notBase64) {
+                return false;
+            }
+        }
+        return true;
+    }
+
     /** The caller when a token is sent (401 when it is invalid), empty when none is sent. */
     Optional<Principal> optional(Context ctx) {
         String header = ctx.header("Authorization");
@@ -86,10 +115,13 @@ final class Auth {
             throw ApiException.unauthorized("The Authorization header must be 'Bearer <token>'.");
         }
         String token = header.substring(7).trim();
+        if (!canonical(token)) {
+            throw ApiException.unauthorized("The bearer token is not valid (bad signature, format or claims); log in again.");
+        }
         long id;
         try {
             DecodedJWT jwt = verifier.verify(token);
-            id = Long.parseLong(jwt.getSubject());
+            id = AsciiNumbers.parse(jwt.getSubject()).orElseThrow(() -> new NumberFormatException("subject"));
         } catch (TokenExpiredException e) {
             throw ApiException.unauthorized("The bearer token expired at " + e.getExpiredOn() + "; log in again.");
         } catch (JWTVerificationException | NumberFormatException e) {

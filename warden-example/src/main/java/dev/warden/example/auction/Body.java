@@ -37,6 +37,12 @@ final class Body {
         if (bytes == null || bytes.length == 0) {
             throw ApiException.badRequest("body", "a JSON object is required");
         }
+        if (bytes.length >= 3 && (bytes[0] & 0xff) == 0xEF && (bytes[1] & 0xff) == 0xBB && (bytes[2] & 0xff) == 0xBF) {
+            // RFC 8259 §8.1: a networked JSON text must not start with a byte order mark; refused, not skipped,
+            // so that every client sends the body the same way.
+            throw ApiException.badRequest("body", "starts with a UTF-8 byte order mark (EF BB BF); send the JSON"
+                    + " without one");
+        }
         JsonNode root;
         try {
             root = json.readTree(bytes);
@@ -104,8 +110,45 @@ final class Body {
         return n != null && !n.isNull();
     }
 
-    /** A string of {@code min..max} characters without control characters (newline and tab allowed if multiline). */
+    /**
+     * A string of {@code min..max} characters that displays as what it is: no control characters
+     * (newline, carriage return and tab allowed if multiline), no bidirectional overrides or isolates
+     * (U+202A–U+202E, U+2066–U+2069: they reorder what a reader sees, e.g. a title that shows another
+     * price or name) and no line or paragraph separators (U+2028, U+2029: a line break that
+     * multi-line checks miss).
+     */
     String text(String field, boolean required, int min, int max, boolean multiline) {
+        String s = string(field, required, min, max, multiline);
+        if (s != null) {
+            String bad = invisibleProblem(s);
+            if (bad != null) {
+                error(field, bad);
+                return null;
+            }
+        }
+        return s;
+    }
+
+    /** A secret such as a password: like {@link #text} but only control characters are refused (it is never shown). */
+    String secret(String field, boolean required, int min, int max) {
+        return string(field, required, min, max, false);
+    }
+
+    /** Why {@code s} would not display as what it is (see {@link #text}), or null. */
+    static String invisibleProblem(String s) {
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            if (c >= '\u202A' && c <= '\u202E' || c >= '\u2066' && c <= '\u2069') {
+                return String.format("must not contain bidirectional override or isolate characters (U+%04X)", (int) c);
+            }
+            if (c == '\u2028' || c == '\u2029') {
+                return String.format("must not contain line or paragraph separators (U+%04X)", (int) c);
+            }
+        }
+        return null;
+    }
+
+    private String string(String field, boolean required, int min, int max, boolean multiline) {
         JsonNode n = root.get(field);
         if (n == null || n.isNull()) {
             if (required) {

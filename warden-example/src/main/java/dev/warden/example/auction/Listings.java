@@ -113,6 +113,8 @@ final class Listings {
         String q = ctx.queryParam("q");
         if (q != null && (q.length() > 100 || q.chars().anyMatch(Character::isISOControl))) {
             errors.add(new ApiException.FieldError("q", "must be at most 100 characters without control characters"));
+        } else if (q != null && Body.invisibleProblem(q) != null) {
+            errors.add(new ApiException.FieldError("q", Body.invisibleProblem(q)));
         }
         int page = intParam(ctx, "page", 1, 1, 1_000_000, errors);
         int size = intParam(ctx, "size", 20, 1, 100, errors);
@@ -128,16 +130,11 @@ final class Listings {
     }
 
     static long id(Context ctx, String name) {
-        String raw = ctx.pathParam(name);
-        try {
-            long v = Long.parseLong(raw);
-            if (v > 0) {
-                return v;
-            }
-        } catch (NumberFormatException ignored) {
-            // reported below
+        long v = AsciiNumbers.parse(ctx.pathParam(name)).orElse(0);
+        if (v > 0) {
+            return v;
         }
-        throw ApiException.badRequest(name, "must be a positive whole number");
+        throw ApiException.badRequest(name, "must be a positive whole number (ASCII digits)");
     }
 
     private static Long longParam(Context ctx, String name, List<ApiException.FieldError> errors) {
@@ -145,15 +142,11 @@ final class Listings {
         if (raw == null || raw.isEmpty()) {
             return null;
         }
-        try {
-            long v = Long.parseLong(raw);
-            if (v >= 0) {
-                return v;
-            }
-        } catch (NumberFormatException ignored) {
-            // reported below
+        var v = AsciiNumbers.parse(raw);
+        if (v.isPresent()) {
+            return v.getAsLong();
         }
-        errors.add(new ApiException.FieldError(name, "must be a whole number, 0 or more"));
+        errors.add(new ApiException.FieldError(name, "must be a whole number, 0 or more (ASCII digits)"));
         return null;
     }
 
@@ -162,13 +155,9 @@ final class Listings {
         if (raw == null || raw.isEmpty()) {
             return dflt;
         }
-        try {
-            int v = Integer.parseInt(raw);
-            if (v >= min && v <= max) {
-                return v;
-            }
-        } catch (NumberFormatException ignored) {
-            // reported below
+        long v = AsciiNumbers.parse(raw).orElse(-1);
+        if (v >= min && v <= max) {
+            return (int) v;
         }
         errors.add(new ApiException.FieldError(name, "must be a whole number from " + min + " to " + max));
         return dflt;

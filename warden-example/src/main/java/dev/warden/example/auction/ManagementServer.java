@@ -33,7 +33,7 @@ final class ManagementServer implements AutoCloseable {
     ManagementServer(Warden warden, AppOptions options, ObjectMapper json) {
         this.warden = warden;
         this.options = options;
-        Problems problems = new Problems(json);
+        Problems problems = new Problems(json, null);
         this.javalin = Javalin.create(config -> {
             config.concurrency.useVirtualThreads = true;
             config.startup.showJavalinBanner = false;

@@ -31,6 +31,7 @@ import org.slf4j.LoggerFactory;
  *   <li>{@link CommitOutcomeUnknownException} → 503 with a detail that says the outcome is unknown;</li>
  *   <li>anything else → 500 with a generic detail.</li>
  * </ul>
+ * Every 503 is counted and logged by transition only ({@link OutageLog}), never a line per request.
  */
 final class Problems {
 
@@ -38,19 +39,29 @@ final class Problems {
     private static final Logger log = LoggerFactory.getLogger(Problems.class);
 
     private final ObjectMapper json;
+    private final OutageLog outages;
 
-    Problems(ObjectMapper json) {
+    /** {@code outages} counts and logs the 503 answers (null: not counted, e.g. the management port's). */
+    Problems(ObjectMapper json, OutageLog outages) {
         this.json = json;
+        this.outages = outages;
     }
 
     void handle(Exception e, Context ctx) {
         switch (e) {
-            case ApiException api -> write(ctx, api);
+            case ApiException api -> {
+                if (api.status() == 503) {
+                    unavailable(ctx, OutageLog.Reason.NOT_READY, api.getMessage());
+                }
+                write(ctx, api);
+            }
             case HttpResponseException http -> write(ctx, fromJavalin(http));
-            case NotReadyException nr -> write(ctx, unavailable("The service is " + nr.state()
-                    + " and not ready for requests yet; retry shortly."));
+            case NotReadyException nr -> {
+                unavailable(ctx, OutageLog.Reason.NOT_READY, nr.getMessage());
+                write(ctx, unavailable("The service is " + nr.state() + " and not ready for requests yet; retry shortly."));
+            }
             case CommitOutcomeUnknownException cu -> {
-                log.warn("{} {}: commit outcome unknown: {}", ctx.method(), ctx.path(), cu.getMessage());
+                unavailable(ctx, OutageLog.Reason.COMMIT_OUTCOME_UNKNOWN, cu.getMessage());
                 write(ctx, unavailable("The database connection failed while the change was being committed;"
                         + " it may or may not have been applied. Check before repeating it."));
             }
@@ -58,15 +69,21 @@ final class Problems {
         }
     }
 
+    private void unavailable(Context ctx, OutageLog.Reason reason, String cause) {
+        if (outages != null) {
+            outages.unavailable(reason, ctx.method().name(), ctx.path(), cause);
+        }
+    }
+
     private ApiException fromDatabase(Exception e, Context ctx) {
         ErrorKind kind = e instanceof WardenException w && w.kind() != ErrorKind.UNKNOWN ? w.kind() : ErrorKind.of(e);
         return switch (kind) {
             case CONNECTION -> {
-                log.warn("{} {}: database unavailable: {}", ctx.method(), ctx.path(), e.getMessage());
+                unavailable(ctx, OutageLog.Reason.DATABASE_UNAVAILABLE, e.getMessage());
                 yield unavailable("The database is unavailable; retry shortly.");
             }
             case SERIALIZATION, DEADLOCK, TIMEOUT -> {
-                log.warn("{} {}: {} after retries: {}", ctx.method(), ctx.path(), kind, e.getMessage());
+                unavailable(ctx, OutageLog.Reason.BUSY, kind + " after retries: " + e.getMessage());
                 yield unavailable("The service is too busy to complete this request now; retry shortly.");
             }
             case CONSTRAINT -> {

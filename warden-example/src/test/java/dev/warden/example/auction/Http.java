@@ -29,9 +29,17 @@ final class Http {
     }
 
     private final String base;
+    private final HttpClient client;
 
     Http(String base) {
         this.base = base;
+        this.client = CLIENT;
+    }
+
+    /** A client whose connections come from {@code local}, a loopback address such as 127.0.0.2 (another "client address"). */
+    Http(String base, java.net.InetAddress local) {
+        this.base = base;
+        this.client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).localAddress(local).build();
     }
 
     Resp get(String path, String token) {
@@ -65,7 +73,7 @@ final class Http {
 
     Resp send(HttpRequest.Builder b) {
         try {
-            HttpResponse<String> r = CLIENT.send(b.build(), HttpResponse.BodyHandlers.ofString());
+            HttpResponse<String> r = client.send(b.build(), HttpResponse.BodyHandlers.ofString());
             JsonNode node = null;
             try {
                 node = r.body().isEmpty() ? null : JSON.readTree(r.body());

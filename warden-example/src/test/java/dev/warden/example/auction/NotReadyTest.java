@@ -151,7 +151,7 @@ class NotReadyTest {
             assertThat(tookMs).as("fails fast").isLessThan(1000);
             // Logins the database cannot answer are not failed attempts: no lock-out afterwards.
             String alice = "{\"username\":\"alice\",\"password\":\"alice-password\"}";
-            for (int i = 0; i <= LoginThrottle.PER_USERNAME.burst(); i++) {
+            for (int i = 0; i <= LoginThrottle.PER_USERNAME_AND_ADDRESS.burst(); i++) {
                 assertProblem(http.post("/auth/login", null, alice), 503, null);
             }
 

@@ -8,6 +8,7 @@ import com.auth0.jwt.JWT;
 import com.auth0.jwt.algorithms.Algorithm;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.warden.Warden;
+import dev.warden.testing.ThrowawayDatabase;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -24,6 +25,7 @@ import java.time.Instant;
 import java.time.ZoneOffset;
 import java.util.Date;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.flywaydb.core.Flyway;
@@ -57,8 +59,9 @@ class SecurityTest {
         AppOptions options = new AppOptions("127.0.0.1", 0, 0, "security-test", SECRET.getBytes(StandardCharsets.UTF_8),
                 Duration.ofMinutes(10), 16 * 1024, Duration.ofSeconds(1), false);
         // The address limit is high here so the tests do not share it; addressLimitIs429 uses its own.
-        app = AuctionApp.create(warden, options, new LoginThrottle(LoginThrottle.PER_USERNAME,
-                new LoginThrottle.Limit(1000, Duration.ofMillis(10)), 1000, Clock.systemUTC())).start();
+        app = AuctionApp.create(warden, options, new LoginThrottle(new LoginThrottle.Limits(
+                new LoginThrottle.Limit(1000, Duration.ofMillis(10)), LoginThrottle.PER_USERNAME_AND_ADDRESS,
+                LoginThrottle.PER_USERNAME, LoginThrottle.USERNAME_DELAY), 1000, Clock.systemUTC())).start();
         assertThat(app.awaitReady(60_000)).as("ready; failure: %s", app.startFailure()).isTrue();
         http = new Http("http://127.0.0.1:" + app.port());
         management = new Http("http://127.0.0.1:" + app.managementPort());
@@ -113,24 +116,38 @@ class SecurityTest {
     void placeholderKnownAndGuessableJwtSecretsAreRefusedWithoutShowingThem() {
         String[] bad = {"change-me-to-32-or-more-random-bytes-please", "REPLACE-ME-with-openssl-rand-base64-32-output",
                 "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", "0123456789012345678901234567890123456789",
-                "Zx9!Zx9!Zx9!Zx9!Zx9!Zx9!Zx9!Zx9!Zx9!", "your-jwt-signing-key-goes-here-000000", "short"};
+                "Zx9!Zx9!Zx9!Zx9!Zx9!Zx9!Zx9!Zx9!Zx9!", "your-jwt-signing-key-goes-here-000000", "short",
+                "the auction service signs its tokens with this phrase, 2026!", // a hand-made phrase
+                "correcthorsebatterystaplecorrecthorse", "deadbeefdeadbeefcafebabecafebabe", "00ff00ff00ff00ff",
+                "0123456789abcdef0123456789abcdef", "q3Vt0m9L2xPz8Yb4Kc1R"}; // 120 bits of base64: too short
         for (String secret : bad) {
             assertThatThrownBy(() -> AppOptions.from(Map.of("AUCTION_JWT_SECRET", secret)))
                     .as(secret).isInstanceOf(IllegalArgumentException.class)
-                    .hasMessageContaining("AUCTION_JWT_SECRET").message().doesNotContain(secret);
+                    .hasMessageContaining("AUCTION_JWT_SECRET must be a random key of at least 128 bits")
+                    .hasMessageContaining("hex").hasMessageContaining("base64")
+                    .message().doesNotContain(secret);
         }
         // What `openssl rand -base64 32` and `warden demo` (hex of 32 random bytes) make is accepted.
         assertThat(AppOptions.from(Map.of("AUCTION_JWT_SECRET", "q3Vt0m9L2xPz8Yb4Kc1Rw7Hd6Ns5Jf0Ga2Ue9Io3Tl8=")).jwtSecret())
                 .hasSize(44);
         assertThat(AppOptions.from(Map.of("AUCTION_JWT_SECRET", SECRET)).jwtSecret()).hasSize(64);
-        // No random secret is refused: 2,000 of each usual form.
+        // No random key of 128 bits or more is refused, in any usual form: 2,000 of each.
         java.security.SecureRandom random = new java.security.SecureRandom();
         for (int i = 0; i < 2_000; i++) {
-            byte[] key = new byte[32];
-            random.nextBytes(key);
-            JwtSecretPolicy.check(java.util.Base64.getEncoder().encodeToString(key));
-            JwtSecretPolicy.check(java.util.HexFormat.of().formatHex(key));
+            for (int size : new int[] {16, 32}) {
+                byte[] key = new byte[size];
+                random.nextBytes(key);
+                JwtSecretPolicy.check(java.util.HexFormat.of().formatHex(key));
+                JwtSecretPolicy.check(java.util.HexFormat.of().withUpperCase().formatHex(key));
+                JwtSecretPolicy.check(java.util.Base64.getEncoder().encodeToString(key));
+                JwtSecretPolicy.check(java.util.Base64.getUrlEncoder().withoutPadding().encodeToString(key));
+            }
         }
+        // A random 128-bit hex key (refused before: its estimated entropy fell short) starts the service.
+        byte[] key = new byte[16];
+        random.nextBytes(key);
+        assertThat(AppOptions.from(Map.of("AUCTION_JWT_SECRET", java.util.HexFormat.of().formatHex(key))).jwtSecret())
+                .hasSize(32);
     }
 
     @Test
@@ -177,7 +194,7 @@ class SecurityTest {
     @Test
     void aUsernameIsThrottledAfterFiveWrongPasswordsWithoutAnyBcryptWork() {
         registerAndLogin("tom", "tom-passphrase-123");
-        for (int i = 0; i < LoginThrottle.PER_USERNAME.burst(); i++) {
+        for (int i = 0; i < LoginThrottle.PER_USERNAME_AND_ADDRESS.burst(); i++) {
             assertProblem(http.post("/auth/login", null, json(Map.of("username", "tom", "password", "guess-" + i))),
                     401, "Wrong username or password");
         }
@@ -191,7 +208,7 @@ class SecurityTest {
         assertThat(Passwords.checks()).as("bcrypt checks for throttled attempts").isEqualTo(checks);
         // Someone else is not affected, and a name that does not exist is throttled just the same.
         login(http, "victor", "victor-passphrase-1");
-        for (int i = 0; i < LoginThrottle.PER_USERNAME.burst(); i++) {
+        for (int i = 0; i < LoginThrottle.PER_USERNAME_AND_ADDRESS.burst(); i++) {
             assertProblem(http.post("/auth/login", null, json(Map.of("username", "nobody-" + "x", "password",
                     "guess-" + i))), 401, "Wrong username or password");
         }
@@ -214,8 +231,9 @@ class SecurityTest {
     void aClientAddressIsThrottledAcrossUsernames() {
         AuctionApp strict = AuctionApp.create(warden, new AppOptions("127.0.0.1", 0, 0, "strict", SECRET.getBytes(
                 StandardCharsets.UTF_8), Duration.ofMinutes(10), 4096, Duration.ofSeconds(1), false),
-                new LoginThrottle(LoginThrottle.PER_USERNAME, new LoginThrottle.Limit(3, Duration.ofMinutes(1)), 100,
-                        Clock.systemUTC())).start();
+                new LoginThrottle(new LoginThrottle.Limits(new LoginThrottle.Limit(3, Duration.ofMinutes(1)),
+                        LoginThrottle.PER_USERNAME_AND_ADDRESS, LoginThrottle.PER_USERNAME, LoginThrottle.USERNAME_DELAY),
+                        100, Clock.systemUTC())).start();
         try {
             Http api = new Http("http://127.0.0.1:" + strict.port());
             for (int i = 0; i < 3; i++) {
@@ -254,22 +272,80 @@ class SecurityTest {
                 return now[0];
             }
         };
-        LoginThrottle t = new LoginThrottle(new LoginThrottle.Limit(2, Duration.ofSeconds(10)),
-                new LoginThrottle.Limit(100, Duration.ofSeconds(1)), 50, clock);
-        assertThat(t.acquire("u", "a")).isEmpty();
-        assertThat(t.acquire("U", "a")).isEmpty();
-        assertThat(t.acquire("u", "a")).hasValue(10);
+        LoginThrottle t = new LoginThrottle(new LoginThrottle.Limits(new LoginThrottle.Limit(100, Duration.ofSeconds(1)),
+                new LoginThrottle.Limit(2, Duration.ofSeconds(10)), new LoginThrottle.Limit(1000, Duration.ofSeconds(1)),
+                Duration.ofSeconds(1)), 50, clock);
+        assertThat(t.acquire("u", "a").refused()).isFalse();
+        assertThat(t.acquire("U", "a").refused()).isFalse();
+        assertThat(t.acquire("u", "a").retryAfterSeconds()).isEqualTo(10);
         now[0] = now[0].plusSeconds(4);
-        assertThat(t.acquire("u", "a").orElseThrow()).isBetween(6L, 7L);
+        assertThat(t.acquire("u", "a").retryAfterSeconds()).isBetween(6L, 7L);
         now[0] = now[0].plusSeconds(6);
-        assertThat(t.acquire("u", "a")).isEmpty();
-        t.giveBack("u", "a"); // a success gives its token back
-        assertThat(t.acquire("u", "a")).isEmpty();
+        LoginThrottle.Decision success = t.acquire("u", "a");
+        assertThat(success.refused()).isFalse();
+        t.giveBack("u", "a", success); // a success gives its token back
+        assertThat(t.acquire("u", "a").refused()).isFalse();
         // An attacker spraying names and addresses does not grow memory past the bound.
         for (int i = 0; i < 10_000; i++) {
             t.acquire("name-" + i, "10.0." + (i / 256) + "." + (i % 256));
         }
-        assertThat(t.size()).isLessThanOrEqualTo(100);
+        assertThat(t.size()).isLessThanOrEqualTo(150);
+        // The username-wide limit slows a distributed attack and never refuses: not the attackers, not the victim.
+        LoginThrottle wide = new LoginThrottle(new LoginThrottle.Limits(new LoginThrottle.Limit(100, Duration.ofSeconds(1)),
+                new LoginThrottle.Limit(5, Duration.ofSeconds(30)), new LoginThrottle.Limit(2, Duration.ofMinutes(10)),
+                Duration.ofSeconds(1)), 50, clock);
+        for (int i = 0; i < 40; i++) {
+            LoginThrottle.Decision d = wide.acquire("v", "10.9.0." + i);
+            assertThat(d.refused()).isFalse();
+            assertThat(d.delay()).isEqualTo(i < 2 ? Duration.ZERO : Duration.ofSeconds(1));
+        }
+        LoginThrottle.Decision victim = wide.acquire("V", "192.0.2.7");
+        assertThat(victim.refused()).isFalse();
+        assertThat(victim.delay()).isLessThanOrEqualTo(LoginThrottle.USERNAME_DELAY);
+    }
+
+    @Test
+    @Timeout(120)
+    void anAttackersFailuresFromOneAddressNeverLockOutTheVictimOnAnother() throws Exception {
+        // Small username-wide limit, so that the attack below empties it too.
+        LoginThrottle throttle = new LoginThrottle(new LoginThrottle.Limits(new LoginThrottle.Limit(1000, Duration.ofMillis(10)),
+                LoginThrottle.PER_USERNAME_AND_ADDRESS, new LoginThrottle.Limit(3, Duration.ofMinutes(10)),
+                LoginThrottle.USERNAME_DELAY), 100, Clock.systemUTC());
+        AuctionApp guarded = AuctionApp.create(warden, new AppOptions("127.0.0.1", 0, 0, "guarded", SECRET.getBytes(
+                StandardCharsets.UTF_8), Duration.ofMinutes(10), 4096, Duration.ofSeconds(1), false), throttle).start();
+        try {
+            String base = "http://127.0.0.1:" + guarded.port();
+            Http victim = new Http(base); // from 127.0.0.1
+            Http attacker = new Http(base, InetAddress.getByName("127.0.0.2"));
+            Http attacker2 = new Http(base, InetAddress.getByName("127.0.0.3"));
+            assertThat(victim.post("/auth/register", null, json(Map.of("username", "vera", "password",
+                    "vera-passphrase-1"))).status()).isEqualTo(201);
+            for (int i = 0; i < LoginThrottle.PER_USERNAME_AND_ADDRESS.burst(); i++) {
+                assertProblem(attacker.post("/auth/login", null, json(Map.of("username", "vera", "password", "guess-" + i))),
+                        401, "Wrong username or password");
+            }
+            // The attacker's own address is throttled for this name, even with the right password.
+            Http.Resp throttled = attacker.post("/auth/login", null, json(Map.of("username", "VERA", "password", "guess-x")));
+            assertProblem(throttled, 429, "from this address");
+            assertThat(Long.parseLong(throttled.header("Retry-After"))).isBetween(1L, 30L);
+            assertProblem(attacker.post("/auth/login", null, json(Map.of("username", "vera", "password",
+                    "vera-passphrase-1"))), 429, "Too many");
+            // The username-wide bucket (3) is empty now: another address's attempts are slowed, not refused.
+            long t0 = System.nanoTime();
+            assertProblem(attacker2.post("/auth/login", null, json(Map.of("username", "vera", "password", "guess-y"))),
+                    401, "Wrong username or password");
+            assertThat((System.nanoTime() - t0) / 1_000_000).as("delayed attempt, ms")
+                    .isGreaterThanOrEqualTo(LoginThrottle.USERNAME_DELAY.toMillis());
+            // The victim, from her own address, gets in at once or after the short bounded delay: never 429.
+            long t1 = System.nanoTime();
+            Http.Resp in = victim.post("/auth/login", null, json(Map.of("username", "vera", "password", "vera-passphrase-1")));
+            assertThat(in.status()).as(in.raw()).isEqualTo(200);
+            assertThat((System.nanoTime() - t1) / 1_000_000).as("victim's login, ms").isLessThan(10_000);
+            assertThat(throttle.refused()).isGreaterThanOrEqualTo(2);
+            assertThat(throttle.delayed()).isGreaterThanOrEqualTo(2);
+        } finally {
+            guarded.close();
+        }
     }
 
     // ---- passwords ------------------------------------------------------------------------------
@@ -475,7 +551,11 @@ class SecurityTest {
 
     /** Sends bytes no HTTP client would send, and reads the whole answer (the request says Connection: close). */
     private static String raw(String request) throws IOException {
-        try (Socket s = new Socket(InetAddress.getLoopbackAddress(), app.port())) {
+        return raw(request, app.port());
+    }
+
+    private static String raw(String request, int port) throws IOException {
+        try (Socket s = new Socket(InetAddress.getLoopbackAddress(), port)) {
             s.setSoTimeout(10_000);
             OutputStream out = s.getOutputStream();
             out.write(request.getBytes(StandardCharsets.ISO_8859_1));
@@ -520,5 +600,209 @@ class SecurityTest {
     private static void assertSecurityHeaders(Http.Resp r) {
         assertThat(r.header("X-Content-Type-Options")).isEqualTo("nosniff");
         assertThat(r.header("Content-Security-Policy")).contains("frame-ancestors 'none'");
+    }
+
+    // ---- issue 23: the remaining findings ---------------------------------------------------------
+
+    @Test
+    void numbersInPathsAndQueriesAreAsciiDigitsOnly() {
+        Http.Resp created = http.post("/listings", victor, json(Map.of("title", "Digits", "startingPrice", 100,
+                "minIncrement", 10, "endsAt", Instant.now().plus(Duration.ofDays(1)).toString())));
+        long id = created.get("id").asLong();
+        assertThat(http.get("/listings/" + id, victor).status()).isEqualTo(200);
+        // U+FF11 (fullwidth 1) and U+0661 (Arabic-Indic 1), which Long.parseLong takes as 1; a sign; a long run.
+        for (String digits : new String[] {"%EF%BC%91", "%D9%A1", "+1", "1%EF%BC%91", "0".repeat(19) + "1"}) {
+            assertProblem(http.get("/listings/" + digits, victor), 400, "ASCII digits");
+            assertProblem(http.post("/listings/" + digits + "/bids", mallory, "{\"amount\":500}"), 400, "ASCII digits");
+            assertProblem(http.get("/listings/" + digits + "/bids", null), 400, "id");
+            assertProblem(http.put("/watchlist/" + digits, mallory), 400, "id");
+            assertProblem(http.get("/listings?page=" + digits, null), 400, "page");
+            assertProblem(http.get("/listings?minPrice=" + digits, null), 400, "minPrice");
+        }
+        assertThat(Pg.queryLong(dbUrl, "select count(*) from auction.bid where listing_id = " + id)).isZero();
+    }
+
+    @Test
+    void malformedRequestLinesAre400NotA5xx() throws IOException {
+        for (String request : new String[] {
+                "GET /listings HTTP/9.9\r\nHost: localhost\r\nConnection: close\r\n\r\n",
+                "GET /listings HTTP/1.7\r\nHost: localhost\r\nConnection: close\r\n\r\n",
+                "GET /listings\r\n\r\n", // HTTP/0.9
+                "GET /listings FOO/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"}) {
+            String response = raw(request);
+            assertServerProblem(response, 400);
+            assertAllSecurityHeaders(response);
+        }
+    }
+
+    @Test
+    void jettysOwnAnswersCarryTheSecurityHeaders() throws IOException {
+        Map<String, Integer> requests = Map.of(
+                "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", 426, // an HTTP/2 preface on the HTTP/1.1 port
+                "OPTIONS * HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n", 404,
+                "GET /no/such/path HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n", 404,
+                "GET /listings HTTP/1.1\r\nHost: localhost\r\nBad Header: x\r\nConnection: close\r\n\r\n", 400,
+                "GET /%2e%2e/listings HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n", 400);
+        for (var r : requests.entrySet()) {
+            String response = raw(r.getKey());
+            assertThat(response).as(r.getKey()).startsWith("HTTP/1.1 " + r.getValue() + " ");
+            assertAllSecurityHeaders(response);
+        }
+        for (var r : requests.entrySet()) { // the management port is hardened the same way
+            String response = raw(r.getKey(), app.managementPort());
+            assertThat(response).as(r.getKey()).matches("(?s)HTTP/1\\.1 4\\d\\d .*");
+            assertAllSecurityHeaders(response);
+        }
+    }
+
+    private static void assertAllSecurityHeaders(String response) {
+        String head = response.substring(0, Math.max(0, response.indexOf("\r\n\r\n")));
+        HttpHardening.HEADERS.forEach((name, value) -> assertThat(head).as(response)
+                .containsIgnoringCase(name + ": " + value));
+    }
+
+    @Test
+    void textFieldsRefuseControlBidiAndSeparatorCharacters() {
+        String endsAt = Instant.now().plus(Duration.ofDays(1)).toString();
+        Map<String, String> refused = new java.util.LinkedHashMap<>();
+        refused.put("Lamp \u202Eelbat", "bidirectional"); // RIGHT-TO-LEFT OVERRIDE
+        refused.put("Lamp \u202A", "bidirectional");
+        refused.put("Lamp \u2066x\u2069", "bidirectional"); // isolates
+        refused.put("Lamp\u2028Price: 1", "separator");
+        refused.put("Lamp\u2029", "separator");
+        refused.put("Lamp\u0007", "control");
+        refused.put("Lamp\u0085", "control"); // NEXT LINE
+        refused.forEach((title, why) -> {
+            JsonNode p = assertProblem(http.post("/listings", mallory, json(Map.of("title", title, "startingPrice", 100,
+                    "minIncrement", 10, "endsAt", endsAt))), 400, why);
+            assertThat(p.get("errors").get(0).get("field").asText()).isEqualTo("title");
+            assertProblem(http.post("/listings", mallory, json(Map.of("title", "Lamp", "description", title,
+                    "startingPrice", 100, "minIncrement", 10, "endsAt", endsAt))), 400, "description");
+        });
+        assertProblem(http.get("/listings?q=%E2%80%AE", null), 400, "bidirectional");
+        assertProblem(http.post("/auth/register", null, json(Map.of("username", "eve\u202E", "password",
+                "eve-passphrase-1"))), 400, "username");
+        // Newlines and tabs stay allowed where text is multi-line, and other scripts are text.
+        Http.Resp ok = http.post("/listings", mallory, json(Map.of("title", "Lampe \u0644\u0627\u0645\u0628\u0629",
+                "description", "Line one\nLine two\twith a tab", "startingPrice", 100, "minIncrement", 10, "endsAt", endsAt)));
+        assertThat(ok.status()).as(ok.raw()).isEqualTo(201);
+    }
+
+    @Test
+    void onlyTheCanonicalEncodingOfATokensSignatureIsAccepted() {
+        assertThat(http.get("/me", mallory).status()).isEqualTo(200);
+        String alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+        String signature = mallory.substring(mallory.lastIndexOf('.') + 1);
+        assertThat(signature).hasSize(43); // 32 bytes: the last character carries 4 bits and 2 unused ones
+        char last = signature.charAt(42);
+        String head = mallory.substring(0, mallory.length() - 1);
+        for (int unused = 1; unused < 4; unused++) { // the same signature bytes, spelled differently
+            String variant = head + alphabet.charAt(alphabet.indexOf(last) ^ unused);
+            assertThat(java.util.Base64.getUrlDecoder().decode(variant.substring(variant.lastIndexOf('.') + 1)))
+                    .isEqualTo(java.util.Base64.getUrlDecoder().decode(signature));
+            assertProblem(http.get("/me", variant), 401, "not valid");
+        }
+        assertProblem(http.get("/me", mallory + "="), 401, "not valid");
+        assertProblem(http.get("/me", mallory + "=="), 401, "not valid");
+        String[] parts = mallory.split("\\.");
+        assertProblem(http.get("/me", parts[0] + "=." + parts[1] + "." + parts[2]), 401, "not valid");
+        assertThat(Auth.canonical(mallory)).isTrue();
+        assertThat(http.get("/me", mallory).status()).isEqualTo(200);
+    }
+
+    @Test
+    void bodiesMustBeDeclaredJsonAndAByteOrderMarkIsRefused() {
+        String login = json(Map.of("username", "victor", "password", "victor-passphrase-1"));
+        for (String type : new String[] {"text/plain", "application/x-www-form-urlencoded", "application/jsonx",
+                "application/json; charset=iso-8859-1", "text/json", "multipart/form-data; boundary=x"}) {
+            Http.Resp r = http.send(http.builder("/auth/login", null).setHeader("Content-Type", type)
+                    .POST(HttpRequest.BodyPublishers.ofString(login)));
+            assertProblem(r, 415, "Content-Type: application/json");
+        }
+        Http.Resp none = http.send(HttpRequest.newBuilder(java.net.URI.create("http://127.0.0.1:" + app.port()
+                + "/auth/login")).POST(HttpRequest.BodyPublishers.ofString(login)));
+        assertProblem(none, 415, "no Content-Type");
+        assertProblem(http.post("/listings", mallory, "title=x"), 400, null); // declared JSON, is not: 400
+        for (String type : new String[] {"application/json", "application/json; charset=utf-8",
+                "Application/JSON;charset=\"UTF-8\""}) {
+            Http.Resp r = http.send(http.builder("/auth/login", null).setHeader("Content-Type", type)
+                    .POST(HttpRequest.BodyPublishers.ofString(login)));
+            assertThat(r.status()).as(type + ": " + r.raw()).isEqualTo(200);
+        }
+        // A UTF-8 byte order mark is refused, deliberately (RFC 8259 8.1: senders must not add one).
+        byte[] body = login.getBytes(StandardCharsets.UTF_8);
+        byte[] withBom = new byte[body.length + 3];
+        withBom[0] = (byte) 0xEF;
+        withBom[1] = (byte) 0xBB;
+        withBom[2] = (byte) 0xBF;
+        System.arraycopy(body, 0, withBom, 3, body.length);
+        assertProblem(http.send(http.builder("/auth/login", null).POST(HttpRequest.BodyPublishers.ofByteArray(withBom))),
+                400, "byte order mark");
+    }
+
+    @Test
+    @Timeout(180)
+    void anOutageIsTwoLogLinesAndACounterNotAWarningPer503() throws Exception {
+        ThrowawayDatabase db = ThrowawayDatabase.start("auction-outage-log", Map.of("fsync", "off"));
+        Warden w = AuctionApp.warden(Pg.config(db.jdbcUrl()));
+        AuctionApp service = AuctionApp.create(w, new AppOptions("127.0.0.1", 0, 0, "outage-log", SECRET.getBytes(
+                StandardCharsets.UTF_8), Duration.ofMinutes(10), 4096, Duration.ofSeconds(1), false)).start();
+        java.io.PrintStream err = System.err;
+        ByteArrayOutputStream captured = new ByteArrayOutputStream();
+        try {
+            assertThat(service.awaitReady(60_000)).as("ready; failure: %s", service.startFailure()).isTrue();
+            Http api = new Http("http://127.0.0.1:" + service.port());
+            Http ops = new Http("http://127.0.0.1:" + service.managementPort());
+            assertThat(api.get("/listings", null).status()).isEqualTo(200);
+            System.setErr(new java.io.PrintStream(new OutputStream() { // the service's log, still shown
+                @Override
+                public synchronized void write(int b) {
+                    err.write(b);
+                    captured.write(b);
+                }
+
+                @Override
+                public synchronized void write(byte[] b, int off, int len) {
+                    err.write(b, off, len);
+                    captured.write(b, off, len);
+                }
+            }, true));
+            db.stop();
+            org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(30)).until(() ->
+                    w.state() == dev.warden.State.DEGRADED);
+            int requests = 60;
+            for (int i = 0; i < requests; i++) {
+                assertThat(api.get(i % 2 == 0 ? "/listings" : "/listings/1", null).status()).isEqualTo(503);
+            }
+            assertThat(service.outages().count(OutageLog.Reason.DATABASE_UNAVAILABLE)).isGreaterThanOrEqualTo(requests);
+            String metrics = ops.get("/metrics", null).raw();
+            assertThat(metrics).containsPattern("auction_unavailable_responses_total\\{[^}]*reason=\"database_unavailable\"[^}]*\\} "
+                    + "(\\d+)");
+            java.util.regex.Matcher m = java.util.regex.Pattern.compile(
+                    "auction_unavailable_responses_total\\{[^}]*reason=\"database_unavailable\"[^}]*\\} ([0-9.E]+)").matcher(metrics);
+            assertThat(m.find()).isTrue();
+            assertThat(Double.parseDouble(m.group(1))).isGreaterThanOrEqualTo(requests);
+
+            db.restart();
+            assertThat(service.awaitReady(60_000)).isTrue();
+            org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(30)).until(() ->
+                    api.get("/listings", null).status() == 200);
+            System.setErr(err);
+            List<String> lines = captured.toString(StandardCharsets.UTF_8).lines()
+                    .filter(l -> l.contains("dev.warden.example")).toList();
+            System.out.println("Service log lines during the outage:\n" + String.join("\n", lines));
+            assertThat(lines.stream().filter(l -> l.contains("503"))).as("lines about 503 answers").hasSizeBetween(1, 3);
+            assertThat(lines.stream().filter(l -> l.contains("/listings"))).as("lines naming a request").hasSizeLessThanOrEqualTo(1);
+            assertThat(lines.stream().filter(l -> l.contains(" WARN ") && (l.contains("auction.OutageLog")
+                    || l.contains("auction.Problems")))).as("warnings about requests").hasSizeLessThanOrEqualTo(1);
+            assertThat(lines.stream().filter(l -> l.contains(" ERROR "))).as("errors").isEmpty();
+            assertThat(lines).anyMatch(l -> l.contains("API answering 503") && l.contains("database_unavailable"));
+            assertThat(lines).anyMatch(l -> l.contains("API serving again"));
+        } finally {
+            System.setErr(err);
+            service.close();
+            w.close();
+            db.close();
+        }
     }
 }

@@ -1,0 +1,150 @@
+package dev.warden.drill;
+
+import dev.warden.CommitOutcomeUnknownException;
+import dev.warden.DatabaseUnavailableException;
+import dev.warden.WardenException;
+import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Queue;
+import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.LongAdder;
+
+/**
+ * One client of the Patroni drill: writer threads that insert one row with a unique id per request
+ * (through Warden, or through a plain HikariCP pool), and remember which ids were acknowledged, when
+ * each commit completed, how each failure was reported, and how many requests took longer than 5 s.
+ */
+final class PatroniClient implements AutoCloseable {
+
+    /** One write: inserts {@code id}, returns when it is acknowledged, throws when it is not. */
+    @FunctionalInterface
+    interface Write {
+        void insert(long id) throws Exception;
+    }
+
+    static final long HUNG_NANOS = 5_000_000_000L;
+
+    private final String name;
+    private final Write write;
+    private final AtomicLong ids;
+    private final List<Thread> threads = new ArrayList<>();
+    private final Queue<Long> acknowledged = new ConcurrentLinkedQueue<>();
+    private final Queue<Long> commitTimes = new ConcurrentLinkedQueue<>();
+    private final Map<String, LongAdder> failures = new ConcurrentHashMap<>();
+    private final LongAdder unknown = new LongAdder();
+    private final LongAdder hung = new LongAdder();
+    private final LongAdder requests = new LongAdder();
+    private volatile boolean running = true;
+
+    PatroniClient(String name, Write write, AtomicLong ids, int threadCount) {
+        this.name = name;
+        this.write = write;
+        this.ids = ids;
+        for (int i = 0; i < threadCount; i++) {
+            threads.add(Thread.ofPlatform().daemon().name(name + "-writer-" + i).start(this::loop));
+        }
+    }
+
+    private void loop() {
+        while (running) {
+            long id = ids.incrementAndGet();
+            long t0 = System.nanoTime();
+            boolean ok = false;
+            try {
+                write.insert(id);
+                ok = true;
+                long now = System.nanoTime();
+                acknowledged.add(id);
+                commitTimes.add(now);
+            } catch (CommitOutcomeUnknownException e) {
+                unknown.increment();
+                count("COMMIT_OUTCOME_UNKNOWN");
+            } catch (DatabaseUnavailableException e) {
+                count("UNAVAILABLE (fast fail)");
+            } catch (WardenException e) {
+                count(e.kind().name());
+            } catch (SQLException e) {
+                String state = e.getSQLState();
+                count("SQLSTATE " + (state == null ? "none" : state));
+            } catch (Exception e) {
+                count("OTHER " + e.getClass().getSimpleName());
+            }
+            requests.increment();
+            if (System.nanoTime() - t0 > HUNG_NANOS) {
+                hung.increment();
+            }
+            try {
+                Thread.sleep(ok ? 2 : 10);
+            } catch (InterruptedException e) {
+                return;
+            }
+        }
+    }
+
+    private void count(String key) {
+        failures.computeIfAbsent(key, k -> new LongAdder()).increment();
+    }
+
+    String name() {
+        return name;
+    }
+
+    long acknowledgedCount() {
+        return acknowledged.size();
+    }
+
+    List<Long> acknowledged() {
+        return List.copyOf(acknowledged);
+    }
+
+    /** The first commit completed at or after {@code nanoTime}, or 0 if none yet. */
+    long firstCommitAtOrAfter(long nanoTime) {
+        long best = 0;
+        for (long t : commitTimes) {
+            if (t >= nanoTime && (best == 0 || t < best)) {
+                best = t;
+            }
+        }
+        return best;
+    }
+
+    /** Waits up to {@code timeoutMs} for {@code n} more acknowledged writes; false if they did not come. */
+    boolean awaitMore(int n, long timeoutMs) throws InterruptedException {
+        long target = acknowledged.size() + n;
+        long end = System.nanoTime() + timeoutMs * 1_000_000;
+        while (acknowledged.size() < target) {
+            if (System.nanoTime() - end > 0) {
+                return false;
+            }
+            Thread.sleep(5);
+        }
+        return true;
+    }
+
+    /** Figures of this client so far: requests, acknowledged, failures by kind, unknown outcomes, hung &gt; 5 s. */
+    Map<String, Object> figures() {
+        Map<String, Long> byKind = new TreeMap<>();
+        failures.forEach((k, v) -> byKind.put(k, v.sum()));
+        Map<String, Object> f = new java.util.LinkedHashMap<>();
+        f.put("requests", requests.sum());
+        f.put("acknowledged", (long) acknowledged.size());
+        f.put("failed_by_kind", byKind);
+        f.put("unknown_outcomes", unknown.sum());
+        f.put("hung_over_5s", hung.sum());
+        return f;
+    }
+
+    /** Stops the writers, letting each finish its request (a verifier may hold one for its patience). */
+    @Override
+    public void close() throws InterruptedException {
+        running = false;
+        for (Thread t : threads) {
+            t.join(java.time.Duration.ofSeconds(120));
+        }
+    }
+}

@@ -1,0 +1,232 @@
+package dev.warden.spring;
+
+import dev.warden.CommitOutcomeUnknownException;
+import dev.warden.ErrorKind;
+import dev.warden.WardenException;
+import dev.warden.internal.tx.TxCounters;
+import jakarta.persistence.EntityManager;
+import jakarta.persistence.EntityManagerFactory;
+import jakarta.persistence.PersistenceException;
+import java.sql.Connection;
+import java.sql.SQLException;
+import javax.sql.DataSource;
+import org.postgresql.core.BaseConnection;
+import org.postgresql.core.TransactionState;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.dao.support.DataAccessUtils;
+import org.springframework.jdbc.datasource.ConnectionHolder;
+import org.springframework.orm.jpa.EntityManagerHolder;
+import org.springframework.orm.jpa.JpaTransactionManager;
+import org.springframework.transaction.CannotCreateTransactionException;
+import org.springframework.transaction.TransactionDefinition;
+import org.springframework.transaction.TransactionSystemException;
+import org.springframework.transaction.support.DefaultTransactionStatus;
+import org.springframework.transaction.support.TransactionSynchronizationManager;
+
+/**
+ * Spring's {@link JpaTransactionManager} (the EntityManager flushed and committed, JDBC work in the
+ * same transaction sharing its connection, propagation, savepoints, synchronisation and exception
+ * translation as Spring does them) with the guarantees of {@link WardenTransactionManager}:
+ * <ul>
+ *   <li>The EntityManager is flushed first; when the server's transaction is then aborted (a statement
+ *       failed inside it and its error was caught, SQLState 25P02), it is rolled back and reported with
+ *       a {@link TransactionAbortedException}, never committed as a success.</li>
+ *   <li>A connection lost while COMMIT was on the wire gives a {@link CommitOutcomeUnknownException}
+ *       (the commit may or may not have been applied); synchronisations see
+ *       {@code STATUS_UNKNOWN}, never {@code STATUS_ROLLED_BACK}, and {@link WardenRetry} never retries it.</li>
+ *   <li>A connection that broke is evicted from the pool instead of returned.</li>
+ *   <li>Outcomes are counted by kind in Warden's health report and metrics.</li>
+ *   <li>Before READY a transaction waits on Warden's readiness gate and then fails with Warden's own
+ *       exception, not wrapped in {@link CannotCreateTransactionException}.</li>
+ * </ul>
+ */
+public class WardenJpaTransactionManager extends JpaTransactionManager {
+
+    private static final Logger log = LoggerFactory.getLogger(WardenJpaTransactionManager.class);
+
+    /** A connection found broken in this thread's transaction: evicted when the transaction ends. */
+    private final ThreadLocal<Connection> broken = new ThreadLocal<>();
+    private volatile TxCounters stats;
+
+    public WardenJpaTransactionManager(EntityManagerFactory emf) {
+        super(emf);
+    }
+
+    @Override
+    public void afterPropertiesSet() {
+        super.afterPropertiesSet();
+        DataSource ds = getDataSource();
+        stats = ds instanceof WardenDataSource w ? dev.warden.internal.WardenInternals.counters(w.warden()) : null;
+    }
+
+    @Override
+    protected void doBegin(Object transaction, TransactionDefinition definition) {
+        try {
+            super.doBegin(transaction, definition);
+        } catch (CannotCreateTransactionException e) {
+            Throwable refused = rootWardenException(e);
+            if (refused instanceof WardenException w) {
+                throw w; // NotReadyException or DatabaseUnavailableException, as the gate said it
+            }
+            throw e;
+        }
+    }
+
+    @Override
+    protected void doCommit(DefaultTransactionStatus status) {
+        EntityManager em = entityManager();
+        Connection con = connection();
+        if (em != null && !status.isRollbackOnly()) {
+            try {
+                em.flush();
+            } catch (RuntimeException e) {
+                if (stats != null) {
+                    stats.recordFailed(ErrorKind.of(e));
+                }
+                throw DataAccessUtils.translateIfNecessary(e, getJpaDialect());
+            }
+        }
+        if (aborted(con)) {
+            try {
+                super.doRollback(status); // through the EntityManager's transaction, so that it closes
+            } catch (RuntimeException e) {
+                broken.set(con);
+            }
+            if (stats != null) {
+                stats.recordFailed(ErrorKind.UNKNOWN);
+            }
+            throw new TransactionAbortedException("Transaction " + name(status) + " rolled back instead of"
+                    + " committed: a statement failed inside it and its error was caught, so the server aborted"
+                    + " the transaction (SQLState 25P02). Let the error propagate, or use a savepoint"
+                    + " (Propagation.NESTED) to recover from an expected failure.");
+        }
+        try {
+            super.doCommit(status);
+            if (stats != null) {
+                stats.recordCommitted();
+            }
+        } catch (RuntimeException e) {
+            ErrorKind kind = ErrorKind.of(e);
+            if (kind == ErrorKind.CONNECTION) {
+                broken.set(con);
+                if (stats != null) {
+                    stats.recordCommitUnknown();
+                }
+                log.warn("Transaction {}: connection lost during COMMIT, outcome unknown ({})", name(status), e.toString());
+                UnknownOutcome.tellSynchronizations(status);
+                throw new CommitOutcomeUnknownException("Transaction " + name(status) + ": the connection failed"
+                        + " while COMMIT was sent, so it may or may not have been applied. It is not retried; check"
+                        + " the data (or make the work idempotent) before running it again. Cause: " + e.getMessage(),
+                        ErrorKind.sqlState(e), 1, name(status), e);
+            }
+            if (stats != null) {
+                stats.recordFailed(kind);
+            }
+            throw e;
+        }
+    }
+
+    @Override
+    protected void doRollback(DefaultTransactionStatus status) {
+        Connection con = connection();
+        if (con != null && broken.get() == con) {
+            // Already counted where it broke, and the server discards the session's transaction; the
+            // EntityManager's transaction is ended all the same, or closing it would wait for it.
+            try {
+                super.doRollback(status);
+            } catch (RuntimeException e) {
+                log.debug("Rollback on a lost connection ({}); the connection is evicted", e.toString());
+            }
+            return;
+        }
+        if (stats != null) {
+            stats.recordRolledBack();
+        }
+        try {
+            super.doRollback(status);
+        } catch (TransactionSystemException | PersistenceException e) {
+            if (ErrorKind.of(e) == ErrorKind.CONNECTION || closed(con)) {
+                broken.set(con);
+                log.debug("Rollback on a lost connection ({}); the connection is evicted", e.toString());
+                return;
+            }
+            throw e;
+        }
+    }
+
+    @Override
+    protected void doCleanupAfterCompletion(Object transaction) {
+        Connection con = connection();
+        try {
+            if (con != null && (broken.get() == con || notIdle(con))
+                    && getDataSource() instanceof WardenDataSource wds && wds.evict(con)) {
+                log.debug("Evicted a connection that was broken or still inside a transaction");
+            }
+        } catch (SQLException | RuntimeException e) {
+            log.debug("Could not check a connection before returning it: {}", e.toString());
+        } finally {
+            broken.remove();
+            super.doCleanupAfterCompletion(transaction);
+        }
+    }
+
+    private EntityManager entityManager() {
+        Object holder = TransactionSynchronizationManager.getResource(obtainEntityManagerFactory());
+        return holder instanceof EntityManagerHolder h ? h.getEntityManager() : null;
+    }
+
+    /** The transaction's JDBC connection, when the JPA dialect exposes it (Hibernate's does). */
+    private Connection connection() {
+        DataSource ds = getDataSource();
+        Object holder = ds == null ? null : TransactionSynchronizationManager.getResource(ds);
+        try {
+            return holder instanceof ConnectionHolder h ? h.getConnection() : null;
+        } catch (RuntimeException e) {
+            return null;
+        }
+    }
+
+    private static boolean aborted(Connection con) {
+        try {
+            BaseConnection pg = pg(con);
+            return pg != null && pg.getTransactionState() == TransactionState.FAILED;
+        } catch (SQLException e) {
+            return false; // the commit will tell
+        }
+    }
+
+    private static boolean notIdle(Connection con) throws SQLException {
+        if (con.isClosed()) {
+            return true;
+        }
+        BaseConnection pg = pg(con);
+        return pg != null && pg.getTransactionState() != TransactionState.IDLE;
+    }
+
+    private static BaseConnection pg(Connection con) throws SQLException {
+        return con != null && con.isWrapperFor(BaseConnection.class) ? con.unwrap(BaseConnection.class) : null;
+    }
+
+    private static boolean closed(Connection con) {
+        try {
+            return con == null || con.isClosed();
+        } catch (SQLException e) {
+            return true;
+        }
+    }
+
+    private static Throwable rootWardenException(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof WardenException) {
+                return t;
+            }
+        }
+        return null;
+    }
+
+    private static String name(DefaultTransactionStatus status) {
+        String n = status.getTransactionName();
+        return n == null || n.isEmpty() ? "(unnamed)" : "'" + n + "'";
+    }
+}
