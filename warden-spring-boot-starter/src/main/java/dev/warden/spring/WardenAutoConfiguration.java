@@ -26,11 +26,13 @@ import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean
 import org.springframework.boot.availability.ApplicationAvailability;
 import org.springframework.context.ApplicationEventPublisher;
 import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Conditional;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.context.annotation.Role;
 import org.springframework.core.Ordered;
 import org.springframework.core.PriorityOrdered;
 import org.springframework.core.env.Environment;
+import org.springframework.core.io.ResourceLoader;
 import org.springframework.transaction.TransactionManager;
 import org.springframework.transaction.annotation.AnnotationTransactionAttributeSource;
 import org.springframework.transaction.interceptor.RollbackRuleAttribute;
@@ -49,13 +51,16 @@ import org.springframework.transaction.interceptor.TransactionAttributeSource;
         "org.springframework.boot.autoconfigure.availability.ApplicationAvailabilityAutoConfiguration",
         "org.springframework.boot.flyway.autoconfigure.FlywayAutoConfiguration"})
 @ConditionalOnBooleanProperty(name = "warden.enabled", matchIfMissing = true)
+@Conditional(WardenCondition.class)
 public class WardenAutoConfiguration {
 
     /** Warden's configuration from the environment; see {@link SpringWardenConfig}. */
     @Bean
     @ConditionalOnMissingBean
-    public WardenConfig wardenConfig(Environment environment) {
-        return SpringWardenConfig.from(environment);
+    public WardenConfig wardenConfig(Environment environment, ResourceLoader loader) {
+        WardenConfig config = SpringWardenConfig.from(environment);
+        WardenDatabaseChoice.requireEmbedded(config, loader.getClassLoader());
+        return config;
     }
 
     /**

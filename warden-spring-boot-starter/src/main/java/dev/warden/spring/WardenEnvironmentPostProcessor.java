@@ -5,7 +5,6 @@ import java.util.Map;
 import org.springframework.boot.EnvironmentPostProcessor;
 import org.springframework.boot.SpringApplication;
 import org.springframework.core.env.ConfigurableEnvironment;
-import org.springframework.core.env.MapPropertySource;
 
 /**
  * Defaults that make Spring Boot leave the database to Warden, each overridable by the application
@@ -19,9 +18,15 @@ import org.springframework.core.env.MapPropertySource;
  *   <li>{@code management.health.db.enabled=false}: the {@code warden} indicator covers the database
  *       without waiting on a connection;</li>
  *   <li>{@code management.endpoint.health.probes.enabled=true}: {@code /actuator/health/liveness} and
- *       {@code /readiness} exist outside Kubernetes too.</li>
+ *       {@code /readiness} exist outside Kubernetes too;</li>
+ *   <li>{@code spring.test.database.replace=none}: test slices ({@code @JdbcTest}, {@code @DataJpaTest})
+ *       keep Warden's DataSource instead of swapping in an embedded H2, so tests run the production
+ *       stack; {@code @AutoConfigureTestDatabase(replace = …)} on a test still decides for it.</li>
  * </ul>
- * Nothing is set when {@code warden.enabled=false}.
+ * None applies when {@code warden.enabled=false}, nor when Warden steps aside because the
+ * application chose another database ({@link WardenDatabaseChoice}): that is decided when a default
+ * is read, so that properties added after this post-processor ran (a test's
+ * {@code @DynamicPropertySource}) count ({@link WardenDefaults}).
  */
 public final class WardenEnvironmentPostProcessor implements EnvironmentPostProcessor {
 
@@ -29,9 +34,6 @@ public final class WardenEnvironmentPostProcessor implements EnvironmentPostProc
 
     @Override
     public void postProcessEnvironment(ConfigurableEnvironment environment, SpringApplication application) {
-        if ("false".equalsIgnoreCase(environment.getProperty("warden.enabled", "true").trim())) {
-            return;
-        }
         Map<String, Object> defaults = new LinkedHashMap<>();
         defaults.put("spring.flyway.enabled", "false");
         defaults.put("spring.sql.init.mode", "never");
@@ -40,6 +42,8 @@ public final class WardenEnvironmentPostProcessor implements EnvironmentPostProc
         defaults.put("spring.jpa.hibernate.ddl-auto", "none");
         defaults.put("management.health.db.enabled", "false");
         defaults.put("management.endpoint.health.probes.enabled", "true");
-        environment.getPropertySources().addLast(new MapPropertySource(SOURCE, defaults));
+        defaults.put("spring.test.database.replace", "none");
+        environment.getPropertySources().addLast(new WardenDefaults(SOURCE, defaults, environment,
+                application.getClassLoader()));
     }
 }

@@ -12,6 +12,7 @@ import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
 import org.springframework.boot.hibernate.autoconfigure.HibernatePropertiesCustomizer;
 import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Conditional;
 import org.springframework.core.env.Environment;
 import org.springframework.transaction.PlatformTransactionManager;
 import org.springframework.transaction.TransactionManager;
@@ -28,6 +29,7 @@ import org.springframework.transaction.TransactionManager;
         "org.springframework.boot.jdbc.autoconfigure.DataSourceTransactionManagerAutoConfiguration",
         "org.springframework.boot.transaction.autoconfigure.TransactionAutoConfiguration"})
 @ConditionalOnBooleanProperty(name = "warden.enabled", matchIfMissing = true)
+@Conditional(WardenCondition.class)
 @ConditionalOnClass(name = {"jakarta.persistence.EntityManagerFactory",
         "org.springframework.orm.jpa.JpaTransactionManager",
         "org.springframework.boot.hibernate.autoconfigure.HibernatePropertiesCustomizer"})

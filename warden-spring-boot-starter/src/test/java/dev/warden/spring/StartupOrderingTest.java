@@ -61,7 +61,8 @@ class StartupOrderingTest {
                      .run()) {
             Warden warden = ctx.getBean(Warden.class);
             assertThat(ctx.getBean(DataSource.class)).isInstanceOf(WardenDataSource.class);
-            assertThat(ctx.getBean(PlatformTransactionManager.class)).isInstanceOf(WardenTransactionManager.class);
+            assertThat(ctx.getBean(PlatformTransactionManager.class)).as("Hibernate is on this classpath: JPA's when an EntityManagerFactory exists")
+                    .isInstanceOfAny(WardenTransactionManager.class, WardenJpaTransactionManager.class);
             await().atMost(Duration.ofSeconds(60))
                     .until(() -> warden.state() == State.INITIALIZING && warden.health().progress().contains("slowly"));
             ApplicationAvailability availability = ctx.getBean(ApplicationAvailability.class);

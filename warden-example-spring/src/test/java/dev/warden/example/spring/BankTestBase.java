@@ -15,7 +15,7 @@ import org.springframework.test.context.DynamicPropertySource;
  * throw-away PostgreSQL, found through {@code spring.datasource.url} alone, on a random port.
  */
 @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT, properties = {
-        "warden.retry.initial.backoff=1ms", "warden.retry.max.backoff=20ms"})
+        "warden.retry.initial-backoff=1ms", "warden.retry.max-backoff=20ms"})
 abstract class BankTestBase {
 
     @DynamicPropertySource
