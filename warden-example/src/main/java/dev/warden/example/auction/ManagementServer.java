@@ -65,7 +65,7 @@ final class ManagementServer implements AutoCloseable {
     /** This replica, and Warden's word on the initialisation (the same as {@code /health}'s {@code init}). */
     private void info(Context ctx) {
         InitStatus s = warden.initStatus().orElse(null);
-        boolean done = s != null && s.status().equals("COMPLETED");
+        boolean done = s != null && s.status() == InitStatus.Status.COMPLETED;
         Map<String, Object> body = new LinkedHashMap<>();
         body.put("replica", options.replica());
         body.put("owner", warden.owner());
