@@ -64,10 +64,7 @@ class ArchitectureTest {
                         JavaClass.Predicates.simpleName("WardenInternals")
                                 .or(JavaClass.Predicates.simpleName("WardenInternals$Access"))
                                 .or(JavaClass.Predicates.simpleName("TxCounters"))
-                                .or(JavaClass.Predicates.simpleName("RetryLoop"))
-                                .or(JavaClass.Predicates.simpleName("RetryLoop$Attempt"))
-                                .or(JavaClass.Predicates.simpleName("RetryLoop$Failed"))
-                                .or(JavaClass.Predicates.simpleName("RetryLoop$Translator")))))
+                                .or(JavaClass.Predicates.belongToAnyOf(dev.warden.internal.tx.RetryLoop.class)))))
                 .because("the starter's one door into the engine is WardenInternals (and the counters it hands out),"
                         + " and Warden's one retry loop, RetryLoop, which core's transactions run through too")
                 .check(all);
