@@ -12,6 +12,7 @@ import java.sql.SQLTransientConnectionException;
 import java.util.Objects;
 import java.util.logging.Logger;
 import javax.sql.DataSource;
+import org.springframework.transaction.support.TransactionSynchronizationManager;
 
 /**
  * The application's {@link DataSource}: Warden's guarded pool behind Warden's readiness gate. Every
@@ -42,6 +43,9 @@ public final class WardenDataSource implements DataSource {
 
     @Override
     public Connection getConnection() throws SQLException {
+        if (!TransactionSynchronizationManager.isActualTransactionActive()) {
+            RetryScope.connectionOutsideTransaction(); // auto-commit: a retry must not run it again
+        }
         DataSource p = warden.guardedDataSource();
         pool = p;
         Connection c;

@@ -62,6 +62,7 @@ public class WardenJpaTransactionManager extends JpaTransactionManager {
 
     @Override
     protected void doBegin(Object transaction, TransactionDefinition definition) {
+        RetryScope.beginning(definition.isReadOnly());
         try {
             super.doBegin(transaction, definition);
         } catch (CannotCreateTransactionException e) {
@@ -70,6 +71,8 @@ public class WardenJpaTransactionManager extends JpaTransactionManager {
                 throw w; // NotReadyException or DatabaseUnavailableException, as the gate said it
             }
             throw e;
+        } finally {
+            RetryScope.begun();
         }
     }
 
@@ -103,6 +106,7 @@ public class WardenJpaTransactionManager extends JpaTransactionManager {
         }
         try {
             super.doCommit(status);
+            RetryScope.committed();
             if (stats != null) {
                 stats.recordCommitted();
             }

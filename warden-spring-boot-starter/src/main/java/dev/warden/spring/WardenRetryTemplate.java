@@ -4,13 +4,13 @@ import dev.warden.CommitOutcomeUnknownException;
 import dev.warden.DatabaseUnavailableException;
 import dev.warden.ErrorKind;
 import dev.warden.NotReadyException;
+import dev.warden.internal.tx.RetryLoop;
 import dev.warden.internal.tx.TxCounters;
 import dev.warden.tx.RetryPolicy;
 import java.sql.SQLTransientConnectionException;
 import java.util.IdentityHashMap;
 import java.util.Map;
 import java.util.Objects;
-import java.util.concurrent.locks.LockSupport;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -26,6 +26,14 @@ import org.springframework.transaction.support.TransactionSynchronizationManager
  * }</pre>
  * Called while a transaction is already active on the thread, it runs the work once: the outer
  * transaction is the unit of work, and only its starter can run it again.
+ * <p>
+ * A failed attempt runs again only when it is safe by construction: the attempt began its work as
+ * transactions on Warden's transaction managers, none of them committed (a failure after COMMIT,
+ * such as an exception from {@code afterCommit}, is logged and goes to the caller), and it took no
+ * connection outside a transaction (auto-committed statements are never run twice: plain
+ * {@code JdbcTemplate} calls run once). SQLState 25006 in a read-only transaction is the work's own
+ * write (DATA), never retried; an unknown commit outcome is never retried. The loop is Warden's own,
+ * the one its {@code inTransaction} runs.
  */
 public final class WardenRetryTemplate {
 
@@ -70,24 +78,28 @@ public final class WardenRetryTemplate {
         if (TransactionSynchronizationManager.isActualTransactionActive()) {
             return work.run();
         }
-        for (int attempt = 1; ; attempt++) {
-            try {
-                return work.run();
-            } catch (Throwable t) {
-                if (attempt >= policy.maxAttempts() || !retryable(t) || Thread.currentThread().isInterrupted()) {
+        // Warden's one retry loop (core's transactions run through it too); this side only says
+        // what one attempt did, through the transaction managers' and the DataSource's reports.
+        return RetryLoop.run(policy, stats, "retry", number -> attempt(work, number),
+                (t, kind, attempts) -> {
                     throw t;
-                }
-                if (stats != null) {
-                    stats.recordRetried();
-                }
-                long pause = policy.backoffNanos(attempt);
-                log.debug("Attempt {} failed ({}: {}); retrying in {} µs", attempt, ErrorKind.of(t), t.getMessage(),
-                        pause / 1000);
-                LockSupport.parkNanos(pause);
-                if (Thread.currentThread().isInterrupted()) {
-                    throw t;
-                }
+                });
+    }
+
+    private static <T> T attempt(Work<T> work, int number) throws RetryLoop.Failed {
+        RetryScope scope = RetryScope.open();
+        try {
+            return work.run();
+        } catch (Throwable t) {
+            ErrorKind kind = RetryLoop.kindOf(t, scope.readOnly());
+            boolean safe = scope.safeToRunAgain() && retryable(t);
+            if (!safe && kind.isRetryable() && scope.whyNot() != null) {
+                log.warn("Attempt {} failed ({}: {}) and is not run again: {}", number, kind, t.getMessage(),
+                        scope.whyNot());
             }
+            throw new RetryLoop.Failed(t, kind, safe);
+        } finally {
+            scope.close();
         }
     }
 

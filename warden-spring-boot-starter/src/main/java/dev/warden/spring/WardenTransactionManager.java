@@ -62,6 +62,7 @@ public class WardenTransactionManager extends JdbcTransactionManager {
 
     @Override
     protected void doBegin(Object transaction, TransactionDefinition definition) {
+        RetryScope.beginning(definition.isReadOnly());
         try {
             super.doBegin(transaction, definition);
         } catch (CannotCreateTransactionException e) {
@@ -69,6 +70,8 @@ public class WardenTransactionManager extends JdbcTransactionManager {
                 throw refused; // NotReadyException or DatabaseUnavailableException, as the gate said it
             }
             throw e;
+        } finally {
+            RetryScope.begun();
         }
     }
 
@@ -91,6 +94,7 @@ public class WardenTransactionManager extends JdbcTransactionManager {
         }
         try {
             con.commit();
+            RetryScope.committed();
             if (stats != null) {
                 stats.recordCommitted();
             }

@@ -15,7 +15,6 @@ import java.sql.SQLTransientConnectionException;
 import java.sql.Statement;
 import java.time.Duration;
 import java.util.Objects;
-import java.util.concurrent.locks.LockSupport;
 import java.util.function.Consumer;
 import javax.sql.DataSource;
 import org.postgresql.core.BaseConnection;
@@ -161,151 +160,134 @@ public final class Transactions implements TransactionBuilder.Runner {
 
     private <T> T attempts(boolean readOnly, Isolation isolation, Duration timeout, RetryPolicy retry, String label,
                            boolean verifyCommit, TxWork<T> work) {
-        Throwable ran = null; // the failure of the last attempt that got a connection and ran the work
-        for (int attempt = 1; ; attempt++) {
-            Connection conn = null;
-            TxImpl tx = null;
-            boolean commitSent = false;
-            boolean broken = false;
-            boolean poolTimedOut = false;
-            CommitVerifier.Ticket ticket = null;
-            T result = null;
-            try {
-                try {
-                    conn = pool.getConnection();
-                } catch (SQLTransientConnectionException e) {
-                    // Every connection stayed busy for the whole acquire timeout: waiting that long
-                    // again per retry would multiply the caller's wait, so this is reported at once.
-                    poolTimedOut = true;
-                    throw e;
-                }
-                tx = new TxImpl(conn, pgjdbc(conn), readOnly, isolation, attempt, label);
-                begin(conn, readOnly, isolation, timeout, perTransaction);
-                current.set(tx);
-                result = work.run(tx);
-                // set(null), not remove(): remove() would make the next set() allocate a new map entry
-                current.set(null);
-                if (tx.innerFailure != null) {
-                    throw new TransactionException("Transaction '" + label + "' rolled back: a call that joined it"
-                            + " failed, and committing the rest would half-apply the work. Cause: "
-                            + tx.innerFailure, ErrorKind.of(tx.innerFailure), sqlState(tx.innerFailure), attempt,
-                            label, tx.innerFailure);
-                }
-                String ended = tx.endedBySql();
-                if (ended != null) {
-                    // Caught by the work: the statement that ended the transaction already threw once.
-                    throw new TransactionException("Transaction '" + label + "' is broken: " + ended + ". What ran"
-                            + " before that statement may be committed; the rest is rolled back. Return from the work"
-                            + " to commit, throw to roll back.", ErrorKind.UNKNOWN, null, attempt, label, null);
-                }
-                if (failedState(tx)) {
-                    // The work caught a statement's error and returned: the server has aborted the
-                    // transaction, and a COMMIT would silently roll back what looks like success.
-                    throw new TransactionException("Transaction '" + label + "' rolled back: a statement failed"
-                            + " inside the work and its error was caught, so the server aborted the transaction"
-                            + " (SQLState 25P02). Let the error propagate, or use tx.savepoint(…) to recover"
-                            + " from an expected failure.", ErrorKind.UNKNOWN, "25P02", attempt, label, null);
-                }
-                if (tx.rollbackOnly) {
-                    conn.rollback();
-                    stats.recordRolledBack();
-                    return result;
-                }
-                if (verifyCommit) {
-                    ticket = CommitVerifier.ticket(conn);
-                }
-                commitSent = true;
-                CommitsOnTheWire.sent(tx.pg);
-                try {
-                    conn.commit();
-                } finally {
-                    CommitsOnTheWire.answered(tx.pg);
-                }
-                stats.recordCommitted();
-                tx.runAfterCommit();
-                return result;
-            } catch (Throwable t) {
-                current.set(null);
-                ErrorKind kind = kindOf(t, readOnly);
-                if (commitSent && kind == ErrorKind.CONNECTION) {
-                    // The connection died with COMMIT on the wire: it may have been applied or not.
-                    broken = true;
-                    CommitVerifier.Outcome outcome = ticket == null ? CommitVerifier.Outcome.UNKNOWN
-                            : verifier.resolve(ticket, label);
-                    if (outcome == CommitVerifier.Outcome.COMMITTED) {
-                        stats.recordResolved();
-                        stats.recordCommitted();
-                        tx.runAfterCommit();
-                        return result;
-                    }
-                    if (outcome == CommitVerifier.Outcome.UNKNOWN) {
-                        stats.recordCommitUnknownOnly();
-                        stats.recordFailed(kind);
-                        log.warn("Transaction '{}': connection lost during COMMIT, outcome unknown ({})", label,
-                                t.toString());
-                        throw new CommitOutcomeUnknownException("Transaction '" + label + "': the connection failed"
-                                + " while COMMIT was sent, so it may or may not have been applied"
-                                + (ticket == null ? "" : ", and no server could tell (transaction id " + ticket.xid()
-                                + ")") + ". It is not retried; check the data (or make the work idempotent) before"
-                                + " running it again. Cause: " + t.getMessage(), sqlState(t), attempt, label, t);
-                    }
-                    // ABORTED: known not to have committed, so as safe to retry as a failure before COMMIT.
-                    stats.recordResolved();
-                    conn = release(conn, true);
-                }
-                if (tx == null && ran != null) {
-                    // This retry was refused before it ran, but an earlier attempt ran: that is what
-                    // happened to the work, and the caller must not read "refused, nothing ran".
-                    stats.recordFailed(ErrorKind.of(ran));
-                    throw ranThenRefused(ran, t, attempt, label);
-                }
-                if (conn != null && !commitSent) {
-                    broken = !rollbackQuietly(conn, t);
-                }
-                // A COMMIT that the server answered with an error (40001, 40P01, 23xxx…) has rolled back:
-                // the outcome is known, so a transient kind is as safe to retry as before COMMIT.
-                // An unknown outcome anywhere in the chain (a nested Warden's) must never run twice.
-                if (kind.isRetryable() && !poolTimedOut && attempt < retry.maxAttempts() && !(t instanceof InterruptedException)
-                        && !Thread.currentThread().isInterrupted() && !CommitOutcomeUnknownException.within(t)) {
-                    stats.recordRetried();
-                    if (tx != null) {
-                        ran = t;
-                    }
-                    conn = release(conn, broken || kind == ErrorKind.CONNECTION);
-                    long pause = retry.backoffNanos(attempt);
-                    if (log.isDebugEnabled()) {
-                        log.debug("Transaction '{}' attempt {} failed ({}: {}); retrying in {} µs", label, attempt,
-                                kind, t.getMessage(), pause / 1000);
-                    }
-                    if (!pause(pause)) {
-                        t.addSuppressed(new InterruptedException("interrupted while waiting to retry"));
-                        stats.recordFailed(kind);
-                        throw rethrow(t, kind, attempt, label);
-                    }
-                    continue;
-                }
-                stats.recordFailed(kind);
-                // A connection-level fault (lost, or pointing at a read-only server) is never pooled again.
-                broken |= kind == ErrorKind.CONNECTION;
-                throw rethrow(t, kind, attempt, label);
-            } finally {
-                if (conn != null) {
-                    release(conn, broken);
-                }
-            }
+        // the failure of the last attempt that got a connection and ran the work
+        Throwable[] ran = new Throwable[1];
+        try {
+            return RetryLoop.run(retry, stats, label,
+                    attempt -> attempt(readOnly, isolation, timeout, label, verifyCommit, work, attempt, ran),
+                    (t, kind, attempts) -> rethrow(t, kind, attempts, label));
+        } catch (RuntimeException | Error e) {
+            throw e;
+        } catch (Throwable t) {
+            throw rethrow(t, 1, label); // not reached: the translator above returns or throws unchecked
         }
     }
 
-    /**
-     * The kind of a failure; SQLState 25006 in a transaction that asked to be read-only is the work's
-     * own write, not a server that lost its primary role.
-     */
-    private static ErrorKind kindOf(Throwable t, boolean readOnly) {
-        ErrorKind kind = ErrorKind.of(t);
-        if (readOnly && kind == ErrorKind.CONNECTION && ErrorKind.readOnlyServer(t)) {
-            return ErrorKind.DATA;
+    /** One attempt: a connection, the work, COMMIT; a failure goes to {@link RetryLoop} as a {@link RetryLoop.Failed}. */
+    private <T> T attempt(boolean readOnly, Isolation isolation, Duration timeout, String label, boolean verifyCommit,
+                          TxWork<T> work, int attempt, Throwable[] ran) throws RetryLoop.Failed {
+        Connection conn = null;
+        TxImpl tx = null;
+        boolean commitSent = false;
+        boolean broken = false;
+        boolean poolTimedOut = false;
+        CommitVerifier.Ticket ticket = null;
+        T result = null;
+        try {
+            try {
+                conn = pool.getConnection();
+            } catch (SQLTransientConnectionException e) {
+                // Every connection stayed busy for the whole acquire timeout: waiting that long
+                // again per retry would multiply the caller's wait, so this is reported at once.
+                poolTimedOut = true;
+                throw e;
+            }
+            tx = new TxImpl(conn, pgjdbc(conn), readOnly, isolation, attempt, label);
+            begin(conn, readOnly, isolation, timeout, perTransaction);
+            current.set(tx);
+            result = work.run(tx);
+            // set(null), not remove(): remove() would make the next set() allocate a new map entry
+            current.set(null);
+            if (tx.innerFailure != null) {
+                throw new TransactionException("Transaction '" + label + "' rolled back: a call that joined it"
+                        + " failed, and committing the rest would half-apply the work. Cause: "
+                        + tx.innerFailure, ErrorKind.of(tx.innerFailure), sqlState(tx.innerFailure), attempt,
+                        label, tx.innerFailure);
+            }
+            String ended = tx.endedBySql();
+            if (ended != null) {
+                // Caught by the work: the statement that ended the transaction already threw once.
+                throw new TransactionException("Transaction '" + label + "' is broken: " + ended + ". What ran"
+                        + " before that statement may be committed; the rest is rolled back. Return from the work"
+                        + " to commit, throw to roll back.", ErrorKind.UNKNOWN, null, attempt, label, null);
+            }
+            if (failedState(tx)) {
+                // The work caught a statement's error and returned: the server has aborted the
+                // transaction, and a COMMIT would silently roll back what looks like success.
+                throw new TransactionException("Transaction '" + label + "' rolled back: a statement failed"
+                        + " inside the work and its error was caught, so the server aborted the transaction"
+                        + " (SQLState 25P02). Let the error propagate, or use tx.savepoint(…) to recover"
+                        + " from an expected failure.", ErrorKind.UNKNOWN, "25P02", attempt, label, null);
+            }
+            if (tx.rollbackOnly) {
+                conn.rollback();
+                stats.recordRolledBack();
+                return result;
+            }
+            if (verifyCommit) {
+                ticket = CommitVerifier.ticket(conn);
+            }
+            commitSent = true;
+            CommitsOnTheWire.sent(tx.pg);
+            try {
+                conn.commit();
+            } finally {
+                CommitsOnTheWire.answered(tx.pg);
+            }
+            stats.recordCommitted();
+            tx.runAfterCommit();
+            return result;
+        } catch (Throwable t) {
+            current.set(null);
+            ErrorKind kind = RetryLoop.kindOf(t, readOnly);
+            if (commitSent && kind == ErrorKind.CONNECTION) {
+                // The connection died with COMMIT on the wire: it may have been applied or not.
+                broken = true;
+                CommitVerifier.Outcome outcome = ticket == null ? CommitVerifier.Outcome.UNKNOWN
+                        : verifier.resolve(ticket, label);
+                if (outcome == CommitVerifier.Outcome.COMMITTED) {
+                    stats.recordResolved();
+                    stats.recordCommitted();
+                    tx.runAfterCommit();
+                    return result;
+                }
+                if (outcome == CommitVerifier.Outcome.UNKNOWN) {
+                    stats.recordCommitUnknownOnly();
+                    log.warn("Transaction '{}': connection lost during COMMIT, outcome unknown ({})", label,
+                            t.toString());
+                    throw new RetryLoop.Failed(new CommitOutcomeUnknownException("Transaction '" + label
+                            + "': the connection failed while COMMIT was sent, so it may or may not have been applied"
+                            + (ticket == null ? "" : ", and no server could tell (transaction id " + ticket.xid()
+                            + ")") + ". It is not retried; check the data (or make the work idempotent) before"
+                            + " running it again. Cause: " + t.getMessage(), sqlState(t), attempt, label, t),
+                            kind, false);
+                }
+                // ABORTED: known not to have committed, so as safe to retry as a failure before COMMIT.
+                stats.recordResolved();
+                conn = release(conn, true);
+            }
+            if (tx == null && ran[0] != null) {
+                // This retry was refused before it ran, but an earlier attempt ran: that is what
+                // happened to the work, and the caller must not read "refused, nothing ran".
+                throw new RetryLoop.Failed(ranThenRefused(ran[0], t, attempt, label), ErrorKind.of(ran[0]), false);
+            }
+            if (conn != null && !commitSent) {
+                broken = !rollbackQuietly(conn, t);
+            }
+            if (tx != null) {
+                ran[0] = t;
+            }
+            // A connection-level fault (lost, or pointing at a read-only server) is never pooled again.
+            broken |= kind == ErrorKind.CONNECTION;
+            // A COMMIT that the server answered with an error (40001, 40P01, 23xxx…) has rolled back:
+            // the outcome is known, so a transient kind is as safe to retry as before COMMIT.
+            // An unknown outcome anywhere in the chain (a nested Warden's) is never run again (RetryLoop).
+            throw new RetryLoop.Failed(t, kind, !poolTimedOut);
+        } finally {
+            if (conn != null) {
+                release(conn, broken);
+            }
         }
-        return kind;
     }
 
     private <T> T join(TxImpl outer, boolean readOnly, Isolation isolation, Duration timeout, String label,
@@ -417,18 +399,6 @@ public final class Transactions implements TransactionBuilder.Runner {
             pg = pgjdbc = conn.isWrapperFor(BaseConnection.class);
         }
         return pg ? conn.unwrap(BaseConnection.class) : null;
-    }
-
-    /** Sleeps without losing the interrupt; returns false when interrupted. */
-    private static boolean pause(long nanos) {
-        long deadline = System.nanoTime() + nanos;
-        for (long left = nanos; left > 0; left = deadline - System.nanoTime()) {
-            LockSupport.parkNanos(left);
-            if (Thread.currentThread().isInterrupted()) {
-                return false;
-            }
-        }
-        return true;
     }
 
     /** Causes looked at, at most: a chain with a cycle ends. */
