@@ -20,8 +20,11 @@ public final class InitSchema {
     /** First key of every advisory lock Warden takes: "WARD". */
     static final int LOCK_SPACE = 0x57415244;
 
-    /** The layout this code writes: 1 = the first (epochs keyed by name), 2 = epochs scoped per application, failures counted. */
-    static final int VERSION = 2;
+    /**
+     * The layout this code writes: 1 = the first (epochs keyed by name), 2 = epochs scoped per
+     * application, failures counted, 3 = the migration a holder runs recorded on its epoch.
+     */
+    static final int VERSION = 3;
 
     private InitSchema() {
     }
@@ -56,6 +59,9 @@ public final class InitSchema {
             }
             if (version < 2) {
                 upgradeTo2(st, schema);
+            }
+            if (version < 3) {
+                upgradeTo3(st, schema);
             }
             if (version < VERSION) {
                 st.execute("delete from " + schema + ".schema_version");
@@ -128,5 +134,17 @@ public final class InitSchema {
         st.execute("alter table " + schema + ".init_epochs drop constraint if exists init_epochs_pkey");
         st.execute("alter table " + schema + ".init_epochs add primary key (scope, epoch)");
         st.execute("alter table " + schema + ".init_log add column if not exists scope text not null default ''");
+    }
+
+    /**
+     * Version 3: the migration the holder runs (version, description, whether in a transaction,
+     * since when), written by the holder before each migration so that waiters, the health report
+     * and a holder taking over know it; left in place by a holder that died in it.
+     */
+    private static void upgradeTo3(Statement st, String schema) throws SQLException {
+        st.execute("alter table " + schema + ".init_epochs add column if not exists migration_version text,"
+                + " add column if not exists migration_description text,"
+                + " add column if not exists migration_in_tx boolean,"
+                + " add column if not exists migration_started_at timestamptz");
     }
 }
