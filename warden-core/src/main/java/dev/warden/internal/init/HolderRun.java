@@ -65,6 +65,10 @@ final class HolderRun {
         boolean takeover = before != null && before.is("IN_PROGRESS");
         Epochs.Epoch mine = inTx(c -> {
             lease.verify(c);
+            // Two applications with overlapping schemas starting at once: the second to record its
+            // epoch sees the first's (the check and the record under one transaction lock).
+            InitSchema.lockBootstrap(c, plan.wardenSchema());
+            InitSchema.refuseOverlap(c, plan.wardenSchema(), plan.schemas());
             return epochs.markStarted(c, lease, before, takeover);
         });
         log.info("Initialising epoch {} as {} (token {}, attempt {}{})", epochs.epoch(), owner, lease.token(),
@@ -140,11 +144,14 @@ final class HolderRun {
      * and the open transaction of a long statement, which nothing else would end.
      */
     private void endEarlierMigrations(InitLock.Lease lease) throws SQLException {
-        int ended = inTx(c -> {
+        int ended;
+        // Auto-commit: each look at pg_stat_activity must be fresh (a transaction sees one snapshot of it).
+        try (Connection c = connections.work()) {
+            c.setAutoCommit(true);
             lease.verify(c);
-            return InitConnections.endMigrationsOfOthers(c, plan, lease.token(),
+            ended = InitConnections.endMigrationsOfOthers(c, plan, lease.token(),
                     plan.settings().idleTimeout().multipliedBy(2));
-        });
+        }
         if (ended > 0) {
             log.warn("Ended {} migration connection(s) an earlier holder of epoch {} left on the server", ended,
                     epochs.epoch());

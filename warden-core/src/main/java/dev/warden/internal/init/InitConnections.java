@@ -171,7 +171,8 @@ public final class InitConnections implements AutoCloseable {
      * Ends, on the server, the migration connections of this application's earlier holders (a
      * holder that died, was cut off or lost its lock leaves them running or idle in a transaction,
      * holding Flyway's lock and the locks of its statement), and waits up to {@code wait} for them
-     * to go. Only backends of roles this session is a member of are touched.
+     * to go. Only backends of roles this session is a member of are touched. {@code c} must be in
+     * auto-commit mode: a transaction sees one snapshot of {@code pg_stat_activity}.
      *
      * @return how many backends were ended
      */
@@ -181,7 +182,7 @@ public final class InitConnections implements AutoCloseable {
         String filter = " from pg_stat_activity where application_name like ? and application_name not like ?"
                 + " and pid <> pg_backend_pid() and usesysid is not null and pg_has_role(usesysid, 'MEMBER')";
         int ended = 0;
-        try (PreparedStatement ps = c.prepareStatement("select count(pg_terminate_backend(pid))" + filter)) {
+        try (PreparedStatement ps = c.prepareStatement("select count(*) filter (where pg_terminate_backend(pid))" + filter)) {
             ps.setString(1, like);
             ps.setString(2, "%" + migrationTag(plan) + token);
             try (ResultSet rs = ps.executeQuery()) {

@@ -128,6 +128,7 @@ public final class Initializer {
                     if (epochs == null) {
                         kept.call(c -> {
                             InitSchema.ensure(c, plan.wardenSchema());
+                            InitSchema.refuseOverlap(c, plan.wardenSchema(), plan.schemas());
                             return null;
                         });
                         epoch = plan.settings().epoch().orElseGet(() -> EpochName.derive(flyway, plan));
