@@ -145,16 +145,16 @@ final class HolderRun {
      */
     private void endEarlierMigrations(InitLock.Lease lease) throws SQLException {
         int ended;
+        long t0 = System.nanoTime();
         // Auto-commit: each look at pg_stat_activity must be fresh (a transaction sees one snapshot of it).
         try (Connection c = connections.work()) {
             c.setAutoCommit(true);
             lease.verify(c);
-            ended = InitConnections.endMigrationsOfOthers(c, plan, lease.token(),
-                    plan.settings().idleTimeout().multipliedBy(2));
+            ended = InitConnections.endMigrationsOfOthers(c, plan, lease.token(), plan.settings().idleTimeout());
         }
         if (ended > 0) {
-            log.warn("Ended {} migration connection(s) an earlier holder of epoch {} left on the server", ended,
-                    epochs.epoch());
+            log.warn("Ended {} migration connection(s) an earlier holder of epoch {} left on the server ({} ms)", ended,
+                    epochs.epoch(), (System.nanoTime() - t0) / 1_000_000);
             inTx(c -> {
                 epochs.event(c, lease.token(), "ended-earlier-migration", ended + " connection(s)");
                 return null;

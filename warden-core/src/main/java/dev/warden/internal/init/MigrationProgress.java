@@ -140,6 +140,13 @@ final class MigrationProgress implements Callback, AutoCloseable {
     /** Stops the ticker; the record on the epoch's row is cleared by the holder. */
     @Override
     public void close() {
+        running = null;
         ticker.shutdownNow();
+        try {
+            // so that no late tick overwrites the step the holder reports next
+            ticker.awaitTermination(1, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 }

@@ -70,13 +70,22 @@ class LongMigrationTest {
         Warden holder = Warden.builder().config(config("classpath:db/longmig", "long-holder")).build();
         CompletableFuture<Warden> first = start(holder);
         await().atMost(GENEROUS).until(() -> holder.lifecycle().progress().contains("migration 1 'slow backfill'"));
+        assertThat(holder.health().init().step()).as("the holder's health report names it")
+                .matches("migration 1 'slow backfill', running \\d+s");
         Warden waiter = Warden.builder().config(config("classpath:db/longmig", "long-waiter")).build();
         CompletableFuture<Warden> second = start(waiter);
         // The waiter reads the holder's record: which migration runs, and for how long.
-        await().atMost(GENEROUS).until(() -> second.isDone() || waiter.lifecycle().progress()
-                .matches("waiting for .* migration 1 'slow backfill', running \\d+s"));
-        assertThat(holder.health().init().step()).as("the holder's health report names it")
-                .matches("migration 1 'slow backfill', running \\d+s");
+        java.util.concurrent.atomic.AtomicReference<String> seen = new java.util.concurrent.atomic.AtomicReference<>();
+        await().atMost(GENEROUS).until(() -> {
+            String p = waiter.lifecycle().progress();
+            if (p.contains("migration 1 'slow backfill'")) {
+                seen.set(p);
+            }
+            return second.isDone() || seen.get() != null;
+        });
+        assertThat(seen.get()).as("the waiter names the holder's migration").isNotNull()
+                .matches("waiting for " + java.util.regex.Pattern.quote(holder.owner())
+                        + " .*: migration 1 'slow backfill', running \\d+s");
         assertThat(first.get(GENEROUS.toSeconds(), TimeUnit.SECONDS).state()).isEqualTo(State.READY);
         assertThat(second.get(GENEROUS.toSeconds(), TimeUnit.SECONDS).state()).isEqualTo(State.READY);
         assertThat(count("select count(*) from " + app + ".applied")).as("applied once").isEqualTo(1);
