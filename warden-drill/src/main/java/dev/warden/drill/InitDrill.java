@@ -81,6 +81,15 @@ public final class InitDrill implements Callable<Integer> {
     @Option(names = "--seed-rows", defaultValue = "5000", description = "Rows the seeder writes (default ${DEFAULT-VALUE}).")
     int seedRows;
 
+    @Option(names = "--migration-seconds", defaultValue = "0", description = "Add a migration whose one statement runs"
+            + " this long, in a transaction (or, with --concurrent-index, an index build this long); implies --wipe, and"
+            + " --kill-holder/--cut-holder then strike during it (default ${DEFAULT-VALUE}: none).")
+    int migrationSeconds;
+
+    @Option(names = "--concurrent-index", description = "Add a CREATE INDEX CONCURRENTLY migration (non-transactional)"
+            + " of --migration-seconds (20 s when unset); implies --wipe.")
+    boolean concurrentIndex;
+
     @Mixin
     DbOptions db = new DbOptions();
 
@@ -92,6 +101,7 @@ public final class InitDrill implements Callable<Integer> {
 
     static final String APP_SCHEMA = "warden_drill";
     static final String META_SCHEMA = "warden_drill_meta";
+    static final String AUDIT_SCHEMA = "warden_drill_audit";
     private static final Pattern OWNER_PID = Pattern.compile(":(\\d+)/");
     private static final Pattern HOST_PORT = Pattern.compile("//([^/:,?]+)(?::(\\d+))?");
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -106,7 +116,8 @@ public final class InitDrill implements Callable<Integer> {
     /** What one trial found. */
     record Trial(int index, String epoch, int expected, long allReadyMs, int ready, int failed, long initializations,
                  long wipes, long seeds, long takeovers, boolean killed, Long takeoverMs, boolean rowsOk, boolean lockFree,
-                 String initializedBy, long holdMs, List<String> failures, boolean cut, Long takeoverAfterCutMs) {
+                 String initializedBy, long holdMs, List<String> failures, boolean cut, Long takeoverAfterCutMs,
+                 long migrationRuns, long reruns, long invalidIndexes) {
     }
 
     /** The most a cut-off holder may keep the epoch from being taken over (issue 12's bound). */
@@ -121,7 +132,9 @@ public final class InitDrill implements Callable<Integer> {
             printSummary(result);
         }
         Object cutMax = result.get("takeover_after_cut_ms_max");
-        return (long) result.get("double_initializations") == 0 && (int) result.get("failed_workers") == 0
+        boolean migrationsOk = !longMigration() || ((long) result.get("migrations_applied_twice") == 0
+                && (long) result.get("migrations_missing") == 0 && (long) result.get("invalid_indexes_left") == 0);
+        return migrationsOk && (long) result.get("double_initializations") == 0 && (int) result.get("failed_workers") == 0
                 && (int) result.get("stuck_locks") == 0 && (boolean) result.get("seeded_rows_ok")
                 && (cutMax == null || (long) cutMax <= TAKEOVER_AFTER_CUT_BOUND_MS) ? 0 : 1;
     }
@@ -131,6 +144,15 @@ public final class InitDrill implements Callable<Integer> {
         if (workers < 1 || workers > 64 || trials < 1 || trials > 1000 || seedRows < 1 || seedRows > 1_000_000) {
             throw new CommandLine.ParameterException(new CommandLine(this),
                     "--workers must be 1 to 64, --trials 1 to 1000, --seed-rows 1 to 1000000");
+        }
+        if (migrationSeconds < 0 || migrationSeconds > 3600) {
+            throw new CommandLine.ParameterException(new CommandLine(this), "--migration-seconds must be 0 to 3600");
+        }
+        if (concurrentIndex && migrationSeconds == 0) {
+            migrationSeconds = 20;
+        }
+        if (longMigration()) {
+            wipe = true; // every trial's epoch runs the long migration again on fresh schemas
         }
         if (cutHolder && killHolder) {
             throw new CommandLine.ParameterException(new CommandLine(this), "--cut-holder and --kill-holder exclude each other");
@@ -163,17 +185,27 @@ public final class InitDrill implements Callable<Integer> {
             }
             progress.printf("init drill: %d trial(s) x %d worker(s), lock %s, wipe %s, kill holder %s, cut holder %s,"
                     + " logs in %s%n", trials, workers, lock, wipe, killHolder, cutHolder, logs);
+            if (longMigration()) {
+                progress.printf("long migration: %s of %d s%n", concurrentIndex ? "CREATE INDEX CONCURRENTLY"
+                        : "one statement in a transaction", migrationSeconds);
+                try (Connection c = connect(); java.sql.Statement st = c.createStatement()) {
+                    st.execute("create schema if not exists " + AUDIT_SCHEMA);
+                    st.execute("create table if not exists " + AUDIT_SCHEMA + ".migration_run (epoch text not null,"
+                            + " kind text not null, pid bigint, at timestamptz not null default clock_timestamp())");
+                }
+            }
             List<Long> solo = new ArrayList<>();
             List<Long> holding = new ArrayList<>();
-            for (int i = 1; i <= 3; i++) {
+            // One lone run is enough to time a long migration; three for short ones.
+            for (int i = 1; i <= (longMigration() ? 1 : 3); i++) {
                 Trial t = trial(i, "drill-" + run + "-solo-" + i, 1, -1);
                 solo.add(t.allReadyMs());
                 holding.add(t.holdMs());
             }
             long soloP50 = Figures.percentile(solo, 0.5);
             long holdP50 = Figures.percentile(holding, 0.5);
-            progress.printf("single worker: READY %d ms after GO, of which %d ms holding the init lock (p50 of 3)%n",
-                    soloP50, holdP50);
+            progress.printf("single worker: READY %d ms after GO, of which %d ms holding the init lock (p50 of %d)%n",
+                    soloP50, holdP50, solo.size());
             List<Trial> results = new ArrayList<>();
             for (int t = 1; t <= trials; t++) {
                 Trial r = trial(t, "drill-" + run + "-" + t, workers, killHolder || cutHolder ? holdP50 : -1);
@@ -198,13 +230,15 @@ public final class InitDrill implements Callable<Integer> {
         env.put("WARDEN_DB_PASSWORD", db.password == null ? "" : db.password);
         env.put("WARDEN_SCHEMAS", APP_SCHEMA);
         env.put("WARDEN_SCHEMA", META_SCHEMA);
-        env.put("WARDEN_MIGRATIONS", "classpath:db/drill");
+        env.put("WARDEN_MIGRATIONS", longMigration() ? "classpath:db/drill,classpath:db/drill_long" : "classpath:db/drill");
+        env.put("DRILL_MIGRATION_SECONDS", String.valueOf(migrationSeconds));
+        env.put("DRILL_CONCURRENT_INDEX", String.valueOf(concurrentIndex));
         env.put("WARDEN_INIT_EPOCH", epoch);
         env.put("WARDEN_INIT_WIPE", String.valueOf(wipe));
         env.put("WARDEN_INIT_LOCK", lock);
         env.put("WARDEN_INIT_LEASE_TTL", leaseTtl);
         env.put("WARDEN_INIT_HEARTBEAT", heartbeat);
-        env.put("WARDEN_INIT_TIMEOUT", "2m");
+        env.put("WARDEN_INIT_TIMEOUT", (120 + 3L * migrationSeconds) + "s");
         env.put("WARDEN_INIT_IDLE_TIMEOUT", idleTimeout);
         env.put("WARDEN_POOL_MAX_SIZE", "2");
         env.put("WARDEN_APP_NAME", "warden-drill");
@@ -257,7 +291,7 @@ public final class InitDrill implements Callable<Integer> {
                 if (kill != null && kill.pid == w.pid()) {
                     continue;
                 }
-                String line = w.await(180_000, "READY", "FAILED");
+                String line = w.await(180_000 + 3_000L * migrationSeconds, "READY", "FAILED");
                 if (line.startsWith("READY")) {
                     ready++;
                     lastReady = Math.max(lastReady, System.nanoTime());
@@ -290,10 +324,20 @@ public final class InitDrill implements Callable<Integer> {
                 }
                 long holdMs = count(c, "select coalesce((extract(epoch from (max(at) - min(at))) * 1000)::bigint, 0) from "
                         + META_SCHEMA + ".init_log where epoch = ?", epoch);
+                long runs = 0;
+                long reruns = count(c, "select count(*) from " + META_SCHEMA + ".init_log where epoch = ?"
+                        + " and event = 'rerun-interrupted'", epoch);
+                long invalid = 0;
+                if (longMigration()) {
+                    runs = count(c, "select count(*) from " + AUDIT_SCHEMA + ".migration_run where epoch = ?", epoch);
+                    invalid = count(c, "select count(*) from pg_index i join pg_class ic on ic.oid = i.indexrelid"
+                            + " join pg_namespace s on s.oid = ic.relnamespace where not i.indisvalid and s.nspname = '"
+                            + APP_SCHEMA + "' and ? is not null", epoch);
+                }
                 return new Trial(index, epoch, n - (kill == null ? 0 : 1), allReadyMs, ready, failed,
                         Math.max(inits, seeds), wipes, seeds, takeovers, landed && !cutHolder,
                         cutHolder ? null : takeoverMs, rows == seedRows, lockFree(), by, holdMs, failures,
-                        landed && cutHolder, cutHolder ? takeoverMs : null);
+                        landed && cutHolder, cutHolder ? takeoverMs : null, runs, reruns, invalid);
             }
         } finally {
             ws.forEach(Workers.Worker::stop);
@@ -332,6 +376,14 @@ public final class InitDrill implements Callable<Integer> {
             if (owner == null) {
                 return null;
             }
+            if (longMigration()) {
+                // Strike during the long migration: once the holder's record names it, after 10-60 % of it.
+                owner = awaitLongMigration(c, epoch, deadline + Duration.ofSeconds(60 + migrationSeconds).toNanos());
+                if (owner == null) {
+                    return null;
+                }
+                delay = (long) (migrationSeconds * 1000L * (0.1 + 0.5 * random.nextDouble()));
+            }
             Thread.sleep(delay);
             Matcher m = OWNER_PID.matcher(owner);
             if (!m.find()) {
@@ -353,6 +405,29 @@ public final class InitDrill implements Callable<Integer> {
                 return new Kill(pid, rs.getTimestamp(1));
             }
         }
+    }
+
+    private boolean longMigration() {
+        return migrationSeconds > 0 || concurrentIndex;
+    }
+
+    /** The holder's owner once its record says it runs the long migration, or null (ended first, or time out). */
+    private String awaitLongMigration(Connection c, String epoch, long deadline) throws Exception {
+        String description = concurrentIndex ? "Concurrent index" : "Long migration";
+        try (PreparedStatement ps = c.prepareStatement("select owner from " + META_SCHEMA + ".init_epochs"
+                + " where epoch = ? and status = 'IN_PROGRESS' and migration_description = ?")) {
+            ps.setString(1, epoch);
+            ps.setString(2, description);
+            while (System.nanoTime() < deadline) {
+                try (ResultSet rs = ps.executeQuery()) {
+                    if (rs.next()) {
+                        return rs.getString(1);
+                    }
+                }
+                Thread.sleep(20);
+            }
+        }
+        return null;
     }
 
     /** True when the init lock can be taken now: no process left it held. */
@@ -437,6 +512,15 @@ public final class InitDrill implements Callable<Integer> {
             f.put("takeover_after_cut_ms_max", afterCut.isEmpty() ? null
                     : afterCut.stream().mapToLong(Long::longValue).max().orElse(0));
         }
+        if (longMigration()) {
+            f.put("migration_seconds", migrationSeconds);
+            f.put("concurrent_index", concurrentIndex);
+            f.put("migration_runs_per_epoch_max", ts.stream().mapToLong(Trial::migrationRuns).max().orElse(0));
+            f.put("migrations_applied_twice", ts.stream().filter(t -> t.migrationRuns() > 1).count());
+            f.put("migrations_missing", ts.stream().filter(t -> t.migrationRuns() < 1).count());
+            f.put("interrupted_reruns", ts.stream().mapToLong(Trial::reruns).sum());
+            f.put("invalid_indexes_left", ts.stream().mapToLong(Trial::invalidIndexes).sum());
+        }
         f.put("failed_workers", ts.stream().mapToInt(Trial::failed).sum());
         f.put("stuck_locks", (int) ts.stream().filter(t -> !t.lockFree()).count());
         List<Long> ready = ts.stream().map(Trial::allReadyMs).toList();
@@ -461,7 +545,7 @@ public final class InitDrill implements Callable<Integer> {
                   wipes per epoch: max %s; seeds per epoch: max %s; seeded rows complete: %s
                   holder kills: %s, takeovers: %s (kill -> takeover p50 %s ms, max %s ms)%s
                   all %s workers READY: p50 %s ms, max %s ms after GO (one worker alone: %s ms)
-                  failed workers: %s, stuck locks: %s
+                  failed workers: %s, stuck locks: %s%s
                 """, f.get("trials"), f.get("workers"), f.get("lock"), f.get("wipe"), f.get("kill_holder"),
                 f.get("database"), f.get("max_initializations_per_epoch"), f.get("double_initializations"),
                 f.get("missing_initializations"), f.get("wipes_per_epoch_max"), f.get("seeds_per_epoch_max"),
@@ -469,6 +553,11 @@ public final class InitDrill implements Callable<Integer> {
                 f.get("takeover_ms_max"), f.containsKey("holder_cuts") ? "\n  holder cuts: " + f.get("holder_cuts")
                         + " (cut -> takeover p50 " + f.get("takeover_after_cut_ms_p50") + " ms, max "
                         + f.get("takeover_after_cut_ms_max") + " ms)" : "", f.get("workers"), f.get("all_ready_ms_p50"), f.get("all_ready_ms_max"),
-                f.get("single_worker_init_ms_p50"), f.get("failed_workers"), f.get("stuck_locks"));
+                f.get("single_worker_init_ms_p50"), f.get("failed_workers"), f.get("stuck_locks"),
+                f.containsKey("migration_seconds") ? "\n  long migration (" + f.get("migration_seconds") + " s"
+                        + (Boolean.TRUE.equals(f.get("concurrent_index")) ? ", CREATE INDEX CONCURRENTLY" : "")
+                        + "): applied twice " + f.get("migrations_applied_twice") + ", missing " + f.get("migrations_missing")
+                        + ", runs per epoch max " + f.get("migration_runs_per_epoch_max") + ", interrupted and re-run "
+                        + f.get("interrupted_reruns") + ", invalid indexes left " + f.get("invalid_indexes_left") : "");
     }
 }

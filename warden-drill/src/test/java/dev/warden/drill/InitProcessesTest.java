@@ -87,6 +87,44 @@ class InitProcessesTest {
         assertThat(r.get("stuck_locks")).isEqualTo(0);
     }
 
+    /**
+     * A migration statement of 8 s with WARDEN_INIT_IDLE_TIMEOUT at 2 s, its holder cut off in the
+     * middle of it (every connection blackholed): taken over within the idle timeout and a margin,
+     * the migration applied once (the cut holder's transaction never commits), nobody FAILED.
+     */
+    @Test
+    void aHolderCutOffDuringAMigrationFourTimesTheIdleTimeoutIsTakenOverAndItIsAppliedOnce() throws Exception {
+        Map<String, Object> r = drill("--workers", "3", "--trials", "1", "--migration-seconds", "8", "--idle-timeout",
+                "2s", "--cut-holder", "--seed-rows", "1000", "--random-seed", "3");
+        assertThat((Long) r.get("holder_cuts")).as("the cut landed during the migration").isEqualTo(1L);
+        assertThat((Long) r.get("takeover_after_cut_ms_max")).as("idle timeout 2 s, margin for a loaded machine")
+                .isLessThanOrEqualTo(8_000L);
+        assertThat(r.get("migrations_applied_twice")).isEqualTo(0L);
+        assertThat(r.get("migrations_missing")).isEqualTo(0L);
+        assertThat(r.get("double_initializations")).isEqualTo(0L);
+        assertThat(r.get("failed_workers")).as("%s", r.get("failures")).isEqualTo(0);
+        assertThat(r.get("stuck_locks")).isEqualTo(0);
+    }
+
+    /**
+     * CREATE INDEX CONCURRENTLY (non-transactional) of 8 s, its holder SIGKILLed during the build:
+     * the next holder ends the dead one's build, drops the invalid index it left, says so, and
+     * builds it once more; one index, valid, nobody FAILED.
+     */
+    @Test
+    void aHolderKilledDuringAConcurrentIndexBuildLeavesNoInvalidIndexAndTheBuildCompletesOnce() throws Exception {
+        Map<String, Object> r = drill("--workers", "3", "--trials", "1", "--migration-seconds", "8",
+                "--concurrent-index", "--idle-timeout", "2s", "--kill-holder", "--seed-rows", "1000", "--random-seed", "3");
+        assertThat((Long) r.get("holder_kills")).as("the kill landed during the build").isEqualTo(1L);
+        assertThat((Long) r.get("interrupted_reruns")).as("the interrupted build was named and run again").isEqualTo(1L);
+        assertThat(r.get("invalid_indexes_left")).isEqualTo(0L);
+        assertThat(r.get("migrations_applied_twice")).isEqualTo(0L);
+        assertThat(r.get("migrations_missing")).isEqualTo(0L);
+        assertThat(r.get("double_initializations")).isEqualTo(0L);
+        assertThat(r.get("failed_workers")).as("%s", r.get("failures")).isEqualTo(0);
+        assertThat(r.get("stuck_locks")).isEqualTo(0);
+    }
+
     private static Map<String, String> env(ThrowawayDatabase db, String name, String migrations) {
         Map<String, String> env = new HashMap<>();
         env.put("WARDEN_DB_URL", db.jdbcUrl());

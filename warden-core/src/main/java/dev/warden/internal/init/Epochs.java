@@ -8,6 +8,7 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Timestamp;
+import java.time.Duration;
 import java.time.Instant;
 
 /**
@@ -17,11 +18,25 @@ import java.time.Instant;
  */
 final class Epochs {
 
-    /** One epoch's row. {@code attempts}: initialisations started; {@code failures}: those whose own work failed. */
+    /**
+     * One epoch's row. {@code attempts}: initialisations started; {@code failures}: those whose own
+     * work failed; {@code migration}: the migration its holder started last, if any.
+     */
     record Epoch(InitStatus.Status status, String owner, long token, int attempts, int failures, boolean wiped,
-                 Instant finishedAt, String error) {
+                 Instant finishedAt, String error, RunningMigration migration) {
         boolean is(InitStatus.Status s) {
             return status == s;
+        }
+    }
+
+    /**
+     * The migration a holder runs (or ran last): its version (empty for a repeatable one), its
+     * description, whether Flyway runs it in a transaction, and how long ago it started.
+     */
+    record RunningMigration(String version, String description, boolean inTransaction, Duration running) {
+        /** {@code migration 2 'create index'}, as logs and progress name it. */
+        String name() {
+            return MigrationProgress.name(version, description, true);
         }
     }
 
@@ -44,7 +59,9 @@ final class Epochs {
     /** The epoch's row, or null when nobody started it. */
     Epoch read(Connection c) throws SQLException {
         try (PreparedStatement ps = c.prepareStatement("select status, owner, token, attempts, failures,"
-                + " wiped_at is not null, finished_at, error from " + schema + ".init_epochs where scope = ? and epoch = ?")) {
+                + " wiped_at is not null, finished_at, error, migration_version, migration_description, migration_in_tx,"
+                + " (extract(epoch from clock_timestamp() - migration_started_at) * 1000)::bigint"
+                + " from " + schema + ".init_epochs where scope = ? and epoch = ?")) {
             ps.setString(1, scope);
             ps.setString(2, epoch);
             try (ResultSet rs = ps.executeQuery()) {
@@ -52,8 +69,12 @@ final class Epochs {
                     return null;
                 }
                 Timestamp finished = rs.getTimestamp(7);
+                String description = rs.getString(10);
+                long runningMs = rs.getLong(12);
+                RunningMigration m = description == null ? null : new RunningMigration(rs.getString(9), description,
+                        rs.getBoolean(11), Duration.ofMillis(Math.max(0, runningMs)));
                 return new Epoch(InitStatus.Status.valueOf(rs.getString(1)), rs.getString(2), rs.getLong(3), rs.getInt(4), rs.getInt(5),
-                        rs.getBoolean(6), finished == null ? null : finished.toInstant(), rs.getString(8));
+                        rs.getBoolean(6), finished == null ? null : finished.toInstant(), rs.getString(8), m);
             }
         }
     }
@@ -94,7 +115,7 @@ final class Epochs {
                             + " than " + lease.token() + " while " + owner + " took the init lock.");
                 }
                 Epoch e = new Epoch(InitStatus.Status.IN_PROGRESS, owner, lease.token(), rs.getInt(1), rs.getInt(2), rs.getBoolean(3),
-                        null, null);
+                        null, null, before == null ? null : before.migration());
                 event(c, lease.token(), takeover ? "takeover" : "started", takeover
                         ? "from " + before.owner() + " (token " + before.token() + ")" : "attempt " + e.attempts());
                 return e;
@@ -139,6 +160,30 @@ final class Epochs {
             if (ps.executeUpdate() != 1) {
                 throw new LeaseLostException("Epoch " + epoch + " is no longer held by token " + lease.token() + " of "
                         + owner + ": another process took it over.");
+            }
+        }
+    }
+
+    /**
+     * Records the migration the holder starts now (fenced by the token, in its own short
+     * transaction), or clears it with null: what waiters show and what a holder taking over reads.
+     */
+    void markMigration(Connection c, long token, String version, String description, boolean inTransaction)
+            throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("update " + schema + ".init_epochs set migration_version = ?,"
+                + " migration_description = ?, migration_in_tx = ?,"
+                + " migration_started_at = case when ? is null then null else clock_timestamp() end"
+                + " where scope = ? and epoch = ? and token = ? and status = 'IN_PROGRESS'")) {
+            ps.setString(1, version);
+            ps.setString(2, description);
+            ps.setObject(3, description == null ? null : inTransaction, java.sql.Types.BOOLEAN);
+            ps.setString(4, description);
+            ps.setString(5, scope);
+            ps.setString(6, epoch);
+            ps.setLong(7, token);
+            if (ps.executeUpdate() != 1) {
+                throw new LeaseLostException("Epoch " + epoch + " is no longer held by token " + token + " of " + owner
+                        + ": another process took it over.");
             }
         }
     }

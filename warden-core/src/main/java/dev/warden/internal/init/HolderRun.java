@@ -52,6 +52,9 @@ final class HolderRun {
     InitStatus run(InitLock.Lease lease, long started) throws Exception {
         // A dead lock session must stop the work now, not when a socket times out.
         lease.onLost(connections::abortWork);
+        if (!plan.settings().migrations().isEmpty()) {
+            endEarlierMigrations(lease);
+        }
         Epochs.Epoch before = inTx(epochs::read);
         if (before != null && before.is(InitStatus.Status.COMPLETED)) {
             return init.done(before, false, false, started);
@@ -62,6 +65,10 @@ final class HolderRun {
         boolean takeover = before != null && before.is(InitStatus.Status.IN_PROGRESS);
         Epochs.Epoch mine = inTx(c -> {
             lease.verify(c);
+            // Two applications with overlapping schemas starting at once: the second to record its
+            // epoch sees the first's (the check and the record under one transaction lock).
+            InitSchema.lockBootstrap(c, plan.wardenSchema());
+            InitSchema.refuseOverlap(c, plan.wardenSchema(), plan.schemas());
             return epochs.markStarted(c, lease, before, takeover);
         });
         log.info("Initialising epoch {} as {} (token {}, attempt {}{})", epochs.epoch(), owner, lease.token(),
@@ -78,8 +85,22 @@ final class HolderRun {
             if (!plan.settings().migrations().isEmpty()) {
                 step = "migrating " + plan.settings().migrations();
                 step(lease, step, mine, takeover, started);
-                MigrateResult result = init.flyway().migrate();
+                if (takeover && before.migration() != null && !before.migration().inTransaction()) {
+                    new InterruptedMigration(plan, connections, epochs, lease, before).repair(init.flyway());
+                }
+                MigrateResult result;
+                boolean tookOver = takeover;
+                try (MigrationProgress progress = new MigrationProgress(
+                        (version, description, inTransaction) -> inTx(c -> {
+                            epochs.markMigration(c, lease.token(), version, description, inTransaction);
+                            return null;
+                        }),
+                        text -> init.report(InitStatus.Status.IN_PROGRESS, owner, lease.token(), mine.attempts(), null, false, tookOver,
+                                text, started))) {
+                    result = init.flyway(connections.migrationDataSource(plan, lease.token()), progress).migrate();
+                }
                 inTx(c -> {
+                    epochs.markMigration(c, lease.token(), null, null, true);
                     epochs.event(c, lease.token(), "migrated", result.migrationsExecuted + " migration(s), schema version "
                             + result.targetSchemaVersion);
                     return null;
@@ -115,6 +136,30 @@ final class HolderRun {
         log.info("Epoch {} initialised by this process in {} ms", epochs.epoch(),
                 Duration.ofNanos(System.nanoTime() - started).toMillis());
         return init.done(after, true, takeover, started);
+    }
+
+    /**
+     * Ends the migration connections an earlier holder of this application left on the server (it
+     * died, was cut off or lost its lock mid-migration): they may hold Flyway's lock, and the locks
+     * and the open transaction of a long statement, which nothing else would end.
+     */
+    private void endEarlierMigrations(InitLock.Lease lease) throws SQLException {
+        int ended;
+        long t0 = System.nanoTime();
+        // Auto-commit: each look at pg_stat_activity must be fresh (a transaction sees one snapshot of it).
+        try (Connection c = connections.work()) {
+            c.setAutoCommit(true);
+            lease.verify(c);
+            ended = InitConnections.endMigrationsOfOthers(c, plan, lease.token(), plan.settings().idleTimeout());
+        }
+        if (ended > 0) {
+            log.warn("Ended {} migration connection(s) an earlier holder of epoch {} left on the server ({} ms)", ended,
+                    epochs.epoch(), (System.nanoTime() - t0) / 1_000_000);
+            inTx(c -> {
+                epochs.event(c, lease.token(), "ended-earlier-migration", ended + " connection(s)");
+                return null;
+            });
+        }
     }
 
     private void step(InitLock.Lease lease, String what, Epochs.Epoch mine, boolean takeover, long started) {

@@ -5,6 +5,8 @@ import dev.warden.Secret;
 import dev.warden.spi.InitLock;
 import java.io.PrintWriter;
 import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.SQLFeatureNotSupportedException;
 import java.time.Duration;
@@ -23,10 +25,15 @@ import org.postgresql.ds.PGSimpleDataSource;
  *   <li><b>sessions</b> (the lock session, the waiters' kept session): short socket timeout (half of
  *   {@code WARDEN_INIT_IDLE_TIMEOUT}); the lock holder's session heartbeats and is ended by the
  *   server ({@code idle_session_timeout}) when the heartbeats stop;</li>
- *   <li><b>work</b> (wipe, Flyway, seeders, Warden's records): the server ends a transaction left
+ *   <li><b>work</b> (wipe, seeders, Warden's records): the server ends a transaction left
  *   idle longer than {@code WARDEN_INIT_IDLE_TIMEOUT} ({@code idle_in_transaction_session_timeout}),
- *   so a dead holder's locks are freed; the socket timeout stays long (a migration may run one long
- *   statement), but work connections are aborted as soon as the holder loses its lock session.</li>
+ *   so a dead holder's locks are freed; the socket timeout stays long, but work connections are
+ *   aborted as soon as the holder loses its lock session;</li>
+ *   <li><b>migrations</b> (Flyway's): no idle or socket timeout at all, since a migration tool may
+ *   legitimately leave a connection idle, or in a transaction, while a statement runs for as long as
+ *   it takes. Their holder is judged by its lock session only: they are aborted when it is lost, and
+ *   the next holder ends them on the server ({@link #endMigrationsOfOthers}) before it migrates.
+ *   Each is named in {@code pg_stat_activity} after its application, lock and fencing token.</li>
  * </ul>
  * Both kinds ask the server to probe the client with TCP keepalives and give up on unacknowledged
  * data after {@code tcp_user_timeout}: settings any ordinary (non-superuser) role may set.
@@ -36,6 +43,11 @@ public final class InitConnections implements AutoCloseable {
     private final PGSimpleDataSource sessions;
     private final PGSimpleDataSource work;
     private final InitSettings settings;
+    private final String url;
+    private final String user;
+    private final Secret password;
+    private final String applicationName;
+    private final int connectSeconds;
     private final Set<Connection> open = ConcurrentHashMap.newKeySet();
     private final Set<Connection> openWork = ConcurrentHashMap.newKeySet();
     private volatile boolean aborted;
@@ -63,8 +75,13 @@ public final class InitConnections implements AutoCloseable {
                            InitSettings settings, boolean sessionless) {
         this.settings = Objects.requireNonNull(settings, "settings");
         this.sessionless = sessionless;
+        this.url = url;
+        this.user = user;
+        this.password = password;
+        this.applicationName = applicationName;
         Duration idle = settings.idleTimeout();
         int connectSeconds = (int) Math.max(1, Math.min(Integer.MAX_VALUE, connectTimeout.toSeconds()));
+        this.connectSeconds = connectSeconds;
         this.sessions = dataSource(url, user, password, applicationName + "-init", connectSeconds,
                 (int) Math.max(1, idle.toSeconds() / 2), sessionless ? null : serverOptions(idle, false));
         // Migrations may run long statements: the socket timeout is only the last resort here; a
@@ -145,7 +162,73 @@ public final class InitConnections implements AutoCloseable {
 
     /** The work connections as a DataSource, for Flyway. */
     public DataSource workDataSource() {
-        return new WorkDataSource();
+        return new WorkDataSource(work);
+    }
+
+    /**
+     * Flyway's connections for the holder with this fencing token: no idle-in-transaction limit and
+     * no socket timeout (see the class comment), cut with the other work connections when the lock
+     * is lost. Named {@code <app>-migrate-<lock key>-<token>} so that the next holder can find them.
+     */
+    public DataSource migrationDataSource(Initializer.Plan plan, long token) {
+        String app = applicationName.length() > 20 ? applicationName.substring(0, 20) : applicationName;
+        PGSimpleDataSource ds = dataSource(url, user, password, app + migrationTag(plan) + token, connectSeconds, 0,
+                serverOptions(settings.idleTimeout(), false));
+        return new WorkDataSource(ds);
+    }
+
+    /** The part of a migration connection's name that is the same for every holder of this application. */
+    private static String migrationTag(Initializer.Plan plan) {
+        return "-migrate-" + Integer.toHexString(InitSchema.lockKey(plan.wardenSchema(),
+                InitSchema.lockName(plan.schemas()))) + "-";
+    }
+
+    /**
+     * Ends, on the server, the migration connections of this application's earlier holders (a
+     * holder that died, was cut off or lost its lock leaves them running or idle in a transaction,
+     * holding Flyway's lock and the locks of its statement), and waits up to {@code wait} for them
+     * to go. Only backends of roles this session is a member of are touched. {@code c} must be in
+     * auto-commit mode: a transaction sees one snapshot of {@code pg_stat_activity}.
+     *
+     * @return how many backends were ended
+     */
+    public static int endMigrationsOfOthers(Connection c, Initializer.Plan plan, long token, Duration wait)
+            throws SQLException {
+        String like = "%" + migrationTag(plan) + "%";
+        String filter = " from pg_stat_activity where application_name like ? and application_name not like ?"
+                + " and pid <> pg_backend_pid() and usesysid is not null and pg_has_role(usesysid, 'MEMBER')";
+        int ended = 0;
+        try (PreparedStatement ps = c.prepareStatement("select count(*) filter (where pg_terminate_backend(pid))" + filter)) {
+            ps.setString(1, like);
+            ps.setString(2, "%" + migrationTag(plan) + token);
+            try (ResultSet rs = ps.executeQuery()) {
+                rs.next();
+                ended = rs.getInt(1);
+            }
+        }
+        if (ended == 0) {
+            return 0;
+        }
+        long deadline = System.nanoTime() + wait.toNanos();
+        try (PreparedStatement ps = c.prepareStatement("select count(*)" + filter)) {
+            ps.setString(1, like);
+            ps.setString(2, "%" + migrationTag(plan) + token);
+            while (System.nanoTime() < deadline) {
+                try (ResultSet rs = ps.executeQuery()) {
+                    rs.next();
+                    if (rs.getInt(1) == 0) {
+                        break;
+                    }
+                }
+                try {
+                    Thread.sleep(50);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new SQLException("Interrupted while ending an earlier holder's migration connections", "57014", e);
+                }
+            }
+        }
+        return ended;
     }
 
     /** The lock {@code WARDEN_INIT_LOCK} names, scoped to this plan's application. */
@@ -206,7 +289,13 @@ public final class InitConnections implements AutoCloseable {
     }
 
     private final class WorkDataSource implements DataSource {
-        @Override public Connection getConnection() throws SQLException { return work(); }
+        private final PGSimpleDataSource source;
+
+        WorkDataSource(PGSimpleDataSource source) {
+            this.source = source;
+        }
+
+        @Override public Connection getConnection() throws SQLException { return track(source.getConnection(), true); }
         @Override public Connection getConnection(String u, String p) throws SQLException {
             throw new SQLFeatureNotSupportedException("the initialisation's connections have fixed credentials");
         }

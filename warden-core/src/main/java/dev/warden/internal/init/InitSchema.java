@@ -20,8 +20,11 @@ public final class InitSchema {
     /** First key of every advisory lock Warden takes: "WARD". */
     static final int LOCK_SPACE = 0x57415244;
 
-    /** The layout this code writes: 1 = the first (epochs keyed by name), 2 = epochs scoped per application, failures counted. */
-    static final int VERSION = 2;
+    /**
+     * The layout this code writes: 1 = the first (epochs keyed by name), 2 = epochs scoped per
+     * application, failures counted, 3 = the migration a holder runs recorded on its epoch.
+     */
+    static final int VERSION = 3;
 
     private InitSchema() {
     }
@@ -46,7 +49,7 @@ public final class InitSchema {
         boolean auto = c.getAutoCommit();
         c.setAutoCommit(false);
         try (Statement st = c.createStatement()) {
-            st.execute("select pg_advisory_xact_lock(" + LOCK_SPACE + ", " + lockKey(schema, "bootstrap") + ")");
+            lockBootstrap(c, schema);
             st.execute("create schema if not exists " + schema);
             st.execute("create sequence if not exists " + schema + ".fencing_tokens");
             st.execute("create table if not exists " + schema + ".schema_version (version integer not null)");
@@ -56,6 +59,9 @@ public final class InitSchema {
             }
             if (version < 2) {
                 upgradeTo2(st, schema);
+            }
+            if (version < 3) {
+                upgradeTo3(st, schema);
             }
             if (version < VERSION) {
                 st.execute("delete from " + schema + ".schema_version");
@@ -67,6 +73,42 @@ public final class InitSchema {
             throw e;
         } finally {
             c.setAutoCommit(auto);
+        }
+    }
+
+    /** Takes the transaction lock that serialises changes to Warden's schema (in the caller's transaction). */
+    static void lockBootstrap(Connection c, String schema) throws SQLException {
+        try (Statement st = c.createStatement()) {
+            st.execute("select pg_advisory_xact_lock(" + LOCK_SPACE + ", " + lockKey(schema, "bootstrap") + ")");
+        }
+    }
+
+    /**
+     * Refuses to initialise when another application recorded in Warden's schema has schemas that
+     * overlap this one's without being the same set ({@code a,b} and {@code b,c}): their epochs and
+     * locks are apart, so a wipe or a migration of one would change the other's schema unseen.
+     *
+     * @throws dev.warden.InitFailedException naming both sets and what to do
+     */
+    public static void refuseOverlap(Connection c, String schema, List<String> schemas) throws SQLException {
+        String mine = scope(schemas);
+        try (java.sql.PreparedStatement ps = c.prepareStatement("select distinct scope from " + schema + ".init_epochs"
+                + " where scope <> '' and scope <> ? and string_to_array(scope, ',') && ? order by 1")) {
+            ps.setString(1, mine);
+            ps.setArray(2, c.createArrayOf("text", schemas.toArray()));
+            try (ResultSet rs = ps.executeQuery()) {
+                if (rs.next()) {
+                    String other = rs.getString(1);
+                    List<String> shared = schemas.stream().filter(List.of(other.split(","))::contains).sorted().toList();
+                    throw new dev.warden.InitFailedException("The schemas of this application (WARDEN_SCHEMAS=" + mine
+                            + ") overlap those of another application initialised in this database (" + other
+                            + ", recorded in " + schema + ".init_epochs): both would wipe and migrate " + shared
+                            + " without seeing each other. Give each application schemas of its own, or the same"
+                            + " set (WARDEN_SCHEMAS) so that they share one epoch and one lock. If '" + other + "' was an"
+                            + " earlier configuration of this application, remove its records: delete from " + schema
+                            + ".init_epochs where scope = '" + other + "'.", null);
+                }
+            }
         }
     }
 
@@ -128,5 +170,17 @@ public final class InitSchema {
         st.execute("alter table " + schema + ".init_epochs drop constraint if exists init_epochs_pkey");
         st.execute("alter table " + schema + ".init_epochs add primary key (scope, epoch)");
         st.execute("alter table " + schema + ".init_log add column if not exists scope text not null default ''");
+    }
+
+    /**
+     * Version 3: the migration the holder runs (version, description, whether in a transaction,
+     * since when), written by the holder before each migration so that waiters, the health report
+     * and a holder taking over know it; left in place by a holder that died in it.
+     */
+    private static void upgradeTo3(Statement st, String schema) throws SQLException {
+        st.execute("alter table " + schema + ".init_epochs add column if not exists migration_version text,"
+                + " add column if not exists migration_description text,"
+                + " add column if not exists migration_in_tx boolean,"
+                + " add column if not exists migration_started_at timestamptz");
     }
 }

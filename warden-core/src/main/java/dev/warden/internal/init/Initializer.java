@@ -128,6 +128,7 @@ public final class Initializer {
                     if (epochs == null) {
                         kept.call(c -> {
                             InitSchema.ensure(c, plan.wardenSchema());
+                            InitSchema.refuseOverlap(c, plan.wardenSchema(), plan.schemas());
                             return null;
                         });
                         epoch = plan.settings().epoch().orElseGet(() -> EpochName.derive(flyway, plan));
@@ -185,12 +186,17 @@ public final class Initializer {
                     String wait = e == null ? "waiting for the init lock (" + lock.describe() + ")"
                             : "waiting for " + e.owner() + " to initialise epoch " + epoch + " (" + e.status().name().toLowerCase()
                             + ", attempt " + e.attempts() + ")";
-                    if (!wait.equals(lastWait)) {
-                        log.info("{}", wait);
-                        lastWait = wait;
+                    // The holder's running migration, from its record: logged once per migration, shown with its time.
+                    Epochs.RunningMigration m = e != null && e.is(InitStatus.Status.IN_PROGRESS) ? e.migration() : null;
+                    String logged = m == null ? wait : wait + ": " + MigrationProgress.name(m.version(), m.description(),
+                            m.inTransaction());
+                    if (!logged.equals(lastWait)) {
+                        log.info("{}", logged);
+                        lastWait = logged;
                     }
+                    String shown = m == null ? wait : logged + ", running " + m.running().toSeconds() + "s";
                     report(InitStatus.Status.WAITING, e == null ? null : e.owner(), e == null ? 0 : e.token(),
-                            e == null ? 0 : e.attempts(), null, false, false, wait, started);
+                            e == null ? 0 : e.attempts(), null, false, false, shown, started);
                 } catch (InitFailedException fatal) {
                     throw fatal;
                 } catch (Exception fault) {
@@ -297,13 +303,27 @@ public final class Initializer {
     }
 
     Flyway flyway() {
-        return Flyway.configure(plan.classLoader())
-                .dataSource(connections.workDataSource())
+        return flyway(connections.workDataSource());
+    }
+
+    /**
+     * Flyway on these connections, with Flyway's own lock taken at session level
+     * ({@code pg_advisory_lock} on the one connection that also migrates) instead of its default
+     * transaction-level lock, which holds a second connection idle in a transaction for the whole
+     * migration: a server-side idle limit would end it under a long statement, and a
+     * {@code CREATE INDEX CONCURRENTLY} waits for it.
+     */
+    Flyway flyway(javax.sql.DataSource dataSource, org.flywaydb.core.api.callback.Callback... callbacks) {
+        org.flywaydb.core.api.configuration.FluentConfiguration cfg = Flyway.configure(plan.classLoader())
+                .dataSource(dataSource)
                 .schemas(plan.schemas().toArray(String[]::new))
                 .defaultSchema(plan.schemas().getFirst())
                 .createSchemas(true)
                 .locations(plan.settings().migrations().toArray(String[]::new))
                 .failOnMissingLocations(true)
-                .load();
+                .callbacks(callbacks);
+        cfg.getPluginRegister().getExact(org.flywaydb.database.postgresql.PostgreSQLConfigurationExtension.class)
+                .setTransactionalLock(false);
+        return cfg.load();
     }
 }

@@ -1,7 +1,9 @@
 package dev.warden.internal.init;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.warden.InitFailedException;
 import dev.warden.InitStatus;
 import dev.warden.TestDatabase;
 import dev.warden.Warden;
@@ -42,11 +44,36 @@ class InitScopeTest {
     }
 
     private Warden start(String schema, String epoch, AtomicInteger runs) {
-        WardenConfig cfg = TestDatabase.config().poolMaxSize(1).schemas(schema).wardenSchema(meta)
+        return start(new String[] {schema}, epoch, runs);
+    }
+
+    private Warden start(String[] schemas, String epoch, AtomicInteger runs) {
+        WardenConfig cfg = TestDatabase.config().poolMaxSize(1).schemas(schemas).wardenSchema(meta)
                 .applicationName("scope-test").initEpoch(epoch).build();
         Warden w = Warden.builder().config(cfg).seeder("v1", ctx -> runs.incrementAndGet()).build();
         wardens.add(w);
         return w.start();
+    }
+
+    @Test
+    void anApplicationWhoseSchemasOverlapAnothersIsRefusedWithBothSetsNamed() {
+        AtomicInteger first = new AtomicInteger();
+        AtomicInteger second = new AtomicInteger();
+        start(new String[] {shop, billing}, "e1", first);
+        String common = "scopecommon_" + SEQ.get();
+        try {
+            assertThatThrownBy(() -> start(new String[] {billing, common}, "e1", second))
+                    .isInstanceOf(InitFailedException.class)
+                    .hasMessageContaining("WARDEN_SCHEMAS=" + InitSchema.scope(List.of(billing, common)))
+                    .hasMessageContaining(InitSchema.scope(List.of(shop, billing)))
+                    .hasMessageContaining("[" + billing + "]");
+            assertThat(second).as("nothing of the refused application ran").hasValue(0);
+            // The same set is the same application: it shares the epoch and the lock.
+            assertThat(start(new String[] {billing, shop}, "e1", second).initStatus().orElseThrow().initializedHere())
+                    .isFalse();
+        } finally {
+            TestDatabase.exec("drop schema if exists " + common + " cascade");
+        }
     }
 
     @Test
