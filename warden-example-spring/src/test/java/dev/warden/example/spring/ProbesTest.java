@@ -28,7 +28,7 @@ class ProbesTest extends BankTestBase {
     private Answer get(String path) {
         try {
             HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
-                    .timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString());
+                    .timeout(Duration.ofSeconds(40)).build(), HttpResponse.BodyHandlers.ofString());
             return new Answer(r.statusCode(), r.body());
         } catch (IOException e) {
             throw new java.io.UncheckedIOException(e);
@@ -63,6 +63,7 @@ class ProbesTest extends BankTestBase {
                     .until(() -> get("/actuator/health/readiness").status() == 503);
             assertThat(get("/actuator/health/liveness").status()).as("liveness never depends on the database").isEqualTo(200);
             assertThat(get("/actuator/health/warden").body()).contains("\"status\":\"DOWN\"").contains("DEGRADED");
+            // Refused after WARDEN_RIDE_THROUGH (15 s) of waiting for the database to come back.
             Answer refused = get("/accounts/1");
             assertThat(refused.status()).isEqualTo(503);
         } finally {
