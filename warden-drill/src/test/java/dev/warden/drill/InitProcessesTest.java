@@ -31,9 +31,10 @@ class InitProcessesTest {
     }
 
     @Test
-    void eightProcessesTwentyTrialsWithWipeInitialiseEachEpochExactlyOnce() throws Exception {
-        Map<String, Object> r = drill("--workers", "8", "--trials", "20", "--wipe", "--seed-rows", "2000");
-        assertThat(r.get("trials")).isEqualTo(20);
+    void eightProcessesEightTrialsWithWipeInitialiseEachEpochExactlyOnce() throws Exception {
+        // 8 trials keep the suite within CI's budget; `warden drill init --trials 20` and more are the figures.
+        Map<String, Object> r = drill("--workers", "8", "--trials", "8", "--wipe", "--seed-rows", "2000");
+        assertThat(r.get("trials")).isEqualTo(8);
         assertThat(r.get("double_initializations")).isEqualTo(0L);
         assertThat(r.get("missing_initializations")).isEqualTo(0L);
         assertThat(r.get("max_initializations_per_epoch")).isEqualTo(1L);
