@@ -10,8 +10,6 @@ import jakarta.persistence.PersistenceException;
 import java.sql.Connection;
 import java.sql.SQLException;
 import javax.sql.DataSource;
-import org.postgresql.core.BaseConnection;
-import org.postgresql.core.TransactionState;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.dao.support.DataAccessUtils;
@@ -90,7 +88,7 @@ public class WardenJpaTransactionManager extends JpaTransactionManager {
                 throw DataAccessUtils.translateIfNecessary(e, getJpaDialect());
             }
         }
-        if (aborted(con)) {
+        if (CommitChecks.aborted(con)) {
             try {
                 super.doRollback(status); // through the EntityManager's transaction, so that it closes
             } catch (RuntimeException e) {
@@ -99,10 +97,7 @@ public class WardenJpaTransactionManager extends JpaTransactionManager {
             if (stats != null) {
                 stats.recordFailed(ErrorKind.UNKNOWN);
             }
-            throw new TransactionAbortedException("Transaction " + name(status) + " rolled back instead of"
-                    + " committed: a statement failed inside it and its error was caught, so the server aborted"
-                    + " the transaction (SQLState 25P02). Let the error propagate, or use a savepoint"
-                    + " (Propagation.NESTED) to recover from an expected failure.");
+            throw CommitChecks.abortedAtCommit(status);
         }
         try {
             super.doCommit(status);
@@ -117,12 +112,7 @@ public class WardenJpaTransactionManager extends JpaTransactionManager {
                 if (stats != null) {
                     stats.recordCommitUnknown();
                 }
-                log.warn("Transaction {}: connection lost during COMMIT, outcome unknown ({})", name(status), e.toString());
-                UnknownOutcome.tellSynchronizations(status);
-                throw new CommitOutcomeUnknownException("Transaction " + name(status) + ": the connection failed"
-                        + " while COMMIT was sent, so it may or may not have been applied. It is not retried; check"
-                        + " the data (or make the work idempotent) before running it again. Cause: " + e.getMessage(),
-                        ErrorKind.sqlState(e), 1, name(status), e);
+                throw CommitChecks.unknownOutcome(status, e, ErrorKind.sqlState(e));
             }
             if (stats != null) {
                 stats.recordFailed(kind);
@@ -150,7 +140,7 @@ public class WardenJpaTransactionManager extends JpaTransactionManager {
         try {
             super.doRollback(status);
         } catch (TransactionSystemException | PersistenceException e) {
-            if (ErrorKind.of(e) == ErrorKind.CONNECTION || closed(con)) {
+            if (ErrorKind.of(e) == ErrorKind.CONNECTION || CommitChecks.closed(con)) {
                 broken.set(con);
                 log.debug("Rollback on a lost connection ({}); the connection is evicted", e.toString());
                 return;
@@ -163,7 +153,7 @@ public class WardenJpaTransactionManager extends JpaTransactionManager {
     protected void doCleanupAfterCompletion(Object transaction) {
         Connection con = connection();
         try {
-            if (con != null && (broken.get() == con || notIdle(con))
+            if (con != null && (broken.get() == con || CommitChecks.notIdle(con))
                     && getDataSource() instanceof WardenDataSource wds && wds.evict(con)) {
                 log.debug("Evicted a connection that was broken or still inside a transaction");
             }
@@ -191,35 +181,6 @@ public class WardenJpaTransactionManager extends JpaTransactionManager {
         }
     }
 
-    private static boolean aborted(Connection con) {
-        try {
-            BaseConnection pg = pg(con);
-            return pg != null && pg.getTransactionState() == TransactionState.FAILED;
-        } catch (SQLException e) {
-            return false; // the commit will tell
-        }
-    }
-
-    private static boolean notIdle(Connection con) throws SQLException {
-        if (con.isClosed()) {
-            return true;
-        }
-        BaseConnection pg = pg(con);
-        return pg != null && pg.getTransactionState() != TransactionState.IDLE;
-    }
-
-    private static BaseConnection pg(Connection con) throws SQLException {
-        return con != null && con.isWrapperFor(BaseConnection.class) ? con.unwrap(BaseConnection.class) : null;
-    }
-
-    private static boolean closed(Connection con) {
-        try {
-            return con == null || con.isClosed();
-        } catch (SQLException e) {
-            return true;
-        }
-    }
-
     private static Throwable rootWardenException(Throwable e) {
         for (Throwable t = e; t != null; t = t.getCause()) {
             if (t instanceof WardenException) {
@@ -227,10 +188,5 @@ public class WardenJpaTransactionManager extends JpaTransactionManager {
             }
         }
         return null;
-    }
-
-    private static String name(DefaultTransactionStatus status) {
-        String n = status.getTransactionName();
-        return n == null || n.isEmpty() ? "(unnamed)" : "'" + n + "'";
     }
 }

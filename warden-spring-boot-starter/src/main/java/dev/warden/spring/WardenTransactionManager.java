@@ -7,8 +7,6 @@ import dev.warden.internal.tx.TxCounters;
 import java.sql.Connection;
 import java.sql.SQLException;
 import javax.sql.DataSource;
-import org.postgresql.core.BaseConnection;
-import org.postgresql.core.TransactionState;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.jdbc.datasource.JdbcTransactionObjectSupport;
@@ -46,8 +44,6 @@ public class WardenTransactionManager extends JdbcTransactionManager {
 
     /** A connection found dead in this thread's transaction: not rolled back again, evicted at clean-up. */
     private final ThreadLocal<Connection> broken = new ThreadLocal<>();
-    /** Null until the first connection says whether it is pgjdbc. */
-    private volatile Boolean pgjdbc;
     /** Warden's counters (health report, metrics) when the DataSource is Warden's; else null. */
     private final TxCounters stats;
 
@@ -78,7 +74,7 @@ public class WardenTransactionManager extends JdbcTransactionManager {
     @Override
     protected void doCommit(DefaultTransactionStatus status) {
         Connection con = connection(status.getTransaction());
-        if (aborted(con)) {
+        if (CommitChecks.aborted(con)) {
             try {
                 con.rollback();
             } catch (SQLException e) {
@@ -87,10 +83,7 @@ public class WardenTransactionManager extends JdbcTransactionManager {
             if (stats != null) {
                 stats.recordFailed(ErrorKind.UNKNOWN); // as Warden's own engine counts a swallowed error
             }
-            throw new TransactionAbortedException("Transaction " + name(status) + " rolled back instead of"
-                    + " committed: a statement failed inside it and its error was caught, so the server aborted"
-                    + " the transaction (SQLState 25P02). Let the error propagate, or use a savepoint"
-                    + " (Propagation.NESTED) to recover from an expected failure.");
+            throw CommitChecks.abortedAtCommit(status);
         }
         try {
             con.commit();
@@ -105,12 +98,7 @@ public class WardenTransactionManager extends JdbcTransactionManager {
                 if (stats != null) {
                     stats.recordCommitUnknown();
                 }
-                log.warn("Transaction {}: connection lost during COMMIT, outcome unknown ({})", name(status), e.toString());
-                UnknownOutcome.tellSynchronizations(status);
-                throw new CommitOutcomeUnknownException("Transaction " + name(status) + ": the connection failed"
-                        + " while COMMIT was sent, so it may or may not have been applied. It is not retried; check"
-                        + " the data (or make the work idempotent) before running it again. Cause: " + e.getMessage(),
-                        e.getSQLState(), 1, name(status), e);
+                throw CommitChecks.unknownOutcome(status, e, e.getSQLState());
             }
             if (stats != null) {
                 stats.recordFailed(kind); // the server answered COMMIT with an error: rolled back
@@ -131,7 +119,7 @@ public class WardenTransactionManager extends JdbcTransactionManager {
         try {
             con.rollback();
         } catch (SQLException e) {
-            if (ErrorKind.of(e) == ErrorKind.CONNECTION || closed(con)) {
+            if (ErrorKind.of(e) == ErrorKind.CONNECTION || CommitChecks.closed(con)) {
                 // The session is gone, and the server discards its open transaction with it. Throwing
                 // here would replace the application's exception with this one.
                 broken.set(con);
@@ -147,13 +135,13 @@ public class WardenTransactionManager extends JdbcTransactionManager {
         Connection con = connection(transaction);
         try {
             boolean evict = broken.get() == con;
-            if (!evict && notIdle(con)) {
+            if (!evict && CommitChecks.notIdle(con)) {
                 try {
                     con.rollback();
                 } catch (SQLException e) {
                     evict = true;
                 }
-                evict = evict || notIdle(con);
+                evict = evict || CommitChecks.notIdle(con);
             }
             if (evict && getDataSource() instanceof WardenDataSource wds && wds.evict(con)) {
                 log.debug("Evicted a connection that was broken or still inside a transaction");
@@ -166,45 +154,7 @@ public class WardenTransactionManager extends JdbcTransactionManager {
         }
     }
 
-    private static boolean closed(Connection con) {
-        try {
-            return con.isClosed();
-        } catch (SQLException e) {
-            return true;
-        }
-    }
-
     private static Connection connection(Object transaction) {
         return ((JdbcTransactionObjectSupport) transaction).getConnectionHolder().getConnection();
-    }
-
-    private static String name(DefaultTransactionStatus status) {
-        String n = status.getTransactionName();
-        return n == null || n.isEmpty() ? "(unnamed)" : "'" + n + "'";
-    }
-
-    private boolean aborted(Connection con) {
-        try {
-            BaseConnection pg = pg(con);
-            return pg != null && pg.getTransactionState() == TransactionState.FAILED;
-        } catch (SQLException e) {
-            return false; // the commit will tell
-        }
-    }
-
-    private boolean notIdle(Connection con) throws SQLException {
-        if (con.isClosed()) {
-            return true;
-        }
-        BaseConnection pg = pg(con);
-        return pg != null && pg.getTransactionState() != TransactionState.IDLE;
-    }
-
-    private BaseConnection pg(Connection con) throws SQLException {
-        Boolean isPg = pgjdbc;
-        if (isPg == null) {
-            isPg = pgjdbc = con.isWrapperFor(BaseConnection.class);
-        }
-        return isPg ? con.unwrap(BaseConnection.class) : null;
     }
 }
