@@ -9,6 +9,11 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -366,15 +371,35 @@ public final class PatroniCluster implements AutoCloseable {
                 return null;
             }
             boolean syncStandby = false;
+            int replicas = 0;
             for (Member m : members) {
                 if (!m.equals(leader) && running(m) && status(m, "/replica") != 200) {
                     return null;
                 }
+                replicas += !m.equals(leader) && running(m) ? 1 : 0;
                 syncStandby |= !m.equals(leader) && running(m) && status(m, "/sync") == 200;
+            }
+            // Patroni answers /replica once PostgreSQL runs in recovery, before its WAL receiver has
+            // connected; a commit made then reaches the replica only later, and a switchover in that
+            // window promotes a replica without it. So the leader must see every replica streaming.
+            if (streamingReplicas(leader) < replicas) {
+                return null;
             }
             // In synchronous mode Patroni names a synchronous standby a loop later; a switchover needs one.
             return !synchronous || syncStandby ? Boolean.TRUE : null;
         });
+    }
+
+    /** How many standbys the member's walsenders stream to now; -1 when it cannot be asked. */
+    private int streamingReplicas(Member leader) {
+        String url = "jdbc:postgresql://127.0.0.1:" + leader.pgPort() + "/postgres?connectTimeout=5&socketTimeout=10";
+        try (Connection c = DriverManager.getConnection(url, USER, "");
+             Statement st = c.createStatement();
+             ResultSet rs = st.executeQuery("select count(*) from pg_stat_replication where state = 'streaming'")) {
+            return rs.next() ? rs.getInt(1) : -1;
+        } catch (SQLException e) {
+            return -1;
+        }
     }
 
     private void killPostmaster(Member m, String signal) {
