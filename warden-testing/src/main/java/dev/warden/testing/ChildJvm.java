@@ -150,6 +150,26 @@ public final class ChildJvm implements AutoCloseable {
         }
     }
 
+    /**
+     * A clean stop: SIGTERM (when it still runs), then up to {@code grace} for its shutdown hooks; after
+     * that it is killed as by {@link #close()}. Its exit code when it exited by itself (143 for a JVM
+     * ended by SIGTERM), empty when it had to be killed.
+     */
+    public Optional<Integer> stop(Duration grace) {
+        if (process.isAlive()) {
+            try {
+                signal("TERM");
+            } catch (IllegalStateException exitedMeanwhile) {
+                // nothing left to stop: its exit code follows
+            }
+        }
+        Optional<Integer> exit = awaitExit(grace);
+        if (exit.isEmpty()) {
+            close();
+        }
+        return exit;
+    }
+
     /** Kills the child (SIGCONT first, in case it was stopped, then SIGKILL) and its descendants. */
     @Override
     public void close() {

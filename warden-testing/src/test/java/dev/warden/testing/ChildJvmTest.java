@@ -62,6 +62,22 @@ class ChildJvmTest {
     }
 
     @Test
+    void stopEndsTheChildWithSigtermOrKillsItAfterTheGrace() {
+        try (ChildJvm child = ChildJvm.builder(Child.class).args("clean").start()) {
+            child.awaitLine("READY ", Duration.ofSeconds(60));
+            assertThat(child.stop(Duration.ofSeconds(60))).hasValue(143);
+            assertThat(child.lines()).contains("STOPPING");
+            assertThat(child.stop(Duration.ofSeconds(1))).as("stopping it again").hasValue(143);
+        }
+        try (ChildJvm child = ChildJvm.builder(Child.class).args("frozen").start()) {
+            child.awaitLine("READY ", Duration.ofSeconds(60));
+            child.signal("STOP"); // SIGTERM stays pending: the grace runs out
+            assertThat(child.stop(Duration.ofMillis(500))).isEmpty();
+            assertThat(child.process().isAlive()).as("killed after the grace").isFalse();
+        }
+    }
+
+    @Test
     void closeKillsAStoppedChild() {
         ChildJvm child = ChildJvm.builder(Child.class).args("x").start();
         child.awaitLine("READY ", Duration.ofSeconds(60));
