@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 import static org.awaitility.Awaitility.await;
 
+import dev.warden.testing.SharedPostgres;
 import java.sql.Statement;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
@@ -21,8 +22,8 @@ class DrainTest {
 
     @Test
     void closeLetsTransactionsInFlightCommitAndRefusesNewOnes() throws Exception {
-        TestDatabase.exec("drop table if exists drained", "create table drained (id int primary key)");
-        Warden warden = Warden.create(TestDatabase.config().drainTimeout(Duration.ofSeconds(30)).build()).start();
+        SharedPostgres.exec("drop table if exists drained", "create table drained (id int primary key)");
+        Warden warden = Warden.create(TestConfig.sharedPostgres().drainTimeout(Duration.ofSeconds(30)).build()).start();
         CountDownLatch inside = new CountDownLatch(1);
         CountDownLatch release = new CountDownLatch(1);
         CompletableFuture<Integer> inFlight = CompletableFuture.supplyAsync(() -> warden.inTransaction(tx -> {
@@ -47,13 +48,13 @@ class DrainTest {
         assertThat(inFlight.get(30, TimeUnit.SECONDS)).isEqualTo(1);
         closing.get(30, TimeUnit.SECONDS);
         assertThat(warden.state()).isEqualTo(State.STOPPED);
-        assertThat(TestDatabase.queryLong("select count(*) from drained")).isEqualTo(2);
+        assertThat(SharedPostgres.queryLong("select count(*) from drained")).isEqualTo(2);
         assertThat(warden.lifecycle().history().getLast().cause()).contains("after draining 1 transaction");
     }
 
     @Test
     void drainIsBoundedByTheTimeoutThenCutsWhatStillRuns() throws Exception {
-        Warden warden = Warden.create(TestDatabase.config().drainTimeout(Duration.ofMillis(300))
+        Warden warden = Warden.create(TestConfig.sharedPostgres().drainTimeout(Duration.ofMillis(300))
                 .retryMaxAttempts(1).build()).start();
         CountDownLatch inside = new CountDownLatch(1);
         CompletableFuture<Integer> stuck = CompletableFuture.supplyAsync(() -> warden.inTransaction(tx -> {

@@ -1,8 +1,8 @@
 package dev.warden;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.awaitility.Awaitility.await;
 
+import dev.warden.testing.ChildJvm;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -11,7 +11,6 @@ import java.sql.ResultSet;
 import java.sql.Statement;
 import java.time.Duration;
 import java.util.Properties;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -24,21 +23,13 @@ class SigtermDrainTest {
     @Test
     void sigtermLetsTheTransactionInFlightCommitBeforeTheEmbeddedServerStops(@TempDir Path dir) throws Exception {
         Path data = dir.resolve("pgdata");
-        String java = ProcessHandle.current().info().command().orElse("java");
-        Path log = dir.resolve("child.log");
-        Process child = new ProcessBuilder(java, "-cp", System.getProperty("java.class.path"),
-                SigtermDrainMain.class.getName(), data.toString()).redirectErrorStream(true)
-                .redirectOutput(log.toFile()).start();
-        try {
-            await().atMost(Duration.ofSeconds(120)).until(() -> Files.readString(log).contains("IN_TX")
-                    || !child.isAlive());
-            assertThat(Files.readString(log)).as("the child reached its transaction").contains("IN_TX");
-            child.destroy(); // SIGTERM, with the transaction's pg_sleep(3) still running
-            assertThat(child.waitFor(60, TimeUnit.SECONDS)).isTrue();
-        } finally {
-            child.destroyForcibly();
+        String output;
+        try (ChildJvm child = ChildJvm.builder(SigtermDrainMain.class).args(data.toString()).start()) {
+            child.awaitLine("IN_TX", Duration.ofSeconds(120));
+            child.signal("TERM"); // with the transaction's pg_sleep(3) still running
+            assertThat(child.awaitExit(Duration.ofSeconds(60))).as("the child exited after SIGTERM").isPresent();
+            output = child.output();
         }
-        String output = Files.readString(log);
         assertThat(output).contains("closed after draining 1 transaction");
         try (EmbeddedDatabase db = EmbeddedDatabase.start(data, 0)) {
             Properties p = new Properties();

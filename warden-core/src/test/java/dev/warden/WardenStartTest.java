@@ -20,7 +20,7 @@ class WardenStartTest {
     /** The view cannot be cast back into the state machine: no caller moves Warden's state. */
     @Test
     void theLifecycleHandedOutIsAReadOnlyViewOfTheStateMachine() {
-        try (Warden warden = Warden.create(TestDatabase.config().build()).start()) {
+        try (Warden warden = Warden.create(TestConfig.sharedPostgres().build()).start()) {
             Lifecycle lifecycle = warden.lifecycle();
             assertThat(lifecycle).isNotInstanceOf(dev.warden.internal.lifecycle.StateMachine.class);
             assertThat(lifecycle.state()).isEqualTo(State.READY);
@@ -83,7 +83,7 @@ class WardenStartTest {
 
     @Test
     void workBeforeStartAndAfterCloseIsRefusedClearly() {
-        Warden warden = Warden.create(TestDatabase.config().build());
+        Warden warden = Warden.create(TestConfig.sharedPostgres().build());
         NotReadyException before = catchThrowableOfType(NotReadyException.class, () -> warden.inTransaction(tx -> 1));
         assertThat(before.state()).isEqualTo(State.STARTING);
         assertThat(before.getMessage()).contains("start()");
@@ -100,7 +100,7 @@ class WardenStartTest {
 
     @Test
     void healthReportShowsPoolAndCountersWithoutSecrets() {
-        try (Warden warden = Warden.create(TestDatabase.config().dbPassword("s3cret-Pa55").build()).start()) {
+        try (Warden warden = Warden.create(TestConfig.sharedPostgres().dbPassword("s3cret-Pa55").build()).start()) {
             warden.inTransaction(tx -> 1);
             var report = warden.health();
             assertThat(report.state()).isEqualTo(State.READY);

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import dev.warden.EmbeddedDatabase;
+import dev.warden.testing.ChildJvm;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -26,6 +27,7 @@ import org.junit.jupiter.api.Timeout;
 class DemoHardKillTest {
 
     private final List<ProcessHandle> started = new ArrayList<>();
+    private final List<ChildJvm> demos = new ArrayList<>();
     private Path data;
 
     @Test
@@ -34,30 +36,26 @@ class DemoHardKillTest {
         Path root = Files.createTempDirectory("warden-demo-kill");
         data = root.resolve("pgdata");
 
-        Path firstOut = root.resolve("first.out");
-        Process first = demo(firstOut);
-        await("first demo ready").atMost(Duration.ofSeconds(180)).pollInterval(Duration.ofMillis(200))
-                .until(() -> Files.readString(firstOut).contains("Press Ctrl-C") || !first.isAlive());
-        assertThat(Files.readString(firstOut)).as("first demo").contains("All 2 replicas ready");
-        List<ProcessHandle> firstReplicas = first.descendants().filter(p -> p.info().command()
+        ChildJvm first = demo();
+        first.awaitLine("Press Ctrl-C", Duration.ofSeconds(180));
+        assertThat(first.output()).as("first demo").contains("All 2 replicas ready");
+        List<ProcessHandle> firstReplicas = first.process().descendants().filter(p -> p.info().command()
                 .map(c -> c.endsWith("java")).orElse(false)).toList();
         assertThat(firstReplicas).as("the first demo's replica JVMs").hasSize(2);
         started.addAll(firstReplicas);
         long orphanPid = postmasterPid();
 
-        first.destroyForcibly(); // SIGKILL: no shutdown hook, PostgreSQL is not stopped
-        assertThat(first.waitFor(30, TimeUnit.SECONDS)).isTrue();
+        first.signal("KILL"); // no shutdown hook, PostgreSQL is not stopped
+        assertThat(first.awaitExit(Duration.ofSeconds(30))).isPresent();
         assertThat(ProcessHandle.of(orphanPid).map(ProcessHandle::isAlive)).as("orphaned postgres running")
                 .contains(true);
         // Its replicas notice their demo is gone and stop (drained) by themselves.
         await("the killed demo's replicas stop").atMost(Duration.ofSeconds(90))
                 .until(() -> firstReplicas.stream().noneMatch(ProcessHandle::isAlive));
 
-        Path secondOut = root.resolve("second.out");
-        Process second = demo(secondOut);
-        await("second demo ready").atMost(Duration.ofSeconds(240)).pollInterval(Duration.ofMillis(200))
-                .until(() -> Files.readString(secondOut).contains("Press Ctrl-C") || !second.isAlive());
-        String out = Files.readString(secondOut);
+        ChildJvm second = demo();
+        second.awaitLine("Press Ctrl-C", Duration.ofSeconds(240));
+        String out = second.output();
         System.out.println("DEMO after SIGKILL:\n" + out);
         assertThat(out).contains("Found an orphaned embedded PostgreSQL (pid " + orphanPid)
                 .contains("All 2 replicas ready; 0 of them ran the initialisation.")
@@ -65,22 +63,21 @@ class DemoHardKillTest {
         assertThat(ProcessHandle.of(orphanPid).map(ProcessHandle::isAlive).orElse(false)).isFalse();
         assertThat(postmasterPid()).isNotEqualTo(orphanPid);
 
-        second.destroy(); // SIGTERM, as Ctrl-C's signal: the demo stops its replicas, then PostgreSQL
-        assertThat(second.waitFor(90, TimeUnit.SECONDS)).as("second demo stopped").isTrue();
-        String stopped = Files.readString(secondOut);
+        second.signal("TERM"); // as Ctrl-C's signal: the demo stops its replicas, then PostgreSQL
+        assertThat(second.awaitExit(Duration.ofSeconds(90))).as("second demo stopped").isPresent();
+        String stopped = second.output();
         assertThat(stopped).contains("Stopping the demo: 2 replicas stopped, then PostgreSQL.")
                 .doesNotContain("on its own").doesNotContain("\tat ").doesNotContain("Exception");
         assertThat(data.resolve("postmaster.pid")).as("PostgreSQL stopped cleanly").doesNotExist();
     }
 
-    /** The demo as its own JVM (output and errors to {@code out}), 2 replicas on any free ports. */
-    private Process demo(Path out) throws IOException {
-        String javaBin = ProcessHandle.current().info().command().orElse("java");
-        Process p = new ProcessBuilder(javaBin, "-Xmx256m", "-cp", System.getProperty("java.class.path"),
-                WardenCli.class.getName(), "demo", "--replicas", "2", "--base-port", "0", "--data-dir", data.toString())
-                .redirectErrorStream(true).redirectOutput(out.toFile()).start();
-        started.add(p.toHandle());
-        return p;
+    /** The demo as its own JVM (output and errors read by the test), 2 replicas on any free ports. */
+    private ChildJvm demo() {
+        ChildJvm demo = ChildJvm.builder(WardenCli.class)
+                .args("demo", "--replicas", "2", "--base-port", "0", "--data-dir", data.toString()).start();
+        demos.add(demo);
+        started.add(demo.process().toHandle());
+        return demo;
     }
 
     private long postmasterPid() throws IOException {
@@ -89,6 +86,7 @@ class DemoHardKillTest {
 
     @AfterEach
     void cleanUp() throws Exception {
+        demos.forEach(ChildJvm::close); // a demo still running, and its replicas
         List<ProcessHandle> all = new ArrayList<>();
         for (ProcessHandle p : started) {
             p.descendants().forEach(all::add);

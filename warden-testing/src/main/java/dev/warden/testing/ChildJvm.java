@@ -4,14 +4,17 @@ import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
 import java.io.UncheckedIOException;
+import java.io.Writer;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -29,11 +32,14 @@ import java.util.concurrent.TimeUnit;
 public final class ChildJvm implements AutoCloseable {
 
     private final Process process;
-    private final List<String> lines = new CopyOnWriteArrayList<>();
+    /** Appended to by the reader only; a busy child prints many lines, so no copy-on-write list. */
+    private final List<String> lines = Collections.synchronizedList(new ArrayList<>());
+    private final Writer outputFile; // a null writer when kept in memory only
     private final Thread reader;
 
-    private ChildJvm(Process process, String name) {
+    private ChildJvm(Process process, String name, Writer outputFile) {
         this.process = process;
+        this.outputFile = outputFile;
         this.reader = Thread.ofPlatform().daemon().name("child-jvm-" + name).start(this::readOutput);
     }
 
@@ -48,10 +54,21 @@ public final class ChildJvm implements AutoCloseable {
     }
 
     private void readOutput() {
+        boolean writing = true;
         try (BufferedReader in = new BufferedReader(
-                new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
+                new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));
+             Writer file = outputFile) {
             for (String line; (line = in.readLine()) != null; ) {
                 lines.add(line);
+                if (writing) {
+                    try {
+                        file.write(line);
+                        file.write('\n');
+                        file.flush(); // a line at a time: the file is current when a test fails or the JVM dies
+                    } catch (IOException e) {
+                        writing = false; // a full disk must not block the child: keep reading, in memory only
+                    }
+                }
             }
         } catch (IOException e) {
             // the child exited; what it printed is kept
@@ -75,7 +92,9 @@ public final class ChildJvm implements AutoCloseable {
 
     /** Everything it printed so far, one line each. */
     public String output() {
-        return String.join("\n", lines);
+        synchronized (lines) {
+            return String.join("\n", lines);
+        }
     }
 
     /**
@@ -131,6 +150,26 @@ public final class ChildJvm implements AutoCloseable {
         }
     }
 
+    /**
+     * A clean stop: SIGTERM (when it still runs), then up to {@code grace} for its shutdown hooks; after
+     * that it is killed as by {@link #close()}. Its exit code when it exited by itself (143 for a JVM
+     * ended by SIGTERM), empty when it had to be killed.
+     */
+    public Optional<Integer> stop(Duration grace) {
+        if (process.isAlive()) {
+            try {
+                signal("TERM");
+            } catch (IllegalStateException exitedMeanwhile) {
+                // nothing left to stop: its exit code follows
+            }
+        }
+        Optional<Integer> exit = awaitExit(grace);
+        if (exit.isEmpty()) {
+            close();
+        }
+        return exit;
+    }
+
     /** Kills the child (SIGCONT first, in case it was stopped, then SIGKILL) and its descendants. */
     @Override
     public void close() {
@@ -158,6 +197,7 @@ public final class ChildJvm implements AutoCloseable {
         private final Map<String, String> env = new HashMap<>();
         private String classPath = System.getProperty("java.class.path");
         private final List<String> launcher = new ArrayList<>();
+        private Path outputFile;
 
         private Builder(String mainClass) {
             this.mainClass = mainClass;
@@ -196,6 +236,15 @@ public final class ChildJvm implements AutoCloseable {
             return this;
         }
 
+        /**
+         * Also writes the child's output to this file (created, or truncated), a line at a time: its
+         * log stays for a look after the run, e.g. under {@code target/}. The parent directory must exist.
+         */
+        public Builder outputFile(Path file) {
+            this.outputFile = file;
+            return this;
+        }
+
         /** Another class path than this JVM's. */
         public Builder classPath(String path) {
             this.classPath = path;
@@ -214,9 +263,20 @@ public final class ChildJvm implements AutoCloseable {
             cmd.addAll(args);
             ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
             pb.environment().putAll(env);
+            Writer file;
             try {
-                return new ChildJvm(pb.start(), mainClass.substring(mainClass.lastIndexOf('.') + 1));
+                file = outputFile == null ? Writer.nullWriter() : Files.newBufferedWriter(outputFile);
             } catch (IOException e) {
+                throw new UncheckedIOException("Could not open " + outputFile + " for the output of " + mainClass, e);
+            }
+            try {
+                return new ChildJvm(pb.start(), mainClass.substring(mainClass.lastIndexOf('.') + 1), file);
+            } catch (IOException e) {
+                try {
+                    file.close();
+                } catch (IOException ignored) {
+                    // the start failure is what matters
+                }
                 throw new UncheckedIOException("Could not start a JVM for " + mainClass, e);
             }
         }

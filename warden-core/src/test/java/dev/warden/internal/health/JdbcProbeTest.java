@@ -3,9 +3,9 @@ package dev.warden.internal.health;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.warden.ProbeOutcome;
-import dev.warden.TestDatabase;
 import dev.warden.testing.Fault;
 import dev.warden.testing.FaultProxy;
+import dev.warden.testing.SharedPostgres;
 import java.time.Duration;
 import java.util.Properties;
 import java.util.concurrent.TimeUnit;
@@ -23,7 +23,7 @@ class JdbcProbeTest {
 
     @BeforeEach
     void start() {
-        proxy = FaultProxy.start(TestDatabase.get().port());
+        proxy = FaultProxy.start(SharedPostgres.get().port());
         Properties p = new Properties();
         p.setProperty("user", "postgres");
         p.setProperty("connectTimeout", "5");

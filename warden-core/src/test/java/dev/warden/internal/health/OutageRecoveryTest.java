@@ -12,6 +12,7 @@ import dev.warden.State;
 import dev.warden.Warden;
 import dev.warden.WardenConfig;
 import dev.warden.WardenException;
+import dev.warden.testing.Signals;
 import dev.warden.testing.ThrowawayDatabase;
 import java.sql.Connection;
 import java.sql.DriverManager;
@@ -169,7 +170,7 @@ class OutageRecoveryTest {
                             rs.next();
                             pid.set(rs.getLong(1));
                         }
-                        signal("STOP", pid.get());
+                        Signals.send("STOP", pid.get());
                         stopped.set(true);
                         st.execute("select 1");
                     }
@@ -178,7 +179,7 @@ class OutageRecoveryTest {
                         e -> assertThat(e.kind()).isEqualTo(ErrorKind.CONNECTION));
             } finally {
                 if (stopped.get()) {
-                    signal("CONT", pid.get());
+                    Signals.send("CONT", pid.get());
                 }
             }
             long ms = (System.nanoTime() - t0) / 1_000_000;
@@ -188,13 +189,6 @@ class OutageRecoveryTest {
             // The pool and the database are still fine for the next transaction.
             assertThat((int) warden.inTransaction(tx -> 1)).isEqualTo(1);
             assertThat(warden.state()).isEqualTo(State.READY);
-        }
-    }
-
-    private static void signal(String sig, long pid) throws Exception {
-        Process p = new ProcessBuilder("kill", "-" + sig, Long.toString(pid)).redirectErrorStream(true).start();
-        if (p.waitFor() != 0) {
-            throw new IllegalStateException("kill -" + sig + " " + pid + ": " + new String(p.getInputStream().readAllBytes()));
         }
     }
 }

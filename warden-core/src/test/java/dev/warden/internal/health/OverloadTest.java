@@ -10,6 +10,7 @@ import dev.warden.ProbeOutcome;
 import dev.warden.State;
 import dev.warden.Warden;
 import dev.warden.WardenConfig;
+import dev.warden.testing.Signals;
 import dev.warden.testing.ThrowawayDatabase;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
@@ -94,7 +95,7 @@ class OverloadTest {
             Set<Long> poolBefore = new HashSet<>(backends("ovl-slow"));
             long monitorPid = backends("ovl-slow-monitor").getFirst();
             AtomicReference<HealthReport.Monitor> seenSlow = new AtomicReference<>();
-            signal("STOP", monitorPid);
+            Signals.send("STOP", monitorPid);
             try {
                 // The kept probe connection does not answer within the timeout; a fresh one does: SLOW.
                 await().atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(10)).until(() -> {
@@ -105,7 +106,7 @@ class OverloadTest {
                     return seenSlow.get() != null;
                 });
             } finally {
-                signal("CONT", monitorPid);
+                Signals.send("CONT", monitorPid);
             }
             HealthReport.Monitor m = seenSlow.get();
             assertThat(m.lastProbeOk()).isTrue();
@@ -427,13 +428,6 @@ class OverloadTest {
             }
             assertThat(warden.awaitReady(Duration.ofSeconds(30))).isTrue();
             assertThat(warden.readyForTraffic()).isTrue();
-        }
-    }
-
-    private static void signal(String sig, long pid) throws Exception {
-        Process p = new ProcessBuilder("kill", "-" + sig, Long.toString(pid)).redirectErrorStream(true).start();
-        if (p.waitFor() != 0) {
-            throw new IllegalStateException("kill -" + sig + " " + pid + ": " + new String(p.getInputStream().readAllBytes()));
         }
     }
 }

@@ -6,12 +6,13 @@ import static org.awaitility.Awaitility.await;
 import dev.warden.DatabaseUnavailableException;
 import dev.warden.ErrorKind;
 import dev.warden.State;
-import dev.warden.TestDatabase;
+import dev.warden.TestConfig;
 import dev.warden.Warden;
 import dev.warden.WardenConfig;
 import dev.warden.WardenException;
 import dev.warden.testing.Fault;
 import dev.warden.testing.FaultProxy;
+import dev.warden.testing.SharedPostgres;
 import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -46,12 +47,12 @@ class PartitionTest {
 
     @BeforeAll
     static void table() {
-        TestDatabase.exec("create table if not exists partition_writes (id bigserial primary key, note text)");
+        SharedPostgres.exec("create table if not exists partition_writes (id bigserial primary key, note text)");
     }
 
     @BeforeEach
     void start() {
-        proxy = FaultProxy.start(TestDatabase.get().port());
+        proxy = FaultProxy.start(SharedPostgres.get().port());
     }
 
     @AfterEach
@@ -64,7 +65,7 @@ class PartitionTest {
     }
 
     private Warden startWarden(int poolSize) {
-        WardenConfig cfg = TestDatabase.config().dbUrl(proxy.jdbcUrl("postgres")).poolMaxSize(poolSize)
+        WardenConfig cfg = TestConfig.sharedPostgres().dbUrl(proxy.jdbcUrl("postgres")).poolMaxSize(poolSize)
                 .stallBound(Duration.ofMillis(1500)).rideThrough(Duration.ZERO)
                 .applicationName("partition-test").build();
         warden = Warden.create(cfg);
@@ -178,7 +179,7 @@ class PartitionTest {
         }
         // Far below the 60 s socket timeout: only Warden's abort releases them this early.
         assertThat(millisSince(released, cut)).as("blackhole -> every thread answered (ms)").isLessThan(20_000);
-        assertThat(TestDatabase.queryLong("select count(*) from partition_writes where note = 'held'"))
+        assertThat(SharedPostgres.queryLong("select count(*) from partition_writes where note = 'held'"))
                 .as("nothing of the aborted transactions was committed").isZero();
     }
 
@@ -205,7 +206,7 @@ class PartitionTest {
         proxy.set(Fault.PASS);
         Throwable t = outcome.get(30, TimeUnit.SECONDS);
         assertThat(t).as("the COMMIT's own answer, not an unknown outcome").isNull();
-        assertThat(TestDatabase.queryLong("select count(*) from partition_writes where note = 'commit-on-the-wire'"))
+        assertThat(SharedPostgres.queryLong("select count(*) from partition_writes where note = 'commit-on-the-wire'"))
                 .isEqualTo(1);
     }
 

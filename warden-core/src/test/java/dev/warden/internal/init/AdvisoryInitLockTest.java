@@ -1,8 +1,8 @@
 package dev.warden.internal.init;
 
-import dev.warden.TestDatabase;
 import dev.warden.spi.ConnectionFactory;
 import dev.warden.spi.InitLock;
+import dev.warden.testing.SharedPostgres;
 import java.time.Duration;
 
 class AdvisoryInitLockTest extends InitLockContract {
@@ -15,7 +15,7 @@ class AdvisoryInitLockTest extends InitLockContract {
     /** The server ends the holder's session, as it does when the holder's process dies. */
     @Override
     protected void killHolder(InitLock.Lease lease, String app) {
-        TestDatabase.exec("select pg_terminate_backend(pid) from pg_stat_activity where application_name = '" + app + "'");
+        SharedPostgres.exec("select pg_terminate_backend(pid) from pg_stat_activity where application_name = '" + app + "'");
     }
 
     @Override

@@ -5,13 +5,14 @@ import static org.awaitility.Awaitility.await;
 
 import dev.warden.InitSettings;
 import dev.warden.State;
-import dev.warden.TestDatabase;
+import dev.warden.TestConfig;
 import dev.warden.Warden;
 import dev.warden.WardenConfig;
 import dev.warden.spi.InitLock;
 import dev.warden.spi.Seeder;
 import dev.warden.testing.Fault;
 import dev.warden.testing.FaultProxy;
+import dev.warden.testing.SharedPostgres;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -61,13 +62,13 @@ class InitFaultsTest {
         starts.forEach(f -> f.cancel(true));
         threads.shutdownNow();
         // A client that cut its connection leaves its backend running a pg_sleep until it ends.
-        TestDatabase.exec("select pg_terminate_backend(pid) from pg_stat_activity where application_name like 'fault-%'"
+        SharedPostgres.exec("select pg_terminate_backend(pid) from pg_stat_activity where application_name like 'fault-%'"
                 + " and pid <> pg_backend_pid()");
-        TestDatabase.exec("drop schema if exists " + app + " cascade", "drop schema if exists " + meta + " cascade");
+        SharedPostgres.exec("drop schema if exists " + app + " cascade", "drop schema if exists " + meta + " cascade");
     }
 
     private WardenConfig.Builder config() {
-        return TestDatabase.config().poolMaxSize(1).schemas(app).wardenSchema(meta).applicationName("fault-test")
+        return TestConfig.sharedPostgres().poolMaxSize(1).schemas(app).wardenSchema(meta).applicationName("fault-test")
                 .initEpoch("e1").initIdleTimeout(Duration.ofSeconds(2));
     }
 
@@ -91,7 +92,7 @@ class InitFaultsTest {
     }
 
     private long count(String sql) {
-        return TestDatabase.queryLong(sql);
+        return SharedPostgres.queryLong(sql);
     }
 
     /** The backend that holds this test's init lock. */
@@ -122,13 +123,13 @@ class InitFaultsTest {
                 }
             }
         });
-        TestDatabase.exec("create schema " + app, "create table " + app + ".seed_marker (v text)");
+        SharedPostgres.exec("create schema " + app, "create table " + app + ".seed_marker (v text)");
         CompletableFuture<Warden> start = startAsync(w);
         assertThat(seeding.await(60, TimeUnit.SECONDS)).isTrue();
         long pid = lockHolderPid();
         assertThat(pid).as("the holder's lock session").isPositive();
         // The server ends the lock session (as it does for a dead or cut-off client); the process lives on.
-        TestDatabase.exec("select pg_terminate_backend(" + pid + ")");
+        SharedPostgres.exec("select pg_terminate_backend(" + pid + ")");
         // The heartbeat finds the session dead and cuts the seeding at once: not after its 120 s statement.
         await().atMost(GENEROUS).until(() -> firstRunEnded.get() != null);
         assertThat(start.get(GENEROUS.toSeconds(), TimeUnit.SECONDS).state()).isEqualTo(State.READY);
@@ -158,7 +159,7 @@ class InitFaultsTest {
         });
         CompletableFuture<Warden> start = startAsync(w);
         assertThat(seeding.await(60, TimeUnit.SECONDS)).isTrue();
-        TestDatabase.exec("select pg_terminate_backend(" + seedPid.get() + ")");
+        SharedPostgres.exec("select pg_terminate_backend(" + seedPid.get() + ")");
         killed.countDown();
         // With WARDEN_INIT_ATTEMPTS=1 a counted failure would end the start with FAILED.
         assertThat(start.get(GENEROUS.toSeconds(), TimeUnit.SECONDS).state()).isEqualTo(State.READY);
@@ -197,7 +198,7 @@ class InitFaultsTest {
     /** The backends of one application's initialisation sessions. */
     private Set<Long> initBackends(String applicationName) throws SQLException {
         Set<Long> pids = new HashSet<>();
-        try (Connection c = TestDatabase.connect(); Statement st = c.createStatement();
+        try (Connection c = SharedPostgres.connect(); Statement st = c.createStatement();
              ResultSet rs = st.executeQuery("select pid from pg_stat_activity where application_name = '"
                      + applicationName + "-init'")) {
             while (rs.next()) {
@@ -248,7 +249,7 @@ class InitFaultsTest {
             assertThat(seeding.await(60, TimeUnit.SECONDS)).isTrue();
             // An ordinary role with room for its pool (1) and one initialisation session: the
             // lock's session is refused with 53300 (too many connections for role).
-            TestDatabase.exec("create role " + role + " login password 'pw' connection limit 2",
+            SharedPostgres.exec("create role " + role + " login password 'pw' connection limit 2",
                     "grant usage on schema " + meta + " to " + role,
                     "grant create on database postgres to " + role,
                     "grant create on schema " + meta + " to " + role,
@@ -267,7 +268,7 @@ class InitFaultsTest {
 
             // The settings the initialisation relies on are open to an ordinary role.
             InitSettings settings = config().initIdleTimeout(Duration.ofSeconds(8)).build().init();
-            try (InitConnections connections = new InitConnections(TestDatabase.url(), role,
+            try (InitConnections connections = new InitConnections(SharedPostgres.url(), role,
                     dev.warden.Secret.of("pw"), "fault-role", Duration.ofSeconds(5), settings);
                  InitLock lock = new AdvisoryInitLock(connections::session, meta, "role-check", Duration.ofSeconds(8));
                  Connection work = connections.work(); Statement st = work.createStatement()) {
@@ -285,7 +286,7 @@ class InitFaultsTest {
         } finally {
             wardens.forEach(Warden::close);
             wardens.clear();
-            TestDatabase.exec("drop schema if exists " + meta + " cascade", "drop schema if exists " + app + " cascade",
+            SharedPostgres.exec("drop schema if exists " + meta + " cascade", "drop schema if exists " + app + " cascade",
                     "drop owned by " + role, "drop role if exists " + role);
         }
     }
@@ -300,7 +301,7 @@ class InitFaultsTest {
     @Test
     void closeDoesNotWaitForASocketTimeoutWhenTheNetworkGoesSilent() throws Exception {
         CountDownLatch seeding = new CountDownLatch(1);
-        try (FaultProxy proxy = FaultProxy.start(TestDatabase.get().port())) {
+        try (FaultProxy proxy = FaultProxy.start(SharedPostgres.get().port())) {
             Warden w = warden(config().dbUrl(proxy.jdbcUrl("postgres")).initIdleTimeout(Duration.ofSeconds(60))
                     .initTimeout(Duration.ofMinutes(10)).build(), ctx -> {
                         seeding.countDown();

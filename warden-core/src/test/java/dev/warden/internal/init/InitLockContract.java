@@ -5,9 +5,9 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import dev.warden.LeaseLostException;
-import dev.warden.TestDatabase;
 import dev.warden.spi.ConnectionFactory;
 import dev.warden.spi.InitLock;
+import dev.warden.testing.SharedPostgres;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.SQLException;
@@ -47,7 +47,7 @@ abstract class InitLockContract {
     @BeforeEach
     void schema() throws SQLException {
         schema = "lockcontract_" + getClass().getSimpleName().toLowerCase() + "_" + SEQ.incrementAndGet();
-        try (Connection c = TestDatabase.connect()) {
+        try (Connection c = SharedPostgres.connect()) {
             InitSchema.ensure(c, schema);
         }
     }
@@ -55,7 +55,7 @@ abstract class InitLockContract {
     @AfterEach
     void closeLocks() {
         opened.forEach(InitLock::close);
-        TestDatabase.exec("drop schema if exists " + schema + " cascade");
+        SharedPostgres.exec("drop schema if exists " + schema + " cascade");
     }
 
     protected static ConnectionFactory connections(String app) {
@@ -63,7 +63,7 @@ abstract class InitLockContract {
             Properties p = new Properties();
             p.setProperty("user", "postgres");
             p.setProperty("ApplicationName", app);
-            return DriverManager.getConnection(TestDatabase.url(), p);
+            return DriverManager.getConnection(SharedPostgres.url(), p);
         };
     }
 
@@ -117,7 +117,7 @@ abstract class InitLockContract {
     @Test
     void verifyPassesWhileHeld() throws Exception {
         InitLock a = lock("contract-a");
-        try (InitLock.Lease lease = a.tryAcquire("a").orElseThrow(); Connection tx = TestDatabase.connect()) {
+        try (InitLock.Lease lease = a.tryAcquire("a").orElseThrow(); Connection tx = SharedPostgres.connect()) {
             tx.setAutoCommit(false);
             lease.verify(tx);
             tx.commit();
@@ -134,7 +134,7 @@ abstract class InitLockContract {
         Optional<InitLock.Lease> taken = awaitTakeover(b);
         assertThat(taken).as("taken over after the holder died").isPresent();
         assertThat(taken.get().token()).isGreaterThan(lost.token());
-        try (Connection tx = TestDatabase.connect()) {
+        try (Connection tx = SharedPostgres.connect()) {
             tx.setAutoCommit(false);
             assertThatThrownBy(() -> lost.verify(tx)).as("the old holder is fenced off")
                     .isInstanceOf(LeaseLostException.class).hasMessageContaining(String.valueOf(lost.token()));

@@ -5,9 +5,10 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.warden.InitFailedException;
 import dev.warden.InitStatus;
-import dev.warden.TestDatabase;
+import dev.warden.TestConfig;
 import dev.warden.Warden;
 import dev.warden.WardenConfig;
+import dev.warden.testing.SharedPostgres;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -39,7 +40,7 @@ class InitScopeTest {
     @AfterEach
     void close() {
         wardens.forEach(Warden::close);
-        TestDatabase.exec("drop schema if exists " + meta + " cascade", "drop schema if exists " + shop + " cascade",
+        SharedPostgres.exec("drop schema if exists " + meta + " cascade", "drop schema if exists " + shop + " cascade",
                 "drop schema if exists " + billing + " cascade");
     }
 
@@ -48,7 +49,7 @@ class InitScopeTest {
     }
 
     private Warden start(String[] schemas, String epoch, AtomicInteger runs) {
-        WardenConfig cfg = TestDatabase.config().poolMaxSize(1).schemas(schemas).wardenSchema(meta)
+        WardenConfig cfg = TestConfig.sharedPostgres().poolMaxSize(1).schemas(schemas).wardenSchema(meta)
                 .applicationName("scope-test").initEpoch(epoch).build();
         Warden w = Warden.builder().config(cfg).seeder("v1", ctx -> runs.incrementAndGet()).build();
         wardens.add(w);
@@ -72,7 +73,7 @@ class InitScopeTest {
             assertThat(start(new String[] {billing, shop}, "e1", second).initStatus().orElseThrow().initializedHere())
                     .isFalse();
         } finally {
-            TestDatabase.exec("drop schema if exists " + common + " cascade");
+            SharedPostgres.exec("drop schema if exists " + common + " cascade");
         }
     }
 
@@ -87,7 +88,7 @@ class InitScopeTest {
         assertThat(start(billing, "release-7", billingRuns).initStatus().orElseThrow().initializedHere()).isFalse();
         assertThat(shopRuns).hasValue(1);
         assertThat(billingRuns).hasValue(1);
-        assertThat(TestDatabase.queryLong("select count(*) from " + meta + ".init_epochs where epoch = 'release-7'"
+        assertThat(SharedPostgres.queryLong("select count(*) from " + meta + ".init_epochs where epoch = 'release-7'"
                 + " and status = 'COMPLETED'")).isEqualTo(2);
         assertThat(InitSchema.lockName(List.of(shop))).isNotEqualTo(InitSchema.lockName(List.of(billing)));
     }
@@ -95,7 +96,7 @@ class InitScopeTest {
     @Test
     void aSchemaWrittenByAnOlderWardenIsUpgradedInPlaceAndItsCompletedEpochKept() {
         // The layout before epochs were scoped (schema version 1, never recorded as such).
-        TestDatabase.exec("create schema " + meta,
+        SharedPostgres.exec("create schema " + meta,
                 "create sequence " + meta + ".fencing_tokens",
                 "create table " + meta + ".init_epochs (epoch text primary key, status text not null check (status in"
                         + " ('IN_PROGRESS', 'COMPLETED', 'FAILED')), owner text, token bigint, attempts integer not null"
@@ -113,11 +114,11 @@ class InitScopeTest {
         assertThat(s.initializedHere()).as("the completed epoch is not initialised again after the upgrade").isFalse();
         assertThat(s.owner()).isEqualTo("old@host:1/abc");
         assertThat(runs).hasValue(0);
-        assertThat(TestDatabase.queryLong("select max(version) from " + meta + ".schema_version"))
+        assertThat(SharedPostgres.queryLong("select max(version) from " + meta + ".schema_version"))
                 .isEqualTo(InitSchema.VERSION);
-        assertThat(TestDatabase.queryLong("select count(*) from " + meta + ".init_epochs where epoch = 'release-6'"
+        assertThat(SharedPostgres.queryLong("select count(*) from " + meta + ".init_epochs where epoch = 'release-6'"
                 + " and scope = '" + shop + "'")).as("adopted by the application that named it").isEqualTo(1);
-        assertThat(TestDatabase.queryLong("select failures from " + meta + ".init_epochs where epoch = 'broken-1'"))
+        assertThat(SharedPostgres.queryLong("select failures from " + meta + ".init_epochs where epoch = 'broken-1'"))
                 .as("a given-up epoch stays given up").isEqualTo(3);
         // A second application naming the same epoch initialises its own.
         AtomicInteger billingRuns = new AtomicInteger();
@@ -125,6 +126,6 @@ class InitScopeTest {
         assertThat(billingRuns).hasValue(1);
         // And the upgrade is idempotent: the next start changes nothing.
         assertThat(start(shop, "release-6", runs).initStatus().orElseThrow().initializedHere()).isFalse();
-        assertThat(TestDatabase.queryLong("select count(*) from " + meta + ".schema_version")).isEqualTo(1);
+        assertThat(SharedPostgres.queryLong("select count(*) from " + meta + ".schema_version")).isEqualTo(1);
     }
 }

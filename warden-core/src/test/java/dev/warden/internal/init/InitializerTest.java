@@ -8,11 +8,12 @@ import dev.warden.InitFailedException;
 import dev.warden.InitSettings;
 import dev.warden.InitStatus;
 import dev.warden.State;
-import dev.warden.TestDatabase;
+import dev.warden.TestConfig;
 import dev.warden.Warden;
 import dev.warden.WardenConfig;
 import dev.warden.WardenException;
 import dev.warden.spi.Seeder;
+import dev.warden.testing.SharedPostgres;
 import java.sql.PreparedStatement;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -51,11 +52,11 @@ class InitializerTest {
     @AfterEach
     void close() {
         wardens.forEach(Warden::close);
-        TestDatabase.exec("drop schema if exists " + app + " cascade", "drop schema if exists " + meta + " cascade");
+        SharedPostgres.exec("drop schema if exists " + app + " cascade", "drop schema if exists " + meta + " cascade");
     }
 
     private WardenConfig.Builder config() {
-        return TestDatabase.config().poolMaxSize(2).schemas(app).wardenSchema(meta)
+        return TestConfig.sharedPostgres().poolMaxSize(2).schemas(app).wardenSchema(meta)
                 .migrations("classpath:db/inittest").applicationName("init-test");
     }
 
@@ -86,7 +87,7 @@ class InitializerTest {
     }
 
     private long count(String sql) {
-        return TestDatabase.queryLong(sql);
+        return SharedPostgres.queryLong(sql);
     }
 
     @Test
@@ -301,7 +302,7 @@ class InitializerTest {
     @Test
     void builderMigrationsAreADefaultAndTheApplicationSeesItsSchemaLikeTheSeeder() {
         AtomicInteger runs = new AtomicInteger();
-        WardenConfig cfg = TestDatabase.config().poolMaxSize(2).schemas(app).wardenSchema(meta).build();
+        WardenConfig cfg = TestConfig.sharedPostgres().poolMaxSize(2).schemas(app).wardenSchema(meta).build();
         Warden w = Warden.builder().config(cfg).migrations("classpath:db/inittest").seeder("v1", items(runs)).build();
         wardens.add(w);
         w.start();
@@ -345,7 +346,7 @@ class InitializerTest {
 
     @Test
     void withNothingToInitialiseThereIsNoEpoch() {
-        Warden w = Warden.create(TestDatabase.config().wardenSchema(meta).schemas(app).build());
+        Warden w = Warden.create(TestConfig.sharedPostgres().wardenSchema(meta).schemas(app).build());
         wardens.add(w);
         w.start();
         assertThat(w.initStatus()).isEmpty();

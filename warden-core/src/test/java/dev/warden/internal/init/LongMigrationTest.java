@@ -4,9 +4,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import dev.warden.State;
-import dev.warden.TestDatabase;
+import dev.warden.TestConfig;
 import dev.warden.Warden;
 import dev.warden.WardenConfig;
+import dev.warden.testing.SharedPostgres;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -46,13 +47,13 @@ class LongMigrationTest {
     void close() {
         wardens.forEach(Warden::close);
         threads.shutdownNow();
-        TestDatabase.exec("select pg_terminate_backend(pid) from pg_stat_activity where application_name like 'long-%'"
+        SharedPostgres.exec("select pg_terminate_backend(pid) from pg_stat_activity where application_name like 'long-%'"
                 + " and pid <> pg_backend_pid()");
-        TestDatabase.exec("drop schema if exists " + app + " cascade", "drop schema if exists " + meta + " cascade");
+        SharedPostgres.exec("drop schema if exists " + app + " cascade", "drop schema if exists " + meta + " cascade");
     }
 
     private WardenConfig config(String migrations, String name) {
-        return TestDatabase.config().poolMaxSize(1).schemas(app).wardenSchema(meta).applicationName(name)
+        return TestConfig.sharedPostgres().poolMaxSize(1).schemas(app).wardenSchema(meta).applicationName(name)
                 .initEpoch("e1").initIdleTimeout(Duration.ofSeconds(2)).migrations(migrations).build();
     }
 
@@ -62,7 +63,7 @@ class LongMigrationTest {
     }
 
     private long count(String sql) {
-        return TestDatabase.queryLong(sql);
+        return SharedPostgres.queryLong(sql);
     }
 
     @Test
@@ -117,7 +118,7 @@ class LongMigrationTest {
         // that died or was cut off): its work is cut, the index is left half-built (invalid).
         await().atMost(GENEROUS).until(() -> w.lifecycle().progress().matches(".*running [2-9]s"));
         int key = InitSchema.lockKey(meta, InitSchema.lockName(List.of(app)));
-        TestDatabase.exec("select pg_terminate_backend(pid) from pg_locks where locktype = 'advisory' and granted"
+        SharedPostgres.exec("select pg_terminate_backend(pid) from pg_locks where locktype = 'advisory' and granted"
                 + " and classid = " + InitSchema.LOCK_SPACE + "::int8::oid and objid = " + key + "::int8::oid");
         assertThat(started.get(GENEROUS.toSeconds(), TimeUnit.SECONDS).state()).isEqualTo(State.READY);
         assertThat(count("select count(*) from " + meta + ".init_log where event = 'takeover'")).isEqualTo(1);

@@ -1,11 +1,11 @@
 package dev.warden.internal.tx;
 
-import static dev.warden.TestDatabase.exec;
-import static dev.warden.TestDatabase.queryLong;
+import static dev.warden.testing.SharedPostgres.exec;
+import static dev.warden.testing.SharedPostgres.queryLong;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.warden.ErrorKind;
-import dev.warden.TestDatabase;
+import dev.warden.TestConfig;
 import dev.warden.TransactionException;
 import dev.warden.Warden;
 import dev.warden.tx.Isolation;
@@ -45,7 +45,7 @@ class BankTransferTest {
                         + " amount bigint not null)",
                 "insert into bank_account select g, " + OPENING_BALANCE + " from generate_series(1, " + ACCOUNTS + ") g");
 
-        try (Warden warden = Warden.create(TestDatabase.config()
+        try (Warden warden = Warden.create(TestConfig.sharedPostgres()
                 .poolMaxSize(THREADS)
                 .isolation(Isolation.SERIALIZABLE)
                 .retryMaxAttempts(30)

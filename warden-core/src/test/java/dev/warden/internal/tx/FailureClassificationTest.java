@@ -1,13 +1,13 @@
 package dev.warden.internal.tx;
 
-import static dev.warden.TestDatabase.exec;
-import static dev.warden.TestDatabase.queryLong;
+import static dev.warden.testing.SharedPostgres.exec;
+import static dev.warden.testing.SharedPostgres.queryLong;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
 import dev.warden.CommitOutcomeUnknownException;
 import dev.warden.ErrorKind;
-import dev.warden.TestDatabase;
+import dev.warden.TestConfig;
 import dev.warden.TransactionException;
 import dev.warden.Warden;
 import dev.warden.tx.RetryPolicy;
@@ -46,7 +46,7 @@ class FailureClassificationTest {
         // No health monitor: these tests count retries exactly, and on a loaded machine a probe that
         // times out would abort the pool's connections and add retries of its own (OutageRecoveryTest,
         // PartitionTest and OverloadTest cover the monitor).
-        warden = Warden.create(TestDatabase.config().poolMaxSize(4).monitorInterval(java.time.Duration.ZERO).build())
+        warden = Warden.create(TestConfig.sharedPostgres().poolMaxSize(4).monitorInterval(java.time.Duration.ZERO).build())
                 .start();
     }
 
@@ -264,7 +264,7 @@ class FailureClassificationTest {
 
     @Test
     void poolExhaustionIsAClassifiedConnectionFailureReportedWithoutRetry() throws Exception {
-        try (Warden small = Warden.create(TestDatabase.config().poolMaxSize(1)
+        try (Warden small = Warden.create(TestConfig.sharedPostgres().poolMaxSize(1)
                 .poolAcquireTimeout(Duration.ofMillis(300)).retryMaxAttempts(5).build()).start()) {
             CountDownLatch holding = new CountDownLatch(1);
             CountDownLatch release = new CountDownLatch(1);

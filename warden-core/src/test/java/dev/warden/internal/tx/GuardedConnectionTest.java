@@ -1,13 +1,13 @@
 package dev.warden.internal.tx;
 
-import static dev.warden.TestDatabase.exec;
-import static dev.warden.TestDatabase.queryLong;
+import static dev.warden.testing.SharedPostgres.exec;
+import static dev.warden.testing.SharedPostgres.queryLong;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.catchThrowable;
 
 import dev.warden.CommitOutcomeUnknownException;
-import dev.warden.TestDatabase;
+import dev.warden.TestConfig;
 import dev.warden.TransactionException;
 import dev.warden.Warden;
 import java.sql.CallableStatement;
@@ -29,7 +29,7 @@ class GuardedConnectionTest {
     @BeforeAll
     static void start() {
         exec("create table if not exists gc_items (id int primary key)");
-        warden = Warden.create(TestDatabase.config().poolMaxSize(2).build()).start();
+        warden = Warden.create(TestConfig.sharedPostgres().poolMaxSize(2).build()).start();
     }
 
     @AfterAll

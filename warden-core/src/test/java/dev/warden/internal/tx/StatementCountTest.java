@@ -1,12 +1,13 @@
 package dev.warden.internal.tx;
 
-import static dev.warden.TestDatabase.exec;
-import static dev.warden.TestDatabase.queryLong;
+import static dev.warden.testing.SharedPostgres.exec;
+import static dev.warden.testing.SharedPostgres.queryLong;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.zaxxer.hikari.HikariDataSource;
-import dev.warden.TestDatabase;
+import dev.warden.TestConfig;
 import dev.warden.Warden;
+import dev.warden.testing.SharedPostgres;
 import dev.warden.tx.Isolation;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -49,7 +50,7 @@ class StatementCountTest {
     /** The hand-written baseline: get connection, auto-commit off, execute, commit, close. */
     private static long handWritten(String role, int isolation) throws SQLException {
         try (HikariDataSource pool = new HikariDataSource()) {
-            pool.setJdbcUrl(TestDatabase.url());
+            pool.setJdbcUrl(SharedPostgres.url());
             pool.setUsername(role);
             pool.setMaximumPoolSize(1);
             long before = 0;
@@ -78,7 +79,7 @@ class StatementCountTest {
     }
 
     private static void printBreakdown(String role) {
-        try (Connection c = TestDatabase.connect(); var st = c.createStatement(); var rs = st.executeQuery(
+        try (Connection c = SharedPostgres.connect(); var st = c.createStatement(); var rs = st.executeQuery(
                 "select calls, query from pg_stat_statements s join pg_roles r on r.oid = s.userid where r.rolname = '"
                         + role + "' order by calls desc")) {
             while (rs.next()) {
@@ -96,7 +97,7 @@ class StatementCountTest {
     private static long throughWarden(String role, Isolation isolation, boolean verifyCommit) {
         // The monitor's probe runs on its own connection as the same role, not per transaction; with a
         // 1-minute interval none falls into the measured window even on a loaded machine.
-        try (Warden warden = Warden.create(TestDatabase.config().dbUser(role).poolMaxSize(1)
+        try (Warden warden = Warden.create(TestConfig.sharedPostgres().dbUser(role).poolMaxSize(1)
                 .monitorInterval(java.time.Duration.ofMinutes(1)).build()).start()) {
             long before = 0;
             for (int i = 0; i <= TRANSACTIONS; i++) {

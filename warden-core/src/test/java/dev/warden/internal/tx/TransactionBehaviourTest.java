@@ -1,13 +1,13 @@
 package dev.warden.internal.tx;
 
-import static dev.warden.TestDatabase.exec;
-import static dev.warden.TestDatabase.queryLong;
+import static dev.warden.testing.SharedPostgres.exec;
+import static dev.warden.testing.SharedPostgres.queryLong;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
 import dev.warden.ErrorKind;
-import dev.warden.TestDatabase;
+import dev.warden.TestConfig;
 import dev.warden.TransactionException;
 import dev.warden.Warden;
 import dev.warden.tx.Isolation;
@@ -36,7 +36,7 @@ class TransactionBehaviourTest {
     @BeforeAll
     static void start() {
         exec("create table if not exists tb_items (id int primary key, name text not null)");
-        warden = Warden.create(TestDatabase.config().poolMaxSize(1).build()).start();
+        warden = Warden.create(TestConfig.sharedPostgres().poolMaxSize(1).build()).start();
     }
 
     @AfterAll

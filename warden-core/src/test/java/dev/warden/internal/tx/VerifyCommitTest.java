@@ -1,13 +1,13 @@
 package dev.warden.internal.tx;
 
-import static dev.warden.TestDatabase.exec;
-import static dev.warden.TestDatabase.queryLong;
+import static dev.warden.testing.SharedPostgres.exec;
+import static dev.warden.testing.SharedPostgres.queryLong;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
 import com.zaxxer.hikari.HikariDataSource;
 import dev.warden.CommitOutcomeUnknownException;
-import dev.warden.TestDatabase;
+import dev.warden.testing.SharedPostgres;
 import dev.warden.tx.Isolation;
 import dev.warden.tx.RetryPolicy;
 import dev.warden.tx.Tx;
@@ -47,7 +47,7 @@ class VerifyCommitTest {
                 "create constraint trigger vc_slow_commit after insert on vc_log deferrable initially deferred"
                         + " for each row execute function vc_sleep()");
         pool = new HikariDataSource();
-        pool.setJdbcUrl(TestDatabase.url());
+        pool.setJdbcUrl(SharedPostgres.url());
         pool.setUsername("postgres");
         pool.setAutoCommit(false);
         pool.setMaximumPoolSize(4);
@@ -189,7 +189,7 @@ class VerifyCommitTest {
      */
     @Test
     void transactionStrandedIdleOnTheServerIsEndedAndFoundAborted() throws Exception {
-        try (Connection stranded = TestDatabase.connect()) {
+        try (Connection stranded = SharedPostgres.connect()) {
             stranded.setAutoCommit(false);
             try (Statement st = stranded.createStatement()) {
                 st.executeUpdate("insert into vc_log values (1, 'fast')");

@@ -3,6 +3,7 @@ package dev.warden.example.spring;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.warden.Warden;
+import dev.warden.testing.SharedPostgres;
 import java.time.Duration;
 import org.junit.jupiter.api.BeforeEach;
 import org.springframework.beans.factory.annotation.Autowired;
@@ -20,7 +21,7 @@ abstract class BankTestBase {
 
     @DynamicPropertySource
     static void database(DynamicPropertyRegistry registry) {
-        registry.add("spring.datasource.url", () -> TestDb.get().jdbcUrl());
+        registry.add("spring.datasource.url", () -> SharedPostgres.url());
     }
 
     @Autowired

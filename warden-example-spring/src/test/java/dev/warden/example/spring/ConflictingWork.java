@@ -1,11 +1,7 @@
 package dev.warden.example.spring;
 
 import dev.warden.spring.WardenRetry;
-import dev.warden.testing.ThrowawayDatabase;
-import java.sql.Connection;
-import java.sql.DriverManager;
-import java.sql.SQLException;
-import java.sql.Statement;
+import dev.warden.testing.SharedPostgres;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.springframework.jdbc.core.simple.JdbcClient;
 import org.springframework.stereotype.Service;
@@ -39,7 +35,7 @@ class ConflictingWork {
     private long addInterest(long id, long interest) {
         long balance = jdbc.sql("select balance from account where id = ?").param(id).query(Long.class).single();
         if (runs.incrementAndGet() == 1) {
-            otherSession("update bank.account set balance = balance + 1 where id = " + id);
+            SharedPostgres.exec("update bank.account set balance = balance + 1 where id = " + id); // another session
         }
         jdbc.sql("update account set balance = balance + ? where id = ?").params(interest, id).update();
         return balance;
@@ -52,16 +48,6 @@ class ConflictingWork {
         jdbc.sql("update account set balance = balance + ? where id = ?").params(amount, id).update();
         if (runs.incrementAndGet() == 1) {
             jdbc.sql("select pg_terminate_backend(pg_backend_pid())").query().singleValue();
-        }
-    }
-
-    static void otherSession(String sql) {
-        ThrowawayDatabase db = TestDb.get();
-        try (Connection c = DriverManager.getConnection(db.jdbcUrl(), "postgres", "");
-             Statement st = c.createStatement()) {
-            st.execute(sql);
-        } catch (SQLException e) {
-            throw new IllegalStateException(e);
         }
     }
 }

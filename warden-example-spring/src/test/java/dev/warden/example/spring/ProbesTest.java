@@ -3,6 +3,7 @@ package dev.warden.example.spring;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import dev.warden.testing.SharedPostgres;
 import dev.warden.testing.ThrowawayDatabase;
 import java.io.IOException;
 import java.net.URI;
@@ -55,7 +56,7 @@ class ProbesTest extends BankTestBase {
 
     @Test
     void readinessIsDownDuringARealOutageAndUpSoonAfterItsEnd() {
-        ThrowawayDatabase db = TestDb.get();
+        ThrowawayDatabase db = SharedPostgres.get();
         ReadinessEvents.fromWarden.clear();
         db.stop();
         try {

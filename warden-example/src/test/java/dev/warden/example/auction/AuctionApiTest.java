@@ -8,6 +8,8 @@ import com.auth0.jwt.JWT;
 import com.auth0.jwt.algorithms.Algorithm;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.warden.Warden;
+import dev.warden.WardenConfig;
+import dev.warden.testing.PostgresExtension;
 import java.io.ByteArrayInputStream;
 import java.net.http.HttpRequest;
 import java.nio.charset.StandardCharsets;
@@ -19,6 +21,7 @@ import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * Every endpoint over real HTTP against the real service on a real (embedded) PostgreSQL: the
@@ -26,6 +29,9 @@ import org.junit.jupiter.api.Test;
  * says what is wrong and leaks nothing.
  */
 class AuctionApiTest {
+
+    @RegisterExtension
+    static PostgresExtension pg = PostgresExtension.shared().withFreshDatabasePerClass();
 
     static final String SECRET = randomSecret();
     static final List<String> INJECTIONS = List.of("x'; drop table listing; --", "1 OR 1=1", "\" or \"\"=\"",
@@ -35,19 +41,17 @@ class AuctionApiTest {
     static AuctionApp app;
     static Http http;
     static Http management;
-    static String dbUrl;
     static String admin;
     static String alice;
     static String bob;
 
     @BeforeAll
     static void start() throws Exception {
-        dbUrl = Pg.freshDatabase("api");
         // Another program's table in public (the quick start's, on a shared embedded database): the
         // service lives in its own schema and neither trips over it nor touches it.
-        Pg.exec(dbUrl, "create table public.quickstart_run (id bigserial primary key)",
+        pg.exec("create table public.quickstart_run (id bigserial primary key)",
                 "insert into public.quickstart_run default values");
-        warden = AuctionApp.warden(Pg.config(dbUrl), true);
+        warden = AuctionApp.warden(config(pg.jdbcUrl()), true);
         app = AuctionApp.create(warden, options("api-test")).start();
         assertThat(app.awaitReady(60_000)).as("ready; failure: %s", app.startFailure()).isTrue();
         http = new Http("http://127.0.0.1:" + app.port());
@@ -65,6 +69,12 @@ class AuctionApiTest {
         if (warden != null) {
             warden.close();
         }
+    }
+
+    /** The service's Warden configuration (its migrations included) on {@code url}, ignoring the environment. */
+    static WardenConfig config(String url) {
+        return AuctionApp.wardenConfig(WardenConfig.builder().environment(Map.of()).dbUrl(url).poolMaxSize(8)
+                .retryInitialBackoff(Duration.ofMillis(1)).retryMaxBackoff(Duration.ofMillis(50)));
     }
 
     /** 32 random bytes in hex: a JWT secret the service accepts. */
@@ -130,7 +140,7 @@ class AuctionApiTest {
         Http.Resp me = http.get("/me", login.get("token").asText());
         assertThat(me.status()).isEqualTo(200);
         assertThat(me.get("username").asText()).isEqualTo("carol");
-        assertThat(Pg.queryLong(dbUrl, "select count(*) from auction.app_user where username = 'carol'"
+        assertThat(pg.queryLong("select count(*) from auction.app_user where username = 'carol'"
                 + " and password_hash like '$2a$10$%'")).isEqualTo(1);
     }
 
@@ -159,7 +169,7 @@ class AuctionApiTest {
             assertProblem(http.post("/auth/register", null, json(Map.of("username", evil, "password", "long-enough"))),
                     400, "letters, digits");
         }
-        assertThat(Pg.queryLong(dbUrl, "select count(*) from auction.app_user where role = 'admin'")).isEqualTo(1);
+        assertThat(pg.queryLong("select count(*) from auction.app_user where role = 'admin'")).isEqualTo(1);
     }
 
     @Test
@@ -300,8 +310,8 @@ class AuctionApiTest {
             assertProblem(http.get("/listings?sellerId=" + java.net.URLEncoder.encode(evil, StandardCharsets.UTF_8),
                     null), 400, "sellerId");
         }
-        assertThat(Pg.queryLong(dbUrl, "select count(*) from auction.listing")).isGreaterThanOrEqualTo(INJECTIONS.size());
-        assertThat(Pg.queryLong(dbUrl, "select count(*) from auction.app_user")).isGreaterThanOrEqualTo(3);
+        assertThat(pg.queryLong("select count(*) from auction.listing")).isGreaterThanOrEqualTo(INJECTIONS.size());
+        assertThat(pg.queryLong("select count(*) from auction.app_user")).isGreaterThanOrEqualTo(3);
     }
 
     @Test
@@ -440,14 +450,14 @@ class AuctionApiTest {
         assertThat(init.get("initializedHere").asBoolean()).isTrue();
         assertThat(init.get("owner").asText()).isEqualTo(warden.owner());
         assertThat(health.raw()).doesNotContain("password");
-        assertThat(Pg.queryLong(dbUrl, "select count(*) from warden.init_epochs where status = 'COMPLETED'"
+        assertThat(pg.queryLong("select count(*) from warden.init_epochs where status = 'COMPLETED'"
                 + " and attempts = 1 and epoch = '" + init.get("epoch").asText() + "'")).isEqualTo(1);
-        assertThat(Pg.queryLong(dbUrl, "select count(*) from auction.flyway_schema_history where success and type = 'SQL'")).isEqualTo(3);
-        assertThat(Pg.queryLong(dbUrl, "select count(*) from information_schema.tables where table_name = 'auction_init'"))
+        assertThat(pg.queryLong("select count(*) from auction.flyway_schema_history where success and type = 'SQL'")).isEqualTo(3);
+        assertThat(pg.queryLong("select count(*) from information_schema.tables where table_name = 'auction_init'"))
                 .isZero();
-        assertThat(Pg.queryLong(dbUrl, "select count(*) from information_schema.tables where table_schema = 'public'"
+        assertThat(pg.queryLong("select count(*) from information_schema.tables where table_schema = 'public'"
                 + " and table_name <> 'quickstart_run'")).as("nothing of the service in public").isZero();
-        assertThat(Pg.queryLong(dbUrl, "select count(*) from public.quickstart_run")).isEqualTo(1);
+        assertThat(pg.queryLong("select count(*) from public.quickstart_run")).isEqualTo(1);
 
         Http.Resp info = management.get("/info", null);
         assertThat(info.get("replica").asText()).isEqualTo("api-test");

@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.warden.State;
 import dev.warden.Warden;
 import dev.warden.WardenConfig;
+import dev.warden.testing.PostgresExtension;
 import dev.warden.testing.ThrowawayDatabase;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -15,6 +16,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * Whenever Warden is not READY the service still serves HTTP. Before {@code start()} returns, liveness
@@ -22,6 +24,9 @@ import org.junit.jupiter.api.Timeout;
  * Retry-After. In an outage (DEGRADED) the API fails at once with 503 and serves again afterwards.
  */
 class NotReadyTest {
+
+    @RegisterExtension
+    static PostgresExtension pg = PostgresExtension.shared();
 
     static AppOptions options(String replica) {
         return new AppOptions("127.0.0.1", 0, 0, replica, AuctionApiTest.randomSecret().getBytes(StandardCharsets.UTF_8),
@@ -69,8 +74,7 @@ class NotReadyTest {
     @Test
     @Timeout(120)
     void whileAnotherProcessInitialisesTheStartupProbeSaysSoAndTheApiIs503ThenItServes() throws Exception {
-        String dbUrl = Pg.freshDatabase("notready");
-        WardenConfig config = Pg.config(dbUrl);
+        WardenConfig config = AuctionApiTest.config(pg.newDatabase("notready").jdbcUrl());
         // Another "replica" that holds the initialisation in its seeding step until released.
         CountDownLatch seeding = new CountDownLatch(1);
         CountDownLatch release = new CountDownLatch(1);

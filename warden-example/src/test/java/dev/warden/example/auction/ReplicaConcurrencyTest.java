@@ -3,9 +3,10 @@ package dev.warden.example.auction;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.warden.testing.PostgresDatabase;
+import dev.warden.testing.PostgresExtension;
 import java.nio.file.Path;
 import java.sql.Connection;
-import java.sql.DriverManager;
 import java.sql.ResultSet;
 import java.sql.Statement;
 import java.time.Duration;
@@ -20,6 +21,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.LongAdder;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * Three service replicas (separate JVMs) on one PostgreSQL, 32 concurrent bidders, at least 3,000
@@ -27,6 +29,9 @@ import org.junit.jupiter.api.Timeout;
  * highest accepted bid, every 2xx bid is stored, and no request gets a 5xx.
  */
 class ReplicaConcurrencyTest {
+
+    @RegisterExtension
+    static PostgresExtension pg = PostgresExtension.shared();
 
     static final int REPLICAS = 3;
     static final int BIDDERS = 32;
@@ -40,13 +45,13 @@ class ReplicaConcurrencyTest {
     @Test
     @Timeout(300)
     void threeReplicasKeepThePriceInvariantUnderConcurrentBids() throws Exception {
-        String dbUrl = Pg.freshDatabase("replicas");
-        Map<String, String> env = Map.of("WARDEN_DB_URL", dbUrl, "WARDEN_POOL_MAX_SIZE", "10",
+        PostgresDatabase db = pg.newDatabase("replicas");
+        Map<String, String> env = Map.of("WARDEN_DB_URL", db.jdbcUrl(), "WARDEN_POOL_MAX_SIZE", "10",
                 "AUCTION_JWT_SECRET", SECRET, "AUCTION_CLOSE_INTERVAL_MS", "500", "AUCTION_DEMO_DATA", "true");
         try (Replicas replicas = Replicas.start(REPLICAS, env, Path.of("target", "replica-logs"))) {
             boolean ready = replicas.awaitReady(Duration.ofSeconds(120));
             assertThat(ready).as("all replicas ready; logs:\n%s", replicas.all().stream()
-                    .map(r -> r.name() + ":\n" + Replicas.tail(r.log())).toList()).isTrue();
+                    .map(r -> r.name() + ":\n" + r.tail()).toList()).isTrue();
 
             List<Http> apis = replicas.all().stream().map(r -> new Http(r.url())).toList();
             // Exactly one replica ran the init (Warden's report of each); all agree on which and on the epoch.
@@ -61,8 +66,8 @@ class ReplicaConcurrencyTest {
                 assertThat(init.get("epoch").asText()).isEqualTo(first.get("epoch").asText());
             }
             assertThat(ranHere).as("replicas that ran the init").isEqualTo(1);
-            assertThat(Pg.queryLong(dbUrl, "select count(*) from warden.init_log where event = 'completed'")).isEqualTo(1);
-            assertThat(Pg.queryLong(dbUrl, "select count(*) from auction.app_user")).isEqualTo(3);
+            assertThat(db.queryLong("select count(*) from warden.init_log where event = 'completed'")).isEqualTo(1);
+            assertThat(db.queryLong("select count(*) from auction.app_user")).isEqualTo(3);
 
             String admin = token(apis.get(0), "admin", "admin-password");
             String alice = token(apis.get(1), "alice", "alice-password");
@@ -139,7 +144,7 @@ class ReplicaConcurrencyTest {
             assertThat(statusCounts.keySet()).as("bid statuses").isSubsetOf(201, 409);
             assertThat(accepted).isNotEmpty();
 
-            try (Connection c = DriverManager.getConnection(dbUrl, "postgres", ""); Statement st = c.createStatement()) {
+            try (Connection c = db.connect(); Statement st = c.createStatement()) {
                 // The invariant, for every listing: current price = highest accepted bid, count matches.
                 try (ResultSet rs = st.executeQuery("""
                         select l.id, l.current_price, l.bid_count, max(b.amount) as top, count(b.id) as n

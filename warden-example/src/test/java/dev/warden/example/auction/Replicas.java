@@ -1,25 +1,25 @@
 package dev.warden.example.auction;
 
-import java.io.File;
+import dev.warden.testing.ChildJvm;
 import java.io.IOException;
 import java.net.ServerSocket;
+import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 
 /** Service replicas as real, separate JVM processes on this test's classpath. */
 final class Replicas implements AutoCloseable {
 
     /** One replica process. */
-    record Replica(String name, int port, int managementPort, Process process, Path log) {
+    record Replica(String name, int port, int managementPort, ChildJvm jvm) {
         String url() {
             return "http://127.0.0.1:" + port;
         }
@@ -28,31 +28,33 @@ final class Replicas implements AutoCloseable {
         String managementUrl() {
             return "http://127.0.0.1:" + managementPort;
         }
+
+        /** Its last 30 lines of output, for a failure message. */
+        String tail() {
+            List<String> lines = jvm.lines();
+            return String.join("\n", lines.subList(Math.max(0, lines.size() - 30), lines.size()));
+        }
     }
 
     private final List<Replica> replicas = new ArrayList<>();
 
     /**
      * Starts {@code n} replicas at once (they race for the init), each with {@code env} plus PORT,
-     * WARDEN_MANAGEMENT_PORT and REPLICA_NAME.
+     * WARDEN_MANAGEMENT_PORT and REPLICA_NAME; each one's output also goes to {@code logDir/<name>.log}.
      */
     static Replicas start(int n, Map<String, String> env, Path logDir) throws IOException {
         Replicas r = new Replicas();
         Files.createDirectories(logDir);
-        String java = ProcessHandle.current().info().command().orElse("java");
         for (int i = 1; i <= n; i++) {
             int port = freePort();
             int managementPort = freePort();
             String name = "r" + i;
-            Path log = logDir.resolve(name + ".log");
-            ProcessBuilder pb = new ProcessBuilder(java, "-Xmx256m", "-XX:+UseSerialGC",
-                    "-cp", System.getProperty("java.class.path"), AuctionMain.class.getName());
-            pb.environment().putAll(env);
-            pb.environment().put("PORT", Integer.toString(port));
-            pb.environment().put("WARDEN_MANAGEMENT_PORT", Integer.toString(managementPort));
-            pb.environment().put("REPLICA_NAME", name);
-            pb.redirectErrorStream(true).redirectOutput(log.toFile());
-            r.replicas.add(new Replica(name, port, managementPort, pb.start(), log));
+            Map<String, String> own = new HashMap<>(env);
+            own.put("PORT", Integer.toString(port));
+            own.put("WARDEN_MANAGEMENT_PORT", Integer.toString(managementPort));
+            own.put("REPLICA_NAME", name);
+            r.replicas.add(new Replica(name, port, managementPort, ChildJvm.builder(AuctionMain.class)
+                    .jvmArgs("-XX:+UseSerialGC").env(own).outputFile(logDir.resolve(name + ".log")).start()));
         }
         return r;
     }
@@ -67,7 +69,7 @@ final class Replicas implements AutoCloseable {
         long deadline = System.nanoTime() + timeout.toNanos();
         for (Replica r : replicas) {
             while (true) {
-                if (!r.process().isAlive()) {
+                if (!r.jvm().process().isAlive()) {
                     return false;
                 }
                 try {
@@ -94,31 +96,11 @@ final class Replicas implements AutoCloseable {
         }
     }
 
-    /** SIGTERM, then SIGKILL after 10 s. */
+    /** SIGTERM to each, killed if it has not stopped within 10 s. */
     @Override
     public void close() {
         for (Replica r : replicas) {
-            r.process().destroy();
-        }
-        for (Replica r : replicas) {
-            try {
-                if (!r.process().waitFor(10, TimeUnit.SECONDS)) {
-                    r.process().destroyForcibly().waitFor(5, TimeUnit.SECONDS);
-                }
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                r.process().destroyForcibly();
-            }
-        }
-    }
-
-    static String tail(Path log) {
-        try {
-            List<String> lines = Files.readAllLines(log);
-            return String.join(File.separator.equals("/") ? "\n" : "\r\n",
-                    lines.subList(Math.max(0, lines.size() - 30), lines.size()));
-        } catch (IOException e) {
-            return "(no log: " + e + ")";
+            r.jvm().stop(Duration.ofSeconds(10));
         }
     }
 }

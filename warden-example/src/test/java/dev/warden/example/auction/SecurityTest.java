@@ -8,6 +8,9 @@ import com.auth0.jwt.JWT;
 import com.auth0.jwt.algorithms.Algorithm;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.warden.Warden;
+import dev.warden.testing.ChildJvm;
+import dev.warden.testing.PostgresDatabase;
+import dev.warden.testing.PostgresExtension;
 import dev.warden.testing.ThrowawayDatabase;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -17,8 +20,6 @@ import java.net.InetAddress;
 import java.net.Socket;
 import java.net.http.HttpRequest;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -27,12 +28,13 @@ import java.util.Date;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
+import java.util.Optional;
 import org.flywaydb.core.Flyway;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * The service under attack: every input class of the security review (issue 15) sent over real HTTP
@@ -41,9 +43,11 @@ import org.junit.jupiter.api.Timeout;
  */
 class SecurityTest {
 
+    @RegisterExtension
+    static PostgresExtension pg = PostgresExtension.shared().withFreshDatabasePerClass();
+
     static final String SECRET = AuctionApiTest.randomSecret();
 
-    static String dbUrl;
     static Warden warden;
     static AuctionApp app;
     static Http http;
@@ -54,8 +58,7 @@ class SecurityTest {
 
     @BeforeAll
     static void start() {
-        dbUrl = Pg.freshDatabase("security");
-        warden = AuctionApp.warden(Pg.config(dbUrl)); // as deployed: no demo data
+        warden = AuctionApp.warden(AuctionApiTest.config(pg.jdbcUrl())); // as deployed: no demo data
         AppOptions options = new AppOptions("127.0.0.1", 0, 0, "security-test", SECRET.getBytes(StandardCharsets.UTF_8),
                 Duration.ofMinutes(10), 16 * 1024, Duration.ofSeconds(1), false);
         // The address limit is high here so the tests do not share it; addressLimitIs429 uses its own.
@@ -108,8 +111,8 @@ class SecurityTest {
             assertProblem(http.post("/auth/login", null, json(Map.of("username", u[0], "password", u[1]))),
                     401, "Wrong username or password");
         }
-        assertThat(Pg.queryLong(dbUrl, "select count(*) from auction.app_user where role = 'admin'")).isZero();
-        assertThat(Pg.queryLong(dbUrl, "select count(*) from auction.listing where seed_key is not null")).isZero();
+        assertThat(pg.queryLong("select count(*) from auction.app_user where role = 'admin'")).isZero();
+        assertThat(pg.queryLong("select count(*) from auction.listing where seed_key is not null")).isZero();
     }
 
     @Test
@@ -154,19 +157,13 @@ class SecurityTest {
     @Timeout(60)
     void theServiceDoesNotStartWithThePlaceholderSecretAndSaysWhichVariable() throws Exception {
         String placeholder = "REPLACE-ME-with-openssl-rand-base64-32-output";
-        Path log = Files.createTempFile("security-start", ".log");
-        ProcessBuilder pb = new ProcessBuilder(ProcessHandle.current().info().command().orElse("java"), "-Xmx128m",
-                "-cp", System.getProperty("java.class.path"), AuctionMain.class.getName());
-        pb.environment().put("AUCTION_JWT_SECRET", placeholder);
-        pb.environment().put("WARDEN_DB_URL", dbUrl);
-        pb.environment().put("PORT", "0");
-        pb.redirectErrorStream(true).redirectOutput(log.toFile());
-        Process p = pb.start();
-        assertThat(p.waitFor(50, TimeUnit.SECONDS)).isTrue();
-        String out = Files.readString(log);
-        assertThat(p.exitValue()).as(out).isEqualTo(2);
-        assertThat(out).contains("AUCTION_JWT_SECRET").doesNotContain(placeholder);
-        Files.deleteIfExists(log);
+        try (ChildJvm service = ChildJvm.builder(AuctionMain.class).jvmArgs("-Xmx128m")
+                .env(Map.of("AUCTION_JWT_SECRET", placeholder, "WARDEN_DB_URL", pg.jdbcUrl(), "PORT", "0")).start()) {
+            Optional<Integer> exit = service.awaitExit(Duration.ofSeconds(50));
+            String out = service.output();
+            assertThat(exit).as(out).hasValue(2);
+            assertThat(out).contains("AUCTION_JWT_SECRET").doesNotContain(placeholder);
+        }
     }
 
     @Test
@@ -247,7 +244,7 @@ class SecurityTest {
             Http.Resp reg = api.post("/auth/register", null, json(Map.of("username", "spray-new", "password",
                     "spray-passphrase-1")));
             assertProblem(reg, 429, "registrations");
-            assertThat(Pg.queryLong(dbUrl, "select count(*) from auction.app_user where username = 'spray-new'")).isZero();
+            assertThat(pg.queryLong("select count(*) from auction.app_user where username = 'spray-new'")).isZero();
         } finally {
             strict.close();
         }
@@ -371,7 +368,7 @@ class SecurityTest {
                 "aaaaaaaaaaaa", "too common", "Password123", "too common");
         weak.forEach((pw, why) -> assertProblem(http.post("/auth/register", null,
                 json(Map.of("username", "weakling-1", "password", pw))), 400, why));
-        assertThat(Pg.queryLong(dbUrl, "select count(*) from auction.app_user where username = 'weakling-1'")).isZero();
+        assertThat(pg.queryLong("select count(*) from auction.app_user where username = 'weakling-1'")).isZero();
     }
 
     // ---- usernames --------------------------------------------------------------------------------
@@ -384,24 +381,25 @@ class SecurityTest {
         assertProblem(http.post("/auth/register", null, json(Map.of("username", "carla", "password", "other-passphrase-2"))),
                 409, "taken");
         assertThat(login(http, "cArLa", "carla-passphrase-1")).isNotBlank();
-        assertThat(Pg.queryLong(dbUrl, "select count(*) from auction.app_user where lower(username) = 'carla'")).isEqualTo(1);
+        assertThat(pg.queryLong("select count(*) from auction.app_user where lower(username) = 'carla'")).isEqualTo(1);
     }
 
     @Test
     void theMigrationKeepsTheOldestOfNamesThatDifferOnlyInCaseAndRenamesTheOthers() {
-        String url = Pg.freshDatabase("casemigration");
+        PostgresDatabase db = pg.newDatabase("casemigration");
+        String url = db.jdbcUrl();
         Flyway.configure().dataSource(url, "postgres", "").schemas("auction").locations(AuctionApp.MIGRATIONS)
                 .target("2").load().migrate();
-        Pg.exec(url, "insert into auction.app_user (username, password_hash) values ('bob', 'h1'), ('BOB', 'h2'),"
+        db.exec("insert into auction.app_user (username, password_hash) values ('bob', 'h1'), ('BOB', 'h2'),"
                 + " ('Bob', 'h3'), ('alice', 'h4')");
-        long bobUpper = Pg.queryLong(url, "select id from auction.app_user where username = 'BOB'");
+        long bobUpper = db.queryLong("select id from auction.app_user where username = 'BOB'");
         Flyway.configure().dataSource(url, "postgres", "").schemas("auction").locations(AuctionApp.MIGRATIONS)
                 .load().migrate();
-        assertThat(Pg.queryLong(url, "select count(*) from auction.app_user where username = 'bob'")).isEqualTo(1);
-        assertThat(Pg.queryLong(url, "select count(*) from auction.app_user where username = 'BOB~" + bobUpper + "'"))
+        assertThat(db.queryLong("select count(*) from auction.app_user where username = 'bob'")).isEqualTo(1);
+        assertThat(db.queryLong("select count(*) from auction.app_user where username = 'BOB~" + bobUpper + "'"))
                 .isEqualTo(1);
-        assertThat(Pg.queryLong(url, "select count(*) from auction.app_user where username = 'alice'")).isEqualTo(1);
-        assertThatThrownBy(() -> Pg.exec(url, "insert into auction.app_user (username, password_hash) values ('ALICE', 'x')"))
+        assertThat(db.queryLong("select count(*) from auction.app_user where username = 'alice'")).isEqualTo(1);
+        assertThatThrownBy(() -> db.exec("insert into auction.app_user (username, password_hash) values ('ALICE', 'x')"))
                 .hasStackTraceContaining("app_user_username_lower");
     }
 
@@ -499,12 +497,12 @@ class SecurityTest {
                 "minIncrement", 10, "endsAt", Instant.now().plus(Duration.ofDays(1)).toString())));
         long id = l.get("id").asLong();
         assertProblem(http.post("/admin/listings/" + id + "/approval", dora, "{\"approved\":true}"), 403, "admin");
-        Pg.exec(dbUrl, "update auction.app_user set role = 'admin' where username = 'dora'");
+        pg.exec("update auction.app_user set role = 'admin' where username = 'dora'");
         assertThat(http.post("/admin/listings/" + id + "/approval", dora, "{\"approved\":true}").status()).isEqualTo(200);
-        Pg.exec(dbUrl, "update auction.app_user set role = 'user' where username = 'dora'");
+        pg.exec("update auction.app_user set role = 'user' where username = 'dora'");
         assertProblem(http.post("/admin/listings/" + id + "/approval", dora, "{\"approved\":false,\"reason\":\"no\"}"),
                 403, "admin");
-        Pg.exec(dbUrl, "delete from auction.app_user where username = 'dora'");
+        pg.exec("delete from auction.app_user where username = 'dora'");
         assertProblem(http.get("/me", dora), 401, "no longer exists");
     }
 
@@ -619,7 +617,7 @@ class SecurityTest {
             assertProblem(http.get("/listings?page=" + digits, null), 400, "page");
             assertProblem(http.get("/listings?minPrice=" + digits, null), 400, "minPrice");
         }
-        assertThat(Pg.queryLong(dbUrl, "select count(*) from auction.bid where listing_id = " + id)).isZero();
+        assertThat(pg.queryLong("select count(*) from auction.bid where listing_id = " + id)).isZero();
     }
 
     @Test
@@ -744,7 +742,7 @@ class SecurityTest {
     @Timeout(180)
     void anOutageIsTwoLogLinesAndACounterNotAWarningPer503() throws Exception {
         ThrowawayDatabase db = ThrowawayDatabase.start("auction-outage-log", Map.of("fsync", "off"));
-        Warden w = AuctionApp.warden(Pg.config(db.jdbcUrl()));
+        Warden w = AuctionApp.warden(AuctionApiTest.config(db.jdbcUrl()));
         AuctionApp service = AuctionApp.create(w, new AppOptions("127.0.0.1", 0, 0, "outage-log", SECRET.getBytes(
                 StandardCharsets.UTF_8), Duration.ofMinutes(10), 4096, Duration.ofSeconds(1), false)).start();
         java.io.PrintStream err = System.err;
