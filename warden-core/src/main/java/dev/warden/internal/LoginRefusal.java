@@ -38,6 +38,6 @@ public final class LoginRefusal {
     public static String describe(String maskedUrl, String verbatim) {
         return "the database (or the pooler in front of it) at " + maskedUrl + " refused the login: " + verbatim
                 + ". This is not waited out: fix the credentials or the pooler's settings (see docs/poolers.md;"
-                + " behind PgBouncer in transaction mode set WARDEN_POOLER=transaction)";
+                + " behind PgBouncer set WARDEN_POOLER=session or WARDEN_POOLER=transaction, after its pool_mode)";
     }
 }
