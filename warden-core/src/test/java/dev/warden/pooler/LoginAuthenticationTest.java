@@ -139,4 +139,21 @@ class LoginAuthenticationTest {
                 .hasMessageContaining("(SQLState 28000)");
         assertThat(Duration.ofNanos(System.nanoTime() - t0)).as("time to fail").isLessThan(Duration.ofSeconds(60));
     }
+
+    @Test
+    void aPasswordTheServerAsksForButNoneIsConfiguredFailsTheStartAtOnce() {
+        // pgjdbc refuses this itself (08004, no server message): waiting does not provide a password either.
+        WardenConfig c = WardenConfig.builder().environment(Map.of())
+                .dbUrl(db.jdbcUrl())
+                .dbUser("app")
+                .initEpoch("auth-4")
+                .startupTimeout(Duration.ofMinutes(5))
+                .build();
+        long t0 = System.nanoTime();
+        assertThatThrownBy(() -> Warden.create(c).start())
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContaining("refused the login")
+                .hasMessageContaining("no password was provided");
+        assertThat(Duration.ofNanos(System.nanoTime() - t0)).as("time to fail").isLessThan(Duration.ofSeconds(60));
+    }
 }
