@@ -9,7 +9,12 @@ package dev.warden;
 public enum Pooler {
     /** A direct connection to PostgreSQL (or a proxy that keeps one server session per client connection). */
     NONE,
-    /** A session-mode pooler: a client keeps one server connection for its whole session. */
+    /**
+     * A session-mode pooler: a client keeps one server connection for its whole session, so session
+     * state is safe. Warden still sends nothing in the start-up packet (stock PgBouncer refuses
+     * {@code options} and {@code search_path} in either mode): the statement timeout and the search
+     * path are set per transaction with {@code SET LOCAL}.
+     */
     SESSION,
     /**
      * A transaction-mode pooler (PgBouncer {@code pool_mode=transaction}, cloud transaction poolers):

@@ -1,6 +1,7 @@
 package dev.warden.internal;
 
 import com.zaxxer.hikari.HikariConfig;
+import dev.warden.Pooler;
 import dev.warden.Secret;
 import dev.warden.WardenConfig;
 import java.time.Duration;
@@ -88,10 +89,11 @@ public final class ConnectionSettings {
         Properties p = credentials();
         p.putAll(network(config.socketTimeout()));
         p.setProperty("ApplicationName", config.applicationName());
-        if (config.pooler().sharesSessions()) {
-            // Behind a transaction-mode pooler nothing goes in the start-up packet (stock PgBouncer
-            // refuses options and search_path, or drops them with ignore_startup_parameters): the
-            // statement timeout and the search path are set per transaction (perTransaction()).
+        if (config.pooler() != Pooler.NONE) {
+            // Behind a pooler nothing goes in the start-up packet (stock PgBouncer refuses options and
+            // search_path in session and transaction mode alike, or drops them with
+            // ignore_startup_parameters): the statement timeout and the search path are set per
+            // transaction (perTransaction()).
             return sessionless(p);
         }
         if (!config.schemas().equals(List.of("public"))) {
@@ -107,11 +109,11 @@ public final class ConnectionSettings {
 
     /**
      * The statements that give each transaction what the start-up packet gives it without a
-     * transaction-mode pooler ({@code SET LOCAL statement_timeout}, {@code SET LOCAL search_path});
+     * pooler ({@code SET LOCAL statement_timeout}, {@code SET LOCAL search_path});
      * empty when nothing is needed per transaction.
      */
     public String perTransaction() {
-        if (!config.pooler().sharesSessions()) {
+        if (config.pooler() == Pooler.NONE) {
             return "";
         }
         StringBuilder sql = new StringBuilder();

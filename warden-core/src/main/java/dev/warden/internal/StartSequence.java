@@ -7,6 +7,7 @@ import dev.warden.EmbeddedDatabase;
 import dev.warden.ErrorKind;
 import dev.warden.InitStatus;
 import dev.warden.NotReadyException;
+import dev.warden.Pooler;
 import dev.warden.Secret;
 import dev.warden.State;
 import dev.warden.Warden;
@@ -173,12 +174,13 @@ public final class StartSequence implements AutoCloseable {
     }
 
     private InitStatus initialize(Initializer.Plan plan) {
-        // Behind a transaction-mode pooler the initialisation goes straight to the server when
-        // WARDEN_INIT_DB_URL says where it is, else through the pooler without session state.
+        // Behind a pooler the initialisation goes straight to the server when WARDEN_INIT_DB_URL says
+        // where it is, else through the pooler: nothing in the start-up packet, and behind a
+        // transaction-mode pooler no session state.
         boolean direct = !config.initDbUrl().isEmpty();
         InitConnections connections = new InitConnections(direct ? config.initDbUrl() : jdbcUrl, dbUser, dbPassword,
                 config.applicationName(), config.connectTimeout(), config.init(),
-                !direct && config.pooler().sharesSessions());
+                direct ? Pooler.NONE : config.pooler());
         initConnections = connections;
         InitLock lock = customInitLock != null ? customInitLock : connections.lock(plan);
         Initializer init = new Initializer(plan, connections, lock, owner, lifecycle::progress);

@@ -29,6 +29,8 @@ import java.util.concurrent.Future;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+import org.assertj.core.api.SoftAssertions;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -158,9 +160,12 @@ class PgBouncerTransactionModeTest {
         }
         Set<Long> lost = new java.util.HashSet<>(acknowledged);
         lost.removeAll(stored);
-        assertThat(lost).as("acknowledged transfers missing from the ledger").isEmpty();
-        assertThat(total).as("money in the bank").isEqualTo(20_000L);
-        assertThat(failed.get()).as("failed transfers").isZero();
+        // All three at once: without prepareThreshold=0 each of them shows the fault in its own way.
+        SoftAssertions.assertSoftly(soft -> {
+            soft.assertThat(lost).as("acknowledged transfers missing from the ledger").isEmpty();
+            soft.assertThat(total).as("money in the bank").isEqualTo(20_000L);
+            soft.assertThat(failed.get()).as("failed transfers").isZero();
+        });
     }
 
     /** Initialisation through the pooler with the lease lock: several processes' worth of Wardens, one run. */
@@ -188,6 +193,71 @@ class PgBouncerTransactionModeTest {
             wardens.forEach(Warden::close);
             pool.shutdownNow();
         }
+    }
+
+    /**
+     * The recommended set-up (docs/poolers.md): WARDEN_INIT_DB_URL straight to the server, the advisory
+     * lock with it. The initialisation's connections must really go there: the seeder's connection
+     * was opened to the server's port, the server names it after the initialisation and sees it come
+     * from a port that is none of PgBouncer's server connections (SHOW SERVERS, asked while the seeder
+     * runs), while a pooled connection of the same Warden does come from one of them.
+     */
+    @Test
+    void theInitialisationGoesStraightToTheServerWithInitDbUrl() throws Exception {
+        AtomicReference<String> initUrl = new AtomicReference<>();
+        AtomicReference<String> initName = new AtomicReference<>();
+        AtomicInteger initClientPort = new AtomicInteger();
+        AtomicReference<Set<Integer>> pgbouncerServerPorts = new AtomicReference<>();
+        Warden.Builder b = Warden.builder().config(config("direct").applicationName("initurl")
+                .initLock(InitSettings.LockKind.ADVISORY).initDbUrl(db.jdbcUrl()).build());
+        b.seeder("direct-1", ctx -> {
+            Connection c = ctx.connection();
+            initUrl.set(c.getMetaData().getURL());
+            try (Statement st = c.createStatement();
+                 ResultSet rs = st.executeQuery("select current_setting('application_name'), inet_client_port()")) {
+                rs.next();
+                initName.set(rs.getString(1));
+                initClientPort.set(rs.getInt(2));
+            }
+            pgbouncerServerPorts.set(serverPortsOfPgBouncer());
+        });
+        int pooledClientPort;
+        try (Warden warden = b.build().start()) {
+            pooledClientPort = warden.inTransaction(tx -> {
+                try (Statement st = tx.connection().createStatement();
+                     ResultSet rs = st.executeQuery("select inet_client_port()")) {
+                    rs.next();
+                    return rs.getInt(1);
+                }
+            });
+            assertThat(serverPortsOfPgBouncer()).as("PgBouncer's server connections after the start")
+                    .contains(pooledClientPort);
+        }
+        assertThat(initUrl.get()).as("URL of the seeder's connection").contains("127.0.0.1:" + db.port() + "/")
+                .doesNotContain(":" + bouncer.port() + "/");
+        assertThat(initName.get()).as("application_name the server sees").isEqualTo("initurl-init");
+        assertThat(pgbouncerServerPorts.get()).as("PgBouncer's server connections during the seeding")
+                .isNotEmpty().doesNotContain(initClientPort.get());
+    }
+
+    /** The local ports of PgBouncer's server connections (SHOW SERVERS through psql: the admin console speaks the simple protocol only). */
+    private static Set<Integer> serverPortsOfPgBouncer() throws Exception {
+        Process p = new ProcessBuilder("psql", "-X", "-A", "-h", "127.0.0.1", "-p", String.valueOf(bouncer.port()),
+                "-U", ThrowawayDatabase.USER, "-d", "pgbouncer", "-c", "SHOW SERVERS").redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        assertThat(p.waitFor(30, TimeUnit.SECONDS)).as("psql returned").isTrue();
+        assertThat(p.exitValue()).as("psql SHOW SERVERS: " + out).isZero();
+        String[] lines = out.split("\n");
+        int column = List.of(lines[0].split("\\|")).indexOf("local_port");
+        assertThat(column).as("local_port column in " + lines[0]).isNotNegative();
+        Set<Integer> ports = new java.util.HashSet<>();
+        for (int i = 1; i < lines.length; i++) {
+            String[] cells = lines[i].split("\\|");
+            if (cells.length > column && cells[column].matches("\\d+")) {
+                ports.add(Integer.parseInt(cells[column]));
+            }
+        }
+        return ports;
     }
 
     /** The statement timeout and search path Warden uses stay in its transactions: the next client does not get them. */

@@ -174,17 +174,17 @@ public final class PatroniDrill implements Callable<Integer> {
         hc.setPoolName("plain-hikari");
         List<Map<String, Object>> phases = new ArrayList<>();
         long resolved;
-        PatroniClient wardenClient;
-        PatroniClient plainClient;
+        WriteClient wardenClient;
+        WriteClient plainClient;
         try (Warden warden = Warden.create(cfg).start(); HikariDataSource plain = new HikariDataSource(hc)) {
             warden.lifecycle().addListener(t -> transitions.add(new long[] {t.to().ordinal(), System.nanoTime()}));
-            wardenClient = new PatroniClient("warden", id -> warden.useTransaction(tx -> {
+            wardenClient = new WriteClient("warden", id -> warden.useTransaction(tx -> {
                 try (PreparedStatement ps = tx.connection().prepareStatement("insert into drill_write values (?, 'warden')")) {
                     ps.setLong(1, id);
                     ps.executeUpdate();
                 }
             }), ids, threads);
-            plainClient = new PatroniClient("plain", id -> {
+            plainClient = new WriteClient("plain", id -> {
                 try (Connection c = plain.getConnection();
                      PreparedStatement ps = c.prepareStatement("insert into drill_write values (?, 'plain')")) {
                     ps.setLong(1, id);
@@ -218,7 +218,7 @@ public final class PatroniDrill implements Callable<Integer> {
                 stored.add(rs.getLong(1));
             }
         }
-        for (PatroniClient client : List.of(wardenClient, plainClient)) {
+        for (WriteClient client : List.of(wardenClient, plainClient)) {
             Map<String, Object> cf = client.figures();
             cf.put("lost_writes", client.acknowledged().stream().filter(id -> !stored.contains(id)).count());
             f.put(client.name(), cf);
@@ -244,7 +244,7 @@ public final class PatroniDrill implements Callable<Integer> {
 
     /** DEGRADED/READY times of one fault, from its start, and Warden's first commit after READY. */
     private static Map<String, Object> phase(String name, long start, long promoted, Queue<long[]> transitions,
-                                             PatroniClient warden) {
+                                             WriteClient warden) {
         long degraded = 0;
         long ready = 0;
         for (long[] t : transitions) {
@@ -269,7 +269,7 @@ public final class PatroniDrill implements Callable<Integer> {
     }
 
     /** Waits until both clients commit again (bounded), so that the next fault hits a running load. */
-    private static void steady(PatroniClient a, PatroniClient b) throws InterruptedException {
+    private static void steady(WriteClient a, WriteClient b) throws InterruptedException {
         a.awaitMore(100, 180_000);
         b.awaitMore(100, 180_000);
     }

@@ -22,7 +22,7 @@ public final class WardenCli {
             description = "Run a failure for real and print the figures.",
             subcommands = {InitDrill.class, TxDrill.class, OutageDrill.class, RecoveryDrill.class,
                     FailoverDrill.class, PartitionDrill.class, RollingDrill.class, OverloadDrill.class,
-                    PatroniDrill.class, MatrixDrill.class})
+                    PatroniDrill.class, PgBouncerDrill.class, MatrixDrill.class})
     static final class Drill {
     }
 

@@ -1,6 +1,7 @@
 package dev.warden.internal.init;
 
 import dev.warden.InitSettings;
+import dev.warden.Pooler;
 import dev.warden.Secret;
 import dev.warden.spi.InitLock;
 import java.io.PrintWriter;
@@ -63,18 +64,19 @@ public final class InitConnections implements AutoCloseable {
      */
     public InitConnections(String url, String user, Secret password, String applicationName, Duration connectTimeout,
                            InitSettings settings) {
-        this(url, user, password, applicationName, connectTimeout, settings, false);
+        this(url, user, password, applicationName, connectTimeout, settings, Pooler.NONE);
     }
 
     /**
-     * @param sessionless true when {@code url} goes through a transaction-mode pooler: no options in
-     *                    the start-up packet (the pooler refuses or drops them) and no server-side
-     *                    prepared statements ({@code prepareThreshold=0})
+     * @param pooler what stands between {@code url} and the server: behind any pooler nothing goes in
+     *               the start-up packet (stock PgBouncer refuses {@code options} in session mode too);
+     *               behind a transaction-mode pooler no session state is trusted either
      */
     public InitConnections(String url, String user, Secret password, String applicationName, Duration connectTimeout,
-                           InitSettings settings, boolean sessionless) {
+                           InitSettings settings, Pooler pooler) {
         this.settings = Objects.requireNonNull(settings, "settings");
-        this.sessionless = sessionless;
+        this.sessionless = pooler.sharesSessions();
+        boolean bare = pooler != Pooler.NONE;
         this.url = url;
         this.user = user;
         this.password = password;
@@ -83,11 +85,11 @@ public final class InitConnections implements AutoCloseable {
         int connectSeconds = (int) Math.max(1, Math.min(Integer.MAX_VALUE, connectTimeout.toSeconds()));
         this.connectSeconds = connectSeconds;
         this.sessions = dataSource(url, user, password, applicationName + "-init", connectSeconds,
-                (int) Math.max(1, idle.toSeconds() / 2), sessionless ? null : serverOptions(idle, false));
+                (int) Math.max(1, idle.toSeconds() / 2), bare ? null : serverOptions(idle, false));
         // Migrations may run long statements: the socket timeout is only the last resort here; a
         // dead network is noticed by the lock session's heartbeat, which aborts these connections.
         this.work = dataSource(url, user, password, applicationName + "-init", connectSeconds,
-                (int) Math.max(1, Math.min(Integer.MAX_VALUE, settings.timeout().toSeconds())), sessionless ? null : serverOptions(idle, true));
+                (int) Math.max(1, Math.min(Integer.MAX_VALUE, settings.timeout().toSeconds())), bare ? null : serverOptions(idle, true));
     }
 
     private static PGSimpleDataSource dataSource(String url, String user, Secret password, String name, int connectSeconds,

@@ -15,11 +15,12 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
 
 /**
- * One client of the Patroni drill: writer threads that insert one row with a unique id per request
- * (through Warden, or through a plain HikariCP pool), and remember which ids were acknowledged, when
- * each commit completed, how each failure was reported, and how many requests took longer than 5 s.
+ * One client of the real-stack drills (Patroni, PgBouncer): writer threads that insert one row with a
+ * unique id per request (through Warden, or through a plain HikariCP pool), and remember which ids
+ * were acknowledged, when each commit completed, how each failure was reported, how long each request
+ * took (start and end, for latency percentiles and for requests hung past 5 s).
  */
-final class PatroniClient implements AutoCloseable {
+final class WriteClient implements AutoCloseable {
 
     /** One write: inserts {@code id}, returns when it is acknowledged, throws when it is not. */
     @FunctionalInterface
@@ -39,9 +40,10 @@ final class PatroniClient implements AutoCloseable {
     private final LongAdder unknown = new LongAdder();
     private final LongAdder hung = new LongAdder();
     private final LongAdder requests = new LongAdder();
+    private final Queue<long[]> spans = new ConcurrentLinkedQueue<>(); // {start, end} nanoTime of every request
     private volatile boolean running = true;
 
-    PatroniClient(String name, Write write, AtomicLong ids, int threadCount) {
+    WriteClient(String name, Write write, AtomicLong ids, int threadCount) {
         this.name = name;
         this.write = write;
         this.ids = ids;
@@ -75,7 +77,9 @@ final class PatroniClient implements AutoCloseable {
                 count("OTHER " + e.getClass().getSimpleName());
             }
             requests.increment();
-            if (System.nanoTime() - t0 > HUNG_NANOS) {
+            long t1 = System.nanoTime();
+            spans.add(new long[] {t0, t1});
+            if (t1 - t0 > HUNG_NANOS) {
                 hung.increment();
             }
             try {
@@ -113,6 +117,20 @@ final class PatroniClient implements AutoCloseable {
         return best;
     }
 
+    /** Start and end (nanoTime) of every request so far. */
+    List<long[]> spans() {
+        return List.copyOf(spans);
+    }
+
+    /** Acknowledged writes and failed requests so far, for figures per phase. */
+    long[] counts() {
+        long failed = 0;
+        for (LongAdder a : failures.values()) {
+            failed += a.sum();
+        }
+        return new long[] {acknowledged.size(), failed};
+    }
+
     /** Waits up to {@code timeoutMs} for {@code n} more acknowledged writes; false if they did not come. */
     boolean awaitMore(int n, long timeoutMs) throws InterruptedException {
         long target = acknowledged.size() + n;
@@ -136,6 +154,10 @@ final class PatroniClient implements AutoCloseable {
         f.put("failed_by_kind", byKind);
         f.put("unknown_outcomes", unknown.sum());
         f.put("hung_over_5s", hung.sum());
+        List<Long> latencies = spans.stream().map(s -> s[1] - s[0]).toList();
+        f.put("latency_ms_p50", Figures.millis(Figures.percentile(latencies, 0.50)));
+        f.put("latency_ms_p99", Figures.millis(Figures.percentile(latencies, 0.99)));
+        f.put("latency_ms_max", Figures.millis(Figures.percentile(latencies, 1.0)));
         return f;
     }
 

@@ -1,0 +1,139 @@
+package dev.warden.pooler;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import dev.warden.Pooler;
+import dev.warden.State;
+import dev.warden.Warden;
+import dev.warden.WardenConfig;
+import dev.warden.testing.PgBouncer;
+import dev.warden.testing.ThrowawayDatabase;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/**
+ * Issue 20: Warden behind a real PgBouncer 1.18 in session mode ({@code WARDEN_POOLER=session}), with
+ * the URL as a user writes it, an application schema that is not {@code public} and a statement
+ * timeout. Session mode keeps a server connection per client, so session state is safe; what it does
+ * not give is the start-up packet: stock PgBouncer refuses {@code options} and {@code search_path}
+ * there as in transaction mode. Before the fix Warden sent both (and the initialisation's options)
+ * and the start failed with {@code unsupported startup parameter}.
+ */
+@Timeout(value = 3, unit = TimeUnit.MINUTES)
+class PgBouncerSessionModeTest {
+
+    private static ThrowawayDatabase db;
+    private static PgBouncer bouncer;
+
+    @BeforeAll
+    static void start() {
+        assumeTrue(PgBouncer.requireUnlessSkippable(), PgBouncer.BINARY + " is not installed: skipped outside CI");
+        db = ThrowawayDatabase.start("pgbouncer-session");
+        bouncer = PgBouncer.start(db, PgBouncer.Mode.SESSION, Map.of("default_pool_size", "40"));
+    }
+
+    @AfterAll
+    static void stop() {
+        if (bouncer != null) {
+            bouncer.close();
+        }
+        if (db != null) {
+            db.close();
+        }
+    }
+
+    private static WardenConfig config() {
+        // The advisory lock (the default) through the pooler: a session-mode pooler keeps the session.
+        return WardenConfig.builder().environment(Map.of())
+                .dbUrl(bouncer.jdbcUrl())
+                .dbUser(ThrowawayDatabase.USER)
+                .pooler(Pooler.SESSION)
+                .schemas("shop")
+                .statementTimeout(Duration.ofMillis(4321))
+                .initEpoch("s1")
+                .initTimeout(Duration.ofSeconds(60))
+                .poolMaxSize(4)
+                .build();
+    }
+
+    @Test
+    void initialisationCompletesOnceAndWritesCommitThroughASessionPooler() throws Exception {
+        AtomicInteger seeded = new AtomicInteger();
+        ExecutorService pool = Executors.newFixedThreadPool(3);
+        List<Future<Warden>> started = new ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            started.add(pool.submit(() -> {
+                Warden.Builder b = Warden.builder().config(config());
+                b.seeder("orders-1", ctx -> {
+                    seeded.incrementAndGet();
+                    try (Statement st = ctx.connection().createStatement()) {
+                        st.execute("create schema if not exists shop");
+                        st.execute("create table shop.orders (id bigint primary key)");
+                    }
+                });
+                return b.build().start();
+            }));
+        }
+        List<Warden> wardens = new ArrayList<>();
+        try {
+            for (Future<Warden> f : started) {
+                wardens.add(f.get(90, TimeUnit.SECONDS));
+            }
+            assertThat(seeded.get()).as("seeder runs").isEqualTo(1);
+            assertThat(wardens).allSatisfy(w -> assertThat(w.state()).isEqualTo(State.READY));
+            Warden warden = wardens.get(0);
+            String[] inside = warden.inTransaction(tx -> {
+                try (Statement st = tx.connection().createStatement();
+                     ResultSet rs = st.executeQuery("select current_setting('statement_timeout'), current_schemas(false)::text")) {
+                    rs.next();
+                    return new String[] {rs.getString(1), rs.getString(2)};
+                }
+            });
+            assertThat(inside[0]).as("statement_timeout inside a transaction").isEqualTo("4321ms");
+            assertThat(inside[1]).as("search path inside a transaction").startsWith("{shop");
+            Set<Long> acknowledged = new HashSet<>();
+            for (long id = 1; id <= 200; id++) {
+                long i = id;
+                // unqualified: the search path set per transaction must find shop.orders; each of the
+                // three Wardens writes, on its own pooled server connections
+                wardens.get((int) (id % 3)).useTransaction(tx -> {
+                    try (PreparedStatement ps = tx.connection().prepareStatement("insert into orders values (?)")) {
+                        ps.setLong(1, i);
+                        ps.executeUpdate();
+                    }
+                });
+                acknowledged.add(id);
+            }
+            Set<Long> stored = new HashSet<>();
+            try (Connection c = DriverManager.getConnection(db.jdbcUrl(), ThrowawayDatabase.USER, "");
+                 Statement st = c.createStatement(); ResultSet rs = st.executeQuery("select id from shop.orders")) {
+                while (rs.next()) {
+                    stored.add(rs.getLong(1));
+                }
+            }
+            assertThat(stored).as("committed writes").isEqualTo(acknowledged);
+        } finally {
+            wardens.forEach(Warden::close);
+            pool.shutdownNow();
+        }
+    }
+}
