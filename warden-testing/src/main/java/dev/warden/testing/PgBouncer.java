@@ -6,14 +6,9 @@ import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.sql.Connection;
-import java.sql.DriverManager;
-import java.sql.SQLException;
-import java.sql.Statement;
 import java.time.Duration;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Properties;
 import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
 
@@ -181,18 +176,33 @@ public final class PgBouncer implements AutoCloseable {
         admin("RECONNECT");
     }
 
-    /** Runs one admin-console command. */
+    /**
+     * Runs one admin-console command with {@code psql} (PostgreSQL's client, on the PATH). Not with
+     * pgjdbc: the console reports PgBouncer's own version (1.x) as the server's, for which pgjdbc
+     * runs {@code SET extra_float_digits = 2} after the login, and the console refuses it
+     * ("SET failed"), whatever the connection properties.
+     */
     public void admin(String command) {
-        Properties p = new Properties();
-        p.setProperty("user", ThrowawayDatabase.USER);
-        // The admin console understands the simple query protocol only.
-        p.setProperty("preferQueryMode", "simple");
-        p.setProperty("connectTimeout", "5");
-        p.setProperty("socketTimeout", "60");
-        try (Connection c = DriverManager.getConnection(jdbcUrl("pgbouncer"), p); Statement st = c.createStatement()) {
-            st.execute(command);
-        } catch (SQLException e) {
-            throw new IllegalStateException("pgbouncer admin command " + command + " failed: " + e.getMessage(), e);
+        try {
+            ProcessBuilder pb = new ProcessBuilder("psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-h", "127.0.0.1",
+                    "-p", String.valueOf(port), "-U", ThrowawayDatabase.USER, "-d", "pgbouncer", "-c", command)
+                    .redirectErrorStream(true);
+            pb.environment().put("PGCONNECT_TIMEOUT", "5");
+            Process p = pb.start();
+            byte[] out = p.getInputStream().readAllBytes(); // psql exits after the command, so this ends
+            if (!p.waitFor(60, TimeUnit.SECONDS)) {
+                p.destroyForcibly();
+                throw new IllegalStateException("pgbouncer admin command " + command + " did not return within 60 s");
+            }
+            if (p.exitValue() != 0) {
+                throw new IllegalStateException("pgbouncer admin command " + command + " failed: "
+                        + new String(out, java.nio.charset.StandardCharsets.UTF_8).strip());
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("Could not run psql for the pgbouncer admin command " + command, e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted during the pgbouncer admin command " + command, e);
         }
     }
 
