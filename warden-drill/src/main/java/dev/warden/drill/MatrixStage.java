@@ -127,10 +127,12 @@ record MatrixStage(String url, String user, WardenConfig warden, HikariConfig pl
         long unknown = 0;
         List<UUID> acked = new ArrayList<>();
         long hung = 0;
+        List<MatrixLoad.Result> slowest = new ArrayList<>();
         for (MatrixLoad.Result r : all) {
             if (r.phase() != p) {
                 continue;
             }
+            slowest.add(r);
             nanos.add(r.nanos());
             if (r.nanos() > TimeUnit.SECONDS.toNanos(5)) {
                 hung++;
@@ -158,6 +160,10 @@ record MatrixStage(String url, String user, WardenConfig warden, HikariConfig pl
         f.put("p99_ms", Figures.millis(Figures.percentile(nanos, 0.99)));
         f.put("max_ms", Figures.millis(nanos.stream().mapToLong(Long::longValue).max().orElse(0)));
         f.put("hung_over_5s", hung);
+        // The slowest requests and how each ended: what a bound that does not hold is made of.
+        f.put("slowest", slowest.stream().sorted((a, b) -> Long.compare(b.nanos(), a.nanos())).limit(5)
+                .map(r -> Figures.millis(r.nanos()) + " ms " + (r.unknown() ? "unknown" : r.failure() == null ? "ok" : r.failure()))
+                .toList());
         f.put("still_running", stillRunning);
         return f;
     }
