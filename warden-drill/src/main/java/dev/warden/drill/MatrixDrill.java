@@ -72,6 +72,28 @@ public final class MatrixDrill implements Callable<Integer> {
             }
             return inNamespace();
         }
+        Map<String, Object> out = execute();
+        @SuppressWarnings("unchecked")
+        List<Map<String, Object>> rows = (List<Map<String, Object>>) out.get("faults");
+        if (json) {
+            System.out.println(new ObjectMapper().writeValueAsString(out));
+        } else {
+            printTable(rows, (long) out.get("bound_ms"));
+            ((List<?>) out.get("not_run")).forEach(n -> System.out.println("not run: " + n));
+            System.out.println(Boolean.TRUE.equals(out.get("ok")) ? "OK: every target holds."
+                    : "FAILED: a target does not hold (see the targets).");
+        }
+        return Boolean.TRUE.equals(out.get("ok")) ? 0 : 1;
+    }
+
+    /**
+     * Runs the drill in this process (the blackhole only when already in a network namespace of its
+     * own) and returns its figures, {@code ok} saying whether every target holds.
+     */
+    Map<String, Object> execute() throws Exception {
+        if (!withoutBlackhole && wanted(MatrixFault.Kind.BLACKHOLE) && System.getenv(IN_NAMESPACE) == null) {
+            throw new IllegalStateException("the blackhole runs only in a network namespace of its own (call())");
+        }
         try (ThrowawayDatabase db = ThrowawayDatabase.start("warden-matrix-drill", Map.of())) {
             return drill(db);
         }
@@ -143,7 +165,7 @@ public final class MatrixDrill implements Callable<Integer> {
         return only == null || only.contains(kind);
     }
 
-    private Integer drill(ThrowawayDatabase db) throws Exception {
+    private Map<String, Object> drill(ThrowawayDatabase db) throws Exception {
         List<MatrixStage.Row> rows = new ArrayList<>();
         List<String> notRun = new ArrayList<>();
         WardenConfig direct = WardenConfig.builder().environment(Map.of()).dbUrl(db.jdbcUrl()).poolMaxSize(pool)
@@ -245,7 +267,7 @@ public final class MatrixDrill implements Callable<Integer> {
         return hc;
     }
 
-    private int report(List<MatrixStage.Row> stageRows, List<String> notRun, Duration rideThrough) throws Exception {
+    private Map<String, Object> report(List<MatrixStage.Row> stageRows, List<String> notRun, Duration rideThrough) {
         long boundMs = Math.max(rideThrough.toMillis(), 2500);
         List<Map<String, Object>> rows = new ArrayList<>();
         boolean ok = true;
@@ -287,15 +309,9 @@ public final class MatrixDrill implements Callable<Integer> {
         out.put("faults", rows);
         // Rows left out on request (--faults) do not fail the run; rows whose fixture is missing do.
         boolean complete = !withoutBlackhole && notRun.stream().allMatch(n -> n.endsWith("not in --faults"));
+        out.put("bound_ms", boundMs);
         out.put("ok", ok && complete);
-        if (json) {
-            System.out.println(new ObjectMapper().writeValueAsString(out));
-        } else {
-            printTable(rows, boundMs);
-            notRun.forEach(n -> System.out.println("not run: " + n));
-            System.out.println(ok && complete ? "OK: every target holds." : "FAILED: a target does not hold (see the targets).");
-        }
-        return ok && complete ? 0 : 1;
+        return out;
     }
 
     @SuppressWarnings("unchecked")

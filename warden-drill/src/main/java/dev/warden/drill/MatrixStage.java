@@ -124,6 +124,7 @@ record MatrixStage(String url, String user, WardenConfig warden, HikariConfig pl
     private static Map<String, Object> figures(List<MatrixLoad.Result> all, int p, Set<UUID> present, List<Long> running) {
         List<Long> nanos = new ArrayList<>();
         Map<String, Long> byKind = new TreeMap<>();
+        Map<String, String> examples = new TreeMap<>(); // the first message of each kind of failure
         long unknown = 0;
         List<UUID> acked = new ArrayList<>();
         long hung = 0;
@@ -139,8 +140,10 @@ record MatrixStage(String url, String user, WardenConfig warden, HikariConfig pl
             }
             if (r.unknown()) {
                 unknown++;
+                examples.putIfAbsent("unknown", shorten(r.message()));
             } else if (r.failure() != null) {
                 byKind.merge(r.failure(), 1L, Long::sum);
+                examples.putIfAbsent(r.failure(), shorten(r.message()));
             } else {
                 acked.add(r.id());
             }
@@ -165,7 +168,12 @@ record MatrixStage(String url, String user, WardenConfig warden, HikariConfig pl
                 .map(r -> Figures.millis(r.nanos()) + " ms " + (r.unknown() ? "unknown" : r.failure() == null ? "ok" : r.failure()))
                 .toList());
         f.put("still_running", stillRunning);
+        f.put("failure_examples", examples);
         return f;
+    }
+
+    private static String shorten(String message) {
+        return message == null || message.length() <= 400 ? message : message.substring(0, 400) + "…";
     }
 
     private static Long firstAfter(List<long[]> transitions, long after, State state) {
