@@ -41,7 +41,7 @@ final class MatrixLoad {
     }
 
     /** What one request ended as. */
-    record Result(int phase, long nanos, String failure, boolean unknown, UUID id) {
+    record Result(int phase, long nanos, String failure, boolean unknown, UUID id, String message) {
     }
 
     private final Client client;
@@ -98,19 +98,24 @@ final class MatrixLoad {
         long tid = Thread.currentThread().threadId();
         running.put(tid, new long[] {p, t0});
         String failure = null;
+        String message = null;
         boolean unknown = false;
         try {
             client.write(id, holdMs);
         } catch (CommitOutcomeUnknownException e) {
             unknown = true;
+            message = e.getMessage();
         } catch (UnknownOutcome e) {
             unknown = true;
+            message = String.valueOf(e.getCause());
         } catch (Exception e) {
             failure = kind(e);
+            message = String.valueOf(e);
         } finally {
             running.remove(tid);
         }
-        results.add(new Result(p, System.nanoTime() - t0, failure, unknown, failure == null && !unknown ? id : null));
+        results.add(new Result(p, System.nanoTime() - t0, failure, unknown, failure == null && !unknown ? id : null,
+                message));
     }
 
     static String kind(Throwable e) {

@@ -120,6 +120,7 @@ public final class PartitionDrill implements Callable<Integer> {
         long ready;
         int activeAtDegraded = -1;
         long refilled;
+        long windowNanos;
         double before;
         double after;
     }
@@ -237,6 +238,7 @@ public final class PartitionDrill implements Callable<Integer> {
     private Partition partition(Warden warden, Blackhole proxy, int durationSeconds) throws Exception {
         Partition p = new Partition();
         long windowNanos = TimeUnit.SECONDS.toNanos(window);
+        p.windowNanos = windowNanos;
         long baselineStart = System.nanoTime();
         sleepUntil(baselineStart + windowNanos);
         p.cut = System.nanoTime();

@@ -91,6 +91,10 @@ final class PartitionFigures {
             e.put("pool_full_after_ready_ms", ms(p.refilled - p.ready));
             e.put("writes_per_s_before", Math.round(p.before));
             e.put("writes_per_s_after", Math.round(p.after));
+            // Second by second: a dip right after READY (the pool refilling) reads differently from
+            // a window that is slow throughout (the machine busy with something else).
+            e.put("writes_by_second_before", bySecond(writes, p.cut - p.windowNanos, p.cut));
+            e.put("writes_by_second_after", bySecond(writes, p.ready, p.ready + p.windowNanos));
             each.add(e);
         }
         double failFastP99 = Figures.millis(Figures.percentile(failFast, 0.99));
@@ -124,6 +128,18 @@ final class PartitionFigures {
         f.put("failed_targets", failed);
         f.put("ok", failed.isEmpty());
         return f;
+    }
+
+    /** Acknowledged writes that ended in each whole second of [from, to). */
+    private static List<Long> bySecond(Collection<PartitionDrill.Write> writes, long from, long to) {
+        long second = TimeUnit.SECONDS.toNanos(1);
+        long[] counts = new long[(int) Math.max(0, (to - from) / second)];
+        for (PartitionDrill.Write w : writes) {
+            if (w.outcome == PartitionDrill.Outcome.ACKNOWLEDGED && w.end >= from && w.end < from + counts.length * second) {
+                counts[(int) ((w.end - from) / second)]++;
+            }
+        }
+        return java.util.Arrays.stream(counts).boxed().toList();
     }
 
     private static void check(List<String> failed, boolean holds, String target) {

@@ -46,8 +46,8 @@ import org.slf4j.LoggerFactory;
  * {@link SQLTransientConnectionException} (SQLState 08001) whose cause is a
  * {@link DatabaseUnavailableException}, which transactions do not retry. While the server is alive
  * but silent (STALLED, still READY), a caller whose acquire timeout passes keeps waiting for a
- * connection within the ride-through instead of getting a {@link PoolTimeoutException}: its work is
- * held, not refused.
+ * connection within the ride-through instead of getting a {@link PoolTimeoutException} (or the
+ * pool's timeout caused by new connections failing meanwhile): its work is held, not refused.
  *
  * <p>After a recovery the pool does not refill all at once: each connection up to the minimum is
  * added at its own random moment within the refill spread, so that a fleet of replicas recovering
@@ -132,11 +132,16 @@ public final class GuardedPool implements DataSource, HealthMonitor.PoolActions,
                     }
                     throw unavailable(e);
                 }
-                if (e instanceof SQLTransientConnectionException timedOut && timedOut.getCause() == null) {
+                if (e instanceof SQLTransientConnectionException timedOut) {
                     if (round < 5 && rideThrough.leftWhileStalled() > 0) {
-                        continue; // the server is alive but silent: keep holding the work within the ride-through
+                        // The server is alive but silent: keep holding the work within the ride-through,
+                        // whether the pool was busy or its new connections failed meanwhile (a login
+                        // timed out, no primary yet during a switchover): both end when the server answers.
+                        continue;
                     }
-                    throw new PoolTimeoutException(timedOut);
+                    if (timedOut.getCause() == null) {
+                        throw new PoolTimeoutException(timedOut);
+                    }
                 }
                 throw e;
             } catch (RuntimeException | Error e) {

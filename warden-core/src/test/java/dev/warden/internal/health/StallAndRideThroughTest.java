@@ -131,6 +131,73 @@ class StallAndRideThroughTest {
         assertThat(failures).as("work failed during a 4 s stall").isEmpty();
     }
 
+    /**
+     * As in a Patroni switchover seen as a stall: the connections in use are cut (57P01) and then the
+     * server is silent, so the retries need new connections, whose logins time out (a failure with a
+     * cause, not a busy pool). The retries are held within the ride-through, not refused after the
+     * acquire timeout.
+     */
+    @Test
+    void workWhoseConnectionWasCutIsHeldWhileNewConnectionsFailDuringAStall() throws Exception {
+        // verifyCommit: a COMMIT cut on the wire is resolved, not an unknown outcome (not what this is about).
+        start(WardenConfig.builder().poolMaxSize(3).poolAcquireTimeout(Duration.ofSeconds(2))
+                .connectTimeout(Duration.ofSeconds(1)).stallBound(Duration.ofSeconds(30))
+                .rideThrough(Duration.ofSeconds(30)).txVerifyCommit(true));
+        AtomicBoolean running = new AtomicBoolean(true);
+        List<Throwable> failures = new CopyOnWriteArrayList<>();
+        List<Thread> writers = new ArrayList<>();
+        for (int i = 0; i < 4; i++) {
+            writers.add(Thread.ofPlatform().daemon().start(() -> {
+                for (int n = 0; n < 100_000 && running.get(); n++) {
+                    try {
+                        // Most of each transaction before its COMMIT: the cut mostly hits work, which is retried.
+                        warden.useTransaction(tx -> {
+                            try (Statement st = tx.connection().createStatement()) {
+                                st.execute("insert into stall_writes default values");
+                                st.execute("select pg_sleep(0.02)");
+                            }
+                        });
+                    } catch (RuntimeException e) {
+                        failures.add(e);
+                    }
+                }
+            }));
+        }
+        await().atMost(Duration.ofSeconds(20)).until(() -> warden.health().transactions().committed() > 20);
+        long[] pids;
+        try (java.sql.Connection admin = java.sql.DriverManager.getConnection(db.jdbcUrl(), db.user(), "");
+             Statement st = admin.createStatement()) {
+            // The postmaster first: new connections are then accepted by the kernel and never answered.
+            signal("STOP", new long[] {db.postmasterPid()});
+            st.execute("select pg_terminate_backend(pid) from pg_stat_activity where application_name = 'stall-test'");
+            await().atMost(Duration.ofSeconds(10)).until(() -> {
+                try (var rs = st.executeQuery("select count(*) from pg_stat_activity where application_name = 'stall-test'")) {
+                    rs.next();
+                    return rs.getInt(1) == 0;
+                }
+            });
+            pids = Signals.withDescendants(db.postmasterPid());
+            signal("STOP", pids);
+        }
+        long stoppedAt = System.nanoTime();
+        try {
+            await().atMost(Duration.ofSeconds(15)).until(() -> warden.health().monitor().stalledSince() != null);
+            // Longer than the acquire timeout plus a login timeout: a retry has seen a login fail.
+            await().atMost(Duration.ofSeconds(15)).until(() -> System.nanoTime() - stoppedAt >= TimeUnit.SECONDS.toNanos(5));
+        } finally {
+            signal("CONT", pids);
+            signal("CONT", new long[] {db.postmasterPid()});
+        }
+        long committed = warden.health().transactions().committed();
+        await().atMost(Duration.ofSeconds(30)).until(() -> warden.health().transactions().committed() > committed + 20);
+        running.set(false);
+        for (Thread t : writers) {
+            t.join(30_000);
+        }
+        assertThat(warden.lifecycle().history()).as("never DEGRADED").noneMatch(t -> t.to() == State.DEGRADED);
+        assertThat(failures).as("work failed while the server was silent").isEmpty();
+    }
+
     @Test
     void newWorkWaitsOutARestartWithinTheRideThroughAndThenRuns() throws Exception {
         start(WardenConfig.builder().poolMaxSize(4).rideThrough(Duration.ofSeconds(30)));
