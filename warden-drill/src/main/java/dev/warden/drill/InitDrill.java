@@ -362,7 +362,9 @@ public final class InitDrill implements Callable<Integer> {
     private Kill killHolder(String epoch, List<Workers.Worker> ws, long windowMs, Map<Long, FaultProxy> proxies)
             throws Exception {
         long delay = (long) (random.nextDouble() * Math.max(1, windowMs * 0.8));
-        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+        // Generous: on a loaded machine eight workers took 64 s from GO to the holder's IN_PROGRESS,
+        // and the cut then never came (a 10-minute run without its cut).
+        long deadline = System.nanoTime() + Duration.ofSeconds(180).toNanos();
         try (Connection c = connect();
              PreparedStatement ps = c.prepareStatement("select owner, clock_timestamp() from " + META_SCHEMA
                      + ".init_epochs where epoch = ? and status = 'IN_PROGRESS'")) {
