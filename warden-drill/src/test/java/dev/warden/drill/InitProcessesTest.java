@@ -141,7 +141,7 @@ class InitProcessesTest {
     }
 
     /**
-     * Issue 22: a migration longer than WARDEN_INIT_TIMEOUT (30 s of pg_sleep against 15 s), three
+     * Issue 22: a migration longer than WARDEN_INIT_TIMEOUT (25 s of pg_sleep against 15 s), three
      * real processes. The waiters see the lock held by a live holder (its heartbeat keeps its
      * session) and the epoch's row naming the migration it runs: that time does not count against
      * the timeout, so every process ends READY and the migration is applied once. (Before, the
@@ -154,7 +154,7 @@ class InitProcessesTest {
             exec(db, "create schema warden_drill_audit", "create table warden_drill_audit.migration_run (epoch text"
                     + " not null, kind text not null, pid bigint, at timestamptz not null default clock_timestamp())");
             Map<String, String> env = env(db, "longwait", "classpath:db/drill,classpath:db/drill_long");
-            env.put("DRILL_MIGRATION_SECONDS", "30");
+            env.put("DRILL_MIGRATION_SECONDS", "25");
             env.put("WARDEN_INIT_TIMEOUT", "15s");
             List<Workers.Worker> ws = new ArrayList<>();
             try {
