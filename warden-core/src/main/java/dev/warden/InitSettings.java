@@ -16,7 +16,8 @@ import java.util.Optional;
  * @param heartbeat  how often the holder renews its lease ({@code WARDEN_INIT_HEARTBEAT}; lease lock only)
  * @param attempts   how many initialisations of one epoch may fail (or die) before every process
  *                   gives up with state FAILED ({@code WARDEN_INIT_ATTEMPTS})
- * @param timeout    how long a process waits for the epoch to be initialised, its own run included
+ * @param timeout    how long a process waits for the epoch to be initialised, its own run included,
+ *                   not counting the time a live holder (this process or another) runs a migration
  *                   ({@code WARDEN_INIT_TIMEOUT})
  * @param migrations Flyway locations ({@code WARDEN_MIGRATIONS}); empty for none
  * @param idleTimeout how long the server keeps an initialisation session that has gone silent

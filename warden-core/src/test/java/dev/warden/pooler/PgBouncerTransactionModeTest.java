@@ -260,6 +260,55 @@ class PgBouncerTransactionModeTest {
         return ports;
     }
 
+    /**
+     * Issue 22: migrations through a transaction-mode pooler are refused whatever the init lock.
+     * Before, with the lease lock, each attempt failed on PgBouncer's "unsupported startup
+     * parameter: options" until the epoch was FAILED; with {@code ignore_startup_parameters} the
+     * migration ran through the pooler and its {@code SET statement_timeout} reached other clients.
+     */
+    @Test
+    void migrationsThroughATransactionPoolerAreRefusedNamingWardenInitDbUrl() {
+        // refused at build(), before anything reaches the pooler or the server
+        assertThatThrownBy(() -> config("mig").migrations("classpath:db/poolerset").build())
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContaining("WARDEN_MIGRATIONS behind a transaction-mode pooler (WARDEN_POOLER=transaction)"
+                        + " needs WARDEN_INIT_DB_URL")
+                .hasMessageContaining("The lease lock does not change this");
+    }
+
+    /**
+     * With WARDEN_INIT_DB_URL the migration (and its session setting) runs straight on the server,
+     * the pool through PgBouncer; no client of the pooler gets the migration's setting or a lock.
+     */
+    @Test
+    void withWardenInitDbUrlMigrationsRunPastThePoolerAndLeaveNoSessionStateOnIt() throws Exception {
+        WardenConfig c = config("past").initLock(InitSettings.LockKind.ADVISORY).initDbUrl(db.jdbcUrl())
+                .migrations("classpath:db/poolerset").build();
+        try (Warden warden = Warden.create(c).start()) {
+            assertThat(warden.initStatus().orElseThrow().initializedHere()).isTrue();
+            long rows = warden.inTransaction(tx -> {
+                try (Statement st = tx.connection().createStatement();
+                     ResultSet rs = st.executeQuery("select count(*) from migrated")) {
+                    rs.next();
+                    return rs.getLong(1);
+                }
+            });
+            assertThat(rows).as("the pool, through the pooler, sees the migrated table").isZero();
+            for (int i = 0; i < 6; i++) {
+                try (Connection pooled = DriverManager.getConnection(bouncer.jdbcUrl() + "?prepareThreshold=0",
+                        ThrowawayDatabase.USER, "");
+                     Statement st = pooled.createStatement();
+                     ResultSet rs = st.executeQuery("select current_setting('statement_timeout'),"
+                             + " (select count(*) from pg_locks where locktype = 'advisory')")) {
+                    rs.next();
+                    assertThat(rs.getString(1)).as("the migration's SET did not reach the pooler's clients")
+                            .isEqualTo("0");
+                    assertThat(rs.getLong(2)).as("no advisory lock left").isZero();
+                }
+            }
+        }
+    }
+
     /** The statement timeout and search path Warden uses stay in its transactions: the next client does not get them. */
     @Test
     void noSessionSettingLeaksToAnotherClient() throws Exception {
@@ -296,8 +345,7 @@ class PgBouncerTransactionModeTest {
     /** The advisory lock through a transaction pooler is refused with a message naming the way out. */
     @Test
     void theAdvisoryLockThroughATransactionPoolerIsRefused() {
-        assertThatThrownBy(() -> config("adv").initLock(InitSettings.LockKind.ADVISORY).migrations("classpath:nowhere")
-                .build())
+        assertThatThrownBy(() -> config("adv").initLock(InitSettings.LockKind.ADVISORY).initWipe(true).build())
                 .isInstanceOf(ConfigException.class)
                 .hasMessageContaining("WARDEN_INIT_LOCK=advisory cannot be trusted")
                 .hasMessageContaining("WARDEN_INIT_DB_URL");

@@ -86,6 +86,10 @@ public final class InitDrill implements Callable<Integer> {
             + " --kill-holder/--cut-holder then strike during it (default ${DEFAULT-VALUE}: none).")
     int migrationSeconds;
 
+    @Option(names = "--init-timeout", description = "WARDEN_INIT_TIMEOUT of the workers (default: Warden's own, 10m;"
+            + " a live holder's migration does not count against it).")
+    String initTimeout;
+
     @Option(names = "--concurrent-index", description = "Add a CREATE INDEX CONCURRENTLY migration (non-transactional)"
             + " of --migration-seconds (20 s when unset); implies --wipe.")
     boolean concurrentIndex;
@@ -164,7 +168,8 @@ public final class InitDrill implements Callable<Integer> {
             throw new CommandLine.ParameterException(new CommandLine(this), e.getMessage()
                     .replace("WARDEN_INIT_LOCK", "--lock").replace("WARDEN_INIT_LEASE_TTL", "--lease-ttl")
                     .replace("WARDEN_INIT_HEARTBEAT", "--heartbeat").replace("WARDEN_DB_URL", "--db-url")
-                    .replace("WARDEN_INIT_IDLE_TIMEOUT", "--idle-timeout"));
+                    .replace("WARDEN_INIT_IDLE_TIMEOUT", "--idle-timeout")
+                    .replace("WARDEN_INIT_TIMEOUT", "--init-timeout"));
         }
         random = randomSeed == null ? new Random() : new Random(randomSeed);
         logs = Files.createTempDirectory("warden-init-drill");
@@ -238,7 +243,9 @@ public final class InitDrill implements Callable<Integer> {
         env.put("WARDEN_INIT_LOCK", lock);
         env.put("WARDEN_INIT_LEASE_TTL", leaseTtl);
         env.put("WARDEN_INIT_HEARTBEAT", heartbeat);
-        env.put("WARDEN_INIT_TIMEOUT", (120 + 3L * migrationSeconds) + "s");
+        if (initTimeout != null) {
+            env.put("WARDEN_INIT_TIMEOUT", initTimeout);
+        }
         env.put("WARDEN_INIT_IDLE_TIMEOUT", idleTimeout);
         env.put("WARDEN_POOL_MAX_SIZE", "2");
         env.put("WARDEN_APP_NAME", "warden-drill");
@@ -355,7 +362,9 @@ public final class InitDrill implements Callable<Integer> {
     private Kill killHolder(String epoch, List<Workers.Worker> ws, long windowMs, Map<Long, FaultProxy> proxies)
             throws Exception {
         long delay = (long) (random.nextDouble() * Math.max(1, windowMs * 0.8));
-        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+        // Generous: on a loaded machine eight workers took 64 s from GO to the holder's IN_PROGRESS,
+        // and the cut then never came (a 10-minute run without its cut).
+        long deadline = System.nanoTime() + Duration.ofSeconds(180).toNanos();
         try (Connection c = connect();
              PreparedStatement ps = c.prepareStatement("select owner, clock_timestamp() from " + META_SCHEMA
                      + ".init_epochs where epoch = ? and status = 'IN_PROGRESS'")) {
@@ -494,6 +503,7 @@ public final class InitDrill implements Callable<Integer> {
         f.put("kill_holder", killHolder);
         f.put("cut_holder", cutHolder);
         f.put("idle_timeout", idleTimeout);
+        f.put("init_timeout", initTimeout == null ? "default" : initTimeout);
         f.put("max_initializations_per_epoch", ts.stream().mapToLong(Trial::initializations).max().orElse(0));
         f.put("double_initializations", ts.stream().filter(t -> t.initializations() > 1).count());
         f.put("missing_initializations", ts.stream().filter(t -> t.initializations() < 1).count());

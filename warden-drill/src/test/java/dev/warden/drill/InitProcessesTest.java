@@ -12,7 +12,9 @@ import java.sql.DriverManager;
 import java.sql.ResultSet;
 import java.sql.Statement;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
@@ -140,6 +142,52 @@ class InitProcessesTest {
     }
 
     /**
+     * Issue 22: a migration longer than WARDEN_INIT_TIMEOUT (25 s of pg_sleep against 15 s), three
+     * real processes. The waiters see the lock held by a live holder (its heartbeat keeps its
+     * session) and the epoch's row naming the migration it runs: that time does not count against
+     * the timeout, so every process ends READY and the migration is applied once. (Before, the
+     * waiters failed at 15 s with "was not initialised within 15s".)
+     */
+    @Test
+    void aMigrationLongerThanTheInitTimeoutCompletesOnceAndEveryWaiterEndsReady() throws Exception {
+        Path dir = Files.createTempDirectory("warden-long-wait");
+        try (ThrowawayDatabase db = ThrowawayDatabase.start("warden-long-wait-pg", Map.of())) {
+            exec(db, "create schema warden_drill_audit", "create table warden_drill_audit.migration_run (epoch text"
+                    + " not null, kind text not null, pid bigint, at timestamptz not null default clock_timestamp())");
+            Map<String, String> env = env(db, "longwait", "classpath:db/drill,classpath:db/drill_long");
+            env.put("DRILL_MIGRATION_SECONDS", "25");
+            env.put("WARDEN_INIT_TIMEOUT", "15s");
+            List<Workers.Worker> ws = new ArrayList<>();
+            try {
+                for (int i = 0; i < 3; i++) {
+                    ws.add(Workers.start(env, dir.resolve("worker-" + i + ".log")));
+                }
+                for (Workers.Worker w : ws) {
+                    assertThat(w.await(60_000, "BOOTED")).startsWith("BOOTED");
+                }
+                for (Workers.Worker w : ws) {
+                    w.send("GO");
+                }
+                long slowest = 0;
+                for (Workers.Worker w : ws) {
+                    String line = w.await(180_000, "READY", "FAILED");
+                    assertThat(line).as("every process READY (log %s)", w.log()).startsWith("READY");
+                    Map<?, ?> r = new ObjectMapper().readValue(line.substring(6), Map.class);
+                    slowest = Math.max(slowest, ((Number) r.get("ms")).longValue());
+                }
+                assertThat(slowest).as("the wait outlasted WARDEN_INIT_TIMEOUT").isGreaterThan(15_000L);
+                assertThat(query(db, "select count(*) from warden_drill_audit.migration_run where kind = 'long'"))
+                        .as("the long migration applied once").isEqualTo(1);
+                assertThat(query(db, "select count(*) from longwait_meta.init_log where event = 'completed'")).isEqualTo(1);
+                assertThat(query(db, "select count(*) from longwait_meta.init_log where event = 'takeover'")).isZero();
+                assertThat(query(db, "select count(*) from longwait_app.seed_run")).as("seeded once").isEqualTo(1);
+            } finally {
+                ws.forEach(Workers.Worker::stop);
+            }
+        }
+    }
+
+    /**
      * A holder stopped with SIGTERM (a rolling update, a scale-down) is not a failed attempt: with
      * WARDEN_INIT_ATTEMPTS=1 the next process still takes the epoch over and completes it.
      */
@@ -238,6 +286,14 @@ class InitProcessesTest {
                 if (taker != null) {
                     taker.stop();
                 }
+            }
+        }
+    }
+
+    private static void exec(ThrowawayDatabase db, String... sql) throws Exception {
+        try (Connection c = DriverManager.getConnection(db.jdbcUrl(), "postgres", ""); Statement st = c.createStatement()) {
+            for (String s : sql) {
+                st.execute(s);
             }
         }
     }

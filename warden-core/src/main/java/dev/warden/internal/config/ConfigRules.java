@@ -73,8 +73,17 @@ public final class ConfigRules {
                 DB_URL.env() + " sets prepareThreshold=" + t + " but " + POOLER.env() + "=transaction needs"
                         + " prepareThreshold=0: a server-side prepared statement made on one server connection is"
                         + " run on another behind a transaction-mode pooler (remove the parameter: Warden sets 0)"));
-        if (c.init().lock() == dev.warden.InitSettings.LockKind.ADVISORY && c.initDbUrl().isEmpty()
-                && (!c.init().migrations().isEmpty() || c.init().wipe() || c.init().epoch().isPresent())) {
+        if (c.initDbUrl().isEmpty() && !c.init().migrations().isEmpty()) {
+            // Issue 22: whatever the init lock, Flyway relies on session state.
+            problems.add(MIGRATIONS.env() + " behind a transaction-mode pooler (" + POOLER.env() + "=transaction) needs "
+                    + INIT_DB_URL.env() + ", a URL straight to the server for the initialisation: Flyway holds its"
+                    + " own lock on its session (pg_advisory_lock) and a migration's SET statements are session"
+                    + " settings; through the pooler both stay on a server connection that other clients get next"
+                    + " (a lock left there blocks the next migration, a setting reaches other clients), and the"
+                    + " pooler refuses the start-up options of Warden's migration connections. The lease lock does"
+                    + " not change this");
+        } else if (c.init().lock() == dev.warden.InitSettings.LockKind.ADVISORY && c.initDbUrl().isEmpty()
+                && (c.init().wipe() || c.init().epoch().isPresent())) {
             problems.add(INIT_LOCK.env() + "=advisory cannot be trusted behind a transaction-mode pooler ("
                     + POOLER.env() + "=transaction): a session advisory lock is held by a server connection other"
                     + " clients share. Set " + INIT_DB_URL.env() + " to a URL straight to the server (recommended),"

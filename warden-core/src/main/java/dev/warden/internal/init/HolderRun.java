@@ -39,13 +39,16 @@ final class HolderRun {
     private final InitConnections connections;
     private final Epochs epochs;
     private final String owner;
+    private final InitBudget budget;
 
-    HolderRun(Initializer init, Initializer.Plan plan, InitConnections connections, Epochs epochs, String owner) {
+    HolderRun(Initializer init, Initializer.Plan plan, InitConnections connections, Epochs epochs, String owner,
+              InitBudget budget) {
         this.init = init;
         this.plan = plan;
         this.connections = connections;
         this.epochs = epochs;
         this.owner = owner;
+        this.budget = budget;
     }
 
     /** The holder's run; null when the epoch must be looked at again (it failed and may be retried). */
@@ -97,7 +100,13 @@ final class HolderRun {
                         }),
                         text -> init.report(InitStatus.Status.IN_PROGRESS, owner, lease.token(), mine.attempts(), null, false, tookOver,
                                 text, started))) {
-                    result = init.flyway(connections.migrationDataSource(plan, lease.token()), progress).migrate();
+                    // This holder's own migrations do not count against WARDEN_INIT_TIMEOUT (see InitBudget).
+                    budget.observe(true);
+                    try {
+                        result = init.flyway(connections.migrationDataSource(plan, lease.token()), progress).migrate();
+                    } finally {
+                        budget.observe(false);
+                    }
                 }
                 inTx(c -> {
                     epochs.markMigration(c, lease.token(), null, null, true);

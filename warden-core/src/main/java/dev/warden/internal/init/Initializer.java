@@ -4,7 +4,6 @@ import dev.warden.InitFailedException;
 import dev.warden.InitSettings;
 import dev.warden.InitStatus;
 import dev.warden.LeaseLostException;
-import dev.warden.WardenConfig;
 import dev.warden.spi.InitLock;
 import dev.warden.spi.Seeder;
 import java.time.Duration;
@@ -107,7 +106,8 @@ public final class Initializer {
      */
     public InitStatus run() {
         long started = System.nanoTime();
-        long deadline = started + plan.settings().timeout().toNanos();
+        // WARDEN_INIT_TIMEOUT, not counting the time a live holder (this process or another) runs migrations.
+        InitBudget budget = new InitBudget(plan.settings().timeout());
         Flyway flyway;
         try {
             flyway = plan.settings().migrations().isEmpty() ? null : flyway();
@@ -148,7 +148,7 @@ public final class Initializer {
                     Optional<InitLock.Lease> lease = lock.tryAcquire(owner);
                     if (lease.isPresent()) {
                         try (InitLock.Lease held = lease.get()) {
-                            InitStatus s = new HolderRun(this, plan, connections, epochs, owner).run(held, started);
+                            InitStatus s = new HolderRun(this, plan, connections, epochs, owner, budget).run(held, started);
                             if (s != null) {
                                 return s;
                             }
@@ -176,10 +176,11 @@ public final class Initializer {
                             progress.accept(wait);
                             sleepMs = faultBackoffMs;
                             faultBackoffMs = Math.min(2000, faultBackoffMs * 2);
-                            checkDeadline(deadline, fault);
+                            checkDeadline(budget, fault);
                         }
                         pollMs = 25;
-                        sleep(deadline, sleepMs);
+                        budget.observe(false);
+                        sleep(budget, sleepMs);
                         continue;
                     }
                     faultBackoffMs = 100;
@@ -188,6 +189,10 @@ public final class Initializer {
                             + ", attempt " + e.attempts() + ")";
                     // The holder's running migration, from its record: logged once per migration, shown with its time.
                     Epochs.RunningMigration m = e != null && e.is(InitStatus.Status.IN_PROGRESS) ? e.migration() : null;
+                    // The lock is held by a live process (its heartbeat, or its lease renewed: the lock's own
+                    // liveness), and the epoch's row says a migration runs: a migration has no time limit on
+                    // its holder, so this wait does not count against WARDEN_INIT_TIMEOUT.
+                    budget.observe(m != null);
                     String logged = m == null ? wait : wait + ": " + MigrationProgress.name(m.version(), m.description(),
                             m.inTransaction());
                     if (!logged.equals(lastWait)) {
@@ -200,6 +205,7 @@ public final class Initializer {
                 } catch (InitFailedException fatal) {
                     throw fatal;
                 } catch (Exception fault) {
+                    budget.observe(false);
                     if (stopping()) {
                         Thread.currentThread().interrupt();
                         throw new InitFailedException("Interrupted while waiting for the initialisation of epoch "
@@ -218,16 +224,16 @@ public final class Initializer {
                         lastWait = wait;
                     }
                     progress.accept(wait);
-                    checkDeadline(deadline, fault);
+                    checkDeadline(budget, fault);
                     if (InitFailures.overloaded(fault)) {
                         // Too many connections: back off, with jitter so that many waiters do not return together.
                         sleepMs = faultBackoffMs / 2 + ThreadLocalRandom.current().nextLong(faultBackoffMs / 2 + 1);
                         faultBackoffMs = Math.min(2000, faultBackoffMs * 2);
                     }
                 }
-                sleep(deadline, sleepMs);
+                sleep(budget, sleepMs);
                 pollMs = Math.min(250, pollMs * 2);
-                if (System.nanoTime() > deadline) {
+                if (budget.exhausted()) {
                     Epochs.Epoch e = null;
                     try {
                         e = epochs == null ? null : kept.call(epochs::read);
@@ -235,7 +241,7 @@ public final class Initializer {
                         // the timeout is reported either way
                     }
                     throw new InitFailedException("Epoch " + epoch + " was not initialised within "
-                            + WardenConfig.format(plan.settings().timeout()) + " (WARDEN_INIT_TIMEOUT)"
+                            + budget.describe()
                             + (e == null ? "" : "; it is " + e.status() + " by " + e.owner() + " after " + e.attempts()
                             + " attempt(s)") + ". Raise WARDEN_INIT_TIMEOUT if initialisation takes this long.", null);
                 }
@@ -243,11 +249,10 @@ public final class Initializer {
         }
     }
 
-    private void checkDeadline(long deadline, Exception fault) {
-        if (System.nanoTime() > deadline) {
+    private void checkDeadline(InitBudget budget, Exception fault) {
+        if (budget.exhausted()) {
             throw new InitFailedException("Initialisation of epoch " + (epoch == null ? "(not yet named)" : epoch)
-                    + " did not finish within " + WardenConfig.format(plan.settings().timeout())
-                    + " (WARDEN_INIT_TIMEOUT); last error: " + fault.getMessage(), fault);
+                    + " did not finish within " + budget.describe() + "; last error: " + fault.getMessage(), fault);
         }
     }
 
@@ -292,8 +297,8 @@ public final class Initializer {
         return s;
     }
 
-    private static void sleep(long deadline, long ms) {
-        long left = (deadline - System.nanoTime()) / 1_000_000;
+    private static void sleep(InitBudget budget, long ms) {
+        long left = budget.leftMillis();
         try {
             Thread.sleep(Math.max(1, Math.min(ms, left)));
         } catch (InterruptedException e) {

@@ -344,6 +344,38 @@ class InitializerTest {
         assertThat(count("select count(*) from " + meta + ".init_epochs where status = 'COMPLETED'")).isZero();
     }
 
+    /**
+     * Issue 22: only a live holder's migrations are exempt from WARDEN_INIT_TIMEOUT. A live holder
+     * that seeds (or wipes, or anything else) longer than a waiter's timeout still ends that wait.
+     */
+    @Test
+    void aLiveHolderThatSeedsLongerThanTheInitTimeoutStillEndsTheWaitersWait() throws Exception {
+        CountDownLatch seeding = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        Seeder slow = ctx -> {
+            seeding.countDown();
+            release.await(15, TimeUnit.SECONDS); // below the holder's WARDEN_INIT_IDLE_TIMEOUT: its transaction survives
+        };
+        Warden holder = warden(config().initEpoch("slow-seed").initIdleTimeout(Duration.ofSeconds(30)).build(), "v1", slow);
+        ExecutorService pool = Executors.newSingleThreadExecutor();
+        try {
+            Future<Warden> first = pool.submit(holder::start);
+            assertThat(seeding.await(60, TimeUnit.SECONDS)).isTrue();
+            Warden waiter = warden(config().initEpoch("slow-seed").initTimeout(Duration.ofSeconds(2)).build(), "v1", slow);
+            long t0 = System.nanoTime();
+            assertThatThrownBy(waiter::start).isInstanceOf(InitFailedException.class)
+                    .hasMessageContaining("Epoch slow-seed was not initialised within 2s (WARDEN_INIT_TIMEOUT)")
+                    .hasMessageContaining("it is IN_PROGRESS by " + holder.owner());
+            assertThat(Duration.ofNanos(System.nanoTime() - t0)).as("ended by the timeout, not by the holder")
+                    .isLessThan(Duration.ofSeconds(12));
+            release.countDown();
+            assertThat(first.get(60, TimeUnit.SECONDS).state()).isEqualTo(State.READY);
+        } finally {
+            release.countDown();
+            pool.shutdownNow();
+        }
+    }
+
     @Test
     void withNothingToInitialiseThereIsNoEpoch() {
         Warden w = Warden.create(TestConfig.sharedPostgres().wardenSchema(meta).schemas(app).build());

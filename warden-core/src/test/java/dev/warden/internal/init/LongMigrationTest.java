@@ -96,6 +96,34 @@ class LongMigrationTest {
                 .as("the running migration's record is cleared when migrations end").isZero();
     }
 
+    /**
+     * Issue 22: with the lease lock (a live holder is one that renews its lease), a waiter whose
+     * WARDEN_INIT_TIMEOUT (3 s) is well below the holder's migration (8 s) waits for it and ends
+     * READY: the time a live holder runs a migration does not count. (The holder's own exemption,
+     * and the advisory lock's: InitProcessesTest.aMigrationLongerThanTheInitTimeout….)
+     */
+    @Test
+    void aMigrationLongerThanTheInitTimeoutWithTheLeaseLockIsWaitedFor() throws Exception {
+        WardenConfig.Builder b = TestDatabase.config().poolMaxSize(1).schemas(app).wardenSchema(meta).initEpoch("e1")
+                .initIdleTimeout(Duration.ofSeconds(2)).migrations("classpath:db/longmig")
+                .initLock(dev.warden.InitSettings.LockKind.LEASE).initLeaseTtl(Duration.ofSeconds(2))
+                .initHeartbeat(Duration.ofMillis(500));
+        Warden holder = Warden.builder().config(b.applicationName("long-lease-holder").build()).build();
+        CompletableFuture<Warden> first = start(holder);
+        await().atMost(GENEROUS).until(() -> holder.lifecycle().progress().contains("migration 1 'slow backfill'"));
+        Warden waiter = Warden.builder().config(b.applicationName("long-lease-waiter")
+                .initTimeout(Duration.ofSeconds(3)).build()).build();
+        long t0 = System.nanoTime();
+        CompletableFuture<Warden> second = start(waiter);
+        assertThat(second.get(GENEROUS.toSeconds(), TimeUnit.SECONDS).state()).isEqualTo(State.READY);
+        assertThat(Duration.ofNanos(System.nanoTime() - t0)).as("it waited longer than its WARDEN_INIT_TIMEOUT")
+                .isGreaterThan(Duration.ofSeconds(3));
+        assertThat(first.get(GENEROUS.toSeconds(), TimeUnit.SECONDS).state()).isEqualTo(State.READY);
+        assertThat(waiter.initStatus().orElseThrow().initializedHere()).isFalse();
+        assertThat(count("select count(*) from " + app + ".applied")).as("applied once").isEqualTo(1);
+        assertThat(count("select count(*) from " + meta + ".init_log where event = 'takeover'")).isZero();
+    }
+
     @Test
     void aConcurrentIndexBuildCompletesOnce() throws Exception {
         Warden w = Warden.builder().config(config("classpath:db/cicmig", "long-cic")).build();
