@@ -48,7 +48,9 @@ public final class Transactions implements TransactionBuilder.Runner {
     private volatile CommitVerifier verifier;
     private final boolean verifyCommitByDefault;
     private volatile String perTransaction = "";
-    private final ThreadLocal<TxImpl> current = new ThreadLocal<>();
+    private final ThreadLocal<TxImpl<?>> current = new ThreadLocal<>();
+    /** The options of {@link #inTransaction(TxWork)}: made once, not per transaction. */
+    private final TxOptions defaults;
     /** Outermost transactions running now, retries and backoff included (for a draining close). */
     private final java.util.concurrent.atomic.AtomicInteger inFlight = new java.util.concurrent.atomic.AtomicInteger();
     /** Null until the first connection says whether it is pgjdbc (whose state can be read locally). */
@@ -96,6 +98,7 @@ public final class Transactions implements TransactionBuilder.Runner {
         this.defaultRetry = Objects.requireNonNull(defaultRetry, "defaultRetry");
         this.defaultIsolation = Objects.requireNonNull(defaultIsolation, "defaultIsolation");
         this.stats = Objects.requireNonNull(stats, "stats");
+        this.defaults = new TxOptions(false, defaultIsolation, null, defaultRetry, DEFAULT_LABEL, verifyCommitByDefault);
     }
 
     /**
@@ -108,13 +111,12 @@ public final class Transactions implements TransactionBuilder.Runner {
 
     /** Runs {@code work} in a transaction with the defaults; see {@link TransactionBuilder#call(TxWork)}. */
     public <T> T inTransaction(TxWork<T> work) {
-        return execute(false, defaultIsolation, null, defaultRetry, DEFAULT_LABEL, verifyCommitByDefault, work);
+        return execute(defaults, work);
     }
 
     /** Starts describing a transaction with options. */
     public TransactionBuilder transaction() {
-        return new TransactionBuilder(this, new TxOptions(false, defaultIsolation, null, defaultRetry, DEFAULT_LABEL,
-                verifyCommitByDefault));
+        return new TransactionBuilder(this, defaults);
     }
 
     /** True when the calling thread is inside a transaction of this instance. */
@@ -139,45 +141,32 @@ public final class Transactions implements TransactionBuilder.Runner {
 
     @Override
     public <T> T execute(TxOptions options, TxWork<T> work) {
-        return execute(options.readOnly(), options.isolation(), options.timeout(), options.retry(), options.label(),
-                options.verifyCommit(), work);
-    }
-
-    private <T> T execute(boolean readOnly, Isolation isolation, Duration timeout, RetryPolicy retry, String label,
-                  boolean verifyCommit, TxWork<T> work) {
         Objects.requireNonNull(work, "work");
-        TxImpl outer = current.get();
+        TxImpl<?> outer = current.get();
         if (outer != null) {
-            return join(outer, readOnly, isolation, timeout, label, work);
+            return join(outer, options, work);
         }
         inFlight.incrementAndGet();
         try {
-            return attempts(readOnly, isolation, timeout, retry, label, verifyCommit, work);
+            // one object for the whole transaction: the attempt, its translator, the state of each run
+            TxImpl<T> tx = new TxImpl<>(this, options, work);
+            return RetryLoop.run(options.retry(), stats, options.label(), tx, tx);
+        } catch (RuntimeException | Error e) {
+            throw e;
+        } catch (Throwable t) {
+            throw rethrow(t, 1, options.label()); // not reached: the translator returns or throws unchecked
         } finally {
             inFlight.decrementAndGet();
         }
     }
 
-    private <T> T attempts(boolean readOnly, Isolation isolation, Duration timeout, RetryPolicy retry, String label,
-                           boolean verifyCommit, TxWork<T> work) {
-        // the failure of the last attempt that got a connection and ran the work
-        Throwable[] ran = new Throwable[1];
-        try {
-            return RetryLoop.run(retry, stats, label,
-                    attempt -> attempt(readOnly, isolation, timeout, label, verifyCommit, work, attempt, ran),
-                    (t, kind, attempts) -> rethrow(t, kind, attempts, label));
-        } catch (RuntimeException | Error e) {
-            throw e;
-        } catch (Throwable t) {
-            throw rethrow(t, 1, label); // not reached: the translator above returns or throws unchecked
-        }
-    }
-
     /** One attempt: a connection, the work, COMMIT; a failure goes to {@link RetryLoop} as a {@link RetryLoop.Failed}. */
-    private <T> T attempt(boolean readOnly, Isolation isolation, Duration timeout, String label, boolean verifyCommit,
-                          TxWork<T> work, int attempt, Throwable[] ran) throws RetryLoop.Failed {
+    <T> T attempt(TxImpl<T> tx, int attempt) throws RetryLoop.Failed {
+        TxOptions options = tx.options;
+        boolean readOnly = options.readOnly();
+        String label = options.label();
         Connection conn = null;
-        TxImpl tx = null;
+        boolean started = false;
         boolean commitSent = false;
         boolean broken = false;
         boolean poolTimedOut = false;
@@ -192,10 +181,11 @@ public final class Transactions implements TransactionBuilder.Runner {
                 poolTimedOut = true;
                 throw e;
             }
-            tx = new TxImpl(conn, pgjdbc(conn), readOnly, isolation, attempt, label);
-            begin(conn, readOnly, isolation, timeout, perTransaction);
+            tx.start(conn, pgjdbc(conn), attempt);
+            started = true;
+            begin(conn, readOnly, options.isolation(), options.timeout(), perTransaction);
             current.set(tx);
-            result = work.run(tx);
+            result = tx.work.run(tx);
             // set(null), not remove(): remove() would make the next set() allocate a new map entry
             current.set(null);
             if (tx.innerFailure != null) {
@@ -224,7 +214,7 @@ public final class Transactions implements TransactionBuilder.Runner {
                 stats.recordRolledBack();
                 return result;
             }
-            if (verifyCommit) {
+            if (options.verifyCommit()) {
                 ticket = CommitVerifier.ticket(conn);
             }
             commitSent = true;
@@ -266,16 +256,17 @@ public final class Transactions implements TransactionBuilder.Runner {
                 stats.recordResolved();
                 conn = release(conn, true);
             }
-            if (tx == null && ran[0] != null) {
+            if (!started && tx.lastRan != null) {
                 // This retry was refused before it ran, but an earlier attempt ran: that is what
                 // happened to the work, and the caller must not read "refused, nothing ran".
-                throw new RetryLoop.Failed(ranThenRefused(ran[0], t, attempt, label), ErrorKind.of(ran[0]), false);
+                throw new RetryLoop.Failed(ranThenRefused(tx.lastRan, t, attempt, label), ErrorKind.of(tx.lastRan),
+                        false);
             }
             if (conn != null && !commitSent) {
                 broken = !rollbackQuietly(conn, t);
             }
-            if (tx != null) {
-                ran[0] = t;
+            if (started) {
+                tx.lastRan = t;
             }
             // A connection-level fault (lost, or pointing at a read-only server) is never pooled again.
             broken |= kind == ErrorKind.CONNECTION;
@@ -290,18 +281,19 @@ public final class Transactions implements TransactionBuilder.Runner {
         }
     }
 
-    private <T> T join(TxImpl outer, boolean readOnly, Isolation isolation, Duration timeout, String label,
-                       TxWork<T> work) {
-        if (!readOnly && outer.readOnly) {
+    private <T> T join(TxImpl<?> outer, TxOptions options, TxWork<T> work) {
+        String label = options.label();
+        Isolation isolation = options.isolation();
+        if (!options.readOnly() && outer.readOnly()) {
             throw new IllegalStateException("Transaction '" + label + "' wants to write but joins the read-only"
                     + " transaction '" + outer.label() + "'; start the outer one read-write.");
         }
-        if (isolation != Isolation.DEFAULT && isolation != outer.isolation && isolation != defaultIsolation) {
+        if (isolation != Isolation.DEFAULT && isolation != outer.isolation() && isolation != defaultIsolation) {
             throw new IllegalStateException("Transaction '" + label + "' asks for isolation " + isolation
-                    + " but joins '" + outer.label() + "' running at " + outer.isolation
+                    + " but joins '" + outer.label() + "' running at " + outer.isolation()
                     + "; set the isolation on the outer transaction.");
         }
-        if (timeout != null) {
+        if (options.timeout() != null) {
             throw new IllegalStateException("Transaction '" + label + "' sets a timeout but joins '" + outer.label()
                     + "'; set the timeout on the outer transaction.");
         }
@@ -388,7 +380,7 @@ public final class Transactions implements TransactionBuilder.Runner {
         return pg != null && pg.getTransactionState() != TransactionState.IDLE;
     }
 
-    private static boolean failedState(TxImpl tx) {
+    private static boolean failedState(TxImpl<?> tx) {
         return tx.pg != null && tx.pg.getTransactionState() == TransactionState.FAILED;
     }
 
