@@ -2,7 +2,6 @@ package dev.warden.internal.tx;
 
 import dev.warden.CommitOutcomeUnknownException;
 import dev.warden.ErrorKind;
-import dev.warden.TransactionException;
 import dev.warden.internal.CommitsOnTheWire;
 import dev.warden.tx.Isolation;
 import dev.warden.tx.RetryPolicy;
@@ -10,14 +9,11 @@ import dev.warden.tx.TransactionBuilder;
 import dev.warden.tx.TxOptions;
 import dev.warden.tx.TxWork;
 import java.sql.Connection;
-import java.sql.SQLException;
 import java.sql.SQLTransientConnectionException;
-import java.sql.Statement;
 import java.time.Duration;
 import java.util.Objects;
 import java.util.function.Consumer;
 import javax.sql.DataSource;
-import org.postgresql.core.BaseConnection;
 import org.postgresql.core.TransactionState;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -40,8 +36,7 @@ public final class Transactions implements TransactionBuilder.Runner {
     /** How long a lost COMMIT's outcome is asked for by default ({@code WARDEN_TX_VERIFY_PATIENCE}). */
     static final Duration VERIFY_PATIENCE = Duration.ofSeconds(60);
 
-    private final DataSource pool;
-    private final Consumer<Connection> evict;
+    private final TxConnections connections;
     private final RetryPolicy defaultRetry;
     private final Isolation defaultIsolation;
     private final TxCounters stats;
@@ -53,8 +48,6 @@ public final class Transactions implements TransactionBuilder.Runner {
     private final TxOptions defaults;
     /** Outermost transactions running now, retries and backoff included (for a draining close). */
     private final java.util.concurrent.atomic.AtomicInteger inFlight = new java.util.concurrent.atomic.AtomicInteger();
-    /** Null until the first connection says whether it is pgjdbc (whose state can be read locally). */
-    private volatile Boolean pgjdbc;
 
     /**
      * @param pool             where connections come from
@@ -93,8 +86,7 @@ public final class Transactions implements TransactionBuilder.Runner {
         this.verifier = new CommitVerifier(Objects.requireNonNull(verifyFrom, "verifyFrom"),
                 Objects.requireNonNull(verifyPatience, "verifyPatience"));
         this.verifyCommitByDefault = verifyCommitByDefault;
-        this.pool = Objects.requireNonNull(pool, "pool");
-        this.evict = Objects.requireNonNull(evict, "evict");
+        this.connections = new TxConnections(pool, evict);
         this.defaultRetry = Objects.requireNonNull(defaultRetry, "defaultRetry");
         this.defaultIsolation = Objects.requireNonNull(defaultIsolation, "defaultIsolation");
         this.stats = Objects.requireNonNull(stats, "stats");
@@ -154,7 +146,7 @@ public final class Transactions implements TransactionBuilder.Runner {
         } catch (RuntimeException | Error e) {
             throw e;
         } catch (Throwable t) {
-            throw rethrow(t, 1, options.label()); // not reached: the translator returns or throws unchecked
+            throw TxFailures.rethrow(t, 1, options.label()); // not reached: the translator returns or throws unchecked
         } finally {
             inFlight.decrementAndGet();
         }
@@ -174,40 +166,32 @@ public final class Transactions implements TransactionBuilder.Runner {
         T result = null;
         try {
             try {
-                conn = pool.getConnection();
+                conn = connections.take();
             } catch (SQLTransientConnectionException e) {
                 // Every connection stayed busy for the whole acquire timeout: waiting that long
                 // again per retry would multiply the caller's wait, so this is reported at once.
                 poolTimedOut = true;
                 throw e;
             }
-            tx.start(conn, pgjdbc(conn), attempt);
+            tx.start(conn, connections.pgjdbc(conn), attempt);
             started = true;
-            begin(conn, readOnly, options.isolation(), options.timeout(), perTransaction);
+            TxConnections.begin(conn, readOnly, options.isolation(), options.timeout(), perTransaction);
             current.set(tx);
             result = tx.work.run(tx);
             // set(null), not remove(): remove() would make the next set() allocate a new map entry
             current.set(null);
             if (tx.innerFailure != null) {
-                throw new TransactionException("Transaction '" + label + "' rolled back: a call that joined it"
-                        + " failed, and committing the rest would half-apply the work. Cause: "
-                        + tx.innerFailure, ErrorKind.of(tx.innerFailure), sqlState(tx.innerFailure), attempt,
-                        label, tx.innerFailure);
+                throw TxFailures.innerFailed(tx.innerFailure, attempt, label);
             }
             String ended = tx.endedBySql();
             if (ended != null) {
                 // Caught by the work: the statement that ended the transaction already threw once.
-                throw new TransactionException("Transaction '" + label + "' is broken: " + ended + ". What ran"
-                        + " before that statement may be committed; the rest is rolled back. Return from the work"
-                        + " to commit, throw to roll back.", ErrorKind.UNKNOWN, null, attempt, label, null);
+                throw TxFailures.endedBySql(ended, attempt, label);
             }
             if (failedState(tx)) {
                 // The work caught a statement's error and returned: the server has aborted the
                 // transaction, and a COMMIT would silently roll back what looks like success.
-                throw new TransactionException("Transaction '" + label + "' rolled back: a statement failed"
-                        + " inside the work and its error was caught, so the server aborted the transaction"
-                        + " (SQLState 25P02). Let the error propagate, or use tx.savepoint(…) to recover"
-                        + " from an expected failure.", ErrorKind.UNKNOWN, "25P02", attempt, label, null);
+                throw TxFailures.caughtInside(attempt, label);
             }
             if (tx.rollbackOnly) {
                 conn.rollback();
@@ -249,21 +233,21 @@ public final class Transactions implements TransactionBuilder.Runner {
                             + "': the connection failed while COMMIT was sent, so it may or may not have been applied"
                             + (ticket == null ? "" : ", and no server could tell (transaction id " + ticket.xid()
                             + ")") + ". It is not retried; check the data (or make the work idempotent) before"
-                            + " running it again. Cause: " + t.getMessage(), sqlState(t), attempt, label, t),
+                            + " running it again. Cause: " + t.getMessage(), TxFailures.sqlState(t), attempt, label, t),
                             kind, false);
                 }
                 // ABORTED: known not to have committed, so as safe to retry as a failure before COMMIT.
                 stats.recordResolved();
-                conn = release(conn, true);
+                conn = connections.release(conn, true);
             }
             if (!started && tx.lastRan != null) {
                 // This retry was refused before it ran, but an earlier attempt ran: that is what
                 // happened to the work, and the caller must not read "refused, nothing ran".
-                throw new RetryLoop.Failed(ranThenRefused(tx.lastRan, t, attempt, label), ErrorKind.of(tx.lastRan),
+                throw new RetryLoop.Failed(TxFailures.ranThenRefused(tx.lastRan, t, attempt, label), ErrorKind.of(tx.lastRan),
                         false);
             }
             if (conn != null && !commitSent) {
-                broken = !rollbackQuietly(conn, t);
+                broken = !TxConnections.rollbackQuietly(conn, t);
             }
             if (started) {
                 tx.lastRan = t;
@@ -276,7 +260,7 @@ public final class Transactions implements TransactionBuilder.Runner {
             throw new RetryLoop.Failed(t, kind, !poolTimedOut);
         } finally {
             if (conn != null) {
-                release(conn, broken);
+                connections.release(conn, broken);
             }
         }
     }
@@ -303,154 +287,11 @@ public final class Transactions implements TransactionBuilder.Runner {
             if (outer.innerFailure == null) {
                 outer.innerFailure = t;
             }
-            throw rethrow(t, outer.attempt(), label);
+            throw TxFailures.rethrow(t, outer.attempt(), label);
         }
-    }
-
-    private static void begin(Connection conn, boolean readOnly, Isolation isolation, Duration timeout,
-                              String perTransaction) throws SQLException {
-        if (conn.getAutoCommit()) {
-            conn.setAutoCommit(false); // local to the driver: BEGIN goes out with the first statement
-        }
-        if (readOnly) {
-            conn.setReadOnly(true); // pgjdbc sends BEGIN READ ONLY, no extra statement
-        }
-        if (isolation != Isolation.DEFAULT || timeout != null || !perTransaction.isEmpty()) {
-            StringBuilder sql = new StringBuilder(80);
-            if (isolation != Isolation.DEFAULT) {
-                // Per transaction, unlike setTransactionIsolation: nothing to reset when the connection goes back.
-                sql.append("SET TRANSACTION ISOLATION LEVEL ").append(isolation.sql());
-            }
-            if (!perTransaction.isEmpty()) {
-                // SET TRANSACTION must come first; a later SET LOCAL statement_timeout (the
-                // transaction's own timeout) wins over the default one set here.
-                if (!sql.isEmpty()) {
-                    sql.append("; ");
-                }
-                sql.append(perTransaction);
-            }
-            if (timeout != null) {
-                if (!sql.isEmpty()) {
-                    sql.append("; ");
-                }
-                sql.append("SET LOCAL statement_timeout = ").append(Math.max(1, timeout.toMillis()));
-            }
-            try (Statement st = conn.createStatement()) {
-                st.execute(sql.toString());
-            }
-        }
-    }
-
-    /** Rolls back; returns false when the connection could not do it and must not be reused. */
-    private static boolean rollbackQuietly(Connection conn, Throwable cause) {
-        try {
-            conn.rollback();
-            return true;
-        } catch (SQLException | RuntimeException e) {
-            cause.addSuppressed(e);
-            return false;
-        }
-    }
-
-    /**
-     * Returns the connection to the pool, or evicts it when it is broken or (pgjdbc) still inside a
-     * transaction: a connection never goes back in an aborted state (25P02) for the next user.
-     */
-    private Connection release(Connection conn, boolean broken) {
-        if (conn == null) {
-            return null;
-        }
-        try {
-            if (!broken && notIdle(conn)) {
-                broken = !rollbackQuietly(conn, new SQLException("cleanup")) || notIdle(conn);
-            }
-            if (broken) {
-                evict.accept(conn);
-            } else {
-                conn.close();
-            }
-        } catch (SQLException | RuntimeException e) {
-            log.debug("Could not return a connection to the pool: {}", e.toString());
-        }
-        return null;
-    }
-
-    private boolean notIdle(Connection conn) throws SQLException {
-        BaseConnection pg = pgjdbc(conn);
-        return pg != null && pg.getTransactionState() != TransactionState.IDLE;
     }
 
     private static boolean failedState(TxImpl<?> tx) {
         return tx.pg != null && tx.pg.getTransactionState() == TransactionState.FAILED;
-    }
-
-    /** The driver's connection when it is pgjdbc (whose transaction state is known locally), else null. */
-    private BaseConnection pgjdbc(Connection conn) throws SQLException {
-        Boolean pg = pgjdbc;
-        if (pg == null) {
-            pg = pgjdbc = conn.isWrapperFor(BaseConnection.class);
-        }
-        return pg ? conn.unwrap(BaseConnection.class) : null;
-    }
-
-    /** Causes looked at, at most: a chain with a cycle ends. */
-    private static final int MAX_CAUSES = 64;
-
-    static String sqlState(Throwable error) {
-        return ErrorKind.sqlState(error);
-    }
-
-    /** An attempt ran and failed, and the retry could not get a connection: both, in that order. */
-    private static TransactionException ranThenRefused(Throwable ran, Throwable refusal, int attempt, String label) {
-        ran.addSuppressed(refusal);
-        ErrorKind kind = ErrorKind.of(ran);
-        String state = sqlState(ran);
-        String why = String.valueOf(ran.getMessage());
-        while (why.endsWith(".")) {
-            why = why.substring(0, why.length() - 1);
-        }
-        String refused = "it could not get a connection";
-        for (Throwable c = refusal; c != null && c != c.getCause(); c = c.getCause()) {
-            if (c instanceof dev.warden.DatabaseUnavailableException du) {
-                refused = "the database is unreachable (since " + du.since() + ")";
-                break;
-            }
-        }
-        return new TransactionException("Transaction '" + label + "' ran and failed (" + kind
-                + (state == null ? "" : ", SQLState " + state) + "): " + why + ". It was not committed;"
-                + " the retry (attempt " + attempt + ") was refused before it ran: " + refused + ".",
-                kind, state, attempt - 1, label, ran);
-    }
-
-    /** Unchecked errors go out as they are; checked ones are wrapped once in a {@link TransactionException}. */
-    static RuntimeException rethrow(Throwable t, int attempts, String label) {
-        return rethrow(t, ErrorKind.of(t), attempts, label);
-    }
-
-    static RuntimeException rethrow(Throwable t, ErrorKind kind, int attempts, String label) {
-        if (t instanceof RuntimeException r) {
-            return r;
-        }
-        if (t instanceof Error e) {
-            throw e;
-        }
-        if (t instanceof InterruptedException) {
-            Thread.currentThread().interrupt();
-        }
-        return wrap("Transaction '" + label + "' failed", t, kind, attempts, label);
-    }
-
-    static TransactionException wrap(String what, Throwable t, int attempts, String label) {
-        return wrap(what, t, ErrorKind.of(t), attempts, label);
-    }
-
-    static TransactionException wrap(String what, Throwable t, ErrorKind kind, int attempts, String label) {
-        String state = sqlState(t);
-        String detail = "25P02".equals(state)
-                ? "it was rolled back because an earlier statement failed and its error was caught inside the work"
-                : t.getMessage();
-        return new TransactionException(what + " (" + kind + (state == null ? "" : ", SQLState " + state)
-                + (attempts > 1 ? ", after " + attempts + " attempts" : "") + "): " + detail, kind, state, attempts,
-                label, t);
     }
 }

@@ -65,7 +65,7 @@ final class TxImpl<R> implements Tx, RetryLoop.Attempt<R>, RetryLoop.Translator 
 
     @Override
     public RuntimeException translate(Throwable error, ErrorKind kind, int attempts) {
-        return Transactions.rethrow(error, kind, attempts, options.label());
+        return TxFailures.rethrow(error, kind, attempts, options.label());
     }
 
     boolean readOnly() {
@@ -90,7 +90,7 @@ final class TxImpl<R> implements Tx, RetryLoop.Attempt<R>, RetryLoop.Translator 
         try {
             return raw.setSavepoint(name);
         } catch (SQLException e) {
-            throw Transactions.wrap("Could not set savepoint '" + name + "'", e, attempt, options.label());
+            throw TxFailures.wrap("Could not set savepoint '" + name + "'", e, attempt, options.label());
         }
     }
 
@@ -99,7 +99,7 @@ final class TxImpl<R> implements Tx, RetryLoop.Attempt<R>, RetryLoop.Translator 
         try {
             raw.rollback(savepoint);
         } catch (SQLException e) {
-            throw Transactions.wrap("Could not roll back to savepoint", e, attempt, options.label());
+            throw TxFailures.wrap("Could not roll back to savepoint", e, attempt, options.label());
         }
     }
 
@@ -115,12 +115,12 @@ final class TxImpl<R> implements Tx, RetryLoop.Attempt<R>, RetryLoop.Translator 
             } catch (SQLException e) {
                 t.addSuppressed(e);
             }
-            throw Transactions.rethrow(t, attempt, options.label());
+            throw TxFailures.rethrow(t, attempt, options.label());
         }
         try {
             raw.releaseSavepoint(sp);
         } catch (SQLException e) {
-            throw Transactions.wrap("Could not release savepoint '" + name + "'", e, attempt, options.label());
+            throw TxFailures.wrap("Could not release savepoint '" + name + "'", e, attempt, options.label());
         }
         return result;
     }
