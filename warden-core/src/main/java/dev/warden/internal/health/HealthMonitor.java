@@ -27,7 +27,7 @@ import org.slf4j.LoggerFactory;
  * server's address) turns READY into DEGRADED at once, so a silently dropped network or a dead host
  * is declared within {@code interval + timeout}; {@link ProbeOutcome#REFUSED} does so after
  * {@code failures} in a row. A {@link ProbeOutcome#STALLED} server (TCP answers, PostgreSQL does
- * not: stopped, starved, a paused pooler) stays READY and is reported ({@link Snapshot#stalledSince()}),
+ * not: stopped, starved, a paused pooler) stays READY and is reported ({@link MonitorSnapshot#stalledSince()}),
  * its work neither aborted nor refused, until the silence has lasted {@code stallBound}; then
  * DEGRADED. A database that answers is never an outage: a {@link ProbeOutcome#SLOW}
  * probe is counted and reported, and a {@link ProbeOutcome#REFUSING_CONNECTIONS} one is overload as
@@ -175,44 +175,6 @@ public final class HealthMonitor implements AutoCloseable {
     public record ProbeResult(Instant at, boolean ok, double latencyMs, String error, ProbeOutcome outcome) {
     }
 
-    /**
-     * The monitor's figures at one moment.
-     *
-     * @param running             true while the monitor thread runs
-     * @param settings            its settings
-     * @param lastProbe           the last probe, or null before the first
-     * @param consecutiveFailures failed probes since the last success
-     * @param probes              probes run
-     * @param probeFailures       probes that failed
-     * @param degradedSince       when the current outage began, or null when not DEGRADED
-     * @param outages             times READY became DEGRADED
-     * @param recoveries          times DEGRADED became READY
-     * @param failedRecoveries    successful probes in DEGRADED whose recovery failed
-     * @param lastOutage          duration of the last finished outage, or null
-     * @param lastTimeToRecover   time to recover of the last outage, or null
-     * @param slowProbes          probes that found the database SLOW
-     * @param refusingProbes      probes that found it refusing new connections while existing ones answered
-     * @param stalledSince        start of the first probe of the current silence of a live host
-     *                            (STALLED), or null
-     * @param stalledProbes       probes that found the database STALLED
-     * @param commitBlocked       true when the last commit check did not commit within the probe
-     *                            timeout (e.g. a synchronous standby is gone); null before the first
-     *                            check or without checks
-     * @param lastCommitCheck     when the last commit check ran, or null
-     */
-    public record Snapshot(boolean running, Settings settings, ProbeResult lastProbe, int consecutiveFailures,
-                           long probes, long probeFailures, Instant degradedSince, long outages, long recoveries,
-                           long failedRecoveries, Duration lastOutage, Duration lastTimeToRecover,
-                           long slowProbes, long refusingProbes, Instant stalledSince, long stalledProbes,
-                           Boolean commitBlocked, Instant lastCommitCheck) {
-
-        /** True when the last probe found the database slow or refusing new connections: overloaded, not down. */
-        public boolean overloaded() {
-            return lastProbe != null && lastProbe.ok()
-                    && (lastProbe.outcome() == ProbeOutcome.SLOW || lastProbe.outcome() == ProbeOutcome.REFUSING_CONNECTIONS);
-        }
-    }
-
     private final StateMachine lifecycle;
     private final Settings settings;
     private final List<Listener> listeners = new CopyOnWriteArrayList<>();
@@ -324,7 +286,7 @@ public final class HealthMonitor implements AutoCloseable {
     }
 
     /** The monitor's figures now. */
-    public Snapshot snapshot() {
+    public MonitorSnapshot snapshot() {
         boolean isRunning;
         synchronized (lock) {
             isRunning = executor != null && !executor.isShutdown();
@@ -356,18 +318,7 @@ public final class HealthMonitor implements AutoCloseable {
     }
 
     /** The health report's view of a snapshot. */
-    public static HealthReport.Monitor report(Snapshot s) {
-        HealthMonitor.ProbeResult p = s.lastProbe();
-        return new HealthReport.Monitor(s.settings().interval().toMillis(), s.settings().timeout().toMillis(),
-                s.settings().failures(), p == null ? null : p.at(), p != null && p.ok(),
-                p == null ? 0 : p.latencyMs(), p == null ? null : p.error(), s.consecutiveFailures(), s.probes(),
-                s.probeFailures(), s.degradedSince(), s.outages(), s.recoveries(), s.failedRecoveries(),
-                millis(s.lastOutage()), millis(s.lastTimeToRecover()), p == null ? null : p.outcome(),
-                s.overloaded(), s.slowProbes(), s.refusingProbes(), s.stalledSince(), s.stalledProbes(),
-                s.settings().stallBound().toMillis(), s.commitBlocked(), s.lastCommitCheck());
-    }
-
-    private static Long millis(Duration d) {
-        return d == null ? null : d.toMillis();
+    public static HealthReport.Monitor report(MonitorSnapshot s) {
+        return s.report();
     }
 }

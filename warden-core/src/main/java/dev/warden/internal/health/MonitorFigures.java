@@ -41,10 +41,12 @@ final class MonitorFigures {
     }
 
     /** The figures now, with the monitor's running flag, settings and commit check. */
-    HealthMonitor.Snapshot snapshot(boolean running, HealthMonitor.Settings settings, CommitWatch commits) {
-        return new HealthMonitor.Snapshot(running, settings, lastProbe, consecutiveFailures, probes.get(),
-                probeFailures.get(), degradedSince, outages.get(), recoveries.get(), failedRecoveries.get(), lastOutage,
-                lastTimeToRecover, slowProbes.get(), refusingProbes.get(), stalledSince, stalledProbes.get(),
-                commits.blocked(), commits.lastCheck());
+    MonitorSnapshot snapshot(boolean running, HealthMonitor.Settings settings, CommitWatch commits) {
+        return new MonitorSnapshot(running, settings, lastProbe,
+                new MonitorSnapshot.ProbeCounts(probes.get(), probeFailures.get(), consecutiveFailures, slowProbes.get(),
+                        refusingProbes.get(), stalledProbes.get()),
+                new MonitorSnapshot.Outages(degradedSince, outages.get(), recoveries.get(), failedRecoveries.get(),
+                        lastOutage, lastTimeToRecover),
+                stalledSince, new MonitorSnapshot.CommitCheck(commits.blocked(), commits.lastCheck()));
     }
 }
