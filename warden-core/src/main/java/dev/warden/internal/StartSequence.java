@@ -130,8 +130,8 @@ public final class StartSequence implements AutoCloseable {
             transactions = new Transactions(guarded, c -> {
                 hikari.evictConnection(c);
                 monitor.nudge();
-            }, config.retry(), config.isolation(), stats, physical, config.txVerifyCommit(),
-                    config.txVerifyPatience());
+            }, config.retry(), config.isolation(), stats,
+                    new Transactions.Verification(physical, config.txVerifyCommit(), config.txVerifyPatience()));
             transactions.perTransaction(connections.perTransaction());
             probe = new JdbcProbe(jdbcUrl, connections.probe(config.monitorTimeout()), !config.readsOnly());
             // The monitor acts only in READY and DEGRADED; starting it here keeps start-up steps free of it.

@@ -58,34 +58,38 @@ public final class Transactions implements TransactionBuilder.Runner {
      */
     public Transactions(DataSource pool, Consumer<Connection> evict, RetryPolicy defaultRetry,
                         Isolation defaultIsolation, TxCounters stats) {
-        this(pool, evict, defaultRetry, defaultIsolation, stats, pool, false);
+        this(pool, evict, defaultRetry, defaultIsolation, stats, new Verification(pool, false, VERIFY_PATIENCE));
+    }
+
+    /**
+     * How a transaction whose COMMIT was lost with its connection finds out what became of it.
+     *
+     * @param from      where it gets the fresh connection that asks (a pool that reconnects, not one
+     *                  that fails fast during an outage)
+     * @param byDefault true to verify every transaction's commit ({@code WARDEN_TX_VERIFY_COMMIT})
+     * @param patience  how long the outcome is asked for ({@code WARDEN_TX_VERIFY_PATIENCE})
+     */
+    public record Verification(DataSource from, boolean byDefault, Duration patience) {
+        /** Checks that the source and the patience are there. */
+        public Verification {
+            Objects.requireNonNull(from, "verifyFrom");
+            Objects.requireNonNull(patience, "verifyPatience");
+        }
+
+        /** With the default patience (60 s). */
+        public Verification(DataSource from, boolean byDefault) {
+            this(from, byDefault, VERIFY_PATIENCE);
+        }
     }
 
     /**
      * Like {@link #Transactions(DataSource, Consumer, RetryPolicy, Isolation, TxCounters)}, with commit
      * verification.
-     *
-     * @param verifyFrom            where a transaction whose COMMIT was lost gets the fresh connection
-     *                              that asks what became of it (a pool that reconnects, not one that
-     *                              fails fast during an outage)
-     * @param verifyCommitByDefault true to verify every transaction's commit ({@code WARDEN_TX_VERIFY_COMMIT})
      */
     public Transactions(DataSource pool, Consumer<Connection> evict, RetryPolicy defaultRetry,
-                        Isolation defaultIsolation, TxCounters stats, DataSource verifyFrom,
-                        boolean verifyCommitByDefault) {
-        this(pool, evict, defaultRetry, defaultIsolation, stats, verifyFrom, verifyCommitByDefault, VERIFY_PATIENCE);
-    }
-
-    /**
-     * Like {@link #Transactions(DataSource, Consumer, RetryPolicy, Isolation, TxCounters, DataSource, boolean)},
-     * with how long a lost COMMIT's outcome is asked for ({@code WARDEN_TX_VERIFY_PATIENCE}).
-     */
-    public Transactions(DataSource pool, Consumer<Connection> evict, RetryPolicy defaultRetry,
-                        Isolation defaultIsolation, TxCounters stats, DataSource verifyFrom,
-                        boolean verifyCommitByDefault, Duration verifyPatience) {
-        this.verifier = new CommitVerifier(Objects.requireNonNull(verifyFrom, "verifyFrom"),
-                Objects.requireNonNull(verifyPatience, "verifyPatience"));
-        this.verifyCommitByDefault = verifyCommitByDefault;
+                        Isolation defaultIsolation, TxCounters stats, Verification verification) {
+        this.verifier = new CommitVerifier(verification.from(), verification.patience());
+        this.verifyCommitByDefault = verification.byDefault();
         this.connections = new TxConnections(pool, evict);
         this.defaultRetry = Objects.requireNonNull(defaultRetry, "defaultRetry");
         this.defaultIsolation = Objects.requireNonNull(defaultIsolation, "defaultIsolation");
