@@ -76,8 +76,8 @@ public final class Warden implements AutoCloseable {
                 config.monitorTimeout(), config.monitorFailures(), config.monitorRecoveryInterval(), config.stallBound(),
                 HealthMonitor.Settings.DEFAULT_COMMIT_CHECK));
         // On SIGTERM the embedded server (when Warden runs one) stops only after this Warden has drained.
-        this.startSequence = new StartSequence(config, lifecycle, monitor, stats, meterRegistry, b.seeders, b.initLock,
-                owner, this::close);
+        this.startSequence = new StartSequence(config, lifecycle, monitor, stats, meterRegistry,
+                new StartSequence.InitParts(b.seeders, b.initLock, owner), this::close);
         this.gate = new ReadinessGate(config, lifecycle, monitor, startSequence);
         this.reports = new HealthReports(config, lifecycle, stats, monitor, startSequence);
         if (meterRegistry != null) {
