@@ -1,14 +1,10 @@
 package dev.warden;
 
-import com.zaxxer.hikari.HikariConfig;
-import com.zaxxer.hikari.HikariDataSource;
-import com.zaxxer.hikari.HikariPoolMXBean;
-import dev.warden.internal.ConnectionSettings;
-import dev.warden.internal.PoolConnections;
+import dev.warden.internal.HealthReports;
+import dev.warden.internal.ReadinessGate;
 import dev.warden.internal.StartSequence;
 import dev.warden.internal.WardenInternals;
 import dev.warden.internal.health.HealthMonitor;
-import dev.warden.internal.health.RideThrough;
 import dev.warden.internal.health.WardenMetrics;
 import dev.warden.internal.init.Initializer;
 import dev.warden.internal.lifecycle.StateMachine;
@@ -21,7 +17,6 @@ import dev.warden.tx.TxAction;
 import dev.warden.tx.TxStats;
 import dev.warden.tx.TxWork;
 import io.micrometer.core.instrument.MeterRegistry;
-import java.sql.SQLException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -62,6 +57,8 @@ public final class Warden implements AutoCloseable {
     private final MeterRegistry meterRegistry;
     private final String owner;
     private final StartSequence startSequence;
+    private final ReadinessGate gate;
+    private final HealthReports reports;
     private final Object startLock = new Object();
     private volatile Thread starting;
     private volatile boolean closing;
@@ -79,8 +76,10 @@ public final class Warden implements AutoCloseable {
                 config.monitorTimeout(), config.monitorFailures(), config.monitorRecoveryInterval(), config.stallBound(),
                 HealthMonitor.Settings.DEFAULT_COMMIT_CHECK));
         // On SIGTERM the embedded server (when Warden runs one) stops only after this Warden has drained.
-        this.startSequence = new StartSequence(config, lifecycle, monitor, stats, meterRegistry, b.seeders, b.initLock,
-                owner, this::close);
+        this.startSequence = new StartSequence(config, lifecycle, monitor, stats, meterRegistry,
+                new StartSequence.InitParts(b.seeders, b.initLock, owner), this::close);
+        this.gate = new ReadinessGate(config, lifecycle, monitor, startSequence);
+        this.reports = new HealthReports(config, lifecycle, stats, monitor, startSequence);
         if (meterRegistry != null) {
             WardenMetrics.bind(meterRegistry, lifecycle, stats, monitor);
         }
@@ -176,69 +175,27 @@ public final class Warden implements AutoCloseable {
      * contract.
      */
     public <T> T inTransaction(TxWork<T> work) {
-        Transactions t = ready();
+        Transactions t = gate.ready();
         try {
             return t.inTransaction(work);
         } catch (WardenException e) {
-            throw afterFailure(e);
+            throw gate.afterFailure(e);
         }
     }
 
     /** Like {@link #inTransaction(TxWork)} for work without a result. */
     public void useTransaction(TxAction work) {
-        Transactions t = ready();
+        Transactions t = gate.ready();
         try {
             t.transaction().run(work);
         } catch (WardenException e) {
-            throw afterFailure(e);
+            throw gate.afterFailure(e);
         }
-    }
-
-    /**
-     * A connection failure makes the monitor probe now rather than at its next interval; a
-     * transaction refused by the fast-fail pool before it ran becomes the
-     * {@link DatabaseUnavailableException} it stands for. Only that refusal says "nothing ran": a
-     * failure that holds a refusal deeper in its causes (work that ran, then a refused retry) keeps
-     * its own message.
-     */
-    private WardenException afterFailure(WardenException e) {
-        if (e.kind() != ErrorKind.CONNECTION || e instanceof CommitOutcomeUnknownException) {
-            return e;
-        }
-        if (e instanceof TransactionException && e.getCause() instanceof SQLException refused
-                && refused.getCause() instanceof DatabaseUnavailableException du) {
-            return new DatabaseUnavailableException(du.since(), du.reason(), e);
-        }
-        if (e.getCause() instanceof dev.warden.PoolTimeoutException) {
-            return e; // a busy pool's acquire timeout says nothing about the database: no probe
-        }
-        monitor.nudge();
-        return e;
     }
 
     /** Starts describing a transaction with options (read-only, isolation, timeout, retry, label). */
     public TransactionBuilder transaction() {
-        return ready().transaction();
-    }
-
-    /**
-     * The readiness gate: before READY waits up to {@code WARDEN_READY_WAIT}, then throws
-     * {@link NotReadyException}; in DEGRADED waits for the database within the ride-through
-     * ({@code WARDEN_RIDE_THROUGH}), then throws {@link DatabaseUnavailableException}.
-     */
-    private Transactions ready() {
-        if (lifecycle.state() == State.DEGRADED) {
-            RideThrough r = startSequence.rideThrough();
-            if (r != null) {
-                r.await();
-            }
-        }
-        lifecycle.admit(config.readyWait());
-        Transactions t = startSequence.transactions();
-        if (t == null) {
-            throw new NotReadyException(lifecycle.state(), "Warden is not started.");
-        }
-        return t;
+        return gate.ready().transaction();
     }
 
     /**
@@ -246,7 +203,7 @@ public final class Warden implements AutoCloseable {
      * auto-commit off. Prefer {@link #inTransaction(TxWork)} for application work.
      */
     public DataSource dataSource() {
-        ready();
+        gate.ready();
         return startSequence.pool();
     }
 
@@ -266,7 +223,7 @@ public final class Warden implements AutoCloseable {
      * managers built on Warden's pool (the Spring Boot starter's).
      */
     public DataSource guardedDataSource() {
-        ready();
+        gate.ready();
         return startSequence.guardedPool();
     }
 
@@ -317,36 +274,7 @@ public final class Warden implements AutoCloseable {
 
     /** A report of state, database, pool and transaction figures; never contains a secret. */
     public HealthReport health() {
-        HealthReport.Pool poolInfo = new HealthReport.Pool(0, 0, 0, 0, config.poolMaxSize());
-        HikariDataSource p = startSequence.pool();
-        if (p != null && !p.isClosed()) {
-            HikariPoolMXBean mx = p.getHikariPoolMXBean();
-            if (mx != null) {
-                poolInfo = new HealthReport.Pool(mx.getActiveConnections(), mx.getIdleConnections(),
-                        mx.getThreadsAwaitingConnection(), mx.getTotalConnections(), config.poolMaxSize());
-            }
-        }
-        String jdbcUrl = startSequence.jdbcUrl();
-        String url = jdbcUrl == null ? (config.embedded() ? "(embedded, not started)" : WardenConfig.maskUrl(
-                config.dbUrl().orElseThrow())) : WardenConfig.maskUrl(jdbcUrl);
-        HealthReport.Init init = initStatus().map(s -> new HealthReport.Init(s.epoch(), s.status(), s.owner(),
-                s.token(), s.attempts(), s.finishedAt(), s.initializedHere(), s.tookOver(), s.step(),
-                s.took().toMillis())).orElse(null);
-        return new HealthReport(lifecycle.state(), lifecycle.since(), lifecycle.progress(), lifecycle.history(),
-                lifecycle.transitionCounts(), init,
-                new HealthReport.Database(url, user(), config.embedded(), startSequence.serverVersion()),
-                poolInfo, stats.snapshot(), HealthMonitor.report(monitor.snapshot()),
-                new HealthReport.Refused(lifecycle.refusedNotReady(), lifecycle.refusedUnavailable(), rideThroughReport()));
-    }
-
-    private HealthReport.RideThrough rideThroughReport() {
-        RideThrough r = startSequence.rideThrough();
-        if (r == null) {
-            return new HealthReport.RideThrough(config.rideThrough().toMillis(), 0, 0, 0, 0, 0, 0);
-        }
-        RideThrough.Figures f = r.figures();
-        return new HealthReport.RideThrough(r.bound().toMillis(), f.waiting(), f.waited(), f.rodeThrough(), f.timedOut(),
-                f.overflowed(), f.longestMs());
+        return reports.report();
     }
 
     /**

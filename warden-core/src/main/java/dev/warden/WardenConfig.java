@@ -29,11 +29,9 @@ import java.util.Properties;
  * config is made. The option table is {@code dev.warden.internal.config.Options}. {@link #toString()} never shows the password.
  *
  * @param dbUrl              JDBC URL ({@code WARDEN_DB_URL}) without its {@code user} and {@code password}
- *                           parameters (they are moved to {@code dbUser} and {@code dbPassword}); empty means the
- *                           embedded PostgreSQL
+ *                           parameters (moved to {@code dbUser} and {@code dbPassword}); empty: the embedded PostgreSQL
  * @param dbUser             database user ({@code WARDEN_DB_USER}, else the URL's {@code user}, else {@code postgres})
- * @param dbPassword         database password ({@code WARDEN_DB_PASSWORD}, else the URL's {@code password}), never
- *                           printed
+ * @param dbPassword         database password ({@code WARDEN_DB_PASSWORD}, else the URL's {@code password}); never shown
  * @param poolMaxSize        most connections in the pool ({@code WARDEN_POOL_MAX_SIZE})
  * @param poolAcquireTimeout longest wait for a pooled connection ({@code WARDEN_POOL_ACQUIRE_TIMEOUT})
  * @param connectTimeout     longest wait to open a connection ({@code WARDEN_DB_CONNECT_TIMEOUT})
@@ -81,39 +79,14 @@ import java.util.Properties;
  *                           ({@code WARDEN_INIT_DB_URL}); empty: the initialisation uses {@code dbUrl}
  */
 public record WardenConfig(
-        Optional<String> dbUrl,
-        String dbUser,
-        Secret dbPassword,
-        int poolMaxSize,
-        Duration poolAcquireTimeout,
-        Duration connectTimeout,
-        Duration socketTimeout,
-        Duration statementTimeout,
-        Duration startupTimeout,
-        RetryPolicy retry,
-        Isolation isolation,
-        List<String> schemas,
-        String wardenSchema,
-        String applicationName,
-        Path embeddedDir,
-        int embeddedPort,
-        Duration monitorInterval,
-        Duration monitorTimeout,
-        int monitorFailures,
-        Duration monitorRecoveryInterval,
-        Duration readyWait,
-        Duration drainTimeout,
-        int httpPort,
-        Duration poolRefillSpread,
-        Duration readinessGrace,
-        InitSettings init,
-        boolean txVerifyCommit,
-        boolean poolReadOnly,
-        Duration txVerifyPatience,
-        Duration rideThrough,
-        Duration stallBound,
-        Pooler pooler,
-        String initDbUrl) {
+        Optional<String> dbUrl, String dbUser, Secret dbPassword,
+        int poolMaxSize, Duration poolAcquireTimeout, Duration connectTimeout, Duration socketTimeout,
+        Duration statementTimeout, Duration startupTimeout, RetryPolicy retry, Isolation isolation,
+        List<String> schemas, String wardenSchema, String applicationName, Path embeddedDir, int embeddedPort,
+        Duration monitorInterval, Duration monitorTimeout, int monitorFailures, Duration monitorRecoveryInterval,
+        Duration readyWait, Duration drainTimeout, int httpPort, Duration poolRefillSpread, Duration readinessGrace,
+        InitSettings init, boolean txVerifyCommit, boolean poolReadOnly, Duration txVerifyPatience,
+        Duration rideThrough, Duration stallBound, Pooler pooler, String initDbUrl) {
 
     /**
      * Checks every rule, cross-field ones included, and lists every problem at once. Credentials in

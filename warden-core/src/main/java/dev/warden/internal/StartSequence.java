@@ -72,17 +72,30 @@ public final class StartSequence implements AutoCloseable {
     private volatile Initializer initializer;
     private volatile InitConnections initConnections;
 
+    /**
+     * What the initialisation runs with beyond the configuration.
+     *
+     * @param seeders        run once per epoch, in order
+     * @param customInitLock the builder's lock, or null for the one {@code WARDEN_INIT_LOCK} names
+     * @param owner          this process's name in the initialisation records
+     */
+    public record InitParts(List<Initializer.NamedSeeder> seeders, InitLock customInitLock, String owner) {
+        /** Copies the seeders. */
+        public InitParts {
+            seeders = List.copyOf(seeders);
+        }
+    }
+
     public StartSequence(WardenConfig config, StateMachine lifecycle, HealthMonitor monitor, TxCounters stats,
-                  MeterRegistry meterRegistry, List<Initializer.NamedSeeder> seeders, InitLock customInitLock,
-                  String owner, Runnable closeWarden) {
+                  MeterRegistry meterRegistry, InitParts init, Runnable closeWarden) {
         this.config = config;
         this.lifecycle = lifecycle;
         this.monitor = monitor;
         this.stats = stats;
         this.meterRegistry = meterRegistry;
-        this.seeders = List.copyOf(seeders);
-        this.customInitLock = customInitLock;
-        this.owner = owner;
+        this.seeders = init.seeders();
+        this.customInitLock = init.customInitLock();
+        this.owner = init.owner();
         this.closeWarden = closeWarden;
     }
 
@@ -131,8 +144,8 @@ public final class StartSequence implements AutoCloseable {
             transactions = new Transactions(guarded, c -> {
                 hikari.evictConnection(c);
                 monitor.nudge();
-            }, config.retry(), config.isolation(), stats, physical, config.txVerifyCommit(),
-                    config.txVerifyPatience());
+            }, config.retry(), config.isolation(), stats,
+                    new Transactions.Verification(physical, config.txVerifyCommit(), config.txVerifyPatience()));
             transactions.perTransaction(connections.perTransaction());
             probe = new JdbcProbe(jdbcUrl, connections.probe(config.monitorTimeout()), !config.readsOnly());
             // The monitor acts only in READY and DEGRADED; starting it here keeps start-up steps free of it.

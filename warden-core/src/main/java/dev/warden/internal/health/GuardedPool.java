@@ -15,14 +15,7 @@ import java.sql.SQLFeatureNotSupportedException;
 import java.sql.SQLTransientConnectionException;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
-import java.util.Arrays;
-import java.util.List;
 import java.util.Objects;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.ScheduledFuture;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.LongSupplier;
@@ -60,22 +53,16 @@ public final class GuardedPool implements DataSource, HealthMonitor.PoolActions,
     private final HikariDataSource pool;
     private final PoolConnections connections;
     private final StateMachine lifecycle;
-    private final int minimumIdle;
-    private final Duration refillSpread;
     private final LongSupplier workDone;
     private final WaitingThreads waiting = new WaitingThreads();
     private final RideThrough rideThrough;
-    private final Object refillLock = new Object();
-    private ScheduledExecutorService refiller;
-    private final List<ScheduledFuture<?>> refillSteps = new ArrayList<>();
+    private final PoolRefill refill;
     /** No work completed for this long while threads wait: stalled, not busy. */
     private static final long STALL_NANOS = TimeUnit.MILLISECONDS.toNanos(250);
     // Read and written on the monitor thread only (stalled()).
     private long stallWork = -1;
     private long stallSince;
     private boolean stallReported;
-    /** Changes whenever a refill is cancelled, so that a step already running does not undo it. */
-    private long refillGeneration;
 
     /**
      * @param pool         the Hikari pool, started
@@ -93,9 +80,8 @@ public final class GuardedPool implements DataSource, HealthMonitor.PoolActions,
         this.pool = Objects.requireNonNull(pool, "pool");
         this.connections = Objects.requireNonNull(connections, "connections");
         this.lifecycle = Objects.requireNonNull(lifecycle, "lifecycle");
-        this.refillSpread = Objects.requireNonNull(refillSpread, "refillSpread");
+        this.refill = new PoolRefill(pool, Objects.requireNonNull(refillSpread, "refillSpread"));
         this.workDone = Objects.requireNonNull(workDone, "workDone");
-        this.minimumIdle = pool.getMinimumIdle();
     }
 
     /**
@@ -200,12 +186,7 @@ public final class GuardedPool implements DataSource, HealthMonitor.PoolActions,
     @Override
     public void degraded(boolean networkGone) {
         HikariPoolMXBean mx = pool.getHikariPoolMXBean();
-        synchronized (refillLock) {
-            cancelRefill();
-            if (mx != null && !pool.isClosed()) {
-                pool.getHikariConfigMXBean().setMinimumIdle(0);
-            }
-        }
+        refill.cancel(mx != null && !pool.isClosed());
         int aborted = connections.abortAll(networkGone);
         if (mx != null && !pool.isClosed()) {
             // With a minimum of idle connections, Hikari keeps reconnecting with a backoff that grows to
@@ -236,13 +217,10 @@ public final class GuardedPool implements DataSource, HealthMonitor.PoolActions,
         if (hikari == null) {
             throw new SQLException("the pool is closed", "08003");
         }
-        synchronized (refillLock) {
-            cancelRefill();
-            pool.getHikariConfigMXBean().setMinimumIdle(0);
-        }
+        refill.cancel(true);
         hikari.softEvictConnections();
         servedOne(hikari, timeout);
-        scheduleRefill(hikari);
+        refill.schedule(hikari);
     }
 
     /** Borrows one connection from the pool, checks that the server answers on it, and returns it. */
@@ -252,64 +230,6 @@ public final class GuardedPool implements DataSource, HealthMonitor.PoolActions,
             if (!c.isValid(seconds)) {
                 throw new SQLException("the pool's new connection did not answer", "08006");
             }
-        }
-    }
-
-    private void scheduleRefill(HikariPool hikari) {
-        long spreadNanos = refillSpread.toNanos();
-        if (spreadNanos <= 0 || minimumIdle <= 1) {
-            long generation;
-            synchronized (refillLock) {
-                generation = refillGeneration;
-            }
-            raiseMinimum(hikari, minimumIdle, generation);
-            return;
-        }
-        long[] at = new long[minimumIdle - 1];
-        ThreadLocalRandom random = ThreadLocalRandom.current();
-        for (int i = 0; i < at.length; i++) {
-            at[i] = random.nextLong(spreadNanos);
-        }
-        Arrays.sort(at);
-        synchronized (refillLock) {
-            if (refiller == null) {
-                refiller = Executors.newSingleThreadScheduledExecutor(r -> {
-                    Thread t = new Thread(r, "warden-refill");
-                    t.setDaemon(true);
-                    return t;
-                });
-            }
-            long generation = refillGeneration;
-            raiseMinimum(hikari, 1, generation);
-            for (int i = 0; i < at.length; i++) {
-                int target = i + 2;
-                refillSteps.add(refiller.schedule(() -> raiseMinimum(hikari, target, generation), at[i],
-                        TimeUnit.NANOSECONDS));
-            }
-        }
-    }
-
-    /** Sets the pool's minimum to {@code target} and asks HikariCP for one connection if it is short. */
-    private void raiseMinimum(HikariPool hikari, int target, long generation) {
-        synchronized (refillLock) {
-            if (pool.isClosed() || generation != refillGeneration) {
-                return;
-            }
-            pool.getHikariConfigMXBean().setMinimumIdle(Math.min(target, minimumIdle));
-        }
-        // Hikari adds connections up to the minimum only from its housekeeper (every 30 s) or on demand.
-        // This queues one more creator (HikariCP queues one only while fewer are queued than the number
-        // passed); a creator adds at most one connection and none once the minimum is met.
-        hikari.addBagItem(minimumIdle + 1);
-    }
-
-    private void cancelRefill() {
-        synchronized (refillLock) {
-            refillGeneration++;
-            for (ScheduledFuture<?> f : refillSteps) {
-                f.cancel(false);
-            }
-            refillSteps.clear();
         }
     }
 
@@ -372,12 +292,7 @@ public final class GuardedPool implements DataSource, HealthMonitor.PoolActions,
     /** Stops the refill scheduler. The Hikari pool is closed by its owner. */
     @Override
     public void close() {
-        synchronized (refillLock) {
-            cancelRefill();
-            if (refiller != null) {
-                refiller.shutdownNow();
-            }
-        }
+        refill.close();
     }
 
     /** Removes a connection that must not be reused. */

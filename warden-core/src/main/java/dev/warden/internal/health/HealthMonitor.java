@@ -1,6 +1,5 @@
 package dev.warden.internal.health;
 
-import dev.warden.DatabaseUnavailableException;
 import dev.warden.HealthReport;
 import dev.warden.ProbeOutcome;
 import dev.warden.State;
@@ -14,7 +13,6 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -29,7 +27,7 @@ import org.slf4j.LoggerFactory;
  * server's address) turns READY into DEGRADED at once, so a silently dropped network or a dead host
  * is declared within {@code interval + timeout}; {@link ProbeOutcome#REFUSED} does so after
  * {@code failures} in a row. A {@link ProbeOutcome#STALLED} server (TCP answers, PostgreSQL does
- * not: stopped, starved, a paused pooler) stays READY and is reported ({@link Snapshot#stalledSince()}),
+ * not: stopped, starved, a paused pooler) stays READY and is reported ({@link MonitorSnapshot#stalledSince()}),
  * its work neither aborted nor refused, until the silence has lasted {@code stallBound}; then
  * DEGRADED. A database that answers is never an outage: a {@link ProbeOutcome#SLOW}
  * probe is counted and reported, and a {@link ProbeOutcome#REFUSING_CONNECTIONS} one is overload as
@@ -177,78 +175,23 @@ public final class HealthMonitor implements AutoCloseable {
     public record ProbeResult(Instant at, boolean ok, double latencyMs, String error, ProbeOutcome outcome) {
     }
 
-    /**
-     * The monitor's figures at one moment.
-     *
-     * @param running             true while the monitor thread runs
-     * @param settings            its settings
-     * @param lastProbe           the last probe, or null before the first
-     * @param consecutiveFailures failed probes since the last success
-     * @param probes              probes run
-     * @param probeFailures       probes that failed
-     * @param degradedSince       when the current outage began, or null when not DEGRADED
-     * @param outages             times READY became DEGRADED
-     * @param recoveries          times DEGRADED became READY
-     * @param failedRecoveries    successful probes in DEGRADED whose recovery failed
-     * @param lastOutage          duration of the last finished outage, or null
-     * @param lastTimeToRecover   time to recover of the last outage, or null
-     * @param slowProbes          probes that found the database SLOW
-     * @param refusingProbes      probes that found it refusing new connections while existing ones answered
-     * @param stalledSince        start of the first probe of the current silence of a live host
-     *                            (STALLED), or null
-     * @param stalledProbes       probes that found the database STALLED
-     * @param commitBlocked       true when the last commit check did not commit within the probe
-     *                            timeout (e.g. a synchronous standby is gone); null before the first
-     *                            check or without checks
-     * @param lastCommitCheck     when the last commit check ran, or null
-     */
-    public record Snapshot(boolean running, Settings settings, ProbeResult lastProbe, int consecutiveFailures,
-                           long probes, long probeFailures, Instant degradedSince, long outages, long recoveries,
-                           long failedRecoveries, Duration lastOutage, Duration lastTimeToRecover,
-                           long slowProbes, long refusingProbes, Instant stalledSince, long stalledProbes,
-                           Boolean commitBlocked, Instant lastCommitCheck) {
-
-        /** True when the last probe found the database slow or refusing new connections: overloaded, not down. */
-        public boolean overloaded() {
-            return lastProbe != null && lastProbe.ok()
-                    && (lastProbe.outcome() == ProbeOutcome.SLOW || lastProbe.outcome() == ProbeOutcome.REFUSING_CONNECTIONS);
-        }
-    }
-
     private final StateMachine lifecycle;
     private final Settings settings;
     private final List<Listener> listeners = new CopyOnWriteArrayList<>();
-    private final AtomicLong probes = new AtomicLong();
-    private final AtomicLong probeFailures = new AtomicLong();
-    private final AtomicLong outages = new AtomicLong();
-    private final AtomicLong recoveries = new AtomicLong();
-    private final AtomicLong failedRecoveries = new AtomicLong();
-    private final AtomicLong slowProbes = new AtomicLong();
-    private final AtomicLong refusingProbes = new AtomicLong();
-    private final AtomicLong stalledProbes = new AtomicLong();
+    private final MonitorFigures figures = new MonitorFigures();
+    private final CommitWatch commits;
     private final Object lock = new Object();
     private ScheduledExecutorService executor;
     private ScheduledFuture<?> next;
     private boolean running;
-    private Probe probe;
     private PoolActions pool;
-    private volatile ProbeResult lastProbe;
-    private volatile int consecutiveFailures;
-    private volatile Instant degradedSince;
-    private volatile Instant lastFailureAt;
-    private volatile Duration lastOutage;
-    private volatile Duration lastTimeToRecover;
-    private volatile Instant stalledSince;
-    private volatile Boolean commitBlocked;
-    private volatile Instant lastCommitCheck;
-    private volatile long lastCommitCheckNanos = System.nanoTime();
-    private final java.util.concurrent.atomic.AtomicBoolean commitCheckRunning = new java.util.concurrent.atomic.AtomicBoolean();
-    private volatile long lastProbeStartNanos = System.nanoTime() - Duration.ofDays(1).toNanos();
+    private ProbeRounds rounds;
 
     /** A monitor for this lifecycle, not started. */
     public HealthMonitor(StateMachine lifecycle, Settings settings) {
         this.lifecycle = Objects.requireNonNull(lifecycle, "lifecycle");
         this.settings = Objects.requireNonNull(settings, "settings");
+        this.commits = new CommitWatch(settings);
     }
 
     /** Adds a listener of probes and recoveries. */
@@ -265,8 +208,9 @@ public final class HealthMonitor implements AutoCloseable {
             if (executor != null) {
                 return;
             }
-            this.probe = Objects.requireNonNull(probe, "probe");
             this.pool = Objects.requireNonNull(pool, "pool");
+            this.rounds = new ProbeRounds(lifecycle, settings, Objects.requireNonNull(probe, "probe"), pool,
+                    listeners, figures, commits);
             executor = Executors.newSingleThreadScheduledExecutor(r -> {
                 Thread t = new Thread(r, "warden-monitor");
                 t.setDaemon(true);
@@ -287,7 +231,7 @@ public final class HealthMonitor implements AutoCloseable {
         synchronized (lock) {
             if (executor == null || executor.isShutdown() || running || next == null
                     || next.getDelay(TimeUnit.NANOSECONDS) <= 0 || lifecycle.state() != State.READY
-                    || System.nanoTime() - lastProbeStartNanos < settings.recoveryInterval().toNanos()) {
+                    || System.nanoTime() - figures.lastProbeStartNanos < settings.recoveryInterval().toNanos()) {
                 return;
             }
             if (next.cancel(false)) {
@@ -320,7 +264,7 @@ public final class HealthMonitor implements AutoCloseable {
         }
         long delayNanos = settings.interval().toNanos();
         try {
-            delayNanos = probeAndAct();
+            delayNanos = rounds.probeAndAct();
         } catch (RuntimeException | Error e) {
             log.warn("Health monitor: unexpected failure ({}); probing again in {}", e.toString(), settings.interval());
         } finally {
@@ -333,242 +277,21 @@ public final class HealthMonitor implements AutoCloseable {
         }
     }
 
-    /** One probe and what follows from it; returns the delay before the next probe. */
-    private long probeAndAct() {
-        State s = lifecycle.state();
-        if (s != State.READY && s != State.DEGRADED) {
-            return settings.interval().toNanos();
-        }
-        Instant at = Instant.now();
-        long t0 = System.nanoTime();
-        lastProbeStartNanos = t0;
-        long workBefore = workDone();
-        ProbeFinding finding;
-        try {
-            finding = probe.probe(settings.timeout());
-        } catch (Exception e) {
-            finding = new ProbeFinding(ProbeOutcome.REFUSED, summary(e));
-        }
-        if (finding == null) {
-            finding = new ProbeFinding(ProbeOutcome.REFUSED, "the probe said nothing");
-        }
-        if ((finding.outcome() == ProbeOutcome.SILENT || finding.outcome() == ProbeOutcome.STALLED)
-                && s == State.READY && workDone() != workBefore) {
-            // Work committed on pooled connections while the probe heard nothing: the database
-            // answers, late (or this process was starved); a dead network lets no commit through.
-            finding = new ProbeFinding(ProbeOutcome.SLOW, "the probe got no answer within "
-                    + settings.timeout().toMillis() + " ms, but work committed on pooled connections meanwhile");
-        }
-        ProbeOutcome outcome = finding.outcome();
-        String error = outcome.reachable() ? null : outcome + ": " + shorten(finding.detail());
-        if (outcome == ProbeOutcome.REFUSING_CONNECTIONS && !existingConnectionsAnswer()) {
-            error = outcome + ": " + shorten(finding.detail()) + " (no connection the pool holds answers either)";
-        }
-        long nanos = System.nanoTime() - t0;
-        boolean ok = error == null;
-        lastProbe = new ProbeResult(at, ok, nanos / 1e6, error, outcome);
-        probes.incrementAndGet();
-        for (Listener l : listeners) {
-            l.probed(outcome, nanos);
-        }
-        if (ok && outcome == ProbeOutcome.SLOW) {
-            slowProbes.incrementAndGet();
-            log.info("Health monitor: the database answered slowly ({} ms); slow is not unreachable, nothing is evicted",
-                    Math.round(nanos / 1e6));
-        } else if (ok && outcome == ProbeOutcome.REFUSING_CONNECTIONS) {
-            refusingProbes.incrementAndGet();
-            log.info("Health monitor: the server refuses new connections but existing ones answer: overload, not an outage");
-        }
-        if (outcome == ProbeOutcome.STALLED) {
-            stalledProbes.incrementAndGet();
-        }
-        if (!ok) {
-            probeFailures.incrementAndGet();
-            lastFailureAt = Instant.now();
-            int failures = ++consecutiveFailures;
-            Instant stalled = stalledSince;
-            if (outcome == ProbeOutcome.STALLED && stalled == null) {
-                stalled = at;
-                stalledSince = at;
-                if (s == State.READY) {
-                    log.warn("Health monitor: the server is alive but silent; its work is kept and new work waits, for up to"
-                            + " {} (WARDEN_STALL_BOUND): {}", settings.stallBound(), error);
-                }
-            } else if (outcome != ProbeOutcome.STALLED) {
-                stalledSince = null;
-            }
-            long stalledNanos = stalled == null ? 0 : Duration.between(stalled, Instant.now()).toNanos();
-            boolean stallOver = outcome == ProbeOutcome.STALLED && stalledNanos >= settings.stallBound().toNanos();
-            // Silence on both the probe connection and a new one, with no TCP answer, is a gone network;
-            // READ_ONLY is an answer, not a silence: one is enough to stop admitting writes that would fail.
-            // A live host's silence is an outage only once it outlasts the stall bound.
-            if (s == State.READY && (outcome == ProbeOutcome.SILENT || outcome == ProbeOutcome.READ_ONLY || stallOver
-                    || (outcome == ProbeOutcome.REFUSED && failures >= settings.failures()))) {
-                Instant down = Instant.now();
-                String cause = outcome == ProbeOutcome.SILENT ? "probe found the database silent: " + error
-                        : outcome == ProbeOutcome.STALLED ? "the server has been alive but silent for "
-                        + Duration.ofNanos(stalledNanos).toMillis() + " ms (WARDEN_STALL_BOUND "
-                        + settings.stallBound().toMillis() + " ms): " + error
-                        : outcome == ProbeOutcome.READ_ONLY ? "the server answered but is "
-                        + DatabaseUnavailableException.READ_ONLY + ", and this pool writes: " + error
-                        : failures + " probe(s) failed in a row: " + error;
-                if (lifecycle.moveIf(State.READY, State.DEGRADED, cause)) {
-                    degradedSince = stalled != null && outcome == ProbeOutcome.STALLED ? stalled : down;
-                    outages.incrementAndGet();
-                    try {
-                        pool.degraded(outcome == ProbeOutcome.SILENT);
-                    } catch (RuntimeException e) {
-                        log.warn("Health monitor: could not quiet the pool: {}", e.toString());
-                    }
-                }
-            } else if (s == State.READY && outcome == ProbeOutcome.STALLED) {
-                log.debug("Health monitor: still alive but silent after {} ms", Duration.ofNanos(stalledNanos).toMillis());
-            } else if (s == State.READY) {
-                log.info("Health monitor: probe failed ({} of {} before DEGRADED): {}", failures,
-                        settings.failures(), error);
-            }
-            return jittered(settings.recoveryInterval());
-        }
-        consecutiveFailures = 0;
-        if (stalledSince != null && s == State.READY) {
-            log.info("Health monitor: the server answers again after {} ms of silence; nothing was aborted",
-                    Duration.between(stalledSince, Instant.now()).toMillis());
-        }
-        stalledSince = null;
-        if (s == State.READY) {
-            checkCommit();
-        }
-        if (s == State.DEGRADED) {
-            try {
-                pool.recover(settings.timeout());
-            } catch (Exception e) {
-                failedRecoveries.incrementAndGet();
-                log.warn("Health monitor: the database answered but the pool could not reconnect: {}", summary(e));
-                for (Listener l : listeners) {
-                    l.recoveryFailed();
-                }
-                return jittered(settings.recoveryInterval());
-            }
-            Instant readyAt = Instant.now();
-            Instant down = degradedSince;
-            Duration outage = down == null ? Duration.ZERO : Duration.between(down, readyAt);
-            Instant lastFail = lastFailureAt;
-            Duration ttr = lastFail == null ? Duration.ZERO : Duration.between(lastFail, readyAt);
-            if (lifecycle.moveIf(State.DEGRADED, State.READY, "database answered again after an outage of "
-                    + outage.toMillis() + " ms")) {
-                degradedSince = null;
-                lastOutage = outage;
-                lastTimeToRecover = ttr;
-                recoveries.incrementAndGet();
-                for (Listener l : listeners) {
-                    l.recovered(outage, ttr);
-                }
-            }
-        }
-        return settings.interval().toNanos();
-    }
-
-    /**
-     * When due, checks that a write can commit (one transaction id consumed, no table touched) and
-     * reports a COMMIT that does not come back within the probe timeout: every commit blocked on a
-     * synchronous standby that is gone, for instance. Reported only: the database answers, so it is
-     * not an outage.
-     */
-    private void checkCommit() {
-        Duration every = settings.commitCheckEvery();
-        if (every.isZero() || System.nanoTime() - lastCommitCheckNanos < every.toNanos()
-                || !commitCheckRunning.compareAndSet(false, true)) {
-            return;
-        }
-        lastCommitCheckNanos = System.nanoTime();
-        // On a thread of its own: a check on a server that stops meanwhile must never hold up the probes.
-        Thread.ofPlatform().daemon().name("warden-commit-check").start(() -> {
-            try {
-                runCommitCheck();
-            } finally {
-                commitCheckRunning.set(false);
-            }
-        });
-    }
-
-    private void runCommitCheck() {
-        Boolean blocked;
-        try {
-            blocked = probe.commitBlocked(settings.timeout());
-        } catch (Exception e) {
-            blocked = null; // no verdict: the next probe says what the server is doing
-        }
-        if (blocked == null) {
-            return;
-        }
-        Boolean before = commitBlocked;
-        commitBlocked = blocked;
-        lastCommitCheck = Instant.now();
-        if (blocked && !Boolean.TRUE.equals(before)) {
-            log.warn("Health monitor: a COMMIT did not come back within {} ms although the server answers: commits are"
-                    + " blocked (a synchronous standby gone?); work that writes waits", settings.timeout().toMillis());
-        } else if (!blocked && Boolean.TRUE.equals(before)) {
-            log.info("Health monitor: commits come back again");
-        }
-    }
-
     /**
      * Since when the database has been unavailable to new work: the start of the current silence of
      * a live host, else of the current outage; null while it serves. The ride-through counts from here.
      */
     public Instant unavailableSince() {
-        Instant stalled = stalledSince;
-        Instant degraded = degradedSince;
-        if (stalled == null || degraded == null) {
-            return stalled != null ? stalled : degraded;
-        }
-        return stalled.isBefore(degraded) ? stalled : degraded;
-    }
-
-    private long workDone() {
-        try {
-            return pool.workDone();
-        } catch (RuntimeException e) {
-            return 0;
-        }
-    }
-
-    private boolean existingConnectionsAnswer() {
-        try {
-            return pool.existingConnectionsAnswer(settings.timeout());
-        } catch (RuntimeException e) {
-            log.debug("Health monitor: checking the existing connections failed: {}", e.toString());
-            return false;
-        }
-    }
-
-    /** {@code d} ± 20 %: replicas that failed together do not probe (and reconnect) in step. */
-    private static long jittered(Duration d) {
-        long n = d.toNanos();
-        return Math.max(1, n + (long) ((java.util.concurrent.ThreadLocalRandom.current().nextDouble() - 0.5) * 0.4 * n));
-    }
-
-    private static String summary(Throwable e) {
-        String m = e.getMessage();
-        return shorten(e.getClass().getSimpleName() + (m == null ? "" : ": " + m));
-    }
-
-    private static String shorten(String text) {
-        if (text == null) {
-            return "";
-        }
-        return text.length() > 300 ? text.substring(0, 300) + "…" : text;
+        return figures.unavailableSince();
     }
 
     /** The monitor's figures now. */
-    public Snapshot snapshot() {
+    public MonitorSnapshot snapshot() {
         boolean isRunning;
         synchronized (lock) {
             isRunning = executor != null && !executor.isShutdown();
         }
-        return new Snapshot(isRunning, settings, lastProbe, consecutiveFailures, probes.get(), probeFailures.get(),
-                degradedSince, outages.get(), recoveries.get(), failedRecoveries.get(), lastOutage, lastTimeToRecover,
-                slowProbes.get(), refusingProbes.get(), stalledSince, stalledProbes.get(), commitBlocked, lastCommitCheck);
+        return figures.snapshot(isRunning, settings, commits);
     }
 
     /** The settings it runs with. */
@@ -595,18 +318,7 @@ public final class HealthMonitor implements AutoCloseable {
     }
 
     /** The health report's view of a snapshot. */
-    public static HealthReport.Monitor report(Snapshot s) {
-        HealthMonitor.ProbeResult p = s.lastProbe();
-        return new HealthReport.Monitor(s.settings().interval().toMillis(), s.settings().timeout().toMillis(),
-                s.settings().failures(), p == null ? null : p.at(), p != null && p.ok(),
-                p == null ? 0 : p.latencyMs(), p == null ? null : p.error(), s.consecutiveFailures(), s.probes(),
-                s.probeFailures(), s.degradedSince(), s.outages(), s.recoveries(), s.failedRecoveries(),
-                millis(s.lastOutage()), millis(s.lastTimeToRecover()), p == null ? null : p.outcome(),
-                s.overloaded(), s.slowProbes(), s.refusingProbes(), s.stalledSince(), s.stalledProbes(),
-                s.settings().stallBound().toMillis(), s.commitBlocked(), s.lastCommitCheck());
-    }
-
-    private static Long millis(Duration d) {
-        return d == null ? null : d.toMillis();
+    public static HealthReport.Monitor report(MonitorSnapshot s) {
+        return s.report();
     }
 }

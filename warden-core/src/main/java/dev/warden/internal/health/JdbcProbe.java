@@ -1,8 +1,9 @@
 package dev.warden.internal.health;
 
+import static dev.warden.internal.health.ProbeReadings.*;
+
 import dev.warden.ProbeOutcome;
 import dev.warden.ReadOnlyServerException;
-import java.net.SocketTimeoutException;
 import java.sql.Connection;
 import java.sql.Driver;
 import java.sql.DriverManager;
@@ -12,11 +13,9 @@ import java.sql.Statement;
 import java.time.Duration;
 import java.util.Properties;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
 import org.slf4j.Logger;
@@ -63,9 +62,7 @@ public final class JdbcProbe implements HealthMonitor.Probe, AutoCloseable {
     /** A connection attempt a probe gave up waiting for; the next probe may still use it. */
     private CompletableFuture<Connection> pending;
     private volatile boolean closed;
-    private volatile boolean commitCheckUnavailable;
-    private final Object commitLock = new Object();
-    private Connection commitConnection; // guarded by commitLock
+    private final ProbeCommitCheck commitCheck;
     private static final Logger log = LoggerFactory.getLogger(JdbcProbe.class);
 
     /**
@@ -88,6 +85,7 @@ public final class JdbcProbe implements HealthMonitor.Probe, AutoCloseable {
         this.tcp = TcpEvidence.of(url);
         this.properties = new Properties();
         this.properties.putAll(properties);
+        this.commitCheck = new ProbeCommitCheck(url, this.properties, executor);
     }
 
     @Override
@@ -242,119 +240,14 @@ public final class JdbcProbe implements HealthMonitor.Probe, AutoCloseable {
         handshake.updateAndGet(h -> h != null ? h : tcp.check(max(remaining(deadline), timeout.dividedBy(2)), executor));
     }
 
-    private static Duration max(Duration a, Duration b) {
-        return a.compareTo(b) >= 0 ? a : b;
-    }
-
     /**
-     * The handshake's finding, waited for up to a timeout past the deadline (its own attempt ends
-     * within its timeout once it runs), or null when it did not finish: no evidence either way.
-     */
-    private static TcpEvidence.Finding handshake(CompletableFuture<TcpEvidence.Finding> f, long deadline,
-                                                 Duration timeout) {
-        try {
-            return f.get(Math.max(0, deadline - System.nanoTime()) + timeout.toNanos(), TimeUnit.NANOSECONDS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        } catch (ExecutionException | TimeoutException ignored) {
-            // no evidence in time
-        }
-        return null;
-    }
-
-    private static Duration remaining(long deadline) {
-        return Duration.ofNanos(Math.max(TimeUnit.MILLISECONDS.toNanos(1), deadline - System.nanoTime()));
-    }
-
-    /**
-     * A write that touches no table: a transactional logical message of a few bytes in the WAL (at
-     * any wal_level; no decoder reads it unless one asks for the prefix "warden"). It takes a
-     * transaction id and writes WAL, so its (implicit) COMMIT waits for synchronous replication like
-     * any application commit. A bare {@code txid_current()} would not: a transaction that wrote no
-     * WAL before its commit record does not wait for the standbys.
-     */
-    static final String COMMIT_CHECK = "select pg_logical_emit_message(true, 'warden', 'commit check')";
-
-    /**
-     * For a writing pool, on a connection of its own (never the probe's: a cancel sent to a stopped
-     * server can take seconds, and the probe must not wait for it): commits {@link #COMMIT_CHECK} and
-     * says whether the COMMIT failed to come back within {@code timeout}. A COMMIT still waiting then
-     * is cancelled (PostgreSQL ends the wait for a synchronous standby on a cancel, the transaction
-     * having committed locally), so that no backend is left waiting; null when there is nothing to
-     * check with. Call it from one thread that is not the probe's.
+     * For a writing pool, on a connection of its own: whether a COMMIT fails to come back within
+     * {@code timeout} (see {@link ProbeCommitCheck}); null when there is nothing to check with. Call
+     * it from one thread that is not the probe's.
      */
     @Override
     public Boolean commitBlocked(Duration timeout) {
-        synchronized (commitLock) {
-            if (!requireWritable || closed || commitCheckUnavailable) {
-                return null;
-            }
-            if (commitConnection == null) {
-                try {
-                    Properties p = new Properties();
-                    p.putAll(properties);
-                    p.setProperty("cancelSignalTimeout", String.valueOf(Math.max(1, (timeout.toMillis() + 999) / 1000)));
-                    commitConnection = DriverManager.getDriver(url).connect(url, p);
-                } catch (SQLException | RuntimeException e) {
-                    return null; // the probe says what the server is doing
-                }
-            }
-            Boolean blocked = commitBlocked(commitConnection, timeout);
-            if (blocked == null && !commitCheckUnavailable) {
-                Connection c = commitConnection;
-                commitConnection = null;
-                try {
-                    c.abort(Runnable::run);
-                } catch (SQLException | RuntimeException ignored) {
-                    closeQuietly(c);
-                }
-            }
-            return blocked;
-        }
-    }
-
-    private Boolean commitBlocked(Connection c, Duration timeout) {
-        long start = System.nanoTime();
-        try (Statement st = c.createStatement()) {
-            c.setNetworkTimeout(Runnable::run, (int) Math.max(1, timeout.toMillis() * 3));
-            AtomicBoolean done = new AtomicBoolean();
-            CompletableFuture<Void> cancel = CompletableFuture.runAsync(() -> {
-                if (!done.get()) {
-                    try {
-                        st.cancel();
-                    } catch (SQLException | RuntimeException ignored) {
-                        // the network timeout ends the wait instead
-                    }
-                }
-            }, CompletableFuture.delayedExecutor(timeout.toNanos(), TimeUnit.NANOSECONDS, executor));
-            boolean cancelled = false;
-            try {
-                st.execute(COMMIT_CHECK);
-            } catch (SQLException e) {
-                if (!"57014".equals(e.getSQLState())) {
-                    throw e;
-                }
-                cancelled = true;
-            } finally {
-                done.set(true);
-                cancel.cancel(false);
-            }
-            boolean warned = false;
-            for (java.sql.SQLWarning w = st.getWarnings(); w != null; w = w.getNextWarning()) {
-                warned |= String.valueOf(w.getMessage()).contains("synchronous replication");
-            }
-            return cancelled || warned || System.nanoTime() - start >= timeout.toNanos();
-        } catch (SQLException e) {
-            if ("42501".equals(e.getSQLState()) || "42883".equals(e.getSQLState())) {
-                // Not allowed to this user (or no such function): no commit check, said once.
-                commitCheckUnavailable = true;
-                log.info("Health monitor: no commit check ({}: {}); blocked commits will not be reported",
-                        e.getSQLState(), e.getMessage());
-            }
-            return null;
-        } catch (RuntimeException e) {
-            return null;
-        }
+        return requireWritable && !closed ? commitCheck.commitBlocked(timeout) : null;
     }
 
     /** The probe's statement: {@code select 1}, or for a writing pool the writable check. */
@@ -372,34 +265,6 @@ public final class JdbcProbe implements HealthMonitor.Probe, AutoCloseable {
                 throw new ReadOnlyServerException("transaction_read_only is on");
             }
         }
-    }
-
-    /** The server answered that it is read-only: READ_ONLY, else null. */
-    private static ProbeFinding readOnly(Throwable failure) {
-        for (Throwable t = failure; t != null; t = t.getCause() == t ? null : t.getCause()) {
-            if (t instanceof ReadOnlyServerException r) {
-                return new ProbeFinding(ProbeOutcome.READ_ONLY, r.getMessage());
-            }
-        }
-        return null;
-    }
-
-    /** ANSWERED, or SLOW when the answer to the query sent at {@code start} came after half the timeout. */
-    private static ProbeFinding answered(long start, Duration timeout) {
-        long took = System.nanoTime() - start;
-        return took > timeout.toNanos() / 2
-                ? new ProbeFinding(ProbeOutcome.SLOW, "answered after " + millis(took) + " ms")
-                : ProbeFinding.ANSWERED;
-    }
-
-    /** 53300 (too many connections) or 57P03 (cannot connect now): the server is there and said no. */
-    static boolean refusesNewConnections(Throwable e) {
-        for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
-            if (t instanceof SQLException sql && ("53300".equals(sql.getSQLState()) || "57P03".equals(sql.getSQLState()))) {
-                return true;
-            }
-        }
-        return false;
     }
 
     /** The probe query on {@code c} on this thread, under a network timeout up to {@code deadline}; its failure or null. */
@@ -475,53 +340,6 @@ public final class JdbcProbe implements HealthMonitor.Probe, AutoCloseable {
         return f;
     }
 
-    private static void await(CompletableFuture<?> f, long deadline) {
-        long left = deadline - System.nanoTime();
-        if (left <= 0) {
-            return;
-        }
-        try {
-            f.get(left, TimeUnit.NANOSECONDS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        } catch (ExecutionException | TimeoutException ignored) {
-            // the caller looks at the future's state
-        }
-    }
-
-    private static Throwable failure(CompletableFuture<?> f) {
-        try {
-            f.join();
-            return null;
-        } catch (RuntimeException e) {
-            Throwable t = e;
-            while ((t instanceof java.util.concurrent.CompletionException || t instanceof IllegalStateException)
-                    && t.getCause() != null) {
-                t = t.getCause();
-            }
-            return t;
-        }
-    }
-
-    /** True when the failure is the network timeout itself: silence, not an answer. */
-    private static boolean silent(Throwable failure) {
-        for (Throwable t = failure; t != null; t = t.getCause() == t ? null : t.getCause()) {
-            if (t instanceof SocketTimeoutException) {
-                return true;
-            }
-        }
-        return false;
-    }
-
-    private static String summary(Throwable e) {
-        String m = e.getMessage();
-        return e.getClass().getSimpleName() + (m == null ? "" : ": " + m);
-    }
-
-    private static long millis(long nanos) {
-        return TimeUnit.NANOSECONDS.toMillis(nanos);
-    }
-
     /** Aborts the probe connection: a query still waiting on it ends at once. */
     private void drop() {
         Connection c = connection;
@@ -535,7 +353,7 @@ public final class JdbcProbe implements HealthMonitor.Probe, AutoCloseable {
         }
     }
 
-    private static void closeQuietly(Connection c) {
+    static void closeQuietly(Connection c) {
         try {
             c.close();
         } catch (SQLException | RuntimeException ignored) {
@@ -548,14 +366,7 @@ public final class JdbcProbe implements HealthMonitor.Probe, AutoCloseable {
     public synchronized void close() {
         closed = true;
         drop();
-        Connection cc = commitConnection; // not under commitLock: a check in progress is cut short
-        if (cc != null) {
-            try {
-                cc.abort(Runnable::run);
-            } catch (SQLException | RuntimeException ignored) {
-                closeQuietly(cc);
-            }
-        }
+        commitCheck.close();
         CompletableFuture<Connection> p = pending;
         if (p != null) {
             p.thenAccept(JdbcProbe::closeQuietly);

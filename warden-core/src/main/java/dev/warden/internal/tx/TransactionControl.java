@@ -8,9 +8,20 @@ package dev.warden.internal.tx;
  * then what ran before them would be committed while the work goes on and may still fail.
  * Quotes, dollar quotes, quoted identifiers and comments are skipped as PostgreSQL's lexer skips them
  * (a scan that hides more than the server hides lets a COMMIT through). One scan of the text, no
- * allocation unless an offending statement is found.
+ * allocation unless an offending statement is found; a text found harmless is remembered by identity
+ * ({@link #find(String, boolean)}), so a constant SQL string is scanned once, not per statement.
  */
 final class TransactionControl {
+
+    /**
+     * SQL texts the scan found harmless with standard-conforming strings, in slots by hash. A hit is
+     * the same String object, whose characters cannot have changed, so the scan would find the same.
+     * Written and read without a lock: a reference is written whole, a String's content is safely
+     * published (final fields), and a slot seen stale or overwritten by another text is only a miss.
+     */
+    private static final String[] HARMLESS = new String[256];
+    /** Longer texts are scanned each time: the cache must not keep large SQL alive. */
+    private static final int MAX_REMEMBERED = 2048;
 
     /** What the words read of a statement's head make of it: a routine's definition, on its way to one, or neither. */
     private enum Head { OTHER, CREATE, CREATE_OR, CREATE_OR_REPLACE, ROUTINE }
@@ -35,6 +46,22 @@ final class TransactionControl {
      * inside, as psql does), and any other CREATE statement ends at its {@code ;}.
      */
     static String find(String sql, boolean standardStrings) {
+        if (!standardStrings || sql.length() > MAX_REMEMBERED) {
+            return scan(sql, standardStrings);
+        }
+        int h = sql.hashCode();
+        int slot = (h ^ (h >>> 16)) & (HARMLESS.length - 1);
+        if (HARMLESS[slot] == sql) {
+            return null;
+        }
+        String found = scan(sql, true);
+        if (found == null) {
+            HARMLESS[slot] = sql;
+        }
+        return found;
+    }
+
+    private static String scan(String sql, boolean standardStrings) {
         int n = sql.length();
         int i = 0;
         boolean statementStart = true;

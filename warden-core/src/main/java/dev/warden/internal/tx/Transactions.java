@@ -2,7 +2,6 @@ package dev.warden.internal.tx;
 
 import dev.warden.CommitOutcomeUnknownException;
 import dev.warden.ErrorKind;
-import dev.warden.TransactionException;
 import dev.warden.internal.CommitsOnTheWire;
 import dev.warden.tx.Isolation;
 import dev.warden.tx.RetryPolicy;
@@ -10,14 +9,11 @@ import dev.warden.tx.TransactionBuilder;
 import dev.warden.tx.TxOptions;
 import dev.warden.tx.TxWork;
 import java.sql.Connection;
-import java.sql.SQLException;
 import java.sql.SQLTransientConnectionException;
-import java.sql.Statement;
 import java.time.Duration;
 import java.util.Objects;
 import java.util.function.Consumer;
 import javax.sql.DataSource;
-import org.postgresql.core.BaseConnection;
 import org.postgresql.core.TransactionState;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -40,19 +36,18 @@ public final class Transactions implements TransactionBuilder.Runner {
     /** How long a lost COMMIT's outcome is asked for by default ({@code WARDEN_TX_VERIFY_PATIENCE}). */
     static final Duration VERIFY_PATIENCE = Duration.ofSeconds(60);
 
-    private final DataSource pool;
-    private final Consumer<Connection> evict;
+    private final TxConnections connections;
     private final RetryPolicy defaultRetry;
     private final Isolation defaultIsolation;
     private final TxCounters stats;
     private volatile CommitVerifier verifier;
     private final boolean verifyCommitByDefault;
     private volatile String perTransaction = "";
-    private final ThreadLocal<TxImpl> current = new ThreadLocal<>();
+    private final ThreadLocal<TxImpl<?>> current = new ThreadLocal<>();
+    /** The options of {@link #inTransaction(TxWork)}: made once, not per transaction. */
+    private final TxOptions defaults;
     /** Outermost transactions running now, retries and backoff included (for a draining close). */
     private final java.util.concurrent.atomic.AtomicInteger inFlight = new java.util.concurrent.atomic.AtomicInteger();
-    /** Null until the first connection says whether it is pgjdbc (whose state can be read locally). */
-    private volatile Boolean pgjdbc;
 
     /**
      * @param pool             where connections come from
@@ -63,39 +58,43 @@ public final class Transactions implements TransactionBuilder.Runner {
      */
     public Transactions(DataSource pool, Consumer<Connection> evict, RetryPolicy defaultRetry,
                         Isolation defaultIsolation, TxCounters stats) {
-        this(pool, evict, defaultRetry, defaultIsolation, stats, pool, false);
+        this(pool, evict, defaultRetry, defaultIsolation, stats, new Verification(pool, false, VERIFY_PATIENCE));
+    }
+
+    /**
+     * How a transaction whose COMMIT was lost with its connection finds out what became of it.
+     *
+     * @param from      where it gets the fresh connection that asks (a pool that reconnects, not one
+     *                  that fails fast during an outage)
+     * @param byDefault true to verify every transaction's commit ({@code WARDEN_TX_VERIFY_COMMIT})
+     * @param patience  how long the outcome is asked for ({@code WARDEN_TX_VERIFY_PATIENCE})
+     */
+    public record Verification(DataSource from, boolean byDefault, Duration patience) {
+        /** Checks that the source and the patience are there. */
+        public Verification {
+            Objects.requireNonNull(from, "verifyFrom");
+            Objects.requireNonNull(patience, "verifyPatience");
+        }
+
+        /** With the default patience (60 s). */
+        public Verification(DataSource from, boolean byDefault) {
+            this(from, byDefault, VERIFY_PATIENCE);
+        }
     }
 
     /**
      * Like {@link #Transactions(DataSource, Consumer, RetryPolicy, Isolation, TxCounters)}, with commit
      * verification.
-     *
-     * @param verifyFrom            where a transaction whose COMMIT was lost gets the fresh connection
-     *                              that asks what became of it (a pool that reconnects, not one that
-     *                              fails fast during an outage)
-     * @param verifyCommitByDefault true to verify every transaction's commit ({@code WARDEN_TX_VERIFY_COMMIT})
      */
     public Transactions(DataSource pool, Consumer<Connection> evict, RetryPolicy defaultRetry,
-                        Isolation defaultIsolation, TxCounters stats, DataSource verifyFrom,
-                        boolean verifyCommitByDefault) {
-        this(pool, evict, defaultRetry, defaultIsolation, stats, verifyFrom, verifyCommitByDefault, VERIFY_PATIENCE);
-    }
-
-    /**
-     * Like {@link #Transactions(DataSource, Consumer, RetryPolicy, Isolation, TxCounters, DataSource, boolean)},
-     * with how long a lost COMMIT's outcome is asked for ({@code WARDEN_TX_VERIFY_PATIENCE}).
-     */
-    public Transactions(DataSource pool, Consumer<Connection> evict, RetryPolicy defaultRetry,
-                        Isolation defaultIsolation, TxCounters stats, DataSource verifyFrom,
-                        boolean verifyCommitByDefault, Duration verifyPatience) {
-        this.verifier = new CommitVerifier(Objects.requireNonNull(verifyFrom, "verifyFrom"),
-                Objects.requireNonNull(verifyPatience, "verifyPatience"));
-        this.verifyCommitByDefault = verifyCommitByDefault;
-        this.pool = Objects.requireNonNull(pool, "pool");
-        this.evict = Objects.requireNonNull(evict, "evict");
+                        Isolation defaultIsolation, TxCounters stats, Verification verification) {
+        this.verifier = new CommitVerifier(verification.from(), verification.patience());
+        this.verifyCommitByDefault = verification.byDefault();
+        this.connections = new TxConnections(pool, evict);
         this.defaultRetry = Objects.requireNonNull(defaultRetry, "defaultRetry");
         this.defaultIsolation = Objects.requireNonNull(defaultIsolation, "defaultIsolation");
         this.stats = Objects.requireNonNull(stats, "stats");
+        this.defaults = new TxOptions(false, defaultIsolation, null, defaultRetry, DEFAULT_LABEL, verifyCommitByDefault);
     }
 
     /**
@@ -108,13 +107,12 @@ public final class Transactions implements TransactionBuilder.Runner {
 
     /** Runs {@code work} in a transaction with the defaults; see {@link TransactionBuilder#call(TxWork)}. */
     public <T> T inTransaction(TxWork<T> work) {
-        return execute(false, defaultIsolation, null, defaultRetry, DEFAULT_LABEL, verifyCommitByDefault, work);
+        return execute(defaults, work);
     }
 
     /** Starts describing a transaction with options. */
     public TransactionBuilder transaction() {
-        return new TransactionBuilder(this, new TxOptions(false, defaultIsolation, null, defaultRetry, DEFAULT_LABEL,
-                verifyCommitByDefault));
+        return new TransactionBuilder(this, defaults);
     }
 
     /** True when the calling thread is inside a transaction of this instance. */
@@ -139,45 +137,32 @@ public final class Transactions implements TransactionBuilder.Runner {
 
     @Override
     public <T> T execute(TxOptions options, TxWork<T> work) {
-        return execute(options.readOnly(), options.isolation(), options.timeout(), options.retry(), options.label(),
-                options.verifyCommit(), work);
-    }
-
-    private <T> T execute(boolean readOnly, Isolation isolation, Duration timeout, RetryPolicy retry, String label,
-                  boolean verifyCommit, TxWork<T> work) {
         Objects.requireNonNull(work, "work");
-        TxImpl outer = current.get();
+        TxImpl<?> outer = current.get();
         if (outer != null) {
-            return join(outer, readOnly, isolation, timeout, label, work);
+            return join(outer, options, work);
         }
         inFlight.incrementAndGet();
         try {
-            return attempts(readOnly, isolation, timeout, retry, label, verifyCommit, work);
+            // one object for the whole transaction: the attempt, its translator, the state of each run
+            TxImpl<T> tx = new TxImpl<>(this, options, work);
+            return RetryLoop.run(options.retry(), stats, options.label(), tx, tx);
+        } catch (RuntimeException | Error e) {
+            throw e;
+        } catch (Throwable t) {
+            throw TxFailures.rethrow(t, 1, options.label()); // not reached: the translator returns or throws unchecked
         } finally {
             inFlight.decrementAndGet();
         }
     }
 
-    private <T> T attempts(boolean readOnly, Isolation isolation, Duration timeout, RetryPolicy retry, String label,
-                           boolean verifyCommit, TxWork<T> work) {
-        // the failure of the last attempt that got a connection and ran the work
-        Throwable[] ran = new Throwable[1];
-        try {
-            return RetryLoop.run(retry, stats, label,
-                    attempt -> attempt(readOnly, isolation, timeout, label, verifyCommit, work, attempt, ran),
-                    (t, kind, attempts) -> rethrow(t, kind, attempts, label));
-        } catch (RuntimeException | Error e) {
-            throw e;
-        } catch (Throwable t) {
-            throw rethrow(t, 1, label); // not reached: the translator above returns or throws unchecked
-        }
-    }
-
     /** One attempt: a connection, the work, COMMIT; a failure goes to {@link RetryLoop} as a {@link RetryLoop.Failed}. */
-    private <T> T attempt(boolean readOnly, Isolation isolation, Duration timeout, String label, boolean verifyCommit,
-                          TxWork<T> work, int attempt, Throwable[] ran) throws RetryLoop.Failed {
+    <T> T attempt(TxImpl<T> tx, int attempt) throws RetryLoop.Failed {
+        TxOptions options = tx.options;
+        boolean readOnly = options.readOnly();
+        String label = options.label();
         Connection conn = null;
-        TxImpl tx = null;
+        boolean started = false;
         boolean commitSent = false;
         boolean broken = false;
         boolean poolTimedOut = false;
@@ -185,46 +170,39 @@ public final class Transactions implements TransactionBuilder.Runner {
         T result = null;
         try {
             try {
-                conn = pool.getConnection();
+                conn = connections.take();
             } catch (SQLTransientConnectionException e) {
                 // Every connection stayed busy for the whole acquire timeout: waiting that long
                 // again per retry would multiply the caller's wait, so this is reported at once.
                 poolTimedOut = true;
                 throw e;
             }
-            tx = new TxImpl(conn, pgjdbc(conn), readOnly, isolation, attempt, label);
-            begin(conn, readOnly, isolation, timeout, perTransaction);
+            tx.start(conn, connections.pgjdbc(conn), attempt);
+            started = true;
+            TxConnections.begin(conn, readOnly, options.isolation(), options.timeout(), perTransaction);
             current.set(tx);
-            result = work.run(tx);
+            result = tx.work.run(tx);
             // set(null), not remove(): remove() would make the next set() allocate a new map entry
             current.set(null);
             if (tx.innerFailure != null) {
-                throw new TransactionException("Transaction '" + label + "' rolled back: a call that joined it"
-                        + " failed, and committing the rest would half-apply the work. Cause: "
-                        + tx.innerFailure, ErrorKind.of(tx.innerFailure), sqlState(tx.innerFailure), attempt,
-                        label, tx.innerFailure);
+                throw TxFailures.innerFailed(tx.innerFailure, attempt, label);
             }
             String ended = tx.endedBySql();
             if (ended != null) {
                 // Caught by the work: the statement that ended the transaction already threw once.
-                throw new TransactionException("Transaction '" + label + "' is broken: " + ended + ". What ran"
-                        + " before that statement may be committed; the rest is rolled back. Return from the work"
-                        + " to commit, throw to roll back.", ErrorKind.UNKNOWN, null, attempt, label, null);
+                throw TxFailures.endedBySql(ended, attempt, label);
             }
             if (failedState(tx)) {
                 // The work caught a statement's error and returned: the server has aborted the
                 // transaction, and a COMMIT would silently roll back what looks like success.
-                throw new TransactionException("Transaction '" + label + "' rolled back: a statement failed"
-                        + " inside the work and its error was caught, so the server aborted the transaction"
-                        + " (SQLState 25P02). Let the error propagate, or use tx.savepoint(…) to recover"
-                        + " from an expected failure.", ErrorKind.UNKNOWN, "25P02", attempt, label, null);
+                throw TxFailures.caughtInside(attempt, label);
             }
             if (tx.rollbackOnly) {
                 conn.rollback();
                 stats.recordRolledBack();
                 return result;
             }
-            if (verifyCommit) {
+            if (options.verifyCommit()) {
                 ticket = CommitVerifier.ticket(conn);
             }
             commitSent = true;
@@ -259,23 +237,24 @@ public final class Transactions implements TransactionBuilder.Runner {
                             + "': the connection failed while COMMIT was sent, so it may or may not have been applied"
                             + (ticket == null ? "" : ", and no server could tell (transaction id " + ticket.xid()
                             + ")") + ". It is not retried; check the data (or make the work idempotent) before"
-                            + " running it again. Cause: " + t.getMessage(), sqlState(t), attempt, label, t),
+                            + " running it again. Cause: " + t.getMessage(), TxFailures.sqlState(t), attempt, label, t),
                             kind, false);
                 }
                 // ABORTED: known not to have committed, so as safe to retry as a failure before COMMIT.
                 stats.recordResolved();
-                conn = release(conn, true);
+                conn = connections.release(conn, true);
             }
-            if (tx == null && ran[0] != null) {
+            if (!started && tx.lastRan != null) {
                 // This retry was refused before it ran, but an earlier attempt ran: that is what
                 // happened to the work, and the caller must not read "refused, nothing ran".
-                throw new RetryLoop.Failed(ranThenRefused(ran[0], t, attempt, label), ErrorKind.of(ran[0]), false);
+                throw new RetryLoop.Failed(TxFailures.ranThenRefused(tx.lastRan, t, attempt, label), ErrorKind.of(tx.lastRan),
+                        false);
             }
             if (conn != null && !commitSent) {
-                broken = !rollbackQuietly(conn, t);
+                broken = !TxConnections.rollbackQuietly(conn, t);
             }
-            if (tx != null) {
-                ran[0] = t;
+            if (started) {
+                tx.lastRan = t;
             }
             // A connection-level fault (lost, or pointing at a read-only server) is never pooled again.
             broken |= kind == ErrorKind.CONNECTION;
@@ -285,23 +264,24 @@ public final class Transactions implements TransactionBuilder.Runner {
             throw new RetryLoop.Failed(t, kind, !poolTimedOut);
         } finally {
             if (conn != null) {
-                release(conn, broken);
+                connections.release(conn, broken);
             }
         }
     }
 
-    private <T> T join(TxImpl outer, boolean readOnly, Isolation isolation, Duration timeout, String label,
-                       TxWork<T> work) {
-        if (!readOnly && outer.readOnly) {
+    private <T> T join(TxImpl<?> outer, TxOptions options, TxWork<T> work) {
+        String label = options.label();
+        Isolation isolation = options.isolation();
+        if (!options.readOnly() && outer.readOnly()) {
             throw new IllegalStateException("Transaction '" + label + "' wants to write but joins the read-only"
                     + " transaction '" + outer.label() + "'; start the outer one read-write.");
         }
-        if (isolation != Isolation.DEFAULT && isolation != outer.isolation && isolation != defaultIsolation) {
+        if (isolation != Isolation.DEFAULT && isolation != outer.isolation() && isolation != defaultIsolation) {
             throw new IllegalStateException("Transaction '" + label + "' asks for isolation " + isolation
-                    + " but joins '" + outer.label() + "' running at " + outer.isolation
+                    + " but joins '" + outer.label() + "' running at " + outer.isolation()
                     + "; set the isolation on the outer transaction.");
         }
-        if (timeout != null) {
+        if (options.timeout() != null) {
             throw new IllegalStateException("Transaction '" + label + "' sets a timeout but joins '" + outer.label()
                     + "'; set the timeout on the outer transaction.");
         }
@@ -311,154 +291,11 @@ public final class Transactions implements TransactionBuilder.Runner {
             if (outer.innerFailure == null) {
                 outer.innerFailure = t;
             }
-            throw rethrow(t, outer.attempt(), label);
+            throw TxFailures.rethrow(t, outer.attempt(), label);
         }
     }
 
-    private static void begin(Connection conn, boolean readOnly, Isolation isolation, Duration timeout,
-                              String perTransaction) throws SQLException {
-        if (conn.getAutoCommit()) {
-            conn.setAutoCommit(false); // local to the driver: BEGIN goes out with the first statement
-        }
-        if (readOnly) {
-            conn.setReadOnly(true); // pgjdbc sends BEGIN READ ONLY, no extra statement
-        }
-        if (isolation != Isolation.DEFAULT || timeout != null || !perTransaction.isEmpty()) {
-            StringBuilder sql = new StringBuilder(80);
-            if (isolation != Isolation.DEFAULT) {
-                // Per transaction, unlike setTransactionIsolation: nothing to reset when the connection goes back.
-                sql.append("SET TRANSACTION ISOLATION LEVEL ").append(isolation.sql());
-            }
-            if (!perTransaction.isEmpty()) {
-                // SET TRANSACTION must come first; a later SET LOCAL statement_timeout (the
-                // transaction's own timeout) wins over the default one set here.
-                if (!sql.isEmpty()) {
-                    sql.append("; ");
-                }
-                sql.append(perTransaction);
-            }
-            if (timeout != null) {
-                if (!sql.isEmpty()) {
-                    sql.append("; ");
-                }
-                sql.append("SET LOCAL statement_timeout = ").append(Math.max(1, timeout.toMillis()));
-            }
-            try (Statement st = conn.createStatement()) {
-                st.execute(sql.toString());
-            }
-        }
-    }
-
-    /** Rolls back; returns false when the connection could not do it and must not be reused. */
-    private static boolean rollbackQuietly(Connection conn, Throwable cause) {
-        try {
-            conn.rollback();
-            return true;
-        } catch (SQLException | RuntimeException e) {
-            cause.addSuppressed(e);
-            return false;
-        }
-    }
-
-    /**
-     * Returns the connection to the pool, or evicts it when it is broken or (pgjdbc) still inside a
-     * transaction: a connection never goes back in an aborted state (25P02) for the next user.
-     */
-    private Connection release(Connection conn, boolean broken) {
-        if (conn == null) {
-            return null;
-        }
-        try {
-            if (!broken && notIdle(conn)) {
-                broken = !rollbackQuietly(conn, new SQLException("cleanup")) || notIdle(conn);
-            }
-            if (broken) {
-                evict.accept(conn);
-            } else {
-                conn.close();
-            }
-        } catch (SQLException | RuntimeException e) {
-            log.debug("Could not return a connection to the pool: {}", e.toString());
-        }
-        return null;
-    }
-
-    private boolean notIdle(Connection conn) throws SQLException {
-        BaseConnection pg = pgjdbc(conn);
-        return pg != null && pg.getTransactionState() != TransactionState.IDLE;
-    }
-
-    private static boolean failedState(TxImpl tx) {
+    private static boolean failedState(TxImpl<?> tx) {
         return tx.pg != null && tx.pg.getTransactionState() == TransactionState.FAILED;
-    }
-
-    /** The driver's connection when it is pgjdbc (whose transaction state is known locally), else null. */
-    private BaseConnection pgjdbc(Connection conn) throws SQLException {
-        Boolean pg = pgjdbc;
-        if (pg == null) {
-            pg = pgjdbc = conn.isWrapperFor(BaseConnection.class);
-        }
-        return pg ? conn.unwrap(BaseConnection.class) : null;
-    }
-
-    /** Causes looked at, at most: a chain with a cycle ends. */
-    private static final int MAX_CAUSES = 64;
-
-    static String sqlState(Throwable error) {
-        return ErrorKind.sqlState(error);
-    }
-
-    /** An attempt ran and failed, and the retry could not get a connection: both, in that order. */
-    private static TransactionException ranThenRefused(Throwable ran, Throwable refusal, int attempt, String label) {
-        ran.addSuppressed(refusal);
-        ErrorKind kind = ErrorKind.of(ran);
-        String state = sqlState(ran);
-        String why = String.valueOf(ran.getMessage());
-        while (why.endsWith(".")) {
-            why = why.substring(0, why.length() - 1);
-        }
-        String refused = "it could not get a connection";
-        for (Throwable c = refusal; c != null && c != c.getCause(); c = c.getCause()) {
-            if (c instanceof dev.warden.DatabaseUnavailableException du) {
-                refused = "the database is unreachable (since " + du.since() + ")";
-                break;
-            }
-        }
-        return new TransactionException("Transaction '" + label + "' ran and failed (" + kind
-                + (state == null ? "" : ", SQLState " + state) + "): " + why + ". It was not committed;"
-                + " the retry (attempt " + attempt + ") was refused before it ran: " + refused + ".",
-                kind, state, attempt - 1, label, ran);
-    }
-
-    /** Unchecked errors go out as they are; checked ones are wrapped once in a {@link TransactionException}. */
-    static RuntimeException rethrow(Throwable t, int attempts, String label) {
-        return rethrow(t, ErrorKind.of(t), attempts, label);
-    }
-
-    static RuntimeException rethrow(Throwable t, ErrorKind kind, int attempts, String label) {
-        if (t instanceof RuntimeException r) {
-            return r;
-        }
-        if (t instanceof Error e) {
-            throw e;
-        }
-        if (t instanceof InterruptedException) {
-            Thread.currentThread().interrupt();
-        }
-        return wrap("Transaction '" + label + "' failed", t, kind, attempts, label);
-    }
-
-    static TransactionException wrap(String what, Throwable t, int attempts, String label) {
-        return wrap(what, t, ErrorKind.of(t), attempts, label);
-    }
-
-    static TransactionException wrap(String what, Throwable t, ErrorKind kind, int attempts, String label) {
-        String state = sqlState(t);
-        String detail = "25P02".equals(state)
-                ? "it was rolled back because an earlier statement failed and its error was caught inside the work"
-                : t.getMessage();
-        return new TransactionException(what + " (" + kind + (state == null ? "" : ", SQLState " + state)
-                + (attempts > 1 ? ", after " + attempts + " attempts" : "") + "): " + detail, kind, state, attempts,
-                label, t);
     }
 }

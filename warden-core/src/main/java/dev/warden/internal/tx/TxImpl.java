@@ -1,7 +1,9 @@
 package dev.warden.internal.tx;
 
+import dev.warden.ErrorKind;
 import dev.warden.tx.Isolation;
 import dev.warden.tx.Tx;
+import dev.warden.tx.TxOptions;
 import dev.warden.tx.TxWork;
 import java.sql.Connection;
 import java.sql.SQLException;
@@ -12,31 +14,66 @@ import org.postgresql.core.BaseConnection;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-/** One run of a transaction's work: its connection, savepoints, callbacks and rollback marks. */
-final class TxImpl implements Tx {
+/**
+ * One transaction, from its first attempt to its last: its options and work (it is the attempt that
+ * {@link RetryLoop} runs, and the translator of its last failure), and per attempt its connection,
+ * savepoints, callbacks and rollback marks. One object per transaction: the path allocates nothing
+ * else of its own but the connection and statement wrappers the work asks for.
+ */
+final class TxImpl<R> implements Tx, RetryLoop.Attempt<R>, RetryLoop.Translator {
 
     private static final Logger log = LoggerFactory.getLogger(Transactions.class);
 
-    final Connection raw;
+    private final Transactions owner;
+    final TxOptions options;
+    final TxWork<R> work;
+    /** The failure of the last attempt that got a connection and ran the work, or null. */
+    Throwable lastRan;
+
+    // per attempt, set by start()
+    Connection raw;
     /** The driver's connection when it is pgjdbc (transaction state readable locally), else null. */
-    final BaseConnection pg;
-    final boolean readOnly;
-    final Isolation isolation;
-    private final int attempt;
-    private final String label;
+    BaseConnection pg;
+    private int attempt;
     private TxConnection wrapped;
     private List<Runnable> afterCommit;
     boolean rollbackOnly;
     /** Set when a joined inner call failed: the outer transaction must not commit. */
     Throwable innerFailure;
 
-    TxImpl(Connection raw, BaseConnection pg, boolean readOnly, Isolation isolation, int attempt, String label) {
+    TxImpl(Transactions owner, TxOptions options, TxWork<R> work) {
+        this.owner = owner;
+        this.options = options;
+        this.work = work;
+    }
+
+    /** Starts attempt {@code number} on {@code raw}: nothing of an earlier attempt carries over. */
+    void start(Connection raw, BaseConnection pg, int number) {
         this.raw = raw;
         this.pg = pg;
-        this.readOnly = readOnly;
-        this.isolation = isolation;
-        this.attempt = attempt;
-        this.label = label;
+        this.attempt = number;
+        this.wrapped = null;
+        this.afterCommit = null;
+        this.rollbackOnly = false;
+        this.innerFailure = null;
+    }
+
+    @Override
+    public R run(int number) throws RetryLoop.Failed {
+        return owner.attempt(this, number);
+    }
+
+    @Override
+    public RuntimeException translate(Throwable error, ErrorKind kind, int attempts) {
+        return TxFailures.rethrow(error, kind, attempts, options.label());
+    }
+
+    boolean readOnly() {
+        return options.readOnly();
+    }
+
+    Isolation isolation() {
+        return options.isolation();
     }
 
     @Override
@@ -53,7 +90,7 @@ final class TxImpl implements Tx {
         try {
             return raw.setSavepoint(name);
         } catch (SQLException e) {
-            throw Transactions.wrap("Could not set savepoint '" + name + "'", e, attempt, label);
+            throw TxFailures.wrap("Could not set savepoint '" + name + "'", e, attempt, options.label());
         }
     }
 
@@ -62,7 +99,7 @@ final class TxImpl implements Tx {
         try {
             raw.rollback(savepoint);
         } catch (SQLException e) {
-            throw Transactions.wrap("Could not roll back to savepoint", e, attempt, label);
+            throw TxFailures.wrap("Could not roll back to savepoint", e, attempt, options.label());
         }
     }
 
@@ -78,12 +115,12 @@ final class TxImpl implements Tx {
             } catch (SQLException e) {
                 t.addSuppressed(e);
             }
-            throw Transactions.rethrow(t, attempt, label);
+            throw TxFailures.rethrow(t, attempt, options.label());
         }
         try {
             raw.releaseSavepoint(sp);
         } catch (SQLException e) {
-            throw Transactions.wrap("Could not release savepoint '" + name + "'", e, attempt, label);
+            throw TxFailures.wrap("Could not release savepoint '" + name + "'", e, attempt, options.label());
         }
         return result;
     }
@@ -108,7 +145,7 @@ final class TxImpl implements Tx {
                 callback.run();
             } catch (RuntimeException | Error e) {
                 // The data is committed; failing the call now would invite a retry that applies it twice.
-                log.warn("afterCommit callback of transaction '{}' failed after a successful commit: {}", label, e.toString());
+                log.warn("afterCommit callback of transaction '{}' failed after a successful commit: {}", options.label(), e.toString());
             }
         }
     }
@@ -131,6 +168,6 @@ final class TxImpl implements Tx {
 
     @Override
     public String label() {
-        return label;
+        return options.label();
     }
 }

@@ -104,7 +104,7 @@ class LongMigrationTest {
      */
     @Test
     void aMigrationLongerThanTheInitTimeoutWithTheLeaseLockIsWaitedFor() throws Exception {
-        WardenConfig.Builder b = TestDatabase.config().poolMaxSize(1).schemas(app).wardenSchema(meta).initEpoch("e1")
+        WardenConfig.Builder b = TestConfig.sharedPostgres().poolMaxSize(1).schemas(app).wardenSchema(meta).initEpoch("e1")
                 .initIdleTimeout(Duration.ofSeconds(2)).migrations("classpath:db/longmig")
                 .initLock(dev.warden.InitSettings.LockKind.LEASE).initLeaseTtl(Duration.ofSeconds(2))
                 .initHeartbeat(Duration.ofMillis(500));

@@ -66,7 +66,8 @@ class VerifyCommitTest {
 
     private static Transactions transactions(DataSource verifyFrom, boolean byDefault) {
         return new Transactions(pool, pool::evictConnection, RetryPolicy.of(3, Duration.ofMillis(1),
-                Duration.ofMillis(5)), Isolation.DEFAULT, new TxCounters(), verifyFrom, byDefault);
+                Duration.ofMillis(5)), Isolation.DEFAULT, new TxCounters(),
+                new Transactions.Verification(verifyFrom, byDefault));
     }
 
     private static void insert(Tx tx, int id, String note) throws SQLException {

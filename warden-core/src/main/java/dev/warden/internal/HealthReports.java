@@ -1,0 +1,67 @@
+package dev.warden.internal;
+
+import com.zaxxer.hikari.HikariDataSource;
+import com.zaxxer.hikari.HikariPoolMXBean;
+import dev.warden.HealthReport;
+import dev.warden.WardenConfig;
+import dev.warden.internal.health.HealthMonitor;
+import dev.warden.internal.health.RideThrough;
+import dev.warden.internal.lifecycle.StateMachine;
+import dev.warden.internal.tx.TxCounters;
+
+/**
+ * Assembles {@code Warden.health()}: state, initialisation, database, pool, transactions, monitor and
+ * refusals, from the parts of one Warden. Never contains a secret (the URL is masked).
+ */
+public final class HealthReports {
+
+    private final WardenConfig config;
+    private final StateMachine lifecycle;
+    private final TxCounters stats;
+    private final HealthMonitor monitor;
+    private final StartSequence startSequence;
+
+    /** For the parts of one Warden. */
+    public HealthReports(WardenConfig config, StateMachine lifecycle, TxCounters stats, HealthMonitor monitor,
+                         StartSequence startSequence) {
+        this.config = config;
+        this.lifecycle = lifecycle;
+        this.stats = stats;
+        this.monitor = monitor;
+        this.startSequence = startSequence;
+    }
+
+    /** The report now. */
+    public HealthReport report() {
+        HealthReport.Pool poolInfo = new HealthReport.Pool(0, 0, 0, 0, config.poolMaxSize());
+        HikariDataSource p = startSequence.pool();
+        if (p != null && !p.isClosed()) {
+            HikariPoolMXBean mx = p.getHikariPoolMXBean();
+            if (mx != null) {
+                poolInfo = new HealthReport.Pool(mx.getActiveConnections(), mx.getIdleConnections(),
+                        mx.getThreadsAwaitingConnection(), mx.getTotalConnections(), config.poolMaxSize());
+            }
+        }
+        String jdbcUrl = startSequence.jdbcUrl();
+        String url = jdbcUrl == null ? (config.embedded() ? "(embedded, not started)" : WardenConfig.maskUrl(
+                config.dbUrl().orElseThrow())) : WardenConfig.maskUrl(jdbcUrl);
+        HealthReport.Init init = startSequence.initStatus().map(s -> new HealthReport.Init(s.epoch(), s.status(), s.owner(),
+                s.token(), s.attempts(), s.finishedAt(), s.initializedHere(), s.tookOver(), s.step(),
+                s.took().toMillis())).orElse(null);
+        return new HealthReport(lifecycle.state(), lifecycle.since(), lifecycle.progress(), lifecycle.history(),
+                lifecycle.transitionCounts(), init,
+                new HealthReport.Database(url, startSequence.user(), config.embedded(), startSequence.serverVersion()),
+                poolInfo, stats.snapshot(), HealthMonitor.report(monitor.snapshot()),
+                new HealthReport.Refused(lifecycle.refusedNotReady(), lifecycle.refusedUnavailable(), rideThroughReport()));
+    }
+
+    private HealthReport.RideThrough rideThroughReport() {
+        RideThrough r = startSequence.rideThrough();
+        if (r == null) {
+            return new HealthReport.RideThrough(config.rideThrough().toMillis(), 0, 0, 0, 0, 0, 0);
+        }
+        RideThrough.Figures f = r.figures();
+        return new HealthReport.RideThrough(r.bound().toMillis(), f.waiting(), f.waited(), f.rodeThrough(), f.timedOut(),
+                f.overflowed(), f.longestMs());
+    }
+}
