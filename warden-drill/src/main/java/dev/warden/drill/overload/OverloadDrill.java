@@ -1,4 +1,4 @@
-package dev.warden.drill;
+package dev.warden.drill.overload;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.warden.HealthReport;
@@ -40,7 +40,7 @@ import picocli.CommandLine.Option;
  */
 @Command(name = "overload", mixinStandardHelpOptions = true,
         description = "Saturate, slow down and exhaust a database that stays up; recover a fleet; check that none of it is an outage.")
-final class OverloadDrill implements Callable<Integer> {
+public final class OverloadDrill implements Callable<Integer> {
 
     static final int MAX_CONNECTIONS = 60;
 

@@ -1,5 +1,6 @@
-package dev.warden.drill;
+package dev.warden.drill.outage;
 
+import dev.warden.drill.Figures;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.warden.CommitOutcomeUnknownException;
@@ -39,7 +40,7 @@ import picocli.CommandLine.Option;
  */
 @Command(name = "outage", mixinStandardHelpOptions = true,
         description = "Stop and restart the database under a write load; verify no acknowledged write is lost.")
-final class OutageDrill implements Callable<Integer> {
+public final class OutageDrill implements Callable<Integer> {
 
     @Option(names = "--restarts", defaultValue = "5", description = "How many times to stop and start the database (default ${DEFAULT-VALUE}).")
     int restarts;

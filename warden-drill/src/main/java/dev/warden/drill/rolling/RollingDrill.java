@@ -1,5 +1,6 @@
-package dev.warden.drill;
+package dev.warden.drill.rolling;
 
+import dev.warden.drill.DbOptions;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.warden.example.auction.AuctionApp;
@@ -59,7 +60,7 @@ import picocli.CommandLine.Spec;
  */
 @Command(name = "rolling", mixinStandardHelpOptions = true,
         description = "Restart every replica in turn with SIGTERM under load; no failed request, cut transaction or lost write.")
-final class RollingDrill implements Callable<Integer> {
+public final class RollingDrill implements Callable<Integer> {
 
     static final long PROBE_EVERY_MS = 100;
 
@@ -108,8 +109,8 @@ final class RollingDrill implements Callable<Integer> {
             throw new CommandLine.ParameterException(spec.commandLine(),
                     "--replicas must be 2 to 9, --clients 1 to 64, --steady-seconds and --shutdown-delay-ms >= 0");
         }
-        if (db.url != null) {
-            return drill(db.url, db.user, db.password);
+        if (db.url() != null) {
+            return drill(db.url(), db.user(), db.password());
         }
         try (ThrowawayDatabase server = ThrowawayDatabase.start("warden-rolling-drill", Map.of())) {
             return drill(server.jdbcUrl(), "postgres", "");

@@ -1,4 +1,4 @@
-package dev.warden.drill;
+package dev.warden.drill.overload;
 
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;

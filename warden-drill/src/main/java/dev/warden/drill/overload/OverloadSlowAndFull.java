@@ -1,5 +1,6 @@
-package dev.warden.drill;
+package dev.warden.drill.overload;
 
+import dev.warden.drill.Backends;
 import dev.warden.Warden;
 import dev.warden.testing.ThrowawayDatabase;
 import java.sql.Connection;

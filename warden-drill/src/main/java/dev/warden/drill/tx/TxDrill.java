@@ -1,5 +1,7 @@
-package dev.warden.drill;
+package dev.warden.drill.tx;
 
+import dev.warden.drill.DbOptions;
+import dev.warden.drill.Figures;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.warden.CommitOutcomeUnknownException;
@@ -151,8 +153,8 @@ public final class TxDrill implements Callable<Integer> {
         if (System.getProperty(QUIET_KEY) == null) {
             System.setProperty(QUIET_KEY, "error");
         }
-        if (db.url != null) {
-            return run(db.url, db.user, db.password);
+        if (db.url() != null) {
+            return run(db.url(), db.user(), db.password());
         }
         try (ThrowawayDatabase server = ThrowawayDatabase.start("warden-tx-drill", Map.of())) {
             return run(server.jdbcUrl(), "postgres", "");

@@ -1,4 +1,4 @@
-package dev.warden.drill;
+package dev.warden.drill.failover;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;

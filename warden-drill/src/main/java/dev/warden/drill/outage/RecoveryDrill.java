@@ -1,5 +1,6 @@
-package dev.warden.drill;
+package dev.warden.drill.outage;
 
+import dev.warden.drill.Figures;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.zaxxer.hikari.HikariConfig;

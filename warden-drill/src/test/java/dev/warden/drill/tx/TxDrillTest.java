@@ -1,5 +1,6 @@
-package dev.warden.drill;
+package dev.warden.drill.tx;
 
+import dev.warden.drill.WardenCli;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.warden.testing.ThrowawayDatabase;

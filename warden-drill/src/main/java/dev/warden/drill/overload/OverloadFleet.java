@@ -1,4 +1,4 @@
-package dev.warden.drill;
+package dev.warden.drill.overload;
 
 import dev.warden.State;
 import dev.warden.Warden;
