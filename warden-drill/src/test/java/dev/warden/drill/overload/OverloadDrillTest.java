@@ -2,7 +2,7 @@ package dev.warden.drill.overload;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.util.Map;
+import dev.warden.drill.JsonOutput;
 import org.junit.jupiter.api.Test;
 import picocli.CommandLine;
 
@@ -13,19 +13,25 @@ class OverloadDrillTest {
     void overloadIsNotAnOutageAndTheFleetRecoversStaggered() throws Exception {
         OverloadDrill d = new OverloadDrill();
         new CommandLine(d).parseArgs("--pool", "4", "--rounds", "1", "--round-seconds", "2", "--phase-seconds", "4");
-        Map<String, Object> f = d.execute();
-        assertThat(f).containsKeys("false_degraded", "throughput_ratio", "pool_timeout_metric_error", "probes_per_s_max",
-                "reconnect_burst_max", "acquire_fifo_violations", "ok");
+        OverloadFigures f = d.execute();
         // Mechanisms, not speed: these do not depend on how loaded the machine is.
-        assertThat(f.get("false_degraded")).isEqualTo(0);
-        assertThat(f.get("pool_timeout_metric_error")).isEqualTo(0L);
-        assertThat(f.get("acquire_fifo_violations")).isEqualTo(0);
-        assertThat((long) f.get("slow_probes")).as("probes that answered late").isPositive();
-        assertThat((long) f.get("exhaustion_refusing_probes")).as("probes that met 53300").isPositive();
-        assertThat(f.get("slow_connections_dropped")).isEqualTo(0);
+        assertThat(f.verdict().falseDegraded()).as("%s", f).isZero();
+        assertThat(f.busyPool().poolTimeoutMetricError()).as("%s", f).isZero();
+        assertThat(f.busyPool().acquireFifoViolations()).as("%s", f).isZero();
+        assertThat(f.slow().slowProbes()).as("probes that answered late").isPositive();
+        assertThat(f.exhaustion().exhaustionRefusingProbes()).as("probes that met 53300").isPositive();
+        assertThat(f.slow().slowConnectionsDropped()).isZero();
         // Speed figures with generous bounds; the drill's own targets are for a full run.
-        assertThat((double) f.get("throughput_ratio")).isGreaterThan(0.5);
-        assertThat((long) f.get("probes_per_s_max")).isLessThanOrEqualTo(4);
-        assertThat((double) f.get("reconnect_burst_max")).isLessThanOrEqualTo(1.0);
+        assertThat(f.saturation().throughputRatio()).isGreaterThan(0.5);
+        assertThat(f.verdict().probesPerSMax()).isLessThanOrEqualTo(4);
+        assertThat(f.fleet().reconnectBurstMax()).isLessThanOrEqualTo(1.0);
+        // --json prints the names the docs read, in this order
+        assertThat(JsonOutput.fields(f).keySet()).containsExactly("saturation_threads", "warden_commits_per_s",
+                "hikari_commits_per_s", "throughput_ratio", "pool_timeouts_true", "pool_timeouts_reported",
+                "pool_timeout_metric_error", "acquire_order", "acquire_fifo_violations", "slow_stalls", "slow_probes",
+                "slow_commits", "slow_connections_dropped", "exhaustion_refused_connects", "exhaustion_refusing_probes",
+                "exhaustion_commits", "exhaustion_failed", "main_outages", "fleet_clients", "fleet_ready_ms",
+                "fleet_refilled_ms", "fleet_connections_at_recovery", "reconnect_burst_connections",
+                "reconnect_burst_max", "false_degraded", "probes_per_s_max", "ok");
     }
 }
