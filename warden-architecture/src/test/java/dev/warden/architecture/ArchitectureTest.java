@@ -147,6 +147,24 @@ class ArchitectureTest {
     }
 
     @Test
+    void drillFaultPackagesStandApart() {
+        slices().matching("dev.warden.drill.(*)..").should().notDependOnEachOther()
+                .because("each fault's drills (tx, outage, overload, failover, rolling) stand alone; what they share"
+                        + " lives in dev.warden.drill")
+                .check(all);
+    }
+
+    @Test
+    void sharedDrillHelpersDoNotReachIntoAFaultPackage() {
+        noClasses().that().resideInAPackage("dev.warden.drill")
+                .and(DescribedPredicate.not(JavaClass.Predicates.belongTo(JavaClass.Predicates.simpleName("WardenCli"))))
+                .should().dependOnClassesThat().resideInAPackage("dev.warden.drill.*..")
+                .because("the fault packages use the shared helpers, not the other way round; only WardenCli registers"
+                        + " their commands")
+                .check(all);
+    }
+
+    @Test
     void compiledClassesExistForEveryModule() {
         for (String module : MODULES) {
             assertThat(Files.isDirectory(Path.of("").toAbsolutePath().getParent().resolve(module)

@@ -3,21 +3,22 @@ package dev.warden.drill;
 import dev.warden.testing.ThrowawayDatabase;
 import java.io.IOException;
 import java.sql.Connection;
+import java.sql.DriverManager;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.List;
 
 /** The server processes behind a client's connections, found by application name, and signals to them. */
-final class Backends {
+public final class Backends {
 
     private Backends() {
     }
 
     /** Process ids of the backends whose {@code application_name} is {@code app}, lowest first. */
-    static List<Long> of(ThrowawayDatabase db, String app) throws SQLException {
+    public static List<Long> of(ThrowawayDatabase db, String app) throws SQLException {
         List<Long> pids = new ArrayList<>();
-        try (Connection c = OverloadDrill.direct(db); var ps = c.prepareStatement(
+        try (Connection c = DriverManager.getConnection(db.jdbcUrl(), "postgres", ""); var ps = c.prepareStatement(
                 "select pid from pg_stat_activity where application_name = ? order by pid")) {
             ps.setString(1, app);
             try (ResultSet rs = ps.executeQuery()) {
@@ -30,7 +31,7 @@ final class Backends {
     }
 
     /** Sends {@code SIGSTOP}, {@code SIGCONT}… to a backend of the embedded server (same user, no root). */
-    static void signal(String sig, long pid) throws IOException, InterruptedException {
+    public static void signal(String sig, long pid) throws IOException, InterruptedException {
         Process p = new ProcessBuilder("kill", "-" + sig, Long.toString(pid)).redirectErrorStream(true).start();
         if (p.waitFor() != 0) {
             throw new IllegalStateException("kill -" + sig + " " + pid + ": " + new String(p.getInputStream().readAllBytes()));

@@ -3,7 +3,7 @@ package dev.warden.drill;
 import picocli.CommandLine.Option;
 
 /** {@code --db-url}, {@code --db-user}, {@code --db-password}: the drills that can run on your own PostgreSQL. */
-final class DbOptions {
+public final class DbOptions {
 
     @Option(names = "--db-url", description = "A PostgreSQL JDBC URL; default: an embedded PostgreSQL in a temporary directory.")
     String url;
@@ -13,4 +13,17 @@ final class DbOptions {
 
     @Option(names = "--db-password", defaultValue = "", description = "Database password (default: none).")
     String password;
+
+    /** The URL, or null for an embedded PostgreSQL. */
+    public String url() {
+        return url;
+    }
+
+    public String user() {
+        return user;
+    }
+
+    public String password() {
+        return password;
+    }
 }

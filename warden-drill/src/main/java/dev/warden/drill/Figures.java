@@ -4,13 +4,13 @@ import java.util.Collection;
 import java.util.List;
 
 /** The few statistics the drills print, computed one way for all of them. */
-final class Figures {
+public final class Figures {
 
     private Figures() {
     }
 
     /** The nearest-rank percentile ({@code p} from 0 to 1) of {@code values}, or 0 when there are none. */
-    static long percentile(Collection<Long> values, double p) {
+    public static long percentile(Collection<Long> values, double p) {
         if (values.isEmpty()) {
             return 0;
         }
@@ -20,7 +20,7 @@ final class Figures {
     }
 
     /** Nanoseconds as milliseconds with one decimal. */
-    static double millis(long nanos) {
+    public static double millis(long nanos) {
         return Math.round(nanos / 100_000.0) / 10.0;
     }
 }

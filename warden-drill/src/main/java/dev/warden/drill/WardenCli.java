@@ -1,5 +1,11 @@
 package dev.warden.drill;
 
+import dev.warden.drill.failover.FailoverDrill;
+import dev.warden.drill.outage.OutageDrill;
+import dev.warden.drill.outage.RecoveryDrill;
+import dev.warden.drill.overload.OverloadDrill;
+import dev.warden.drill.rolling.RollingDrill;
+import dev.warden.drill.tx.TxDrill;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;

@@ -1,4 +1,4 @@
-package dev.warden.drill;
+package dev.warden.drill.rolling;
 
 import dev.warden.example.auction.AuctionMain;
 import java.io.IOException;

@@ -1,7 +1,8 @@
-package dev.warden.drill;
+package dev.warden.drill.rolling;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.SerializationFeature;
+import dev.warden.drill.DbOptions;
+import dev.warden.drill.JsonOutput;
 import dev.warden.example.auction.AuctionApp;
 import dev.warden.testing.ThrowawayDatabase;
 import java.io.IOException;
@@ -25,7 +26,6 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HexFormat;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
@@ -59,7 +59,7 @@ import picocli.CommandLine.Spec;
  */
 @Command(name = "rolling", mixinStandardHelpOptions = true,
         description = "Restart every replica in turn with SIGTERM under load; no failed request, cut transaction or lost write.")
-final class RollingDrill implements Callable<Integer> {
+public final class RollingDrill implements Callable<Integer> {
 
     static final long PROBE_EVERY_MS = 100;
 
@@ -84,8 +84,8 @@ final class RollingDrill implements Callable<Integer> {
                     + " the client sees readiness fail before the port closes (default ${DEFAULT-VALUE}).")
     long shutdownDelayMs;
 
-    @Option(names = "--json", description = "Print one JSON object instead of a summary.")
-    boolean json;
+    @Mixin
+    JsonOutput output = new JsonOutput();
 
     private final List<ReplicaProcess> fleet = new ArrayList<>();
     /** Per replica: 1 when its last readiness probe answered 200. */
@@ -108,8 +108,8 @@ final class RollingDrill implements Callable<Integer> {
             throw new CommandLine.ParameterException(spec.commandLine(),
                     "--replicas must be 2 to 9, --clients 1 to 64, --steady-seconds and --shutdown-delay-ms >= 0");
         }
-        if (db.url != null) {
-            return drill(db.url, db.user, db.password);
+        if (db.url() != null) {
+            return drill(db.url(), db.user(), db.password());
         }
         try (ThrowawayDatabase server = ThrowawayDatabase.start("warden-rolling-drill", Map.of())) {
             return drill(server.jdbcUrl(), "postgres", "");
@@ -118,7 +118,7 @@ final class RollingDrill implements Callable<Integer> {
 
     private Integer drill(String url, String user, String password) throws Exception {
         PrintWriter out = spec.commandLine().getOut();
-        PrintWriter progress = json ? new PrintWriter(System.err, true) : out;
+        PrintWriter progress = output.json() ? new PrintWriter(System.err, true) : out;
         Path logs = Files.createTempDirectory("warden-rolling-drill");
         byte[] key = new byte[32];
         new SecureRandom().nextBytes(key);
@@ -202,34 +202,13 @@ final class RollingDrill implements Callable<Integer> {
             drainTimeouts += Files.readAllLines(r.log()).stream().filter(l -> l.contains("Drain timed out")).count();
         }
         long lost = lostWrites(url, user, password);
-        Map<String, Object> f = new LinkedHashMap<>();
-        f.put("replicas", replicas);
-        f.put("restarts", restarted);
-        f.put("requests", requests.sum());
-        f.put("failed_requests", failed.sum());
-        f.put("cut_transactions", cut.sum() + drainTimeouts);
-        f.put("lost_writes", lost);
-        f.put("acknowledged_writes", acknowledged.size());
-        f.put("answered_503_while_draining", drain503.sum());
-        f.put("sigterm_to_exit_ms_max", drainMs.stream().mapToLong(Long::longValue).max().orElse(0));
-        f.put("ready_again_ms_max", readyAgainMs.stream().mapToLong(Long::longValue).max().orElse(0));
-        f.put("failures_sample", failures.stream().limit(5).toList());
-        f.put("logs", logs.toString());
-        boolean ok = restarted == replicas && !acknowledged.isEmpty() && failed.sum() == 0
-                && cut.sum() + drainTimeouts == 0 && lost == 0;
-        f.put("targets", "failed_requests 0, cut_transactions 0, lost_writes 0");
-        f.put("passed", ok);
-        if (json) {
-            out.println(mapper.writer().without(SerializationFeature.INDENT_OUTPUT).writeValueAsString(f));
-        } else {
-            out.printf("rolling restart of %d replicas: %d requests, %d failed, %d cut, %d lost of %d acknowledged;"
-                            + " %d answered 503 while draining; SIGTERM to exit max %d ms -> %s%n",
-                    replicas, requests.sum(), failed.sum(), cut.sum() + drainTimeouts, lost, acknowledged.size(),
-                    drain503.sum(), f.get("sigterm_to_exit_ms_max"), ok ? "PASS" : "FAIL");
-            failures.stream().limit(5).forEach(s -> out.println("  failure: " + s));
-        }
-        out.flush();
-        return ok ? 0 : 1;
+        RollingFigures figures = RollingFigures.judge(new RollingFigures.Fleet(replicas, restarted),
+                new RollingFigures.Requests(requests.sum(), failed.sum(), cut.sum() + drainTimeouts, lost,
+                        acknowledged.size(), drain503.sum()),
+                new RollingFigures.Timings(drainMs.stream().mapToLong(Long::longValue).max().orElse(0),
+                        readyAgainMs.stream().mapToLong(Long::longValue).max().orElse(0)),
+                new RollingFigures.Evidence(failures.stream().limit(5).toList(), logs.toString()));
+        return output.print(figures);
     }
 
     private int fail(PrintWriter out, String why) {

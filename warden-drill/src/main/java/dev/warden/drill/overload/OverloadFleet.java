@@ -1,4 +1,4 @@
-package dev.warden.drill;
+package dev.warden.drill.overload;
 
 import dev.warden.State;
 import dev.warden.Warden;
@@ -26,7 +26,7 @@ final class OverloadFleet {
 
     // ---- (d) fleet recovery -----------------------------------------------------------------------
 
-    void fleetRecovery(ThrowawayDatabase db, Map<String, Object> out) throws Exception {
+    OverloadFigures.Fleet fleetRecovery(ThrowawayDatabase db) throws Exception {
         int clients = 3;
         try (FaultProxy proxy = FaultProxy.start(db.port())) {
             List<Warden> fleet = new ArrayList<>();
@@ -85,12 +85,8 @@ final class OverloadFleet {
                     }
                 }
                 int total = samples.isEmpty() ? 0 : (int) (samples.getLast()[1] - samples.getFirst()[1]);
-                out.put("fleet_clients", clients);
-                out.put("fleet_ready_ms", readyMs);
-                out.put("fleet_refilled_ms", fullMs);
-                out.put("fleet_connections_at_recovery", total);
-                out.put("reconnect_burst_connections", burst);
-                out.put("reconnect_burst_max", Math.round(1000.0 * burst / (clients * d.pool)) / 1000.0);
+                return new OverloadFigures.Fleet(clients, readyMs, fullMs, total, burst,
+                        Math.round(1000.0 * burst / (clients * d.pool)) / 1000.0);
             } finally {
                 running.set(false);
                 for (Thread t : writers) {

@@ -1,7 +1,9 @@
-package dev.warden.drill;
+package dev.warden.drill.tx;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.warden.drill.JsonOutput;
+import dev.warden.drill.WardenCli;
 import dev.warden.testing.ThrowawayDatabase;
 import dev.warden.tx.TxStats;
 import java.sql.Connection;
@@ -38,46 +40,54 @@ class TxDrillTest {
     void underKillsConflictsAndFailingCodeNoTransferHalfCommitsIsLostOrAppliedTwice() throws Exception {
         TxDrill d = drill("--seconds", "5", "--threads", "6", "--accounts", "6", "--kill-every-ms", "100",
                 "--fail-rate", "0.1", "--db-url", db.jdbcUrl());
-        Map<String, Object> f = d.execute();
+        TxFigures f = d.execute();
 
-        assertThat(f.get("ok")).as("figures %s", f).isEqualTo(true);
-        assertThat((long) f.get("committed")).isPositive();
-        assertThat((long) f.get("injected_failures")).isPositive();
-        assertThat((long) f.get("backend_kills")).isPositive();
-        assertThat((long) f.get("retries")).isPositive();
-        assertThat(f).containsEntry("lost_commits", 0L).containsEntry("half_commits", 0L)
-                .containsEntry("double_commits", 0L).containsEntry("balance_drift", 0L)
-                .containsEntry("ledger_mismatched_accounts", 0L).containsEntry("unclassified_errors", 0);
-        assertThat((int) f.get("transfers")).isEqualTo(
-                (int) ((long) f.get("committed") + (long) f.get("failed") + (long) f.get("injected_failures")
-                        + (long) f.get("commit_unknown")));
+        assertThat(f.ok()).as("figures %s", f).isTrue();
+        assertThat(f.told().committed()).isPositive();
+        assertThat(f.told().injectedFailures()).isPositive();
+        assertThat(f.engine().backendKills()).isPositive();
+        assertThat(f.engine().retries()).isPositive();
+        assertThat(f.check()).isEqualTo(new TxFigures.Check(0, 0, 0, 0, 0, 0));
+        assertThat(f.unclassified().errors()).isZero();
+        assertThat(f.told().transfers()).isEqualTo(
+                (int) (f.told().committed() + f.told().failed() + f.told().injectedFailures() + f.unknown().commitUnknown()));
+        // --json prints the names the docs and scripts read, in this order
+        assertThat(JsonOutput.fields(f).keySet()).containsExactly("seconds", "threads", "accounts", "isolation",
+                "kill_every_ms", "fail_rate", "transfers", "committed", "failed", "failed_by_kind", "failed_examples",
+                "injected_failures", "commit_unknown", "commit_unknown_applied", "verify_commit", "commit_resolved",
+                "retries", "backend_kills", "server_deadlocks", "committed_ms_p50", "committed_ms_p99", "lost_commits",
+                "half_commits", "double_commits", "unknown_transfer_rows", "balance_drift", "ledger_mismatched_accounts",
+                "unclassified_errors", "ok");
+        assertThat(JsonOutput.fields(f)).containsEntry("isolation", "SERIALIZABLE").containsEntry("ok", true);
     }
 
     @Test
     void withVerifyCommitNoCallerIsToldTheOutcomeIsUnknownAndEveryResolvedOutcomeMatchesTheLedger() throws Exception {
         TxDrill d = drill("--seconds", "4", "--threads", "6", "--accounts", "6", "--kill-every-ms", "50",
                 "--fail-rate", "0.05", "--verify-commit", "--db-url", db.jdbcUrl());
-        Map<String, Object> f = d.execute();
-        assertThat(f.get("ok")).as("figures %s", f).isEqualTo(true);
-        assertThat(f).containsEntry("commit_unknown", 0L).containsEntry("lost_commits", 0L)
-                .containsEntry("half_commits", 0L).containsEntry("double_commits", 0L)
-                .containsEntry("balance_drift", 0L).containsEntry("verify_commit", true);
-        assertThat((long) f.get("backend_kills")).isPositive();
+        TxFigures f = d.execute();
+        assertThat(f.ok()).as("figures %s", f).isTrue();
+        assertThat(f.unknown().commitUnknown()).isZero();
+        assertThat(f.unknown().verifyCommit()).isTrue();
+        assertThat(f.check()).isEqualTo(new TxFigures.Check(0, 0, 0, 0, 0, 0));
+        assertThat(f.engine().backendKills()).isPositive();
     }
 
     @Test
     void theCheckSeesATransferThatWasOnlyHalfApplied() throws Exception {
         TxDrill d = drill("--seconds", "1", "--threads", "2", "--kill-every-ms", "0", "--fail-rate", "0",
                 "--db-url", db.jdbcUrl());
-        assertThat(d.execute().get("ok")).isEqualTo(true);
+        assertThat(d.execute().ok()).isTrue();
 
         // what a half-commit leaves behind: a debit without its credit and without its ledger row
         try (Connection c = DriverManager.getConnection(db.jdbcUrl(), "postgres", ""); Statement st = c.createStatement()) {
             st.execute("update warden_drill_account set balance = balance - 7 where id = 1");
         }
-        Map<String, Object> f = d.verify(db.jdbcUrl(), "postgres", "", new TxStats.Snapshot(0, 0, 0, 0, Map.of(), 0));
-        assertThat(f).containsEntry("balance_drift", -7L).containsEntry("ledger_mismatched_accounts", 1L)
-                .containsEntry("ok", false);
+        TxFigures f = d.verify(db.jdbcUrl(), "postgres", "", new TxStats.Snapshot(0, 0, 0, 0, Map.of(), 0));
+        assertThat(f.check().balanceDrift()).isEqualTo(-7L);
+        assertThat(f.check().ledgerMismatchedAccounts()).isEqualTo(1L);
+        assertThat(f.ok()).isFalse();
+        assertThat(JsonOutput.exitCode(f)).isEqualTo(1);
     }
 
     @Test

@@ -1,6 +1,7 @@
-package dev.warden.drill;
+package dev.warden.drill.overload;
 
 import dev.warden.Warden;
+import dev.warden.drill.Backends;
 import dev.warden.testing.ThrowawayDatabase;
 import java.sql.Connection;
 import java.sql.SQLException;
@@ -8,7 +9,6 @@ import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.LongAdder;
@@ -27,12 +27,13 @@ final class OverloadSlowAndFull {
 
     // ---- (b) slow database ------------------------------------------------------------------------
 
-    void slowDatabase(ThrowawayDatabase db, Warden warden, Map<String, Object> out) throws Exception {
+    OverloadFigures.Slow slowDatabase(ThrowawayDatabase db, Warden warden) throws Exception {
         Set<Long> poolBefore = new HashSet<>(Backends.of(db, "ovl-main"));
         long slowBefore = warden.health().monitor().slowProbes();
         LongAdder commits = new LongAdder();
         AtomicBoolean running = new AtomicBoolean(true);
         List<Thread> threads = new ArrayList<>();
+        int stalls = 0;
         {
             for (int i = 0; i < 2 * d.pool; i++) {
                 int id = i;
@@ -53,7 +54,6 @@ final class OverloadSlowAndFull {
                 }));
             }
             long end = System.nanoTime() + d.phaseSeconds * 1_000_000_000L;
-            int stalls = 0;
             while (System.nanoTime() < end) {
                 // Stall the monitor's backend longer than the probe timeout: its probe answers late.
                 for (long pid : Backends.of(db, "ovl-main-monitor")) {
@@ -71,18 +71,16 @@ final class OverloadSlowAndFull {
             for (Thread t : threads) {
                 t.join(30_000);
             }
-            out.put("slow_stalls", stalls);
         }
         Set<Long> poolAfter = new HashSet<>(Backends.of(db, "ovl-main"));
         poolBefore.removeAll(poolAfter);
-        out.put("slow_probes", warden.health().monitor().slowProbes() - slowBefore);
-        out.put("slow_commits", commits.sum());
-        out.put("slow_connections_dropped", poolBefore.size());
+        return new OverloadFigures.Slow(stalls, warden.health().monitor().slowProbes() - slowBefore, commits.sum(),
+                poolBefore.size());
     }
 
     // ---- (c) connection exhaustion ----------------------------------------------------------------
 
-    void exhaustion(ThrowawayDatabase db, Warden warden, Map<String, Object> out) throws Exception {
+    OverloadFigures.Exhaustion exhaustion(ThrowawayDatabase db, Warden warden) throws Exception {
         long refusingBefore = warden.health().monitor().refusingProbes();
         LongAdder commits = new LongAdder();
         LongAdder failures = new LongAdder();
@@ -131,10 +129,8 @@ final class OverloadSlowAndFull {
                 c.close();
             }
         }
-        out.put("exhaustion_refused_connects", refusedConnects);
-        out.put("exhaustion_refusing_probes", warden.health().monitor().refusingProbes() - refusingBefore);
-        out.put("exhaustion_commits", commits.sum());
-        out.put("exhaustion_failed", failures.sum());
+        return new OverloadFigures.Exhaustion(refusedConnects,
+                warden.health().monitor().refusingProbes() - refusingBefore, commits.sum(), failures.sum());
     }
 
     /** Opens connections until the server refuses one with 53300; returns 1 for that refusal. */

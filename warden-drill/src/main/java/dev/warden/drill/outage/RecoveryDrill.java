@@ -1,18 +1,16 @@
-package dev.warden.drill;
+package dev.warden.drill.outage;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.SerializationFeature;
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
 import dev.warden.Warden;
 import dev.warden.WardenConfig;
+import dev.warden.drill.JsonOutput;
 import dev.warden.testing.ThrowawayDatabase;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.SQLException;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
@@ -20,6 +18,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -44,8 +43,8 @@ public final class RecoveryDrill implements Callable<Integer> {
     @Option(names = "--threads", defaultValue = "4", description = "Writer threads per client (default ${DEFAULT-VALUE}).")
     int threads;
 
-    @Option(names = "--json", description = "Print one JSON object instead of a summary.")
-    boolean json;
+    @Mixin
+    JsonOutput output = new JsonOutput();
 
     /** One client: its writer threads and the time of its latest commit that began after the mark. */
     private static final class Client implements AutoCloseable {
@@ -118,25 +117,11 @@ public final class RecoveryDrill implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        Map<String, Object> f = execute();
-        if (json) {
-            System.out.println(new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(f));
-        } else {
-            System.out.printf("""
-                    recovery drill: %s restarts, database down %s ms each, %s writer threads per client
-                      database accepting connections -> first commit:
-                        Warden (defaults)    p50 %s ms, max %s ms
-                        HikariCP (defaults)  p50 %s ms, max %s ms   (%s restart(s) with no commit within 60 s)
-                      ratio Warden / HikariCP p50: %s
-                    """, f.get("restarts"), f.get("down_ms"), f.get("threads"), f.get("warden_recover_ms_p50"),
-                    f.get("warden_recover_ms_max"), f.get("hikari_recover_ms_p50"), f.get("hikari_recover_ms_max"),
-                    f.get("hikari_not_recovered"), f.get("ratio_p50"));
-        }
-        return (long) f.get("warden_not_recovered") == 0 ? 0 : 1;
+        return output.print(execute());
     }
 
     /** Runs the drill and returns its figures. */
-    public Map<String, Object> execute() throws Exception {
+    RecoveryFigures execute() throws Exception {
         if (restarts < 1 || restarts > 100 || downMs < 100 || threads < 1 || threads > 64) {
             throw new CommandLine.ParameterException(new CommandLine(this),
                     "--restarts must be 1 to 100, --down-ms at least 100, --threads 1 to 64");
@@ -146,7 +131,7 @@ public final class RecoveryDrill implements Callable<Integer> {
         }
     }
 
-    private Map<String, Object> measure(ThrowawayDatabase db) throws Exception {
+    private RecoveryFigures measure(ThrowawayDatabase db) throws Exception {
         String url = db.jdbcUrl();
         try (Connection c = java.sql.DriverManager.getConnection(url, "postgres", "")) {
             c.createStatement().execute("create table if not exists recovery_write (id bigserial primary key, client text not null)");
@@ -196,22 +181,8 @@ public final class RecoveryDrill implements Callable<Integer> {
                 Thread.sleep(1000);
             }
         }
-        Map<String, Object> f = new LinkedHashMap<>();
-        f.put("restarts", restarts);
-        f.put("down_ms", downMs);
-        f.put("threads", threads);
-        f.put("warden_recover_ms_p50", p50(wardenMs));
-        f.put("warden_recover_ms_max", wardenMs.stream().mapToLong(Long::longValue).max().orElse(-1));
-        f.put("warden_not_recovered", wardenMissed);
-        f.put("hikari_recover_ms_p50", p50(hikariMs));
-        f.put("hikari_recover_ms_max", hikariMs.stream().mapToLong(Long::longValue).max().orElse(-1));
-        f.put("hikari_not_recovered", hikariMissed);
-        long wp = p50(wardenMs);
-        long hp = p50(hikariMs);
-        f.put("ratio_p50", wp < 0 || hp <= 0 ? null : Math.round(100.0 * wp / hp) / 100.0);
-        f.put("warden_recover_ms", wardenMs);
-        f.put("hikari_recover_ms", hikariMs);
-        return f;
+        return RecoveryFigures.of(new RecoveryFigures.Run(restarts, downMs, threads), wardenMs, wardenMissed, hikariMs,
+                hikariMissed);
     }
 
     private static void insert(Connection c, String client) throws SQLException {
@@ -219,10 +190,5 @@ public final class RecoveryDrill implements Callable<Integer> {
             ps.setString(1, client);
             ps.executeUpdate();
         }
-    }
-
-    /** The median, or -1 when nothing was measured. */
-    private static long p50(List<Long> values) {
-        return values.isEmpty() ? -1 : Figures.percentile(values, 0.5);
     }
 }

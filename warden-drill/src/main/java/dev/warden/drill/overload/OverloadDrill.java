@@ -1,10 +1,10 @@
-package dev.warden.drill;
+package dev.warden.drill.overload;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.warden.HealthReport;
 import dev.warden.State;
 import dev.warden.Warden;
 import dev.warden.WardenConfig;
+import dev.warden.drill.JsonOutput;
 import dev.warden.testing.FaultProxy;
 import dev.warden.testing.ThrowawayDatabase;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
@@ -12,7 +12,6 @@ import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.SQLException;
 import java.sql.Statement;
-import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -20,6 +19,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -40,7 +40,7 @@ import picocli.CommandLine.Option;
  */
 @Command(name = "overload", mixinStandardHelpOptions = true,
         description = "Saturate, slow down and exhaust a database that stays up; recover a fleet; check that none of it is an outage.")
-final class OverloadDrill implements Callable<Integer> {
+public final class OverloadDrill implements Callable<Integer> {
 
     static final int MAX_CONNECTIONS = 60;
 
@@ -56,61 +56,46 @@ final class OverloadDrill implements Callable<Integer> {
     @Option(names = "--phase-seconds", defaultValue = "8", description = "Length of the slow and the exhaustion phases (default ${DEFAULT-VALUE}).")
     int phaseSeconds;
 
-    @Option(names = "--json", description = "Print one JSON object instead of a summary.")
-    boolean json;
+    @Mixin
+    JsonOutput output = new JsonOutput();
 
     private final AtomicInteger falseDegraded = new AtomicInteger();
     private final AtomicLong probesPerSecondMax = new AtomicLong();
 
     @Override
     public Integer call() throws Exception {
-        Map<String, Object> f = execute();
-        boolean ok = (boolean) f.get("ok");
-        if (json) {
-            System.out.println(new ObjectMapper().writeValueAsString(f));
-        } else {
-            System.out.println("Overload drill (targets: false_degraded 0, throughput_ratio >= 0.98,"
-                    + " pool_timeout_metric_error 0, probes_per_s_max <= 2, reconnect_burst_max <= 0.5,"
-                    + " acquire_fifo_violations 0)");
-            f.forEach((k, v) -> System.out.printf("  %-32s %s%n", k, v));
-            System.out.println(ok ? "  OK: every target holds." : "  FAILED: see the figures above.");
-        }
-        return ok ? 0 : 1;
+        return output.print(execute());
     }
 
     /** Runs the four phases and returns the figures ({@code ok} says whether every target holds). */
-    Map<String, Object> execute() throws Exception {
+    OverloadFigures execute() throws Exception {
         if (pool < 2 || pool > 12 || rounds < 1 || roundSeconds < 1 || phaseSeconds < 2) {
             throw new CommandLine.ParameterException(new CommandLine(this),
                     "--pool must be 2 to 12, --rounds >= 1, --round-seconds >= 1, --phase-seconds >= 2");
         }
-        Map<String, Object> out = new LinkedHashMap<>();
         try (ThrowawayDatabase db = ThrowawayDatabase.start("warden-overload-drill",
                 Map.of("max_connections", String.valueOf(MAX_CONNECTIONS), "fsync", "off"))) {
             try (Connection c = direct(db); Statement st = c.createStatement()) {
                 st.execute("create table overload_writes (id bigserial primary key, v int not null)");
             }
+            OverloadFigures.Saturation saturated;
+            OverloadFigures.BusyPool busy;
+            OverloadFigures.Slow slow;
+            OverloadFigures.Exhaustion exhausted;
+            long mainOutages;
             try (Warden warden = client(db.jdbcUrl(), "ovl-main", pool, null)) {
                 OverloadSaturation saturation = new OverloadSaturation(this);
-                saturation.saturation(db, warden, out);
-                saturation.busyPool(db, out);
+                saturated = saturation.saturation(db, warden);
+                busy = saturation.busyPool(db);
                 OverloadSlowAndFull stress = new OverloadSlowAndFull(this);
-                stress.slowDatabase(db, warden, out);
-                stress.exhaustion(db, warden, out);
-                out.put("main_outages", warden.health().monitor().outages());
+                slow = stress.slowDatabase(db, warden);
+                exhausted = stress.exhaustion(db, warden);
+                mainOutages = warden.health().monitor().outages();
             }
-            new OverloadFleet(this).fleetRecovery(db, out);
+            OverloadFigures.Fleet fleet = new OverloadFleet(this).fleetRecovery(db);
+            return new OverloadFigures(saturated, busy, slow, exhausted, mainOutages, fleet,
+                    OverloadFigures.Verdict.judge(falseDegraded.get(), probesPerSecondMax.get(), saturated, busy, fleet));
         }
-        out.put("false_degraded", falseDegraded.get());
-        out.put("probes_per_s_max", probesPerSecondMax.get());
-        boolean ok = falseDegraded.get() == 0
-                && (double) out.get("throughput_ratio") >= 0.98
-                && (long) out.get("pool_timeout_metric_error") == 0
-                && probesPerSecondMax.get() <= 2
-                && (double) out.get("reconnect_burst_max") <= 0.5
-                && (int) out.get("acquire_fifo_violations") == 0;
-        out.put("ok", ok);
-        return out;
     }
 
     Warden client(String url, String app, int size, SimpleMeterRegistry registry) {

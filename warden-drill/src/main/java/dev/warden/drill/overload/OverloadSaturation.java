@@ -1,4 +1,4 @@
-package dev.warden.drill;
+package dev.warden.drill.overload;
 
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
@@ -35,7 +35,7 @@ final class OverloadSaturation {
 
     // ---- (a) saturation -------------------------------------------------------------------------
 
-    void saturation(ThrowawayDatabase db, Warden warden, Map<String, Object> out) throws Exception {
+    OverloadFigures.Saturation saturation(ThrowawayDatabase db, Warden warden) throws Exception {
         HikariConfig hc = new HikariConfig();
         hc.setJdbcUrl(db.jdbcUrl());
         hc.setUsername("postgres");
@@ -85,10 +85,9 @@ final class OverloadSaturation {
                 hikariCommits += h.sum();
             }
         }
-        out.put("saturation_threads", 4 * d.pool);
-        out.put("warden_commits_per_s", Math.round(wardenCommits / seconds));
-        out.put("hikari_commits_per_s", Math.round(hikariCommits / seconds));
-        out.put("throughput_ratio", hikariCommits == 0 ? 0.0 : Math.round(1000.0 * wardenCommits / hikariCommits) / 1000.0);
+        return new OverloadFigures.Saturation(4 * d.pool, Math.round(wardenCommits / seconds),
+                Math.round(hikariCommits / seconds),
+                hikariCommits == 0 ? 0.0 : Math.round(1000.0 * wardenCommits / hikariCommits) / 1000.0);
     }
 
     private static void holdingWrite(Connection c) throws SQLException {
@@ -99,11 +98,12 @@ final class OverloadSaturation {
     }
 
     /** A pool of one: waiters that time out (their true count against HikariCP's meter), then waiters in a known order. */
-    void busyPool(ThrowawayDatabase db, Map<String, Object> out) throws Exception {
+    OverloadFigures.BusyPool busyPool(ThrowawayDatabase db) throws Exception {
         SimpleMeterRegistry registry = new SimpleMeterRegistry();
         WardenConfig cfg = WardenConfig.builder().environment(Map.of()).dbUrl(db.jdbcUrl()).applicationName("ovl-busy")
                 .poolMaxSize(1).poolAcquireTimeout(Duration.ofSeconds(1)).build();
-        int trueTimeouts = 0;
+        int trueTimeouts;
+        long reportedTimeouts;
         try (Warden w = d.client(db.jdbcUrl(), "ovl-busy", cfg, registry, true); OverloadDrill.ProbeRate rate = d.new ProbeRate(w)) {
             CountDownLatch release = new CountDownLatch(1);
             Thread holder = holdOne(w, release);
@@ -128,10 +128,7 @@ final class OverloadSaturation {
                 t.join(30_000);
             }
             trueTimeouts = timedOut.get();
-            double reported = registry.get("hikaricp.connections.timeout").counter().count();
-            out.put("pool_timeouts_true", trueTimeouts);
-            out.put("pool_timeouts_reported", Math.round(reported));
-            out.put("pool_timeout_metric_error", Math.abs(Math.round(reported) - trueTimeouts));
+            reportedTimeouts = Math.round(registry.get("hikaricp.connections.timeout").counter().count());
         }
         WardenConfig roomy = WardenConfig.builder().environment(Map.of()).dbUrl(db.jdbcUrl()).applicationName("ovl-fifo")
                 .poolMaxSize(1).poolAcquireTimeout(Duration.ofSeconds(30)).build();
@@ -168,8 +165,8 @@ final class OverloadSaturation {
                     }
                 }
             }
-            out.put("acquire_order", List.copyOf(order));
-            out.put("acquire_fifo_violations", inversions + (n - order.size()));
+            return new OverloadFigures.BusyPool(trueTimeouts, reportedTimeouts, Math.abs(reportedTimeouts - trueTimeouts),
+                    List.copyOf(order), inversions + (n - order.size()));
         }
     }
 

@@ -1,12 +1,13 @@
-package dev.warden.drill;
+package dev.warden.drill.tx;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.warden.CommitOutcomeUnknownException;
 import dev.warden.ErrorKind;
 import dev.warden.Warden;
 import dev.warden.WardenConfig;
 import dev.warden.WardenException;
+import dev.warden.drill.DbOptions;
+import dev.warden.drill.Figures;
+import dev.warden.drill.JsonOutput;
 import dev.warden.testing.ThrowawayDatabase;
 import dev.warden.tx.Isolation;
 import dev.warden.tx.Tx;
@@ -83,8 +84,8 @@ public final class TxDrill implements Callable<Integer> {
     @Mixin
     DbOptions db = new DbOptions();
 
-    @Option(names = "--json", description = "Print one JSON object instead of a summary.")
-    boolean json;
+    @Mixin
+    JsonOutput output = new JsonOutput();
 
     @Spec
     CommandSpec spec;
@@ -113,34 +114,11 @@ public final class TxDrill implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        Map<String, Object> f = execute();
-        if (json) {
-            System.out.println(new ObjectMapper().disable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(f));
-        } else {
-            System.out.printf("""
-                    tx drill: %s s, %s threads, %s accounts, %s, %s, %s %% of transfers fail in their code
-                      transfers %s: committed %s, failed %s %s, injected failures %s, commit outcome unknown %s (%s applied), lost COMMITs resolved %s%s
-                      retries %s, backends killed %s, deadlocks broken by the server %s; committed transfer p50 %s ms, p99 %s ms
-                      checked against the database:
-                        acknowledged but missing %s, failed but present %s, applied twice %s
-                        money created or lost %s, accounts whose balance differs from their ledger %s, unclassified errors %s
-                    %s
-                    """, f.get("seconds"), f.get("threads"), f.get("accounts"), f.get("isolation"),
-                    killEveryMs == 0 ? "no backend killed" : "a backend killed every " + killEveryMs + " ms",
-                    Math.round(failRate * 1000) / 10.0, f.get("transfers"), f.get("committed"), f.get("failed"), f.get("failed_by_kind"),
-                    f.get("injected_failures"), f.get("commit_unknown"), f.get("commit_unknown_applied"),
-                    f.get("commit_resolved"), verifyCommit ? " (verifyCommit: unknown must be 0)" : "", f.get("retries"),
-                    f.get("backend_kills"), f.get("server_deadlocks"), f.get("committed_ms_p50"), f.get("committed_ms_p99"),
-                    f.get("lost_commits"), f.get("half_commits"), f.get("double_commits"), f.get("balance_drift"),
-                    f.get("ledger_mismatched_accounts"), f.get("unclassified_errors"),
-                    (boolean) f.get("ok") ? "  OK: no transfer half-committed, none was lost or applied twice."
-                            : "  FAILED: the database does not match what the callers were told.");
-        }
-        return (boolean) f.get("ok") ? 0 : 1;
+        return output.print(execute());
     }
 
     /** Runs the drill and returns its figures. */
-    public Map<String, Object> execute() throws Exception {
+    TxFigures execute() throws Exception {
         if (seconds < 1 || seconds > 3600 || threads < 1 || threads > 256 || accounts < 2 || accounts > 1_000_000
                 || killEveryMs < 0 || (killEveryMs > 0 && killEveryMs < 10) || !(failRate >= 0 && failRate <= 1)) {
             throw new CommandLine.ParameterException(spec.commandLine(),
@@ -151,15 +129,15 @@ public final class TxDrill implements Callable<Integer> {
         if (System.getProperty(QUIET_KEY) == null) {
             System.setProperty(QUIET_KEY, "error");
         }
-        if (db.url != null) {
-            return run(db.url, db.user, db.password);
+        if (db.url() != null) {
+            return run(db.url(), db.user(), db.password());
         }
         try (ThrowawayDatabase server = ThrowawayDatabase.start("warden-tx-drill", Map.of())) {
             return run(server.jdbcUrl(), "postgres", "");
         }
     }
 
-    private Map<String, Object> run(String url, String user, String password) throws Exception {
+    private TxFigures run(String url, String user, String password) throws Exception {
         try (Connection c = DriverManager.getConnection(url, user, password); Statement st = c.createStatement()) {
             st.execute("drop table if exists warden_drill_transfer, warden_drill_account");
             st.execute("create table warden_drill_account (id int primary key, balance bigint not null check (balance >= 0))");
@@ -187,7 +165,7 @@ public final class TxDrill implements Callable<Integer> {
             long end = started + Duration.ofSeconds(seconds).toNanos();
             while (System.nanoTime() < end) {
                 Thread.sleep(Math.max(1, Math.min(1000, (end - System.nanoTime()) / 1_000_000)));
-                if (!json) {
+                if (!output.json()) {
                     System.err.printf("tx drill: %d s, %d transfers%n", (System.nanoTime() - started) / 1_000_000_000,
                             outcomes.size());
                 }
@@ -295,7 +273,7 @@ public final class TxDrill implements Callable<Integer> {
         }
     }
 
-    Map<String, Object> verify(String url, String user, String password, TxStats.Snapshot stats) throws SQLException {
+    TxFigures verify(String url, String user, String password, TxStats.Snapshot stats) throws SQLException {
         Map<Long, Integer> ledger = new HashMap<>();
         long balanceSum;
         long mismatched;
@@ -339,16 +317,6 @@ public final class TxDrill implements Callable<Integer> {
         long strangers = ledger.keySet().stream().filter(id -> !outcomes.containsKey(id)).count();
         long drift = balanceSum - accounts * OPENING_BALANCE;
 
-        Map<String, Object> f = new LinkedHashMap<>();
-        f.put("seconds", seconds);
-        f.put("threads", threads);
-        f.put("accounts", accounts);
-        f.put("isolation", isolation.name());
-        f.put("kill_every_ms", killEveryMs);
-        f.put("fail_rate", failRate);
-        f.put("transfers", outcomes.size());
-        f.put("committed", counts.getOrDefault(Outcome.COMMITTED, 0L));
-        f.put("failed", counts.getOrDefault(Outcome.FAILED, 0L));
         Map<String, Long> byKind = new LinkedHashMap<>();
         for (ErrorKind k : ErrorKind.values()) {
             LongAdder n = failedByKind.get(k);
@@ -356,34 +324,21 @@ public final class TxDrill implements Callable<Integer> {
                 byKind.put(k.name(), n.sum());
             }
         }
-        f.put("failed_by_kind", byKind);
         Map<String, String> examples = new LinkedHashMap<>();
         failureExamples.forEach((k, m) -> examples.put(k.name(), m));
-        f.put("failed_examples", examples);
-        f.put("injected_failures", counts.getOrDefault(Outcome.INJECTED, 0L));
-        f.put("commit_unknown", counts.getOrDefault(Outcome.UNKNOWN, 0L));
-        f.put("commit_unknown_applied", unknownApplied);
-        f.put("verify_commit", verifyCommit);
-        f.put("commit_resolved", stats.commitResolved());
-        f.put("retries", stats.retries());
-        f.put("backend_kills", kills.sum());
-        f.put("server_deadlocks", deadlocks);
-        f.put("committed_ms_p50", Figures.millis(Figures.percentile(committedNanos, 0.50)));
-        f.put("committed_ms_p99", Figures.millis(Figures.percentile(committedNanos, 0.99)));
-        f.put("lost_commits", lost);
-        f.put("half_commits", half);
-        f.put("double_commits", doubles);
-        f.put("unknown_transfer_rows", strangers);
-        f.put("balance_drift", drift);
-        f.put("ledger_mismatched_accounts", mismatched);
-        f.put("unclassified_errors", unclassified.size());
-        if (!unclassified.isEmpty()) {
-            f.put("unclassified_examples", unclassified.stream().distinct().limit(5).toList());
-        }
-        long unknown = counts.getOrDefault(Outcome.UNKNOWN, 0L);
-        f.put("ok", lost == 0 && half == 0 && doubles == 0 && strangers == 0 && drift == 0 && mismatched == 0
-                && unclassified.isEmpty() && (!verifyCommit || unknown == 0));
-        return f;
+        return TxFigures.of(
+                new TxFigures.Run(seconds, threads, accounts, isolation, killEveryMs, failRate),
+                new TxFigures.Told(outcomes.size(), counts.getOrDefault(Outcome.COMMITTED, 0L),
+                        counts.getOrDefault(Outcome.FAILED, 0L), byKind, examples,
+                        counts.getOrDefault(Outcome.INJECTED, 0L)),
+                new TxFigures.Unknown(counts.getOrDefault(Outcome.UNKNOWN, 0L), unknownApplied, verifyCommit,
+                        stats.commitResolved()),
+                new TxFigures.Engine(stats.retries(), kills.sum(), deadlocks,
+                        Figures.millis(Figures.percentile(committedNanos, 0.50)),
+                        Figures.millis(Figures.percentile(committedNanos, 0.99))),
+                new TxFigures.Check(lost, half, doubles, strangers, drift, mismatched),
+                new TxFigures.Unclassified(unclassified.size(),
+                        unclassified.isEmpty() ? null : unclassified.stream().distinct().limit(5).toList()));
     }
 
     /** Deadlocks the server has detected in this database (pg_stat_database; the statistics lag by up to a second). */

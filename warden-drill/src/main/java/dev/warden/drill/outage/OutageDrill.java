@@ -1,13 +1,12 @@
-package dev.warden.drill;
+package dev.warden.drill.outage;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.warden.CommitOutcomeUnknownException;
 import dev.warden.DatabaseUnavailableException;
 import dev.warden.HealthReport;
 import dev.warden.State;
 import dev.warden.Warden;
 import dev.warden.WardenConfig;
+import dev.warden.drill.JsonOutput;
 import dev.warden.testing.ThrowawayDatabase;
 import java.sql.Connection;
 import java.sql.DriverManager;
@@ -17,7 +16,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashSet;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -29,6 +27,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -39,7 +38,7 @@ import picocli.CommandLine.Option;
  */
 @Command(name = "outage", mixinStandardHelpOptions = true,
         description = "Stop and restart the database under a write load; verify no acknowledged write is lost.")
-final class OutageDrill implements Callable<Integer> {
+public final class OutageDrill implements Callable<Integer> {
 
     @Option(names = "--restarts", defaultValue = "5", description = "How many times to stop and start the database (default ${DEFAULT-VALUE}).")
     int restarts;
@@ -53,8 +52,8 @@ final class OutageDrill implements Callable<Integer> {
     @Option(names = "--down-ms", defaultValue = "1500", description = "How long the database stays down each time (default ${DEFAULT-VALUE}).")
     long downMs;
 
-    @Option(names = "--json", description = "Print one JSON object instead of a summary.")
-    boolean json;
+    @Mixin
+    JsonOutput output = new JsonOutput();
 
     private final ConcurrentLinkedQueue<UUID> acknowledged = new ConcurrentLinkedQueue<>();
     private final ConcurrentLinkedQueue<UUID> commitUnknown = new ConcurrentLinkedQueue<>();
@@ -140,45 +139,11 @@ final class OutageDrill implements Callable<Integer> {
         Collections.sort(detectMs);
         Collections.sort(recoverMs);
 
-        Map<String, Object> out = new LinkedHashMap<>();
-        out.put("restarts", restarts);
-        out.put("seconds", seconds);
-        out.put("writers", writers);
-        out.put("down_ms", downMs);
-        out.put("acknowledged_writes", acknowledged.size());
-        out.put("lost_writes", lost);
-        out.put("commit_unknown", commitUnknown.size());
-        out.put("commit_unknown_applied", unknownApplied);
-        out.put("failed_requests", failed.sum());
-        out.put("failed_unavailable", failedUnavailable.sum());
-        out.put("fail_fast_ms_p50", Figures.millis(Figures.percentile(fails, 0.50)));
-        out.put("fail_fast_ms_p99", Figures.millis(Figures.percentile(fails, 0.99)));
-        out.put("fail_fast_ms_max", Figures.millis(fails.isEmpty() ? 0 : fails.getLast()));
-        out.put("detect_ms_p50", Figures.percentile(detectMs, 0.50));
-        out.put("detect_ms_max", detectMs.isEmpty() ? 0 : detectMs.getLast());
-        out.put("recover_ms_p50", Figures.percentile(recoverMs, 0.50));
-        out.put("recover_ms_max", recoverMs.isEmpty() ? 0 : recoverMs.getLast());
-        out.put("outages", finalReport.monitor().outages());
-        out.put("recoveries", finalReport.monitor().recoveries());
-        out.put("failed_recoveries", finalReport.monitor().failedRecoveries());
-        out.put("monitor_interval_ms", finalReport.monitor().intervalMs());
-
-        if (json) {
-            System.out.println(new ObjectMapper().disable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(out));
-        } else {
-            System.out.printf("Outage drill: %d restart(s) in %d s, %d writer(s), database down %d ms each time%n",
-                    restarts, seconds, writers, downMs);
-            System.out.printf("  acknowledged writes %d, lost %d, commit outcome unknown %d (%d of them applied)%n",
-                    acknowledged.size(), lost, commitUnknown.size(), unknownApplied);
-            System.out.printf("  failed requests %d (%d refused as unavailable); fail-fast p50 %.1f ms, p99 %.1f ms, max %.1f ms%n",
-                    failed.sum(), failedUnavailable.sum(), out.get("fail_fast_ms_p50"), out.get("fail_fast_ms_p99"),
-                    out.get("fail_fast_ms_max"));
-            System.out.printf("  detect (DB down -> DEGRADED) p50 %s ms, max %s ms; recover (DB accepting -> READY) p50 %s ms, max %s ms%n",
-                    out.get("detect_ms_p50"), out.get("detect_ms_max"), out.get("recover_ms_p50"), out.get("recover_ms_max"));
-            System.out.println(lost == 0 ? "  OK: every acknowledged write is in the database."
-                    : "  FAILED: " + lost + " acknowledged write(s) are missing.");
-        }
-        return lost == 0 ? 0 : 1;
+        OutageFigures figures = new OutageFigures(new OutageFigures.Run(restarts, seconds, writers, downMs),
+                new OutageFigures.Writes(acknowledged.size(), lost, commitUnknown.size(), unknownApplied),
+                OutageFigures.Failures.of(failed.sum(), failedUnavailable.sum(), fails),
+                OutageFigures.Timings.of(detectMs, recoverMs), OutageFigures.Monitor.of(finalReport.monitor()));
+        return output.print(figures);
     }
 
     private void writeLoop(Warden warden, AtomicBoolean running) {

@@ -1,11 +1,14 @@
-package dev.warden.drill;
+package dev.warden.drill.rolling;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.warden.drill.WardenCli;
 import java.io.PrintWriter;
 import java.io.StringWriter;
+import java.util.ArrayList;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import picocli.CommandLine;
 
@@ -31,5 +34,12 @@ class RollingDrillTest {
         assertThat(f.path("cut_transactions").asLong()).as("%s", f).isZero();
         assertThat(f.path("lost_writes").asLong()).as("%s", f).isZero();
         assertThat(exit).isZero();
+        // --json prints the names it always printed, in this order
+        List<String> names = new ArrayList<>();
+        f.fieldNames().forEachRemaining(names::add);
+        assertThat(names).containsExactly("replicas", "restarts", "requests", "failed_requests", "cut_transactions",
+                "lost_writes", "acknowledged_writes", "answered_503_while_draining", "sigterm_to_exit_ms_max",
+                "ready_again_ms_max", "failures_sample", "logs", "targets", "passed");
+        assertThat(f.path("passed").asBoolean()).isTrue();
     }
 }
