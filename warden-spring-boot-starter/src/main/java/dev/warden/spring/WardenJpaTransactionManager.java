@@ -3,6 +3,8 @@ package dev.warden.spring;
 import dev.warden.CommitOutcomeUnknownException;
 import dev.warden.ErrorKind;
 import dev.warden.WardenException;
+import dev.warden.internal.WardenInternals;
+import dev.warden.internal.tx.ManagedTransactions;
 import dev.warden.internal.tx.TxCounters;
 import jakarta.persistence.EntityManager;
 import jakarta.persistence.EntityManagerFactory;
@@ -13,6 +15,7 @@ import javax.sql.DataSource;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.dao.support.DataAccessUtils;
+import org.springframework.jdbc.UncategorizedSQLException;
 import org.springframework.jdbc.datasource.ConnectionHolder;
 import org.springframework.orm.jpa.EntityManagerHolder;
 import org.springframework.orm.jpa.JpaTransactionManager;
@@ -46,6 +49,8 @@ public class WardenJpaTransactionManager extends JpaTransactionManager {
     /** A connection found broken in this thread's transaction: evicted when the transaction ends. */
     private final ThreadLocal<Connection> broken = new ThreadLocal<>();
     private volatile TxCounters stats;
+    /** {@code warden.tx.verify-commit} when the DataSource is Warden's; else null. */
+    private volatile CommitVerification verification;
 
     public WardenJpaTransactionManager(EntityManagerFactory emf) {
         super(emf);
@@ -55,7 +60,8 @@ public class WardenJpaTransactionManager extends JpaTransactionManager {
     public void afterPropertiesSet() {
         super.afterPropertiesSet();
         DataSource ds = getDataSource();
-        stats = ds instanceof WardenDataSource w ? dev.warden.internal.WardenInternals.counters(w.warden()) : null;
+        stats = ds instanceof WardenDataSource w ? WardenInternals.counters(w.warden()) : null;
+        verification = CommitVerification.of(ds);
     }
 
     @Override
@@ -78,7 +84,8 @@ public class WardenJpaTransactionManager extends JpaTransactionManager {
     protected void doCommit(DefaultTransactionStatus status) {
         EntityManager em = entityManager();
         Connection con = connection();
-        if (em != null && !status.isRollbackOnly()) {
+        String endedBySql = WardenInternals.endedBySql(con);
+        if (endedBySql == null && em != null && !status.isRollbackOnly()) {
             try {
                 em.flush();
             } catch (RuntimeException e) {
@@ -88,7 +95,7 @@ public class WardenJpaTransactionManager extends JpaTransactionManager {
                 throw DataAccessUtils.translateIfNecessary(e, getJpaDialect());
             }
         }
-        if (CommitChecks.aborted(con)) {
+        if (endedBySql != null || CommitChecks.aborted(con)) {
             try {
                 super.doRollback(status); // through the EntityManager's transaction, so that it closes
             } catch (RuntimeException e) {
@@ -97,7 +104,16 @@ public class WardenJpaTransactionManager extends JpaTransactionManager {
             if (stats != null) {
                 stats.recordFailed(ErrorKind.UNKNOWN);
             }
-            throw CommitChecks.abortedAtCommit(status);
+            throw endedBySql != null ? CommitChecks.endedBySql(status, endedBySql) : CommitChecks.abortedAtCommit(status);
+        }
+        ManagedTransactions.Ticket ticket;
+        try {
+            ticket = verification == null || con == null ? null : verification.ticket(con);
+        } catch (SQLException e) {
+            if (stats != null) {
+                stats.recordFailed(ErrorKind.of(e));
+            }
+            throw new UncategorizedSQLException("reading the transaction id before COMMIT", null, e);
         }
         try {
             super.doCommit(status);
@@ -109,10 +125,23 @@ public class WardenJpaTransactionManager extends JpaTransactionManager {
             ErrorKind kind = ErrorKind.of(e);
             if (kind == ErrorKind.CONNECTION) {
                 broken.set(con);
-                if (stats != null) {
-                    stats.recordCommitUnknown();
+                ManagedTransactions.Outcome outcome = ticket == null ? ManagedTransactions.Outcome.UNKNOWN
+                        : verification.resolve(ticket, CommitChecks.label(status));
+                if (outcome == ManagedTransactions.Outcome.COMMITTED) {
+                    CommitChecks.committedAfterAll(stats);
+                    return; // Spring goes on with afterCommit, as after any commit
                 }
-                throw CommitChecks.unknownOutcome(status, e, ErrorKind.sqlState(e));
+                if (outcome == ManagedTransactions.Outcome.UNKNOWN) {
+                    if (stats != null) {
+                        stats.recordCommitUnknown();
+                    }
+                    throw CommitChecks.unknownOutcome(status, e, ErrorKind.sqlState(e));
+                }
+                if (stats != null) {
+                    stats.recordResolved();
+                    stats.recordFailed(kind);
+                }
+                throw CommitChecks.abortedAfterAll(status, e); // known not to have committed
             }
             if (stats != null) {
                 stats.recordFailed(kind);

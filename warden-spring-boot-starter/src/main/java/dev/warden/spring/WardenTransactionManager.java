@@ -3,6 +3,8 @@ package dev.warden.spring;
 import dev.warden.CommitOutcomeUnknownException;
 import dev.warden.ErrorKind;
 import dev.warden.WardenException;
+import dev.warden.internal.WardenInternals;
+import dev.warden.internal.tx.ManagedTransactions;
 import dev.warden.internal.tx.TxCounters;
 import java.sql.Connection;
 import java.sql.SQLException;
@@ -46,6 +48,8 @@ public class WardenTransactionManager extends JdbcTransactionManager {
     private final ThreadLocal<Connection> broken = new ThreadLocal<>();
     /** Warden's counters (health report, metrics) when the DataSource is Warden's; else null. */
     private final TxCounters stats;
+    /** {@code warden.tx.verify-commit} when the DataSource is Warden's; else null. */
+    private final CommitVerification verification;
 
     /**
      * A manager on this DataSource; when it is a {@link WardenDataSource}, outcomes are counted in
@@ -53,7 +57,8 @@ public class WardenTransactionManager extends JdbcTransactionManager {
      */
     public WardenTransactionManager(DataSource dataSource) {
         super(dataSource);
-        this.stats = dataSource instanceof WardenDataSource w ? dev.warden.internal.WardenInternals.counters(w.warden()) : null;
+        this.stats = dataSource instanceof WardenDataSource w ? WardenInternals.counters(w.warden()) : null;
+        this.verification = CommitVerification.of(dataSource);
     }
 
     @Override
@@ -74,7 +79,8 @@ public class WardenTransactionManager extends JdbcTransactionManager {
     @Override
     protected void doCommit(DefaultTransactionStatus status) {
         Connection con = connection(status.getTransaction());
-        if (CommitChecks.aborted(con)) {
+        String endedBySql = WardenInternals.endedBySql(con);
+        if (endedBySql != null || CommitChecks.aborted(con)) {
             try {
                 con.rollback();
             } catch (SQLException e) {
@@ -83,7 +89,16 @@ public class WardenTransactionManager extends JdbcTransactionManager {
             if (stats != null) {
                 stats.recordFailed(ErrorKind.UNKNOWN); // as Warden's own engine counts a swallowed error
             }
-            throw CommitChecks.abortedAtCommit(status);
+            throw endedBySql != null ? CommitChecks.endedBySql(status, endedBySql) : CommitChecks.abortedAtCommit(status);
+        }
+        ManagedTransactions.Ticket ticket;
+        try {
+            ticket = verification == null ? null : verification.ticket(con);
+        } catch (SQLException e) {
+            if (stats != null) {
+                stats.recordFailed(ErrorKind.of(e)); // before COMMIT: Spring rolls back, nothing committed
+            }
+            throw translateException("JDBC commit", e);
         }
         try {
             con.commit();
@@ -95,10 +110,23 @@ public class WardenTransactionManager extends JdbcTransactionManager {
             ErrorKind kind = ErrorKind.of(e);
             if (kind == ErrorKind.CONNECTION) {
                 broken.set(con);
-                if (stats != null) {
-                    stats.recordCommitUnknown();
+                ManagedTransactions.Outcome outcome = ticket == null ? ManagedTransactions.Outcome.UNKNOWN
+                        : verification.resolve(ticket, CommitChecks.label(status));
+                if (outcome == ManagedTransactions.Outcome.COMMITTED) {
+                    CommitChecks.committedAfterAll(stats);
+                    return; // Spring goes on with afterCommit, as after any commit
                 }
-                throw CommitChecks.unknownOutcome(status, e, e.getSQLState());
+                if (outcome == ManagedTransactions.Outcome.UNKNOWN) {
+                    if (stats != null) {
+                        stats.recordCommitUnknown();
+                    }
+                    throw CommitChecks.unknownOutcome(status, e, e.getSQLState());
+                }
+                if (stats != null) {
+                    stats.recordResolved();
+                    stats.recordFailed(kind);
+                }
+                throw CommitChecks.abortedAfterAll(status, e); // known not to have committed
             }
             if (stats != null) {
                 stats.recordFailed(kind); // the server answered COMMIT with an error: rolled back
@@ -111,7 +139,7 @@ public class WardenTransactionManager extends JdbcTransactionManager {
     protected void doRollback(DefaultTransactionStatus status) {
         Connection con = connection(status.getTransaction());
         if (broken.get() == con) {
-            return; // already counted where it broke
+            return; // already counted where it broke (or rolled back at commit)
         }
         if (stats != null) {
             stats.recordRolledBack();
