@@ -133,7 +133,7 @@ class SpringCommitGuardsTest {
         proxy = FaultProxy.start(db.port());
         ctx = new SpringApplicationBuilder(App.class).web(WebApplicationType.NONE)
                 .properties("spring.datasource.url=" + proxy.jdbcUrl("postgres"), "warden.tx.verify-commit=true",
-                        "warden.ready-wait=60s", "warden.retry.attempts=3")
+                        "warden.ready-wait=60s", "warden.retry.max-attempts=3")
                 .run();
         assertThat(ctx.getBean(Warden.class).awaitReady(Duration.ofSeconds(60))).isTrue();
         sql("create or replace function note_sleep() returns trigger language plpgsql as"
