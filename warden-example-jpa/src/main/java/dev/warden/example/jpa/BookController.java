@@ -16,7 +16,7 @@ public class BookController {
     }
 
     @GetMapping("/books/{title}")
-    public Map<String, Object> book(@PathVariable String title) {
+    public Map<String, Object> book(@PathVariable("title") String title) {
         return Map.of("title", title, "copies", library.copies(title));
     }
 }
