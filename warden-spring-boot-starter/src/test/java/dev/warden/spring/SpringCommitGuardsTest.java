@@ -29,6 +29,7 @@ import org.springframework.boot.builder.SpringApplicationBuilder;
 import org.springframework.context.ConfigurableApplicationContext;
 import org.springframework.context.annotation.Bean;
 import org.springframework.jdbc.core.JdbcTemplate;
+import org.springframework.transaction.PlatformTransactionManager;
 import org.springframework.transaction.UnexpectedRollbackException;
 import org.springframework.transaction.annotation.Transactional;
 import org.springframework.transaction.support.TransactionSynchronization;
@@ -36,7 +37,7 @@ import org.springframework.transaction.support.TransactionSynchronizationManager
 
 /**
  * Warden's guarantees around COMMIT inside a Spring-managed transaction on Warden's JDBC transaction
- * manager, against a real PostgreSQL reached through a {@link FaultProxy}: COMMIT/ROLLBACK sent as SQL
+ * manager (the JPA manager's: {@code LibraryJpaTest} in warden-example-jpa), against a real PostgreSQL reached through a {@link FaultProxy}: COMMIT/ROLLBACK sent as SQL
  * is refused (or caught) as inside {@code warden.transaction(…)}, and with
  * {@code warden.tx.verify-commit=true} a COMMIT whose connection is cut while it is on the wire is
  * resolved by Warden's verifier. The COMMIT is made slow (1 s) by a deferred constraint trigger that
@@ -118,8 +119,9 @@ class SpringCommitGuardsTest {
         }
     }
 
+    /** A JDBC application: Hibernate is on the starter's test class path, and left out here. */
     @SpringBootConfiguration
-    @EnableAutoConfiguration
+    @EnableAutoConfiguration(excludeName = "org.springframework.boot.hibernate.autoconfigure.HibernateJpaAutoConfiguration")
     static class App {
         @Bean
         Notes notes(JdbcTemplate jdbc) {
@@ -136,6 +138,8 @@ class SpringCommitGuardsTest {
                         "warden.ready-wait=60s", "warden.retry.max-attempts=3")
                 .run();
         assertThat(ctx.getBean(Warden.class).awaitReady(Duration.ofSeconds(60))).isTrue();
+        assertThat(ctx.getBean(PlatformTransactionManager.class)).as("Warden's JDBC manager (the JPA one: LibraryJpaTest)")
+                .isExactlyInstanceOf(WardenTransactionManager.class);
         sql("create or replace function note_sleep() returns trigger language plpgsql as"
                         + " $$ begin if new.body = 'slow' then perform pg_sleep(1); end if; return null; end $$",
                 "create constraint trigger note_slow_commit after insert on note deferrable initially deferred"
