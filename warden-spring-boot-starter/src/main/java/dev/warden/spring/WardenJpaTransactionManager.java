@@ -35,7 +35,10 @@ import org.springframework.transaction.support.TransactionSynchronizationManager
  *       a {@link TransactionAbortedException}, never committed as a success.</li>
  *   <li>A connection lost while COMMIT was on the wire gives a {@link CommitOutcomeUnknownException}
  *       (the commit may or may not have been applied); synchronisations see
- *       {@code STATUS_UNKNOWN}, never {@code STATUS_ROLLED_BACK}, and {@link WardenRetry} never retries it.</li>
+ *       {@code STATUS_UNKNOWN}, never {@code STATUS_ROLLED_BACK}, and {@link WardenRetry} never retries it;
+ *       with {@code warden.tx.verify-commit=true} Warden's verifier resolves it first (committed: success).</li>
+ *   <li>COMMIT/ROLLBACK sent as SQL (a native query, a {@code JdbcTemplate} on the shared connection) is
+ *       refused before it is sent, and a transaction it ended, or tried to, is rolled back at commit.</li>
  *   <li>A connection that broke is evicted from the pool instead of returned.</li>
  *   <li>Outcomes are counted by kind in Warden's health report and metrics.</li>
  *   <li>Before READY a transaction waits on Warden's readiness gate and then fails with Warden's own

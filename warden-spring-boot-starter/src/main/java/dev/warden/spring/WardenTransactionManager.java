@@ -26,7 +26,12 @@ import org.springframework.transaction.support.DefaultTransactionStatus;
  *       {@link TransactionAbortedException}, never committed as a success. Read from pgjdbc's local
  *       state: no round trip.</li>
  *   <li>A connection lost while COMMIT was on the wire gives a {@link CommitOutcomeUnknownException}
- *       (the commit may or may not have been applied), which {@link WardenRetry} never retries.</li>
+ *       (the commit may or may not have been applied), which {@link WardenRetry} never retries; with
+ *       {@code warden.tx.verify-commit=true} Warden's verifier first asks a fresh connection what became
+ *       of it: committed is a success, aborted a connection failure {@link WardenRetry} may run again.</li>
+ *   <li>COMMIT/ROLLBACK sent as SQL inside the transaction is refused before it is sent (connections of
+ *       {@link WardenDataSource}), and a transaction that such a statement ended, or tried to, is rolled
+ *       back at commit, never reported as one clean commit.</li>
  *   <li>No connection goes back to the pool broken or still inside a transaction: such a connection
  *       is evicted (Warden's DataSource) instead. A rollback that fails because the connection is
  *       gone does not hide the application's own exception: the server has discarded that transaction.</li>
