@@ -30,6 +30,12 @@ final class CommitVerification {
         return dataSource instanceof WardenDataSource w ? new CommitVerification(w.warden()) : null;
     }
 
+    /** True when commits are verified ({@code warden.tx.verify-commit}) and Warden's engine is running. */
+    boolean enabled() {
+        ManagedTransactions m = engine();
+        return m != null && m.verifyCommit();
+    }
+
     /** The ticket for the transaction on {@code con}, or null when commits are not verified. */
     ManagedTransactions.Ticket ticket(Connection con) throws SQLException {
         ManagedTransactions m = engine();

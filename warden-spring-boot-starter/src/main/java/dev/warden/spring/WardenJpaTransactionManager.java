@@ -30,9 +30,10 @@ import org.springframework.transaction.support.TransactionSynchronizationManager
  * same transaction sharing its connection, propagation, savepoints, synchronisation and exception
  * translation as Spring does them) with the guarantees of {@link WardenTransactionManager}:
  * <ul>
- *   <li>The EntityManager is flushed first; when the server's transaction is then aborted (a statement
- *       failed inside it and its error was caught, SQLState 25P02), it is rolled back and reported with
- *       a {@link TransactionAbortedException}, never committed as a success.</li>
+ *   <li>When the server's transaction is aborted at commit (a statement failed inside it and its error
+ *       was caught, SQLState 25P02), it is rolled back and reported with a
+ *       {@link TransactionAbortedException}, never committed as a success (read from pgjdbc before
+ *       Hibernate flushes; a statement that fails in that flush fails the commit).</li>
  *   <li>A connection lost while COMMIT was on the wire gives a {@link CommitOutcomeUnknownException}
  *       (the commit may or may not have been applied); synchronisations see
  *       {@code STATUS_UNKNOWN}, never {@code STATUS_ROLLED_BACK}, and {@link WardenRetry} never retries it;
@@ -88,17 +89,9 @@ public class WardenJpaTransactionManager extends JpaTransactionManager {
         EntityManager em = entityManager();
         Connection con = connection();
         String endedBySql = WardenInternals.endedBySql(con);
-        if (endedBySql == null && em != null && !status.isRollbackOnly()) {
-            try {
-                em.flush();
-            } catch (RuntimeException e) {
-                if (stats != null) {
-                    stats.recordFailed(ErrorKind.of(e));
-                }
-                throw DataAccessUtils.translateIfNecessary(e, getJpaDialect());
-            }
-        }
         if (endedBySql != null || CommitChecks.aborted(con)) {
+            // Read before any flush: a flush on an aborted transaction could only fail, and the caught
+            // failure that aborted it is what the application must hear about.
             try {
                 super.doRollback(status); // through the EntityManager's transaction, so that it closes
             } catch (RuntimeException e) {
@@ -109,14 +102,30 @@ public class WardenJpaTransactionManager extends JpaTransactionManager {
             }
             throw endedBySql != null ? CommitChecks.endedBySql(status, endedBySql) : CommitChecks.abortedAtCommit(status);
         }
-        ManagedTransactions.Ticket ticket;
-        try {
-            ticket = verification == null || con == null ? null : verification.ticket(con);
-        } catch (SQLException e) {
-            if (stats != null) {
-                stats.recordFailed(ErrorKind.of(e));
+        ManagedTransactions.Ticket ticket = null;
+        if (verification != null && con != null && verification.enabled()) {
+            // The ticket reads the transaction id, which a write still in the persistence context has not
+            // assigned yet: flush first. Without verification Hibernate's own commit flushes (once): a
+            // statement that fails there fails the commit, and a flush cannot leave the transaction
+            // aborted without failing.
+            if (em != null && !status.isRollbackOnly()) {
+                try {
+                    em.flush();
+                } catch (RuntimeException e) {
+                    if (stats != null) {
+                        stats.recordFailed(ErrorKind.of(e));
+                    }
+                    throw DataAccessUtils.translateIfNecessary(e, getJpaDialect());
+                }
             }
-            throw new UncategorizedSQLException("reading the transaction id before COMMIT", null, e);
+            try {
+                ticket = verification.ticket(con);
+            } catch (SQLException e) {
+                if (stats != null) {
+                    stats.recordFailed(ErrorKind.of(e));
+                }
+                throw new UncategorizedSQLException("reading the transaction id before COMMIT", null, e);
+            }
         }
         try {
             super.doCommit(status);
