@@ -25,7 +25,9 @@ import org.springframework.transaction.support.TransactionTemplate;
  * starter wires in a JPA application) against Spring's own {@link JpaTransactionManager} with an
  * EntityManagerFactory on Warden's pool directly: the same HikariCP pool, the same PostgreSQL, the same
  * Hibernate settings, paired in one JVM block by block like {@link PairedRoundTrip} (each round's
- * {@code wardenJpaTxManager} block divided by that round's {@code jpaTxManager} block).
+ * {@code wardenJpaTxManager} block divided by that round's {@code jpaTxManager} block). A third side,
+ * {@code jpaTxManagerOnWardenDs} (Spring's manager on {@link WardenDataSource}), tells the DataSource's
+ * share (readiness gate, SQL guard, auto-commit flips) from the manager's.
  *
  * <p>Usage: {@code java -cp benchmarks.jar dev.warden.bench.SpringJpaManagerPaired [--rounds N]
  * [--block-size M] [--warmup-rounds W] [--json FILE]}; {@code -Dwarden.bench.db.url} as for
@@ -79,7 +81,9 @@ public final class SpringJpaManagerPaired {
         PgBench.Db db = PgBench.start();
         try (Warden warden = PgBench.warden(db)) {
             EntityManagerFactory springEmf = emf(warden.dataSource());
-            EntityManagerFactory wardenEmf = emf(new WardenDataSource(warden));
+            WardenDataSource wardenDs = new WardenDataSource(warden);
+            EntityManagerFactory wardenEmf = emf(wardenDs);
+            EntityManagerFactory springOnWardenDsEmf = emf(wardenDs);
             try {
                 PlatformTransactionManager spring = new JpaTransactionManager(springEmf);
                 PlatformTransactionManager wardenTm = new WardenJpaTransactionManager(wardenEmf);
@@ -87,7 +91,11 @@ public final class SpringJpaManagerPaired {
                         new Side("jpaTxManager", new TransactionTemplate(spring),
                                 SharedEntityManagerCreator.createSharedEntityManager(springEmf)),
                         new Side("wardenJpaTxManager", new TransactionTemplate(wardenTm),
-                                SharedEntityManagerCreator.createSharedEntityManager(wardenEmf)));
+                                SharedEntityManagerCreator.createSharedEntityManager(wardenEmf)),
+                        // Spring's manager on Warden's DataSource: what the DataSource costs apart from the manager
+                        new Side("jpaTxManagerOnWardenDs",
+                                new TransactionTemplate(new JpaTransactionManager(springOnWardenDsEmf)),
+                                SharedEntityManagerCreator.createSharedEntityManager(springOnWardenDsEmf)));
                 int n = sides.size();
                 double[][] perTx = new double[n][rounds];
                 for (int round = -warmupRounds; round < rounds; round++) {
@@ -102,6 +110,7 @@ public final class SpringJpaManagerPaired {
                 }
                 return PairedRoundTrip.figures(sides.stream().map(Side::name).toList(), perTx);
             } finally {
+                springOnWardenDsEmf.close();
                 wardenEmf.close();
                 springEmf.close();
             }
