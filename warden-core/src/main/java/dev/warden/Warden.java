@@ -47,7 +47,18 @@ public final class Warden implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Warden.class);
 
     static {
-        WardenInternals.install(w -> w.stats);
+        WardenInternals.install(new WardenInternals.Access() {
+            @Override
+            public TxCounters counters(Warden w) {
+                return w.stats;
+            }
+
+            @Override
+            public dev.warden.internal.tx.ManagedTransactions managed(Warden w) {
+                Transactions t = w.startSequence.transactions();
+                return t == null ? null : t.managed();
+            }
+        });
     }
 
     private final WardenConfig config;

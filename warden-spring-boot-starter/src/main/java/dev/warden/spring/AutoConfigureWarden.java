@@ -11,7 +11,7 @@ import org.springframework.boot.autoconfigure.ImportAutoConfiguration;
 /**
  * Adds Warden to a test slice that does not include it already, so the test runs on the production
  * stack: Warden's DataSource (its readiness gate, its exactly-once initialisation) and transaction
- * manager. {@code @JdbcTest}, {@code @DataJdbcTest} and {@code @DataJpaTest} include Warden without
+ * manager (Warden's JPA manager when the slice has an EntityManagerFactory). {@code @JdbcTest}, {@code @DataJdbcTest} and {@code @DataJpaTest} include Warden without
  * it; Warden also keeps those slices from swapping its DataSource for an embedded H2
  * ({@code spring.test.database.replace=none} by default while Warden is on).
  */
@@ -19,6 +19,6 @@ import org.springframework.boot.autoconfigure.ImportAutoConfiguration;
 @Retention(RetentionPolicy.RUNTIME)
 @Documented
 @Inherited
-@ImportAutoConfiguration({WardenAutoConfiguration.class, WardenWebMvcConfiguration.class})
+@ImportAutoConfiguration({WardenAutoConfiguration.class, WardenJpaConfiguration.class, WardenWebMvcConfiguration.class})
 public @interface AutoConfigureWarden {
 }

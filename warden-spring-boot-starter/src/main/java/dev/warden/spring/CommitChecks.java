@@ -1,6 +1,7 @@
 package dev.warden.spring;
 
 import dev.warden.CommitOutcomeUnknownException;
+import dev.warden.internal.tx.TxCounters;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.util.List;
@@ -8,6 +9,8 @@ import org.postgresql.core.BaseConnection;
 import org.postgresql.core.TransactionState;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.springframework.dao.DataAccessResourceFailureException;
+import org.springframework.transaction.UnexpectedRollbackException;
 import org.springframework.transaction.support.DefaultTransactionStatus;
 import org.springframework.transaction.support.TransactionSynchronization;
 import org.springframework.transaction.support.TransactionSynchronizationManager;
@@ -16,8 +19,8 @@ import org.springframework.transaction.support.TransactionSynchronizationUtils;
 /**
  * What Warden's two Spring transaction managers ({@link WardenTransactionManager} for JDBC,
  * {@link WardenJpaTransactionManager} for JPA) check and say alike: the server's transaction state read
- * from pgjdbc (no round trip), a transaction aborted on the server (25P02), and a COMMIT whose outcome
- * is unknown.
+ * from pgjdbc (no round trip), a transaction aborted on the server (25P02), a transaction that a
+ * statement ended with SQL, and a COMMIT whose outcome is unknown or was resolved.
  */
 final class CommitChecks {
 
@@ -58,6 +61,12 @@ final class CommitChecks {
         return con != null && con.isWrapperFor(BaseConnection.class) ? con.unwrap(BaseConnection.class) : null;
     }
 
+    /** The transaction's name as Warden's own log lines show a label (they quote it). */
+    static String label(DefaultTransactionStatus status) {
+        String n = status.getTransactionName();
+        return n == null || n.isEmpty() ? "(unnamed)" : n;
+    }
+
     /** The transaction's name as messages show it. */
     static String name(DefaultTransactionStatus status) {
         String n = status.getTransactionName();
@@ -70,6 +79,35 @@ final class CommitChecks {
                 + " committed: a statement failed inside it and its error was caught, so the server aborted"
                 + " the transaction (SQLState 25P02). Let the error propagate, or use a savepoint"
                 + " (Propagation.NESTED) to recover from an expected failure.");
+    }
+
+    /**
+     * The exception for a transaction rolled back at commit because a statement ended it, or tried to,
+     * with SQL (COMMIT, ROLLBACK, … refused or caught by Warden's guard, and the error caught by the work).
+     */
+    static UnexpectedRollbackException endedBySql(DefaultTransactionStatus status, String why) {
+        return new UnexpectedRollbackException("Transaction " + name(status) + " is broken: " + why + ". What ran"
+                + " before that statement may be committed; the rest is rolled back. Return from the transactional"
+                + " method to commit, throw to roll back.");
+    }
+
+    /** A lost COMMIT that Warden's verifier found committed: counted, and the unit of work is not run again. */
+    static void committedAfterAll(TxCounters stats) {
+        RetryScope.committed();
+        if (stats != null) {
+            stats.recordResolved();
+            stats.recordCommitted();
+        }
+    }
+
+    /**
+     * A lost COMMIT that Warden's verifier found aborted: nothing of it is in the database, so it is a
+     * connection failure before COMMIT as far as {@link WardenRetry} goes (its kind is CONNECTION).
+     */
+    static DataAccessResourceFailureException abortedAfterAll(DefaultTransactionStatus status, Throwable cause) {
+        return new DataAccessResourceFailureException("Transaction " + name(status) + ": the connection failed"
+                + " while COMMIT was sent, and Warden's verifier found that it did not commit (aborted): nothing of"
+                + " it is in the database. Cause: " + cause.getMessage(), cause);
     }
 
     /**

@@ -4,6 +4,7 @@ import com.zaxxer.hikari.HikariDataSource;
 import dev.warden.DatabaseUnavailableException;
 import dev.warden.NotReadyException;
 import dev.warden.Warden;
+import dev.warden.internal.WardenInternals;
 import java.io.PrintWriter;
 import java.sql.Connection;
 import java.sql.SQLException;
@@ -25,6 +26,14 @@ import org.springframework.transaction.support.TransactionSynchronizationManager
  * <p>Connections come with auto-commit on, as Spring expects outside a transaction (a
  * {@code JdbcTemplate} call outside {@code @Transactional} commits its statement); inside a Spring
  * transaction the transaction manager turns it off. Switching it is local to pgjdbc: no round trip.
+ *
+ * <p>While a transaction runs on a connection (auto-commit off), SQL that would end it (COMMIT,
+ * ROLLBACK, END, BEGIN, … sent as SQL, through a {@code JdbcTemplate}, a native query or any statement
+ * made on the connection) is refused before it is sent, with an {@link IllegalStateException}, and a
+ * statement that ended it anyway is caught: Warden's transaction managers then roll the transaction
+ * back at commit instead of reporting one clean commit, exactly as inside Warden's own
+ * {@code warden.transaction(…)}. Commit and rollback through the JDBC API stay with the transaction
+ * manager (and Hibernate under it).
  */
 public final class WardenDataSource implements DataSource {
 
@@ -59,7 +68,7 @@ public final class WardenDataSource implements DataSource {
         }
         try {
             c.setAutoCommit(true);
-            return c;
+            return WardenInternals.guardTransactionControl(c, true);
         } catch (SQLException | RuntimeException e) {
             c.close();
             throw e;
@@ -74,7 +83,7 @@ public final class WardenDataSource implements DataSource {
         DataSource p = pool;
         try {
             if (p != null && p.isWrapperFor(HikariDataSource.class)) {
-                p.unwrap(HikariDataSource.class).evictConnection(connection);
+                p.unwrap(HikariDataSource.class).evictConnection(WardenInternals.pooled(connection));
                 return true;
             }
         } catch (SQLException e) {

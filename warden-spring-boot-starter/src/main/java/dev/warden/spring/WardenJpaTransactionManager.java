@@ -3,6 +3,8 @@ package dev.warden.spring;
 import dev.warden.CommitOutcomeUnknownException;
 import dev.warden.ErrorKind;
 import dev.warden.WardenException;
+import dev.warden.internal.WardenInternals;
+import dev.warden.internal.tx.ManagedTransactions;
 import dev.warden.internal.tx.TxCounters;
 import jakarta.persistence.EntityManager;
 import jakarta.persistence.EntityManagerFactory;
@@ -13,6 +15,7 @@ import javax.sql.DataSource;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.dao.support.DataAccessUtils;
+import org.springframework.jdbc.UncategorizedSQLException;
 import org.springframework.jdbc.datasource.ConnectionHolder;
 import org.springframework.orm.jpa.EntityManagerHolder;
 import org.springframework.orm.jpa.JpaTransactionManager;
@@ -27,12 +30,16 @@ import org.springframework.transaction.support.TransactionSynchronizationManager
  * same transaction sharing its connection, propagation, savepoints, synchronisation and exception
  * translation as Spring does them) with the guarantees of {@link WardenTransactionManager}:
  * <ul>
- *   <li>The EntityManager is flushed first; when the server's transaction is then aborted (a statement
- *       failed inside it and its error was caught, SQLState 25P02), it is rolled back and reported with
- *       a {@link TransactionAbortedException}, never committed as a success.</li>
+ *   <li>When the server's transaction is aborted at commit (a statement failed inside it and its error
+ *       was caught, SQLState 25P02), it is rolled back and reported with a
+ *       {@link TransactionAbortedException}, never committed as a success (read from pgjdbc before
+ *       Hibernate flushes; a statement that fails in that flush fails the commit).</li>
  *   <li>A connection lost while COMMIT was on the wire gives a {@link CommitOutcomeUnknownException}
  *       (the commit may or may not have been applied); synchronisations see
- *       {@code STATUS_UNKNOWN}, never {@code STATUS_ROLLED_BACK}, and {@link WardenRetry} never retries it.</li>
+ *       {@code STATUS_UNKNOWN}, never {@code STATUS_ROLLED_BACK}, and {@link WardenRetry} never retries it;
+ *       with {@code warden.tx.verify-commit=true} Warden's verifier resolves it first (committed: success).</li>
+ *   <li>COMMIT/ROLLBACK sent as SQL (a native query, a {@code JdbcTemplate} on the shared connection) is
+ *       refused before it is sent, and a transaction it ended, or tried to, is rolled back at commit.</li>
  *   <li>A connection that broke is evicted from the pool instead of returned.</li>
  *   <li>Outcomes are counted by kind in Warden's health report and metrics.</li>
  *   <li>Before READY a transaction waits on Warden's readiness gate and then fails with Warden's own
@@ -46,6 +53,8 @@ public class WardenJpaTransactionManager extends JpaTransactionManager {
     /** A connection found broken in this thread's transaction: evicted when the transaction ends. */
     private final ThreadLocal<Connection> broken = new ThreadLocal<>();
     private volatile TxCounters stats;
+    /** {@code warden.tx.verify-commit} when the DataSource is Warden's; else null. */
+    private volatile CommitVerification verification;
 
     public WardenJpaTransactionManager(EntityManagerFactory emf) {
         super(emf);
@@ -55,7 +64,8 @@ public class WardenJpaTransactionManager extends JpaTransactionManager {
     public void afterPropertiesSet() {
         super.afterPropertiesSet();
         DataSource ds = getDataSource();
-        stats = ds instanceof WardenDataSource w ? dev.warden.internal.WardenInternals.counters(w.warden()) : null;
+        stats = ds instanceof WardenDataSource w ? WardenInternals.counters(w.warden()) : null;
+        verification = CommitVerification.of(ds);
     }
 
     @Override
@@ -78,17 +88,10 @@ public class WardenJpaTransactionManager extends JpaTransactionManager {
     protected void doCommit(DefaultTransactionStatus status) {
         EntityManager em = entityManager();
         Connection con = connection();
-        if (em != null && !status.isRollbackOnly()) {
-            try {
-                em.flush();
-            } catch (RuntimeException e) {
-                if (stats != null) {
-                    stats.recordFailed(ErrorKind.of(e));
-                }
-                throw DataAccessUtils.translateIfNecessary(e, getJpaDialect());
-            }
-        }
-        if (CommitChecks.aborted(con)) {
+        String endedBySql = WardenInternals.endedBySql(con);
+        if (endedBySql != null || CommitChecks.aborted(con)) {
+            // Read before any flush: a flush on an aborted transaction could only fail, and the caught
+            // failure that aborted it is what the application must hear about.
             try {
                 super.doRollback(status); // through the EntityManager's transaction, so that it closes
             } catch (RuntimeException e) {
@@ -97,7 +100,32 @@ public class WardenJpaTransactionManager extends JpaTransactionManager {
             if (stats != null) {
                 stats.recordFailed(ErrorKind.UNKNOWN);
             }
-            throw CommitChecks.abortedAtCommit(status);
+            throw endedBySql != null ? CommitChecks.endedBySql(status, endedBySql) : CommitChecks.abortedAtCommit(status);
+        }
+        ManagedTransactions.Ticket ticket = null;
+        if (verification != null && con != null && verification.enabled()) {
+            // The ticket reads the transaction id, which a write still in the persistence context has not
+            // assigned yet: flush first. Without verification Hibernate's own commit flushes (once): a
+            // statement that fails there fails the commit, and a flush cannot leave the transaction
+            // aborted without failing.
+            if (em != null && !status.isRollbackOnly()) {
+                try {
+                    em.flush();
+                } catch (RuntimeException e) {
+                    if (stats != null) {
+                        stats.recordFailed(ErrorKind.of(e));
+                    }
+                    throw DataAccessUtils.translateIfNecessary(e, getJpaDialect());
+                }
+            }
+            try {
+                ticket = verification.ticket(con);
+            } catch (SQLException e) {
+                if (stats != null) {
+                    stats.recordFailed(ErrorKind.of(e));
+                }
+                throw new UncategorizedSQLException("reading the transaction id before COMMIT", null, e);
+            }
         }
         try {
             super.doCommit(status);
@@ -109,10 +137,23 @@ public class WardenJpaTransactionManager extends JpaTransactionManager {
             ErrorKind kind = ErrorKind.of(e);
             if (kind == ErrorKind.CONNECTION) {
                 broken.set(con);
-                if (stats != null) {
-                    stats.recordCommitUnknown();
+                ManagedTransactions.Outcome outcome = ticket == null ? ManagedTransactions.Outcome.UNKNOWN
+                        : verification.resolve(ticket, CommitChecks.label(status));
+                if (outcome == ManagedTransactions.Outcome.COMMITTED) {
+                    CommitChecks.committedAfterAll(stats);
+                    return; // Spring goes on with afterCommit, as after any commit
                 }
-                throw CommitChecks.unknownOutcome(status, e, ErrorKind.sqlState(e));
+                if (outcome == ManagedTransactions.Outcome.UNKNOWN) {
+                    if (stats != null) {
+                        stats.recordCommitUnknown();
+                    }
+                    throw CommitChecks.unknownOutcome(status, e, ErrorKind.sqlState(e));
+                }
+                if (stats != null) {
+                    stats.recordResolved();
+                    stats.recordFailed(kind);
+                }
+                throw CommitChecks.abortedAfterAll(status, e); // known not to have committed
             }
             if (stats != null) {
                 stats.recordFailed(kind);

@@ -3,6 +3,8 @@ package dev.warden.spring;
 import dev.warden.CommitOutcomeUnknownException;
 import dev.warden.ErrorKind;
 import dev.warden.WardenException;
+import dev.warden.internal.WardenInternals;
+import dev.warden.internal.tx.ManagedTransactions;
 import dev.warden.internal.tx.TxCounters;
 import java.sql.Connection;
 import java.sql.SQLException;
@@ -24,7 +26,12 @@ import org.springframework.transaction.support.DefaultTransactionStatus;
  *       {@link TransactionAbortedException}, never committed as a success. Read from pgjdbc's local
  *       state: no round trip.</li>
  *   <li>A connection lost while COMMIT was on the wire gives a {@link CommitOutcomeUnknownException}
- *       (the commit may or may not have been applied), which {@link WardenRetry} never retries.</li>
+ *       (the commit may or may not have been applied), which {@link WardenRetry} never retries; with
+ *       {@code warden.tx.verify-commit=true} Warden's verifier first asks a fresh connection what became
+ *       of it: committed is a success, aborted a connection failure {@link WardenRetry} may run again.</li>
+ *   <li>COMMIT/ROLLBACK sent as SQL inside the transaction is refused before it is sent (connections of
+ *       {@link WardenDataSource}), and a transaction that such a statement ended, or tried to, is rolled
+ *       back at commit, never reported as one clean commit.</li>
  *   <li>No connection goes back to the pool broken or still inside a transaction: such a connection
  *       is evicted (Warden's DataSource) instead. A rollback that fails because the connection is
  *       gone does not hide the application's own exception: the server has discarded that transaction.</li>
@@ -46,6 +53,8 @@ public class WardenTransactionManager extends JdbcTransactionManager {
     private final ThreadLocal<Connection> broken = new ThreadLocal<>();
     /** Warden's counters (health report, metrics) when the DataSource is Warden's; else null. */
     private final TxCounters stats;
+    /** {@code warden.tx.verify-commit} when the DataSource is Warden's; else null. */
+    private final CommitVerification verification;
 
     /**
      * A manager on this DataSource; when it is a {@link WardenDataSource}, outcomes are counted in
@@ -53,7 +62,8 @@ public class WardenTransactionManager extends JdbcTransactionManager {
      */
     public WardenTransactionManager(DataSource dataSource) {
         super(dataSource);
-        this.stats = dataSource instanceof WardenDataSource w ? dev.warden.internal.WardenInternals.counters(w.warden()) : null;
+        this.stats = dataSource instanceof WardenDataSource w ? WardenInternals.counters(w.warden()) : null;
+        this.verification = CommitVerification.of(dataSource);
     }
 
     @Override
@@ -74,7 +84,8 @@ public class WardenTransactionManager extends JdbcTransactionManager {
     @Override
     protected void doCommit(DefaultTransactionStatus status) {
         Connection con = connection(status.getTransaction());
-        if (CommitChecks.aborted(con)) {
+        String endedBySql = WardenInternals.endedBySql(con);
+        if (endedBySql != null || CommitChecks.aborted(con)) {
             try {
                 con.rollback();
             } catch (SQLException e) {
@@ -83,7 +94,16 @@ public class WardenTransactionManager extends JdbcTransactionManager {
             if (stats != null) {
                 stats.recordFailed(ErrorKind.UNKNOWN); // as Warden's own engine counts a swallowed error
             }
-            throw CommitChecks.abortedAtCommit(status);
+            throw endedBySql != null ? CommitChecks.endedBySql(status, endedBySql) : CommitChecks.abortedAtCommit(status);
+        }
+        ManagedTransactions.Ticket ticket;
+        try {
+            ticket = verification == null ? null : verification.ticket(con);
+        } catch (SQLException e) {
+            if (stats != null) {
+                stats.recordFailed(ErrorKind.of(e)); // before COMMIT: Spring rolls back, nothing committed
+            }
+            throw translateException("JDBC commit", e);
         }
         try {
             con.commit();
@@ -95,10 +115,23 @@ public class WardenTransactionManager extends JdbcTransactionManager {
             ErrorKind kind = ErrorKind.of(e);
             if (kind == ErrorKind.CONNECTION) {
                 broken.set(con);
-                if (stats != null) {
-                    stats.recordCommitUnknown();
+                ManagedTransactions.Outcome outcome = ticket == null ? ManagedTransactions.Outcome.UNKNOWN
+                        : verification.resolve(ticket, CommitChecks.label(status));
+                if (outcome == ManagedTransactions.Outcome.COMMITTED) {
+                    CommitChecks.committedAfterAll(stats);
+                    return; // Spring goes on with afterCommit, as after any commit
                 }
-                throw CommitChecks.unknownOutcome(status, e, e.getSQLState());
+                if (outcome == ManagedTransactions.Outcome.UNKNOWN) {
+                    if (stats != null) {
+                        stats.recordCommitUnknown();
+                    }
+                    throw CommitChecks.unknownOutcome(status, e, e.getSQLState());
+                }
+                if (stats != null) {
+                    stats.recordResolved();
+                    stats.recordFailed(kind);
+                }
+                throw CommitChecks.abortedAfterAll(status, e); // known not to have committed
             }
             if (stats != null) {
                 stats.recordFailed(kind); // the server answered COMMIT with an error: rolled back
@@ -111,7 +144,7 @@ public class WardenTransactionManager extends JdbcTransactionManager {
     protected void doRollback(DefaultTransactionStatus status) {
         Connection con = connection(status.getTransaction());
         if (broken.get() == con) {
-            return; // already counted where it broke
+            return; // already counted where it broke (or rolled back at commit)
         }
         if (stats != null) {
             stats.recordRolledBack();

@@ -125,6 +125,15 @@ public final class Transactions implements TransactionBuilder.Runner {
         verifier = verifier.withPatience(patience);
     }
 
+    /**
+     * What this engine lends to transactions another manager runs on the same pool (the Spring Boot
+     * starter's): the SQL guard and the resolution of a lost COMMIT, with this instance's verifier
+     * and {@code WARDEN_TX_VERIFY_COMMIT}.
+     */
+    public ManagedTransactions managed() {
+        return new ManagedTransactions(verifier, verifyCommitByDefault);
+    }
+
     /** The counters this instance updates. */
     public TxCounters stats() {
         return stats;

@@ -1,5 +1,6 @@
 package dev.warden.example.jpa;
 
+import jakarta.persistence.EntityManager;
 import org.springframework.jdbc.core.simple.JdbcClient;
 import org.springframework.stereotype.Service;
 import org.springframework.transaction.annotation.Transactional;
@@ -10,10 +11,19 @@ public class Library {
 
     private final BookRepository books;
     private final JdbcClient jdbc;
+    private final EntityManager em;
 
-    public Library(BookRepository books, JdbcClient jdbc) {
+    public Library(BookRepository books, JdbcClient jdbc, EntityManager em) {
         this.books = books;
         this.jdbc = jdbc;
+        this.em = em;
+    }
+
+    /** How many copies of a book are on the shelf. */
+    @Transactional(readOnly = true)
+    public int copies(String title) {
+        return books.findByTitle(title).map(Book::getCopies)
+                .orElseThrow(() -> new IllegalArgumentException("No book " + title));
     }
 
     /** Adds a book. */
@@ -51,5 +61,16 @@ public class Library {
         } catch (RuntimeException swallowed) {
             // the server has aborted the transaction now
         }
+    }
+
+    /**
+     * The other classic mistake: SQL that ends the transaction in the middle of the work (a native query
+     * here; a JdbcTemplate or any statement on the connection alike). Warden refuses it before it is sent.
+     */
+    @Transactional
+    public void addThenSend(String title, String sql) {
+        books.saveAndFlush(new Book(title, 1));
+        em.createNativeQuery(sql).executeUpdate();
+        books.saveAndFlush(new Book(title + " (second)", 1));
     }
 }

@@ -18,13 +18,17 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.springframework.boot.WebApplicationType;
 import org.springframework.boot.builder.SpringApplicationBuilder;
 import org.springframework.context.ConfigurableApplicationContext;
+import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.transaction.PlatformTransactionManager;
+import org.springframework.transaction.UnexpectedRollbackException;
 import org.springframework.transaction.support.TransactionSynchronization;
 import org.springframework.transaction.support.TransactionSynchronizationManager;
 import org.springframework.transaction.support.TransactionTemplate;
@@ -128,6 +132,97 @@ class LibraryJpaTest {
     }
 
     @Test
+    void commitSentAsANativeQueryInsideAJpaTransactionIsRefusedAndNothingCommits() throws Exception {
+        Library library = ctx.getBean(Library.class);
+        for (String sql : List.of("commit", "rollback and chain", "end; begin")) {
+            assertThatThrownBy(() -> library.addThenSend("Native " + sql, sql)).as(sql)
+                    .hasStackTraceContaining("COMMIT or ROLLBACK sent as SQL").hasStackTraceContaining("refused and not sent");
+            assertThat(count("select count(*) from book where title like 'Native%'")).as(sql).isZero();
+        }
+    }
+
+    @Test
+    void commitSentThroughJdbcTemplateInsideAJpaTransactionIsRefusedAndNothingCommits() throws Exception {
+        TransactionTemplate tx = new TransactionTemplate(ctx.getBean(PlatformTransactionManager.class));
+        BookRepository books = ctx.getBean(BookRepository.class);
+        JdbcTemplate jdbc = ctx.getBean(JdbcTemplate.class);
+        assertThatThrownBy(() -> tx.executeWithoutResult(s -> {
+            books.saveAndFlush(new Book("Jdbc commit", 1));
+            jdbc.execute("commit");
+            books.saveAndFlush(new Book("Jdbc commit (second)", 1));
+        })).isInstanceOf(IllegalStateException.class).hasMessageContaining("COMMIT or ROLLBACK sent as SQL");
+        assertThat(count("select count(*) from book where title like 'Jdbc commit%'")).isZero();
+
+        long committedBefore = ctx.getBean(Warden.class).txStats().snapshot().committed();
+        assertThatThrownBy(() -> tx.executeWithoutResult(s -> {
+            books.saveAndFlush(new Book("Jdbc rollback", 1));
+            try {
+                jdbc.execute("rollback");
+            } catch (IllegalStateException swallowed) {
+                // a careless library
+            }
+        })).isInstanceOf(UnexpectedRollbackException.class).hasMessageContaining("'rollback' sent as SQL; refused");
+        assertThat(count("select count(*) from book where title = 'Jdbc rollback'")).isZero();
+        assertThat(ctx.getBean(Warden.class).txStats().snapshot().committed()).isEqualTo(committedBefore);
+    }
+
+    /**
+     * With {@code warden.tx.verify-commit=true} a COMMIT whose connection is cut (the proxy resets it)
+     * while the server is still committing is resolved by Warden's verifier: committed, success, and
+     * synchronisations told {@code STATUS_COMMITTED}. The COMMIT is made slow (1 s) by a deferred
+     * constraint trigger, so the cut, 300 ms in, lands while it runs.
+     */
+    @Test
+    void withVerifyCommitALostCommitThatTheServerAppliedIsResolvedAsCommitted() throws Exception {
+        exec("create or replace function book_sleep() returns trigger language plpgsql as"
+                        + " $$ begin if new.title like 'Slow%' then perform pg_sleep(1); end if; return null; end $$",
+                "drop trigger if exists book_slow_commit on book",
+                "create constraint trigger book_slow_commit after insert on book deferrable initially deferred"
+                        + " for each row execute function book_sleep()");
+        ExecutorService threads = Executors.newSingleThreadExecutor();
+        try (FaultProxy proxy = FaultProxy.start(db.port());
+             ConfigurableApplicationContext other = app(proxy.jdbcUrl("postgres"))
+                     .properties("warden.tx.verify-commit=true").run()) {
+            Warden warden = other.getBean(Warden.class);
+            assertThat(warden.awaitReady(Duration.ofSeconds(60))).isTrue();
+            TransactionTemplate tx = new TransactionTemplate(other.getBean(PlatformTransactionManager.class));
+            BookRepository books = other.getBean(BookRepository.class);
+            JdbcTemplate jdbc = other.getBean(JdbcTemplate.class);
+            List<Integer> statuses = new CopyOnWriteArrayList<>();
+            tx.executeWithoutResult(s -> {
+                books.saveAndFlush(new Book("Slow commit", 1));
+                int port = jdbc.queryForObject("select inet_client_port()", Integer.class); // the JPA transaction's connection
+                FaultProxy.Link link = proxy.linkForServerPort(port).orElseThrow();
+                TransactionSynchronizationManager.registerSynchronization(new TransactionSynchronization() {
+                    @Override
+                    public void beforeCommit(boolean readOnly) {
+                        threads.execute(() -> {
+                            try {
+                                Thread.sleep(300);
+                            } catch (InterruptedException e) {
+                                Thread.currentThread().interrupt();
+                            }
+                            link.set(Fault.RESET);
+                        });
+                    }
+
+                    @Override
+                    public void afterCompletion(int status) {
+                        statuses.add(status);
+                    }
+                });
+            });
+            assertThat(statuses).containsExactly(TransactionSynchronization.STATUS_COMMITTED);
+            assertThat(count("select count(*) from book where title = 'Slow commit'")).isEqualTo(1);
+            assertThat(warden.txStats().commitResolved()).isEqualTo(1);
+            assertThat(warden.txStats().snapshot().commitUnknown()).isZero();
+        } finally {
+            threads.shutdownNow();
+            exec("drop trigger if exists book_slow_commit on book");
+        }
+    }
+
+    @Test
     void hibernateStartsWhileTheDatabaseIsAwayAndWritesOnceItIsBack() throws Exception {
         try (ThrowawayDatabase late = ThrowawayDatabase.start("warden-jpa-late", Map.of("fsync", "off"))) {
             late.stop();
@@ -154,6 +249,15 @@ class LibraryJpaTest {
         assertThatThrownBy(() -> app(db.jdbcUrl()).run("--spring.sql.init.mode=always").close())
                 .hasStackTraceContaining("spring.sql.init.mode=always")
                 .hasStackTraceContaining("Flyway migrations");
+    }
+
+    private static void exec(String... statements) throws Exception {
+        try (Connection c = DriverManager.getConnection(db.jdbcUrl(), "postgres", "");
+             Statement st = c.createStatement()) {
+            for (String sql : statements) {
+                st.execute(sql);
+            }
+        }
     }
 
     private static long count(String sql) throws Exception {
