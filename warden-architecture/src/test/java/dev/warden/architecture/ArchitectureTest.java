@@ -151,7 +151,8 @@ class ArchitectureTest {
     @Test
     void drillFaultPackagesStandApart() {
         slices().matching("dev.warden.drill.(*)..").should().notDependOnEachOther()
-                .because("each fault's drills (tx, outage, overload, failover, rolling) stand alone; what they share"
+                .because("each fault's drills (tx, outage, overload, failover, rolling, init, partition, matrix, patroni,"
+                        + " pooler) stand alone; what they share"
                         + " lives in dev.warden.drill")
                 .check(all);
     }

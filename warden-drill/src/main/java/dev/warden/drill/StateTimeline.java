@@ -11,12 +11,12 @@ import java.util.concurrent.ConcurrentLinkedQueue;
  * Warden's state transitions with their times, and for one fault: when Warden went DEGRADED and came
  * back READY (from the fault's start), and when its client's first commit after READY completed.
  */
-final class StateTimeline {
+public final class StateTimeline {
 
     private final Queue<long[]> transitions = new ConcurrentLinkedQueue<>(); // {state ordinal, nanoTime}
 
     /** Records every transition of {@code warden} from now on. */
-    StateTimeline(Warden warden) {
+    public StateTimeline(Warden warden) {
         warden.lifecycle().addListener(t -> transitions.add(new long[] {t.to().ordinal(), System.nanoTime()}));
     }
 
@@ -25,7 +25,7 @@ final class StateTimeline {
      * {@code degraded_after_ms} (null if Warden stayed READY), {@code ready_after_ms} and
      * {@code first_commit_after_ready_ms} (null when there was no DEGRADED, or no READY after it).
      */
-    Map<String, Object> phase(long start, long end, WriteClient warden) {
+    public Map<String, Object> phase(long start, long end, WriteClient warden) {
         long degraded = 0;
         long ready = 0;
         for (long[] t : transitions) {

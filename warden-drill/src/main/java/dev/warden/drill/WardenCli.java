@@ -1,9 +1,14 @@
 package dev.warden.drill;
 
 import dev.warden.drill.failover.FailoverDrill;
+import dev.warden.drill.init.InitDrill;
+import dev.warden.drill.matrix.MatrixDrill;
 import dev.warden.drill.outage.OutageDrill;
 import dev.warden.drill.outage.RecoveryDrill;
 import dev.warden.drill.overload.OverloadDrill;
+import dev.warden.drill.partition.PartitionDrill;
+import dev.warden.drill.patroni.PatroniDrill;
+import dev.warden.drill.pooler.PgBouncerDrill;
 import dev.warden.drill.rolling.RollingDrill;
 import dev.warden.drill.tx.TxDrill;
 import java.io.IOException;

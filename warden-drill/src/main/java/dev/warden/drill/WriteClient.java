@@ -20,15 +20,15 @@ import java.util.concurrent.atomic.LongAdder;
  * were acknowledged, when each commit completed, how each failure was reported, how long each request
  * took (start and end, for latency percentiles and for requests hung past 5 s).
  */
-final class WriteClient implements AutoCloseable {
+public final class WriteClient implements AutoCloseable {
 
     /** One write: inserts {@code id}, returns when it is acknowledged, throws when it is not. */
     @FunctionalInterface
-    interface Write {
+    public interface Write {
         void insert(long id) throws Exception;
     }
 
-    static final long HUNG_NANOS = 5_000_000_000L;
+    public static final long HUNG_NANOS = 5_000_000_000L;
 
     private final String name;
     private final Write write;
@@ -43,7 +43,7 @@ final class WriteClient implements AutoCloseable {
     private final Queue<long[]> spans = new ConcurrentLinkedQueue<>(); // {start, end} nanoTime of every request
     private volatile boolean running = true;
 
-    WriteClient(String name, Write write, AtomicLong ids, int threadCount) {
+    public WriteClient(String name, Write write, AtomicLong ids, int threadCount) {
         this.name = name;
         this.write = write;
         this.ids = ids;
@@ -94,20 +94,20 @@ final class WriteClient implements AutoCloseable {
         failures.computeIfAbsent(key, k -> new LongAdder()).increment();
     }
 
-    String name() {
+    public String name() {
         return name;
     }
 
-    long acknowledgedCount() {
+    public long acknowledgedCount() {
         return acknowledged.size();
     }
 
-    List<Long> acknowledged() {
+    public List<Long> acknowledged() {
         return List.copyOf(acknowledged);
     }
 
     /** The first commit completed at or after {@code nanoTime}, or 0 if none yet. */
-    long firstCommitAtOrAfter(long nanoTime) {
+    public long firstCommitAtOrAfter(long nanoTime) {
         long best = 0;
         for (long t : commitTimes) {
             if (t >= nanoTime && (best == 0 || t < best)) {
@@ -118,12 +118,12 @@ final class WriteClient implements AutoCloseable {
     }
 
     /** Start and end (nanoTime) of every request so far. */
-    List<long[]> spans() {
+    public List<long[]> spans() {
         return List.copyOf(spans);
     }
 
     /** Acknowledged writes and failed requests so far, for figures per phase. */
-    long[] counts() {
+    public long[] counts() {
         long failed = 0;
         for (LongAdder a : failures.values()) {
             failed += a.sum();
@@ -132,7 +132,7 @@ final class WriteClient implements AutoCloseable {
     }
 
     /** Waits up to {@code timeoutMs} for {@code n} more acknowledged writes; false if they did not come. */
-    boolean awaitMore(int n, long timeoutMs) throws InterruptedException {
+    public boolean awaitMore(int n, long timeoutMs) throws InterruptedException {
         long target = acknowledged.size() + n;
         long end = System.nanoTime() + timeoutMs * 1_000_000;
         while (acknowledged.size() < target) {
@@ -145,7 +145,7 @@ final class WriteClient implements AutoCloseable {
     }
 
     /** Figures of this client so far: requests, acknowledged, failures by kind, unknown outcomes, hung &gt; 5 s. */
-    Map<String, Object> figures() {
+    public Map<String, Object> figures() {
         Map<String, Long> byKind = new TreeMap<>();
         failures.forEach((k, v) -> byKind.put(k, v.sum()));
         Map<String, Object> f = new java.util.LinkedHashMap<>();

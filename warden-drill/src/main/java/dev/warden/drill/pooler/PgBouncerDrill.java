@@ -1,7 +1,5 @@
-package dev.warden.drill;
+package dev.warden.drill.pooler;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.SerializationFeature;
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
 import dev.warden.InitSettings;
@@ -9,6 +7,9 @@ import dev.warden.Pooler;
 import dev.warden.State;
 import dev.warden.Warden;
 import dev.warden.WardenConfig;
+import dev.warden.drill.JsonOutput;
+import dev.warden.drill.StateTimeline;
+import dev.warden.drill.WriteClient;
 import dev.warden.testing.PgBouncer;
 import dev.warden.testing.ThrowawayDatabase;
 import java.sql.Connection;
@@ -32,6 +33,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -61,17 +63,14 @@ public final class PgBouncerDrill implements Callable<Integer> {
     @Option(names = "--threads", defaultValue = "4", description = "Writer threads per client (default ${DEFAULT-VALUE}).")
     int threads;
 
-    @Option(names = "--json", description = "Print one JSON object only.")
-    boolean json;
+    @Mixin
+    JsonOutput output = new JsonOutput();
 
     @Override
     public Integer call() throws Exception {
         Map<String, Object> f = execute();
-        System.out.println(new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(f));
-        if (!json) {
-            System.out.println(Boolean.TRUE.equals(f.get("pass")) ? "PASS: every target holds" : "FAIL: " + f.get("failed_targets"));
-        }
-        return Boolean.TRUE.equals(f.get("pass")) ? 0 : 1;
+        return output.print(f, Boolean.TRUE.equals(f.get("pass")), () -> JsonOutput.toPrettyJson(f) + "\n"
+                + (Boolean.TRUE.equals(f.get("pass")) ? "PASS: every target holds" : "FAIL: " + f.get("failed_targets")));
     }
 
     private PgBouncer.Mode poolMode() {

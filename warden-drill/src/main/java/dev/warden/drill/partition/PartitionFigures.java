@@ -1,5 +1,6 @@
-package dev.warden.drill;
+package dev.warden.drill.partition;
 
+import dev.warden.drill.Figures;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.LinkedHashMap;

@@ -1,4 +1,4 @@
-package dev.warden.drill;
+package dev.warden.drill.init;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.warden.InitStatus;

@@ -1,4 +1,4 @@
-package dev.warden.drill;
+package dev.warden.drill.pooler;
 
 import dev.warden.testing.PgBouncer;
 import java.util.LinkedHashMap;

@@ -1,12 +1,13 @@
-package dev.warden.drill;
+package dev.warden.drill.partition;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.warden.CommitOutcomeUnknownException;
 import dev.warden.DatabaseUnavailableException;
 import dev.warden.State;
 import dev.warden.Warden;
 import dev.warden.WardenConfig;
+import dev.warden.drill.DbOptions;
+import dev.warden.drill.JsonOutput;
+import dev.warden.drill.NetworkNamespace;
 import dev.warden.testing.Fault;
 import dev.warden.testing.FaultProxy;
 import dev.warden.testing.ThrowawayDatabase;
@@ -94,8 +95,8 @@ public final class PartitionDrill implements Callable<Integer> {
             + " silent for good, as when the host died and another took its address (default: the network heals).")
     boolean deadHost;
 
-    @Option(names = "--json", description = "Print one JSON object instead of a summary.")
-    boolean json;
+    @Mixin
+    JsonOutput output = new JsonOutput();
 
     @Mixin
     DbOptions db = new DbOptions();
@@ -132,20 +133,20 @@ public final class PartitionDrill implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        if (db.url == null && !Blackhole.inOwnNamespace() && !proxyOnly && MatrixDrill.namespaceAvailable()) {
-            return MatrixDrill.inNamespace(spec.commandLine().getParseResult().originalArgs());
+        if (db.url() == null && !Blackhole.inOwnNamespace() && !proxyOnly && NetworkNamespace.available()) {
+            return NetworkNamespace.rerun(spec.commandLine().getParseResult().originalArgs());
         }
         Map<String, Object> f = execute();
-        if (json) {
-            System.out.println(new ObjectMapper().disable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(f));
-        } else {
-            System.out.printf("Partition drill: %d blackhole(s) of %d s and one of %d s, %d writers (%d holding %d ms),"
-                    + " a new write every %d ms, pool %d%n", partitions, seconds, longSeconds, writers, holders, holdMs,
-                    arrivalMs, pool);
-            f.forEach((k, v) -> System.out.printf("  %s: %s%n", k, v));
-            System.out.println((boolean) f.get("ok") ? "  OK: every target holds." : "  FAILED: " + f.get("failed_targets"));
-        }
-        return (boolean) f.get("ok") ? 0 : 1;
+        return output.print(f, (boolean) f.get("ok"), () -> summary(f));
+    }
+
+    private String summary(Map<String, Object> f) {
+        StringBuilder s = new StringBuilder("Partition drill: %d blackhole(s) of %d s and one of %d s, %d writers (%d holding %d ms),"
+                .formatted(partitions, seconds, longSeconds, writers, holders, holdMs))
+                .append(" a new write every %d ms, pool %d%n".formatted(arrivalMs, pool));
+        f.forEach((k, v) -> s.append("  %s: %s%n".formatted(k, v)));
+        return s.append((boolean) f.get("ok") ? "  OK: every target holds." : "  FAILED: " + f.get("failed_targets"))
+                .toString();
     }
 
     /** Runs the drill and returns its figures, {@code ok} saying whether every target holds. */
@@ -158,8 +159,8 @@ public final class PartitionDrill implements Callable<Integer> {
                     + partitions + " --seconds " + seconds + " --long-seconds " + longSeconds + " --socket-timeout "
                     + socketTimeout);
         }
-        if (db.url != null) {
-            return run(db.url, db.user, db.password);
+        if (db.url() != null) {
+            return run(db.url(), db.user(), db.password());
         }
         try (ThrowawayDatabase embedded = ThrowawayDatabase.start("warden-partition-drill", Map.of())) {
             return run(embedded.jdbcUrl(), "postgres", "");
@@ -177,7 +178,7 @@ public final class PartitionDrill implements Callable<Integer> {
         }
         List<Partition> done = new ArrayList<>();
         long hungAtEnd;
-        boolean kernel = Blackhole.inOwnNamespace() && db.url == null;
+        boolean kernel = Blackhole.inOwnNamespace() && db.url() == null;
         int port = Integer.parseInt(target.getProperty("PGPORT", "5432").split(",")[0]);
         FaultProxy maybeProxy = kernel ? null : FaultProxy.start(target.getProperty("PGHOST").split(",")[0], port);
         try (Blackhole proxy = kernel ? Blackhole.kernel(port) : Blackhole.proxy(maybeProxy)) {

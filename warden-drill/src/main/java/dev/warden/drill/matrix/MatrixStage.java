@@ -1,10 +1,11 @@
-package dev.warden.drill;
+package dev.warden.drill.matrix;
 
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
 import dev.warden.State;
 import dev.warden.Warden;
 import dev.warden.WardenConfig;
+import dev.warden.drill.Figures;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.ResultSet;

@@ -1,12 +1,15 @@
-package dev.warden.drill;
+package dev.warden.drill.matrix;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
 import com.zaxxer.hikari.HikariConfig;
 import dev.warden.Pooler;
 import dev.warden.WardenConfig;
+import dev.warden.drill.JsonOutput;
+import dev.warden.drill.NetworkNamespace;
 import dev.warden.testing.PatroniCluster;
 import dev.warden.testing.PgBouncer;
 import dev.warden.testing.ThrowawayDatabase;
+import java.io.PrintWriter;
+import java.io.StringWriter;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -15,6 +18,7 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -34,10 +38,8 @@ import picocli.CommandLine.Option;
         description = "Warden beside a plain HikariCP pool on the same load and faults; exit 0 when every target holds.")
 public final class MatrixDrill implements Callable<Integer> {
 
-    static final String IN_NAMESPACE = "WARDEN_MATRIX_NETNS";
-
-    @Option(names = "--json", description = "Print one JSON object instead of a table.")
-    boolean json;
+    @Mixin
+    JsonOutput output = new JsonOutput();
 
     @Option(names = "--pool", defaultValue = "12", description = "Pool size of both clients (default ${DEFAULT-VALUE}).")
     int pool;
@@ -64,8 +66,8 @@ public final class MatrixDrill implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        if (!withoutBlackhole && wanted(MatrixFault.Kind.BLACKHOLE) && System.getenv(IN_NAMESPACE) == null) {
-            if (!namespaceAvailable()) {
+        if (!withoutBlackhole && wanted(MatrixFault.Kind.BLACKHOLE) && !NetworkNamespace.inOwn()) {
+            if (!NetworkNamespace.available()) {
                 System.err.println("drill matrix: the kernel blackhole needs root, unshare -n and iptables;"
                         + " run as root, or pass --without-blackhole (the run then cannot pass)");
                 return 2;
@@ -73,17 +75,19 @@ public final class MatrixDrill implements Callable<Integer> {
             return inNamespace();
         }
         Map<String, Object> out = execute();
-        @SuppressWarnings("unchecked")
-        List<Map<String, Object>> rows = (List<Map<String, Object>>) out.get("faults");
-        if (json) {
-            System.out.println(new ObjectMapper().writeValueAsString(out));
-        } else {
-            printTable(rows, (long) out.get("bound_ms"));
-            ((List<?>) out.get("not_run")).forEach(n -> System.out.println("not run: " + n));
-            System.out.println(Boolean.TRUE.equals(out.get("ok")) ? "OK: every target holds."
-                    : "FAILED: a target does not hold (see the targets).");
-        }
-        return Boolean.TRUE.equals(out.get("ok")) ? 0 : 1;
+        return output.print(out, Boolean.TRUE.equals(out.get("ok")), () -> summary(out));
+    }
+
+    @SuppressWarnings("unchecked")
+    private static String summary(Map<String, Object> out) {
+        StringWriter text = new StringWriter();
+        PrintWriter w = new PrintWriter(text);
+        printTable(w, (List<Map<String, Object>>) out.get("faults"), (long) out.get("bound_ms"));
+        ((List<?>) out.get("not_run")).forEach(n -> w.println("not run: " + n));
+        w.print(Boolean.TRUE.equals(out.get("ok")) ? "OK: every target holds."
+                : "FAILED: a target does not hold (see the targets).");
+        w.flush();
+        return text.toString();
     }
 
     /**
@@ -91,7 +95,7 @@ public final class MatrixDrill implements Callable<Integer> {
      * own) and returns its figures, {@code ok} saying whether every target holds.
      */
     Map<String, Object> execute() throws Exception {
-        if (!withoutBlackhole && wanted(MatrixFault.Kind.BLACKHOLE) && System.getenv(IN_NAMESPACE) == null) {
+        if (!withoutBlackhole && wanted(MatrixFault.Kind.BLACKHOLE) && !NetworkNamespace.inOwn()) {
             throw new IllegalStateException("the blackhole runs only in a network namespace of its own (call())");
         }
         try (ThrowawayDatabase db = ThrowawayDatabase.start("warden-matrix-drill", Map.of())) {
@@ -102,34 +106,8 @@ public final class MatrixDrill implements Callable<Integer> {
     @picocli.CommandLine.Spec
     picocli.CommandLine.Model.CommandSpec spec;
 
-    static boolean namespaceAvailable() {
-        try {
-            Process p = new ProcessBuilder("unshare", "-n", "--", "sh", "-c", "ip link set lo up && iptables -L INPUT -n")
-                    .redirectErrorStream(true).start();
-            p.getInputStream().transferTo(java.io.OutputStream.nullOutputStream());
-            return p.waitFor(20, TimeUnit.SECONDS) && p.exitValue() == 0;
-        } catch (Exception e) {
-            return false;
-        }
-    }
-
     private int inNamespace() throws Exception {
-        return inNamespace(spec.commandLine().getParseResult().originalArgs());
-    }
-
-    /**
-     * Runs the command line {@code args} again in a network namespace of its own (loopback up),
-     * output passed through; returns its exit code.
-     */
-    static int inNamespace(List<String> args) throws Exception {
-        List<String> cmd = new ArrayList<>(List.of("unshare", "-n", "--", "sh", "-c", "ip link set lo up && exec \"$0\" \"$@\""));
-        cmd.add(ProcessHandle.current().info().command().orElse("java"));
-        cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), WardenCli.class.getName()));
-        cmd.addAll(args);
-        ProcessBuilder pb = new ProcessBuilder(cmd).inheritIO();
-        pb.environment().put(IN_NAMESPACE, "1");
-        Process p = pb.start();
-        return p.waitFor();
+        return NetworkNamespace.rerun(spec.commandLine().getParseResult().originalArgs());
     }
 
     static List<MatrixFault> faults(boolean blackhole) {
@@ -315,20 +293,20 @@ public final class MatrixDrill implements Callable<Integer> {
     }
 
     @SuppressWarnings("unchecked")
-    private static void printTable(List<Map<String, Object>> rows, long boundMs) {
-        System.out.printf("%-46s | %-44s | %-44s%n", "fault", "plain HikariCP: failed/unknown/lost, p99/max ms",
+    private static void printTable(PrintWriter out, List<Map<String, Object>> rows, long boundMs) {
+        out.printf("%-46s | %-44s | %-44s%n", "fault", "plain HikariCP: failed/unknown/lost, p99/max ms",
                 "Warden: failed/unknown/lost, p99/max ms");
         for (Map<String, Object> r : rows) {
             Map<String, Object> h = (Map<String, Object>) r.get("hikari");
             Map<String, Object> w = (Map<String, Object>) r.get("warden");
-            System.out.printf("%-46s | %-44s | %-44s%n", r.get("fault"), cell(h), cell(w));
+            out.printf("%-46s | %-44s | %-44s%n", r.get("fault"), cell(h), cell(w));
             if (!Long.valueOf(-1).equals(r.get("degraded_ms"))) {
-                System.out.printf("%-46s   DEGRADED after %s ms, READY %s ms after the heal%n", "",
+                out.printf("%-46s   DEGRADED after %s ms, READY %s ms after the heal%n", "",
                         r.get("degraded_ms"), r.get("ready_after_heal_ms"));
             }
-            System.out.printf("%-46s   targets: %s%n", "", r.get("targets"));
+            out.printf("%-46s   targets: %s%n", "", r.get("targets"));
         }
-        System.out.println("Bound on any Warden request: " + boundMs + " ms (max of WARDEN_RIDE_THROUGH and 2.5 s).");
+        out.println("Bound on any Warden request: " + boundMs + " ms (max of WARDEN_RIDE_THROUGH and 2.5 s).");
     }
 
     private static String cell(Map<String, Object> f) {
@@ -338,7 +316,7 @@ public final class MatrixDrill implements Callable<Integer> {
     }
 
     private void log(String line) {
-        if (!json) {
+        if (!output.json()) {
             System.out.println(line);
         } else {
             System.err.println(line);

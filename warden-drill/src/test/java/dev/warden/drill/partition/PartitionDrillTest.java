@@ -1,4 +1,4 @@
-package dev.warden.drill;
+package dev.warden.drill.partition;
 
 import static org.assertj.core.api.Assertions.assertThat;
 

@@ -1,11 +1,13 @@
-package dev.warden.drill;
+package dev.warden.drill.init;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.warden.ConfigException;
 import dev.warden.InitLocks;
 import dev.warden.InitSettings;
 import dev.warden.WardenConfig;
+import dev.warden.drill.DbOptions;
+import dev.warden.drill.Figures;
+import dev.warden.drill.JsonOutput;
 import dev.warden.spi.ConnectionFactory;
 import dev.warden.spi.InitLock;
 import dev.warden.testing.Fault;
@@ -100,8 +102,8 @@ public final class InitDrill implements Callable<Integer> {
     @Option(names = "--random-seed", description = "Seed of the random kill points, to repeat a run.")
     Long randomSeed;
 
-    @Option(names = "--json", description = "Print one JSON object instead of a summary.")
-    boolean json;
+    @Mixin
+    JsonOutput output = new JsonOutput();
 
     static final String APP_SCHEMA = "warden_drill";
     static final String META_SCHEMA = "warden_drill_meta";
@@ -130,17 +132,17 @@ public final class InitDrill implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         Map<String, Object> result = execute();
-        if (json) {
-            System.out.println(JSON.enable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(result));
-        } else {
-            printSummary(result);
-        }
+        return output.print(result, passed(result), () -> summary(result));
+    }
+
+    /** True when every target holds (the exit code's rule). */
+    private boolean passed(Map<String, Object> result) {
         Object cutMax = result.get("takeover_after_cut_ms_max");
         boolean migrationsOk = !longMigration() || ((long) result.get("migrations_applied_twice") == 0
                 && (long) result.get("migrations_missing") == 0 && (long) result.get("invalid_indexes_left") == 0);
         return migrationsOk && (long) result.get("double_initializations") == 0 && (int) result.get("failed_workers") == 0
                 && (int) result.get("stuck_locks") == 0 && (boolean) result.get("seeded_rows_ok")
-                && (cutMax == null || (long) cutMax <= TAKEOVER_AFTER_CUT_BOUND_MS) ? 0 : 1;
+                && (cutMax == null || (long) cutMax <= TAKEOVER_AFTER_CUT_BOUND_MS);
     }
 
     /** Runs the drill and returns its figures (the JSON object). */
@@ -175,16 +177,16 @@ public final class InitDrill implements Callable<Integer> {
         logs = Files.createTempDirectory("warden-init-drill");
         ThrowawayDatabase embedded = null;
         try {
-            if (db.url == null) {
+            if (db.url() == null) {
                 embedded = ThrowawayDatabase.start("warden-init-drill-pg", Map.of());
                 url = embedded.jdbcUrl();
                 dbPort = embedded.port();
             } else {
-                url = db.url;
+                url = db.url();
             }
             String run = Long.toHexString(System.nanoTime() & 0xffffffL);
-            if (db.url != null) {
-                Matcher m = HOST_PORT.matcher(db.url);
+            if (db.url() != null) {
+                Matcher m = HOST_PORT.matcher(db.url());
                 dbHost = m.find() ? m.group(1) : "127.0.0.1";
                 dbPort = m.group(2) != null ? Integer.parseInt(m.group(2)) : 5432;
             }
@@ -230,9 +232,9 @@ public final class InitDrill implements Callable<Integer> {
 
     private Map<String, String> workerEnv(String epoch) {
         Map<String, String> env = new HashMap<>();
-        env.put("WARDEN_DB_URL", db.url != null ? db.url : (url != null ? url : "jdbc:postgresql://localhost/x"));
-        env.put("WARDEN_DB_USER", db.user);
-        env.put("WARDEN_DB_PASSWORD", db.password == null ? "" : db.password);
+        env.put("WARDEN_DB_URL", db.url() != null ? db.url() : (url != null ? url : "jdbc:postgresql://localhost/x"));
+        env.put("WARDEN_DB_USER", db.user());
+        env.put("WARDEN_DB_PASSWORD", db.password() == null ? "" : db.password());
         env.put("WARDEN_SCHEMAS", APP_SCHEMA);
         env.put("WARDEN_SCHEMA", META_SCHEMA);
         env.put("WARDEN_MIGRATIONS", longMigration() ? "classpath:db/drill,classpath:db/drill_long" : "classpath:db/drill");
@@ -454,9 +456,9 @@ public final class InitDrill implements Callable<Integer> {
 
     private Connection connect() throws SQLException {
         Properties p = new Properties();
-        p.setProperty("user", db.user);
-        if (db.password != null && !db.password.isEmpty()) {
-            p.setProperty("password", db.password);
+        p.setProperty("user", db.user());
+        if (db.password() != null && !db.password().isEmpty()) {
+            p.setProperty("password", db.password());
         }
         p.setProperty("ApplicationName", "warden-drill-coordinator");
         return DriverManager.getConnection(url, p);
@@ -538,7 +540,7 @@ public final class InitDrill implements Callable<Integer> {
         f.put("all_ready_ms_max", ready.stream().mapToLong(Long::longValue).max().orElse(0));
         f.put("single_worker_init_ms_p50", soloP50);
         f.put("seed_rows", seedRows);
-        f.put("database", db.url == null ? "embedded PostgreSQL" : WardenConfig.maskUrl(db.url));
+        f.put("database", db.url() == null ? "embedded PostgreSQL" : WardenConfig.maskUrl(db.url()));
         List<String> failures = ts.stream().flatMap(t -> t.failures().stream()).toList();
         f.put("failures", failures);
         if (lock.equalsIgnoreCase("lease")) {
@@ -548,15 +550,15 @@ public final class InitDrill implements Callable<Integer> {
         return f;
     }
 
-    private void printSummary(Map<String, Object> f) {
-        System.out.printf("""
+    private static String summary(Map<String, Object> f) {
+        return """
                 init drill: %s trials x %s workers (lock %s, wipe %s, kill holder %s) on %s
                   initialisations per epoch: max %s, double initialisations %s, missing %s
                   wipes per epoch: max %s; seeds per epoch: max %s; seeded rows complete: %s
                   holder kills: %s, takeovers: %s (kill -> takeover p50 %s ms, max %s ms)%s
                   all %s workers READY: p50 %s ms, max %s ms after GO (one worker alone: %s ms)
                   failed workers: %s, stuck locks: %s%s
-                """, f.get("trials"), f.get("workers"), f.get("lock"), f.get("wipe"), f.get("kill_holder"),
+                """.formatted(f.get("trials"), f.get("workers"), f.get("lock"), f.get("wipe"), f.get("kill_holder"),
                 f.get("database"), f.get("max_initializations_per_epoch"), f.get("double_initializations"),
                 f.get("missing_initializations"), f.get("wipes_per_epoch_max"), f.get("seeds_per_epoch_max"),
                 f.get("seeded_rows_ok"), f.get("holder_kills"), f.get("takeovers"), f.get("takeover_ms_p50"),
@@ -568,6 +570,7 @@ public final class InitDrill implements Callable<Integer> {
                         + (Boolean.TRUE.equals(f.get("concurrent_index")) ? ", CREATE INDEX CONCURRENTLY" : "")
                         + "): applied twice " + f.get("migrations_applied_twice") + ", missing " + f.get("migrations_missing")
                         + ", runs per epoch max " + f.get("migration_runs_per_epoch_max") + ", interrupted and re-run "
-                        + f.get("interrupted_reruns") + ", invalid indexes left " + f.get("invalid_indexes_left") : "");
+                        + f.get("interrupted_reruns") + ", invalid indexes left " + f.get("invalid_indexes_left") : "")
+                .stripTrailing();
     }
 }

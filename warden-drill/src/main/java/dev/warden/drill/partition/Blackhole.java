@@ -1,5 +1,6 @@
-package dev.warden.drill;
+package dev.warden.drill.partition;
 
+import dev.warden.drill.NetworkNamespace;
 import dev.warden.testing.Fault;
 import dev.warden.testing.FaultProxy;
 import java.util.ArrayList;
@@ -128,6 +129,6 @@ abstract class Blackhole implements AutoCloseable {
 
     /** True when this process may make kernel blackholes: in its own network namespace, as root. */
     static boolean inOwnNamespace() {
-        return System.getenv(MatrixDrill.IN_NAMESPACE) != null;
+        return NetworkNamespace.inOwn();
     }
 }

@@ -1,4 +1,4 @@
-package dev.warden.drill;
+package dev.warden.drill.init;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;

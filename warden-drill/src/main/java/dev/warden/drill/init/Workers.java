@@ -1,4 +1,4 @@
-package dev.warden.drill;
+package dev.warden.drill.init;
 
 import java.io.BufferedReader;
 import java.io.BufferedWriter;

@@ -1,12 +1,12 @@
-package dev.warden.drill;
+package dev.warden.drill.patroni;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.SerializationFeature;
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
 import dev.warden.State;
 import dev.warden.Warden;
 import dev.warden.WardenConfig;
+import dev.warden.drill.JsonOutput;
+import dev.warden.drill.WriteClient;
 import dev.warden.testing.PatroniCluster;
 import java.sql.Connection;
 import java.sql.DriverManager;
@@ -30,6 +30,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -58,8 +59,8 @@ public final class PatroniDrill implements Callable<Integer> {
     @Option(names = "--async", description = "Asynchronous replication (Patroni's default) instead of synchronous mode.")
     boolean async;
 
-    @Option(names = "--json", description = "Print one JSON object instead of a summary.")
-    boolean json;
+    @Mixin
+    JsonOutput output = new JsonOutput();
 
     @Override
     public Integer call() throws Exception {
@@ -67,13 +68,8 @@ public final class PatroniDrill implements Callable<Integer> {
             throw new CommandLine.ParameterException(new CommandLine(this), "--threads must be 1 to 32");
         }
         Map<String, Object> f = execute();
-        if (json) {
-            System.out.println(new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(f));
-        } else {
-            System.out.println(new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(f));
-            System.out.println(Boolean.TRUE.equals(f.get("pass")) ? "PASS: every target holds" : "FAIL: " + f.get("failed_targets"));
-        }
-        return Boolean.TRUE.equals(f.get("pass")) ? 0 : 1;
+        return output.print(f, Boolean.TRUE.equals(f.get("pass")), () -> JsonOutput.toPrettyJson(f) + "\n"
+                + (Boolean.TRUE.equals(f.get("pass")) ? "PASS: every target holds" : "FAIL: " + f.get("failed_targets")));
     }
 
     /** Runs the drill and returns its figures. */

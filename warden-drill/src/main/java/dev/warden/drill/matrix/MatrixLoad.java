@@ -1,4 +1,4 @@
-package dev.warden.drill;
+package dev.warden.drill.matrix;
 
 import dev.warden.CommitOutcomeUnknownException;
 import dev.warden.DatabaseUnavailableException;
