@@ -2,14 +2,11 @@ package dev.warden.drill.init;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.warden.ConfigException;
-import dev.warden.InitLocks;
-import dev.warden.InitSettings;
 import dev.warden.WardenConfig;
 import dev.warden.drill.DbOptions;
 import dev.warden.drill.Figures;
 import dev.warden.drill.JsonOutput;
-import dev.warden.spi.ConnectionFactory;
-import dev.warden.spi.InitLock;
+import dev.warden.drill.init.InitFigures.Trial;
 import dev.warden.testing.Fault;
 import dev.warden.testing.FaultProxy;
 import dev.warden.testing.ThrowawayDatabase;
@@ -18,14 +15,12 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
-import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Timestamp;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -119,30 +114,10 @@ public final class InitDrill implements Callable<Integer> {
     private String dbHost = "127.0.0.1";
     private int dbPort;
 
-    /** What one trial found. */
-    record Trial(int index, String epoch, int expected, long allReadyMs, int ready, int failed, long initializations,
-                 long wipes, long seeds, long takeovers, boolean killed, Long takeoverMs, boolean rowsOk, boolean lockFree,
-                 String initializedBy, long holdMs, List<String> failures, boolean cut, Long takeoverAfterCutMs,
-                 long migrationRuns, long reruns, long invalidIndexes) {
-    }
-
-    /** The most a cut-off holder may keep the epoch from being taken over (issue 12's bound). */
-    static final long TAKEOVER_AFTER_CUT_BOUND_MS = 15_000;
-
     @Override
     public Integer call() throws Exception {
         Map<String, Object> result = execute();
-        return output.print(result, passed(result), () -> summary(result));
-    }
-
-    /** True when every target holds (the exit code's rule). */
-    private boolean passed(Map<String, Object> result) {
-        Object cutMax = result.get("takeover_after_cut_ms_max");
-        boolean migrationsOk = !longMigration() || ((long) result.get("migrations_applied_twice") == 0
-                && (long) result.get("migrations_missing") == 0 && (long) result.get("invalid_indexes_left") == 0);
-        return migrationsOk && (long) result.get("double_initializations") == 0 && (int) result.get("failed_workers") == 0
-                && (int) result.get("stuck_locks") == 0 && (boolean) result.get("seeded_rows_ok")
-                && (cutMax == null || (long) cutMax <= TAKEOVER_AFTER_CUT_BOUND_MS);
+        return output.print(result, InitFigures.passed(result, longMigration()), () -> InitFigures.summary(result));
     }
 
     /** Runs the drill and returns its figures (the JSON object). */
@@ -222,7 +197,7 @@ public final class InitDrill implements Callable<Integer> {
                         r.initializations(), r.wipes(), r.seeds(), r.lockFree() ? "" : ", LOCK STUCK",
                         r.failures().isEmpty() ? "" : ", failures: " + r.failures());
             }
-            return figures(results, soloP50);
+            return InitFigures.of(this, results, soloP50);
         } finally {
             if (embedded != null) {
                 embedded.close(); // deletes its data; the workers' logs stay
@@ -315,38 +290,21 @@ public final class InitDrill implements Callable<Integer> {
             }
             long allReadyMs = (lastReady - t0) / 1_000_000;
             try (Connection c = connect()) {
-                long inits = count(c, "select count(*) from " + META_SCHEMA + ".init_log where epoch = ? and event = 'completed'", epoch);
-                long wipes = count(c, "select count(*) from " + META_SCHEMA + ".init_log where epoch = ? and event = 'wiped'", epoch);
-                long takeovers = count(c, "select count(*) from " + META_SCHEMA + ".init_log where epoch = ? and event = 'takeover'", epoch);
-                long seeds = count(c, "select count(*) from " + APP_SCHEMA + ".seed_run where epoch = ?", epoch);
-                long rows = count(c, "select count(*) from " + APP_SCHEMA + ".item where epoch = ?", epoch);
-                String owner = string(c, "select owner from " + META_SCHEMA + ".init_epochs where epoch = ? and status = 'COMPLETED'", epoch);
-                boolean landed = kill != null && owner != null && !owner.contains(":" + kill.pid + "/");
+                EpochCounts e = EpochCounts.read(c, epoch, longMigration());
+                boolean landed = kill != null && e.owner() != null && !e.owner().contains(":" + kill.pid + "/");
                 Long takeoverMs = null;
                 String what = cutHolder ? "cut off" : "killed";
                 if (landed) {
-                    takeoverMs = longOrNull(c, "select (extract(epoch from (min(at) - ?::timestamptz)) * 1000)::bigint from "
-                            + META_SCHEMA + ".init_log where epoch = ? and event = 'takeover' and at > ?", kill.at, epoch);
+                    takeoverMs = EpochCounts.takeoverMs(c, kill.at, epoch);
                     by = by + " after the holder pid " + kill.pid + " was " + what + " (takeover in " + takeoverMs + " ms)";
                 } else if (kill != null) {
                     by = "pid " + kill.pid + ", which finished before the " + (cutHolder ? "cut" : "kill") + " reached it";
                 }
-                long holdMs = count(c, "select coalesce((extract(epoch from (max(at) - min(at))) * 1000)::bigint, 0) from "
-                        + META_SCHEMA + ".init_log where epoch = ?", epoch);
-                long runs = 0;
-                long reruns = count(c, "select count(*) from " + META_SCHEMA + ".init_log where epoch = ?"
-                        + " and event = 'rerun-interrupted'", epoch);
-                long invalid = 0;
-                if (longMigration()) {
-                    runs = count(c, "select count(*) from " + AUDIT_SCHEMA + ".migration_run where epoch = ?", epoch);
-                    invalid = count(c, "select count(*) from pg_index i join pg_class ic on ic.oid = i.indexrelid"
-                            + " join pg_namespace s on s.oid = ic.relnamespace where not i.indisvalid and s.nspname = '"
-                            + APP_SCHEMA + "' and ? is not null", epoch);
-                }
                 return new Trial(index, epoch, n - (kill == null ? 0 : 1), allReadyMs, ready, failed,
-                        Math.max(inits, seeds), wipes, seeds, takeovers, landed && !cutHolder,
-                        cutHolder ? null : takeoverMs, rows == seedRows, lockFree(), by, holdMs, failures,
-                        landed && cutHolder, cutHolder ? takeoverMs : null, runs, reruns, invalid);
+                        Math.max(e.initializations(), e.seeds()), e.wipes(), e.seeds(), e.takeovers(), landed && !cutHolder,
+                        cutHolder ? null : takeoverMs, e.rows() == seedRows, lockFree(), by, e.holdMs(), failures,
+                        landed && cutHolder, cutHolder ? takeoverMs : null, e.migrationRuns(), e.reruns(),
+                        e.invalidIndexes());
             }
         } finally {
             ws.forEach(Workers.Worker::stop);
@@ -367,29 +325,15 @@ public final class InitDrill implements Callable<Integer> {
         // Generous: on a loaded machine eight workers took 64 s from GO to the holder's IN_PROGRESS,
         // and the cut then never came (a 10-minute run without its cut).
         long deadline = System.nanoTime() + Duration.ofSeconds(180).toNanos();
-        try (Connection c = connect();
-             PreparedStatement ps = c.prepareStatement("select owner, clock_timestamp() from " + META_SCHEMA
-                     + ".init_epochs where epoch = ? and status = 'IN_PROGRESS'")) {
-            ps.setString(1, epoch);
-            String owner = null;
-            while (owner == null && System.nanoTime() < deadline) {
-                try (ResultSet rs = ps.executeQuery()) {
-                    if (rs.next()) {
-                        owner = rs.getString(1);
-                    }
-                } catch (SQLException notYetCreated) {
-                    // the drill's meta schema is created by the first worker
-                }
-                if (owner == null) {
-                    Thread.sleep(2);
-                }
-            }
+        try (Connection c = connect()) {
+            String owner = EpochCounts.awaitHolder(c, epoch, deadline);
             if (owner == null) {
                 return null;
             }
             if (longMigration()) {
                 // Strike during the long migration: once the holder's record names it, after 10-60 % of it.
-                owner = awaitLongMigration(c, epoch, deadline + Duration.ofSeconds(60 + migrationSeconds).toNanos());
+                owner = EpochCounts.awaitLongMigration(c, epoch, concurrentIndex ? "Concurrent index" : "Long migration",
+                        deadline + Duration.ofSeconds(60 + migrationSeconds).toNanos());
                 if (owner == null) {
                     return null;
                 }
@@ -418,40 +362,13 @@ public final class InitDrill implements Callable<Integer> {
         }
     }
 
-    private boolean longMigration() {
+    boolean longMigration() {
         return migrationSeconds > 0 || concurrentIndex;
-    }
-
-    /** The holder's owner once its record says it runs the long migration, or null (ended first, or time out). */
-    private String awaitLongMigration(Connection c, String epoch, long deadline) throws Exception {
-        String description = concurrentIndex ? "Concurrent index" : "Long migration";
-        try (PreparedStatement ps = c.prepareStatement("select owner from " + META_SCHEMA + ".init_epochs"
-                + " where epoch = ? and status = 'IN_PROGRESS' and migration_description = ?")) {
-            ps.setString(1, epoch);
-            ps.setString(2, description);
-            while (System.nanoTime() < deadline) {
-                try (ResultSet rs = ps.executeQuery()) {
-                    if (rs.next()) {
-                        return rs.getString(1);
-                    }
-                }
-                Thread.sleep(20);
-            }
-        }
-        return null;
     }
 
     /** True when the init lock can be taken now: no process left it held. */
     private boolean lockFree() throws SQLException {
-        ConnectionFactory factory = this::connect;
-        InitLock l = lock.equalsIgnoreCase("lease")
-                ? InitLocks.lease(factory, META_SCHEMA, List.of(APP_SCHEMA), Duration.ofSeconds(5), Duration.ofSeconds(1))
-                : InitLocks.advisory(factory, META_SCHEMA, List.of(APP_SCHEMA));
-        try (l) {
-            Optional<InitLock.Lease> lease = l.tryAcquire("warden-drill-check");
-            lease.ifPresent(InitLock.Lease::close);
-            return lease.isPresent();
-        }
+        return EpochCounts.lockFree(this::connect, lock.equalsIgnoreCase("lease"));
     }
 
     private Connection connect() throws SQLException {
@@ -462,115 +379,5 @@ public final class InitDrill implements Callable<Integer> {
         }
         p.setProperty("ApplicationName", "warden-drill-coordinator");
         return DriverManager.getConnection(url, p);
-    }
-
-    private static long count(Connection c, String sql, String epoch) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement(sql)) {
-            ps.setString(1, epoch);
-            try (ResultSet rs = ps.executeQuery()) {
-                rs.next();
-                return rs.getLong(1);
-            }
-        }
-    }
-
-    private static String string(Connection c, String sql, String epoch) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement(sql)) {
-            ps.setString(1, epoch);
-            try (ResultSet rs = ps.executeQuery()) {
-                return rs.next() ? rs.getString(1) : null;
-            }
-        }
-    }
-
-    private static Long longOrNull(Connection c, String sql, Timestamp at, String epoch) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement(sql)) {
-            ps.setTimestamp(1, at);
-            ps.setString(2, epoch);
-            ps.setTimestamp(3, at);
-            try (ResultSet rs = ps.executeQuery()) {
-                rs.next();
-                long v = rs.getLong(1);
-                return rs.wasNull() ? null : Math.max(0, v);
-            }
-        }
-    }
-
-    private Map<String, Object> figures(List<Trial> ts, long soloP50) {
-        Map<String, Object> f = new LinkedHashMap<>();
-        f.put("trials", ts.size());
-        f.put("workers", workers);
-        f.put("lock", lock.toLowerCase());
-        f.put("wipe", wipe);
-        f.put("kill_holder", killHolder);
-        f.put("cut_holder", cutHolder);
-        f.put("idle_timeout", idleTimeout);
-        f.put("init_timeout", initTimeout == null ? "default" : initTimeout);
-        f.put("max_initializations_per_epoch", ts.stream().mapToLong(Trial::initializations).max().orElse(0));
-        f.put("double_initializations", ts.stream().filter(t -> t.initializations() > 1).count());
-        f.put("missing_initializations", ts.stream().filter(t -> t.initializations() < 1).count());
-        f.put("wipes_per_epoch_max", ts.stream().mapToLong(Trial::wipes).max().orElse(0));
-        f.put("seeds_per_epoch_max", ts.stream().mapToLong(Trial::seeds).max().orElse(0));
-        f.put("seeded_rows_ok", ts.stream().allMatch(Trial::rowsOk));
-        f.put("holder_kills", ts.stream().filter(Trial::killed).count());
-        f.put("takeovers", ts.stream().mapToLong(Trial::takeovers).sum());
-        List<Long> takeoverMs = ts.stream().map(Trial::takeoverMs).filter(x -> x != null).toList();
-        f.put("takeover_ms_p50", takeoverMs.isEmpty() ? null : Figures.percentile(takeoverMs, 0.5));
-        f.put("takeover_ms_max", takeoverMs.isEmpty() ? null : takeoverMs.stream().mapToLong(Long::longValue).max().orElse(0));
-        if (cutHolder) {
-            f.put("holder_cuts", ts.stream().filter(Trial::cut).count());
-            List<Long> afterCut = ts.stream().map(Trial::takeoverAfterCutMs).filter(x -> x != null).toList();
-            f.put("takeover_after_cut_ms_p50", afterCut.isEmpty() ? null : Figures.percentile(afterCut, 0.5));
-            f.put("takeover_after_cut_ms_max", afterCut.isEmpty() ? null
-                    : afterCut.stream().mapToLong(Long::longValue).max().orElse(0));
-        }
-        if (longMigration()) {
-            f.put("migration_seconds", migrationSeconds);
-            f.put("concurrent_index", concurrentIndex);
-            f.put("migration_runs_per_epoch_max", ts.stream().mapToLong(Trial::migrationRuns).max().orElse(0));
-            f.put("migrations_applied_twice", ts.stream().filter(t -> t.migrationRuns() > 1).count());
-            f.put("migrations_missing", ts.stream().filter(t -> t.migrationRuns() < 1).count());
-            f.put("interrupted_reruns", ts.stream().mapToLong(Trial::reruns).sum());
-            f.put("invalid_indexes_left", ts.stream().mapToLong(Trial::invalidIndexes).sum());
-        }
-        f.put("failed_workers", ts.stream().mapToInt(Trial::failed).sum());
-        f.put("stuck_locks", (int) ts.stream().filter(t -> !t.lockFree()).count());
-        List<Long> ready = ts.stream().map(Trial::allReadyMs).toList();
-        f.put("all_ready_ms_p50", Figures.percentile(ready, 0.5));
-        f.put("all_ready_ms_max", ready.stream().mapToLong(Long::longValue).max().orElse(0));
-        f.put("single_worker_init_ms_p50", soloP50);
-        f.put("seed_rows", seedRows);
-        f.put("database", db.url() == null ? "embedded PostgreSQL" : WardenConfig.maskUrl(db.url()));
-        List<String> failures = ts.stream().flatMap(t -> t.failures().stream()).toList();
-        f.put("failures", failures);
-        if (lock.equalsIgnoreCase("lease")) {
-            f.put("lease_ttl", leaseTtl);
-            f.put("heartbeat", heartbeat);
-        }
-        return f;
-    }
-
-    private static String summary(Map<String, Object> f) {
-        return """
-                init drill: %s trials x %s workers (lock %s, wipe %s, kill holder %s) on %s
-                  initialisations per epoch: max %s, double initialisations %s, missing %s
-                  wipes per epoch: max %s; seeds per epoch: max %s; seeded rows complete: %s
-                  holder kills: %s, takeovers: %s (kill -> takeover p50 %s ms, max %s ms)%s
-                  all %s workers READY: p50 %s ms, max %s ms after GO (one worker alone: %s ms)
-                  failed workers: %s, stuck locks: %s%s
-                """.formatted(f.get("trials"), f.get("workers"), f.get("lock"), f.get("wipe"), f.get("kill_holder"),
-                f.get("database"), f.get("max_initializations_per_epoch"), f.get("double_initializations"),
-                f.get("missing_initializations"), f.get("wipes_per_epoch_max"), f.get("seeds_per_epoch_max"),
-                f.get("seeded_rows_ok"), f.get("holder_kills"), f.get("takeovers"), f.get("takeover_ms_p50"),
-                f.get("takeover_ms_max"), f.containsKey("holder_cuts") ? "\n  holder cuts: " + f.get("holder_cuts")
-                        + " (cut -> takeover p50 " + f.get("takeover_after_cut_ms_p50") + " ms, max "
-                        + f.get("takeover_after_cut_ms_max") + " ms)" : "", f.get("workers"), f.get("all_ready_ms_p50"), f.get("all_ready_ms_max"),
-                f.get("single_worker_init_ms_p50"), f.get("failed_workers"), f.get("stuck_locks"),
-                f.containsKey("migration_seconds") ? "\n  long migration (" + f.get("migration_seconds") + " s"
-                        + (Boolean.TRUE.equals(f.get("concurrent_index")) ? ", CREATE INDEX CONCURRENTLY" : "")
-                        + "): applied twice " + f.get("migrations_applied_twice") + ", missing " + f.get("migrations_missing")
-                        + ", runs per epoch max " + f.get("migration_runs_per_epoch_max") + ", interrupted and re-run "
-                        + f.get("interrupted_reruns") + ", invalid indexes left " + f.get("invalid_indexes_left") : "")
-                .stripTrailing();
     }
 }
