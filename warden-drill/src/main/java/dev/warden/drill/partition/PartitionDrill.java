@@ -136,21 +136,11 @@ public final class PartitionDrill implements Callable<Integer> {
         if (db.url() == null && !Blackhole.inOwnNamespace() && !proxyOnly && NetworkNamespace.available()) {
             return NetworkNamespace.rerun(spec.commandLine().getParseResult().originalArgs());
         }
-        Map<String, Object> f = execute();
-        return output.print(f, (boolean) f.get("ok"), () -> summary(f));
-    }
-
-    private String summary(Map<String, Object> f) {
-        StringBuilder s = new StringBuilder("Partition drill: %d blackhole(s) of %d s and one of %d s, %d writers (%d holding %d ms),"
-                .formatted(partitions, seconds, longSeconds, writers, holders, holdMs))
-                .append(" a new write every %d ms, pool %d%n".formatted(arrivalMs, pool));
-        f.forEach((k, v) -> s.append("  %s: %s%n".formatted(k, v)));
-        return s.append((boolean) f.get("ok") ? "  OK: every target holds." : "  FAILED: " + f.get("failed_targets"))
-                .toString();
+        return output.print(execute());
     }
 
     /** Runs the drill and returns its figures, {@code ok} saying whether every target holds. */
-    public Map<String, Object> execute() throws Exception {
+    public PartitionFigures execute() throws Exception {
         if (partitions < 0 || seconds < 1 || socketTimeout < 1 || longSeconds <= socketTimeout || writers < 1
                 || holders < 0 || holders > writers || holdMs < 0 || arrivalMs < 1 || pool < 1 || window < 1) {
             throw new CommandLine.ParameterException(new CommandLine(this), "--partitions >= 0, --seconds >= 1,"
@@ -167,7 +157,7 @@ public final class PartitionDrill implements Callable<Integer> {
         }
     }
 
-    private Map<String, Object> run(String url, String user, String password) throws Exception {
+    private PartitionFigures run(String url, String user, String password) throws Exception {
         Properties target = org.postgresql.Driver.parseURL(url, null);
         if (target == null) {
             throw new CommandLine.ParameterException(new CommandLine(this), "--db-url must be a PostgreSQL JDBC URL, got "
@@ -270,7 +260,7 @@ public final class PartitionDrill implements Callable<Integer> {
         return p;
     }
 
-    private Map<String, Object> figures(String url, String user, String password, List<Partition> done, long hung)
+    private PartitionFigures figures(String url, String user, String password, List<Partition> done, long hung)
             throws SQLException {
         Set<UUID> present = new HashSet<>();
         try (Connection c = DriverManager.getConnection(url, user, password); Statement st = c.createStatement();
@@ -279,12 +269,10 @@ public final class PartitionDrill implements Callable<Integer> {
                 present.add(rs.getObject(1, UUID.class));
             }
         }
-        Map<String, Object> f = PartitionFigures.of(done, writes, present, hung);
-        f.put("pool", pool);
-        f.put("socket_timeout_s", socketTimeout);
-        f.put("dead_host", deadHost);
-        f.put("blackhole", blackholeKind);
-        return f;
+        return PartitionFigures.of(done, writes, present, hung,
+                new PartitionFigures.Run(pool, socketTimeout, deadHost, blackholeKind, ("Partition drill: %d blackhole(s)"
+                        + " of %d s and one of %d s, %d writers (%d holding %d ms), a new write every %d ms, pool %d")
+                        .formatted(partitions, seconds, longSeconds, writers, holders, holdMs, arrivalMs, pool)));
     }
 
     private void writeLoop(Warden warden, AtomicBoolean running, long hold) {

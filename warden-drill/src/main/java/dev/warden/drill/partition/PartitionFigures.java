@@ -1,17 +1,70 @@
 package dev.warden.drill.partition;
 
+import com.fasterxml.jackson.annotation.JsonIgnore;
+import com.fasterxml.jackson.annotation.JsonProperty;
+import com.fasterxml.jackson.annotation.JsonUnwrapped;
+import dev.warden.drill.DrillFigures;
 import dev.warden.drill.Figures;
+import dev.warden.drill.JsonOutput;
 import java.util.ArrayList;
 import java.util.Collection;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 
-/** The partition drill's figures and targets, from its timeline of blackholes and writes. */
-final class PartitionFigures {
+/**
+ * The partition drill's figures and targets, from its timeline of blackholes and writes, printed as
+ * one flat JSON object (the names it has always had): the timings, the writes, each blackhole, the
+ * targets that failed, {@code ok}, and the options the drill ran with. Passed when every target holds.
+ */
+record PartitionFigures(@JsonUnwrapped Timings timings, @JsonUnwrapped Writes writes, int poolActiveAtDegradedMin,
+                        List<Each> each, List<String> failedTargets, boolean ok, @JsonUnwrapped Run run)
+        implements DrillFigures {
+
+    /** How soon the blackholes were seen, what waited and how long, and the throughput after them. */
+    record Timings(int partitions, long degradedMsMax, double failFastMsP99, long startedBeforeDegradedMsMax,
+                   long inflightReleasedMsMax, long readyAfterHealMsMax, double throughputAfterHealRatio) {
+    }
+
+    /** What became of the writes. */
+    record Writes(long acknowledgedWrites, long lostWrites, long commitUnknown, long commitUnknownApplied,
+                  long hungThreadsAtEnd, long refusedAfterRunning) {
+    }
+
+    /** One blackhole: its timeline and the throughput around it. */
+    record Each(@JsonUnwrapped Timeline timeline, @JsonUnwrapped Throughput throughput) {
+    }
+
+    /** One blackhole's timeline, in ms ({@code degradedMs} null when Warden never went DEGRADED). */
+    record Timeline(double seconds, Long degradedMs, int poolActiveAtDegraded, long startedBeforeDegradedMsMax,
+                    long inflightReleasedMs, long readyAfterHealMs, long poolFullAfterReadyMs) {
+    }
+
+    /** Writes per second before the cut and after READY, and second by second. */
+    record Throughput(@JsonProperty("writes_per_s_before") long writesPerSecondBefore,
+                      @JsonProperty("writes_per_s_after") long writesPerSecondAfter, List<Long> writesBySecondBefore,
+                      List<Long> writesBySecondAfter) {
+    }
+
+    /**
+     * The options the drill ran with, the kind of blackhole ({@code proxy} or {@code kernel}), and
+     * the summary's first line (not in the JSON).
+     */
+    record Run(int pool, int socketTimeoutS, boolean deadHost, String blackhole, @JsonIgnore String heading) {
+    }
+
+    @Override
+    public boolean passed() {
+        return ok;
+    }
+
+    @Override
+    public String summary() {
+        StringBuilder s = new StringBuilder(run.heading()).append(System.lineSeparator());
+        JsonOutput.fields(this).forEach((k, v) -> s.append("  %s: %s%n".formatted(k, v)));
+        return s.append(ok ? "  OK: every target holds." : "  FAILED: " + failedTargets).toString();
+    }
 
     /** Targets of issue 12 (a 2-core machine). */
     static final long DEGRADED_MS_MAX = 1500;
@@ -20,15 +73,12 @@ final class PartitionFigures {
     static final long READY_AFTER_HEAL_MS_MAX = 1000;
     static final double THROUGHPUT_RATIO_MIN = 0.9;
 
-    private PartitionFigures() {
-    }
-
     /**
      * The drill's figures from its blackholes, its writes and the ids found in the table;
-     * {@code ok} says whether every target holds, {@code failed_targets} which do not.
+     * {@code ok} says whether every target holds, {@code failedTargets} which do not.
      */
-    static Map<String, Object> of(List<PartitionDrill.Partition> done, Collection<PartitionDrill.Write> writes,
-                                  Set<UUID> present, long hung) {
+    static PartitionFigures of(List<PartitionDrill.Partition> done, Collection<PartitionDrill.Write> writes,
+                               Set<UUID> present, long hung, Run run) {
         long acknowledged = 0;
         long lost = 0;
         long unknown = 0;
@@ -56,7 +106,7 @@ final class PartitionFigures {
         long readyMax = 0;
         double ratioMin = Double.MAX_VALUE;
         int activeAtDegradedMin = Integer.MAX_VALUE;
-        List<Map<String, Object>> each = new ArrayList<>();
+        List<Each> each = new ArrayList<>();
         for (PartitionDrill.Partition p : done) {
             long degradedAt = p.degraded == 0 ? p.heal : p.degraded;
             long degradedMs = ms(degradedAt - p.cut);
@@ -82,40 +132,17 @@ final class PartitionFigures {
             readyMax = Math.max(readyMax, readyMs);
             ratioMin = Math.min(ratioMin, ratio);
             activeAtDegradedMin = Math.min(activeAtDegradedMin, p.activeAtDegraded);
-            Map<String, Object> e = new LinkedHashMap<>();
-            e.put("seconds", ms(p.heal - p.cut) / 1000.0);
-            e.put("degraded_ms", p.degraded == 0 ? null : degradedMs);
-            e.put("pool_active_at_degraded", p.activeAtDegraded);
-            e.put("started_before_degraded_ms_max", startedBefore);
-            e.put("inflight_released_ms", released);
-            e.put("ready_after_heal_ms", readyMs);
-            e.put("pool_full_after_ready_ms", ms(p.refilled - p.ready));
-            e.put("writes_per_s_before", Math.round(p.before));
-            e.put("writes_per_s_after", Math.round(p.after));
             // Second by second: a dip right after READY (the pool refilling) reads differently from
             // a window that is slow throughout (the machine busy with something else).
-            e.put("writes_by_second_before", bySecond(writes, p.cut - p.windowNanos, p.cut));
-            e.put("writes_by_second_after", bySecond(writes, p.ready, p.ready + p.windowNanos));
-            each.add(e);
+            each.add(new Each(new Timeline(ms(p.heal - p.cut) / 1000.0, p.degraded == 0 ? null : degradedMs,
+                    p.activeAtDegraded, startedBefore, released, readyMs, ms(p.refilled - p.ready)),
+                    new Throughput(Math.round(p.before), Math.round(p.after),
+                            bySecond(writes, p.cut - p.windowNanos, p.cut),
+                            bySecond(writes, p.ready, p.ready + p.windowNanos))));
         }
         double failFastP99 = Figures.millis(Figures.percentile(failFast, 0.99));
         boolean everyDegraded = done.stream().allMatch(p -> p.degraded != 0);
-        Map<String, Object> f = new LinkedHashMap<>();
-        f.put("partitions", done.size());
-        f.put("degraded_ms_max", degradedMax);
-        f.put("fail_fast_ms_p99", failFastP99);
-        f.put("started_before_degraded_ms_max", startedBeforeDegradedMax);
-        f.put("inflight_released_ms_max", releasedMax);
-        f.put("ready_after_heal_ms_max", readyMax);
-        f.put("throughput_after_heal_ratio", done.isEmpty() ? 0 : Math.round(ratioMin * 1000) / 1000.0);
-        f.put("acknowledged_writes", acknowledged);
-        f.put("lost_writes", lost);
-        f.put("commit_unknown", unknown);
-        f.put("commit_unknown_applied", unknownApplied);
-        f.put("hung_threads_at_end", hung);
-        f.put("refused_after_running", refusedAfterRunning);
-        f.put("pool_active_at_degraded_min", done.isEmpty() ? 0 : activeAtDegradedMin);
-        f.put("each", each);
+        double ratio = done.isEmpty() ? 0 : Math.round(ratioMin * 1000) / 1000.0;
         List<String> failed = new ArrayList<>();
         check(failed, everyDegraded, "every blackhole made Warden DEGRADED");
         check(failed, degradedMax <= DEGRADED_MS_MAX, "degraded_ms_max <= " + DEGRADED_MS_MAX);
@@ -126,9 +153,9 @@ final class PartitionFigures {
         check(failed, lost == 0, "lost_writes == 0");
         check(failed, hung == 0, "hung_threads_at_end == 0");
         check(failed, refusedAfterRunning == 0, "refused_after_running == 0");
-        f.put("failed_targets", failed);
-        f.put("ok", failed.isEmpty());
-        return f;
+        return new PartitionFigures(new Timings(done.size(), degradedMax, failFastP99, startedBeforeDegradedMax,
+                releasedMax, readyMax, ratio), new Writes(acknowledged, lost, unknown, unknownApplied, hung,
+                refusedAfterRunning), done.isEmpty() ? 0 : activeAtDegradedMin, each, failed, failed.isEmpty(), run);
     }
 
     /** Acknowledged writes that ended in each whole second of [from, to). */
