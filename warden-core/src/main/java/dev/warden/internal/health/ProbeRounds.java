@@ -74,21 +74,25 @@ final class ProbeRounds {
         }
         long nanos = System.nanoTime() - t0;
         boolean ok = error == null;
-        figures.lastProbe = new ProbeResult(at, ok, nanos / 1e6, error, outcome);
+        // The counters first, the outcome last: a reader that sees this probe's outcome sees it counted.
+        if (ok && outcome == ProbeOutcome.SLOW) {
+            figures.slowProbes.incrementAndGet();
+        } else if (ok && outcome == ProbeOutcome.REFUSING_CONNECTIONS) {
+            figures.refusingProbes.incrementAndGet();
+        }
+        if (outcome == ProbeOutcome.STALLED) {
+            figures.stalledProbes.incrementAndGet();
+        }
         figures.probes.incrementAndGet();
+        figures.lastProbe = new ProbeResult(at, ok, nanos / 1e6, error, outcome);
         for (Listener l : listeners) {
             l.probed(outcome, nanos);
         }
         if (ok && outcome == ProbeOutcome.SLOW) {
-            figures.slowProbes.incrementAndGet();
             log.info("Health monitor: the database answered slowly ({} ms); slow is not unreachable, nothing is evicted",
                     Math.round(nanos / 1e6));
         } else if (ok && outcome == ProbeOutcome.REFUSING_CONNECTIONS) {
-            figures.refusingProbes.incrementAndGet();
             log.info("Health monitor: the server refuses new connections but existing ones answer: overload, not an outage");
-        }
-        if (outcome == ProbeOutcome.STALLED) {
-            figures.stalledProbes.incrementAndGet();
         }
         if (!ok) {
             figures.probeFailures.incrementAndGet();
