@@ -1,7 +1,6 @@
 package dev.warden.drill;
 
 import dev.warden.testing.ThrowawayDatabase;
-import java.io.IOException;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.ResultSet;
@@ -9,7 +8,7 @@ import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.List;
 
-/** The server processes behind a client's connections, found by application name, and signals to them. */
+/** The server processes behind a client's connections, found by application name. */
 public final class Backends {
 
     private Backends() {
@@ -28,13 +27,5 @@ public final class Backends {
             }
         }
         return pids;
-    }
-
-    /** Sends {@code SIGSTOP}, {@code SIGCONT}… to a backend of the embedded server (same user, no root). */
-    public static void signal(String sig, long pid) throws IOException, InterruptedException {
-        Process p = new ProcessBuilder("kill", "-" + sig, Long.toString(pid)).redirectErrorStream(true).start();
-        if (p.waitFor() != 0) {
-            throw new IllegalStateException("kill -" + sig + " " + pid + ": " + new String(p.getInputStream().readAllBytes()));
-        }
     }
 }

@@ -42,6 +42,47 @@ public final class Signals {
         }
     }
 
+    /**
+     * Stops a process and every descendant for a stall, without the race of listing first: the
+     * parent is stopped first, so it forks nothing afterwards, then its descendants are listed and
+     * stopped until a listing finds none new (a child forked just before the parent stopped, such as
+     * a backend for a connection being opened, would otherwise keep running and answer). Processes
+     * that exit meanwhile are no failure.
+     *
+     * @return every pid stopped, parent first, for {@link #continueAll(long...)}
+     */
+    public static long[] stopTree(long pid) {
+        List<Long> stopped = new ArrayList<>();
+        sendToLiving("STOP", pid);
+        stopped.add(pid);
+        for (int round = 0; round < 20; round++) {
+            List<Long> fresh = ProcessHandle.of(pid).stream().flatMap(ProcessHandle::descendants)
+                    .map(ProcessHandle::pid).filter(p -> !stopped.contains(p)).toList();
+            if (fresh.isEmpty()) {
+                break;
+            }
+            sendToLiving("STOP", fresh.stream().mapToLong(Long::longValue).toArray());
+            stopped.addAll(fresh);
+        }
+        return stopped.stream().mapToLong(Long::longValue).toArray();
+    }
+
+    /** Continues stopped processes (see {@link #stopTree(long)}); ones that have exited are no failure. */
+    public static void continueAll(long... pids) {
+        sendToLiving("CONT", pids);
+    }
+
+    /** {@link #send} that tolerates pids that have exited: {@code kill} still signals the others. */
+    private static void sendToLiving(String signal, long... pids) {
+        try {
+            send(signal, pids);
+        } catch (IllegalStateException e) {
+            if (!String.valueOf(e.getMessage()).contains("No such process")) {
+                throw e;
+            }
+        }
+    }
+
     /** The process and all its descendants, parent first (e.g. a postmaster and its backends). */
     public static long[] withDescendants(long pid) {
         List<Long> all = new ArrayList<>();

@@ -49,23 +49,12 @@ class StallAndRideThroughTest {
     @AfterEach
     void stop() {
         if (db.running()) {
-            signal("CONT", Signals.withDescendants(db.postmasterPid()));
+            Signals.continueAll(Signals.withDescendants(db.postmasterPid()));
         }
         if (warden != null) {
             warden.close();
         }
         db.restart();
-    }
-
-    /** kill signals every pid it is given even when one has exited meanwhile; that is no failure here. */
-    private static void signal(String sig, long[] pids) {
-        try {
-            Signals.send(sig, pids);
-        } catch (IllegalStateException e) {
-            if (!String.valueOf(e.getMessage()).contains("No such process")) {
-                throw e;
-            }
-        }
     }
 
     private Warden start(WardenConfig.Builder b) {
@@ -108,15 +97,15 @@ class StallAndRideThroughTest {
             }));
         }
         await().atMost(Duration.ofSeconds(20)).until(() -> warden.health().transactions().committed() > 20);
-        long[] pids = Signals.withDescendants(db.postmasterPid());
         long stoppedAt = System.nanoTime();
-        signal("STOP", pids);
+        long[] pids = Signals.stopTree(db.postmasterPid());
         try {
             // Reported: the probe sees TCP answered and no query answered.
-            await().atMost(Duration.ofSeconds(10)).until(() -> warden.health().monitor().stalledSince() != null);
+            await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(warden.health().monitor().stalledSince())
+                    .as(() -> "stalledSince; the monitor reports " + warden.health().monitor()).isNotNull());
             await().atMost(Duration.ofSeconds(10)).until(() -> System.nanoTime() - stoppedAt >= TimeUnit.SECONDS.toNanos(4));
         } finally {
-            signal("CONT", pids);
+            Signals.continueAll(pids);
         }
         long committed = warden.health().transactions().committed();
         await().atMost(Duration.ofSeconds(20)).until(() -> warden.health().transactions().committed() > committed + 20);
@@ -168,7 +157,7 @@ class StallAndRideThroughTest {
         try (java.sql.Connection admin = java.sql.DriverManager.getConnection(db.jdbcUrl(), db.user(), "");
              Statement st = admin.createStatement()) {
             // The postmaster first: new connections are then accepted by the kernel and never answered.
-            signal("STOP", new long[] {db.postmasterPid()});
+            Signals.send("STOP", db.postmasterPid());
             st.execute("select pg_terminate_backend(pid) from pg_stat_activity where application_name = 'stall-test'");
             await().atMost(Duration.ofSeconds(10)).until(() -> {
                 try (var rs = st.executeQuery("select count(*) from pg_stat_activity where application_name = 'stall-test'")) {
@@ -176,8 +165,7 @@ class StallAndRideThroughTest {
                     return rs.getInt(1) == 0;
                 }
             });
-            pids = Signals.withDescendants(db.postmasterPid());
-            signal("STOP", pids);
+            pids = Signals.stopTree(db.postmasterPid());
         }
         long stoppedAt = System.nanoTime();
         try {
@@ -185,8 +173,7 @@ class StallAndRideThroughTest {
             // Longer than the acquire timeout plus a login timeout: a retry has seen a login fail.
             await().atMost(Duration.ofSeconds(15)).until(() -> System.nanoTime() - stoppedAt >= TimeUnit.SECONDS.toNanos(5));
         } finally {
-            signal("CONT", pids);
-            signal("CONT", new long[] {db.postmasterPid()});
+            Signals.continueAll(pids);
         }
         long committed = warden.health().transactions().committed();
         await().atMost(Duration.ofSeconds(30)).until(() -> warden.health().transactions().committed() > committed + 20);

@@ -65,23 +65,21 @@ record MatrixFault(String name, Kind kind, long millis, boolean idle) {
                 }
             }
             case STALL -> {
-                long[] pids = Signals.withDescendants(db.postmasterPid());
-                signal("STOP", pids);
+                long[] pids = Signals.stopTree(db.postmasterPid());
                 try {
                     sleep(millis);
                 } finally {
-                    signal("CONT", pids);
+                    Signals.continueAll(pids);
                 }
             }
             case STARVE -> {
                 long end = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(millis);
                 for (int i = 0; i < 100_000 && System.nanoTime() < end; i++) {
-                    long[] pids = Signals.withDescendants(db.postmasterPid());
-                    signal("STOP", pids);
+                    long[] pids = Signals.stopTree(db.postmasterPid());
                     try {
                         sleep(90);
                     } finally {
-                        signal("CONT", pids);
+                        Signals.continueAll(pids);
                     }
                     sleep(10);
                 }
@@ -110,23 +108,6 @@ record MatrixFault(String name, Kind kind, long millis, boolean idle) {
             }
         }
         return new long[] {cut, System.nanoTime()};
-    }
-
-    /**
-     * kill -SIG to every pid; a backend that exited since it was listed is no failure (kill still
-     * signals the others).
-     */
-    private static void signal(String sig, long[] pids) throws Exception {
-        java.util.List<String> cmd = new java.util.ArrayList<>(java.util.List.of("kill", "-" + sig));
-        for (long pid : pids) {
-            cmd.add(Long.toString(pid));
-        }
-        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
-        p.getInputStream().transferTo(java.io.OutputStream.nullOutputStream());
-        if (!p.waitFor(10, TimeUnit.SECONDS)) {
-            p.destroyForcibly();
-            throw new IllegalStateException("kill -" + sig + " did not return within 10 s");
-        }
     }
 
     private static void iptables(String op, String match, String port) throws Exception {

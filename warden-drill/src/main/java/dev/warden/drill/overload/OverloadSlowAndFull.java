@@ -2,6 +2,7 @@ package dev.warden.drill.overload;
 
 import dev.warden.Warden;
 import dev.warden.drill.Backends;
+import dev.warden.testing.Signals;
 import dev.warden.testing.ThrowawayDatabase;
 import java.sql.Connection;
 import java.sql.SQLException;
@@ -57,11 +58,11 @@ final class OverloadSlowAndFull {
             while (System.nanoTime() < end) {
                 // Stall the monitor's backend longer than the probe timeout: its probe answers late.
                 for (long pid : Backends.of(db, "ovl-main-monitor")) {
-                    Backends.signal("STOP", pid);
+                    Signals.send("STOP", pid);
                     try {
                         Thread.sleep(1_500);
                     } finally {
-                        Backends.signal("CONT", pid);
+                        Signals.send("CONT", pid);
                     }
                     stalls++;
                 }
