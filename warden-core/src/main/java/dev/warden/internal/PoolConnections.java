@@ -6,6 +6,7 @@ import java.sql.Driver;
 import java.sql.DriverManager;
 import java.sql.SQLException;
 import java.sql.SQLFeatureNotSupportedException;
+import java.util.List;
 import java.util.Properties;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -71,6 +72,32 @@ public final class PoolConnections implements DataSource {
             if (closed(c)) {
                 continue;
             }
+            try {
+                c.abort(Runnable::run);
+                n++;
+            } catch (SQLException | RuntimeException ignored) {
+                // already broken: nothing left to end
+            }
+        }
+        return n;
+    }
+
+    /** The open connections whose COMMIT is on the wire now ({@link CommitsOnTheWire}). */
+    public List<Connection> committing() {
+        return open.stream().filter(CommitsOnTheWire::onTheWire).toList();
+    }
+
+    /**
+     * Aborts those of {@code held} whose COMMIT is still on the wire, and returns how many. A held
+     * connection is never reused for another COMMIT: the pool evicts every connection at an outage.
+     */
+    public int abortStillCommitting(List<Connection> held) {
+        int n = 0;
+        for (Connection c : held) {
+            if (!CommitsOnTheWire.onTheWire(c) || closed(c)) {
+                continue;
+            }
+            open.remove(c);
             try {
                 c.abort(Runnable::run);
                 n++;

@@ -15,7 +15,9 @@ import java.sql.SQLFeatureNotSupportedException;
 import java.sql.SQLTransientConnectionException;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.List;
 import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.LongSupplier;
@@ -178,16 +180,23 @@ public final class GuardedPool implements DataSource, HealthMonitor.PoolActions,
 
     /**
      * Aborts every pooled connection, those in use included (their threads get a connection error
-     * at once instead of waiting for the socket timeout on a dead network), except, unless the
-     * network is gone, those whose COMMIT is on the wire (aborting one would make an unknown outcome
-     * of a commit the server may still answer); lets the pool stop reconnecting until recovery, and
-     * moves every thread waiting for a connection to the ride-through.
+     * at once instead of waiting for the socket timeout on a dead network), except those whose COMMIT
+     * is on the wire: aborting one would make an unknown outcome of a commit the server may still
+     * answer. When the server's host still answers TCP (a stall) they are left to finish; when the
+     * network is gone they are held like new work, within the ride-through (a network that heals in
+     * time delivers the answer by TCP retransmission, as it does for a plain pool), and aborted when
+     * it runs out (at once without a ride-through). Lets the pool stop reconnecting until recovery,
+     * and moves every thread waiting for a connection to the ride-through.
      */
     @Override
     public void degraded(boolean networkGone) {
         HikariPoolMXBean mx = pool.getHikariPoolMXBean();
         refill.cancel(mx != null && !pool.isClosed());
-        int aborted = connections.abortAll(networkGone);
+        long holdNanos = networkGone ? rideThrough.leftNanos() : Long.MAX_VALUE;
+        int aborted = connections.abortAll(holdNanos == 0);
+        if (networkGone && holdNanos > 0) {
+            holdCommits(holdNanos);
+        }
         if (mx != null && !pool.isClosed()) {
             // With a minimum of idle connections, Hikari keeps reconnecting with a backoff that grows to
             // seconds; the connection made at recovery would then wait for the end of that backoff.
@@ -200,6 +209,23 @@ public final class GuardedPool implements DataSource, HealthMonitor.PoolActions,
         if (released > 0) {
             log.info("Released {} thread(s) waiting for a connection: the database is unreachable", released);
         }
+    }
+
+    /** Aborts, once {@code nanos} have passed, the connections whose COMMIT is on the wire now if it still is. */
+    private void holdCommits(long nanos) {
+        List<Connection> held = connections.committing();
+        if (held.isEmpty()) {
+            return;
+        }
+        log.info("Kept {} connection(s) whose COMMIT is on the wire: the network may heal within the ride-through"
+                + " ({} ms left), and its answer is then delivered", held.size(), TimeUnit.NANOSECONDS.toMillis(nanos));
+        CompletableFuture.delayedExecutor(nanos, TimeUnit.NANOSECONDS).execute(() -> {
+            int n = connections.abortStillCommitting(held);
+            if (n > 0) {
+                log.warn("Aborted {} connection(s) whose COMMIT got no answer within the ride-through: the outcome is"
+                        + " unknown unless verifyCommit finds it out", n);
+            }
+        });
     }
 
     /**

@@ -98,6 +98,14 @@ public final class RideThrough {
         return Math.max(0, deadlineNanos() - System.nanoTime());
     }
 
+    /**
+     * Nanoseconds of ride-through left in the current unavailability (counted from its start, or
+     * from the DEGRADED time when that is not known); 0 once the bound has passed.
+     */
+    public long leftNanos() {
+        return Math.max(0, deadlineNanos() - System.nanoTime());
+    }
+
     private long deadlineNanos() {
         Instant since = unavailableSince.get();
         if (since == null) {

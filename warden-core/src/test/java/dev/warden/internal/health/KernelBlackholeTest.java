@@ -20,12 +20,7 @@ class KernelBlackholeTest {
 
     @Test
     void aGoneNetworkIsDeclaredAtOnceAndInFlightWorkIsReleased() throws Exception {
-        boolean capable = capable();
-        if ("true".equals(System.getenv("CI"))) {
-            assertThat(capable).as("CI=true: root, unshare -n and iptables are required for the kernel blackhole")
-                    .isTrue();
-        }
-        assumeTrue(capable, "needs root, unshare -n and iptables (a network namespace of its own)");
+        requireNamespace();
         try (ChildJvm child = ChildJvm.builder("dev.warden.internal.health.KernelBlackholeMain")
                 .launcher("unshare", "-n", "--").start()) {
             String result = child.awaitLine("RESULT ", Duration.ofSeconds(180));
@@ -40,6 +35,37 @@ class KernelBlackholeTest {
             assertThat(ready).as("heal -> READY (ms)").isBetween(0L, 5_000L);
             assertThat(child.awaitExit(Duration.ofSeconds(60))).as("the child ends with its server").hasValue(0);
         }
+    }
+
+    /**
+     * A COMMIT on the wire when the network goes is held within the ride-through, not aborted: the
+     * network back in time delivers its answer (as to a plain pool), so no unknown outcome is made;
+     * past the ride-through it is aborted and, without verifyCommit, reported unknown.
+     */
+    @Test
+    void aCommitOnTheWireIsHeldWithinTheRideThroughAndAbortedAfterIt() throws Exception {
+        requireNamespace();
+        try (ChildJvm child = ChildJvm.builder("dev.warden.internal.health.KernelBlackholeCommitMain")
+                .launcher("unshare", "-n", "--").start()) {
+            String[] f = child.awaitLine("RESULT ", Duration.ofSeconds(180)).trim().split(" ");
+            assertThat(f[0]).as("held: the write's outcome; output:\n%s", child.output()).isEqualTo("OK");
+            assertThat(f[1]).as("held: DEGRADED while the COMMIT waited (the network was found gone)").isEqualTo("true");
+            assertThat(f[2]).as("held: rows written").isEqualTo("1");
+            assertThat(f[3]).as("past a 2 s ride-through: the write's outcome").isEqualTo("CommitOutcomeUnknownException");
+            // Aborted when the ride-through ran out, long before the network came back (8 s).
+            assertThat(Long.parseLong(f[4])).as("cut -> unknown outcome reported (ms)").isBetween(0L, 6_500L);
+            assertThat(f[5]).as("the server had committed it: the outcome was truly unknown").isEqualTo("1");
+            assertThat(child.awaitExit(Duration.ofSeconds(60))).as("the child ends with its server").hasValue(0);
+        }
+    }
+
+    private static void requireNamespace() {
+        boolean capable = capable();
+        if ("true".equals(System.getenv("CI"))) {
+            assertThat(capable).as("CI=true: root, unshare -n and iptables are required for the kernel blackhole")
+                    .isTrue();
+        }
+        assumeTrue(capable, "needs root, unshare -n and iptables (a network namespace of its own)");
     }
 
     private static boolean capable() {
