@@ -2,7 +2,9 @@ package dev.warden.spring;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
 
+import dev.warden.State;
 import dev.warden.Warden;
 import dev.warden.testing.Fault;
 import dev.warden.testing.FaultProxy;
@@ -14,9 +16,11 @@ import java.sql.Statement;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -103,6 +107,21 @@ class SpringCommitGuardsTest {
             });
         }
 
+        /** A slow COMMIT that goes into a silence: every link of the proxy blackholed 300 ms into it. */
+        @Transactional
+        public void addSlowAndSilenceTheServerDuringCommit(long id) {
+            jdbc.update("insert into note values (?, 'slow')", id);
+            TransactionSynchronizationManager.registerSynchronization(new TransactionSynchronization() {
+                @Override
+                public void beforeCommit(boolean readOnly) {
+                    THREADS.execute(() -> {
+                        pause(300);
+                        proxy.set(Fault.BLACKHOLE);
+                    });
+                }
+            });
+        }
+
         /** The first run's COMMIT is slow and its backend is terminated during it (aborted); the second commits. */
         @WardenRetry
         @Transactional
@@ -135,7 +154,8 @@ class SpringCommitGuardsTest {
         proxy = FaultProxy.start(db.port());
         ctx = new SpringApplicationBuilder(App.class).web(WebApplicationType.NONE)
                 .properties("spring.datasource.url=" + proxy.jdbcUrl("postgres"), "warden.tx.verify-commit=true",
-                        "warden.ready-wait=60s", "warden.retry.max-attempts=3")
+                        "warden.ready-wait=60s", "warden.retry.max-attempts=3",
+                        "warden.stall-bound=1500ms")
                 .run();
         assertThat(ctx.getBean(Warden.class).awaitReady(Duration.ofSeconds(60))).isTrue();
         assertThat(ctx.getBean(PlatformTransactionManager.class)).as("Warden's JDBC manager (the JPA one: LibraryJpaTest)")
@@ -212,6 +232,36 @@ class SpringCommitGuardsTest {
         assertThat(RUNS).hasValue(2);
         assertThat(count("select count(*) from note")).as("the aborted first run left nothing").isEqualTo(1);
         assertThat(count("select id from note")).isEqualTo(302);
+    }
+
+    /**
+     * A COMMIT on the wire of Spring's manager is spared when a silence becomes an outage, as one of
+     * Warden's own: the proxy's blackhole completes TCP handshakes (a live host, STALLED), DEGRADED
+     * once the stall bound has passed, and the COMMIT gets its own answer when the path comes back,
+     * not an abort (which the verifier would then have had to resolve).
+     */
+    @Test
+    void aCommitOnTheWireIsNotAbortedWhenASilenceBecomesAnOutage() throws Exception {
+        Warden warden = ctx.getBean(Warden.class);
+        long resolvedBefore = warden.txStats().commitResolved();
+        CompletableFuture<Throwable> write = CompletableFuture.supplyAsync(() -> {
+            try {
+                ctx.getBean(Notes.class).addSlowAndSilenceTheServerDuringCommit(400);
+                return null;
+            } catch (Throwable t) {
+                return t;
+            }
+        }, THREADS);
+        try {
+            await().atMost(Duration.ofSeconds(30)).until(() -> warden.state() == State.DEGRADED);
+            assertThat(write).as("the COMMIT on the wire was ended by the outage").isNotDone();
+        } finally {
+            proxy.set(Fault.PASS);
+        }
+        assertThat(write.get(30, TimeUnit.SECONDS)).as("the COMMIT's own answer").isNull();
+        assertThat(count("select count(*) from note where id = 400")).isEqualTo(1);
+        assertThat(warden.txStats().commitResolved()).as("answered, not aborted and resolved").isEqualTo(resolvedBefore);
+        assertThat(warden.awaitReady(Duration.ofSeconds(30))).isTrue();
     }
 
     private static void pause(long ms) {

@@ -1,5 +1,6 @@
 package dev.warden.internal.tx;
 
+import dev.warden.internal.CommitsOnTheWire;
 import java.sql.Connection;
 import java.sql.SQLException;
 import org.postgresql.core.BaseConnection;
@@ -105,11 +106,15 @@ final class ManagedConnection extends GuardedConnectionBase {
         }
     }
 
+    /** Marked on the wire while it waits for its answer: an outage then spares it ({@link CommitsOnTheWire}). */
     @Override
     public void commit() throws SQLException {
+        BaseConnection p = pg();
+        CommitsOnTheWire.sent(p);
         try {
             delegate.commit();
         } finally {
+            CommitsOnTheWire.answered(p);
             ended();
         }
     }
