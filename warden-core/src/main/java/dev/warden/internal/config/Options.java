@@ -67,9 +67,10 @@ public final class Options {
     public static final Opt<Path> EMBEDDED_DIR = new Opt<>("WARDEN_EMBEDDED_DIR", ".warden/pgdata",
             "a directory path", Path::of, p -> !p.toString().isBlank());
     public static final Opt<Integer> EMBEDDED_PORT = intOpt("WARDEN_EMBEDDED_PORT", 0, 0, 65535);
-    // One cheap round trip per second per replica; with 2 failures and the 100ms recovery interval,
-    // an outage is declared within about 1.1 s plus one probe timeout (docs/health.md).
-    public static final Opt<Duration> MONITOR_INTERVAL = new Opt<>("WARDEN_MONITOR_INTERVAL", "1s",
+    // Two cheap round trips per second per replica: a gone network is found within the interval plus
+    // one probe timeout (about 1 s; the fault matrix's bound is 1.5 s), refusals within that plus one
+    // recovery interval (docs/health.md).
+    public static final Opt<Duration> MONITOR_INTERVAL = new Opt<>("WARDEN_MONITOR_INTERVAL", "500ms",
             "0 (no health monitor) or " + DURATION_FORMAT + ", from 100ms to 1m", Options::parseDuration,
             d -> d.isZero() || (d.compareTo(Duration.ofMillis(100)) >= 0 && d.compareTo(Duration.ofMinutes(1)) <= 0));
     public static final Opt<Duration> MONITOR_TIMEOUT =
