@@ -6,6 +6,7 @@ import static org.awaitility.Awaitility.await;
 
 import dev.warden.State;
 import dev.warden.Warden;
+import dev.warden.testing.SlowCommit;
 import dev.warden.testing.Fault;
 import dev.warden.testing.FaultProxy;
 import dev.warden.testing.ThrowawayDatabase;
@@ -160,10 +161,7 @@ class SpringCommitGuardsTest {
         assertThat(ctx.getBean(Warden.class).awaitReady(Duration.ofSeconds(60))).isTrue();
         assertThat(ctx.getBean(PlatformTransactionManager.class)).as("Warden's JDBC manager (the JPA one: LibraryJpaTest)")
                 .isExactlyInstanceOf(WardenTransactionManager.class);
-        sql("create or replace function note_sleep() returns trigger language plpgsql as"
-                        + " $$ begin if new.body = 'slow' then perform pg_sleep(1); end if; return null; end $$",
-                "create constraint trigger note_slow_commit after insert on note deferrable initially deferred"
-                        + " for each row execute function note_sleep()");
+        sql(SlowCommit.on("note", "new.body = 'slow'", 1));
     }
 
     @AfterAll

@@ -3,6 +3,7 @@ package dev.warden.internal.health;
 import dev.warden.State;
 import dev.warden.Warden;
 import dev.warden.WardenConfig;
+import dev.warden.testing.SlowCommit;
 import dev.warden.testing.ThrowawayDatabase;
 import java.sql.Connection;
 import java.sql.DriverManager;
@@ -38,10 +39,7 @@ public final class KernelBlackholeCommitMain {
             try (Connection c = DriverManager.getConnection(db.jdbcUrl(), db.user(), "");
                  Statement st = c.createStatement()) {
                 st.execute("create table kc (id bigserial primary key, note text)");
-                st.execute("create function kc_slow() returns trigger language plpgsql as"
-                        + " $$ begin perform pg_sleep(1.0); return null; end $$");
-                st.execute("create constraint trigger kc_slow after insert on kc deferrable initially deferred"
-                        + " for each row execute function kc_slow()");
+                SlowCommit.install(c, "kc", "true", 1);
             }
             Cut held = cutDuringCommit(db, Duration.ofSeconds(15), "held", Duration.ofSeconds(4));
             Cut bounded = cutDuringCommit(db, Duration.ofSeconds(2), "bounded", Duration.ofSeconds(8));

@@ -7,6 +7,7 @@ import dev.warden.CommitOutcomeUnknownException;
 import dev.warden.State;
 import dev.warden.Warden;
 import dev.warden.WardenConfig;
+import dev.warden.testing.SlowCommit;
 import dev.warden.testing.ThrowawayDatabase;
 import java.sql.Connection;
 import java.sql.DriverManager;
@@ -42,10 +43,7 @@ class VerifyCommitOutageTest {
              Statement st = c.createStatement()) {
             st.execute("create table vo_log (id bigserial primary key, note text not null)");
             // COMMIT takes a second for a 'slow' row: time to stop the server under it.
-            st.execute("create function vo_sleep() returns trigger language plpgsql as"
-                    + " $$ begin if new.note = 'slow' then perform pg_sleep(1); end if; return null; end $$");
-            st.execute("create constraint trigger vo_slow_commit after insert on vo_log deferrable initially deferred"
-                    + " for each row execute function vo_sleep()");
+            SlowCommit.install(c, "vo_log", "new.note = 'slow'", 1);
         }
     }
 

@@ -7,6 +7,7 @@ import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
 import com.zaxxer.hikari.HikariDataSource;
 import dev.warden.CommitOutcomeUnknownException;
+import dev.warden.testing.SlowCommit;
 import dev.warden.testing.SharedPostgres;
 import dev.warden.tx.Isolation;
 import dev.warden.tx.RetryPolicy;
@@ -40,12 +41,8 @@ class VerifyCommitTest {
 
     @BeforeAll
     static void start() {
-        exec("create table if not exists vc_log (id int not null, note text not null)",
-                "create or replace function vc_sleep() returns trigger language plpgsql as"
-                        + " $$ begin if new.note = 'slow' then perform pg_sleep(1); end if; return null; end $$",
-                "drop trigger if exists vc_slow_commit on vc_log",
-                "create constraint trigger vc_slow_commit after insert on vc_log deferrable initially deferred"
-                        + " for each row execute function vc_sleep()");
+        exec("create table if not exists vc_log (id int not null, note text not null)");
+        exec(SlowCommit.on("vc_log", "new.note = 'slow'", 1));
         pool = new HikariDataSource();
         pool.setJdbcUrl(SharedPostgres.url());
         pool.setUsername("postgres");

@@ -7,6 +7,7 @@ import dev.warden.CommitOutcomeUnknownException;
 import dev.warden.Warden;
 import dev.warden.spring.TransactionAbortedException;
 import dev.warden.spring.WardenJpaTransactionManager;
+import dev.warden.testing.SlowCommit;
 import dev.warden.testing.Fault;
 import dev.warden.testing.FaultProxy;
 import dev.warden.testing.ThrowawayDatabase;
@@ -174,11 +175,7 @@ class LibraryJpaTest {
      */
     @Test
     void withVerifyCommitALostCommitThatTheServerAppliedIsResolvedAsCommitted() throws Exception {
-        exec("create or replace function book_sleep() returns trigger language plpgsql as"
-                        + " $$ begin if new.title like 'Slow%' then perform pg_sleep(1); end if; return null; end $$",
-                "drop trigger if exists book_slow_commit on book",
-                "create constraint trigger book_slow_commit after insert on book deferrable initially deferred"
-                        + " for each row execute function book_sleep()");
+        exec(SlowCommit.on("book", "new.title like 'Slow%'", 1));
         ExecutorService threads = Executors.newSingleThreadExecutor();
         try (FaultProxy proxy = FaultProxy.start(db.port());
              ConfigurableApplicationContext other = app(proxy.jdbcUrl("postgres"))
