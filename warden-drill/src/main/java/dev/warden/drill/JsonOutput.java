@@ -8,8 +8,6 @@ import com.fasterxml.jackson.databind.json.JsonMapper;
 import java.io.PrintWriter;
 import java.io.UncheckedIOException;
 import java.util.LinkedHashMap;
-import java.util.Map;
-import java.util.function.Supplier;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -42,17 +40,6 @@ public final class JsonOutput {
         out.println(json ? toJson(figures) : figures.summary());
         out.flush();
         return exitCode(figures);
-    }
-
-    /**
-     * Prints figures still kept as a map, keys as they are and in their order (JSON, or
-     * {@code summary}), and returns the exit code by the same rule.
-     */
-    public int print(Map<String, ?> figures, boolean passed, Supplier<String> summary) {
-        PrintWriter out = mixee.commandLine().getOut();
-        out.println(json ? toJson(figures) : summary.get());
-        out.flush();
-        return passed ? 0 : 1;
     }
 
     /** The one exit code rule: 0 when every target holds, 1 otherwise. */

@@ -2,8 +2,6 @@ package dev.warden.drill;
 
 import dev.warden.State;
 import dev.warden.Warden;
-import java.util.LinkedHashMap;
-import java.util.Map;
 import java.util.Queue;
 import java.util.concurrent.ConcurrentLinkedQueue;
 
@@ -21,11 +19,30 @@ public final class StateTimeline {
     }
 
     /**
-     * Figures of the fault that started at {@code start} and whose phase ended at {@code end}:
-     * {@code degraded_after_ms} (null if Warden stayed READY), {@code ready_after_ms} and
-     * {@code first_commit_after_ready_ms} (null when there was no DEGRADED, or no READY after it).
+     * When Warden went DEGRADED and came back READY after one fault, and its client's first commit after READY.
+     *
+     * @param degradedAfterMs            from the fault's start; null if Warden stayed READY
+     * @param readyAfterMs               from the fault's start; null when there was no DEGRADED, or no READY after it
+     * @param firstCommitAfterReadyNanos from READY; null when there was no READY, or no commit after it
      */
-    public Map<String, Object> phase(long start, long end, WriteClient warden) {
+    public record Phase(Long degradedAfterMs, Long readyAfterMs, Long firstCommitAfterReadyNanos) {
+
+        /** The first commit after READY in ms with one decimal, or null. */
+        public Double firstCommitAfterReadyMs() {
+            return firstCommitAfterReadyNanos == null ? null : Figures.millis(firstCommitAfterReadyNanos);
+        }
+
+        /** The first commit after READY in whole ms, or null. */
+        public Long firstCommitAfterReadyWholeMs() {
+            return firstCommitAfterReadyNanos == null ? null : firstCommitAfterReadyNanos / 1_000_000;
+        }
+    }
+
+    /**
+     * The phase of the fault that started at {@code start}: its DEGRADED counts when it came before
+     * {@code end}, its READY whenever it came.
+     */
+    public Phase phase(long start, long end, WriteClient warden) {
         long degraded = 0;
         long ready = 0;
         for (long[] t : transitions) {
@@ -38,11 +55,8 @@ public final class StateTimeline {
                 ready = t[1];
             }
         }
-        Map<String, Object> p = new LinkedHashMap<>();
-        p.put("degraded_after_ms", degraded == 0 ? null : (degraded - start) / 1_000_000);
-        p.put("ready_after_ms", ready == 0 ? null : (ready - start) / 1_000_000);
         long first = ready == 0 ? 0 : warden.firstCommitAtOrAfter(ready);
-        p.put("first_commit_after_ready_ms", first == 0 ? null : Figures.millis(first - ready));
-        return p;
+        return new Phase(degraded == 0 ? null : (degraded - start) / 1_000_000,
+                ready == 0 ? null : (ready - start) / 1_000_000, first == 0 ? null : first - ready);
     }
 }

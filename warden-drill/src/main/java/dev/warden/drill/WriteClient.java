@@ -1,13 +1,18 @@
 package dev.warden.drill;
 
+import com.fasterxml.jackson.annotation.JsonProperty;
 import dev.warden.CommitOutcomeUnknownException;
 import dev.warden.DatabaseUnavailableException;
+import dev.warden.Warden;
 import dev.warden.WardenException;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
 import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Queue;
+import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
@@ -144,21 +149,74 @@ public final class WriteClient implements AutoCloseable {
         return true;
     }
 
-    /** Figures of this client so far: requests, acknowledged, failures by kind, unknown outcomes, hung &gt; 5 s. */
-    public Map<String, Object> figures() {
+    /**
+     * Figures of one client: requests, acknowledged, failures by kind, unknown outcomes, requests hung
+     * over 5 s, latency percentiles in ms.
+     */
+    public record Totals(long requests, long acknowledged, Map<String, Long> failedByKind, long unknownOutcomes,
+                          @JsonProperty("hung_over_5s") long hungOver5s, double latencyMsP50, double latencyMsP99,
+                          double latencyMsMax) {
+    }
+
+    /** Figures of this client so far. */
+    public Totals figures() {
         Map<String, Long> byKind = new TreeMap<>();
         failures.forEach((k, v) -> byKind.put(k, v.sum()));
-        Map<String, Object> f = new java.util.LinkedHashMap<>();
-        f.put("requests", requests.sum());
-        f.put("acknowledged", (long) acknowledged.size());
-        f.put("failed_by_kind", byKind);
-        f.put("unknown_outcomes", unknown.sum());
-        f.put("hung_over_5s", hung.sum());
         List<Long> latencies = spans.stream().map(s -> s[1] - s[0]).toList();
-        f.put("latency_ms_p50", Figures.millis(Figures.percentile(latencies, 0.50)));
-        f.put("latency_ms_p99", Figures.millis(Figures.percentile(latencies, 0.99)));
-        f.put("latency_ms_max", Figures.millis(Figures.percentile(latencies, 1.0)));
-        return f;
+        return new Totals(requests.sum(), acknowledged.size(), byKind, unknown.sum(), hung.sum(),
+                Figures.millis(Figures.percentile(latencies, 0.50)), Figures.millis(Figures.percentile(latencies, 0.99)),
+                Figures.millis(Figures.percentile(latencies, 1.0)));
+    }
+
+    /** Acknowledged writes not in {@code stored}: lost. */
+    public long lost(Set<Long> stored) {
+        return acknowledged.stream().filter(id -> !stored.contains(id)).count();
+    }
+
+    /** A Warden client and a plain one, writing side by side; closing stops both. */
+    public record Pair(WriteClient warden, WriteClient plain) implements AutoCloseable {
+
+        /** Waits until both clients commit again (bounded), so that the next fault hits a running load. */
+        public void steady() throws InterruptedException {
+            warden.awaitMore(100, 180_000);
+            plain.awaitMore(100, 180_000);
+        }
+
+        @Override
+        public void close() throws InterruptedException {
+            try {
+                plain.close();
+            } finally {
+                warden.close();
+            }
+        }
+    }
+
+    /**
+     * Starts {@code threads} writers on each client of {@code clients} (Warden started), each request
+     * one row of {@code drill_write (id bigint primary key, client text)} in a transaction of its own:
+     * through Warden's {@code useTransaction}, and through the plain pool (committed when the pool
+     * does not auto-commit). Both draw their ids from {@code ids}.
+     */
+    public static Pair pair(ClientPair clients, AtomicLong ids, int threads) {
+        Warden warden = clients.warden();
+        WriteClient w = new WriteClient("warden", id -> warden.useTransaction(tx -> {
+            try (PreparedStatement ps = tx.connection().prepareStatement("insert into drill_write values (?, 'warden')")) {
+                ps.setLong(1, id);
+                ps.executeUpdate();
+            }
+        }), ids, threads);
+        WriteClient p = new WriteClient("plain", id -> {
+            try (Connection c = clients.plain().getConnection();
+                 PreparedStatement ps = c.prepareStatement("insert into drill_write values (?, 'plain')")) {
+                ps.setLong(1, id);
+                ps.executeUpdate();
+                if (!c.getAutoCommit()) {
+                    c.commit();
+                }
+            }
+        }, ids, threads);
+        return new Pair(w, p);
     }
 
     /** Stops the writers, letting each finish its request (a verifier may hold one for its patience). */

@@ -116,12 +116,11 @@ public final class InitDrill implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        Map<String, Object> result = execute();
-        return output.print(result, InitFigures.passed(result, longMigration()), () -> InitFigures.summary(result));
+        return output.print(execute());
     }
 
     /** Runs the drill and returns its figures (the JSON object). */
-    public Map<String, Object> execute() throws Exception {
+    InitFigures execute() throws Exception {
         if (workers < 1 || workers > 64 || trials < 1 || trials > 1000 || seedRows < 1 || seedRows > 1_000_000) {
             throw new CommandLine.ParameterException(new CommandLine(this),
                     "--workers must be 1 to 64, --trials 1 to 1000, --seed-rows 1 to 1000000");

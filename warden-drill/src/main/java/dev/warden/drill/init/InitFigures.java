@@ -1,19 +1,21 @@
 package dev.warden.drill.init;
 
+import com.fasterxml.jackson.annotation.JsonUnwrapped;
 import dev.warden.WardenConfig;
+import dev.warden.drill.DrillFigures;
 import dev.warden.drill.Figures;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
+import java.util.Objects;
 
 /**
- * The figures of {@code warden drill init}: what each trial found, the drill's figures built from
- * them (the JSON object, names and order as ever), the rule that passes them and the human summary.
+ * The figures of {@code warden drill init}, printed as one flat JSON object (the nested records are
+ * unwrapped; a group that does not apply to the run is absent): the options, the initialisations per
+ * epoch, the cut-offs ({@code --cut-holder}), the long migration, the workers, the lease
+ * ({@code --lock lease}). Built from what each trial found; passed when every target holds.
  */
-final class InitFigures {
-
-    private InitFigures() {
-    }
+record InitFigures(@JsonUnwrapped Run run, @JsonUnwrapped Epochs epochs, @JsonUnwrapped Cuts cuts,
+                   @JsonUnwrapped Migration migration, @JsonUnwrapped Outcome outcome, @JsonUnwrapped Lease lease)
+        implements DrillFigures {
 
     /** What one trial found. */
     record Trial(int index, String epoch, int expected, long allReadyMs, int ready, int failed, long initializations,
@@ -22,76 +24,95 @@ final class InitFigures {
                  long migrationRuns, long reruns, long invalidIndexes) {
     }
 
+    /** The options the drill ran with ({@code initTimeout} is {@code default} when unset). */
+    record Run(int trials, int workers, String lock, boolean wipe, boolean killHolder, boolean cutHolder,
+               String idleTimeout, String initTimeout) {
+    }
+
+    /** Initialisations, wipes and seeds per epoch, the holders killed and taken over (ms null when none). */
+    record Epochs(long maxInitializationsPerEpoch, long doubleInitializations, long missingInitializations,
+                  long wipesPerEpochMax, long seedsPerEpochMax, boolean seededRowsOk, long holderKills, long takeovers,
+                  Long takeoverMsP50, Long takeoverMsMax) {
+    }
+
+    /** The holders cut off, and how soon they were taken over (ms null when none). */
+    record Cuts(long holderCuts, Long takeoverAfterCutMsP50, Long takeoverAfterCutMsMax) {
+    }
+
+    /** The long migration and what became of it. */
+    record Migration(int migrationSeconds, boolean concurrentIndex, long migrationRunsPerEpochMax,
+                     long migrationsAppliedTwice, long migrationsMissing, long interruptedReruns,
+                     long invalidIndexesLeft) {
+    }
+
+    /** The workers: failed, locks left held, how soon all were READY, the failures. */
+    record Outcome(int failedWorkers, int stuckLocks, long allReadyMsP50, long allReadyMsMax,
+                   long singleWorkerInitMsP50, int seedRows, String database, List<String> failures) {
+    }
+
+    /** The lease lock's timings. */
+    record Lease(String leaseTtl, String heartbeat) {
+    }
+
     /** The most a cut-off holder may keep the epoch from being taken over (issue 12's bound). */
     static final long TAKEOVER_AFTER_CUT_BOUND_MS = 15_000;
 
     /** True when every target holds (the exit code's rule). */
-    static boolean passed(Map<String, Object> result, boolean longMigration) {
-        Object cutMax = result.get("takeover_after_cut_ms_max");
-        boolean migrationsOk = !longMigration || ((long) result.get("migrations_applied_twice") == 0
-                && (long) result.get("migrations_missing") == 0 && (long) result.get("invalid_indexes_left") == 0);
-        return migrationsOk && (long) result.get("double_initializations") == 0 && (int) result.get("failed_workers") == 0
-                && (int) result.get("stuck_locks") == 0 && (boolean) result.get("seeded_rows_ok")
-                && (cutMax == null || (long) cutMax <= TAKEOVER_AFTER_CUT_BOUND_MS);
+    @Override
+    public boolean passed() {
+        boolean migrationsOk = migration == null || (migration.migrationsAppliedTwice() == 0
+                && migration.migrationsMissing() == 0 && migration.invalidIndexesLeft() == 0);
+        Long cutMax = cuts == null ? null : cuts.takeoverAfterCutMsMax();
+        return migrationsOk && epochs.doubleInitializations() == 0 && outcome.failedWorkers() == 0
+                && outcome.stuckLocks() == 0 && epochs.seededRowsOk()
+                && (cutMax == null || cutMax <= TAKEOVER_AFTER_CUT_BOUND_MS);
     }
 
-    /** The drill's figures (its JSON object), in their order, from its trials. */
-    static Map<String, Object> of(InitDrill d, List<Trial> ts, long soloP50) {
-        Map<String, Object> f = new LinkedHashMap<>();
-        f.put("trials", ts.size());
-        f.put("workers", d.workers);
-        f.put("lock", d.lock.toLowerCase());
-        f.put("wipe", d.wipe);
-        f.put("kill_holder", d.killHolder);
-        f.put("cut_holder", d.cutHolder);
-        f.put("idle_timeout", d.idleTimeout);
-        f.put("init_timeout", d.initTimeout == null ? "default" : d.initTimeout);
-        f.put("max_initializations_per_epoch", ts.stream().mapToLong(Trial::initializations).max().orElse(0));
-        f.put("double_initializations", ts.stream().filter(t -> t.initializations() > 1).count());
-        f.put("missing_initializations", ts.stream().filter(t -> t.initializations() < 1).count());
-        f.put("wipes_per_epoch_max", ts.stream().mapToLong(Trial::wipes).max().orElse(0));
-        f.put("seeds_per_epoch_max", ts.stream().mapToLong(Trial::seeds).max().orElse(0));
-        f.put("seeded_rows_ok", ts.stream().allMatch(Trial::rowsOk));
-        f.put("holder_kills", ts.stream().filter(Trial::killed).count());
-        f.put("takeovers", ts.stream().mapToLong(Trial::takeovers).sum());
-        List<Long> takeoverMs = ts.stream().map(Trial::takeoverMs).filter(x -> x != null).toList();
-        f.put("takeover_ms_p50", takeoverMs.isEmpty() ? null : Figures.percentile(takeoverMs, 0.5));
-        f.put("takeover_ms_max", takeoverMs.isEmpty() ? null : takeoverMs.stream().mapToLong(Long::longValue).max().orElse(0));
+    /** The drill's figures from its trials. */
+    static InitFigures of(InitDrill d, List<Trial> ts, long soloP50) {
+        Run run = new Run(ts.size(), d.workers, d.lock.toLowerCase(), d.wipe, d.killHolder, d.cutHolder, d.idleTimeout,
+                d.initTimeout == null ? "default" : d.initTimeout);
+        List<Long> takeoverMs = ts.stream().map(Trial::takeoverMs).filter(Objects::nonNull).toList();
+        Epochs epochs = new Epochs(ts.stream().mapToLong(Trial::initializations).max().orElse(0),
+                ts.stream().filter(t -> t.initializations() > 1).count(),
+                ts.stream().filter(t -> t.initializations() < 1).count(),
+                ts.stream().mapToLong(Trial::wipes).max().orElse(0), ts.stream().mapToLong(Trial::seeds).max().orElse(0),
+                ts.stream().allMatch(Trial::rowsOk), ts.stream().filter(Trial::killed).count(),
+                ts.stream().mapToLong(Trial::takeovers).sum(), p50(takeoverMs), max(takeoverMs));
+        Cuts cuts = null;
         if (d.cutHolder) {
-            f.put("holder_cuts", ts.stream().filter(Trial::cut).count());
-            List<Long> afterCut = ts.stream().map(Trial::takeoverAfterCutMs).filter(x -> x != null).toList();
-            f.put("takeover_after_cut_ms_p50", afterCut.isEmpty() ? null : Figures.percentile(afterCut, 0.5));
-            f.put("takeover_after_cut_ms_max", afterCut.isEmpty() ? null
-                    : afterCut.stream().mapToLong(Long::longValue).max().orElse(0));
+            List<Long> afterCut = ts.stream().map(Trial::takeoverAfterCutMs).filter(Objects::nonNull).toList();
+            cuts = new Cuts(ts.stream().filter(Trial::cut).count(), p50(afterCut), max(afterCut));
         }
+        Migration migration = null;
         if (d.longMigration()) {
-            f.put("migration_seconds", d.migrationSeconds);
-            f.put("concurrent_index", d.concurrentIndex);
-            f.put("migration_runs_per_epoch_max", ts.stream().mapToLong(Trial::migrationRuns).max().orElse(0));
-            f.put("migrations_applied_twice", ts.stream().filter(t -> t.migrationRuns() > 1).count());
-            f.put("migrations_missing", ts.stream().filter(t -> t.migrationRuns() < 1).count());
-            f.put("interrupted_reruns", ts.stream().mapToLong(Trial::reruns).sum());
-            f.put("invalid_indexes_left", ts.stream().mapToLong(Trial::invalidIndexes).sum());
+            migration = new Migration(d.migrationSeconds, d.concurrentIndex,
+                    ts.stream().mapToLong(Trial::migrationRuns).max().orElse(0),
+                    ts.stream().filter(t -> t.migrationRuns() > 1).count(),
+                    ts.stream().filter(t -> t.migrationRuns() < 1).count(), ts.stream().mapToLong(Trial::reruns).sum(),
+                    ts.stream().mapToLong(Trial::invalidIndexes).sum());
         }
-        f.put("failed_workers", ts.stream().mapToInt(Trial::failed).sum());
-        f.put("stuck_locks", (int) ts.stream().filter(t -> !t.lockFree()).count());
         List<Long> ready = ts.stream().map(Trial::allReadyMs).toList();
-        f.put("all_ready_ms_p50", Figures.percentile(ready, 0.5));
-        f.put("all_ready_ms_max", ready.stream().mapToLong(Long::longValue).max().orElse(0));
-        f.put("single_worker_init_ms_p50", soloP50);
-        f.put("seed_rows", d.seedRows);
-        f.put("database", d.db.url() == null ? "embedded PostgreSQL" : WardenConfig.maskUrl(d.db.url()));
-        List<String> failures = ts.stream().flatMap(t -> t.failures().stream()).toList();
-        f.put("failures", failures);
-        if (d.lock.equalsIgnoreCase("lease")) {
-            f.put("lease_ttl", d.leaseTtl);
-            f.put("heartbeat", d.heartbeat);
-        }
-        return f;
+        Outcome outcome = new Outcome(ts.stream().mapToInt(Trial::failed).sum(),
+                (int) ts.stream().filter(t -> !t.lockFree()).count(), Figures.percentile(ready, 0.5),
+                ready.stream().mapToLong(Long::longValue).max().orElse(0), soloP50, d.seedRows,
+                d.db.url() == null ? "embedded PostgreSQL" : WardenConfig.maskUrl(d.db.url()),
+                ts.stream().flatMap(t -> t.failures().stream()).toList());
+        Lease lease = d.lock.equalsIgnoreCase("lease") ? new Lease(d.leaseTtl, d.heartbeat) : null;
+        return new InitFigures(run, epochs, cuts, migration, outcome, lease);
+    }
+
+    private static Long p50(List<Long> values) {
+        return values.isEmpty() ? null : Figures.percentile(values, 0.5);
+    }
+
+    private static Long max(List<Long> values) {
+        return values.isEmpty() ? null : values.stream().mapToLong(Long::longValue).max().orElse(0);
     }
 
     /** The human summary of the figures. */
-    static String summary(Map<String, Object> f) {
+    @Override
+    public String summary() {
         return """
                 init drill: %s trials x %s workers (lock %s, wipe %s, kill holder %s) on %s
                   initialisations per epoch: max %s, double initialisations %s, missing %s
@@ -99,19 +120,20 @@ final class InitFigures {
                   holder kills: %s, takeovers: %s (kill -> takeover p50 %s ms, max %s ms)%s
                   all %s workers READY: p50 %s ms, max %s ms after GO (one worker alone: %s ms)
                   failed workers: %s, stuck locks: %s%s
-                """.formatted(f.get("trials"), f.get("workers"), f.get("lock"), f.get("wipe"), f.get("kill_holder"),
-                f.get("database"), f.get("max_initializations_per_epoch"), f.get("double_initializations"),
-                f.get("missing_initializations"), f.get("wipes_per_epoch_max"), f.get("seeds_per_epoch_max"),
-                f.get("seeded_rows_ok"), f.get("holder_kills"), f.get("takeovers"), f.get("takeover_ms_p50"),
-                f.get("takeover_ms_max"), f.containsKey("holder_cuts") ? "\n  holder cuts: " + f.get("holder_cuts")
-                        + " (cut -> takeover p50 " + f.get("takeover_after_cut_ms_p50") + " ms, max "
-                        + f.get("takeover_after_cut_ms_max") + " ms)" : "", f.get("workers"), f.get("all_ready_ms_p50"), f.get("all_ready_ms_max"),
-                f.get("single_worker_init_ms_p50"), f.get("failed_workers"), f.get("stuck_locks"),
-                f.containsKey("migration_seconds") ? "\n  long migration (" + f.get("migration_seconds") + " s"
-                        + (Boolean.TRUE.equals(f.get("concurrent_index")) ? ", CREATE INDEX CONCURRENTLY" : "")
-                        + "): applied twice " + f.get("migrations_applied_twice") + ", missing " + f.get("migrations_missing")
-                        + ", runs per epoch max " + f.get("migration_runs_per_epoch_max") + ", interrupted and re-run "
-                        + f.get("interrupted_reruns") + ", invalid indexes left " + f.get("invalid_indexes_left") : "")
+                """.formatted(run.trials(), run.workers(), run.lock(), run.wipe(), run.killHolder(),
+                outcome.database(), epochs.maxInitializationsPerEpoch(), epochs.doubleInitializations(),
+                epochs.missingInitializations(), epochs.wipesPerEpochMax(), epochs.seedsPerEpochMax(),
+                epochs.seededRowsOk(), epochs.holderKills(), epochs.takeovers(), epochs.takeoverMsP50(),
+                epochs.takeoverMsMax(), cuts == null ? "" : "\n  holder cuts: " + cuts.holderCuts()
+                        + " (cut -> takeover p50 " + cuts.takeoverAfterCutMsP50() + " ms, max "
+                        + cuts.takeoverAfterCutMsMax() + " ms)", run.workers(), outcome.allReadyMsP50(),
+                outcome.allReadyMsMax(), outcome.singleWorkerInitMsP50(), outcome.failedWorkers(), outcome.stuckLocks(),
+                migration == null ? "" : "\n  long migration (" + migration.migrationSeconds() + " s"
+                        + (migration.concurrentIndex() ? ", CREATE INDEX CONCURRENTLY" : "")
+                        + "): applied twice " + migration.migrationsAppliedTwice() + ", missing "
+                        + migration.migrationsMissing() + ", runs per epoch max " + migration.migrationRunsPerEpochMax()
+                        + ", interrupted and re-run " + migration.interruptedReruns() + ", invalid indexes left "
+                        + migration.invalidIndexesLeft())
                 .stripTrailing();
     }
 }

@@ -3,20 +3,17 @@ package dev.warden.drill.matrix;
 import com.zaxxer.hikari.HikariConfig;
 import dev.warden.Pooler;
 import dev.warden.WardenConfig;
+import dev.warden.drill.ClientPair;
 import dev.warden.drill.JsonOutput;
 import dev.warden.drill.NetworkNamespace;
 import dev.warden.testing.PatroniCluster;
 import dev.warden.testing.PgBouncer;
 import dev.warden.testing.ThrowawayDatabase;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
-import java.util.concurrent.TimeUnit;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -74,27 +71,14 @@ public final class MatrixDrill implements Callable<Integer> {
             }
             return inNamespace();
         }
-        Map<String, Object> out = execute();
-        return output.print(out, Boolean.TRUE.equals(out.get("ok")), () -> summary(out));
-    }
-
-    @SuppressWarnings("unchecked")
-    private static String summary(Map<String, Object> out) {
-        StringWriter text = new StringWriter();
-        PrintWriter w = new PrintWriter(text);
-        printTable(w, (List<Map<String, Object>>) out.get("faults"), (long) out.get("bound_ms"));
-        ((List<?>) out.get("not_run")).forEach(n -> w.println("not run: " + n));
-        w.print(Boolean.TRUE.equals(out.get("ok")) ? "OK: every target holds."
-                : "FAILED: a target does not hold (see the targets).");
-        w.flush();
-        return text.toString();
+        return output.print(execute());
     }
 
     /**
      * Runs the drill in this process (the blackhole only when already in a network namespace of its
      * own) and returns its figures, {@code ok} saying whether every target holds.
      */
-    Map<String, Object> execute() throws Exception {
+    MatrixFigures execute() throws Exception {
         if (!withoutBlackhole && wanted(MatrixFault.Kind.BLACKHOLE) && !NetworkNamespace.inOwn()) {
             throw new IllegalStateException("the blackhole runs only in a network namespace of its own (call())");
         }
@@ -143,7 +127,7 @@ public final class MatrixDrill implements Callable<Integer> {
         return only == null || only.contains(kind);
     }
 
-    private Map<String, Object> drill(ThrowawayDatabase db) throws Exception {
+    private MatrixFigures drill(ThrowawayDatabase db) throws Exception {
         List<MatrixStage.Row> rows = new ArrayList<>();
         List<String> notRun = new ArrayList<>();
         WardenConfig direct = WardenConfig.builder().environment(Map.of()).dbUrl(db.jdbcUrl()).poolMaxSize(pool)
@@ -237,82 +221,27 @@ public final class MatrixDrill implements Callable<Integer> {
 
     /** The plain pool: HikariCP's defaults but the pool size. */
     private HikariConfig plain(String url, String user) {
-        HikariConfig hc = new HikariConfig();
-        hc.setJdbcUrl(url);
-        hc.setUsername(user);
-        hc.setMaximumPoolSize(pool);
-        hc.setPoolName("plain-hikari");
-        return hc;
+        return ClientPair.plainConfig(url, user, pool);
     }
 
-    private Map<String, Object> report(List<MatrixStage.Row> stageRows, List<String> notRun, Duration rideThrough) {
+    private MatrixFigures report(List<MatrixStage.Row> stageRows, List<String> notRun, Duration rideThrough) {
         long boundMs = Math.max(rideThrough.toMillis(), 2500);
-        List<Map<String, Object>> rows = new ArrayList<>();
+        List<MatrixFigures.Row> rows = new ArrayList<>();
         boolean ok = true;
         for (MatrixStage.Row r : stageRows) {
-            Map<String, Object> fw = r.warden();
-            Map<String, Object> fh = r.hikari();
-            Map<String, Object> targets = new LinkedHashMap<>();
-            if ((long) fh.get("failed") == 0) {
-                targets.put("fails_nothing_the_plain_pool_served", (long) fw.get("failed") == 0);
-            }
-            targets.put("loses_nothing", (long) fw.get("lost") == 0);
-            targets.put("no_more_unknown_than_plain", (long) fw.get("unknown") <= (long) fh.get("unknown"));
-            targets.put("waits_at_most_" + boundMs + "_ms", (double) fw.get("max_ms") <= boundMs
-                    && (long) fw.get("still_running") == 0);
-            Map<String, Object> row = new LinkedHashMap<>();
-            row.put("fault", r.fault().name());
-            row.putAll(r.extra());
-            if (r.fault().kind() == MatrixFault.Kind.BLACKHOLE) {
-                long degradedMs = (long) r.extra().get("degraded_ms");
-                Long readyMs = (Long) r.extra().get("ready_after_heal_ms");
-                // The connections in use are aborted in the step that declares DEGRADED.
-                row.put("in_flight_released_ms", degradedMs);
-                targets.put("degraded_within_1500_ms", degradedMs >= 0 && degradedMs <= 1500);
-                targets.put("released_within_2500_ms", degradedMs >= 0 && degradedMs <= 2500);
-                targets.put("ready_within_1000_ms_of_heal", readyMs != null && readyMs >= 0 && readyMs <= 1000);
-            }
-            row.put("warden", fw);
-            row.put("hikari", fh);
-            row.put("targets", targets);
-            ok &= targets.values().stream().allMatch(Boolean.TRUE::equals);
-            rows.add(row);
+            boolean blackhole = r.fault().kind() == MatrixFault.Kind.BLACKHOLE;
+            long degradedMs = r.timeline().degradedMs();
+            MatrixFigures.Targets targets = MatrixFigures.Targets.of(r.warden(), r.hikari(), boundMs, blackhole,
+                    degradedMs, r.timeline().readyAfterHealMs());
+            // The connections in use are aborted in the step that declares DEGRADED.
+            rows.add(new MatrixFigures.Row(r.fault().name(), r.timeline(), blackhole ? degradedMs : null, r.warden(),
+                    r.hikari(), targets));
+            ok &= targets.allHold();
         }
-        Map<String, Object> out = new LinkedHashMap<>();
-        out.put("pool", pool);
-        out.put("writers", writers);
-        out.put("ride_through_ms", rideThrough.toMillis());
-        out.put("blackhole", !withoutBlackhole && wanted(MatrixFault.Kind.BLACKHOLE));
-        out.put("not_run", notRun);
-        out.put("faults", rows);
         // Rows left out on request (--faults) do not fail the run; rows whose fixture is missing do.
         boolean complete = !withoutBlackhole && notRun.stream().allMatch(n -> n.endsWith("not in --faults"));
-        out.put("bound_ms", boundMs);
-        out.put("ok", ok && complete);
-        return out;
-    }
-
-    @SuppressWarnings("unchecked")
-    private static void printTable(PrintWriter out, List<Map<String, Object>> rows, long boundMs) {
-        out.printf("%-46s | %-44s | %-44s%n", "fault", "plain HikariCP: failed/unknown/lost, p99/max ms",
-                "Warden: failed/unknown/lost, p99/max ms");
-        for (Map<String, Object> r : rows) {
-            Map<String, Object> h = (Map<String, Object>) r.get("hikari");
-            Map<String, Object> w = (Map<String, Object>) r.get("warden");
-            out.printf("%-46s | %-44s | %-44s%n", r.get("fault"), cell(h), cell(w));
-            if (!Long.valueOf(-1).equals(r.get("degraded_ms"))) {
-                out.printf("%-46s   DEGRADED after %s ms, READY %s ms after the heal%n", "",
-                        r.get("degraded_ms"), r.get("ready_after_heal_ms"));
-            }
-            out.printf("%-46s   targets: %s%n", "", r.get("targets"));
-        }
-        out.println("Bound on any Warden request: " + boundMs + " ms (max of WARDEN_RIDE_THROUGH and 2.5 s).");
-    }
-
-    private static String cell(Map<String, Object> f) {
-        return f.get("failed") + " " + f.get("failed_by_kind") + " / " + f.get("unknown") + " / " + f.get("lost") + ", "
-                + f.get("p99_ms") + "/" + f.get("max_ms") + (((long) f.get("hung_over_5s")) > 0
-                ? ", hung>5s " + f.get("hung_over_5s") : "");
+        return new MatrixFigures(pool, writers, rideThrough.toMillis(), !withoutBlackhole && wanted(MatrixFault.Kind.BLACKHOLE),
+                notRun, rows, boundMs, ok && complete);
     }
 
     private void log(String line) {

@@ -1,10 +1,10 @@
 package dev.warden.drill.matrix;
 
 import com.zaxxer.hikari.HikariConfig;
-import com.zaxxer.hikari.HikariDataSource;
 import dev.warden.State;
 import dev.warden.Warden;
 import dev.warden.WardenConfig;
+import dev.warden.drill.ClientPair;
 import dev.warden.drill.Figures;
 import java.sql.Connection;
 import java.sql.DriverManager;
@@ -13,7 +13,6 @@ import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -39,8 +38,9 @@ import java.util.function.Consumer;
 record MatrixStage(String url, String user, WardenConfig warden, HikariConfig plain, MatrixFault.Target target,
                    Consumer<String> log) {
 
-    /** One fault's figures: its name, the two clients' figures, Warden's state changes around it. */
-    record Row(MatrixFault fault, Map<String, Object> warden, Map<String, Object> hikari, Map<String, Object> extra) {
+    /** One fault's figures: the fault, Warden's state changes around it, the two clients' figures. */
+    record Row(MatrixFault fault, MatrixFigures.Timeline timeline, MatrixFigures.Client warden,
+               MatrixFigures.Client hikari) {
     }
 
     /** Waits for READY after a fault this long: a Patroni crash at Patroni's default timings lasts up to about 40 s. */
@@ -63,11 +63,12 @@ record MatrixStage(String url, String user, WardenConfig warden, HikariConfig pl
         MatrixLoad h;
         Map<Integer, List<Long>> hungW;
         Map<Integer, List<Long>> hungH;
-        try (Warden wd = Warden.create(warden); HikariDataSource pool = new HikariDataSource(plain)) {
+        try (ClientPair pair = ClientPair.open(warden, plain)) {
+            Warden wd = pair.warden();
             wd.lifecycle().addListener(t -> transitions.add(new long[] {System.nanoTime(), t.to().ordinal()}));
             wd.start();
             w = new MatrixLoad(MatrixLoad.warden(wd), phase);
-            h = new MatrixLoad(MatrixLoad.plain(pool), phase);
+            h = new MatrixLoad(MatrixLoad.plain(pair.plain()), phase);
             w.start(writers, 2);
             h.start(writers, 2);
             Thread.sleep(2000);
@@ -102,7 +103,6 @@ record MatrixStage(String url, String user, WardenConfig warden, HikariConfig pl
         List<Row> rows = new ArrayList<>();
         for (int i = 0; i < faults.size(); i++) {
             int p = i + 1;
-            Map<String, Object> extra = new LinkedHashMap<>();
             long cut = windows.get(i)[0];
             long healed = windows.get(i)[1];
             // DEGRADED counts for this fault when it came before the fault was healed (or soon after).
@@ -113,16 +113,16 @@ record MatrixStage(String url, String user, WardenConfig warden, HikariConfig pl
             // A switchover's new leader may serve before Patroni's REST API says so: READY may come
             // before the heal was seen (a negative figure).
             Long ready = degraded == null ? null : firstAfter(transitions, degraded, State.READY);
-            extra.put("fault_ms", (healed - cut) / 1_000_000);
-            extra.put("degraded_ms", degraded == null ? -1 : (degraded - cut) / 1_000_000);
-            extra.put("ready_after_heal_ms", ready == null ? null : (ready - healed) / 1_000_000);
-            rows.add(new Row(faults.get(i), figures(w.results(), p, present, hungW.get(p)),
-                    figures(h.results(), p, present, hungH.get(p)), extra));
+            MatrixFigures.Timeline timeline = new MatrixFigures.Timeline((healed - cut) / 1_000_000,
+                    degraded == null ? -1 : (degraded - cut) / 1_000_000,
+                    ready == null ? null : (ready - healed) / 1_000_000);
+            rows.add(new Row(faults.get(i), timeline, figures(w.results(), p, present, hungW.get(p)),
+                    figures(h.results(), p, present, hungH.get(p))));
         }
         return rows;
     }
 
-    private static Map<String, Object> figures(List<MatrixLoad.Result> all, int p, Set<UUID> present, List<Long> running) {
+    private static MatrixFigures.Client figures(List<MatrixLoad.Result> all, int p, Set<UUID> present, List<Long> running) {
         List<Long> nanos = new ArrayList<>();
         Map<String, Long> byKind = new TreeMap<>();
         Map<String, String> examples = new TreeMap<>(); // the first message of each kind of failure
@@ -154,23 +154,15 @@ record MatrixStage(String url, String user, WardenConfig warden, HikariConfig pl
             nanos.addAll(running);
             hung += running.stream().filter(n -> n > TimeUnit.SECONDS.toNanos(5)).count();
         }
-        Map<String, Object> f = new LinkedHashMap<>();
-        f.put("requests", (long) nanos.size());
-        f.put("failed", byKind.values().stream().mapToLong(Long::longValue).sum());
-        f.put("failed_by_kind", byKind);
-        f.put("unknown", unknown);
-        f.put("lost", MatrixLoad.lost(acked, present));
-        f.put("p50_ms", Figures.millis(Figures.percentile(nanos, 0.50)));
-        f.put("p99_ms", Figures.millis(Figures.percentile(nanos, 0.99)));
-        f.put("max_ms", Figures.millis(nanos.stream().mapToLong(Long::longValue).max().orElse(0)));
-        f.put("hung_over_5s", hung);
         // The slowest requests and how each ended: what a bound that does not hold is made of.
-        f.put("slowest", slowest.stream().sorted((a, b) -> Long.compare(b.nanos(), a.nanos())).limit(5)
+        List<String> slowestFive = slowest.stream().sorted((a, b) -> Long.compare(b.nanos(), a.nanos())).limit(5)
                 .map(r -> Figures.millis(r.nanos()) + " ms " + (r.unknown() ? "unknown" : r.failure() == null ? "ok" : r.failure()))
-                .toList());
-        f.put("still_running", stillRunning);
-        f.put("failure_examples", examples);
-        return f;
+                .toList();
+        return new MatrixFigures.Client(nanos.size(), byKind.values().stream().mapToLong(Long::longValue).sum(), byKind,
+                unknown, MatrixLoad.lost(acked, present), Figures.millis(Figures.percentile(nanos, 0.50)),
+                Figures.millis(Figures.percentile(nanos, 0.99)),
+                Figures.millis(nanos.stream().mapToLong(Long::longValue).max().orElse(0)), hung, slowestFive,
+                stillRunning, examples);
     }
 
     private static String shorten(String message) {

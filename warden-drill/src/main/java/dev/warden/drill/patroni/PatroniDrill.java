@@ -1,11 +1,11 @@
 package dev.warden.drill.patroni;
 
-import com.zaxxer.hikari.HikariConfig;
-import com.zaxxer.hikari.HikariDataSource;
 import dev.warden.State;
 import dev.warden.Warden;
 import dev.warden.WardenConfig;
+import dev.warden.drill.ClientPair;
 import dev.warden.drill.JsonOutput;
+import dev.warden.drill.StateTimeline;
 import dev.warden.drill.WriteClient;
 import dev.warden.testing.PatroniCluster;
 import java.sql.Connection;
@@ -16,13 +16,10 @@ import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Queue;
 import java.util.Set;
 import java.util.concurrent.Callable;
-import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -46,7 +43,6 @@ import picocli.CommandLine.Option;
         description = "Switchover and crash failover of a real Patroni cluster under load, Warden and plain HikariCP side by side.")
 public final class PatroniDrill implements Callable<Integer> {
 
-    static final long FIRST_COMMIT_AFTER_READY_MAX_MS = 100;
     private static final String EPOCH = "patroni-drill-1";
     private static final int INIT_WORKERS = 3;
 
@@ -67,19 +63,18 @@ public final class PatroniDrill implements Callable<Integer> {
         if (threads < 1 || threads > 32) {
             throw new CommandLine.ParameterException(new CommandLine(this), "--threads must be 1 to 32");
         }
-        Map<String, Object> f = execute();
-        return output.print(f, Boolean.TRUE.equals(f.get("pass")), () -> JsonOutput.toPrettyJson(f) + "\n"
-                + (Boolean.TRUE.equals(f.get("pass")) ? "PASS: every target holds" : "FAIL: " + f.get("failed_targets")));
+        return output.print(execute());
     }
 
     /** Runs the drill and returns its figures. */
-    public Map<String, Object> execute() throws Exception {
+    PatroniFigures execute() throws Exception {
         PatroniCluster.Timings timings = fast ? PatroniCluster.Timings.FAST : PatroniCluster.Timings.PATRONI_DEFAULTS;
-        Map<String, Object> f = new LinkedHashMap<>();
-        f.put("patroni", Map.of("members", 3, "ttl_s", timings.ttl(), "loop_wait_s", timings.loopWait(),
-                "retry_timeout_s", timings.retryTimeout(), "synchronous_mode", !async));
+        PatroniFigures.Cluster settings = new PatroniFigures.Cluster(3, timings.ttl(), timings.loopWait(),
+                timings.retryTimeout(), !async);
         List<String> failed = new ArrayList<>();
         long t0 = System.nanoTime();
+        PatroniFigures.Init init;
+        Load load;
         try (PatroniCluster cluster = PatroniCluster.start(3, timings, !async)) {
             progress("cluster up in %d s: %s", (System.nanoTime() - t0) / 1_000_000_000, cluster.jdbcUrl());
             try (Connection c = DriverManager.getConnection(cluster.jdbcUrl(), cluster.user(), "");
@@ -95,18 +90,19 @@ public final class PatroniDrill implements Callable<Integer> {
                     .txVerifyCommit(true)
                     .applicationName("patroni-drill")
                     .build();
-            f.put("init", initDuringSwitchover(cluster, cfg, failed));
-            f.putAll(load(cluster, cfg, failed));
+            init = initDuringSwitchover(cluster, cfg);
+            if (init.initialisationsCommitted() != 1 || init.workersReady() != INIT_WORKERS) {
+                failed.add("init: exactly one initialisation committed and every worker READY");
+            }
+            load = load(cluster, cfg);
         }
-        f.put("run_s", (System.nanoTime() - t0) / 1_000_000_000);
-        f.put("failed_targets", failed);
-        f.put("pass", failed.isEmpty());
-        return f;
+        failed.addAll(PatroniFigures.failedTargets(load.warden(), load.phases()));
+        return new PatroniFigures(settings, init, load.warden(), load.plain(), load.phases(),
+                (System.nanoTime() - t0) / 1_000_000_000, failed, failed.isEmpty());
     }
 
     /** Init workers start together; a switchover runs while the one that initialises seeds. */
-    private Map<String, Object> initDuringSwitchover(PatroniCluster cluster, WardenConfig cfg, List<String> failed)
-            throws Exception {
+    private PatroniFigures.Init initDuringSwitchover(PatroniCluster cluster, WardenConfig cfg) throws Exception {
         AtomicInteger seederRuns = new AtomicInteger();
         ExecutorService pool = Executors.newFixedThreadPool(INIT_WORKERS);
         List<Future<Warden>> workers = new ArrayList<>();
@@ -141,69 +137,45 @@ public final class PatroniDrill implements Callable<Integer> {
             }
             cluster.awaitReplicas(Duration.ofMinutes(3));
             long committed = count(cluster, "select count(*) from drill_seed");
-            Map<String, Object> f = new LinkedHashMap<>();
-            f.put("workers", INIT_WORKERS);
-            f.put("workers_ready", ready);
-            f.put("seeder_runs", seederRuns.get());
-            f.put("initialisations_committed", committed);
-            f.put("errors", errors);
             progress("init: %d of %d workers READY, seeder ran %d time(s), %d committed", ready, INIT_WORKERS,
                     seederRuns.get(), committed);
-            if (committed != 1 || ready != INIT_WORKERS) {
-                failed.add("init: exactly one initialisation committed and every worker READY");
-            }
-            return f;
+            return new PatroniFigures.Init(INIT_WORKERS, ready, seederRuns.get(), committed, errors);
         } finally {
             pool.shutdownNow();
         }
     }
 
+    /** What the load did: each client's totals, one row per fault. */
+    private record Load(PatroniFigures.Client warden, PatroniFigures.Client plain, List<PatroniFigures.Phase> phases) {
+    }
+
     /** Warden and plain HikariCP side by side through a switchover and a crash failover. */
-    private Map<String, Object> load(PatroniCluster cluster, WardenConfig cfg, List<String> failed) throws Exception {
-        Map<String, Object> f = new LinkedHashMap<>();
-        Queue<long[]> transitions = new ConcurrentLinkedQueue<>(); // {state ordinal, nanoTime}
+    private Load load(PatroniCluster cluster, WardenConfig cfg) throws Exception {
         AtomicLong ids = new AtomicLong();
-        HikariConfig hc = new HikariConfig();
-        hc.setJdbcUrl(cluster.jdbcUrl());
-        hc.setUsername(cluster.user());
-        hc.setMaximumPoolSize(threads + 1);
-        hc.setPoolName("plain-hikari");
-        List<Map<String, Object>> phases = new ArrayList<>();
+        List<PatroniFigures.Phase> phases = new ArrayList<>();
         long resolved;
-        WriteClient wardenClient;
-        WriteClient plainClient;
-        try (Warden warden = Warden.create(cfg).start(); HikariDataSource plain = new HikariDataSource(hc)) {
-            warden.lifecycle().addListener(t -> transitions.add(new long[] {t.to().ordinal(), System.nanoTime()}));
-            wardenClient = new WriteClient("warden", id -> warden.useTransaction(tx -> {
-                try (PreparedStatement ps = tx.connection().prepareStatement("insert into drill_write values (?, 'warden')")) {
-                    ps.setLong(1, id);
-                    ps.executeUpdate();
-                }
-            }), ids, threads);
-            plainClient = new WriteClient("plain", id -> {
-                try (Connection c = plain.getConnection();
-                     PreparedStatement ps = c.prepareStatement("insert into drill_write values (?, 'plain')")) {
-                    ps.setLong(1, id);
-                    ps.executeUpdate();
-                }
-            }, ids, threads);
-            try (wardenClient; plainClient) {
-                steady(wardenClient, plainClient);
+        WriteClient.Pair clients;
+        try (ClientPair pair = ClientPair.open(cfg, ClientPair.plainConfig(cluster.jdbcUrl(), cluster.user(), threads + 1))) {
+            Warden warden = pair.warden().start();
+            StateTimeline timeline = new StateTimeline(warden);
+            clients = WriteClient.pair(pair, ids, threads);
+            try (clients) {
+                clients.steady();
                 long start = System.nanoTime();
                 progress("load: switchover");
                 cluster.switchover();
                 long promoted = System.nanoTime();
-                steady(wardenClient, plainClient);
-                phases.add(phase("switchover", start, promoted, transitions, wardenClient));
+                clients.steady();
+                phases.add(phase("switchover", start, promoted, timeline, clients.warden()));
                 cluster.awaitReplicas(Duration.ofMinutes(3));
-                steady(wardenClient, plainClient);
+                clients.steady();
                 start = System.nanoTime();
                 progress("load: crash of the leader's whole member");
                 cluster.crashLeader();
                 cluster.awaitLeader(Duration.ofMinutes(3));
                 promoted = System.nanoTime();
-                steady(wardenClient, plainClient);
-                phases.add(phase("crash_failover", start, promoted, transitions, wardenClient));
+                clients.steady();
+                phases.add(phase("crash_failover", start, promoted, timeline, clients.warden()));
             }
             resolved = warden.txStats().commitResolved();
         }
@@ -214,60 +186,22 @@ public final class PatroniDrill implements Callable<Integer> {
                 stored.add(rs.getLong(1));
             }
         }
-        for (WriteClient client : List.of(wardenClient, plainClient)) {
-            Map<String, Object> cf = client.figures();
-            cf.put("lost_writes", client.acknowledged().stream().filter(id -> !stored.contains(id)).count());
-            f.put(client.name(), cf);
-        }
-        @SuppressWarnings("unchecked")
-        Map<String, Object> wf = (Map<String, Object>) f.get("warden");
-        wf.put("commit_outcomes_resolved", resolved);
-        f.put("phases", phases);
-        if (!Long.valueOf(0).equals(wf.get("lost_writes"))) {
-            failed.add("warden lost_writes == 0");
-        }
-        if (!Long.valueOf(0).equals(wf.get("unknown_outcomes"))) {
-            failed.add("warden unknown_outcomes == 0 (verifyCommit)");
-        }
-        for (Map<String, Object> p : phases) {
-            Object fc = p.get("first_commit_after_ready_ms");
-            if (p.get("ready_after_ms") != null && !(fc instanceof Long ms && ms <= FIRST_COMMIT_AFTER_READY_MAX_MS)) {
-                failed.add(p.get("phase") + ": first_commit_after_ready_ms <= " + FIRST_COMMIT_AFTER_READY_MAX_MS);
-            }
-        }
-        return f;
+        WriteClient w = clients.warden();
+        WriteClient p = clients.plain();
+        return new Load(new PatroniFigures.Client(w.figures(), w.lost(stored), resolved),
+                new PatroniFigures.Client(p.figures(), p.lost(stored), null), phases);
     }
 
-    /** DEGRADED/READY times of one fault, from its start, and Warden's first commit after READY. */
-    private static Map<String, Object> phase(String name, long start, long promoted, Queue<long[]> transitions,
-                                             WriteClient warden) {
-        long degraded = 0;
-        long ready = 0;
-        for (long[] t : transitions) {
-            if (t[1] < start) {
-                continue;
-            }
-            if (degraded == 0 && t[0] == State.DEGRADED.ordinal()) {
-                degraded = t[1];
-            } else if (degraded != 0 && ready == 0 && t[0] == State.READY.ordinal()) {
-                ready = t[1];
-            }
-        }
-        Map<String, Object> p = new LinkedHashMap<>();
-        p.put("phase", name);
-        p.put("new_leader_seen_after_ms", (promoted - start) / 1_000_000);
-        p.put("degraded_after_ms", degraded == 0 ? null : (degraded - start) / 1_000_000);
-        p.put("ready_after_ms", ready == 0 ? null : (ready - start) / 1_000_000);
-        long first = ready == 0 ? 0 : warden.firstCommitAtOrAfter(ready);
-        p.put("first_commit_after_ready_ms", first == 0 ? null : (first - ready) / 1_000_000);
-        progress("%s: %s", name, p);
+    /**
+     * The figures of one fault, once the load is steady again: its DEGRADED counts whenever it came
+     * after the fault's start (a member may be seen down only after the new leader was).
+     */
+    private static PatroniFigures.Phase phase(String name, long start, long promoted, StateTimeline timeline,
+                                              WriteClient warden) {
+        PatroniFigures.Phase p = PatroniFigures.Phase.of(name, (promoted - start) / 1_000_000,
+                timeline.phase(start, System.nanoTime(), warden));
+        progress("%s: %s", name, JsonOutput.toJson(p));
         return p;
-    }
-
-    /** Waits until both clients commit again (bounded), so that the next fault hits a running load. */
-    private static void steady(WriteClient a, WriteClient b) throws InterruptedException {
-        a.awaitMore(100, 180_000);
-        b.awaitMore(100, 180_000);
     }
 
     private static long count(PatroniCluster cluster, String sql) throws Exception {

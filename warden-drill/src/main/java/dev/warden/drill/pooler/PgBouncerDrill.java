@@ -1,12 +1,12 @@
 package dev.warden.drill.pooler;
 
 import com.zaxxer.hikari.HikariConfig;
-import com.zaxxer.hikari.HikariDataSource;
 import dev.warden.InitSettings;
 import dev.warden.Pooler;
 import dev.warden.State;
 import dev.warden.Warden;
 import dev.warden.WardenConfig;
+import dev.warden.drill.ClientPair;
 import dev.warden.drill.JsonOutput;
 import dev.warden.drill.StateTimeline;
 import dev.warden.drill.WriteClient;
@@ -20,7 +20,6 @@ import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -48,7 +47,6 @@ import picocli.CommandLine.Option;
         description = "PAUSE, KILL and RECONNECT of a real PgBouncer under load, Warden and plain HikariCP side by side.")
 public final class PgBouncerDrill implements Callable<Integer> {
 
-    static final long FIRST_COMMIT_AFTER_READY_MAX_MS = 100;
     static final long HUNG_MS = 5_000;
     private static final String EPOCH = "pgbouncer-drill-1";
     private static final String DATABASE = "postgres";
@@ -68,9 +66,7 @@ public final class PgBouncerDrill implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        Map<String, Object> f = execute();
-        return output.print(f, Boolean.TRUE.equals(f.get("pass")), () -> JsonOutput.toPrettyJson(f) + "\n"
-                + (Boolean.TRUE.equals(f.get("pass")) ? "PASS: every target holds" : "FAIL: " + f.get("failed_targets")));
+        return output.print(execute());
     }
 
     private PgBouncer.Mode poolMode() {
@@ -82,7 +78,7 @@ public final class PgBouncerDrill implements Callable<Integer> {
     }
 
     /** Runs the drill and returns its figures. */
-    public Map<String, Object> execute() throws Exception {
+    PgBouncerFigures execute() throws Exception {
         PgBouncer.Mode poolMode = poolMode();
         if (threads < 1 || threads > 32 || seconds < 1 || seconds > 3600) {
             throw new CommandLine.ParameterException(new CommandLine(this), "--threads must be 1 to 32, --seconds 1 to 3600");
@@ -95,13 +91,17 @@ public final class PgBouncerDrill implements Callable<Integer> {
         // transactions of one client run on different server connections. Session mode: one server
         // connection per client connection, with room for the init workers.
         String serverConnections = tx ? String.valueOf(threads) : "80";
-        Map<String, Object> f = new LinkedHashMap<>();
         List<String> failed = new ArrayList<>();
         long t0 = System.nanoTime();
+        PgBouncerFigures.Bouncer pgbouncer;
+        PgBouncerFigures.WardenSettings settings;
+        PgBouncerFigures.Init init;
+        Load load;
+        Map<String, Long> logProblems;
         try (ThrowawayDatabase db = ThrowawayDatabase.start("pgbouncer-drill");
              PgBouncer bouncer = PgBouncer.start(db, poolMode, Map.of("default_pool_size", serverConnections))) {
-            f.put("pgbouncer", Map.of("pool_mode", poolMode.name().toLowerCase(Locale.ROOT),
-                    "default_pool_size", Integer.parseInt(serverConnections), "url", bouncer.jdbcUrl()));
+            pgbouncer = new PgBouncerFigures.Bouncer(poolMode.name().toLowerCase(Locale.ROOT),
+                    Integer.parseInt(serverConnections), bouncer.jdbcUrl());
             try (Connection c = direct(db); Statement st = c.createStatement()) {
                 st.execute("create table drill_write (id bigint primary key, client text not null)");
                 st.execute("create table drill_seed (worker int not null, at timestamptz not null default now())");
@@ -120,22 +120,22 @@ public final class PgBouncerDrill implements Callable<Integer> {
                 cb.initDbUrl(db.jdbcUrl());
             }
             WardenConfig cfg = cb.build();
-            f.put("warden_config", Map.of("WARDEN_POOLER", cfg.pooler().name().toLowerCase(Locale.ROOT),
-                    "WARDEN_INIT_LOCK", "advisory",
-                    "WARDEN_INIT_DB_URL", tx ? "straight to the server (past PgBouncer)" : "(none: through PgBouncer)",
-                    "WARDEN_STATEMENT_TIMEOUT", "30s", "pool_size", threads + 1));
-            f.put("init", init(db, cfg, failed));
-            f.putAll(load(db, bouncer, cfg, failed));
-            f.put("pgbouncer_log_problems", logProblems(bouncer.log()));
+            settings = new PgBouncerFigures.WardenSettings(cfg.pooler().name().toLowerCase(Locale.ROOT), "advisory",
+                    tx ? "straight to the server (past PgBouncer)" : "(none: through PgBouncer)", "30s", threads + 1);
+            init = init(db, cfg);
+            if (init.initialisationsCommitted() != 1 || init.workersReady() != INIT_WORKERS) {
+                failed.add("init: exactly one initialisation committed and every worker READY");
+            }
+            load = load(db, bouncer, cfg);
+            logProblems = logProblems(bouncer.log());
         }
-        f.put("run_s", (System.nanoTime() - t0) / 1_000_000_000);
-        f.put("failed_targets", failed);
-        f.put("pass", failed.isEmpty());
-        return f;
+        failed.addAll(PgBouncerFigures.failedTargets(load.warden(), load.phases()));
+        return new PgBouncerFigures(pgbouncer, settings, init, load.warden(), load.plain(), load.phases(), logProblems,
+                (System.nanoTime() - t0) / 1_000_000_000, failed, failed.isEmpty());
     }
 
     /** Init workers start together; exactly one initialisation must commit and every worker be READY. */
-    private Map<String, Object> init(ThrowawayDatabase db, WardenConfig cfg, List<String> failed) throws Exception {
+    private PgBouncerFigures.Init init(ThrowawayDatabase db, WardenConfig cfg) throws Exception {
         AtomicInteger seederRuns = new AtomicInteger();
         ExecutorService pool = Executors.newFixedThreadPool(INIT_WORKERS);
         List<Future<Warden>> workers = new ArrayList<>();
@@ -164,56 +164,34 @@ public final class PgBouncerDrill implements Callable<Integer> {
                 }
             }
             long committed = count(db, "select count(*) from drill_seed");
-            Map<String, Object> f = new LinkedHashMap<>();
-            f.put("workers", INIT_WORKERS);
-            f.put("workers_ready", ready);
-            f.put("seeder_runs", seederRuns.get());
-            f.put("initialisations_committed", committed);
-            f.put("double_initialisations", Math.max(0, committed - 1));
-            f.put("all_ready_after_ms", (System.nanoTime() - t0) / 1_000_000);
-            f.put("errors", errors);
             progress("init: %d of %d workers READY, seeder ran %d time(s), %d committed", ready, INIT_WORKERS,
                     seederRuns.get(), committed);
-            if (committed != 1 || ready != INIT_WORKERS) {
-                failed.add("init: exactly one initialisation committed and every worker READY");
-            }
-            return f;
+            return new PgBouncerFigures.Init(INIT_WORKERS, ready, seederRuns.get(), committed, Math.max(0, committed - 1),
+                    (System.nanoTime() - t0) / 1_000_000, errors);
         } finally {
             pool.shutdownNow();
         }
     }
 
+    /** What the load did: each client's totals, one row per fault. */
+    private record Load(PgBouncerFigures.Client warden, PgBouncerFigures.Client plain, List<PgBouncerFigures.Phase> phases) {
+    }
+
     /** The same write load through Warden and a plain HikariCP pool, through each fault in turn. */
-    private Map<String, Object> load(ThrowawayDatabase db, PgBouncer bouncer, WardenConfig cfg, List<String> failed)
-            throws Exception {
+    private Load load(ThrowawayDatabase db, PgBouncer bouncer, WardenConfig cfg) throws Exception {
         AtomicLong ids = new AtomicLong();
-        HikariConfig hc = new HikariConfig();
-        hc.setJdbcUrl(bouncer.jdbcUrl());
-        hc.setUsername(ThrowawayDatabase.USER);
-        hc.setMaximumPoolSize(threads + 1);
+        HikariConfig hc = ClientPair.plainConfig(bouncer.jdbcUrl(), ThrowawayDatabase.USER, threads + 1);
         hc.setAutoCommit(false); // one transaction per write, committed, as Warden's
-        hc.setPoolName("plain-hikari");
-        List<Map<String, Object>> phases = new ArrayList<>();
+        List<PgBouncerFigures.Phase> phases = new ArrayList<>();
         List<PoolerFault.Outcome> holds = new ArrayList<>();
-        WriteClient wardenClient;
-        WriteClient plainClient;
-        try (Warden warden = Warden.create(cfg).start(); HikariDataSource plain = new HikariDataSource(hc)) {
+        WriteClient.Pair clients;
+        try (ClientPair pair = ClientPair.open(cfg, hc)) {
+            Warden warden = pair.warden().start();
             StateTimeline timeline = new StateTimeline(warden);
-            wardenClient = new WriteClient("warden", id -> warden.useTransaction(t -> {
-                try (PreparedStatement ps = t.connection().prepareStatement("insert into drill_write values (?, 'warden')")) {
-                    ps.setLong(1, id);
-                    ps.executeUpdate();
-                }
-            }), ids, threads);
-            plainClient = new WriteClient("plain", id -> {
-                try (Connection c = plain.getConnection();
-                     PreparedStatement ps = c.prepareStatement("insert into drill_write values (?, 'plain')")) {
-                    ps.setLong(1, id);
-                    ps.executeUpdate();
-                    c.commit();
-                }
-            }, ids, threads);
-            try (wardenClient; plainClient) {
+            clients = WriteClient.pair(pair, ids, threads);
+            try (clients) {
+                WriteClient wardenClient = clients.warden();
+                WriteClient plainClient = clients.plain();
                 for (PoolerFault fault : PoolerFault.values()) {
                     long[] w0 = wardenClient.counts();
                     long[] p0 = plainClient.counts();
@@ -224,14 +202,11 @@ public final class PgBouncerDrill implements Callable<Integer> {
                     Thread.sleep(seconds * 1000L);
                     wardenClient.awaitMore(1, 60_000);
                     long end = System.nanoTime();
-                    Map<String, Object> p = new LinkedHashMap<>();
-                    p.put("phase", fault.name().toLowerCase(Locale.ROOT));
-                    p.putAll(o.figures());
-                    p.putAll(timeline.phase(start, end, wardenClient));
-                    p.put("warden_state_at_end", warden.state().name());
-                    p.put("warden", delta(w0, wardenClient.counts()));
-                    p.put("plain", delta(p0, plainClient.counts()));
-                    progress("%s: %s", fault, p);
+                    PgBouncerFigures.Phase p = PgBouncerFigures.Phase.of(fault.name().toLowerCase(Locale.ROOT),
+                            o.figures(), timeline.phase(start, end, wardenClient), warden.state().name(),
+                            PgBouncerFigures.Delta.between(w0, wardenClient.counts()),
+                            PgBouncerFigures.Delta.between(p0, plainClient.counts()));
+                    progress("%s: %s", fault, JsonOutput.toJson(p));
                     phases.add(p);
                 }
             }
@@ -243,37 +218,11 @@ public final class PgBouncerDrill implements Callable<Integer> {
                 stored.add(rs.getLong(1));
             }
         }
-        Map<String, Object> f = new LinkedHashMap<>();
-        for (WriteClient client : List.of(wardenClient, plainClient)) {
-            Map<String, Object> cf = client.figures();
-            cf.put("lost_writes", client.acknowledged().stream().filter(id -> !stored.contains(id)).count());
-            cf.put("hung_over_5s_beyond_pooler_hold", hungBeyondHold(client, holds));
-            f.put(client.name(), cf);
-        }
-        f.put("phases", phases);
-        targets(f, failed);
-        return f;
+        return new Load(client(clients.warden(), stored, holds), client(clients.plain(), stored, holds), phases);
     }
 
-    /** Adds to {@code failed} each target the figures {@code f} miss. */
-    @SuppressWarnings("unchecked")
-    static void targets(Map<String, Object> f, List<String> failed) {
-        Map<String, Object> w = (Map<String, Object>) f.get("warden");
-        if (!Long.valueOf(0).equals(w.get("lost_writes"))) {
-            failed.add("warden lost_writes == 0");
-        }
-        if (!Long.valueOf(0).equals(w.get("hung_over_5s_beyond_pooler_hold"))) {
-            failed.add("no warden request hung > 5 s (beyond PgBouncer's own hold)");
-        }
-        for (Map<String, Object> p : (List<Map<String, Object>>) f.get("phases")) {
-            Object fc = p.get("first_commit_after_ready_ms");
-            if (p.get("ready_after_ms") != null && !(fc instanceof Double ms && ms <= FIRST_COMMIT_AFTER_READY_MAX_MS)) {
-                failed.add(p.get("phase") + ": first_commit_after_ready_ms <= " + FIRST_COMMIT_AFTER_READY_MAX_MS);
-            }
-            if (p.get("degraded_after_ms") != null && p.get("ready_after_ms") == null) {
-                failed.add(p.get("phase") + ": READY again after DEGRADED");
-            }
-        }
+    private static PgBouncerFigures.Client client(WriteClient client, Set<Long> stored, List<PoolerFault.Outcome> holds) {
+        return new PgBouncerFigures.Client(client.figures(), client.lost(stored), hungBeyondHold(client, holds));
     }
 
     /**
@@ -293,13 +242,6 @@ public final class PgBouncerDrill implements Callable<Integer> {
             }
         }
         return hung;
-    }
-
-    private static Map<String, Object> delta(long[] before, long[] after) {
-        Map<String, Object> d = new LinkedHashMap<>();
-        d.put("acknowledged", after[0] - before[0]);
-        d.put("failed", after[1] - before[1]);
-        return d;
     }
 
     /** PgBouncer's warnings and errors, counted by message (connection ids, addresses and numbers masked). */

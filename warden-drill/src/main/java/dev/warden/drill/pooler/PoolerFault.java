@@ -1,8 +1,7 @@
 package dev.warden.drill.pooler;
 
+import com.fasterxml.jackson.annotation.JsonInclude;
 import dev.warden.testing.PgBouncer;
-import java.util.LinkedHashMap;
-import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -25,16 +24,39 @@ enum PoolerFault {
 
     static final long PAUSE_MS = 5_000;
 
-    /** What one fault did: figures for the report, and the pooler's own hold (nanoTime; equal when none). */
-    record Outcome(Map<String, Object> figures, long holdStart, long holdEnd) {
+    /** What one fault did, for the report (in its phase's JSON object, by these names). */
+    sealed interface Figures permits Pause, Kill, Reconnect {
+    }
+
+    /**
+     * {@code PAUSE}: whether it completed and when ({@code pauseCompletedAfterMs} null when it did not),
+     * when {@code RESUME} was sent, and, only when the PAUSE did not complete, whether PgBouncer
+     * answered it after the RESUME.
+     */
+    record Pause(boolean pauseCompleted, Long pauseCompletedAfterMs, long resumedAfterMs,
+                 @JsonInclude(JsonInclude.Include.NON_NULL) Boolean pendingPauseAnsweredAfterResume) implements Figures {
+    }
+
+    /** {@code KILL <db>}: when it returned, and when {@code RESUME <db>} did. */
+    record Kill(long killedAfterMs, long resumedAfterMs) implements Figures {
+    }
+
+    /** {@code RECONNECT}: when it returned. */
+    record Reconnect(long reconnectReturnedAfterMs) implements Figures {
+    }
+
+    /**
+     * What one fault did: figures for the report (null for {@link #STEADY}), and the pooler's own
+     * hold (nanoTime; equal when none).
+     */
+    record Outcome(Figures figures, long holdStart, long holdEnd) {
     }
 
     Outcome make(PgBouncer bouncer, String database) throws InterruptedException {
-        Map<String, Object> f = new LinkedHashMap<>();
         long t0 = System.nanoTime();
         switch (this) {
             case STEADY -> {
-                return new Outcome(f, t0, t0);
+                return new Outcome(null, t0, t0);
             }
             case PAUSE -> {
                 // PAUSE returns once every server connection is released. In session mode a persistent
@@ -51,26 +73,25 @@ enum PoolerFault {
                     throw new IllegalStateException("PAUSE failed", e.getCause());
                 }
                 long paused = System.nanoTime();
-                f.put("pause_completed", completed);
-                f.put("pause_completed_after_ms", completed ? (paused - t0) / 1_000_000 : null);
                 long rest = PAUSE_MS - (paused - t0) / 1_000_000;
                 if (rest > 0) {
                     Thread.sleep(rest);
                 }
                 bouncer.resume();
                 long resumed = System.nanoTime();
-                f.put("resumed_after_ms", (resumed - t0) / 1_000_000);
+                Boolean answered = null;
                 if (!completed) {
                     // PgBouncer 1.18 never answers a PAUSE that a RESUME ended (the admin connection
                     // waits until psql gives up); the pooler itself runs on.
                     try {
                         pause.get(2, TimeUnit.SECONDS);
-                        f.put("pending_pause_answered_after_resume", true);
+                        answered = true;
                     } catch (TimeoutException | ExecutionException e) {
-                        f.put("pending_pause_answered_after_resume", false);
+                        answered = false;
                     }
                 }
-                return new Outcome(f, t0, resumed);
+                return new Outcome(new Pause(completed, completed ? (paused - t0) / 1_000_000 : null,
+                        (resumed - t0) / 1_000_000, answered), t0, resumed);
             }
             case KILL -> {
                 bouncer.kill(database);
@@ -78,14 +99,11 @@ enum PoolerFault {
                 // KILL pauses that database alone: a global RESUME answers "pooler is not paused".
                 bouncer.admin("RESUME " + database);
                 long resumed = System.nanoTime();
-                f.put("killed_after_ms", (killed - t0) / 1_000_000);
-                f.put("resumed_after_ms", (resumed - t0) / 1_000_000);
-                return new Outcome(f, t0, resumed);
+                return new Outcome(new Kill((killed - t0) / 1_000_000, (resumed - t0) / 1_000_000), t0, resumed);
             }
             case RECONNECT -> {
                 bouncer.reconnect();
-                f.put("reconnect_returned_after_ms", (System.nanoTime() - t0) / 1_000_000);
-                return new Outcome(f, t0, t0);
+                return new Outcome(new Reconnect((System.nanoTime() - t0) / 1_000_000), t0, t0);
             }
             default -> throw new AssertionError(this);
         }

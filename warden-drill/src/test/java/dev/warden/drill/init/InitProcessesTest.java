@@ -26,7 +26,7 @@ import picocli.CommandLine;
  */
 class InitProcessesTest {
 
-    private static Map<String, Object> drill(String... args) throws Exception {
+    private static InitFigures drill(String... args) throws Exception {
         InitDrill d = new InitDrill();
         new CommandLine(d).parseArgs(args);
         return d.execute();
@@ -36,42 +36,42 @@ class InitProcessesTest {
     void eightProcessesFourTrialsWithWipeInitialiseEachEpochExactlyOnce() throws Exception {
         // 4 trials (32 JVM starts, ~2 min on a loaded 2-core machine) keep the suite within CI's budget;
         // `warden drill init --trials 20` and more are the figures.
-        Map<String, Object> r = drill("--workers", "8", "--trials", "4", "--wipe", "--seed-rows", "2000");
-        assertThat(r.get("trials")).isEqualTo(4);
-        assertThat(r.get("double_initializations")).isEqualTo(0L);
-        assertThat(r.get("missing_initializations")).isEqualTo(0L);
-        assertThat(r.get("max_initializations_per_epoch")).isEqualTo(1L);
-        assertThat(r.get("wipes_per_epoch_max")).isEqualTo(1L);
-        assertThat(r.get("seeds_per_epoch_max")).isEqualTo(1L);
-        assertThat(r.get("seeded_rows_ok")).as("every epoch's seeded rows present afterwards").isEqualTo(true);
-        assertThat(r.get("failed_workers")).as("every process READY: %s", r.get("failures")).isEqualTo(0);
-        assertThat(r.get("stuck_locks")).isEqualTo(0);
+        InitFigures r = drill("--workers", "8", "--trials", "4", "--wipe", "--seed-rows", "2000");
+        assertThat(r.run().trials()).isEqualTo(4);
+        assertThat(r.epochs().doubleInitializations()).isZero();
+        assertThat(r.epochs().missingInitializations()).isZero();
+        assertThat(r.epochs().maxInitializationsPerEpoch()).isEqualTo(1L);
+        assertThat(r.epochs().wipesPerEpochMax()).isEqualTo(1L);
+        assertThat(r.epochs().seedsPerEpochMax()).isEqualTo(1L);
+        assertThat(r.epochs().seededRowsOk()).as("every epoch's seeded rows present afterwards").isTrue();
+        assertThat(r.outcome().failedWorkers()).as("every process READY: %s", r.outcome().failures()).isZero();
+        assertThat(r.outcome().stuckLocks()).isZero();
     }
 
     @Test
     void aKilledAdvisoryLockHolderIsTakenOverAndTheEpochCompletesOnce() throws Exception {
-        Map<String, Object> r = drill("--workers", "4", "--trials", "4", "--wipe", "--kill-holder", "--random-seed", "7");
-        assertThat((Long) r.get("holder_kills")).as("kills that landed mid-initialisation").isGreaterThanOrEqualTo(1L);
-        assertThat((Long) r.get("takeovers")).isEqualTo((Long) r.get("holder_kills"));
-        assertThat(r.get("double_initializations")).isEqualTo(0L);
-        assertThat(r.get("missing_initializations")).isEqualTo(0L);
-        assertThat(r.get("wipes_per_epoch_max")).as("a committed wipe is not repeated by the taker").isEqualTo(1L);
-        assertThat(r.get("seeded_rows_ok")).isEqualTo(true);
-        assertThat(r.get("failed_workers")).as("%s", r.get("failures")).isEqualTo(0);
-        assertThat(r.get("stuck_locks")).isEqualTo(0);
+        InitFigures r = drill("--workers", "4", "--trials", "4", "--wipe", "--kill-holder", "--random-seed", "7");
+        assertThat(r.epochs().holderKills()).as("kills that landed mid-initialisation").isGreaterThanOrEqualTo(1L);
+        assertThat(r.epochs().takeovers()).isEqualTo(r.epochs().holderKills());
+        assertThat(r.epochs().doubleInitializations()).isZero();
+        assertThat(r.epochs().missingInitializations()).isZero();
+        assertThat(r.epochs().wipesPerEpochMax()).as("a committed wipe is not repeated by the taker").isEqualTo(1L);
+        assertThat(r.epochs().seededRowsOk()).isTrue();
+        assertThat(r.outcome().failedWorkers()).as("%s", r.outcome().failures()).isZero();
+        assertThat(r.outcome().stuckLocks()).isZero();
     }
 
     @Test
     void aKilledLeaseHolderIsTakenOverWithinTheTtlPlusOneHeartbeat() throws Exception {
-        Map<String, Object> r = drill("--workers", "3", "--trials", "3", "--kill-holder", "--lock", "lease",
+        InitFigures r = drill("--workers", "3", "--trials", "3", "--kill-holder", "--lock", "lease",
                 "--lease-ttl", "2s", "--heartbeat", "500ms", "--random-seed", "11");
-        assertThat((Long) r.get("holder_kills")).isGreaterThanOrEqualTo(1L);
-        assertThat((Long) r.get("takeovers")).isEqualTo((Long) r.get("holder_kills"));
-        assertThat((Long) r.get("takeover_ms_max")).as("TTL 2000 ms + heartbeat 500 ms, with a margin for a loaded"
+        assertThat(r.epochs().holderKills()).isGreaterThanOrEqualTo(1L);
+        assertThat(r.epochs().takeovers()).isEqualTo(r.epochs().holderKills());
+        assertThat(r.epochs().takeoverMsMax()).as("TTL 2000 ms + heartbeat 500 ms, with a margin for a loaded"
                 + " machine (the tight figure is the drill's)").isLessThanOrEqualTo(5000L);
-        assertThat(r.get("double_initializations")).isEqualTo(0L);
-        assertThat(r.get("failed_workers")).as("%s", r.get("failures")).isEqualTo(0);
-        assertThat(r.get("stuck_locks")).isEqualTo(0);
+        assertThat(r.epochs().doubleInitializations()).isZero();
+        assertThat(r.outcome().failedWorkers()).as("%s", r.outcome().failures()).isZero();
+        assertThat(r.outcome().stuckLocks()).isZero();
     }
 
     @Test
@@ -79,16 +79,16 @@ class InitProcessesTest {
         // Every connection of the holder is blackholed (its own fault proxy): no RST, no FIN, the
         // proxy's kernel even acknowledges keepalives. The server ends its silent sessions after
         // WARDEN_INIT_IDLE_TIMEOUT, which frees the lock for the next process.
-        Map<String, Object> r = drill("--workers", "3", "--trials", "2", "--cut-holder", "--idle-timeout", "3s",
+        InitFigures r = drill("--workers", "3", "--trials", "2", "--cut-holder", "--idle-timeout", "3s",
                 "--seed-rows", "2000", "--random-seed", "5");
-        assertThat((Long) r.get("holder_cuts")).as("cuts that landed mid-initialisation").isGreaterThanOrEqualTo(1L);
-        assertThat((Long) r.get("takeover_after_cut_ms_max")).as("idle timeout 3 s, generous margin")
+        assertThat(r.cuts().holderCuts()).as("cuts that landed mid-initialisation").isGreaterThanOrEqualTo(1L);
+        assertThat(r.cuts().takeoverAfterCutMsMax()).as("idle timeout 3 s, generous margin")
                 .isLessThanOrEqualTo(15_000L);
-        assertThat(r.get("double_initializations")).isEqualTo(0L);
-        assertThat(r.get("missing_initializations")).isEqualTo(0L);
-        assertThat(r.get("seeded_rows_ok")).isEqualTo(true);
-        assertThat(r.get("failed_workers")).as("%s", r.get("failures")).isEqualTo(0);
-        assertThat(r.get("stuck_locks")).isEqualTo(0);
+        assertThat(r.epochs().doubleInitializations()).isZero();
+        assertThat(r.epochs().missingInitializations()).isZero();
+        assertThat(r.epochs().seededRowsOk()).isTrue();
+        assertThat(r.outcome().failedWorkers()).as("%s", r.outcome().failures()).isZero();
+        assertThat(r.outcome().stuckLocks()).isZero();
     }
 
     /**
@@ -98,16 +98,16 @@ class InitProcessesTest {
      */
     @Test
     void aHolderCutOffDuringAMigrationFourTimesTheIdleTimeoutIsTakenOverAndItIsAppliedOnce() throws Exception {
-        Map<String, Object> r = drill("--workers", "3", "--trials", "1", "--migration-seconds", "8", "--idle-timeout",
+        InitFigures r = drill("--workers", "3", "--trials", "1", "--migration-seconds", "8", "--idle-timeout",
                 "2s", "--cut-holder", "--seed-rows", "1000", "--random-seed", "3");
-        assertThat((Long) r.get("holder_cuts")).as("the cut landed during the migration").isEqualTo(1L);
-        assertThat((Long) r.get("takeover_after_cut_ms_max")).as("idle timeout 2 s, margin for a loaded machine")
+        assertThat(r.cuts().holderCuts()).as("the cut landed during the migration").isEqualTo(1L);
+        assertThat(r.cuts().takeoverAfterCutMsMax()).as("idle timeout 2 s, margin for a loaded machine")
                 .isLessThanOrEqualTo(8_000L);
-        assertThat(r.get("migrations_applied_twice")).isEqualTo(0L);
-        assertThat(r.get("migrations_missing")).isEqualTo(0L);
-        assertThat(r.get("double_initializations")).isEqualTo(0L);
-        assertThat(r.get("failed_workers")).as("%s", r.get("failures")).isEqualTo(0);
-        assertThat(r.get("stuck_locks")).isEqualTo(0);
+        assertThat(r.migration().migrationsAppliedTwice()).isZero();
+        assertThat(r.migration().migrationsMissing()).isZero();
+        assertThat(r.epochs().doubleInitializations()).isZero();
+        assertThat(r.outcome().failedWorkers()).as("%s", r.outcome().failures()).isZero();
+        assertThat(r.outcome().stuckLocks()).isZero();
     }
 
     /**
@@ -117,16 +117,16 @@ class InitProcessesTest {
      */
     @Test
     void aHolderKilledDuringAConcurrentIndexBuildLeavesNoInvalidIndexAndTheBuildCompletesOnce() throws Exception {
-        Map<String, Object> r = drill("--workers", "3", "--trials", "1", "--migration-seconds", "8",
+        InitFigures r = drill("--workers", "3", "--trials", "1", "--migration-seconds", "8",
                 "--concurrent-index", "--idle-timeout", "2s", "--kill-holder", "--seed-rows", "1000", "--random-seed", "3");
-        assertThat((Long) r.get("holder_kills")).as("the kill landed during the build").isEqualTo(1L);
-        assertThat((Long) r.get("interrupted_reruns")).as("the interrupted build was named and run again").isEqualTo(1L);
-        assertThat(r.get("invalid_indexes_left")).isEqualTo(0L);
-        assertThat(r.get("migrations_applied_twice")).isEqualTo(0L);
-        assertThat(r.get("migrations_missing")).isEqualTo(0L);
-        assertThat(r.get("double_initializations")).isEqualTo(0L);
-        assertThat(r.get("failed_workers")).as("%s", r.get("failures")).isEqualTo(0);
-        assertThat(r.get("stuck_locks")).isEqualTo(0);
+        assertThat(r.epochs().holderKills()).as("the kill landed during the build").isEqualTo(1L);
+        assertThat(r.migration().interruptedReruns()).as("the interrupted build was named and run again").isEqualTo(1L);
+        assertThat(r.migration().invalidIndexesLeft()).isZero();
+        assertThat(r.migration().migrationsAppliedTwice()).isZero();
+        assertThat(r.migration().migrationsMissing()).isZero();
+        assertThat(r.epochs().doubleInitializations()).isZero();
+        assertThat(r.outcome().failedWorkers()).as("%s", r.outcome().failures()).isZero();
+        assertThat(r.outcome().stuckLocks()).isZero();
     }
 
     private static Map<String, String> env(ThrowawayDatabase db, String name, String migrations) {

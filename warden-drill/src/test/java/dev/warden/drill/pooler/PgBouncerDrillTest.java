@@ -3,9 +3,9 @@ package dev.warden.drill.pooler;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import dev.warden.drill.JsonOutput;
+import dev.warden.drill.WriteClient;
 import dev.warden.testing.PgBouncer;
-import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -22,44 +22,57 @@ import picocli.CommandLine;
 class PgBouncerDrillTest {
 
     @Test
-    @SuppressWarnings("unchecked")
     void transactionModeKeepsEveryTargetThroughPauseKillAndReconnect() throws Exception {
         assumeTrue(PgBouncer.requireUnlessSkippable(), PgBouncer.BINARY + " is not installed: skipped outside CI");
         PgBouncerDrill d = new PgBouncerDrill();
         new CommandLine(d).parseArgs("--mode", "transaction", "--seconds", "2", "--threads", "2");
-        Map<String, Object> f = d.execute();
-        assertThat((List<String>) f.get("failed_targets")).as("failed targets").isEmpty();
-        assertThat(f.get("pass")).isEqualTo(true);
-        Map<String, Object> init = (Map<String, Object>) f.get("init");
-        assertThat(init.get("initialisations_committed")).isEqualTo(1L);
-        assertThat(init.get("workers_ready")).isEqualTo(3);
-        Map<String, Object> warden = (Map<String, Object>) f.get("warden");
-        assertThat((long) warden.get("acknowledged")).isPositive();
-        assertThat(warden.get("lost_writes")).isEqualTo(0L);
-        assertThat(warden.get("hung_over_5s_beyond_pooler_hold")).isEqualTo(0L);
-        List<Map<String, Object>> phases = (List<Map<String, Object>>) f.get("phases");
-        assertThat(phases).extracting(p -> p.get("phase")).containsExactly("steady", "pause", "kill", "reconnect");
-        assertThat(phases.get(1).get("pause_completed")).as("PAUSE completes in transaction mode").isEqualTo(true);
-        assertThat(phases).allSatisfy(p -> assertThat((Map<String, Object>) p.get("warden"))
-                .extractingByKey("acknowledged").satisfies(n -> assertThat((long) n).isPositive()));
-        assertThat(f).containsKey("plain");
+        PgBouncerFigures f = d.execute();
+        assertThat(f.failedTargets()).as("failed targets").isEmpty();
+        assertThat(f.pass()).isTrue();
+        assertThat(f.init().initialisationsCommitted()).isEqualTo(1L);
+        assertThat(f.init().workersReady()).isEqualTo(3);
+        assertThat(f.warden().totals().acknowledged()).isPositive();
+        assertThat(f.warden().lostWrites()).isZero();
+        assertThat(f.warden().hungOver5sBeyondPoolerHold()).isZero();
+        assertThat(f.phases()).extracting(PgBouncerFigures.Phase::phase).containsExactly("steady", "pause", "kill", "reconnect");
+        assertThat(f.phases().get(1).fault()).as("PAUSE completes in transaction mode")
+                .isInstanceOfSatisfying(PoolerFault.Pause.class, p -> assertThat(p.pauseCompleted()).isTrue());
+        assertThat(f.phases()).allSatisfy(p -> assertThat(p.warden().acknowledged()).isPositive());
+        assertThat(f.plain()).isNotNull();
+        assertThat(JsonOutput.fields(f)).containsKeys("pgbouncer", "warden_config", "init", "warden", "plain", "phases",
+                "pgbouncer_log_problems", "run_s", "failed_targets", "pass");
     }
 
     @Test
     void aLostWriteOrASlowFirstCommitFailsTheDrill() {
-        Map<String, Object> warden = new HashMap<>(Map.of("lost_writes", 1L, "hung_over_5s_beyond_pooler_hold", 0L));
-        Map<String, Object> phase = new HashMap<>();
-        phase.put("phase", "kill");
-        phase.put("degraded_after_ms", 100L);
-        phase.put("ready_after_ms", 900L);
-        phase.put("first_commit_after_ready_ms", 250.0);
-        List<String> failed = new ArrayList<>();
-        PgBouncerDrill.targets(Map.of("warden", warden, "phases", List.of(phase)), failed);
-        assertThat(failed).containsExactly("warden lost_writes == 0", "kill: first_commit_after_ready_ms <= 100");
-        warden.put("lost_writes", 0L);
-        phase.put("first_commit_after_ready_ms", 12.5);
-        failed.clear();
-        PgBouncerDrill.targets(Map.of("warden", warden, "phases", List.of(phase)), failed);
-        assertThat(failed).isEmpty();
+        WriteClient.Totals totals = new WriteClient.Totals(10, 9, Map.of(), 0, 0, 1.0, 2.0, 3.0);
+        PgBouncerFigures.Delta delta = new PgBouncerFigures.Delta(5, 0);
+        PgBouncerFigures.Phase slow = new PgBouncerFigures.Phase("kill", new PoolerFault.Kill(3, 4), 100L, 900L, 250.0,
+                "READY", delta, delta);
+        assertThat(PgBouncerFigures.failedTargets(new PgBouncerFigures.Client(totals, 1, 0), List.of(slow)))
+                .containsExactly("warden lost_writes == 0", "kill: first_commit_after_ready_ms <= 100");
+        PgBouncerFigures.Phase quick = new PgBouncerFigures.Phase("kill", new PoolerFault.Kill(3, 4), 100L, 900L, 12.5,
+                "READY", delta, delta);
+        assertThat(PgBouncerFigures.failedTargets(new PgBouncerFigures.Client(totals, 0, 0), List.of(quick))).isEmpty();
+    }
+
+    @Test
+    void aPhaseIsOneFlatJsonObjectByTheNamesTheDocsUse() {
+        PgBouncerFigures.Delta delta = new PgBouncerFigures.Delta(5, 1);
+        PgBouncerFigures.Phase pause = new PgBouncerFigures.Phase("pause",
+                new PoolerFault.Pause(false, null, 5000, true), null, null, null, "READY", delta, delta);
+        assertThat(JsonOutput.toJson(pause)).isEqualTo("{\"phase\":\"pause\",\"pause_completed\":false,"
+                + "\"pause_completed_after_ms\":null,\"resumed_after_ms\":5000,\"pending_pause_answered_after_resume\":true,"
+                + "\"degraded_after_ms\":null,\"ready_after_ms\":null,\"first_commit_after_ready_ms\":null,"
+                + "\"warden_state_at_end\":\"READY\",\"warden\":{\"acknowledged\":5,\"failed\":1},"
+                + "\"plain\":{\"acknowledged\":5,\"failed\":1}}");
+        PgBouncerFigures.Phase steady = new PgBouncerFigures.Phase("steady", null, 10L, 20L, 1.5, "READY", delta, delta);
+        assertThat(JsonOutput.fields(steady)).containsOnlyKeys("phase", "degraded_after_ms", "ready_after_ms",
+                "first_commit_after_ready_ms", "warden_state_at_end", "warden", "plain");
+        PgBouncerFigures.Client client = new PgBouncerFigures.Client(
+                new WriteClient.Totals(10, 9, Map.of("SQLSTATE 08006", 1L), 0, 2, 1.0, 2.0, 3.0), 0, 0);
+        assertThat(JsonOutput.fields(client).keySet()).containsExactly("requests", "acknowledged", "failed_by_kind",
+                "unknown_outcomes", "hung_over_5s", "latency_ms_p50", "latency_ms_p99", "latency_ms_max", "lost_writes",
+                "hung_over_5s_beyond_pooler_hold");
     }
 }
