@@ -233,7 +233,8 @@ public final class MatrixDrill implements Callable<Integer> {
             long degradedMs = r.timeline().degradedMs();
             MatrixFigures.Targets targets = MatrixFigures.Targets.of(r.warden(), r.hikari(), boundMs, blackhole,
                     degradedMs, r.timeline().readyAfterHealMs());
-            // The connections in use are aborted in the step that declares DEGRADED.
+            // The connections in use are aborted in the step that declares DEGRADED (a COMMIT on the wire
+            // excepted: it is held within the ride-through, and bounded by the waits_at_most target).
             rows.add(new MatrixFigures.Row(r.fault().name(), r.timeline(), blackhole ? degradedMs : null, r.warden(),
                     r.hikari(), targets));
             ok &= targets.allHold();
