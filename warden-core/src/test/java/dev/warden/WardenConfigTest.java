@@ -142,7 +142,7 @@ class WardenConfigTest {
                 + " so that one late heartbeat does not lose the lease, got \"2s\"");
         WardenConfig ok = env(Map.of("WARDEN_INIT_LOCK", "LEASE", "WARDEN_INIT_WIPE", "yes",
                 "WARDEN_MIGRATIONS", "classpath:db/a, filesystem:/sql")).build();
-        assertThat(ok.init().lock()).isEqualTo(dev.warden.InitSettings.LockKind.LEASE);
+        assertThat(ok.init().lock().kind()).isEqualTo(dev.warden.InitSettings.LockKind.LEASE);
         assertThat(ok.init().wipe()).isTrue();
         assertThat(ok.init().migrations()).containsExactly("classpath:db/a", "filesystem:/sql");
         assertThat(ok.init().epoch()).isEmpty();
@@ -224,8 +224,9 @@ class WardenConfigTest {
                 .isInstanceOf(ConfigException.class)
                 .hasMessageContaining("WARDEN_STATEMENT_TIMEOUT must be shorter than WARDEN_DB_SOCKET_TIMEOUT (10s)");
         InitSettings i = good.init();
-        InitSettings lateHeartbeat = new InitSettings(i.epoch(), i.wipe(), i.lock(), Duration.ofSeconds(2),
-                Duration.ofSeconds(2), i.attempts(), i.timeout(), i.migrations(), i.idleTimeout());
+        InitSettings lateHeartbeat = new InitSettings(i.epoch(), i.wipe(),
+                new InitSettings.Lock(i.lock().kind(), Duration.ofSeconds(2), Duration.ofSeconds(2)), i.attempts(),
+                i.timeout(), i.migrations(), i.idleTimeout());
         assertThatThrownBy(() -> good.withInit(lateHeartbeat)).isInstanceOf(ConfigException.class)
                 .hasMessageContaining("WARDEN_INIT_HEARTBEAT must be at most half of WARDEN_INIT_LEASE_TTL (2s)");
     }

@@ -3,6 +3,7 @@ package dev.warden.internal;
 import com.zaxxer.hikari.HikariDataSource;
 import com.zaxxer.hikari.HikariPoolMXBean;
 import dev.warden.HealthReport;
+import dev.warden.InitStatus;
 import dev.warden.WardenConfig;
 import dev.warden.internal.health.HealthMonitor;
 import dev.warden.internal.health.RideThrough;
@@ -45,14 +46,19 @@ public final class HealthReports {
         String jdbcUrl = startSequence.jdbcUrl();
         String url = jdbcUrl == null ? (config.embedded() ? "(embedded, not started)" : WardenConfig.maskUrl(
                 config.dbUrl().orElseThrow())) : WardenConfig.maskUrl(jdbcUrl);
-        HealthReport.Init init = startSequence.initStatus().map(s -> new HealthReport.Init(s.epoch(), s.status(), s.owner(),
-                s.token(), s.attempts(), s.finishedAt(), s.initializedHere(), s.tookOver(), s.step(),
-                s.took().toMillis())).orElse(null);
-        return new HealthReport(lifecycle.state(), lifecycle.since(), lifecycle.progress(), lifecycle.history(),
-                lifecycle.transitionCounts(), init,
+        HealthReport.Init init = startSequence.initStatus().map(HealthReports::init).orElse(null);
+        return new HealthReport(new HealthReport.Lifecycle(lifecycle.state(), lifecycle.since(), lifecycle.progress(),
+                lifecycle.history(), lifecycle.transitionCounts()), init,
                 new HealthReport.Database(url, startSequence.user(), config.embedded(), startSequence.serverVersion()),
-                poolInfo, stats.snapshot(), HealthMonitor.report(monitor.snapshot()),
+                poolInfo,
+                stats.snapshot(), HealthMonitor.report(monitor.snapshot()),
                 new HealthReport.Refused(lifecycle.refusedNotReady(), lifecycle.refusedUnavailable(), rideThroughReport()));
+    }
+
+    private static HealthReport.Init init(InitStatus s) {
+        return new HealthReport.Init(s.epoch(), s.status(), s.owner(), s.attempts(), s.finishedAt(), s.step(),
+                new HealthReport.Init.ThisProcess(s.thisProcess().initialized(), s.thisProcess().tookOver(),
+                        s.thisProcess().took().toMillis()));
     }
 
     private HealthReport.RideThrough rideThroughReport() {

@@ -162,7 +162,8 @@ public final class StartSequence implements AutoCloseable {
                 lifecycle.moveTo(State.INITIALIZING, "database answered (" + serverVersion + "); initialising");
                 InitStatus s = initialize(plan);
                 String how = s.initializedHere() ? "initialised epoch " + s.epoch() + " here"
-                        + (s.tookOver() ? " (took over)" : "") : "epoch " + s.epoch() + " initialised by " + s.owner();
+                        + (s.thisProcess().tookOver() ? " (took over)" : "") : "epoch " + s.epoch() + " initialised by "
+                        + s.owner().name();
                 lifecycle.progress("started: " + how);
                 lifecycle.moveTo(State.READY, how);
             } else {

@@ -52,7 +52,8 @@ public final class HealthEndpoints {
             "X-Content-Type-Options", "nosniff", "X-Frame-Options", "DENY");
     private static final String PAGE = loadPage();
 
-    private static final ObjectMapper MAPPER = new ObjectMapper().registerModule(new JavaTimeModule())
+    /** Writes every JSON answer (package-private for the test that pins the report's field names). */
+    static final ObjectMapper MAPPER = new ObjectMapper().registerModule(new JavaTimeModule())
             .disable(SerializationFeature.WRITE_DATES_AS_TIMESTAMPS);
 
     /**

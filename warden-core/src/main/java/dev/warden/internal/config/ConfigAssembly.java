@@ -34,7 +34,7 @@ public final class ConfigAssembly {
         }
         String epoch = p.get(INIT_EPOCH);
         InitSettings init = new InitSettings(epoch.isEmpty() ? Optional.empty() : Optional.of(epoch),
-                p.get(INIT_WIPE), p.get(INIT_LOCK), p.get(INIT_LEASE_TTL), p.get(INIT_HEARTBEAT),
+                p.get(INIT_WIPE), new InitSettings.Lock(p.get(INIT_LOCK), p.get(INIT_LEASE_TTL), p.get(INIT_HEARTBEAT)),
                 p.get(INIT_ATTEMPTS), p.get(INIT_TIMEOUT), p.get(MIGRATIONS), p.get(INIT_IDLE_TIMEOUT));
         Duration initial = p.checked(RETRY_INITIAL_BACKOFF);
         Duration max = p.checked(RETRY_MAX_BACKOFF);

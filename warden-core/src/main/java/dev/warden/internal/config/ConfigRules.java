@@ -82,7 +82,7 @@ public final class ConfigRules {
                     + " (a lock left there blocks the next migration, a setting reaches other clients), and the"
                     + " pooler refuses the start-up options of Warden's migration connections. The lease lock does"
                     + " not change this");
-        } else if (c.init().lock() == dev.warden.InitSettings.LockKind.ADVISORY && c.initDbUrl().isEmpty()
+        } else if (c.init().lock().kind() == dev.warden.InitSettings.LockKind.ADVISORY && c.initDbUrl().isEmpty()
                 && (c.init().wipe() || c.init().epoch().isPresent())) {
             problems.add(INIT_LOCK.env() + "=advisory cannot be trusted behind a transaction-mode pooler ("
                     + POOLER.env() + "=transaction): a session advisory lock is held by a server connection other"
@@ -118,17 +118,18 @@ public final class ConfigRules {
 
     private static void initProblems(InitSettings init, List<String> problems) {
         init.epoch().ifPresent(e -> INIT_EPOCH.check(e, e, problems));
-        check(INIT_LEASE_TTL, init.leaseTtl(), problems);
-        check(INIT_HEARTBEAT, init.heartbeat(), problems);
+        InitSettings.Lock lock = init.lock();
+        check(INIT_LEASE_TTL, lock.leaseTtl(), problems);
+        check(INIT_HEARTBEAT, lock.heartbeat(), problems);
         INIT_ATTEMPTS.check(init.attempts(), String.valueOf(init.attempts()), problems);
         check(INIT_TIMEOUT, init.timeout(), problems);
         check(INIT_IDLE_TIMEOUT, init.idleTimeout(), problems);
         MIGRATIONS.check(init.migrations(), String.join(",", init.migrations()), problems);
-        if (INIT_LEASE_TTL.valid().test(init.leaseTtl()) && INIT_HEARTBEAT.valid().test(init.heartbeat())
-                && init.heartbeat().multipliedBy(2).compareTo(init.leaseTtl()) > 0) {
+        if (INIT_LEASE_TTL.valid().test(lock.leaseTtl()) && INIT_HEARTBEAT.valid().test(lock.heartbeat())
+                && lock.heartbeat().multipliedBy(2).compareTo(lock.leaseTtl()) > 0) {
             problems.add(INIT_HEARTBEAT.env() + " must be at most half of " + INIT_LEASE_TTL.env() + " ("
-                    + format(init.leaseTtl()) + ") so that one late heartbeat does not lose the lease, got \""
-                    + format(init.heartbeat()) + "\"");
+                    + format(lock.leaseTtl()) + ") so that one late heartbeat does not lose the lease, got \""
+                    + format(lock.heartbeat()) + "\"");
         }
     }
 

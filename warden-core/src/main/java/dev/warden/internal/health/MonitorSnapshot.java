@@ -124,13 +124,18 @@ public record MonitorSnapshot(boolean running, HealthMonitor.Settings settings, 
     /** The health report's view of this snapshot. */
     HealthReport.Monitor report() {
         HealthMonitor.ProbeResult p = lastProbe;
-        return new HealthReport.Monitor(settings.interval().toMillis(), settings.timeout().toMillis(),
-                settings.failures(), p == null ? null : p.at(), p != null && p.ok(),
-                p == null ? 0 : p.latencyMs(), p == null ? null : p.error(), consecutiveFailures(), probes(),
-                probeFailures(), degradedSince(), outages(), recoveries(), failedRecoveries(),
-                millis(lastOutage()), millis(lastTimeToRecover()), p == null ? null : p.outcome(),
-                overloaded(), slowProbes(), refusingProbes(), stalledSince, stalledProbes(),
-                settings.stallBound().toMillis(), commitBlocked(), lastCommitCheck());
+        HealthReport.LastProbe last = p == null ? new HealthReport.LastProbe(null, false, 0, null, null, false)
+                : new HealthReport.LastProbe(p.at(), p.ok(), p.latencyMs(), p.error(), p.outcome(), overloaded());
+        return new HealthReport.Monitor(
+                new HealthReport.MonitorSettings(settings.interval().toMillis(), settings.timeout().toMillis(),
+                        settings.failures()),
+                last,
+                new HealthReport.ProbeCounts(counts.probes(), counts.failures(), counts.consecutiveFailures(),
+                        counts.slow(), counts.refusing(), counts.stalled()),
+                new HealthReport.Outages(degradedSince(), outages(), recoveries(), failedRecoveries(),
+                        millis(lastOutage()), millis(lastTimeToRecover())),
+                new HealthReport.Stall(stalledSince, settings.stallBound().toMillis()),
+                new HealthReport.CommitCheck(commitBlocked(), lastCommitCheck()));
     }
 
     private static Long millis(Duration d) {

@@ -19,14 +19,34 @@ import java.time.Instant;
 final class Epochs {
 
     /**
-     * One epoch's row. {@code attempts}: initialisations started; {@code failures}: those whose own
-     * work failed; {@code migration}: the migration its holder started last, if any.
+     * One epoch's row: its status, its holder (owner and fencing token), its tries, whether it was
+     * wiped, when it finished and why it failed last, and the migration its holder started last, if any.
      */
-    record Epoch(InitStatus.Status status, String owner, long token, int attempts, int failures, boolean wiped,
-                 Instant finishedAt, String error, RunningMigration migration) {
+    record Epoch(InitStatus.Status status, InitStatus.Owner holder, Tries tries, boolean wiped, Instant finishedAt,
+                 String error, RunningMigration migration) {
         boolean is(InitStatus.Status s) {
             return status == s;
         }
+
+        String owner() {
+            return holder.name();
+        }
+
+        long token() {
+            return holder.token();
+        }
+
+        int attempts() {
+            return tries.started();
+        }
+
+        int failures() {
+            return tries.failed();
+        }
+    }
+
+    /** {@code started}: initialisations of the epoch started; {@code failed}: those whose own work failed. */
+    record Tries(int started, int failed) {
     }
 
     /**
@@ -73,8 +93,9 @@ final class Epochs {
                 long runningMs = rs.getLong(12);
                 RunningMigration m = description == null ? null : new RunningMigration(rs.getString(9), description,
                         rs.getBoolean(11), Duration.ofMillis(Math.max(0, runningMs)));
-                return new Epoch(InitStatus.Status.valueOf(rs.getString(1)), rs.getString(2), rs.getLong(3), rs.getInt(4), rs.getInt(5),
-                        rs.getBoolean(6), finished == null ? null : finished.toInstant(), rs.getString(8), m);
+                return new Epoch(InitStatus.Status.valueOf(rs.getString(1)), new InitStatus.Owner(rs.getString(2), rs.getLong(3)),
+                        new Tries(rs.getInt(4), rs.getInt(5)), rs.getBoolean(6), finished == null ? null : finished.toInstant(),
+                        rs.getString(8), m);
             }
         }
     }
@@ -114,8 +135,9 @@ final class Epochs {
                     throw new LeaseLostException("Epoch " + epoch + " was completed or claimed with a newer token"
                             + " than " + lease.token() + " while " + owner + " took the init lock.");
                 }
-                Epoch e = new Epoch(InitStatus.Status.IN_PROGRESS, owner, lease.token(), rs.getInt(1), rs.getInt(2), rs.getBoolean(3),
-                        null, null, before == null ? null : before.migration());
+                Epoch e = new Epoch(InitStatus.Status.IN_PROGRESS, new InitStatus.Owner(owner, lease.token()),
+                        new Tries(rs.getInt(1), rs.getInt(2)), rs.getBoolean(3), null, null,
+                        before == null ? null : before.migration());
                 event(c, lease.token(), takeover ? "takeover" : "started", takeover
                         ? "from " + before.owner() + " (token " + before.token() + ")" : "attempt " + e.attempts());
                 return e;

@@ -60,7 +60,7 @@ final class HolderRun {
         }
         Epochs.Epoch before = inTx(epochs::read);
         if (before != null && before.is(InitStatus.Status.COMPLETED)) {
-            return init.done(before, false, false, started);
+            return init.done(before, Initializer.Part.NONE, started);
         }
         if (before != null && before.is(InitStatus.Status.FAILED)) {
             init.giveUpIfExhausted(before);
@@ -98,7 +98,7 @@ final class HolderRun {
                             epochs.markMigration(c, lease.token(), version, description, inTransaction);
                             return null;
                         }),
-                        text -> init.report(InitStatus.Status.IN_PROGRESS, owner, lease.token(), mine.attempts(), null, false, tookOver,
+                        text -> init.report(InitStatus.Status.IN_PROGRESS, mine, Initializer.Part.holding(tookOver),
                                 text, started))) {
                     // This holder's own migrations do not count against WARDEN_INIT_TIMEOUT (see InitBudget).
                     budget.observe(true);
@@ -144,7 +144,7 @@ final class HolderRun {
         Epochs.Epoch after = inTx(epochs::read);
         log.info("Epoch {} initialised by this process in {} ms", epochs.epoch(),
                 Duration.ofNanos(System.nanoTime() - started).toMillis());
-        return init.done(after, true, takeover, started);
+        return init.done(after, Initializer.Part.completed(takeover), started);
     }
 
     /**
@@ -176,7 +176,7 @@ final class HolderRun {
             throw new LeaseLostException("The init lock of " + owner + " (token " + lease.token() + ") was lost before "
                     + what + ".");
         }
-        init.report(InitStatus.Status.IN_PROGRESS, owner, lease.token(), mine.attempts(), null, false, takeover, what, started);
+        init.report(InitStatus.Status.IN_PROGRESS, mine, Initializer.Part.holding(takeover), what, started);
     }
 
     private void wipe(InitLock.Lease lease) throws SQLException {

@@ -236,10 +236,10 @@ public final class InitConnections implements AutoCloseable {
     /** The lock {@code WARDEN_INIT_LOCK} names, scoped to this plan's application. */
     public InitLock lock(Initializer.Plan plan) {
         String name = InitSchema.lockName(plan.schemas());
-        return switch (settings.lock()) {
+        return switch (settings.lock().kind()) {
             case ADVISORY -> sessionless ? refuseAdvisory() : new AdvisoryInitLock(this::session, plan.wardenSchema(), name, settings.idleTimeout());
-            case LEASE -> new LeaseInitLock(this::session, plan.wardenSchema(), name, settings.leaseTtl(),
-                    settings.heartbeat());
+            case LEASE -> new LeaseInitLock(this::session, plan.wardenSchema(), name, settings.lock().leaseTtl(),
+                    settings.lock().heartbeat());
         };
     }
 

@@ -7,7 +7,6 @@ import dev.warden.LeaseLostException;
 import dev.warden.spi.InitLock;
 import dev.warden.spi.Seeder;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
@@ -138,11 +137,11 @@ public final class Initializer {
                             return null;
                         });
                         epochs = named;
-                        report(InitStatus.Status.WAITING, null, 0, 0, null, false, false, "checking epoch " + epoch, started);
+                        report(InitStatus.Status.WAITING, null, Part.NONE, "checking epoch " + epoch, started);
                     }
                     Epochs.Epoch e = kept.call(epochs::read);
                     if (e != null && e.is(InitStatus.Status.COMPLETED)) {
-                        return done(e, false, false, started);
+                        return done(e, Part.NONE, started);
                     }
                     giveUpIfExhausted(e);
                     Optional<InitLock.Lease> lease = lock.tryAcquire(owner);
@@ -200,8 +199,7 @@ public final class Initializer {
                         lastWait = logged;
                     }
                     String shown = m == null ? wait : logged + ", running " + m.running().toSeconds() + "s";
-                    report(InitStatus.Status.WAITING, e == null ? null : e.owner(), e == null ? 0 : e.token(),
-                            e == null ? 0 : e.attempts(), null, false, false, shown, started);
+                    report(InitStatus.Status.WAITING, e, Part.NONE, shown, started);
                 } catch (InitFailedException fatal) {
                     throw fatal;
                 } catch (Exception fault) {
@@ -267,7 +265,7 @@ public final class Initializer {
      */
     void giveUpIfExhausted(Epochs.Epoch e) {
         if (e != null && e.is(InitStatus.Status.FAILED) && e.failures() >= plan.settings().attempts()) {
-            report(InitStatus.Status.FAILED, e.owner(), e.token(), e.attempts(), null, false, false, "gave up", System.nanoTime());
+            report(InitStatus.Status.FAILED, e, Part.NONE, "gave up", System.nanoTime());
             throw new InitFailedException("Epoch " + epoch + " failed " + e.failures() + " time(s), the most that"
                     + " WARDEN_INIT_ATTEMPTS (" + plan.settings().attempts() + ") allows; last error: "
                     + (e.error() == null ? "(none recorded)" : e.error())
@@ -280,16 +278,41 @@ public final class Initializer {
         progress.accept(line);
     }
 
-    InitStatus done(Epochs.Epoch e, boolean here, boolean takeover, long started) {
-        progress.accept("epoch " + epoch + " initialised by " + (here ? "this process" : e.owner()));
-        return report(InitStatus.Status.COMPLETED, e.owner(), e.token(), e.attempts(), e.finishedAt(), here, takeover,
-                here ? "initialised here" : "initialised by " + e.owner(), started);
+    /**
+     * This process's part in an epoch: whether it initialised it and whether it took over from a
+     * holder that died or stalled.
+     */
+    record Part(boolean initialized, boolean tookOver) {
+        /** A process that waited, or found the epoch done. */
+        static final Part NONE = new Part(false, false);
+
+        /** The holder, while it runs the epoch. */
+        static Part holding(boolean tookOver) {
+            return new Part(false, tookOver);
+        }
+
+        /** The holder, once it completed the epoch. */
+        static Part completed(boolean tookOver) {
+            return new Part(true, tookOver);
+        }
     }
 
-    InitStatus report(InitStatus.Status state, String by, long token, int attempts, Instant finished, boolean here,
-                      boolean takeover, String step, long started) {
-        InitStatus s = new InitStatus(epoch, state, by, token, attempts, finished, here, takeover, step,
-                Duration.ofNanos(Math.max(0, System.nanoTime() - started)));
+    InitStatus done(Epochs.Epoch e, Part part, long started) {
+        progress.accept("epoch " + epoch + " initialised by " + (part.initialized() ? "this process" : e.owner()));
+        return report(InitStatus.Status.COMPLETED, e, part,
+                part.initialized() ? "initialised here" : "initialised by " + e.owner(), started);
+    }
+
+    /**
+     * Records (and returns) where the initialisation stands: {@code state}, as seen in the epoch's
+     * row {@code e} (its holder and attempts; null before it has one), this process's part, the step,
+     * and the time spent since {@code started} (a {@link System#nanoTime()}).
+     */
+    InitStatus report(InitStatus.Status state, Epochs.Epoch e, Part part, String step, long started) {
+        InitStatus s = new InitStatus(epoch, state, e == null ? InitStatus.Owner.NONE : e.holder(),
+                e == null ? 0 : e.attempts(), state == InitStatus.Status.COMPLETED ? e.finishedAt() : null, step,
+                new InitStatus.ThisProcess(part.initialized(), part.tookOver(),
+                        Duration.ofNanos(Math.max(0, System.nanoTime() - started))));
         status = s;
         if (state != InitStatus.Status.COMPLETED) {
             progress.accept(step);

@@ -51,7 +51,7 @@ class CommitCheckTest {
                 await().atMost(Duration.ofSeconds(20)).until(() -> Boolean.TRUE.equals(monitor.snapshot().commitBlocked()));
                 assertThat(lifecycle.state()).as("blocked commits are reported, not an outage").isEqualTo(State.READY);
                 assertThat(monitor.snapshot().lastProbe().outcome()).isIn(ProbeOutcome.ANSWERED, ProbeOutcome.SLOW);
-                assertThat(HealthMonitor.report(monitor.snapshot()).commitBlocked()).isTrue();
+                assertThat(HealthMonitor.report(monitor.snapshot()).commitCheck().blocked()).isTrue();
                 setSynchronousStandby(db, "");
                 await().atMost(Duration.ofSeconds(20)).until(() -> Boolean.FALSE.equals(monitor.snapshot().commitBlocked()));
             }

@@ -80,7 +80,7 @@ public final class KernelBlackholeMain {
             if (writers.stream().noneMatch(Thread::isAlive)) {
                 releasedAt = System.nanoTime();
             }
-            String outcome = String.valueOf(warden.health().monitor().lastProbeOutcome());
+            String outcome = String.valueOf(warden.health().monitor().lastProbe().outcome());
             readyAt.set(0);
             long healed = System.nanoTime();
             run("iptables", "-D", "INPUT", "-p", "tcp", "--dport", port, "-j", "DROP");

@@ -120,9 +120,9 @@ class OutageRecoveryTest {
                 acknowledged.add(write(warden));
             }
             HealthReport report = warden.health();
-            assertThat(report.monitor().outages()).isEqualTo(5);
-            assertThat(report.monitor().recoveries()).isEqualTo(5);
-            assertThat(report.monitor().lastOutageMs()).isPositive();
+            assertThat(report.monitor().outages().count()).isEqualTo(5);
+            assertThat(report.monitor().outages().recoveries()).isEqualTo(5);
+            assertThat(report.monitor().outages().lastOutageMs()).isPositive();
             assertThat(report.transitionCount(State.READY, State.DEGRADED)).isEqualTo(5L);
             assertThat(report.transitionCount(State.DEGRADED, State.READY)).isEqualTo(5L);
         }

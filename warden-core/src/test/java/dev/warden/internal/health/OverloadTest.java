@@ -100,7 +100,7 @@ class OverloadTest {
                 // The kept probe connection does not answer within the timeout; a fresh one does: SLOW.
                 await().atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(10)).until(() -> {
                     HealthReport.Monitor m = warden.health().monitor();
-                    if (m.overloaded() && m.lastProbeOutcome() == ProbeOutcome.SLOW) {
+                    if (m.lastProbe().overloaded() && m.lastProbe().outcome() == ProbeOutcome.SLOW) {
                         seenSlow.set(m);
                     }
                     return seenSlow.get() != null;
@@ -109,9 +109,9 @@ class OverloadTest {
                 Signals.send("CONT", monitorPid);
             }
             HealthReport.Monitor m = seenSlow.get();
-            assertThat(m.lastProbeOk()).isTrue();
-            assertThat(m.slowProbes()).isPositive();
-            assertThat(m.outages()).isZero();
+            assertThat(m.lastProbe().ok()).isTrue();
+            assertThat(m.probes().slow()).isPositive();
+            assertThat(m.outages().count()).isZero();
             assertThat(entered).doesNotContain(State.DEGRADED);
             assertThat(warden.state()).isEqualTo(State.READY);
             assertThat(new HashSet<>(backends("ovl-slow"))).as("the pool's connections were kept").isEqualTo(poolBefore);
@@ -146,7 +146,7 @@ class OverloadTest {
                     }
                 });
                 try {
-                    long slowBefore = warden.health().monitor().slowProbes();
+                    long slowBefore = warden.health().monitor().probes().slow();
                     // Only the probe goes deaf: its connection and every new one; the pool's pass.
                     int probePort;
                     try (Connection c = direct(); Statement st = c.createStatement(); ResultSet rs = st.executeQuery(
@@ -156,9 +156,9 @@ class OverloadTest {
                     }
                     proxy.setForNew(dev.warden.testing.Fault.BLACKHOLE);
                     proxy.linkForServerPort(probePort).orElseThrow().set(dev.warden.testing.Fault.BLACKHOLE);
-                    await().atMost(Duration.ofSeconds(20)).until(() -> warden.health().monitor().slowProbes() >= slowBefore + 2);
+                    await().atMost(Duration.ofSeconds(20)).until(() -> warden.health().monitor().probes().slow() >= slowBefore + 2);
                     assertThat(entered).doesNotContain(State.DEGRADED);
-                    assertThat(warden.health().monitor().outages()).isZero();
+                    assertThat(warden.health().monitor().outages().count()).isZero();
                     assertThat(workFailure.get()).isNull();
                 } finally {
                     proxy.set(dev.warden.testing.Fault.PASS);
@@ -198,8 +198,8 @@ class OverloadTest {
             });
             try {
                 fill(hogs);
-                long refusingBefore = warden.health().monitor().refusingProbes();
-                for (int round = 0; round < 10 && warden.health().monitor().refusingProbes() == refusingBefore; round++) {
+                long refusingBefore = warden.health().monitor().probes().refusing();
+                for (int round = 0; round < 10 && warden.health().monitor().probes().refusing() == refusingBefore; round++) {
                     // Take the probe's connection away; its reconnect meets a full server (53300).
                     try (Statement st = hogs.getFirst().createStatement()) {
                         st.execute("select pg_terminate_backend(pid) from pg_stat_activity"
@@ -208,16 +208,16 @@ class OverloadTest {
                     fill(hogs);
                     long before = refusingBefore;
                     try {
-                        await().atMost(Duration.ofSeconds(3)).until(() -> warden.health().monitor().refusingProbes() > before);
+                        await().atMost(Duration.ofSeconds(3)).until(() -> warden.health().monitor().probes().refusing() > before);
                     } catch (org.awaitility.core.ConditionTimeoutException probeWonTheSlot) {
                         // the probe reconnected before the slot was taken again: take it away once more
                     }
                 }
                 HealthReport.Monitor m = warden.health().monitor();
-                assertThat(m.refusingProbes()).as("probes that met 53300 with working pooled connections").isPositive();
+                assertThat(m.probes().refusing()).as("probes that met 53300 with working pooled connections").isPositive();
                 long committedThen = committed.get();
                 await().atMost(Duration.ofSeconds(10)).until(() -> committed.get() > committedThen + 5);
-                assertThat(m.outages()).isZero();
+                assertThat(m.outages().count()).isZero();
                 assertThat(entered).doesNotContain(State.DEGRADED);
                 assertThat(warden.state()).isEqualTo(State.READY);
                 assertThat(workFailure.get()).as("work on the existing connections").isNull();
@@ -252,7 +252,7 @@ class OverloadTest {
                 .monitorInterval(Duration.ofSeconds(1)).build();
         try (Warden warden = Warden.builder().config(cfg).meterRegistry(registry).build().start()) {
             // Part 1: 4 waiters for one connection held longer than the acquire timeout.
-            long probesBefore = warden.health().monitor().probes();
+            long probesBefore = warden.health().monitor().probes().run();
             long t0 = System.nanoTime();
             CountDownLatch release = new CountDownLatch(1);
             CompletableFuture<Void> holder = hold(warden, release);
@@ -275,12 +275,12 @@ class OverloadTest {
             release.countDown();
             holder.get(30, TimeUnit.SECONDS);
             double seconds = (System.nanoTime() - t0) / 1e9;
-            long probes = warden.health().monitor().probes() - probesBefore;
+            long probes = warden.health().monitor().probes().run() - probesBefore;
             assertThat(registry.get("hikaricp.connections.timeout").counter().count())
                     .as("HikariCP's timeout counter").isEqualTo(4.0);
             // One probe per second at most from the interval; a probe per waiter slice would be dozens.
             assertThat(probes).as("probes in %.1f s", seconds).isLessThanOrEqualTo((long) Math.ceil(seconds) + 2);
-            assertThat(warden.health().monitor().outages()).isZero();
+            assertThat(warden.health().monitor().outages().count()).isZero();
             assertThat(warden.state()).isEqualTo(State.READY);
 
         }

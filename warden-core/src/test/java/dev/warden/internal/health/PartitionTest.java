@@ -108,7 +108,7 @@ class PartitionTest {
         long cut = partitionAndAwaitDegraded();
         System.out.println("blackhole -> DEGRADED, idle: " + millisSince(degradedAt.get(), cut) + " ms");
         assertThat(millisSince(degradedAt.get(), cut)).as("blackhole -> DEGRADED, idle (ms)").isLessThan(6_000);
-        assertThat(warden.health().monitor().lastProbeError()).contains("STALLED");
+        assertThat(warden.health().monitor().lastProbe().error()).contains("STALLED");
     }
 
     @Test

@@ -133,8 +133,8 @@ class ReadOnlyServerTest {
     void aReadOnlyPoolStaysReadyOnAReadOnlyServer() {
         try (Warden warden = Warden.create(config().poolReadOnly(true).build()).start()) {
             setReadOnly(true);
-            long probes = warden.health().monitor().probes();
-            await().atMost(Duration.ofSeconds(10)).until(() -> warden.health().monitor().probes() >= probes + 2);
+            long probes = warden.health().monitor().probes().run();
+            await().atMost(Duration.ofSeconds(10)).until(() -> warden.health().monitor().probes().run() >= probes + 2);
             assertThat(warden.state()).isEqualTo(State.READY);
             long n = warden.transaction().readOnly().call(tx -> {
                 try (Statement st = tx.connection().createStatement(); var rs = st.executeQuery("select 1")) {

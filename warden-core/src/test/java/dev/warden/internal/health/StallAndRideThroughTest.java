@@ -101,7 +101,7 @@ class StallAndRideThroughTest {
         long[] pids = Signals.stopTree(db.postmasterPid());
         try {
             // Reported: the probe sees TCP answered and no query answered.
-            await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(warden.health().monitor().stalledSince())
+            await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(warden.health().monitor().stall().since())
                     .as(() -> "stalledSince; the monitor reports " + warden.health().monitor()).isNotNull());
             await().atMost(Duration.ofSeconds(10)).until(() -> System.nanoTime() - stoppedAt >= TimeUnit.SECONDS.toNanos(4));
         } finally {
@@ -113,8 +113,8 @@ class StallAndRideThroughTest {
         for (Thread t : writers) {
             t.join(30_000);
         }
-        assertThat(warden.health().monitor().stalledProbes()).isPositive();
-        assertThat(warden.health().monitor().lastProbeOutcome()).isNotNull();
+        assertThat(warden.health().monitor().probes().stalled()).isPositive();
+        assertThat(warden.health().monitor().lastProbe().outcome()).isNotNull();
         assertThat(warden.lifecycle().history()).as("never DEGRADED")
                 .noneMatch(t -> t.to() == State.DEGRADED);
         assertThat(failures).as("work failed during a 4 s stall").isEmpty();
@@ -169,7 +169,7 @@ class StallAndRideThroughTest {
         }
         long stoppedAt = System.nanoTime();
         try {
-            await().atMost(Duration.ofSeconds(15)).until(() -> warden.health().monitor().stalledSince() != null);
+            await().atMost(Duration.ofSeconds(15)).until(() -> warden.health().monitor().stall().since() != null);
             // Longer than the acquire timeout plus a login timeout: a retry has seen a login fail.
             await().atMost(Duration.ofSeconds(15)).until(() -> System.nanoTime() - stoppedAt >= TimeUnit.SECONDS.toNanos(5));
         } finally {

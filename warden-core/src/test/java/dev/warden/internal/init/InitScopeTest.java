@@ -112,7 +112,7 @@ class InitScopeTest {
         AtomicInteger runs = new AtomicInteger();
         InitStatus s = start(shop, "release-6", runs).initStatus().orElseThrow();
         assertThat(s.initializedHere()).as("the completed epoch is not initialised again after the upgrade").isFalse();
-        assertThat(s.owner()).isEqualTo("old@host:1/abc");
+        assertThat(s.owner().name()).isEqualTo("old@host:1/abc");
         assertThat(runs).hasValue(0);
         assertThat(SharedPostgres.queryLong("select max(version) from " + meta + ".schema_version"))
                 .isEqualTo(InitSchema.VERSION);

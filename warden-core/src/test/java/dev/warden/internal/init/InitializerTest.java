@@ -104,7 +104,7 @@ class InitializerTest {
         Warden second = warden(cfg, "v1", items(runs)).start();
         InitStatus s2 = second.initStatus().orElseThrow();
         assertThat(s2.initializedHere()).isFalse();
-        assertThat(s2.owner()).isEqualTo(first.owner());
+        assertThat(s2.owner().name()).isEqualTo(first.owner());
         assertThat(s2.epoch()).isEqualTo(s1.epoch());
         assertThat(runs).hasValue(1);
         assertThat(count("select count(*) from " + meta + ".init_log where event = 'wiped'")).isEqualTo(1);
@@ -112,9 +112,9 @@ class InitializerTest {
 
         HealthReport.Init init = second.health().init();
         assertThat(init.epoch()).isEqualTo(s1.epoch());
-        assertThat(init.owner()).isEqualTo(first.owner());
-        assertThat(init.initializedHere()).isFalse();
-        assertThat(first.health().init().initializedHere()).isTrue();
+        assertThat(init.owner().name()).isEqualTo(first.owner());
+        assertThat(init.thisProcess().initialized()).isFalse();
+        assertThat(first.health().init().thisProcess().initialized()).isTrue();
     }
 
     @Test

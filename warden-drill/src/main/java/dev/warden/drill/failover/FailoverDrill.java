@@ -171,8 +171,8 @@ public final class FailoverDrill implements Callable<Integer> {
         while (System.nanoTime() < deadline) {
             if (warden.state() == State.READY) {
                 HealthReport.Monitor m = warden.health().monitor();
-                if (m.lastProbeOk() && m.lastProbeAt() != null
-                        && !m.lastProbeAt().plusNanos((long) (m.lastProbeLatencyMs() * 1e6)).isBefore(promotedAt)) {
+                if (m.lastProbe().ok() && m.lastProbe().at() != null
+                        && !m.lastProbe().at().plusNanos((long) (m.lastProbe().latencyMs() * 1e6)).isBefore(promotedAt)) {
                     return System.nanoTime();
                 }
                 long commit = writers.commitAfterMark();

@@ -58,9 +58,9 @@ public final class InitWorker {
             InitStatus s = warden.initStatus().orElseThrow();
             out.put("ms", (System.nanoTime() - t0) / 1_000_000);
             out.put("epoch", s.epoch());
-            out.put("owner", s.owner());
+            out.put("owner", s.owner().name());
             out.put("initialized_here", s.initializedHere());
-            out.put("took_over", s.tookOver());
+            out.put("took_over", s.thisProcess().tookOver());
             out.put("attempts", s.attempts());
             System.out.println("READY " + json.writeValueAsString(out));
             System.out.flush();

@@ -49,7 +49,8 @@ record OutageFigures(@JsonUnwrapped Run run, @JsonUnwrapped Writes writes, @Json
     record Monitor(long outages, long recoveries, long failedRecoveries, long monitorIntervalMs) {
 
         static Monitor of(HealthReport.Monitor m) {
-            return new Monitor(m.outages(), m.recoveries(), m.failedRecoveries(), m.intervalMs());
+            return new Monitor(m.outages().count(), m.outages().recoveries(), m.outages().failedRecoveries(),
+                    m.settings().intervalMs());
         }
     }
 

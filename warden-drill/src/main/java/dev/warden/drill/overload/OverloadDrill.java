@@ -90,7 +90,7 @@ public final class OverloadDrill implements Callable<Integer> {
                 OverloadSlowAndFull stress = new OverloadSlowAndFull(this);
                 slow = stress.slowDatabase(db, warden);
                 exhausted = stress.exhaustion(db, warden);
-                mainOutages = warden.health().monitor().outages();
+                mainOutages = warden.health().monitor().outages().count();
             }
             OverloadFigures.Fleet fleet = new OverloadFleet(this).fleetRecovery(db);
             return new OverloadFigures(saturated, busy, slow, exhausted, mainOutages, fleet,
@@ -165,7 +165,7 @@ public final class OverloadDrill implements Callable<Integer> {
                 while (on.get()) {
                     pause(1_000);
                     HealthReport.Monitor now = warden.health().monitor();
-                    probesPerSecondMax.accumulateAndGet(now.probes() - last.probes(), Math::max);
+                    probesPerSecondMax.accumulateAndGet(now.probes().run() - last.probes().run(), Math::max);
                     last = now;
                 }
             });

@@ -30,7 +30,7 @@ final class OverloadSlowAndFull {
 
     OverloadFigures.Slow slowDatabase(ThrowawayDatabase db, Warden warden) throws Exception {
         Set<Long> poolBefore = new HashSet<>(Backends.of(db, "ovl-main"));
-        long slowBefore = warden.health().monitor().slowProbes();
+        long slowBefore = warden.health().monitor().probes().slow();
         LongAdder commits = new LongAdder();
         AtomicBoolean running = new AtomicBoolean(true);
         List<Thread> threads = new ArrayList<>();
@@ -75,14 +75,14 @@ final class OverloadSlowAndFull {
         }
         Set<Long> poolAfter = new HashSet<>(Backends.of(db, "ovl-main"));
         poolBefore.removeAll(poolAfter);
-        return new OverloadFigures.Slow(stalls, warden.health().monitor().slowProbes() - slowBefore, commits.sum(),
+        return new OverloadFigures.Slow(stalls, warden.health().monitor().probes().slow() - slowBefore, commits.sum(),
                 poolBefore.size());
     }
 
     // ---- (c) connection exhaustion ----------------------------------------------------------------
 
     OverloadFigures.Exhaustion exhaustion(ThrowawayDatabase db, Warden warden) throws Exception {
-        long refusingBefore = warden.health().monitor().refusingProbes();
+        long refusingBefore = warden.health().monitor().probes().refusing();
         LongAdder commits = new LongAdder();
         LongAdder failures = new LongAdder();
         AtomicBoolean running = new AtomicBoolean(true);
@@ -131,7 +131,7 @@ final class OverloadSlowAndFull {
             }
         }
         return new OverloadFigures.Exhaustion(refusedConnects,
-                warden.health().monitor().refusingProbes() - refusingBefore, commits.sum(), failures.sum());
+                warden.health().monitor().probes().refusing() - refusingBefore, commits.sum(), failures.sum());
     }
 
     /** Opens connections until the server refuses one with 53300; returns 1 for that refusal. */

@@ -49,6 +49,10 @@ class ProbesTest extends BankTestBase {
         Answer warden = get("/actuator/health/warden");
         assertThat(warden.body()).contains("\"report\"").contains("\"progress\"").contains("\"init\"")
                 .contains("\"initializedHere\":true").doesNotContain("password");
+        // The report's groups are unwrapped by the actuator's Jackson too: its JSON stays flat.
+        assertThat(warden.body()).contains("\"lastProbeOk\":").contains("\"stallBoundMs\":").contains("\"tookMs\":")
+                .contains("\"history\":[").doesNotContain("\"lastProbe\":").doesNotContain("\"thisProcess\":")
+                .doesNotContain("\"lifecycle\":");
         Answer metrics = get("/actuator/metrics");
         assertThat(metrics.body()).contains("warden.state").contains("warden.transactions").contains("hikaricp.connections");
         assertThat(get("/accounts/1").body()).contains("\"owner\":\"ada\"");

@@ -181,7 +181,7 @@ public final class AuctionApp implements AutoCloseable {
                 }
                 log.info("Auction service {} ready on port {} ({})", options.replica(), port(), warden.initStatus()
                         .map(s -> s.initializedHere() ? "initialised epoch " + s.epoch() + " here"
-                                : "epoch " + s.epoch() + " initialised by " + s.owner())
+                                : "epoch " + s.epoch() + " initialised by " + s.owner().name())
                         .orElse("nothing to initialise"));
             } catch (Throwable t) {
                 startFailure = t;

@@ -72,7 +72,7 @@ final class ManagementServer implements AutoCloseable {
         body.put("state", warden.state().name());
         body.put("ready", warden.state() == State.READY);
         body.put("initializedByThisReplica", done && s.initializedHere());
-        body.put("initializedBy", done ? s.owner() : null);
+        body.put("initializedBy", done ? s.owner().name() : null);
         body.put("initEpoch", s == null ? null : s.epoch());
         ctx.json(body);
     }
