@@ -71,6 +71,7 @@ public final class SpringJpaManagerPaired {
         }
         List<PairedRoundTrip.Figures> figures = run(rounds, blockSize, warmupRounds);
         System.out.print(table(figures, rounds, blockSize));
+        System.out.print(allocations());
         if (json != null) {
             Files.writeString(json, PairedRoundTrip.json(figures, rounds, blockSize)
                     .replace("TxRoundTripPg.paired", "SpringJpaManager.paired"));
@@ -98,6 +99,7 @@ public final class SpringJpaManagerPaired {
                                 SharedEntityManagerCreator.createSharedEntityManager(springOnWardenDsEmf)));
                 int n = sides.size();
                 double[][] perTx = new double[n][rounds];
+                ALLOCATED.clear();
                 for (int round = -warmupRounds; round < rounds; round++) {
                     int shift = Math.floorMod(round, n);
                     for (int k = 0; k < n; k++) {
@@ -138,13 +140,29 @@ public final class SpringJpaManagerPaired {
         return factory.getObject();
     }
 
+    /** Bytes allocated by the benchmark thread per side (warm-up included), and transactions run. */
+    private static final Map<String, long[]> ALLOCATED = new java.util.LinkedHashMap<>();
+    private static final com.sun.management.ThreadMXBean THREADS =
+            (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
+
+    /** Bytes allocated per transaction on the benchmark thread, per side: what each manager costs the GC. */
+    static String allocations() {
+        StringBuilder b = new StringBuilder("allocated per transaction (benchmark thread):\n");
+        ALLOCATED.forEach((name, a) -> b.append(String.format("%-24s %8.0f bytes%n", name, (double) a[0] / a[1])));
+        return b.toString();
+    }
+
     private static long block(Side side, int size) {
         long sink = 0;
+        long allocatedBefore = THREADS.getCurrentThreadAllocatedBytes();
         long start = System.nanoTime();
         for (int i = 0; i < size; i++) {
             sink += side.run();
         }
         long took = System.nanoTime() - start;
+        long[] a = ALLOCATED.computeIfAbsent(side.name(), k -> new long[2]);
+        a[0] += THREADS.getCurrentThreadAllocatedBytes() - allocatedBefore;
+        a[1] += size;
         if (sink != size) {
             throw new IllegalStateException(side.name() + ": expected " + size + " transactions, got " + sink);
         }

@@ -86,7 +86,6 @@ public class WardenJpaTransactionManager extends JpaTransactionManager {
 
     @Override
     protected void doCommit(DefaultTransactionStatus status) {
-        EntityManager em = entityManager();
         Connection con = connection();
         String endedBySql = WardenInternals.endedBySql(con);
         if (endedBySql != null || CommitChecks.aborted(con)) {
@@ -107,7 +106,9 @@ public class WardenJpaTransactionManager extends JpaTransactionManager {
             // The ticket reads the transaction id, which a write still in the persistence context has not
             // assigned yet: flush first. Without verification Hibernate's own commit flushes (once): a
             // statement that fails there fails the commit, and a flush cannot leave the transaction
-            // aborted without failing.
+            // aborted without failing. (The EntityManager is looked up only here: no lookup per commit
+            // when commits are not verified.)
+            EntityManager em = entityManager();
             if (em != null && !status.isRollbackOnly()) {
                 try {
                     em.flush();
