@@ -9,6 +9,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.function.IntToLongFunction;
 
 /**
  * The {@link TxRoundTripPg} variants measured <em>paired</em> in one JVM: block after block, every
@@ -37,27 +38,60 @@ public final class PairedRoundTrip {
     }
 
     public static void main(String[] args) throws Exception {
-        int rounds = 200;
-        int blockSize = 100;
-        int warmupRounds = 30;
-        Path json = null;
-        for (int i = 0; i < args.length; i++) {
-            String value = i + 1 < args.length ? args[i + 1] : null;
-            switch (args[i]) {
-                case "--rounds" -> rounds = positive("--rounds", value);
-                case "--block-size" -> blockSize = positive("--block-size", value);
-                case "--warmup-rounds" -> warmupRounds = nonNegative("--warmup-rounds", value);
-                case "--json" -> json = Path.of(require("--json", value));
-                default -> throw new IllegalArgumentException("PairedRoundTrip: unknown option " + args[i]
-                        + " (known: --rounds N, --block-size M, --warmup-rounds W, --json FILE)");
+        Options o = Options.parse("PairedRoundTrip", 200, args);
+        List<Figures> figures = run(o.rounds(), o.blockSize(), o.warmupRounds());
+        System.out.print(table(figures, o.rounds(), o.blockSize()));
+        if (o.json() != null) {
+            Files.writeString(o.json(), json(figures, o.rounds(), o.blockSize()));
+        }
+    }
+
+    /**
+     * What every paired benchmark takes: {@code --rounds N} (measured rounds), {@code --block-size M}
+     * (transactions per block), {@code --warmup-rounds W} (rounds run first and dropped), {@code --json FILE}.
+     */
+    record Options(int rounds, int blockSize, int warmupRounds, Path json) {
+
+        /** Parses {@code args} for the benchmark {@code bench} (named in errors); 100 per block, 30 warm-up rounds. */
+        static Options parse(String bench, int defaultRounds, String[] args) {
+            int rounds = defaultRounds;
+            int blockSize = 100;
+            int warmupRounds = 30;
+            Path json = null;
+            for (int i = 0; i < args.length; i += 2) {
+                String value = i + 1 < args.length ? args[i + 1] : null;
+                switch (args[i]) {
+                    case "--rounds" -> rounds = positive(bench, "--rounds", value);
+                    case "--block-size" -> blockSize = positive(bench, "--block-size", value);
+                    case "--warmup-rounds" -> warmupRounds = nonNegative(bench, "--warmup-rounds", value);
+                    case "--json" -> json = Path.of(require(bench, "--json", value));
+                    default -> throw new IllegalArgumentException(bench + ": unknown option " + args[i]
+                            + " (known: --rounds N, --block-size M, --warmup-rounds W, --json FILE)");
+                }
             }
-            i++;
+            return new Options(rounds, blockSize, warmupRounds, json);
         }
-        List<Figures> figures = run(rounds, blockSize, warmupRounds);
-        System.out.print(table(figures, rounds, blockSize));
-        if (json != null) {
-            Files.writeString(json, json(figures, rounds, blockSize));
+    }
+
+    /**
+     * Runs {@code n} variants block after block, round after round, the order rotated each round so
+     * that no variant always runs first (or right after another); {@code block} runs one block of
+     * variant v and returns its nanoseconds. Returns ns per transaction, {@code [variant][round]},
+     * the warm-up rounds left out.
+     */
+    static double[][] rotated(int n, int rounds, int blockSize, int warmupRounds, IntToLongFunction block) {
+        double[][] perTx = new double[n][rounds];
+        for (int round = -warmupRounds; round < rounds; round++) {
+            int shift = Math.floorMod(round, n);
+            for (int k = 0; k < n; k++) {
+                int v = (k + shift) % n;
+                long ns = block.applyAsLong(v);
+                if (round >= 0) {
+                    perTx[v][round] = (double) ns / blockSize;
+                }
+            }
         }
+        return perTx;
     }
 
     /** Runs the paired measurement and returns one line of figures per variant, hand-written first. */
@@ -73,19 +107,8 @@ public final class PairedRoundTrip {
             variants.put("springTemplate", bench::springTemplate);
             variants.put("jdbi", bench::jdbi);
             List<String> names = new ArrayList<>(variants.keySet());
-            int n = names.size();
-            double[][] perTx = new double[n][rounds]; // ns per transaction, [variant][round]
-            for (int round = -warmupRounds; round < rounds; round++) {
-                // rotate the order so that no variant always runs first (or right after another)
-                int shift = Math.floorMod(round, n);
-                for (int k = 0; k < n; k++) {
-                    int v = (k + shift) % n;
-                    long ns = block(variants.get(names.get(v)), blockSize);
-                    if (round >= 0) {
-                        perTx[v][round] = (double) ns / blockSize;
-                    }
-                }
-            }
+            double[][] perTx = rotated(names.size(), rounds, blockSize, warmupRounds,
+                    v -> block(variants.get(names.get(v)), blockSize));
             return figures(names, perTx);
         } finally {
             bench.tearDown();
@@ -170,34 +193,34 @@ public final class PairedRoundTrip {
         return sb.append("]}\n").toString();
     }
 
-    private static String require(String option, String value) {
+    private static String require(String bench, String option, String value) {
         if (value == null) {
-            throw new IllegalArgumentException("PairedRoundTrip: " + option + " needs a value");
+            throw new IllegalArgumentException(bench + ": " + option + " needs a value");
         }
         return value;
     }
 
-    private static int positive(String option, String value) {
-        int n = integer(option, value);
+    private static int positive(String bench, String option, String value) {
+        int n = integer(bench, option, value);
         if (n < 1) {
-            throw new IllegalArgumentException("PairedRoundTrip: " + option + " must be at least 1, got " + n);
+            throw new IllegalArgumentException(bench + ": " + option + " must be at least 1, got " + n);
         }
         return n;
     }
 
-    private static int nonNegative(String option, String value) {
-        int n = integer(option, value);
+    private static int nonNegative(String bench, String option, String value) {
+        int n = integer(bench, option, value);
         if (n < 0) {
-            throw new IllegalArgumentException("PairedRoundTrip: " + option + " must be 0 or more, got " + n);
+            throw new IllegalArgumentException(bench + ": " + option + " must be 0 or more, got " + n);
         }
         return n;
     }
 
-    private static int integer(String option, String value) {
+    private static int integer(String bench, String option, String value) {
         try {
-            return Integer.parseInt(require(option, value));
+            return Integer.parseInt(require(bench, option, value));
         } catch (NumberFormatException e) {
-            throw new IllegalArgumentException("PairedRoundTrip: " + option + " must be an integer, got \"" + value + "\"");
+            throw new IllegalArgumentException(bench + ": " + option + " must be an integer, got \"" + value + "\"");
         }
     }
 }

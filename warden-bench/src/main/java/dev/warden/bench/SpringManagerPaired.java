@@ -4,7 +4,6 @@ import dev.warden.Warden;
 import dev.warden.spring.WardenDataSource;
 import dev.warden.spring.WardenTransactionManager;
 import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.List;
 import javax.sql.DataSource;
 import org.springframework.jdbc.core.JdbcTemplate;
@@ -38,28 +37,11 @@ public final class SpringManagerPaired {
     }
 
     public static void main(String[] args) throws Exception {
-        int rounds = 300;
-        int blockSize = 100;
-        int warmupRounds = 30;
-        Path json = null;
-        for (int i = 0; i < args.length; i += 2) {
-            String value = i + 1 < args.length ? args[i + 1] : null;
-            if (value == null) {
-                throw new IllegalArgumentException("SpringManagerPaired: " + args[i] + " needs a value");
-            }
-            switch (args[i]) {
-                case "--rounds" -> rounds = Integer.parseInt(value);
-                case "--block-size" -> blockSize = Integer.parseInt(value);
-                case "--warmup-rounds" -> warmupRounds = Integer.parseInt(value);
-                case "--json" -> json = Path.of(value);
-                default -> throw new IllegalArgumentException("SpringManagerPaired: unknown option " + args[i]
-                        + " (known: --rounds N, --block-size M, --warmup-rounds W, --json FILE)");
-            }
-        }
-        List<PairedRoundTrip.Figures> figures = run(rounds, blockSize, warmupRounds);
-        System.out.print(table(figures, rounds, blockSize));
-        if (json != null) {
-            Files.writeString(json, PairedRoundTrip.json(figures, rounds, blockSize)
+        PairedRoundTrip.Options o = PairedRoundTrip.Options.parse("SpringManagerPaired", 300, args);
+        List<PairedRoundTrip.Figures> figures = run(o.rounds(), o.blockSize(), o.warmupRounds());
+        System.out.print(table(figures, o.rounds(), o.blockSize()));
+        if (o.json() != null) {
+            Files.writeString(o.json(), PairedRoundTrip.json(figures, o.rounds(), o.blockSize())
                     .replace("TxRoundTripPg.paired", "SpringManager.paired"));
         }
     }
@@ -74,18 +56,8 @@ public final class SpringManagerPaired {
             List<Side> sides = List.of(
                     new Side("dataSourceTxManager", new TransactionTemplate(spring), new JdbcTemplate(pool)),
                     new Side("wardenTxManager", new TransactionTemplate(wardenTm), new JdbcTemplate(wardenDs)));
-            int n = sides.size();
-            double[][] perTx = new double[n][rounds];
-            for (int round = -warmupRounds; round < rounds; round++) {
-                int shift = Math.floorMod(round, n);
-                for (int k = 0; k < n; k++) {
-                    int v = (k + shift) % n;
-                    long ns = block(sides.get(v), blockSize);
-                    if (round >= 0) {
-                        perTx[v][round] = (double) ns / blockSize;
-                    }
-                }
-            }
+            double[][] perTx = PairedRoundTrip.rotated(sides.size(), rounds, blockSize, warmupRounds,
+                    v -> block(sides.get(v), blockSize));
             return PairedRoundTrip.figures(sides.stream().map(Side::name).toList(), perTx);
         } finally {
             db.close();
