@@ -1,16 +1,15 @@
 package dev.warden.drill.patroni;
 
-import dev.warden.State;
 import dev.warden.Warden;
 import dev.warden.WardenConfig;
 import dev.warden.drill.ClientPair;
 import dev.warden.drill.JsonOutput;
+import dev.warden.drill.SeedRace;
 import dev.warden.drill.StateTimeline;
 import dev.warden.drill.WriteClient;
 import dev.warden.testing.PatroniCluster;
 import java.sql.Connection;
 import java.sql.DriverManager;
-import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.Statement;
 import java.time.Duration;
@@ -20,10 +19,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.Callable;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -103,45 +98,16 @@ public final class PatroniDrill implements Callable<Integer> {
 
     /** Init workers start together; a switchover runs while the one that initialises seeds. */
     private PatroniFigures.Init initDuringSwitchover(PatroniCluster cluster, WardenConfig cfg) throws Exception {
-        AtomicInteger seederRuns = new AtomicInteger();
-        ExecutorService pool = Executors.newFixedThreadPool(INIT_WORKERS);
-        List<Future<Warden>> workers = new ArrayList<>();
-        try {
-            for (int w = 0; w < INIT_WORKERS; w++) {
-                int worker = w;
-                workers.add(pool.submit(() -> Warden.builder().config(cfg).seeder("drill-seed-1", ctx -> {
-                    seederRuns.incrementAndGet();
-                    try (PreparedStatement ps = ctx.connection().prepareStatement("insert into drill_seed (worker) values (?)")) {
-                        ps.setInt(1, worker);
-                        ps.executeUpdate();
-                    }
-                    Thread.sleep(3000); // long enough for the switchover to hit it
-                }).build().start()));
-            }
-            long end = System.nanoTime() + 60_000_000_000L;
-            while (seederRuns.get() == 0 && System.nanoTime() - end < 0) {
-                Thread.sleep(10);
-            }
+        try (SeedRace race = SeedRace.start(cfg, INIT_WORKERS, Duration.ofSeconds(3))) { // long enough for the switchover to hit it
+            race.awaitSeeding(Duration.ofSeconds(60));
             progress("init: seeder running; switchover");
             cluster.switchover();
-            int ready = 0;
-            List<String> errors = new ArrayList<>();
-            for (Future<Warden> w : workers) {
-                try (Warden warden = w.get()) {
-                    if (warden.state() == State.READY) {
-                        ready++;
-                    }
-                } catch (Exception e) {
-                    errors.add(String.valueOf(e.getCause() == null ? e : e.getCause()));
-                }
-            }
+            SeedRace.Result result = race.await();
             cluster.awaitReplicas(Duration.ofMinutes(3));
             long committed = count(cluster, "select count(*) from drill_seed");
-            progress("init: %d of %d workers READY, seeder ran %d time(s), %d committed", ready, INIT_WORKERS,
-                    seederRuns.get(), committed);
-            return new PatroniFigures.Init(INIT_WORKERS, ready, seederRuns.get(), committed, errors);
-        } finally {
-            pool.shutdownNow();
+            progress("init: %d of %d workers READY, seeder ran %d time(s), %d committed", result.ready(), INIT_WORKERS,
+                    race.seederRuns(), committed);
+            return new PatroniFigures.Init(INIT_WORKERS, result.ready(), race.seederRuns(), committed, result.errors());
         }
     }
 

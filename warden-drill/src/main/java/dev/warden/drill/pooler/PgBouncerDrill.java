@@ -3,18 +3,17 @@ package dev.warden.drill.pooler;
 import com.zaxxer.hikari.HikariConfig;
 import dev.warden.InitSettings;
 import dev.warden.Pooler;
-import dev.warden.State;
 import dev.warden.Warden;
 import dev.warden.WardenConfig;
 import dev.warden.drill.ClientPair;
 import dev.warden.drill.JsonOutput;
+import dev.warden.drill.SeedRace;
 import dev.warden.drill.StateTimeline;
 import dev.warden.drill.WriteClient;
 import dev.warden.testing.PgBouncer;
 import dev.warden.testing.ThrowawayDatabase;
 import java.sql.Connection;
 import java.sql.DriverManager;
-import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.Statement;
 import java.time.Duration;
@@ -25,10 +24,6 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.Callable;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -136,40 +131,15 @@ public final class PgBouncerDrill implements Callable<Integer> {
 
     /** Init workers start together; exactly one initialisation must commit and every worker be READY. */
     private PgBouncerFigures.Init init(ThrowawayDatabase db, WardenConfig cfg) throws Exception {
-        AtomicInteger seederRuns = new AtomicInteger();
-        ExecutorService pool = Executors.newFixedThreadPool(INIT_WORKERS);
-        List<Future<Warden>> workers = new ArrayList<>();
         long t0 = System.nanoTime();
-        try {
-            for (int w = 0; w < INIT_WORKERS; w++) {
-                int worker = w;
-                workers.add(pool.submit(() -> Warden.builder().config(cfg).seeder("drill-seed-1", ctx -> {
-                    seederRuns.incrementAndGet();
-                    try (PreparedStatement ps = ctx.connection().prepareStatement("insert into drill_seed (worker) values (?)")) {
-                        ps.setInt(1, worker);
-                        ps.executeUpdate();
-                    }
-                    Thread.sleep(500); // the other workers arrive while this one holds the lock
-                }).build().start()));
-            }
-            int ready = 0;
-            List<String> errors = new ArrayList<>();
-            for (Future<Warden> w : workers) {
-                try (Warden warden = w.get()) {
-                    if (warden.state() == State.READY) {
-                        ready++;
-                    }
-                } catch (Exception e) {
-                    errors.add(String.valueOf(e.getCause() == null ? e : e.getCause()));
-                }
-            }
+        // The seeder holds the lock 500 ms: the other workers arrive meanwhile.
+        try (SeedRace race = SeedRace.start(cfg, INIT_WORKERS, Duration.ofMillis(500))) {
+            SeedRace.Result result = race.await();
             long committed = count(db, "select count(*) from drill_seed");
-            progress("init: %d of %d workers READY, seeder ran %d time(s), %d committed", ready, INIT_WORKERS,
-                    seederRuns.get(), committed);
-            return new PgBouncerFigures.Init(INIT_WORKERS, ready, seederRuns.get(), committed, Math.max(0, committed - 1),
-                    (System.nanoTime() - t0) / 1_000_000, errors);
-        } finally {
-            pool.shutdownNow();
+            progress("init: %d of %d workers READY, seeder ran %d time(s), %d committed", result.ready(), INIT_WORKERS,
+                    race.seederRuns(), committed);
+            return new PgBouncerFigures.Init(INIT_WORKERS, result.ready(), race.seederRuns(), committed,
+                    Math.max(0, committed - 1), (System.nanoTime() - t0) / 1_000_000, result.errors());
         }
     }
 
