@@ -65,18 +65,8 @@ public final class PoolConnections implements DataSource {
     public int abortAll(boolean evenCommitting) {
         int n = 0;
         for (Connection c : open) {
-            if (!evenCommitting && CommitsOnTheWire.onTheWire(c)) {
-                continue;
-            }
-            open.remove(c);
-            if (closed(c)) {
-                continue;
-            }
-            try {
-                c.abort(Runnable::run);
+            if ((evenCommitting || !CommitsOnTheWire.onTheWire(c)) && abort(c)) {
                 n++;
-            } catch (SQLException | RuntimeException ignored) {
-                // already broken: nothing left to end
             }
         }
         return n;
@@ -94,18 +84,25 @@ public final class PoolConnections implements DataSource {
     public int abortStillCommitting(List<Connection> held) {
         int n = 0;
         for (Connection c : held) {
-            if (!CommitsOnTheWire.onTheWire(c) || closed(c)) {
-                continue;
-            }
-            open.remove(c);
-            try {
-                c.abort(Runnable::run);
+            if (CommitsOnTheWire.onTheWire(c) && abort(c)) {
                 n++;
-            } catch (SQLException | RuntimeException ignored) {
-                // already broken: nothing left to end
             }
         }
         return n;
+    }
+
+    /** Forgets {@code c} and aborts it unless it is closed already; true when it was aborted. */
+    private boolean abort(Connection c) {
+        open.remove(c);
+        if (closed(c)) {
+            return false;
+        }
+        try {
+            c.abort(Runnable::run);
+            return true;
+        } catch (SQLException | RuntimeException ignored) {
+            return false; // already broken: nothing left to end
+        }
     }
 
     /** Connections opened and not known to be closed. */
