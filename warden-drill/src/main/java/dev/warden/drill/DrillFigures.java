@@ -1,5 +1,7 @@
 package dev.warden.drill;
 
+import java.util.List;
+
 /**
  * What a drill measured, as a record whose components are its figures: {@link JsonOutput} prints it
  * as one JSON object (component names in snake_case) or as {@link #summary()}, and turns
@@ -12,4 +14,9 @@ public interface DrillFigures {
 
     /** The human summary, one or more lines. */
     String summary();
+
+    /** The summary's last line: "PASS: every target holds", or "FAIL: " and the targets missed. */
+    static String verdict(boolean pass, List<String> failedTargets) {
+        return pass ? "PASS: every target holds" : "FAIL: " + failedTargets;
+    }
 }

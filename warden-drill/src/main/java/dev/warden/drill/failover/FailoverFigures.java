@@ -95,6 +95,6 @@ record FailoverFigures(@JsonIgnore int threads, @JsonUnwrapped Promotions promot
                 writes.lostWrites(), writes.lostWritesAsync(), demoted.readyWhileReadOnlyMs(),
                 READY_WHILE_READ_ONLY_MAX_MS, demoted.demotedInPlaceRecoverMs(), DEMOTED_RECOVER_MAX_MS,
                 unknown.commitUnknownResolved(), unknown.commitUnknownReported(), writes.failedRequestsByKind(),
-                verdict.pass() ? "PASS: every target holds" : "FAIL: " + verdict.failedTargets());
+                DrillFigures.verdict(verdict.pass(), verdict.failedTargets()));
     }
 }

@@ -73,6 +73,6 @@ record PatroniFigures(Cluster patroni, Init init, Client warden, Client plain, L
     @Override
     public String summary() {
         return JsonOutput.toPrettyJson(this) + "\n"
-                + (pass ? "PASS: every target holds" : "FAIL: " + failedTargets);
+                + DrillFigures.verdict(pass, failedTargets);
     }
 }

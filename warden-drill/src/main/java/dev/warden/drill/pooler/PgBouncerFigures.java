@@ -89,6 +89,6 @@ record PgBouncerFigures(Bouncer pgbouncer, WardenSettings wardenConfig, Init ini
     @Override
     public String summary() {
         return JsonOutput.toPrettyJson(this) + "\n"
-                + (pass ? "PASS: every target holds" : "FAIL: " + failedTargets);
+                + DrillFigures.verdict(pass, failedTargets);
     }
 }
