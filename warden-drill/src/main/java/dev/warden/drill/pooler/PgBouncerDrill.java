@@ -115,7 +115,7 @@ public final class PgBouncerDrill implements Callable<Integer> {
                 cb.initDbUrl(db.jdbcUrl());
             }
             WardenConfig cfg = cb.build();
-            settings = new PgBouncerFigures.WardenSettings(cfg.pooler().name().toLowerCase(Locale.ROOT), "advisory",
+            settings = new PgBouncerFigures.WardenSettings(cfg.pool().pooler().name().toLowerCase(Locale.ROOT), "advisory",
                     tx ? "straight to the server (past PgBouncer)" : "(none: through PgBouncer)", "30s", threads + 1);
             init = init(db, cfg);
             if (init.initialisationsCommitted() != 1 || init.workersReady() != INIT_WORKERS) {
