@@ -83,9 +83,9 @@ public final class Warden implements AutoCloseable {
         this.config = c;
         this.meterRegistry = b.meterRegistry;
         this.owner = ownerName(config.service().applicationName());
-        this.monitor = new HealthMonitor(lifecycle, new HealthMonitor.Settings(config.monitor().interval(),
-                config.monitor().timeout(), config.monitor().failures(), config.monitor().recoveryInterval(), config.monitor().stallBound(),
-                HealthMonitor.Settings.DEFAULT_COMMIT_CHECK));
+        MonitorSettings m = config.monitor();
+        this.monitor = new HealthMonitor(lifecycle, new HealthMonitor.Settings(m.interval(), m.timeout(), m.failures(),
+                m.recoveryInterval(), m.stallBound(), HealthMonitor.Settings.DEFAULT_COMMIT_CHECK));
         // On SIGTERM the embedded server (when Warden runs one) stops only after this Warden has drained.
         this.startSequence = new StartSequence(config, lifecycle, monitor, stats, meterRegistry,
                 new StartSequence.InitParts(b.seeders, b.initLock, owner), this::close);

