@@ -200,11 +200,13 @@ class WardenConfigTest {
         WardenConfig good = env(Map.of()).build();
         PoolSettings p = good.pool();
         assertThatThrownBy(() -> new WardenConfig(good.database(), new SchemaSettings(List.of("public"), "public"),
-                new PoolSettings(5000, p.acquireTimeout(), p.readOnly(), p.refillSpread(), p.pooler()),
+                new PoolSettings(5000, p.acquireTimeout(), p.readOnly(), p.refillSpread(), Pooler.TRANSACTION),
                 good.tx(), good.monitor(), good.service(), good.init()))
                 .isInstanceOf(ConfigException.class)
                 .hasMessageContaining("WARDEN_POOL_MAX_SIZE must be an integer from 1 to 1000, got \"5000\"")
-                .hasMessageContaining("WARDEN_SCHEMA must not be one of the application schemas");
+                .hasMessageContaining("WARDEN_SCHEMA must not be one of the application schemas")
+                // a rule across groups: the pooler (PoolSettings) against the URL (DatabaseSettings)
+                .hasMessageContaining("WARDEN_POOLER=transaction needs WARDEN_DB_URL");
     }
 
     @Test
@@ -301,7 +303,9 @@ class WardenConfigTest {
                 "WARDEN_DB_PASSWORD", "s3cret-Pa55")).build();
         String shown = c.toString();
         assertThat(shown).doesNotContain("s3cret-Pa55").doesNotContain("Pa55")
-                .contains("password=****").contains("ssl=true").contains("db:5432/app");
+                .contains("password=****").contains("ssl=true").contains("db:5432/app")
+                .contains("database=DatabaseSettings[url=jdbc:postgresql://db:5432/app?ssl=true").contains("pool=PoolSettings[maxSize=");
+        assertThat(c.database().toString()).doesNotContain("Pa55").contains("password=****");
         assertThat(c.database().password().toString()).isEqualTo("****");
         assertThat(String.valueOf(c.database().password())).doesNotContain("s3cret");
     }
