@@ -1,6 +1,5 @@
 package dev.warden;
 
-import dev.warden.internal.config.ConfigText;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Objects;
@@ -32,7 +31,7 @@ public record DatabaseSettings(Optional<String> url, String user, Secret passwor
     /** Shows every value, URLs masked, the password as {@code ****}. */
     @Override
     public String toString() {
-        return ConfigText.describe(this);
+        return WardenConfig.describe(this);
     }
 
     /**

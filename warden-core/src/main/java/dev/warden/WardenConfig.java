@@ -103,6 +103,11 @@ public record WardenConfig(DatabaseSettings database, SchemaSettings schemas, Po
         return ConfigText.describe(this);
     }
 
+    /** A group of this config shown as {@link #toString()} shows it (the API's types reach no engine class). */
+    static String describe(Record group) {
+        return ConfigText.describe(group);
+    }
+
     /**
      * The URL with any {@code password=} parameter (including {@code sslpassword=}) or
      * {@code user:password@} part replaced by {@code ****}. Warden's own URLs carry no password at
