@@ -10,7 +10,6 @@ import dev.warden.internal.config.Options;
 import dev.warden.internal.config.Sources;
 import dev.warden.internal.config.UrlCredentials;
 import dev.warden.tx.Isolation;
-import dev.warden.tx.RetryPolicy;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
