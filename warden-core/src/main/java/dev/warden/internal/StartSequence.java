@@ -147,6 +147,7 @@ public final class StartSequence implements AutoCloseable {
             }, config.retry(), config.isolation(), stats,
                     new Transactions.Verification(physical, config.txVerifyCommit(), config.txVerifyPatience()));
             transactions.perTransaction(connections.perTransaction());
+            transactions.direct(config.pooler() == Pooler.NONE);
             probe = new JdbcProbe(jdbcUrl, connections.probe(config.monitorTimeout()), !config.readsOnly());
             // The monitor acts only in READY and DEGRADED; starting it here keeps start-up steps free of it.
             if (!config.monitorInterval().isZero()) {
