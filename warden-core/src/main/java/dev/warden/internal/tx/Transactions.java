@@ -258,6 +258,10 @@ public final class Transactions implements TransactionBuilder.Runner {
                             kind, false);
                 }
                 // ABORTED: known not to have committed, so as safe to retry as a failure before COMMIT.
+                if (ticket == null) {
+                    log.info("Transaction '{}': the server ended the session before applying its COMMIT ({});"
+                            + " it may run again", label, t.getMessage());
+                }
                 stats.recordResolved();
                 conn = connections.release(conn, true);
             }
