@@ -148,6 +148,7 @@ public final class StartSequence implements AutoCloseable {
             }, config.tx().retry(), config.tx().isolation(), stats,
                     new Transactions.Verification(physical, config.tx().verifyCommit(), config.tx().verifyPatience()));
             transactions.perTransaction(connections.perTransaction());
+            transactions.direct(config.pool().pooler() == Pooler.NONE);
             probe = new JdbcProbe(jdbcUrl, connections.probe(config.monitor().timeout()), !config.readsOnly());
             // The monitor acts only in READY and DEGRADED; starting it here keeps start-up steps free of it.
             if (!config.monitor().interval().isZero()) {
