@@ -5,6 +5,7 @@ import dev.warden.State;
 import dev.warden.Warden;
 import dev.warden.WardenConfig;
 import dev.warden.drill.JsonOutput;
+import dev.warden.drill.WriterThreads;
 import dev.warden.drill.WriteClient;
 import java.sql.Connection;
 import java.sql.DriverManager;
@@ -49,8 +50,8 @@ public final class FailoverDrill implements Callable<Integer> {
     @Option(names = "--rounds", defaultValue = "3", description = "Failovers per replication mode (default ${DEFAULT-VALUE}).")
     int rounds;
 
-    @Option(names = "--threads", defaultValue = "4", description = "Writer threads (default ${DEFAULT-VALUE}).")
-    int threads;
+    @Mixin
+    WriterThreads writerThreads = new WriterThreads();
 
     @Mixin
     JsonOutput output = new JsonOutput();
@@ -62,6 +63,7 @@ public final class FailoverDrill implements Callable<Integer> {
 
     /** Runs the drill and returns its figures. */
     FailoverFigures execute() throws Exception {
+        int threads = writerThreads.count();
         if (rounds < 1 || rounds > 50 || threads < 1 || threads > 32) {
             throw new CommandLine.ParameterException(new CommandLine(this), "--rounds must be 1 to 50, --threads 1 to 32");
         }
@@ -111,6 +113,7 @@ public final class FailoverDrill implements Callable<Integer> {
     }
 
     private ModeResult runMode(boolean sync, boolean demote) throws Exception {
+        int threads = writerThreads.count();
         String name = sync ? "sync" : "async";
         try (StreamingPair pair = StreamingPair.start(sync)) {
             StreamingPair.sql(pair.primary(), "create table failover_write (id bigint primary key)");
