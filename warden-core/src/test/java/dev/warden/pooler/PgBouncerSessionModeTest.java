@@ -1,7 +1,6 @@
 package dev.warden.pooler;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.warden.Pooler;
 import dev.warden.State;
@@ -25,10 +24,9 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * Issue 20: Warden behind a real PgBouncer 1.18 in session mode ({@code WARDEN_POOLER=session}), with
@@ -41,30 +39,14 @@ import org.junit.jupiter.api.Timeout;
 @Timeout(value = 3, unit = TimeUnit.MINUTES)
 class PgBouncerSessionModeTest {
 
-    private static ThrowawayDatabase db;
-    private static PgBouncer bouncer;
-
-    @BeforeAll
-    static void start() {
-        assumeTrue(PgBouncer.requireUnlessSkippable(), PgBouncer.BINARY + " is not installed: skipped outside CI");
-        db = ThrowawayDatabase.start("pgbouncer-session");
-        bouncer = PgBouncer.start(db, PgBouncer.Mode.SESSION, Map.of("default_pool_size", "40"));
-    }
-
-    @AfterAll
-    static void stop() {
-        if (bouncer != null) {
-            bouncer.close();
-        }
-        if (db != null) {
-            db.close();
-        }
-    }
+    @RegisterExtension
+    static final PgBouncerFixture pooler = new PgBouncerFixture("pgbouncer-session", PgBouncer.Mode.SESSION,
+            Map.of("default_pool_size", "40"));
 
     private static WardenConfig config() {
         // The advisory lock (the default) through the pooler: a session-mode pooler keeps the session.
         return WardenConfig.builder().environment(Map.of())
-                .dbUrl(bouncer.jdbcUrl())
+                .dbUrl(pooler.bouncer().jdbcUrl())
                 .dbUser(ThrowawayDatabase.USER)
                 .pooler(Pooler.SESSION)
                 .schemas("shop")
@@ -124,7 +106,7 @@ class PgBouncerSessionModeTest {
                 acknowledged.add(id);
             }
             Set<Long> stored = new HashSet<>();
-            try (Connection c = DriverManager.getConnection(db.jdbcUrl(), ThrowawayDatabase.USER, "");
+            try (Connection c = DriverManager.getConnection(pooler.db().jdbcUrl(), ThrowawayDatabase.USER, "");
                  Statement st = c.createStatement(); ResultSet rs = st.executeQuery("select id from shop.orders")) {
                 while (rs.next()) {
                     stored.add(rs.getLong(1));
