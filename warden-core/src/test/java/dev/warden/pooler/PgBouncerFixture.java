@@ -2,9 +2,17 @@ package dev.warden.pooler;
 
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import dev.warden.Warden;
 import dev.warden.testing.PgBouncer;
 import dev.warden.testing.ThrowawayDatabase;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.extension.AfterAllCallback;
 import org.junit.jupiter.api.extension.BeforeAllCallback;
 import org.junit.jupiter.api.extension.ExtensionContext;
@@ -50,6 +58,31 @@ final class PgBouncerFixture implements BeforeAllCallback, AfterAllCallback {
         }
         if (db != null) {
             db.close();
+        }
+    }
+
+    /**
+     * Starts {@code n} Wardens at once, each on a thread of its own (as {@code n} processes starting
+     * together would), and returns them once every one is started (90 s at most each); if one fails,
+     * closes those that started and throws.
+     */
+    static List<Warden> startTogether(int n, Callable<Warden> start) throws Exception {
+        ExecutorService pool = Executors.newFixedThreadPool(n);
+        List<Future<Warden>> started = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            started.add(pool.submit(start));
+        }
+        List<Warden> wardens = new ArrayList<>();
+        try {
+            for (Future<Warden> f : started) {
+                wardens.add(f.get(90, TimeUnit.SECONDS));
+            }
+            return wardens;
+        } catch (Exception | Error e) {
+            wardens.forEach(Warden::close);
+            throw e;
+        } finally {
+            pool.shutdownNow();
         }
     }
 

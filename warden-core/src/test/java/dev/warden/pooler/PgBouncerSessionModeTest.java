@@ -14,14 +14,10 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.Statement;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
@@ -60,26 +56,18 @@ class PgBouncerSessionModeTest {
     @Test
     void initialisationCompletesOnceAndWritesCommitThroughASessionPooler() throws Exception {
         AtomicInteger seeded = new AtomicInteger();
-        ExecutorService pool = Executors.newFixedThreadPool(3);
-        List<Future<Warden>> started = new ArrayList<>();
-        for (int i = 0; i < 3; i++) {
-            started.add(pool.submit(() -> {
-                Warden.Builder b = Warden.builder().config(config());
-                b.seeder("orders-1", ctx -> {
-                    seeded.incrementAndGet();
-                    try (Statement st = ctx.connection().createStatement()) {
-                        st.execute("create schema if not exists shop");
-                        st.execute("create table shop.orders (id bigint primary key)");
-                    }
-                });
-                return b.build().start();
-            }));
-        }
-        List<Warden> wardens = new ArrayList<>();
+        List<Warden> wardens = PgBouncerFixture.startTogether(3, () -> {
+            Warden.Builder b = Warden.builder().config(config());
+            b.seeder("orders-1", ctx -> {
+                seeded.incrementAndGet();
+                try (Statement st = ctx.connection().createStatement()) {
+                    st.execute("create schema if not exists shop");
+                    st.execute("create table shop.orders (id bigint primary key)");
+                }
+            });
+            return b.build().start();
+        });
         try {
-            for (Future<Warden> f : started) {
-                wardens.add(f.get(90, TimeUnit.SECONDS));
-            }
             assertThat(seeded.get()).as("seeder runs").isEqualTo(1);
             assertThat(wardens).allSatisfy(w -> assertThat(w.state()).isEqualTo(State.READY));
             Warden warden = wardens.get(0);
@@ -115,7 +103,6 @@ class PgBouncerSessionModeTest {
             assertThat(stored).as("committed writes").isEqualTo(acknowledged);
         } finally {
             wardens.forEach(Warden::close);
-            pool.shutdownNow();
         }
     }
 }

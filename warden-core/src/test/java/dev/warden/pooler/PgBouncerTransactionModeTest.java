@@ -154,26 +154,17 @@ class PgBouncerTransactionModeTest {
     @Test
     void initialisationCompletesOnceBehindTheTransactionPooler() throws Exception {
         AtomicInteger seeded = new AtomicInteger();
-        ExecutorService pool = Executors.newFixedThreadPool(3);
-        List<Future<Warden>> started = new ArrayList<>();
-        for (int i = 0; i < 3; i++) {
-            started.add(pool.submit(() -> {
-                Warden.Builder b = Warden.builder().config(config("once").initTimeout(Duration.ofSeconds(60)).build());
-                b.seeder("once-1", ctx -> seeded.incrementAndGet());
-                return b.build().start();
-            }));
-        }
-        List<Warden> wardens = new ArrayList<>();
+        List<Warden> wardens = PgBouncerFixture.startTogether(3, () -> {
+            Warden.Builder b = Warden.builder().config(config("once").initTimeout(Duration.ofSeconds(60)).build());
+            b.seeder("once-1", ctx -> seeded.incrementAndGet());
+            return b.build().start();
+        });
         try {
-            for (Future<Warden> f : started) {
-                wardens.add(f.get(90, TimeUnit.SECONDS));
-            }
             assertThat(seeded.get()).as("seeder runs").isEqualTo(1);
             assertThat(wardens).allSatisfy(w -> assertThat(w.initStatus()).hasValueSatisfying(
                     s -> assertThat(s.epoch()).isEqualTo("e1")));
         } finally {
             wardens.forEach(Warden::close);
-            pool.shutdownNow();
         }
     }
 
