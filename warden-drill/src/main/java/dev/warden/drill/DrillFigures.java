@@ -19,4 +19,24 @@ public interface DrillFigures {
     static String verdict(boolean pass, List<String> failedTargets) {
         return pass ? "PASS: every target holds" : "FAIL: " + failedTargets;
     }
+
+    /**
+     * Figures judged by a {@link Verdict}, whose summary is the figures themselves as indented JSON
+     * followed by the verdict line (the Patroni and PgBouncer drills).
+     */
+    interface Judged extends DrillFigures {
+
+        /** The targets missed, and whether the drill passed. */
+        Verdict verdict();
+
+        @Override
+        default boolean passed() {
+            return verdict().pass();
+        }
+
+        @Override
+        default String summary() {
+            return JsonOutput.toPrettyJson(this) + "\n" + DrillFigures.verdict(verdict().pass(), verdict().failedTargets());
+        }
+    }
 }

@@ -1,6 +1,7 @@
 package dev.warden.drill;
 
 import com.fasterxml.jackson.annotation.JsonProperty;
+import com.fasterxml.jackson.annotation.JsonUnwrapped;
 import dev.warden.CommitOutcomeUnknownException;
 import dev.warden.DatabaseUnavailableException;
 import dev.warden.Warden;
@@ -177,11 +178,11 @@ public final class WriteClient implements AutoCloseable {
 
     /**
      * Figures of one client: requests, acknowledged, failures by kind, unknown outcomes, requests hung
-     * over 5 s, latency percentiles in ms.
+     * over 5 s, latency in ms ({@code latency_ms_p50}, {@code latency_ms_p99}, {@code latency_ms_max}).
      */
     public record Totals(long requests, long acknowledged, Map<String, Long> failedByKind, long unknownOutcomes,
-                          @JsonProperty("hung_over_5s") long hungOver5s, double latencyMsP50, double latencyMsP99,
-                          double latencyMsMax) {
+                          @JsonProperty("hung_over_5s") long hungOver5s,
+                          @JsonUnwrapped(prefix = "latency_ms_") Latency latency) {
     }
 
     /** Figures of this client so far. */
@@ -190,8 +191,7 @@ public final class WriteClient implements AutoCloseable {
         failures.forEach((k, v) -> byKind.put(k, v.sum()));
         List<Long> latencies = spans.stream().map(s -> s[1] - s[0]).toList();
         return new Totals(requests.sum(), acknowledged.size(), byKind, unknown.sum(), hung.sum(),
-                Figures.millis(Figures.percentile(latencies, 0.50)), Figures.millis(Figures.percentile(latencies, 0.99)),
-                Figures.millis(Figures.percentile(latencies, 1.0)));
+                Latency.ofNanos(latencies));
     }
 
     /** Acknowledged writes not in {@code stored}: lost. */

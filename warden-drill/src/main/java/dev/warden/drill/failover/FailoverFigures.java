@@ -3,6 +3,7 @@ package dev.warden.drill.failover;
 import com.fasterxml.jackson.annotation.JsonIgnore;
 import com.fasterxml.jackson.annotation.JsonUnwrapped;
 import dev.warden.drill.DrillFigures;
+import dev.warden.drill.Verdict;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -41,10 +42,6 @@ record FailoverFigures(@JsonIgnore int threads, @JsonUnwrapped Promotions promot
     record Rounds(List<Long> readyAfterPromoteMs, List<Long> firstCommitAfterPromoteMs) {
     }
 
-    /** The targets that failed; {@code pass} when none did. */
-    record Verdict(List<String> failedTargets, boolean pass) {
-    }
-
     /** The figures, judged against the targets; {@code expectedRounds} is rounds × modes. */
     static FailoverFigures judge(int threads, int expectedRounds, Promotions promotions, Writes writes, Demoted demoted,
                                  Unknown unknown, Rounds each) {
@@ -69,7 +66,7 @@ record FailoverFigures(@JsonIgnore int threads, @JsonUnwrapped Promotions promot
             failed.add("commit_unknown_reported == 0");
         }
         return new FailoverFigures(threads, promotions, writes, demoted, unknown, each,
-                new Verdict(List.copyOf(failed), failed.isEmpty()));
+                Verdict.of(failed));
     }
 
     @Override

@@ -7,6 +7,8 @@ import dev.warden.drill.JsonOutput;
 import dev.warden.drill.WriterThreads;
 import dev.warden.drill.SeedRace;
 import dev.warden.drill.StateTimeline;
+import dev.warden.drill.SideBySide;
+import dev.warden.drill.Verdict;
 import dev.warden.drill.WriteClient;
 import dev.warden.testing.PatroniCluster;
 import java.sql.Connection;
@@ -95,8 +97,8 @@ public final class PatroniDrill implements Callable<Integer> {
             load = load(cluster, cfg);
         }
         failed.addAll(PatroniFigures.failedTargets(load.warden(), load.phases()));
-        return new PatroniFigures(settings, init, load.warden(), load.plain(), load.phases(),
-                (System.nanoTime() - t0) / 1_000_000_000, failed, failed.isEmpty());
+        return new PatroniFigures(settings, init, new SideBySide<>(load.warden(), load.plain()), load.phases(),
+                (System.nanoTime() - t0) / 1_000_000_000, Verdict.of(failed));
     }
 
     /** Init workers start together; a switchover runs while the one that initialises seeds. */

@@ -3,8 +3,9 @@ package dev.warden.drill.patroni;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonUnwrapped;
 import dev.warden.drill.DrillFigures;
-import dev.warden.drill.JsonOutput;
+import dev.warden.drill.SideBySide;
 import dev.warden.drill.StateTimeline;
+import dev.warden.drill.Verdict;
 import dev.warden.drill.WriteClient;
 import java.util.ArrayList;
 import java.util.List;
@@ -13,8 +14,8 @@ import java.util.List;
  * The figures of {@code warden drill patroni}: the cluster's settings, the init race during a
  * switchover, each client's totals, one row per fault, and the targets that failed.
  */
-record PatroniFigures(Cluster patroni, Init init, Client warden, Client plain, List<Phase> phases, long runS,
-                      List<String> failedTargets, boolean pass) implements DrillFigures {
+record PatroniFigures(Cluster patroni, Init init, @JsonUnwrapped SideBySide<Client> clients, List<Phase> phases,
+                      long runS, @JsonUnwrapped Verdict verdict) implements DrillFigures.Judged {
 
     static final long FIRST_COMMIT_AFTER_READY_MAX_MS = 100;
 
@@ -63,16 +64,5 @@ record PatroniFigures(Cluster patroni, Init init, Client warden, Client plain, L
             }
         }
         return failed;
-    }
-
-    @Override
-    public boolean passed() {
-        return pass;
-    }
-
-    @Override
-    public String summary() {
-        return JsonOutput.toPrettyJson(this) + "\n"
-                + DrillFigures.verdict(pass, failedTargets);
     }
 }

@@ -10,6 +10,8 @@ import dev.warden.drill.JsonOutput;
 import dev.warden.drill.WriterThreads;
 import dev.warden.drill.SeedRace;
 import dev.warden.drill.StateTimeline;
+import dev.warden.drill.SideBySide;
+import dev.warden.drill.Verdict;
 import dev.warden.drill.WriteClient;
 import dev.warden.testing.PgBouncer;
 import dev.warden.testing.ThrowawayDatabase;
@@ -127,8 +129,9 @@ public final class PgBouncerDrill implements Callable<Integer> {
             logProblems = logProblems(bouncer.log());
         }
         failed.addAll(PgBouncerFigures.failedTargets(load.warden(), load.phases()));
-        return new PgBouncerFigures(pgbouncer, settings, init, load.warden(), load.plain(), load.phases(), logProblems,
-                (System.nanoTime() - t0) / 1_000_000_000, failed, failed.isEmpty());
+        return new PgBouncerFigures(new PgBouncerFigures.Setup(pgbouncer, settings), init,
+                new SideBySide<>(load.warden(), load.plain()), load.phases(), logProblems,
+                (System.nanoTime() - t0) / 1_000_000_000, Verdict.of(failed));
     }
 
     /** Init workers start together; exactly one initialisation must commit and every worker be READY. */
@@ -177,8 +180,8 @@ public final class PgBouncerDrill implements Callable<Integer> {
                     long end = System.nanoTime();
                     PgBouncerFigures.Phase p = PgBouncerFigures.Phase.of(fault.name().toLowerCase(Locale.ROOT),
                             o.figures(), timeline.phase(start, end, wardenClient), warden.state().name(),
-                            PgBouncerFigures.Delta.between(w0, wardenClient.counts()),
-                            PgBouncerFigures.Delta.between(p0, plainClient.counts()));
+                            new SideBySide<>(PgBouncerFigures.Delta.between(w0, wardenClient.counts()),
+                                    PgBouncerFigures.Delta.between(p0, plainClient.counts())));
                     progress("%s: %s", fault, JsonOutput.toJson(p));
                     phases.add(p);
                 }

@@ -3,8 +3,9 @@ package dev.warden.drill.pooler;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.annotation.JsonUnwrapped;
 import dev.warden.drill.DrillFigures;
-import dev.warden.drill.JsonOutput;
+import dev.warden.drill.SideBySide;
 import dev.warden.drill.StateTimeline;
+import dev.warden.drill.Verdict;
 import dev.warden.drill.WriteClient;
 import java.util.ArrayList;
 import java.util.List;
@@ -14,11 +15,15 @@ import java.util.Map;
  * The figures of {@code warden drill pgbouncer}: the pooler and Warden's settings, the init race, each
  * client's totals, one row per fault, PgBouncer's own warnings, and the targets that failed.
  */
-record PgBouncerFigures(Bouncer pgbouncer, WardenSettings wardenConfig, Init init, Client warden, Client plain,
+record PgBouncerFigures(@JsonUnwrapped Setup setup, Init init, @JsonUnwrapped SideBySide<Client> clients,
                         List<Phase> phases, Map<String, Long> pgbouncerLogProblems, long runS,
-                        List<String> failedTargets, boolean pass) implements DrillFigures {
+                        @JsonUnwrapped Verdict verdict) implements DrillFigures.Judged {
 
     static final long FIRST_COMMIT_AFTER_READY_MAX_MS = 100;
+
+    /** PgBouncer and Warden's settings for it, as the drill ran them. */
+    record Setup(Bouncer pgbouncer, WardenSettings wardenConfig) {
+    }
 
     /** PgBouncer as the drill ran it. */
     record Bouncer(String poolMode, int defaultPoolSize, String url) {
@@ -51,12 +56,12 @@ record PgBouncerFigures(Bouncer pgbouncer, WardenSettings wardenConfig, Init ini
 
     /** One fault: what PgBouncer did, Warden's states around it, and what each client did meanwhile. */
     record Phase(String phase, @JsonUnwrapped PoolerFault.Figures fault, Long degradedAfterMs, Long readyAfterMs,
-                 Double firstCommitAfterReadyMs, String wardenStateAtEnd, Delta warden, Delta plain) {
+                 Double firstCommitAfterReadyMs, String wardenStateAtEnd, @JsonUnwrapped SideBySide<Delta> deltas) {
 
         static Phase of(String phase, PoolerFault.Figures fault, StateTimeline.Phase states, String wardenStateAtEnd,
-                        Delta warden, Delta plain) {
+                        SideBySide<Delta> deltas) {
             return new Phase(phase, fault, states.degradedAfterMs(), states.readyAfterMs(),
-                    states.firstCommitAfterReadyMs(), wardenStateAtEnd, warden, plain);
+                    states.firstCommitAfterReadyMs(), wardenStateAtEnd, deltas);
         }
     }
 
@@ -79,16 +84,5 @@ record PgBouncerFigures(Bouncer pgbouncer, WardenSettings wardenConfig, Init ini
             }
         }
         return failed;
-    }
-
-    @Override
-    public boolean passed() {
-        return pass;
-    }
-
-    @Override
-    public String summary() {
-        return JsonOutput.toPrettyJson(this) + "\n"
-                + DrillFigures.verdict(pass, failedTargets);
     }
 }
