@@ -241,8 +241,9 @@ public final class MatrixDrill implements Callable<Integer> {
         }
         // Rows left out on request (--faults) do not fail the run; rows whose fixture is missing do.
         boolean complete = !withoutBlackhole && notRun.stream().allMatch(n -> n.endsWith("not in --faults"));
-        return new MatrixFigures(pool, writers, rideThrough.toMillis(), !withoutBlackhole && wanted(MatrixFault.Kind.BLACKHOLE),
-                notRun, rows, boundMs, ok && complete);
+        MatrixFigures.Options options = new MatrixFigures.Options(pool, writers, rideThrough.toMillis(),
+                !withoutBlackhole && wanted(MatrixFault.Kind.BLACKHOLE));
+        return new MatrixFigures(options, notRun, rows, boundMs, ok && complete);
     }
 
     private void log(String line) {

@@ -6,6 +6,7 @@ import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.annotation.JsonUnwrapped;
 import dev.warden.drill.DrillFigures;
+import dev.warden.drill.Latency;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.util.LinkedHashMap;
@@ -18,13 +19,25 @@ import java.util.Objects;
  * per fault with both clients' figures and Warden's targets, the bound on any Warden request, and
  * {@code ok} when every target holds and no fault was left out but on request.
  */
-record MatrixFigures(int pool, int writers, long rideThroughMs, boolean blackhole, List<String> notRun,
-                     List<Row> faults, long boundMs, boolean ok) implements DrillFigures {
+record MatrixFigures(@JsonUnwrapped Options options, List<String> notRun, List<Row> faults, long boundMs, boolean ok)
+        implements DrillFigures {
 
-    /** One client's figures for one fault; {@code slowest}: the five slowest requests and how each ended. */
-    record Client(long requests, long failed, Map<String, Long> failedByKind, long unknown, long lost, double p50Ms,
-                  double p99Ms, double maxMs, @JsonProperty("hung_over_5s") long hungOver5s, List<String> slowest,
-                  long stillRunning, Map<String, String> failureExamples) {
+    /** The options the drill ran with: pool size, writers per client, Warden's ride-through, whether a blackhole ran. */
+    record Options(int pool, int writers, long rideThroughMs, boolean blackhole) {
+    }
+
+    /**
+     * One client's figures for one fault: its requests, how they ended, their latency ({@code p50_ms},
+     * {@code p99_ms}, {@code max_ms}), those over 5 s, {@code slowest}: the five slowest requests and how
+     * each ended, those still running at the end, and the first message of each kind of failure.
+     */
+    record Client(long requests, @JsonUnwrapped Outcomes outcomes, @JsonUnwrapped(suffix = "_ms") Latency latency,
+                  @JsonProperty("hung_over_5s") long hungOver5s, List<String> slowest, long stillRunning,
+                  Map<String, String> failureExamples) {
+    }
+
+    /** How one client's requests that did not succeed ended: failed (by kind), outcome unknown, acknowledged but lost. */
+    record Outcomes(long failed, Map<String, Long> failedByKind, long unknown, long lost) {
     }
 
     /**
@@ -47,31 +60,40 @@ record MatrixFigures(int pool, int writers, long rideThroughMs, boolean blackhol
      * request named after its value ({@code waits_at_most_2500_ms}).
      */
     @JsonIncludeProperties({})
-    record Targets(Boolean failsNothingThePlainPoolServed, boolean losesNothing, boolean noMoreUnknownThanPlain,
-                   long boundMs, boolean waitsAtMostBound, Boolean degradedWithin1500Ms, Boolean releasedWithin2500Ms,
-                   Boolean readyWithin1000MsOfHeal) {
+    record Targets(long boundMs, Requests requests, Blackhole blackhole) {
+
+        /** The targets on Warden's requests; {@code failsNothingThePlainPoolServed} null when the plain pool failed some. */
+        record Requests(Boolean failsNothingThePlainPoolServed, boolean losesNothing, boolean noMoreUnknownThanPlain,
+                        boolean waitsAtMostBound) {
+        }
+
+        /** The targets on Warden's states around a blackhole (null for any other fault). */
+        record Blackhole(boolean degradedWithin1500Ms, boolean releasedWithin2500Ms, boolean readyWithin1000MsOfHeal) {
+        }
 
         /** The targets of one fault from the two clients' figures; {@code degradedMs}/{@code readyMs} for a blackhole only. */
         static Targets of(Client warden, Client plain, long boundMs, boolean blackhole, long degradedMs, Long readyMs) {
-            return new Targets(plain.failed() == 0 ? warden.failed() == 0 : null, warden.lost() == 0,
-                    warden.unknown() <= plain.unknown(), boundMs,
-                    warden.maxMs() <= boundMs && warden.stillRunning() == 0,
-                    blackhole ? degradedMs >= 0 && degradedMs <= 1500 : null,
-                    blackhole ? degradedMs >= 0 && degradedMs <= 2500 : null,
-                    blackhole ? readyMs != null && readyMs >= 0 && readyMs <= 1000 : null);
+            Outcomes w = warden.outcomes();
+            Requests requests = new Requests(plain.outcomes().failed() == 0 ? w.failed() == 0 : null, w.lost() == 0,
+                    w.unknown() <= plain.outcomes().unknown(),
+                    warden.latency().max() <= boundMs && warden.stillRunning() == 0);
+            return new Targets(boundMs, requests, blackhole ? new Blackhole(degradedMs >= 0 && degradedMs <= 1500,
+                    degradedMs >= 0 && degradedMs <= 2500, readyMs != null && readyMs >= 0 && readyMs <= 1000) : null);
         }
 
         /** The targets that apply, by name. */
         @JsonAnyGetter
         Map<String, Boolean> byName() {
             Map<String, Boolean> t = new LinkedHashMap<>();
-            t.put("fails_nothing_the_plain_pool_served", failsNothingThePlainPoolServed);
-            t.put("loses_nothing", losesNothing);
-            t.put("no_more_unknown_than_plain", noMoreUnknownThanPlain);
-            t.put("waits_at_most_" + boundMs + "_ms", waitsAtMostBound);
-            t.put("degraded_within_1500_ms", degradedWithin1500Ms);
-            t.put("released_within_2500_ms", releasedWithin2500Ms);
-            t.put("ready_within_1000_ms_of_heal", readyWithin1000MsOfHeal);
+            t.put("fails_nothing_the_plain_pool_served", requests.failsNothingThePlainPoolServed());
+            t.put("loses_nothing", requests.losesNothing());
+            t.put("no_more_unknown_than_plain", requests.noMoreUnknownThanPlain());
+            t.put("waits_at_most_" + boundMs + "_ms", requests.waitsAtMostBound());
+            if (blackhole != null) {
+                t.put("degraded_within_1500_ms", blackhole.degradedWithin1500Ms());
+                t.put("released_within_2500_ms", blackhole.releasedWithin2500Ms());
+                t.put("ready_within_1000_ms_of_heal", blackhole.readyWithin1000MsOfHeal());
+            }
             t.values().removeIf(Objects::isNull);
             return t;
         }
@@ -114,7 +136,8 @@ record MatrixFigures(int pool, int writers, long rideThroughMs, boolean blackhol
     }
 
     private static String cell(Client f) {
-        return f.failed() + " " + f.failedByKind() + " / " + f.unknown() + " / " + f.lost() + ", "
-                + f.p99Ms() + "/" + f.maxMs() + (f.hungOver5s() > 0 ? ", hung>5s " + f.hungOver5s() : "");
+        Outcomes o = f.outcomes();
+        return o.failed() + " " + o.failedByKind() + " / " + o.unknown() + " / " + o.lost() + ", "
+                + f.latency().p99() + "/" + f.latency().max() + (f.hungOver5s() > 0 ? ", hung>5s " + f.hungOver5s() : "");
     }
 }

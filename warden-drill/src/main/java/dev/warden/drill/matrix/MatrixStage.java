@@ -6,6 +6,7 @@ import dev.warden.Warden;
 import dev.warden.WardenConfig;
 import dev.warden.drill.ClientPair;
 import dev.warden.drill.Figures;
+import dev.warden.drill.Latency;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.ResultSet;
@@ -158,11 +159,10 @@ record MatrixStage(String url, String user, WardenConfig warden, HikariConfig pl
         List<String> slowestFive = slowest.stream().sorted((a, b) -> Long.compare(b.nanos(), a.nanos())).limit(5)
                 .map(r -> Figures.millis(r.nanos()) + " ms " + (r.unknown() ? "unknown" : r.failure() == null ? "ok" : r.failure()))
                 .toList();
-        return new MatrixFigures.Client(nanos.size(), byKind.values().stream().mapToLong(Long::longValue).sum(), byKind,
-                unknown, MatrixLoad.lost(acked, present), Figures.millis(Figures.percentile(nanos, 0.50)),
-                Figures.millis(Figures.percentile(nanos, 0.99)),
-                Figures.millis(nanos.stream().mapToLong(Long::longValue).max().orElse(0)), hung, slowestFive,
-                stillRunning, examples);
+        MatrixFigures.Outcomes outcomes = new MatrixFigures.Outcomes(byKind.values().stream().mapToLong(Long::longValue).sum(),
+                byKind, unknown, MatrixLoad.lost(acked, present));
+        return new MatrixFigures.Client(nanos.size(), outcomes, Latency.ofNanos(nanos), hung, slowestFive, stillRunning,
+                examples);
     }
 
     private static String shorten(String message) {

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.entry;
 import static org.assertj.core.api.Assumptions.assumeThat;
 
 import dev.warden.drill.JsonOutput;
+import dev.warden.drill.Latency;
 import dev.warden.testing.PgBouncer;
 import java.util.List;
 import java.util.Map;
@@ -30,22 +31,23 @@ class MatrixDrillTest {
         MatrixFigures.Client warden = row.warden();
         MatrixFigures.Client plain = row.hikari();
         assertThat(warden.requests()).as("figures %s", row).isPositive();
-        assertThat(plain.failed()).as("the plain pool's figures %s", row).isZero();
-        assertThat(warden).as("figures %s", row).extracting(MatrixFigures.Client::failed, MatrixFigures.Client::unknown,
-                MatrixFigures.Client::lost, MatrixFigures.Client::stillRunning).containsOnly(0L);
+        assertThat(plain.outcomes().failed()).as("the plain pool's figures %s", row).isZero();
+        assertThat(warden.outcomes()).as("figures %s", row).extracting(MatrixFigures.Outcomes::failed,
+                MatrixFigures.Outcomes::unknown, MatrixFigures.Outcomes::lost).containsOnly(0L);
+        assertThat(warden.stillRunning()).as("figures %s", row).isZero();
         // The pause is seen as a live host whose server is silent (STALLED), never as an outage.
         assertThat(row.timeline().degradedMs()).as("figures %s", row).isEqualTo(-1L);
-        assertThat(warden.maxMs()).as("figures %s", row).isLessThanOrEqualTo(15_000.0);
+        assertThat(warden.latency().max()).as("figures %s", row).isLessThanOrEqualTo(15_000.0);
         assertThat(row.targets().allHold()).as("targets %s", row.targets().text()).isTrue();
         assertThat(out.notRun()).allMatch(n -> n.endsWith("not in --faults"));
     }
 
     @Test
     void aBlackholeRowIsPrintedByTheNamesTheDocsUse() {
-        MatrixFigures.Client warden = new MatrixFigures.Client(100, 2, Map.of("unavailable", 2L), 0, 0, 1.5, 20.0, 1400.0,
-                0, List.of("1400.0 ms ok"), 0, Map.of("unavailable", "refused"));
-        MatrixFigures.Client plain = new MatrixFigures.Client(90, 5, Map.of("pool_timeout", 5L), 1, 0, 1.5, 30000.0,
-                30000.0, 5, List.of(), 0, Map.of());
+        MatrixFigures.Client warden = new MatrixFigures.Client(100, new MatrixFigures.Outcomes(2, Map.of("unavailable", 2L), 0, 0),
+                new Latency(1.5, 20.0, 1400.0), 0, List.of("1400.0 ms ok"), 0, Map.of("unavailable", "refused"));
+        MatrixFigures.Client plain = new MatrixFigures.Client(90, new MatrixFigures.Outcomes(5, Map.of("pool_timeout", 5L), 1, 0),
+                new Latency(1.5, 30000.0, 30000.0), 5, List.of(), 0, Map.of());
         MatrixFigures.Targets targets = MatrixFigures.Targets.of(warden, plain, 2500, true, 1200, 300L);
         MatrixFigures.Row row = new MatrixFigures.Row("blackhole 10 s", new MatrixFigures.Timeline(10_000, 1200, 300L),
                 1200L, warden, plain, targets);
@@ -58,7 +60,8 @@ class MatrixDrillTest {
                 + "\"waits_at_most_2500_ms\":true,\"degraded_within_1500_ms\":true,\"released_within_2500_ms\":true,"
                 + "\"ready_within_1000_ms_of_heal\":true}");
         assertThat(targets.allHold()).isTrue();
-        MatrixFigures.Client calm = new MatrixFigures.Client(90, 0, Map.of(), 0, 0, 1.5, 3.0, 5.0, 0, List.of(), 0, Map.of());
+        MatrixFigures.Client calm = new MatrixFigures.Client(90, new MatrixFigures.Outcomes(0, Map.of(), 0, 0),
+                new Latency(1.5, 3.0, 5.0), 0, List.of(), 0, Map.of());
         MatrixFigures.Targets stall = MatrixFigures.Targets.of(warden, calm, 2500, false, -1, null);
         assertThat(JsonOutput.fields(stall)).containsExactly(entry("fails_nothing_the_plain_pool_served", false),
                 entry("loses_nothing", true), entry("no_more_unknown_than_plain", true),
