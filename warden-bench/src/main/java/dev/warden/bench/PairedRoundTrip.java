@@ -30,8 +30,14 @@ public final class PairedRoundTrip {
     }
 
     /** The figures of one variant: per-transaction median time and the ratio to hand-written JDBC. */
-    record Figures(String variant, double medianUs, double ratioMedian, double ratioP25, double ratioP75,
-                   double ratioP5, double ratioP95, double ratioOfTotals) {
+    record Figures(String variant, double medianUs, Ratios ratios) {
+    }
+
+    /**
+     * A variant's time over the hand-written block of the same round: quantiles of the per-round
+     * ratios, and the ratio of the two totals over all rounds.
+     */
+    record Ratios(double median, double p25, double p75, double p5, double p95, double ofTotals) {
     }
 
     private PairedRoundTrip() {
@@ -131,10 +137,9 @@ public final class PairedRoundTrip {
             Arrays.sort(ratios);
             double[] times = perTx[v].clone();
             Arrays.sort(times);
-            out.add(new Figures(names.get(v), quantile(times, 0.5) / 1000.0,
-                    quantile(ratios, 0.5), quantile(ratios, 0.25), quantile(ratios, 0.75),
-                    quantile(ratios, 0.05), quantile(ratios, 0.95),
-                    Arrays.stream(perTx[v]).sum() / baseTotal));
+            out.add(new Figures(names.get(v), quantile(times, 0.5) / 1000.0, new Ratios(quantile(ratios, 0.5),
+                    quantile(ratios, 0.25), quantile(ratios, 0.75), quantile(ratios, 0.05), quantile(ratios, 0.95),
+                    Arrays.stream(perTx[v]).sum() / baseTotal)));
         }
         return out;
     }
@@ -171,9 +176,9 @@ public final class PairedRoundTrip {
         sb.append(String.format(Locale.ROOT, "%-17s %11s  %-28s %-18s %s%n",
                 "variant", "median/tx", "ratio median (p25–p75)", "p5–p95", "ratio of totals"));
         for (Figures f : figures) {
+            Ratios r = f.ratios();
             sb.append(String.format(Locale.ROOT, "%-17s %8.1f µs  %.3f (%.3f–%.3f)%8s %.3f–%.3f %8s %.3f%n",
-                    f.variant(), f.medianUs(), f.ratioMedian(), f.ratioP25(), f.ratioP75(), "",
-                    f.ratioP5(), f.ratioP95(), "", f.ratioOfTotals()));
+                    f.variant(), f.medianUs(), r.median(), r.p25(), r.p75(), "", r.p5(), r.p95(), "", r.ofTotals()));
         }
         return sb.toString();
     }
@@ -184,11 +189,11 @@ public final class PairedRoundTrip {
                 rounds, blockSize));
         for (int i = 0; i < figures.size(); i++) {
             Figures f = figures.get(i);
+            Ratios r = f.ratios();
             sb.append(i == 0 ? "" : ",").append(String.format(Locale.ROOT,
                     "{\"variant\":\"%s\",\"median_us\":%.3f,\"ratio_median\":%.4f,\"ratio_p25\":%.4f,"
                             + "\"ratio_p75\":%.4f,\"ratio_p5\":%.4f,\"ratio_p95\":%.4f,\"ratio_of_totals\":%.4f}",
-                    f.variant(), f.medianUs(), f.ratioMedian(), f.ratioP25(), f.ratioP75(), f.ratioP5(),
-                    f.ratioP95(), f.ratioOfTotals()));
+                    f.variant(), f.medianUs(), r.median(), r.p25(), r.p75(), r.p5(), r.p95(), r.ofTotals()));
         }
         return sb.append("]}\n").toString();
     }

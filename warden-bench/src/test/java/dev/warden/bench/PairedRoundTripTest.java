@@ -15,11 +15,11 @@ class PairedRoundTripTest {
 
         assertThat(figures).extracting(PairedRoundTrip.Figures::variant)
                 .containsExactly("handWritten", "warden", "wardenMonitorOff", "wardenVerifyCommit", "springTemplate", "jdbi");
-        assertThat(figures.get(0).ratioMedian()).isEqualTo(1.0);
+        assertThat(figures.get(0).ratios().median()).isEqualTo(1.0);
         assertThat(figures).allSatisfy(f -> {
             assertThat(f.medianUs()).isPositive();
-            assertThat(f.ratioP5()).isPositive().isLessThanOrEqualTo(f.ratioMedian());
-            assertThat(f.ratioP95()).isGreaterThanOrEqualTo(f.ratioMedian());
+            assertThat(f.ratios().p5()).isPositive().isLessThanOrEqualTo(f.ratios().median());
+            assertThat(f.ratios().p95()).isGreaterThanOrEqualTo(f.ratios().median());
         });
         assertThat(PairedRoundTrip.table(figures, 4, 5)).contains("warden").contains("ratio median");
         assertThat(PairedRoundTrip.json(figures, 4, 5)).startsWith("{\"benchmark\":\"TxRoundTripPg.paired\"")

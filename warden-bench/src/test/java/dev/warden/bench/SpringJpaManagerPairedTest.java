@@ -13,7 +13,7 @@ class SpringJpaManagerPairedTest {
         List<PairedRoundTrip.Figures> figures = SpringJpaManagerPaired.run(4, 5, 1);
         assertThat(figures).extracting(PairedRoundTrip.Figures::variant)
                 .containsExactly("jpaTxManager", "wardenJpaTxManager", "jpaTxManagerOnWardenDs");
-        assertThat(figures.get(0).ratioMedian()).isEqualTo(1.0);
+        assertThat(figures.get(0).ratios().median()).isEqualTo(1.0);
         assertThat(figures.get(1).medianUs()).isPositive();
         assertThat(SpringJpaManagerPaired.table(figures, 4, 5)).contains("wardenJpaTxManager").contains("jpaTxManager");
     }

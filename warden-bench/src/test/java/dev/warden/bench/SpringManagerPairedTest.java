@@ -13,7 +13,7 @@ class SpringManagerPairedTest {
         List<PairedRoundTrip.Figures> figures = SpringManagerPaired.run(4, 5, 1);
         assertThat(figures).extracting(PairedRoundTrip.Figures::variant)
                 .containsExactly("dataSourceTxManager", "wardenTxManager");
-        assertThat(figures.get(0).ratioMedian()).isEqualTo(1.0);
+        assertThat(figures.get(0).ratios().median()).isEqualTo(1.0);
         assertThat(figures.get(1).medianUs()).isPositive();
         assertThat(SpringManagerPaired.table(figures, 4, 5)).contains("wardenTxManager").contains("dataSourceTxManager");
     }
