@@ -21,8 +21,22 @@ import java.util.Optional;
  * epochs table, the seeder's rows and, with a long migration, the migration's own audit table. The
  * drill counts here, never in the workers' word.
  */
-record EpochCounts(long initializations, long wipes, long takeovers, long seeds, long rows, String owner, long holdMs,
-                   long reruns, long migrationRuns, long invalidIndexes) {
+record EpochCounts(InitLog log, Seeded seeded, String owner, MigrationRuns migration) {
+
+    /**
+     * Warden's init log for the epoch: initialisations completed, wipes, takeovers, interrupted
+     * migrations run again, and ms from its first entry to its last.
+     */
+    record InitLog(long initializations, long wipes, long takeovers, long reruns, long holdMs) {
+    }
+
+    /** The seeder's runs for the epoch and the rows they left. */
+    record Seeded(long seeds, long rows) {
+    }
+
+    /** The long migration's runs for the epoch and the invalid indexes left (0 without a long migration). */
+    record MigrationRuns(long runs, long invalidIndexes) {
+    }
 
     /** Reads the counts of {@code epoch}; the migration's runs and invalid indexes only with a long migration. */
     static EpochCounts read(Connection c, String epoch, boolean longMigration) throws SQLException {
@@ -34,18 +48,19 @@ record EpochCounts(long initializations, long wipes, long takeovers, long seeds,
                     + " join pg_namespace s on s.oid = ic.relnamespace where not i.indisvalid and s.nspname = '"
                     + APP_SCHEMA + "' and ? is not null", epoch);
         }
-        return new EpochCounts(
+        InitLog log = new InitLog(
                 count(c, "select count(*) from " + META_SCHEMA + ".init_log where epoch = ? and event = 'completed'", epoch),
                 count(c, "select count(*) from " + META_SCHEMA + ".init_log where epoch = ? and event = 'wiped'", epoch),
                 count(c, "select count(*) from " + META_SCHEMA + ".init_log where epoch = ? and event = 'takeover'", epoch),
-                count(c, "select count(*) from " + APP_SCHEMA + ".seed_run where epoch = ?", epoch),
-                count(c, "select count(*) from " + APP_SCHEMA + ".item where epoch = ?", epoch),
-                string(c, "select owner from " + META_SCHEMA + ".init_epochs where epoch = ? and status = 'COMPLETED'", epoch),
-                count(c, "select coalesce((extract(epoch from (max(at) - min(at))) * 1000)::bigint, 0) from "
-                        + META_SCHEMA + ".init_log where epoch = ?", epoch),
                 count(c, "select count(*) from " + META_SCHEMA + ".init_log where epoch = ?"
                         + " and event = 'rerun-interrupted'", epoch),
-                runs, invalid);
+                count(c, "select coalesce((extract(epoch from (max(at) - min(at))) * 1000)::bigint, 0) from "
+                        + META_SCHEMA + ".init_log where epoch = ?", epoch));
+        Seeded seeded = new Seeded(count(c, "select count(*) from " + APP_SCHEMA + ".seed_run where epoch = ?", epoch),
+                count(c, "select count(*) from " + APP_SCHEMA + ".item where epoch = ?", epoch));
+        String owner = string(c, "select owner from " + META_SCHEMA + ".init_epochs where epoch = ? and status = 'COMPLETED'",
+                epoch);
+        return new EpochCounts(log, seeded, owner, new MigrationRuns(runs, invalid));
     }
 
     /** Milliseconds from {@code at} (the holder's kill or cut) to the first takeover of {@code epoch} after it, or null. */

@@ -180,8 +180,8 @@ public final class InitDrill implements Callable<Integer> {
             // One lone run is enough to time a long migration; three for short ones.
             for (int i = 1; i <= (longMigration() ? 1 : 3); i++) {
                 Trial t = trial(i, "drill-" + run + "-solo-" + i, 1, -1);
-                solo.add(t.allReadyMs());
-                holding.add(t.holdMs());
+                solo.add(t.readiness().allReadyMs());
+                holding.add(t.counts().log().holdMs());
             }
             long soloP50 = Figures.percentile(solo, 0.5);
             long holdP50 = Figures.percentile(holding, 0.5);
@@ -192,9 +192,10 @@ public final class InitDrill implements Callable<Integer> {
                 Trial r = trial(t, "drill-" + run + "-" + t, workers, killHolder || cutHolder ? holdP50 : -1);
                 results.add(r);
                 progress.printf("trial %d/%d: %d/%d ready in %d ms, initialised by %s; inits %d, wipes %d, seeds %d%s%s%n",
-                        t, trials, r.ready(), r.expected(), r.allReadyMs(), r.initializedBy(),
-                        r.initializations(), r.wipes(), r.seeds(), r.lockFree() ? "" : ", LOCK STUCK",
-                        r.failures().isEmpty() ? "" : ", failures: " + r.failures());
+                        t, trials, r.readiness().ready(), r.readiness().expected(), r.readiness().allReadyMs(),
+                        r.readiness().initializedBy(), r.initializations(), r.counts().log().wipes(),
+                        r.counts().seeded().seeds(), r.lockFree() ? "" : ", LOCK STUCK",
+                        r.readiness().failures().isEmpty() ? "" : ", failures: " + r.readiness().failures());
             }
             return InitFigures.of(this, results, soloP50);
         } finally {
@@ -299,11 +300,11 @@ public final class InitDrill implements Callable<Integer> {
                 } else if (kill != null) {
                     by = "pid " + kill.pid + ", which finished before the " + (cutHolder ? "cut" : "kill") + " reached it";
                 }
-                return new Trial(index, epoch, n - (kill == null ? 0 : 1), allReadyMs, ready, failed,
-                        Math.max(e.initializations(), e.seeds()), e.wipes(), e.seeds(), e.takeovers(), landed && !cutHolder,
-                        cutHolder ? null : takeoverMs, e.rows() == seedRows, lockFree(), by, e.holdMs(), failures,
-                        landed && cutHolder, cutHolder ? takeoverMs : null, e.migrationRuns(), e.reruns(),
-                        e.invalidIndexes());
+                InitFigures.Readiness readiness = new InitFigures.Readiness(n - (kill == null ? 0 : 1), ready, failed,
+                        allReadyMs, by, failures);
+                InitFigures.Takeover takeover = new InitFigures.Takeover(landed && !cutHolder, cutHolder ? null : takeoverMs,
+                        landed && cutHolder, cutHolder ? takeoverMs : null);
+                return new Trial(index, epoch, readiness, e, e.seeded().rows() == seedRows, takeover, lockFree());
             }
         } finally {
             ws.forEach(Workers.Worker::stop);

@@ -17,22 +17,43 @@ record InitFigures(@JsonUnwrapped Run run, @JsonUnwrapped Epochs epochs, @JsonUn
                    @JsonUnwrapped Migration migration, @JsonUnwrapped Outcome outcome, @JsonUnwrapped Lease lease)
         implements DrillFigures {
 
-    /** What one trial found. */
-    record Trial(int index, String epoch, int expected, long allReadyMs, int ready, int failed, long initializations,
-                 long wipes, long seeds, long takeovers, boolean killed, Long takeoverMs, boolean rowsOk, boolean lockFree,
-                 String initializedBy, long holdMs, List<String> failures, boolean cut, Long takeoverAfterCutMs,
-                 long migrationRuns, long reruns, long invalidIndexes) {
+    /**
+     * What one trial found: its workers, what the database recorded for its epoch, whether the seeded
+     * rows are all there, the holder killed or cut off, and whether the init lock was left free.
+     */
+    record Trial(int index, String epoch, Readiness readiness, EpochCounts counts, boolean rowsOk, Takeover takeover,
+                 boolean lockFree) {
+
+        /** The epoch's initialisations: the init log's, or the seeder's runs when more. */
+        long initializations() {
+            return Math.max(counts.log().initializations(), counts.seeded().seeds());
+        }
+    }
+
+    /** A trial's workers: expected READY, READY, FAILED, how soon all were READY, who initialised, the failures. */
+    record Readiness(int expected, int ready, int failed, long allReadyMs, String initializedBy, List<String> failures) {
+    }
+
+    /** A trial's holder: killed or cut off, and ms to its takeover (null when it finished first or was not hit). */
+    record Takeover(boolean killed, Long takeoverMs, boolean cut, Long takeoverAfterCutMs) {
     }
 
     /** The options the drill ran with ({@code initTimeout} is {@code default} when unset). */
     record Run(int trials, int workers, String lock, boolean wipe, boolean killHolder, boolean cutHolder,
-               String idleTimeout, String initTimeout) {
+               @JsonUnwrapped Timeouts timeouts) {
+    }
+
+    /** {@code WARDEN_INIT_IDLE_TIMEOUT} and {@code WARDEN_INIT_TIMEOUT} as given. */
+    record Timeouts(String idleTimeout, String initTimeout) {
     }
 
     /** Initialisations, wipes and seeds per epoch, the holders killed and taken over (ms null when none). */
     record Epochs(long maxInitializationsPerEpoch, long doubleInitializations, long missingInitializations,
-                  long wipesPerEpochMax, long seedsPerEpochMax, boolean seededRowsOk, long holderKills, long takeovers,
-                  Long takeoverMsP50, Long takeoverMsMax) {
+                  long wipesPerEpochMax, long seedsPerEpochMax, boolean seededRowsOk, @JsonUnwrapped Holders holders) {
+    }
+
+    /** The holders killed, the takeovers, and kill → takeover (ms null when none). */
+    record Holders(long holderKills, long takeovers, Long takeoverMsP50, Long takeoverMsMax) {
     }
 
     /** The holders cut off, and how soon they were taken over (ms null when none). */
@@ -46,8 +67,12 @@ record InitFigures(@JsonUnwrapped Run run, @JsonUnwrapped Epochs epochs, @JsonUn
     }
 
     /** The workers: failed, locks left held, how soon all were READY, the failures. */
-    record Outcome(int failedWorkers, int stuckLocks, long allReadyMsP50, long allReadyMsMax,
+    record Outcome(int failedWorkers, int stuckLocks, @JsonUnwrapped AllReady allReady,
                    long singleWorkerInitMsP50, int seedRows, String database, List<String> failures) {
+    }
+
+    /** How soon after GO all workers of a trial were READY, over the trials. */
+    record AllReady(long allReadyMsP50, long allReadyMsMax) {
     }
 
     /** The lease lock's timings. */
@@ -70,34 +95,37 @@ record InitFigures(@JsonUnwrapped Run run, @JsonUnwrapped Epochs epochs, @JsonUn
 
     /** The drill's figures from its trials. */
     static InitFigures of(InitDrill d, List<Trial> ts, long soloP50) {
-        Run run = new Run(ts.size(), d.workers, d.lock.toLowerCase(), d.wipe, d.killHolder, d.cutHolder, d.idleTimeout,
-                d.initTimeout == null ? "default" : d.initTimeout);
-        List<Long> takeoverMs = ts.stream().map(Trial::takeoverMs).filter(Objects::nonNull).toList();
+        Run run = new Run(ts.size(), d.workers, d.lock.toLowerCase(), d.wipe, d.killHolder, d.cutHolder,
+                new Timeouts(d.idleTimeout, d.initTimeout == null ? "default" : d.initTimeout));
+        List<Long> takeoverMs = ts.stream().map(t -> t.takeover().takeoverMs()).filter(Objects::nonNull).toList();
+        Holders holders = new Holders(ts.stream().filter(t -> t.takeover().killed()).count(),
+                ts.stream().mapToLong(t -> t.counts().log().takeovers()).sum(), p50(takeoverMs), max(takeoverMs));
         Epochs epochs = new Epochs(ts.stream().mapToLong(Trial::initializations).max().orElse(0),
                 ts.stream().filter(t -> t.initializations() > 1).count(),
                 ts.stream().filter(t -> t.initializations() < 1).count(),
-                ts.stream().mapToLong(Trial::wipes).max().orElse(0), ts.stream().mapToLong(Trial::seeds).max().orElse(0),
-                ts.stream().allMatch(Trial::rowsOk), ts.stream().filter(Trial::killed).count(),
-                ts.stream().mapToLong(Trial::takeovers).sum(), p50(takeoverMs), max(takeoverMs));
+                ts.stream().mapToLong(t -> t.counts().log().wipes()).max().orElse(0),
+                ts.stream().mapToLong(t -> t.counts().seeded().seeds()).max().orElse(0),
+                ts.stream().allMatch(Trial::rowsOk), holders);
         Cuts cuts = null;
         if (d.cutHolder) {
-            List<Long> afterCut = ts.stream().map(Trial::takeoverAfterCutMs).filter(Objects::nonNull).toList();
-            cuts = new Cuts(ts.stream().filter(Trial::cut).count(), p50(afterCut), max(afterCut));
+            List<Long> afterCut = ts.stream().map(t -> t.takeover().takeoverAfterCutMs()).filter(Objects::nonNull).toList();
+            cuts = new Cuts(ts.stream().filter(t -> t.takeover().cut()).count(), p50(afterCut), max(afterCut));
         }
         Migration migration = null;
         if (d.longMigration()) {
             migration = new Migration(d.migrationSeconds, d.concurrentIndex,
-                    ts.stream().mapToLong(Trial::migrationRuns).max().orElse(0),
-                    ts.stream().filter(t -> t.migrationRuns() > 1).count(),
-                    ts.stream().filter(t -> t.migrationRuns() < 1).count(), ts.stream().mapToLong(Trial::reruns).sum(),
-                    ts.stream().mapToLong(Trial::invalidIndexes).sum());
+                    ts.stream().mapToLong(t -> t.counts().migration().runs()).max().orElse(0),
+                    ts.stream().filter(t -> t.counts().migration().runs() > 1).count(),
+                    ts.stream().filter(t -> t.counts().migration().runs() < 1).count(),
+                    ts.stream().mapToLong(t -> t.counts().log().reruns()).sum(),
+                    ts.stream().mapToLong(t -> t.counts().migration().invalidIndexes()).sum());
         }
-        List<Long> ready = ts.stream().map(Trial::allReadyMs).toList();
-        Outcome outcome = new Outcome(ts.stream().mapToInt(Trial::failed).sum(),
-                (int) ts.stream().filter(t -> !t.lockFree()).count(), Figures.percentile(ready, 0.5),
-                ready.stream().mapToLong(Long::longValue).max().orElse(0), soloP50, d.seedRows,
+        List<Long> ready = ts.stream().map(t -> t.readiness().allReadyMs()).toList();
+        Outcome outcome = new Outcome(ts.stream().mapToInt(t -> t.readiness().failed()).sum(),
+                (int) ts.stream().filter(t -> !t.lockFree()).count(), new AllReady(Figures.percentile(ready, 0.5),
+                ready.stream().mapToLong(Long::longValue).max().orElse(0)), soloP50, d.seedRows,
                 d.db.url() == null ? "embedded PostgreSQL" : WardenConfig.maskUrl(d.db.url()),
-                ts.stream().flatMap(t -> t.failures().stream()).toList());
+                ts.stream().flatMap(t -> t.readiness().failures().stream()).toList());
         Lease lease = d.lock.equalsIgnoreCase("lease") ? new Lease(d.leaseTtl, d.heartbeat) : null;
         return new InitFigures(run, epochs, cuts, migration, outcome, lease);
     }
@@ -123,11 +151,11 @@ record InitFigures(@JsonUnwrapped Run run, @JsonUnwrapped Epochs epochs, @JsonUn
                 """.formatted(run.trials(), run.workers(), run.lock(), run.wipe(), run.killHolder(),
                 outcome.database(), epochs.maxInitializationsPerEpoch(), epochs.doubleInitializations(),
                 epochs.missingInitializations(), epochs.wipesPerEpochMax(), epochs.seedsPerEpochMax(),
-                epochs.seededRowsOk(), epochs.holderKills(), epochs.takeovers(), epochs.takeoverMsP50(),
-                epochs.takeoverMsMax(), cuts == null ? "" : "\n  holder cuts: " + cuts.holderCuts()
+                epochs.seededRowsOk(), epochs.holders().holderKills(), epochs.holders().takeovers(),
+                epochs.holders().takeoverMsP50(), epochs.holders().takeoverMsMax(), cuts == null ? "" : "\n  holder cuts: " + cuts.holderCuts()
                         + " (cut -> takeover p50 " + cuts.takeoverAfterCutMsP50() + " ms, max "
-                        + cuts.takeoverAfterCutMsMax() + " ms)", run.workers(), outcome.allReadyMsP50(),
-                outcome.allReadyMsMax(), outcome.singleWorkerInitMsP50(), outcome.failedWorkers(), outcome.stuckLocks(),
+                        + cuts.takeoverAfterCutMsMax() + " ms)", run.workers(), outcome.allReady().allReadyMsP50(),
+                outcome.allReady().allReadyMsMax(), outcome.singleWorkerInitMsP50(), outcome.failedWorkers(), outcome.stuckLocks(),
                 migration == null ? "" : "\n  long migration (" + migration.migrationSeconds() + " s"
                         + (migration.concurrentIndex() ? ", CREATE INDEX CONCURRENTLY" : "")
                         + "): applied twice " + migration.migrationsAppliedTwice() + ", missing "

@@ -51,8 +51,8 @@ class InitProcessesTest {
     @Test
     void aKilledAdvisoryLockHolderIsTakenOverAndTheEpochCompletesOnce() throws Exception {
         InitFigures r = drill("--workers", "4", "--trials", "4", "--wipe", "--kill-holder", "--random-seed", "7");
-        assertThat(r.epochs().holderKills()).as("kills that landed mid-initialisation").isGreaterThanOrEqualTo(1L);
-        assertThat(r.epochs().takeovers()).isEqualTo(r.epochs().holderKills());
+        assertThat(r.epochs().holders().holderKills()).as("kills that landed mid-initialisation").isGreaterThanOrEqualTo(1L);
+        assertThat(r.epochs().holders().takeovers()).isEqualTo(r.epochs().holders().holderKills());
         assertThat(r.epochs().doubleInitializations()).isZero();
         assertThat(r.epochs().missingInitializations()).isZero();
         assertThat(r.epochs().wipesPerEpochMax()).as("a committed wipe is not repeated by the taker").isEqualTo(1L);
@@ -65,9 +65,9 @@ class InitProcessesTest {
     void aKilledLeaseHolderIsTakenOverWithinTheTtlPlusOneHeartbeat() throws Exception {
         InitFigures r = drill("--workers", "3", "--trials", "3", "--kill-holder", "--lock", "lease",
                 "--lease-ttl", "2s", "--heartbeat", "500ms", "--random-seed", "11");
-        assertThat(r.epochs().holderKills()).isGreaterThanOrEqualTo(1L);
-        assertThat(r.epochs().takeovers()).isEqualTo(r.epochs().holderKills());
-        assertThat(r.epochs().takeoverMsMax()).as("TTL 2000 ms + heartbeat 500 ms, with a margin for a loaded"
+        assertThat(r.epochs().holders().holderKills()).isGreaterThanOrEqualTo(1L);
+        assertThat(r.epochs().holders().takeovers()).isEqualTo(r.epochs().holders().holderKills());
+        assertThat(r.epochs().holders().takeoverMsMax()).as("TTL 2000 ms + heartbeat 500 ms, with a margin for a loaded"
                 + " machine (the tight figure is the drill's)").isLessThanOrEqualTo(5000L);
         assertThat(r.epochs().doubleInitializations()).isZero();
         assertThat(r.outcome().failedWorkers()).as("%s", r.outcome().failures()).isZero();
@@ -119,7 +119,7 @@ class InitProcessesTest {
     void aHolderKilledDuringAConcurrentIndexBuildLeavesNoInvalidIndexAndTheBuildCompletesOnce() throws Exception {
         InitFigures r = drill("--workers", "3", "--trials", "1", "--migration-seconds", "8",
                 "--concurrent-index", "--idle-timeout", "2s", "--kill-holder", "--seed-rows", "1000", "--random-seed", "3");
-        assertThat(r.epochs().holderKills()).as("the kill landed during the build").isEqualTo(1L);
+        assertThat(r.epochs().holders().holderKills()).as("the kill landed during the build").isEqualTo(1L);
         assertThat(r.migration().interruptedReruns()).as("the interrupted build was named and run again").isEqualTo(1L);
         assertThat(r.migration().invalidIndexesLeft()).isZero();
         assertThat(r.migration().migrationsAppliedTwice()).isZero();
