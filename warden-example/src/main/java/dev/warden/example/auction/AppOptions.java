@@ -10,52 +10,83 @@ import java.util.Objects;
  * How the auction service runs, apart from the database: that is Warden's configuration
  * ({@code WARDEN_*}, see {@link AuctionApp#wardenConfig}), initialisation epoch included.
  *
- * @param host           interface to bind, API and management ({@code HOST}, default 127.0.0.1; 0.0.0.0 in a container)
- * @param port           API port ({@code PORT}, default 8080; 0 for any free one)
- * @param managementPort port of the operator endpoints {@code /health*}, {@code /metrics}, {@code /dashboard},
- *                       {@code /info} ({@code WARDEN_MANAGEMENT_PORT}, default {@code PORT + 1000}, or any free
- *                       one when {@code PORT} is 0); never the API port
- * @param replica        this process's name in logs, bids and {@code /info} ({@code REPLICA_NAME},
- *                       default {@code HOSTNAME} or {@code replica-<port>})
- * @param jwtSecret      HS256 key for bearer tokens ({@code AUCTION_JWT_SECRET}: a random key of 128 bits
- *                       or more in hex or base64, see {@link JwtSecretPolicy}; random per process when unset, so
- *                       replicas must share one)
- * @param tokenTtl       lifetime of a token ({@code AUCTION_TOKEN_TTL_SECONDS}, default 3600)
- * @param maxBodyBytes   largest accepted request body ({@code AUCTION_MAX_BODY_BYTES}, default 16384); more → 413
- * @param closeInterval  how often due auctions are closed ({@code AUCTION_CLOSE_INTERVAL_MS}, default 1000)
- * @param demoData       load the demo users and listings ({@code AUCTION_DEMO_DATA}, default false; {@code warden
- *                       demo} sets it)
+ * @param network       where the API and the operator endpoints listen
+ * @param replica       this process's name in logs, bids and {@code /info} ({@code REPLICA_NAME},
+ *                      default {@code HOSTNAME} or {@code replica-<port>})
+ * @param tokens        how bearer tokens are signed and how long they live
+ * @param maxBodyBytes  largest accepted request body ({@code AUCTION_MAX_BODY_BYTES}, default 16384); more → 413
+ * @param closeInterval how often due auctions are closed ({@code AUCTION_CLOSE_INTERVAL_MS}, default 1000)
+ * @param demoData      load the demo users and listings ({@code AUCTION_DEMO_DATA}, default false; {@code warden
+ *                      demo} sets it)
  */
-public record AppOptions(String host, int port, int managementPort, String replica, byte[] jwtSecret,
-                         Duration tokenTtl, long maxBodyBytes, Duration closeInterval, boolean demoData) {
+public record AppOptions(Network network, String replica, Tokens tokens, long maxBodyBytes, Duration closeInterval,
+                         boolean demoData) {
 
     /** The management port's variable. */
     public static final String MANAGEMENT_PORT = "WARDEN_MANAGEMENT_PORT";
     /** How far above {@code PORT} the management port is by default. */
     public static final int MANAGEMENT_PORT_OFFSET = 1000;
 
+    /**
+     * Where the service listens.
+     *
+     * @param host           interface to bind, API and management ({@code HOST}, default 127.0.0.1; 0.0.0.0 in a
+     *                       container)
+     * @param port           API port ({@code PORT}, default 8080; 0 for any free one)
+     * @param managementPort port of the operator endpoints {@code /health*}, {@code /metrics}, {@code /dashboard},
+     *                       {@code /info} ({@code WARDEN_MANAGEMENT_PORT}, default {@code PORT + 1000}, or any free
+     *                       one when {@code PORT} is 0); never the API port
+     */
+    public record Network(String host, int port, int managementPort) {
+
+        public Network {
+            Objects.requireNonNull(host, "host");
+            if (port < 0 || port > 65535) {
+                throw new IllegalArgumentException("PORT must be 0 to 65535, got " + port);
+            }
+            if (managementPort < 0 || managementPort > 65535) {
+                throw new IllegalArgumentException(MANAGEMENT_PORT + " must be 0 to 65535, got " + managementPort);
+            }
+            if (managementPort != 0 && managementPort == port) {
+                throw new IllegalArgumentException(MANAGEMENT_PORT + " must differ from PORT (" + port
+                        + "): the operator endpoints stay off the API port, got " + managementPort);
+            }
+        }
+    }
+
+    /**
+     * Bearer tokens.
+     *
+     * @param jwtSecret HS256 key ({@code AUCTION_JWT_SECRET}: a random key of 128 bits or more in hex or base64,
+     *                  see {@link JwtSecretPolicy}; random per process when unset, so replicas must share one)
+     * @param tokenTtl  lifetime of a token ({@code AUCTION_TOKEN_TTL_SECONDS}, default 3600)
+     */
+    public record Tokens(byte[] jwtSecret, Duration tokenTtl) {
+
+        public Tokens {
+            Objects.requireNonNull(jwtSecret, "jwtSecret");
+            Objects.requireNonNull(tokenTtl, "tokenTtl");
+            if (jwtSecret.length < JwtSecretPolicy.MIN_CHARS) {
+                throw new IllegalArgumentException(JwtSecretPolicy.RULE + "; got " + jwtSecret.length + " bytes");
+            }
+            if (tokenTtl.isNegative() || tokenTtl.isZero()) {
+                throw new IllegalArgumentException("AUCTION_TOKEN_TTL_SECONDS must be positive, got "
+                        + tokenTtl.toSeconds());
+            }
+        }
+
+        /** The secret's length only, never its bytes. */
+        @Override
+        public String toString() {
+            return "Tokens[jwtSecret=(" + jwtSecret.length + " bytes, hidden), tokenTtl=" + tokenTtl + "]";
+        }
+    }
+
     public AppOptions {
-        Objects.requireNonNull(host, "host");
+        Objects.requireNonNull(network, "network");
         Objects.requireNonNull(replica, "replica");
-        Objects.requireNonNull(jwtSecret, "jwtSecret");
-        Objects.requireNonNull(tokenTtl, "tokenTtl");
+        Objects.requireNonNull(tokens, "tokens");
         Objects.requireNonNull(closeInterval, "closeInterval");
-        if (port < 0 || port > 65535) {
-            throw new IllegalArgumentException("PORT must be 0 to 65535, got " + port);
-        }
-        if (managementPort < 0 || managementPort > 65535) {
-            throw new IllegalArgumentException(MANAGEMENT_PORT + " must be 0 to 65535, got " + managementPort);
-        }
-        if (managementPort != 0 && managementPort == port) {
-            throw new IllegalArgumentException(MANAGEMENT_PORT + " must differ from PORT (" + port
-                    + "): the operator endpoints stay off the API port, got " + managementPort);
-        }
-        if (jwtSecret.length < JwtSecretPolicy.MIN_CHARS) {
-            throw new IllegalArgumentException(JwtSecretPolicy.RULE + "; got " + jwtSecret.length + " bytes");
-        }
-        if (tokenTtl.isNegative() || tokenTtl.isZero()) {
-            throw new IllegalArgumentException("AUCTION_TOKEN_TTL_SECONDS must be positive, got " + tokenTtl.toSeconds());
-        }
         if (maxBodyBytes < 1024) {
             throw new IllegalArgumentException("AUCTION_MAX_BODY_BYTES must be at least 1024, got " + maxBodyBytes);
         }
@@ -91,9 +122,10 @@ public record AppOptions(String host, int port, int managementPort, String repli
                     + MANAGEMENT_PORT_OFFSET + " is above 65535");
         }
         String replica = env.getOrDefault("REPLICA_NAME", env.getOrDefault("HOSTNAME", "replica-" + port));
-        return new AppOptions(env.getOrDefault("HOST", "127.0.0.1"), port,
-                intVar(env, MANAGEMENT_PORT, defaultManagement), replica, key,
-                Duration.ofSeconds(intVar(env, "AUCTION_TOKEN_TTL_SECONDS", 3600)),
+        Network network = new Network(env.getOrDefault("HOST", "127.0.0.1"), port,
+                intVar(env, MANAGEMENT_PORT, defaultManagement));
+        return new AppOptions(network, replica,
+                new Tokens(key, Duration.ofSeconds(intVar(env, "AUCTION_TOKEN_TTL_SECONDS", 3600))),
                 intVar(env, "AUCTION_MAX_BODY_BYTES", 16 * 1024),
                 Duration.ofMillis(intVar(env, "AUCTION_CLOSE_INTERVAL_MS", 1000)),
                 boolVar(env, "AUCTION_DEMO_DATA"));
@@ -101,7 +133,7 @@ public record AppOptions(String host, int port, int managementPort, String repli
 
     /** The same options with the demo data on or off. */
     public AppOptions withDemoData(boolean on) {
-        return new AppOptions(host, port, managementPort, replica, jwtSecret, tokenTtl, maxBodyBytes, closeInterval, on);
+        return new AppOptions(network, replica, tokens, maxBodyBytes, closeInterval, on);
     }
 
     private static boolean blank(String v) {
@@ -134,8 +166,7 @@ public record AppOptions(String host, int port, int managementPort, String repli
 
     @Override
     public String toString() {
-        return "AppOptions[host=" + host + ", port=" + port + ", managementPort=" + managementPort + ", replica="
-                + replica + ", jwtSecret=(" + jwtSecret.length + " bytes, hidden), tokenTtl=" + tokenTtl
+        return "AppOptions[network=" + network + ", replica=" + replica + ", tokens=" + tokens
                 + ", maxBodyBytes=" + maxBodyBytes + ", closeInterval=" + closeInterval + ", demoData=" + demoData + "]";
     }
 }

@@ -24,7 +24,11 @@ final class Auction {
     record User(long id, String username, String role, Instant createdAt) {
     }
 
-    /** A listing as the API shows it. Amounts are whole minor units (cents). */
+    /**
+     * A listing as the API shows it. Amounts are whole minor units (cents). Flat on purpose, past the
+     * seven-component rule: it is one row of {@code LISTING_SELECT} and, field for field, the JSON
+     * object of the API ({@code openapi.json}); it is built in one place, {@code listing(ResultSet, …)}, by column name.
+     */
     record Listing(long id, long sellerId, String seller, String title, String description, String status,
                    long startingPrice, long minIncrement, Long currentPrice, long minimumNextBid, int bidCount,
                    Instant endsAt, Long winnerId, String winner, String rejectionReason, Instant createdAt,

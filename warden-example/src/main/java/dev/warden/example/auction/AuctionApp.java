@@ -82,7 +82,7 @@ public final class AuctionApp implements AutoCloseable {
         this.outages = new OutageLog(warden.meterRegistry().orElse(null));
         this.problems = new Problems(json, outages);
         this.auction = new Auction(new Db(warden), options.replica());
-        this.auth = new Auth(options.jwtSecret(), options.tokenTtl(), Clock.systemUTC(), auction::principal);
+        this.auth = new Auth(options.tokens().jwtSecret(), options.tokens().tokenTtl(), Clock.systemUTC(), auction::principal);
         this.accounts = new Accounts(auction, auth, throttle, (ctx, fields) -> body(ctx, fields.toArray(String[]::new)));
         this.listings = new Listings(auction, auth, (ctx, fields) -> body(ctx, fields.toArray(String[]::new)));
         this.openApi = loadOpenApi();
@@ -165,7 +165,7 @@ public final class AuctionApp implements AutoCloseable {
      * Returns at once; {@link #awaitReady(long)} waits for readiness.
      */
     public synchronized AuctionApp start() {
-        javalin.start(options.host(), options.port());
+        javalin.start(options.network().host(), options.network().port());
         management.start();
         Thread.ofVirtual().name("auction-start").start(() -> {
             try {

@@ -43,7 +43,7 @@ public final class AuctionMain {
             stopWithParent(parentPid);
         }
         log.info("Auction service {} serving the API on http://{}:{}, operator endpoints on http://{}:{}/health"
-                        + " (Warden {}: {}; demo data {})", options.replica(), options.host(), app.port(), options.host(),
+                        + " (Warden {}: {}; demo data {})", options.replica(), options.network().host(), app.port(), options.network().host(),
                 app.managementPort(), warden.owner(), warden.config().init(), options.demoData() ? "on" : "off");
         while (app.startFailure() == null && !app.ready()) {
             Thread.sleep(50);

@@ -54,7 +54,7 @@ final class ManagementServer implements AutoCloseable {
 
     /** Starts serving on {@code host}:{@code port} (0 for any free port). */
     ManagementServer start() {
-        javalin.start(options.host(), options.managementPort());
+        javalin.start(options.network().host(), options.network().managementPort());
         return this;
     }
 

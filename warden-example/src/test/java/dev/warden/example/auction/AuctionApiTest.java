@@ -86,8 +86,9 @@ class AuctionApiTest {
 
     /** Options for a test app: any free API and management ports, {@link #SECRET}, demo data on. */
     static AppOptions options(String replica) {
-        return new AppOptions("127.0.0.1", 0, 0, replica, SECRET.getBytes(StandardCharsets.UTF_8),
-                Duration.ofMinutes(10), 4096, Duration.ofMillis(100), true);
+        return new AppOptions(new AppOptions.Network("127.0.0.1", 0, 0), replica,
+                new AppOptions.Tokens(SECRET.getBytes(StandardCharsets.UTF_8), Duration.ofMinutes(10)), 4096,
+                Duration.ofMillis(100), true);
     }
 
     static String login(String user, String password) {

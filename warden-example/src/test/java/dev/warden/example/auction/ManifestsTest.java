@@ -50,7 +50,7 @@ class ManifestsTest {
         assertThat(c.at("/ports/0/containerPort").asInt()).isEqualTo(8080);
         // The probes go to the management port, the one the service serves them on (PORT + 1000 or WARDEN_MANAGEMENT_PORT).
         assertThat(c.at("/ports/1/name").asText()).isEqualTo("management");
-        assertThat(c.at("/ports/1/containerPort").asInt()).isEqualTo(AppOptions.from(configMap()).managementPort())
+        assertThat(c.at("/ports/1/containerPort").asInt()).isEqualTo(AppOptions.from(configMap()).network().managementPort())
                 .isNotEqualTo(8080);
         for (String probe : new String[] {"startupProbe", "readinessProbe", "livenessProbe"}) {
             JsonNode p = c.get(probe);
@@ -101,8 +101,8 @@ class ManifestsTest {
         Map<String, String> env = new HashMap<>(configMap());
         env.putAll(YAML.convertValue(secret.get("stringData"), new TypeReference<Map<String, String>>() { }));
         AppOptions options = AppOptions.from(configMap());
-        assertThat(options.port()).isEqualTo(8080);
-        assertThat(options.managementPort()).isEqualTo(9080);
+        assertThat(options.network().port()).isEqualTo(8080);
+        assertThat(options.network().managementPort()).isEqualTo(9080);
         assertThat(options.demoData()).isFalse();
         WardenConfig.builder().environment(env).build();
         // The Secret's JWT placeholder is refused: the service does not start until it is replaced.
@@ -110,7 +110,7 @@ class ManifestsTest {
         assertThatThrownBy(() -> AppOptions.from(env)).isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("AUCTION_JWT_SECRET").message().doesNotContain(placeholder);
         env.put("AUCTION_JWT_SECRET", AuctionApiTest.randomSecret());
-        assertThat(AppOptions.from(env).jwtSecret()).hasSize(64);
+        assertThat(AppOptions.from(env).tokens().jwtSecret()).hasSize(64);
 
         // The initialisation the service runs: its own migrations, never a wipe.
         WardenConfig config = AuctionApp.wardenConfig(WardenConfig.builder().environment(env));

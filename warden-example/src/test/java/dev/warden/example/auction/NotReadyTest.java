@@ -29,8 +29,9 @@ class NotReadyTest {
     static PostgresExtension pg = PostgresExtension.shared();
 
     static AppOptions options(String replica) {
-        return new AppOptions("127.0.0.1", 0, 0, replica, AuctionApiTest.randomSecret().getBytes(StandardCharsets.UTF_8),
-                Duration.ofMinutes(5), 4096, Duration.ofSeconds(1), true);
+        return new AppOptions(new AppOptions.Network("127.0.0.1", 0, 0), replica, new AppOptions.Tokens(
+                AuctionApiTest.randomSecret().getBytes(StandardCharsets.UTF_8), Duration.ofMinutes(5)), 4096,
+                Duration.ofSeconds(1), true);
     }
 
     @Test

@@ -48,6 +48,13 @@ class SecurityTest {
 
     static final String SECRET = AuctionApiTest.randomSecret();
 
+    /** Options for one more service of a test: any free ports, this replica name, 4096-byte bodies, no demo data. */
+    private static AppOptions options(String replica) {
+        return new AppOptions(new AppOptions.Network("127.0.0.1", 0, 0), replica,
+                new AppOptions.Tokens(SECRET.getBytes(StandardCharsets.UTF_8), Duration.ofMinutes(10)), 4096,
+                Duration.ofSeconds(1), false);
+    }
+
     static Warden warden;
     static AuctionApp app;
     static Http http;
@@ -59,8 +66,9 @@ class SecurityTest {
     @BeforeAll
     static void start() {
         warden = AuctionApp.warden(AuctionApiTest.config(pg.jdbcUrl())); // as deployed: no demo data
-        AppOptions options = new AppOptions("127.0.0.1", 0, 0, "security-test", SECRET.getBytes(StandardCharsets.UTF_8),
-                Duration.ofMinutes(10), 16 * 1024, Duration.ofSeconds(1), false);
+        AppOptions options = new AppOptions(new AppOptions.Network("127.0.0.1", 0, 0), "security-test",
+                new AppOptions.Tokens(SECRET.getBytes(StandardCharsets.UTF_8), Duration.ofMinutes(10)), 16 * 1024,
+                Duration.ofSeconds(1), false);
         // The address limit is high here so the tests do not share it; addressLimitIs429 uses its own.
         app = AuctionApp.create(warden, options, new LoginThrottle(new LoginThrottle.Limits(
                 new LoginThrottle.Limit(1000, Duration.ofMillis(10)), LoginThrottle.PER_USERNAME_AND_ADDRESS,
@@ -131,9 +139,10 @@ class SecurityTest {
                     .message().doesNotContain(secret);
         }
         // What `openssl rand -base64 32` and `warden demo` (hex of 32 random bytes) make is accepted.
-        assertThat(AppOptions.from(Map.of("AUCTION_JWT_SECRET", "q3Vt0m9L2xPz8Yb4Kc1Rw7Hd6Ns5Jf0Ga2Ue9Io3Tl8=")).jwtSecret())
+        assertThat(AppOptions.from(Map.of("AUCTION_JWT_SECRET", "q3Vt0m9L2xPz8Yb4Kc1Rw7Hd6Ns5Jf0Ga2Ue9Io3Tl8="))
+                .tokens().jwtSecret())
                 .hasSize(44);
-        assertThat(AppOptions.from(Map.of("AUCTION_JWT_SECRET", SECRET)).jwtSecret()).hasSize(64);
+        assertThat(AppOptions.from(Map.of("AUCTION_JWT_SECRET", SECRET)).tokens().jwtSecret()).hasSize(64);
         // No random key of 128 bits or more is refused, in any usual form: 2,000 of each.
         java.security.SecureRandom random = new java.security.SecureRandom();
         for (int i = 0; i < 2_000; i++) {
@@ -149,7 +158,8 @@ class SecurityTest {
         // A random 128-bit hex key (refused before: its estimated entropy fell short) starts the service.
         byte[] key = new byte[16];
         random.nextBytes(key);
-        assertThat(AppOptions.from(Map.of("AUCTION_JWT_SECRET", java.util.HexFormat.of().formatHex(key))).jwtSecret())
+        assertThat(AppOptions.from(Map.of("AUCTION_JWT_SECRET", java.util.HexFormat.of().formatHex(key)))
+                .tokens().jwtSecret())
                 .hasSize(32);
     }
 
@@ -168,10 +178,11 @@ class SecurityTest {
 
     @Test
     void managementPortIsValidatedAndApartFromTheApi() {
-        assertThat(AppOptions.from(Map.of("PORT", "8080")).managementPort()).isEqualTo(9080);
-        assertThat(AppOptions.from(Map.of("PORT", "8081")).managementPort()).isEqualTo(9081);
-        assertThat(AppOptions.from(Map.of("PORT", "0")).managementPort()).isZero();
-        assertThat(AppOptions.from(Map.of("PORT", "8080", "WARDEN_MANAGEMENT_PORT", "7000")).managementPort()).isEqualTo(7000);
+        assertThat(AppOptions.from(Map.of("PORT", "8080")).network().managementPort()).isEqualTo(9080);
+        assertThat(AppOptions.from(Map.of("PORT", "8081")).network().managementPort()).isEqualTo(9081);
+        assertThat(AppOptions.from(Map.of("PORT", "0")).network().managementPort()).isZero();
+        assertThat(AppOptions.from(Map.of("PORT", "8080", "WARDEN_MANAGEMENT_PORT", "7000")).network().managementPort())
+                .isEqualTo(7000);
         assertThatThrownBy(() -> AppOptions.from(Map.of("PORT", "8080", "WARDEN_MANAGEMENT_PORT", "8080")))
                 .hasMessageContaining("WARDEN_MANAGEMENT_PORT must differ from PORT");
         assertThatThrownBy(() -> AppOptions.from(Map.of("WARDEN_MANAGEMENT_PORT", "abc")))
@@ -226,8 +237,7 @@ class SecurityTest {
 
     @Test
     void aClientAddressIsThrottledAcrossUsernames() {
-        AuctionApp strict = AuctionApp.create(warden, new AppOptions("127.0.0.1", 0, 0, "strict", SECRET.getBytes(
-                StandardCharsets.UTF_8), Duration.ofMinutes(10), 4096, Duration.ofSeconds(1), false),
+        AuctionApp strict = AuctionApp.create(warden, options("strict"),
                 new LoginThrottle(new LoginThrottle.Limits(new LoginThrottle.Limit(3, Duration.ofMinutes(1)),
                         LoginThrottle.PER_USERNAME_AND_ADDRESS, LoginThrottle.PER_USERNAME, LoginThrottle.USERNAME_DELAY),
                         100, Clock.systemUTC())).start();
@@ -308,8 +318,7 @@ class SecurityTest {
         LoginThrottle throttle = new LoginThrottle(new LoginThrottle.Limits(new LoginThrottle.Limit(1000, Duration.ofMillis(10)),
                 LoginThrottle.PER_USERNAME_AND_ADDRESS, new LoginThrottle.Limit(3, Duration.ofMinutes(10)),
                 LoginThrottle.USERNAME_DELAY), 100, Clock.systemUTC());
-        AuctionApp guarded = AuctionApp.create(warden, new AppOptions("127.0.0.1", 0, 0, "guarded", SECRET.getBytes(
-                StandardCharsets.UTF_8), Duration.ofMinutes(10), 4096, Duration.ofSeconds(1), false), throttle).start();
+        AuctionApp guarded = AuctionApp.create(warden, options("guarded"), throttle).start();
         try {
             String base = "http://127.0.0.1:" + guarded.port();
             Http victim = new Http(base); // from 127.0.0.1
@@ -743,8 +752,7 @@ class SecurityTest {
     void anOutageIsTwoLogLinesAndACounterNotAWarningPer503() throws Exception {
         ThrowawayDatabase db = ThrowawayDatabase.start("auction-outage-log", Map.of("fsync", "off"));
         Warden w = AuctionApp.warden(AuctionApiTest.config(db.jdbcUrl()));
-        AuctionApp service = AuctionApp.create(w, new AppOptions("127.0.0.1", 0, 0, "outage-log", SECRET.getBytes(
-                StandardCharsets.UTF_8), Duration.ofMinutes(10), 4096, Duration.ofSeconds(1), false)).start();
+        AuctionApp service = AuctionApp.create(w, options("outage-log")).start();
         java.io.PrintStream err = System.err;
         ByteArrayOutputStream captured = new ByteArrayOutputStream();
         try {
