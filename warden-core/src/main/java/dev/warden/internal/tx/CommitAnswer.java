@@ -5,24 +5,23 @@ import org.postgresql.util.PSQLException;
 /**
  * What PostgreSQL's own answer to a COMMIT says about its outcome when the session ended with it.
  *
- * <p>A server ends a session with an error (severity FATAL) only at an interrupt check:
- * {@code 57P01} "terminating connection due to administrator command" (a fast shutdown or restart,
- * a planned switchover, {@code pg_terminate_backend}), {@code 25P03} (idle in a transaction for
- * longer than {@code idle_in_transaction_session_timeout}) and {@code 25P04} (a transaction longer
- * than {@code transaction_timeout}). It holds interrupts from before the
- * commit record is written until the commit is done, and a session terminated while it waits for a
- * synchronous standby after committing locally gets a WARNING and a closed connection, never a
- * FATAL, which "would lead the client to believe that the transaction aborted" (PostgreSQL's
- * {@code syncrep.c}). So a COMMIT answered with such a FATAL was not applied: the session was ended
- * while idle in its transaction, before the COMMIT reached it, or during COMMIT before its commit
- * record. Everything else that ends a connection during COMMIT (an I/O error, an immediate shutdown
- * or a crash, which PostgreSQL reports with a WARNING and a closed socket) leaves the outcome unknown.
+ * <p>Only one answer proves that the COMMIT was not applied: {@code FATAL 25P03}, "terminating
+ * connection due to idle-in-transaction timeout". The timer behind it runs only while the session
+ * sits idle in its transaction after {@code ReadyForQuery}, and the server disarms it as soon as it
+ * has read the next message, before it acts on any pending interrupt and before it executes that
+ * message: the session was ended before the COMMIT ran.
  *
- * <p>The reading assumes what holds for pgjdbc on a direct connection: the driver sends a COMMIT's
- * messages in one write, so the server reads its {@code Sync} with its {@code Execute} and reaches
- * no interrupt check between the commit and its answer. A pooler or proxy answers in the server's
- * place and may split what it forwards, so behind one ({@code WARDEN_POOLER} other than
- * {@code NONE}) the answer is not read: the outcome stays unknown unless verified.
+ * <p>{@code FATAL 57P01} ("administrator command": a fast shutdown, a switchover,
+ * {@code pg_terminate_backend}) proves nothing: the server holds interrupts while it writes and
+ * flushes the commit record, and acts on a termination that arrived meanwhile at its next interrupt
+ * check, which on the extended protocol comes after it has read the {@code Sync} that follows the
+ * COMMIT and before {@code ReadyForQuery}: CommandComplete(COMMIT), then the FATAL, with the commit
+ * durable ({@code CommitAppliedThenFatalTest}). Neither does {@code 25P04} (transaction timeout),
+ * whose timer can fire inside the commit. Those, an I/O error, an immediate shutdown or a crash
+ * (a WARNING and a closed socket) leave the outcome unknown.
+ *
+ * <p>Read on a direct connection only: a pooler ({@code WARDEN_POOLER} other than {@code NONE})
+ * answers in the server's place, and its own timeouts are not the server's.
  */
 final class CommitAnswer {
 
@@ -36,11 +35,8 @@ final class CommitAnswer {
     static boolean notApplied(Throwable failure) {
         for (Throwable t = failure; t != null; t = t.getCause() == t ? null : t.getCause()) {
             if (t instanceof PSQLException e) {
-                if (e.getServerErrorMessage() == null) {
-                    return false; // not the server's own error: an I/O error, an abort, a timeout
-                }
-                String state = e.getSQLState();
-                return "57P01".equals(state) || "25P03".equals(state) || "25P04".equals(state);
+                // the server's own error, not an I/O error, an abort or a timeout of the driver
+                return e.getServerErrorMessage() != null && "25P03".equals(e.getSQLState());
             }
         }
         return false;
