@@ -30,11 +30,12 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /**
- * A COMMIT that the server answers by ending the session, without {@code verifyCommit}: only FATAL
- * 25P03 (the idle-in-transaction timeout, which fires before the server reads the COMMIT) shows that
- * it was not applied, and then Warden runs the work again, on a direct connection. FATAL 57P01 (a
- * restart, a switchover, {@code pg_terminate_backend}), any answer behind a pooler, and a session
- * ended while its commit waits for a synchronous standby are unknown outcomes.
+ * A COMMIT that the server answers by ending the session, without {@code verifyCommit}, on a direct
+ * connection: a FATAL from an interrupt check (57P01 from a restart, a switchover or
+ * {@code pg_terminate_backend}; 25P03 after the idle timeout) with no CommandComplete before it shows
+ * that it was not applied, and Warden runs the work again (the FATAL after a CommandComplete:
+ * {@code CommitAppliedThenFatalTest}). Behind a pooler, and when the session ends while its commit
+ * waits for a synchronous standby, the outcome is unknown.
  */
 class CommitAnswerTest {
 
@@ -120,25 +121,25 @@ class CommitAnswerTest {
     }
 
     /**
-     * FATAL 57P01 in answer to COMMIT proves nothing (the server can send it after the commit:
-     * {@code CommitAppliedThenFatalTest}), so even a COMMIT ended before its commit record, as here in
-     * a deferred trigger, is an unknown outcome and never runs again.
+     * FATAL 57P01 without CommandComplete before it: the session was ended during COMMIT before the
+     * commit record (here in a deferred trigger), so it was not applied and runs again, once.
      */
     @Test
-    void aCommitAnsweredWithFatal57P01IsAnUnknownOutcome() {
+    void aCommitEndedBeforeItsCommitRecordIsRunAgainOnce() {
         Transactions t = transactions(pool);
         AtomicInteger runs = new AtomicInteger();
-        CommitOutcomeUnknownException e = catchThrowableOfType(CommitOutcomeUnknownException.class,
-                () -> t.inTransaction(tx -> {
-                    runs.incrementAndGet();
-                    insert(tx, "ca_log", 1, "slow");
-                    terminateWhenWaiting(tx, "PgSleep", SHARED);
-                    return null;
-                }));
-        assertThat(e).isNotNull();
-        assertThat(e.sqlState()).isEqualTo("57P01");
-        assertThat(runs).hasValue(1);
-        assertThat(t.stats().snapshot().commitUnknown()).isEqualTo(1);
+        t.inTransaction(tx -> {
+            int run = runs.incrementAndGet();
+            insert(tx, "ca_log", run, run == 1 ? "slow" : "fast");
+            if (run == 1) {
+                terminateWhenWaiting(tx, "PgSleep", SHARED); // in COMMIT, before its commit record
+            }
+            return null;
+        });
+        assertThat(runs).hasValue(2);
+        assertThat(queryLong("select count(*) from ca_log")).isEqualTo(1);
+        assertThat(queryLong("select id from ca_log")).isEqualTo(2);
+        assertThat(t.stats().snapshot().commitUnknown()).isZero();
     }
 
     /** Sits idle in the transaction until the server has ended the session (FATAL 25P03 at its COMMIT). */
@@ -178,8 +179,8 @@ class CommitAnswerTest {
         CommitOutcomeUnknownException e = catchThrowableOfType(CommitOutcomeUnknownException.class,
                 () -> t.inTransaction(tx -> {
                     runs.incrementAndGet();
-                    insert(tx, "ca_log", 1, "fast");
-                    idleUntilEnded(tx);
+                    insert(tx, "ca_log", 1, "slow");
+                    terminateWhenWaiting(tx, "PgSleep", SHARED);
                     return null;
                 }));
         assertThat(e).isNotNull();

@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import com.zaxxer.hikari.HikariDataSource;
-import dev.warden.CommitOutcomeUnknownException;
 import dev.warden.testing.ThrowawayDatabase;
 import dev.warden.tx.Isolation;
 import dev.warden.tx.RetryPolicy;
@@ -28,8 +27,9 @@ import org.junit.jupiter.api.Test;
 import org.postgresql.util.PSQLException;
 
 /**
- * A COMMIT answered with FATAL 57P01 can have been applied, so Warden never runs it again (found by an
- * adversarial review of a first reading that took that FATAL for "not applied").
+ * A COMMIT answered with FATAL 57P01 can have been applied (found by an adversarial review of a first
+ * reading that took that FATAL for "not applied"): the server reports it complete, then ends the
+ * session. pgjdbc's {@code commit()} throws only the FATAL; Warden reads the answer itself.
  *
  * <p>PostgreSQL holds interrupts while it writes and flushes the commit record, so a
  * {@code pg_terminate_backend} (or a fast shutdown's SIGTERM) that arrives then stays pending; it is
@@ -143,17 +143,17 @@ class CommitAppliedThenFatalTest {
         assertThat(e.getSQLState()).isEqualTo("57P01");
         assertThat(e.getServerErrorMessage()).isNotNull();
         assertThat(e.getServerErrorMessage().getSeverity()).isEqualTo("FATAL");
-        assertThat(CommitAnswer.notApplied(e)).as("Warden's reading of the answer: not known to be unapplied").isFalse();
+        assertThat(CommitAnswer.notApplied(e, false)).as("the exception alone: not known to be unapplied").isFalse();
         assertThat(count("select count(*) from cf_log where id = " + id)).as("the row, applied all the same").isEqualTo(1);
     }
 
     /**
-     * What Warden does with such a COMMIT: run the work again (a second row) would be a duplicate
-     * write; the right answers are one row (retried after a COMMIT really not applied) or an unknown
-     * outcome. Fails on 376d430, which reads every 57P01 answer to COMMIT as "not applied".
+     * What Warden does with such a COMMIT: it reads the answer itself ({@code WireCommit}), sees
+     * CommandComplete(COMMIT) before the FATAL, and reports success, once. Running the work again (a
+     * second row) would be a duplicate write; an unknown outcome would be true but needless.
      */
     @Test
-    void wardenDoesNotRunTwiceAWorkWhoseCommitWasAppliedAndAnsweredWithFatal() throws Exception {
+    void wardenReadsTheCompletionBeforeTheFatalAndReportsTheCommitOnce() throws Exception {
         try (HikariDataSource pool = new HikariDataSource()) {
             pool.setJdbcUrl(db.jdbcUrl());
             pool.setUsername(db.user());
@@ -161,41 +161,36 @@ class CommitAppliedThenFatalTest {
             pool.setMaximumPoolSize(2);
             Transactions t = new Transactions(pool, pool::evictConnection,
                     RetryPolicy.of(3, Duration.ofMillis(1), Duration.ofMillis(5)), Isolation.DEFAULT, new TxCounters());
-            boolean hit = false;
             int id = 100;
             // bounded: on a busy machine the termination can land after the COMMIT's answer; try again then
-            while (!hit && id < 110) {
+            while (t.stats().commitResolved() == 0 && id < 110) {
                 int thisId = ++id;
                 AtomicInteger runs = new AtomicInteger();
                 List<Future<Boolean>> terminated = new ArrayList<>();
-                boolean unknown = false;
                 AtomicBoolean done = new AtomicBoolean();
-                AtomicInteger terminatedRun = new AtomicInteger();
                 try {
                     t.inTransaction(tx -> {
-                        int run = runs.incrementAndGet();
+                        runs.incrementAndGet();
                         slowCommitRecord(tx.connection());
                         try (Statement st = tx.connection().createStatement()) {
-                            st.executeUpdate("insert into cf_log values (" + thisId + ", 'run " + run + "')");
+                            st.executeUpdate("insert into cf_log values (" + thisId + ", 'run " + runs.get() + "')");
                         }
                         if (terminated.isEmpty()) { // the first run to reach COMMIT (a pooled connection can be dead)
                             terminated.add(terminateDuringCommit(pid(tx.connection()), done));
-                            terminatedRun.set(run);
                         }
                         return null;
                     });
-                } catch (CommitOutcomeUnknownException e) {
-                    unknown = true; // the honest answer: the COMMIT may have been applied
                 } finally {
                     done.set(true);
                 }
                 terminated.get(0).get();
-                hit = unknown || runs.get() > terminatedRun.get(); // its COMMIT failed
                 assertThat(count("select count(*) from cf_log where id = " + thisId))
-                        .as("rows written by a work meant to run once (runs: %s, outcome unknown: %s)", runs.get(), unknown)
+                        .as("rows written by a work meant to run once (runs: %s)", runs.get())
                         .isEqualTo(1);
             }
-            assertThat(hit).as("a first COMMIT failed in %s tries (else nothing was tested)", id - 100).isTrue();
+            assertThat(t.stats().commitResolved())
+                    .as("a COMMIT answered with CommandComplete and then FATAL, in %s tries", id - 100).isPositive();
+            assertThat(t.stats().snapshot().commitUnknown()).isZero();
         }
     }
 }
