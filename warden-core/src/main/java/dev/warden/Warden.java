@@ -82,10 +82,10 @@ public final class Warden implements AutoCloseable {
         }
         this.config = c;
         this.meterRegistry = b.meterRegistry;
-        this.owner = ownerName(config.applicationName());
-        this.monitor = new HealthMonitor(lifecycle, new HealthMonitor.Settings(config.monitorInterval(),
-                config.monitorTimeout(), config.monitorFailures(), config.monitorRecoveryInterval(), config.stallBound(),
-                HealthMonitor.Settings.DEFAULT_COMMIT_CHECK));
+        this.owner = ownerName(config.service().applicationName());
+        MonitorSettings m = config.monitor();
+        this.monitor = new HealthMonitor(lifecycle, new HealthMonitor.Settings(m.interval(), m.timeout(), m.failures(),
+                m.recoveryInterval(), m.stallBound(), HealthMonitor.Settings.DEFAULT_COMMIT_CHECK));
         // On SIGTERM the embedded server (when Warden runs one) stops only after this Warden has drained.
         this.startSequence = new StartSequence(config, lifecycle, monitor, stats, meterRegistry,
                 new StartSequence.InitParts(b.seeders, b.initLock, owner), this::close);
@@ -268,7 +268,7 @@ public final class Warden implements AutoCloseable {
         if (s == State.READY) {
             return true;
         }
-        Duration grace = config.readinessGrace();
+        Duration grace = config.service().readinessGrace();
         return s == State.DEGRADED && !grace.isZero()
                 && java.time.Instant.now().isBefore(lifecycle.since().plus(grace));
     }
@@ -330,8 +330,8 @@ public final class Warden implements AutoCloseable {
             }
             boolean serving = state == State.READY || state == State.DEGRADED;
             moveTo(State.STOPPING, serving ? "close() called: draining, new work refused (WARDEN_DRAIN_TIMEOUT "
-                    + WardenConfig.format(config.drainTimeout()) + ")" : "close() called");
-            String drained = serving ? startSequence.drain(config.drainTimeout()) : "closed";
+                    + WardenConfig.format(config.service().drainTimeout()) + ")" : "close() called");
+            String drained = serving ? startSequence.drain(config.service().drainTimeout()) : "closed";
             startSequence.close();
             moveTo(State.STOPPED, drained);
         }

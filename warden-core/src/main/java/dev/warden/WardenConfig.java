@@ -10,7 +10,6 @@ import dev.warden.internal.config.Options;
 import dev.warden.internal.config.Sources;
 import dev.warden.internal.config.UrlCredentials;
 import dev.warden.tx.Isolation;
-import dev.warden.tx.RetryPolicy;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -25,120 +24,43 @@ import java.util.Properties;
  * comes from, in order of precedence, an explicit builder call, a system property
  * ({@code warden.pool.max.size}), an environment variable ({@code WARDEN_POOL_MAX_SIZE}) or the
  * default. A bad value fails with a {@link ConfigException} that names the variable, the value and
- * the rule; the rules (cross-field ones included) are checked once, by the constructor, however the
- * config is made. The option table is {@code dev.warden.internal.config.Options}. {@link #toString()} never shows the password.
+ * the rule; the rules (cross-field ones included) are checked once, by this record's constructor,
+ * however the config is made. The options are grouped by what they configure; the option table is
+ * {@code dev.warden.internal.config.Options}. {@link #toString()} never shows the password.
  *
- * @param dbUrl              JDBC URL ({@code WARDEN_DB_URL}) without its {@code user} and {@code password}
- *                           parameters (moved to {@code dbUser} and {@code dbPassword}); empty: the embedded PostgreSQL
- * @param dbUser             database user ({@code WARDEN_DB_USER}, else the URL's {@code user}, else {@code postgres})
- * @param dbPassword         database password ({@code WARDEN_DB_PASSWORD}, else the URL's {@code password}); never shown
- * @param poolMaxSize        most connections in the pool ({@code WARDEN_POOL_MAX_SIZE})
- * @param poolAcquireTimeout longest wait for a pooled connection ({@code WARDEN_POOL_ACQUIRE_TIMEOUT})
- * @param connectTimeout     longest wait to open a connection ({@code WARDEN_DB_CONNECT_TIMEOUT})
- * @param socketTimeout      longest wait for any answer from the server ({@code WARDEN_DB_SOCKET_TIMEOUT})
- * @param statementTimeout   server-side limit per statement, zero for none ({@code WARDEN_STATEMENT_TIMEOUT})
- * @param startupTimeout     how long {@code start()} keeps trying to reach the database ({@code WARDEN_STARTUP_TIMEOUT})
- * @param retry              default retry policy of transactions ({@code WARDEN_RETRY_*})
- * @param isolation          default isolation of transactions ({@code WARDEN_TX_ISOLATION})
- * @param schemas            the application's schemas ({@code WARDEN_SCHEMAS})
- * @param wardenSchema       Warden's own schema, never wiped ({@code WARDEN_SCHEMA})
- * @param applicationName    name shown in {@code pg_stat_activity} ({@code WARDEN_APP_NAME})
- * @param embeddedDir        data directory of the embedded PostgreSQL ({@code WARDEN_EMBEDDED_DIR})
- * @param embeddedPort       port of the embedded PostgreSQL, 0 for any free one ({@code WARDEN_EMBEDDED_PORT})
- * @param monitorInterval    between health probes while READY ({@code WARDEN_MONITOR_INTERVAL}); zero runs no
- *                           monitor: no probes, no DEGRADED state, no fast failure (for measurements only)
- * @param monitorTimeout     longest a health probe may take ({@code WARDEN_MONITOR_TIMEOUT})
- * @param monitorFailures    consecutive failed probes that make READY become DEGRADED ({@code WARDEN_MONITOR_FAILURES})
- * @param monitorRecoveryInterval between probes after a failure and while DEGRADED ({@code WARDEN_MONITOR_RECOVERY_INTERVAL})
- * @param readyWait          how long work submitted before READY waits for it ({@code WARDEN_READY_WAIT})
- * @param drainTimeout       how long {@code close()} waits for transactions in flight before it closes the pool
- *                           ({@code WARDEN_DRAIN_TIMEOUT})
- * @param httpPort           port of the standalone management server, 0 for any ({@code WARDEN_MANAGEMENT_PORT})
- * @param poolRefillSpread   after a recovery, the time over which the pool returns to its size, each
- *                           connection at a random moment within it ({@code WARDEN_POOL_REFILL_SPREAD}); 0: at once
- * @param readinessGrace     how long readiness stays true after READY became DEGRADED, so that a blip does not
- *                           take a whole fleet out of its Service at once ({@code WARDEN_READINESS_GRACE}); 0: none
- * @param init               exactly-once initialisation: epoch, wipe, lock, migrations ({@code WARDEN_INIT_*},
- *                           {@code WARDEN_MIGRATIONS})
- * @param txVerifyCommit     every transaction finds out what became of a COMMIT lost with its connection
- *                           ({@code WARDEN_TX_VERIFY_COMMIT}); see {@code TransactionBuilder.verifyCommit()}
- * @param poolReadOnly       the pool only reads (e.g. from a standby): a read-only server is READY
- *                           ({@code WARDEN_POOL_READ_ONLY}); also implied by {@code targetServerType=standby}
- *                           or {@code preferStandby} in the URL
- * @param txVerifyPatience   how long a transaction whose COMMIT was lost keeps asking what became of it
- *                           before its caller gets {@code CommitOutcomeUnknownException}
- *                           ({@code WARDEN_TX_VERIFY_PATIENCE}, 60 s: Patroni's failover at its default
- *                           ttl and loop_wait fits in it)
- * @param rideThrough        how long new work waits for an unavailable database to come back, counted from
- *                           the start of the unavailability, before failing fast ({@code WARDEN_RIDE_THROUGH})
- * @param stallBound         how long a server whose host answers TCP but which answers no query (stopped,
- *                           starved, a paused pooler) stays READY with its work kept ({@code WARDEN_STALL_BOUND})
- * @param pooler             what stands between Warden and the server ({@code WARDEN_POOLER}): none, a
- *                           session-mode or a transaction-mode pooler; see {@link Pooler} and docs/poolers.md
- * @param initDbUrl          a URL straight to the server, past the pooler, for the initialisation only
- *                           ({@code WARDEN_INIT_DB_URL}); empty: the initialisation uses {@code dbUrl}
+ * @param database the server and the way to it ({@code WARDEN_DB_*}, {@code WARDEN_POOLER},
+ *                 {@code WARDEN_INIT_DB_URL}, {@code WARDEN_EMBEDDED_*})
+ * @param schemas  the application's schemas and Warden's own ({@code WARDEN_SCHEMAS}, {@code WARDEN_SCHEMA})
+ * @param pool     the connection pool ({@code WARDEN_POOL_*})
+ * @param tx       transactions' defaults ({@code WARDEN_TX_*}, {@code WARDEN_RETRY_*}, {@code WARDEN_STATEMENT_TIMEOUT})
+ * @param monitor  health probes and what an outage does to new work ({@code WARDEN_MONITOR_*},
+ *                 {@code WARDEN_RIDE_THROUGH}, {@code WARDEN_STALL_BOUND})
+ * @param service  the service's name, start, readiness and shutdown, its management port
+ * @param init     exactly-once initialisation: epoch, wipe, lock, migrations ({@code WARDEN_INIT_*},
+ *                 {@code WARDEN_MIGRATIONS})
  */
-public record WardenConfig(
-        Optional<String> dbUrl, String dbUser, Secret dbPassword,
-        int poolMaxSize, Duration poolAcquireTimeout, Duration connectTimeout, Duration socketTimeout,
-        Duration statementTimeout, Duration startupTimeout, RetryPolicy retry, Isolation isolation,
-        List<String> schemas, String wardenSchema, String applicationName, Path embeddedDir, int embeddedPort,
-        Duration monitorInterval, Duration monitorTimeout, int monitorFailures, Duration monitorRecoveryInterval,
-        Duration readyWait, Duration drainTimeout, int httpPort, Duration poolRefillSpread, Duration readinessGrace,
-        InitSettings init, boolean txVerifyCommit, boolean poolReadOnly, Duration txVerifyPatience,
-        Duration rideThrough, Duration stallBound, Pooler pooler, String initDbUrl) {
+public record WardenConfig(DatabaseSettings database, SchemaSettings schemas, PoolSettings pool, TxSettings tx,
+                           MonitorSettings monitor, ServiceSettings service, InitSettings init) {
 
     /**
      * Checks every rule, cross-field ones included, and lists every problem at once. Credentials in
-     * the URL are moved out of it: its password fills an empty {@code dbPassword}, its user replaces
-     * the default {@code postgres}; a different value on both sides is an error.
+     * the URL are moved out of it: its password fills an empty password, its user replaces the
+     * default {@code postgres}; a different value on both sides is an error.
      */
-    public WardenConfig(Optional<String> dbUrl, String dbUser, Secret dbPassword, int poolMaxSize,
-                        Duration poolAcquireTimeout, Duration connectTimeout, Duration socketTimeout,
-                        Duration statementTimeout, Duration startupTimeout, RetryPolicy retry, Isolation isolation,
-                        List<String> schemas, String wardenSchema, String applicationName, Path embeddedDir,
-                        int embeddedPort, Duration monitorInterval, Duration monitorTimeout, int monitorFailures,
-                        Duration monitorRecoveryInterval, Duration readyWait, Duration drainTimeout, int httpPort,
-                        Duration poolRefillSpread, Duration readinessGrace, InitSettings init,
-                        boolean txVerifyCommit, boolean poolReadOnly, Duration txVerifyPatience,
-                        Duration rideThrough, Duration stallBound, Pooler pooler, String initDbUrl) {
+    public WardenConfig(DatabaseSettings database, SchemaSettings schemas, PoolSettings pool, TxSettings tx,
+                        MonitorSettings monitor, ServiceSettings service, InitSettings init) {
         List<String> problems = new ArrayList<>();
-        Optional<UrlCredentials> credentials = ConfigRules.split(Objects.requireNonNull(dbUrl, "dbUrl"));
-        this.dbUrl = credentials.map(c -> Optional.of(c.url())).orElse(dbUrl);
-        this.dbUser = credentials.map(c -> ConfigRules.user(dbUser, !dbUser.equals(DB_USER.defaultRaw()), c, problems))
-                .orElse(Objects.requireNonNull(dbUser, "dbUser"));
-        this.dbPassword = credentials.map(c -> ConfigRules.password(dbPassword, c, problems))
-                .orElse(Objects.requireNonNull(dbPassword, "dbPassword"));
-        this.schemas = List.copyOf(schemas);
-        this.poolMaxSize = poolMaxSize;
-        this.poolAcquireTimeout = Objects.requireNonNull(poolAcquireTimeout, "poolAcquireTimeout");
-        this.connectTimeout = connectTimeout;
-        this.socketTimeout = socketTimeout;
-        this.statementTimeout = statementTimeout;
-        this.startupTimeout = startupTimeout;
-        this.retry = Objects.requireNonNull(retry, "retry");
-        this.isolation = Objects.requireNonNull(isolation, "isolation");
-        this.wardenSchema = wardenSchema;
-        this.applicationName = applicationName;
-        this.embeddedDir = Objects.requireNonNull(embeddedDir, "embeddedDir");
-        this.embeddedPort = embeddedPort;
-        this.monitorInterval = monitorInterval;
-        this.monitorTimeout = monitorTimeout;
-        this.monitorFailures = monitorFailures;
-        this.monitorRecoveryInterval = monitorRecoveryInterval;
-        this.readyWait = readyWait;
-        this.drainTimeout = drainTimeout;
-        this.httpPort = httpPort;
-        this.poolRefillSpread = poolRefillSpread;
-        this.readinessGrace = readinessGrace;
+        Optional<UrlCredentials> credentials = ConfigRules.split(Objects.requireNonNull(database, "database").url());
+        this.database = credentials.map(c -> new DatabaseSettings(Optional.of(c.url()),
+                ConfigRules.user(database.user(), !database.user().equals(DB_USER.defaultRaw()), c, problems),
+                ConfigRules.password(database.password(), c, problems), database.connectTimeout(),
+                database.socketTimeout(), database.initUrl(), database.embedded())).orElse(database);
+        this.schemas = Objects.requireNonNull(schemas, "schemas");
+        this.pool = Objects.requireNonNull(pool, "pool");
+        this.tx = Objects.requireNonNull(tx, "tx");
+        this.monitor = Objects.requireNonNull(monitor, "monitor");
+        this.service = Objects.requireNonNull(service, "service");
         this.init = Objects.requireNonNull(init, "init");
-        this.txVerifyCommit = txVerifyCommit;
-        this.poolReadOnly = poolReadOnly;
-        this.txVerifyPatience = txVerifyPatience;
-        this.rideThrough = Objects.requireNonNull(rideThrough, "rideThrough");
-        this.stallBound = Objects.requireNonNull(stallBound, "stallBound");
-        this.pooler = Objects.requireNonNull(pooler, "pooler");
-        this.initDbUrl = Objects.requireNonNull(initDbUrl, "initDbUrl");
         ConfigRules.check(this, problems);
         if (!problems.isEmpty()) {
             throw new ConfigException(problems);
@@ -157,13 +79,12 @@ public record WardenConfig(
 
     /** This configuration with other initialisation settings (checked by the same rules). */
     public WardenConfig withInit(InitSettings other) {
-        return new WardenConfig(dbUrl, dbUser, dbPassword, poolMaxSize, poolAcquireTimeout, connectTimeout, socketTimeout, statementTimeout, startupTimeout, retry, isolation, schemas, wardenSchema, applicationName, embeddedDir, embeddedPort, monitorInterval, monitorTimeout, monitorFailures, monitorRecoveryInterval, readyWait, drainTimeout, httpPort, poolRefillSpread, readinessGrace, other, txVerifyCommit, poolReadOnly, txVerifyPatience,
-                rideThrough, stallBound, pooler, initDbUrl);
+        return new WardenConfig(database, schemas, pool, tx, monitor, service, other);
     }
 
     /** True when no {@code WARDEN_DB_URL} is set and Warden starts its embedded PostgreSQL. */
     public boolean embedded() {
-        return dbUrl.isEmpty();
+        return database.url().isEmpty();
     }
 
     /**
@@ -172,7 +93,7 @@ public record WardenConfig(
      * {@code preferSecondary}. Such a pool is not judged by whether the server accepts writes.
      */
     public boolean readsOnly() {
-        return poolReadOnly || ConfigText.asksForStandby(dbUrl.orElse(""));
+        return pool.readOnly() || ConfigText.asksForStandby(database.url().orElse(""));
     }
 
     /** Shows every option, with the password and any password in the URL masked. */
@@ -181,10 +102,15 @@ public record WardenConfig(
         return ConfigText.describe(this);
     }
 
+    /** A group of this config shown as {@link #toString()} shows it (the API's types reach no engine class). */
+    static String describe(Record group) {
+        return ConfigText.describe(group);
+    }
+
     /**
      * The URL with any {@code password=} parameter (including {@code sslpassword=}) or
      * {@code user:password@} part replaced by {@code ****}. Warden's own URLs carry no password at
-     * all (see {@link #dbUrl()}); this is for URLs as users wrote them.
+     * all (see {@link DatabaseSettings#url()}); this is for URLs as users wrote them.
      */
     public static String maskUrl(String url) {
         return Options.maskUrl(url);

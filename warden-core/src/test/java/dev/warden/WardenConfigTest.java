@@ -24,16 +24,16 @@ class WardenConfigTest {
     void defaultsServeAnOrdinaryServiceWithoutTuning() {
         WardenConfig c = env(Map.of()).build();
         assertThat(c.embedded()).isTrue();
-        assertThat(c.dbUser()).isEqualTo("postgres");
-        assertThat(c.poolMaxSize()).isEqualTo(10);
-        assertThat(c.poolAcquireTimeout()).isEqualTo(Duration.ofSeconds(5));
-        assertThat(c.socketTimeout()).isEqualTo(Duration.ofSeconds(60));
-        assertThat(c.statementTimeout()).isZero();
-        assertThat(c.retry().maxAttempts()).isEqualTo(5);
-        assertThat(c.isolation()).isEqualTo(Isolation.DEFAULT);
-        assertThat(c.schemas()).containsExactly("public");
-        assertThat(c.wardenSchema()).isEqualTo("warden");
-        assertThat(c.embeddedDir()).isEqualTo(Path.of(".warden/pgdata"));
+        assertThat(c.database().user()).isEqualTo("postgres");
+        assertThat(c.pool().maxSize()).isEqualTo(10);
+        assertThat(c.pool().acquireTimeout()).isEqualTo(Duration.ofSeconds(5));
+        assertThat(c.database().socketTimeout()).isEqualTo(Duration.ofSeconds(60));
+        assertThat(c.tx().statementTimeout()).isZero();
+        assertThat(c.tx().retry().maxAttempts()).isEqualTo(5);
+        assertThat(c.tx().isolation()).isEqualTo(Isolation.DEFAULT);
+        assertThat(c.schemas().application()).containsExactly("public");
+        assertThat(c.schemas().warden()).isEqualTo("warden");
+        assertThat(c.database().embedded().dir()).isEqualTo(Path.of(".warden/pgdata"));
     }
 
     @Test
@@ -58,23 +58,23 @@ class WardenConfigTest {
                 Map.entry("WARDEN_APP_NAME", "orders"),
                 Map.entry("WARDEN_EMBEDDED_DIR", "/var/lib/warden"),
                 Map.entry("WARDEN_EMBEDDED_PORT", "15432"))).build();
-        assertThat(c.dbUrl()).contains("jdbc:postgresql://db.internal:5432/app");
+        assertThat(c.database().url()).contains("jdbc:postgresql://db.internal:5432/app");
         assertThat(c.embedded()).isFalse();
-        assertThat(c.dbUser()).isEqualTo("app");
-        assertThat(c.dbPassword().reveal()).isEqualTo("s3cret-Pa55");
-        assertThat(c.poolMaxSize()).isEqualTo(25);
-        assertThat(c.poolAcquireTimeout()).isEqualTo(Duration.ofMillis(750));
-        assertThat(c.connectTimeout()).isEqualTo(Duration.ofSeconds(3));
-        assertThat(c.socketTimeout()).isEqualTo(Duration.ofSeconds(45));
-        assertThat(c.statementTimeout()).isEqualTo(Duration.ofSeconds(30));
-        assertThat(c.startupTimeout()).isEqualTo(Duration.ofMinutes(2));
-        assertThat(c.retry()).isEqualTo(new dev.warden.tx.RetryPolicy(8, Duration.ofMillis(5), Duration.ofSeconds(2), 1.5));
-        assertThat(c.isolation()).isEqualTo(Isolation.REPEATABLE_READ);
-        assertThat(c.schemas()).containsExactly("app", "audit");
-        assertThat(c.wardenSchema()).isEqualTo("warden_meta");
-        assertThat(c.applicationName()).isEqualTo("orders");
-        assertThat(c.embeddedDir()).isEqualTo(Path.of("/var/lib/warden"));
-        assertThat(c.embeddedPort()).isEqualTo(15432);
+        assertThat(c.database().user()).isEqualTo("app");
+        assertThat(c.database().password().reveal()).isEqualTo("s3cret-Pa55");
+        assertThat(c.pool().maxSize()).isEqualTo(25);
+        assertThat(c.pool().acquireTimeout()).isEqualTo(Duration.ofMillis(750));
+        assertThat(c.database().connectTimeout()).isEqualTo(Duration.ofSeconds(3));
+        assertThat(c.database().socketTimeout()).isEqualTo(Duration.ofSeconds(45));
+        assertThat(c.tx().statementTimeout()).isEqualTo(Duration.ofSeconds(30));
+        assertThat(c.service().startupTimeout()).isEqualTo(Duration.ofMinutes(2));
+        assertThat(c.tx().retry()).isEqualTo(new dev.warden.tx.RetryPolicy(8, Duration.ofMillis(5), Duration.ofSeconds(2), 1.5));
+        assertThat(c.tx().isolation()).isEqualTo(Isolation.REPEATABLE_READ);
+        assertThat(c.schemas().application()).containsExactly("app", "audit");
+        assertThat(c.schemas().warden()).isEqualTo("warden_meta");
+        assertThat(c.service().applicationName()).isEqualTo("orders");
+        assertThat(c.database().embedded().dir()).isEqualTo(Path.of("/var/lib/warden"));
+        assertThat(c.database().embedded().port()).isEqualTo(15432);
     }
 
     @ParameterizedTest(name = "{0}={1}")
@@ -166,10 +166,10 @@ class WardenConfigTest {
     @Test
     void verifyPatienceDefaultsToCoverPatronisDefaultFailoverAndIsValidated() {
         // Patroni's defaults: ttl 30 s + loop_wait 10 s, plus a margin.
-        assertThat(env(Map.of()).build().txVerifyPatience()).isGreaterThanOrEqualTo(Duration.ofSeconds(45));
-        assertThat(env(Map.of("WARDEN_TX_VERIFY_PATIENCE", "90s")).build().txVerifyPatience())
+        assertThat(env(Map.of()).build().tx().verifyPatience()).isGreaterThanOrEqualTo(Duration.ofSeconds(45));
+        assertThat(env(Map.of("WARDEN_TX_VERIFY_PATIENCE", "90s")).build().tx().verifyPatience())
                 .isEqualTo(Duration.ofSeconds(90));
-        assertThat(env(Map.of()).txVerifyPatience(Duration.ofSeconds(20)).build().txVerifyPatience())
+        assertThat(env(Map.of()).txVerifyPatience(Duration.ofSeconds(20)).build().tx().verifyPatience())
                 .isEqualTo(Duration.ofSeconds(20));
         assertThatThrownBy(() -> env(Map.of("WARDEN_TX_VERIFY_PATIENCE", "soon")).build())
                 .isInstanceOf(ConfigException.class)
@@ -182,8 +182,8 @@ class WardenConfigTest {
 
     @Test
     void verifyCommitAndReadOnlyPoolAreValidatedBooleansAndTheUrlCanImplyAReadOnlyPool() {
-        assertThat(env(Map.of()).build().txVerifyCommit()).isFalse();
-        assertThat(env(Map.of("WARDEN_TX_VERIFY_COMMIT", "true")).build().txVerifyCommit()).isTrue();
+        assertThat(env(Map.of()).build().tx().verifyCommit()).isFalse();
+        assertThat(env(Map.of("WARDEN_TX_VERIFY_COMMIT", "true")).build().tx().verifyCommit()).isTrue();
         assertThatThrownBy(() -> env(Map.of("WARDEN_TX_VERIFY_COMMIT", "maybe")).build())
                 .isInstanceOf(ConfigException.class)
                 .hasMessageContaining("WARDEN_TX_VERIFY_COMMIT must be true or false, got \"maybe\"");
@@ -198,29 +198,42 @@ class WardenConfigTest {
     @Test
     void recordConstructorEnforcesTheRulesToo() {
         WardenConfig good = env(Map.of()).build();
-        assertThatThrownBy(() -> new WardenConfig(Optional.empty(), "postgres", Secret.of(""), 5000,
-                good.poolAcquireTimeout(), good.connectTimeout(), good.socketTimeout(), good.statementTimeout(),
-                good.startupTimeout(), good.retry(), good.isolation(), List.of("public"), "warden", "warden",
-                good.embeddedDir(), 0, good.monitorInterval(), good.monitorTimeout(), good.monitorFailures(),
-                good.monitorRecoveryInterval(), good.readyWait(), good.drainTimeout(), good.httpPort(),
-                good.poolRefillSpread(), good.readinessGrace(), good.init(), false, false, good.txVerifyPatience(),
-                good.rideThrough(), good.stallBound(), good.pooler(), good.initDbUrl()))
+        PoolSettings p = good.pool();
+        assertThatThrownBy(() -> new WardenConfig(good.database(), new SchemaSettings(List.of("public"), "public"),
+                new PoolSettings(5000, p.acquireTimeout(), p.readOnly(), p.refillSpread(), Pooler.TRANSACTION),
+                good.tx(), good.monitor(), good.service(), good.init()))
                 .isInstanceOf(ConfigException.class)
-                .hasMessageContaining("WARDEN_POOL_MAX_SIZE must be an integer from 1 to 1000, got \"5000\"");
+                .hasMessageContaining("WARDEN_POOL_MAX_SIZE must be an integer from 1 to 1000, got \"5000\"")
+                .hasMessageContaining("WARDEN_SCHEMA must not be one of the application schemas")
+                // a rule across groups: the pooler (PoolSettings) against the URL (DatabaseSettings)
+                .hasMessageContaining("WARDEN_POOLER=transaction needs WARDEN_DB_URL");
+    }
+
+    @Test
+    void recordConstructorTakesCredentialsOutOfTheUrl() {
+        WardenConfig good = env(Map.of()).build();
+        DatabaseSettings d = good.database();
+        WardenConfig c = new WardenConfig(new DatabaseSettings(Optional.of("jdbc:postgresql://db:5432/app?user=shop&password=s3cret"),
+                d.user(), d.password(), d.connectTimeout(), d.socketTimeout(), d.initUrl(), d.embedded()),
+                good.schemas(), good.pool(), good.tx(), good.monitor(), good.service(), good.init());
+        assertThat(c.database().url()).contains("jdbc:postgresql://db:5432/app");
+        assertThat(c.database().user()).isEqualTo("shop");
+        assertThat(c.database().password().reveal()).isEqualTo("s3cret");
+        assertThat(c.toString()).doesNotContain("s3cret").contains("password=****");
     }
 
     @Test
     void crossFieldRulesHoldForTheConstructorAndWithInitToo() {
         WardenConfig good = env(Map.of()).build();
-        // A statement timeout not shorter than the socket timeout: only build() caught it before.
-        assertThatThrownBy(() -> new WardenConfig(good.dbUrl(), good.dbUser(), good.dbPassword(), good.poolMaxSize(),
-                good.poolAcquireTimeout(), good.connectTimeout(), Duration.ofSeconds(10), Duration.ofSeconds(10),
-                good.startupTimeout(), good.retry(), good.isolation(), good.schemas(), good.wardenSchema(),
-                good.applicationName(), good.embeddedDir(), good.embeddedPort(), good.monitorInterval(),
-                good.monitorTimeout(), good.monitorFailures(), good.monitorRecoveryInterval(), good.readyWait(),
-                good.drainTimeout(), good.httpPort(), good.poolRefillSpread(), good.readinessGrace(), good.init(),
-                good.txVerifyCommit(), good.poolReadOnly(), good.txVerifyPatience(),
-                good.rideThrough(), good.stallBound(), good.pooler(), good.initDbUrl()))
+        DatabaseSettings d = good.database();
+        TxSettings t = good.tx();
+        // A statement timeout (a TxSettings) not shorter than the socket timeout (a DatabaseSettings).
+        assertThatThrownBy(() -> new WardenConfig(
+                new DatabaseSettings(d.url(), d.user(), d.password(), d.connectTimeout(), Duration.ofSeconds(10),
+                        d.initUrl(), d.embedded()),
+                good.schemas(), good.pool(),
+                new TxSettings(t.retry(), t.isolation(), Duration.ofSeconds(10), t.verifyCommit(), t.verifyPatience()),
+                good.monitor(), good.service(), good.init()))
                 .isInstanceOf(ConfigException.class)
                 .hasMessageContaining("WARDEN_STATEMENT_TIMEOUT must be shorter than WARDEN_DB_SOCKET_TIMEOUT (10s)");
         InitSettings i = good.init();
@@ -250,11 +263,11 @@ class WardenConfigTest {
         try {
             System.setProperty(key, "7");
             // builder() reads the real environment and system properties
-            assertThat(WardenConfig.builder().build().poolMaxSize()).isEqualTo(7);
-            assertThat(WardenConfig.builder().poolMaxSize(3).build().poolMaxSize()).isEqualTo(3);
+            assertThat(WardenConfig.builder().build().pool().maxSize()).isEqualTo(7);
+            assertThat(WardenConfig.builder().poolMaxSize(3).build().pool().maxSize()).isEqualTo(3);
             // environment(...) replaces both the environment and system properties
-            assertThat(env(Map.of("WARDEN_POOL_MAX_SIZE", "9")).build().poolMaxSize()).isEqualTo(9);
-            assertThat(env(Map.of("WARDEN_POOL_MAX_SIZE", "9")).poolMaxSize(4).build().poolMaxSize()).isEqualTo(4);
+            assertThat(env(Map.of("WARDEN_POOL_MAX_SIZE", "9")).build().pool().maxSize()).isEqualTo(9);
+            assertThat(env(Map.of("WARDEN_POOL_MAX_SIZE", "9")).poolMaxSize(4).build().pool().maxSize()).isEqualTo(4);
         } finally {
             if (before == null) {
                 System.clearProperty(key);
@@ -268,13 +281,13 @@ class WardenConfigTest {
     void applicationDefaultsComeAfterEveryUserSettingAndAreChecked() {
         Map<String, String> appDefaults = Map.of("WARDEN_SCHEMAS", "shop", "WARDEN_POOL_MAX_SIZE", "4");
         WardenConfig plain = env(Map.of()).defaults(appDefaults).build();
-        assertThat(plain.schemas()).containsExactly("shop");
-        assertThat(plain.poolMaxSize()).isEqualTo(4);
+        assertThat(plain.schemas().application()).containsExactly("shop");
+        assertThat(plain.pool().maxSize()).isEqualTo(4);
         // the environment, and a builder call, still win over the application's default
-        assertThat(env(Map.of("WARDEN_SCHEMAS", "public")).defaults(appDefaults).build().schemas()).containsExactly("public");
-        assertThat(env(Map.of()).defaults(appDefaults).poolMaxSize(6).build().poolMaxSize()).isEqualTo(6);
+        assertThat(env(Map.of("WARDEN_SCHEMAS", "public")).defaults(appDefaults).build().schemas().application()).containsExactly("public");
+        assertThat(env(Map.of()).defaults(appDefaults).poolMaxSize(6).build().pool().maxSize()).isEqualTo(6);
         // environment(...) after defaults(...) keeps them
-        assertThat(WardenConfig.builder().defaults(appDefaults).environment(Map.of()).build().schemas())
+        assertThat(WardenConfig.builder().defaults(appDefaults).environment(Map.of()).build().schemas().application())
                 .containsExactly("shop");
         assertThatThrownBy(() -> env(Map.of()).defaults(Map.of("WARDEN_POOL_SIZE", "4")))
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("Not a Warden variable: WARDEN_POOL_SIZE");
@@ -290,24 +303,26 @@ class WardenConfigTest {
                 "WARDEN_DB_PASSWORD", "s3cret-Pa55")).build();
         String shown = c.toString();
         assertThat(shown).doesNotContain("s3cret-Pa55").doesNotContain("Pa55")
-                .contains("dbPassword=****").contains("ssl=true").contains("db:5432/app");
-        assertThat(c.dbPassword().toString()).isEqualTo("****");
-        assertThat(String.valueOf(c.dbPassword())).doesNotContain("s3cret");
+                .contains("password=****").contains("ssl=true").contains("db:5432/app")
+                .contains("database=DatabaseSettings[url=jdbc:postgresql://db:5432/app?ssl=true").contains("pool=PoolSettings[maxSize=");
+        assertThat(c.database().toString()).doesNotContain("Pa55").contains("password=****");
+        assertThat(c.database().password().toString()).isEqualTo("****");
+        assertThat(String.valueOf(c.database().password())).doesNotContain("s3cret");
     }
 
     @Test
     void urlCredentialsAreUsedWhenNoVariableSetsThem() {
         WardenConfig c = env(Map.of("WARDEN_DB_URL",
                 "jdbc:postgresql://db:5432/app?ssl=true&user=shop&password=p%40ss;word+1&ApplicationName=x")).build();
-        assertThat(c.dbUser()).isEqualTo("shop");
-        assertThat(c.dbPassword().reveal()).isEqualTo("p@ss;word 1"); // decoded as pgjdbc decodes it
-        assertThat(c.dbUrl()).contains("jdbc:postgresql://db:5432/app?ssl=true&ApplicationName=x");
+        assertThat(c.database().user()).isEqualTo("shop");
+        assertThat(c.database().password().reveal()).isEqualTo("p@ss;word 1"); // decoded as pgjdbc decodes it
+        assertThat(c.database().url()).contains("jdbc:postgresql://db:5432/app?ssl=true&ApplicationName=x");
         // The same user or password on both sides is no conflict.
         WardenConfig same = env(Map.of("WARDEN_DB_URL", "jdbc:postgresql://db/app?user=shop&password=pw",
                 "WARDEN_DB_USER", "shop", "WARDEN_DB_PASSWORD", "pw")).build();
-        assertThat(same.dbUser()).isEqualTo("shop");
-        assertThat(same.dbPassword().reveal()).isEqualTo("pw");
-        assertThat(env(Map.of("WARDEN_DB_URL", "jdbc:postgresql://db/app")).build().dbUser()).isEqualTo("postgres");
+        assertThat(same.database().user()).isEqualTo("shop");
+        assertThat(same.database().password().reveal()).isEqualTo("pw");
+        assertThat(env(Map.of("WARDEN_DB_URL", "jdbc:postgresql://db/app")).build().database().user()).isEqualTo("postgres");
     }
 
     @Test

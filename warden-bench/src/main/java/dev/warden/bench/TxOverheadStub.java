@@ -50,7 +50,8 @@ public class TxOverheadStub {
         h.setPoolName("stub");
         pool = new HikariDataSource(h);
         WardenConfig defaults = WardenConfig.builder().environment(Map.of()).build();
-        warden = new Transactions(pool, pool::evictConnection, defaults.retry(), defaults.isolation(), new TxCounters());
+        warden = new Transactions(pool, pool::evictConnection, defaults.tx().retry(), defaults.tx().isolation(),
+                new TxCounters());
     }
 
     @TearDown(Level.Trial)

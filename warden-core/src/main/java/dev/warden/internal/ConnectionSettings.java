@@ -66,13 +66,13 @@ public final class ConnectionSettings {
      */
     public HikariConfig pool(PoolConnections connections) {
         HikariConfig h = new HikariConfig();
-        h.setPoolName(config.applicationName() + "-pool");
+        h.setPoolName(config.service().applicationName() + "-pool");
         // Credentials and driver properties are the source's (poolProperties): Hikari would pass
         // a username to getConnection(user, password) instead.
         h.setDataSource(connections);
-        h.setMaximumPoolSize(config.poolMaxSize());
-        h.setMinimumIdle(config.poolMaxSize());
-        h.setConnectionTimeout(config.poolAcquireTimeout().toMillis());
+        h.setMaximumPoolSize(config.pool().maxSize());
+        h.setMinimumIdle(config.pool().maxSize());
+        h.setConnectionTimeout(config.pool().acquireTimeout().toMillis());
         // Transactions begin on their first statement; no per-transaction setAutoCommit round trip.
         h.setAutoCommit(false);
         // Warden waits for the database itself (with backoff and a deadline); the pool must not throw at build.
@@ -87,22 +87,22 @@ public final class ConnectionSettings {
     /** Driver properties of the pool's connections, credentials included. */
     public Properties poolProperties() {
         Properties p = credentials();
-        p.putAll(network(config.socketTimeout()));
-        p.setProperty("ApplicationName", config.applicationName());
-        if (config.pooler() != Pooler.NONE) {
+        p.putAll(network(config.database().socketTimeout()));
+        p.setProperty("ApplicationName", config.service().applicationName());
+        if (config.pool().pooler() != Pooler.NONE) {
             // Behind a pooler nothing goes in the start-up packet (stock PgBouncer refuses options and
             // search_path in session and transaction mode alike, or drops them with
             // ignore_startup_parameters): the statement timeout and the search path are set per
             // transaction (perTransaction()).
             return sessionless(p);
         }
-        if (!config.schemas().equals(List.of("public"))) {
+        if (!config.schemas().application().equals(List.of("public"))) {
             // Sent in the start-up packet, no round trip: the application's queries see its schemas
             // first, as the migrations and seeders do.
-            p.setProperty("currentSchema", String.join(",", config.schemas()) + ",public");
+            p.setProperty("currentSchema", String.join(",", config.schemas().application()) + ",public");
         }
-        if (!config.statementTimeout().isZero()) {
-            p.setProperty("options", "-c statement_timeout=" + config.statementTimeout().toMillis());
+        if (!config.tx().statementTimeout().isZero()) {
+            p.setProperty("options", "-c statement_timeout=" + config.tx().statementTimeout().toMillis());
         }
         return p;
     }
@@ -113,18 +113,19 @@ public final class ConnectionSettings {
      * empty when nothing is needed per transaction.
      */
     public String perTransaction() {
-        if (config.pooler() == Pooler.NONE) {
+        if (config.pool().pooler() == Pooler.NONE) {
             return "";
         }
         StringBuilder sql = new StringBuilder();
-        if (!config.schemas().equals(List.of("public"))) {
-            sql.append("SET LOCAL search_path = ").append(String.join(", ", config.schemas())).append(", public");
+        if (!config.schemas().application().equals(List.of("public"))) {
+            sql.append("SET LOCAL search_path = ").append(String.join(", ", config.schemas().application()))
+                    .append(", public");
         }
-        if (!config.statementTimeout().isZero()) {
+        if (!config.tx().statementTimeout().isZero()) {
             if (!sql.isEmpty()) {
                 sql.append("; ");
             }
-            sql.append("SET LOCAL statement_timeout = ").append(config.statementTimeout().toMillis());
+            sql.append("SET LOCAL statement_timeout = ").append(config.tx().statementTimeout().toMillis());
         }
         return sql.toString();
     }
@@ -135,7 +136,7 @@ public final class ConnectionSettings {
      * gives next) when the pooler shares server sessions between clients.
      */
     private Properties sessionless(Properties p) {
-        if (config.pooler().sharesSessions()) {
+        if (config.pool().pooler().sharesSessions()) {
             p.setProperty("prepareThreshold", "0");
         }
         return p;
@@ -153,15 +154,15 @@ public final class ConnectionSettings {
         // The probe waits for its own attempts within its timeout; pgjdbc's login timeout would add
         // a thread per attempt for nothing.
         p.remove("loginTimeout");
-        p.setProperty("ApplicationName", config.applicationName() + "-monitor");
+        p.setProperty("ApplicationName", config.service().applicationName() + "-monitor");
         return sessionless(p);
     }
 
     /** Driver properties of a direct connection outside the pool, e.g. the start-up's reachability check. */
     public Properties direct(String purpose) {
         Properties p = credentials();
-        p.putAll(network(config.socketTimeout()));
-        p.setProperty("ApplicationName", config.applicationName() + "-" + purpose);
+        p.putAll(network(config.database().socketTimeout()));
+        p.setProperty("ApplicationName", config.service().applicationName() + "-" + purpose);
         return sessionless(p);
     }
 
@@ -176,13 +177,13 @@ public final class ConnectionSettings {
         if (!password.isEmpty()) {
             ds.setPassword(password.reveal());
         }
-        ds.setApplicationName(config.applicationName() + "-" + purpose);
-        int connect = (int) Math.max(1, config.connectTimeout().toSeconds());
+        ds.setApplicationName(config.service().applicationName() + "-" + purpose);
+        int connect = (int) Math.max(1, config.database().connectTimeout().toSeconds());
         ds.setConnectTimeout(connect);
         ds.setLoginTimeout(connect);
         ds.setSocketTimeout((int) Math.min(Integer.MAX_VALUE, Math.max(1, socketTimeout.toSeconds())));
         ds.setTcpKeepAlive(true);
-        if (config.pooler().sharesSessions()) {
+        if (config.pool().pooler().sharesSessions()) {
             ds.setPrepareThreshold(0);
         }
         return ds;
@@ -200,7 +201,7 @@ public final class ConnectionSettings {
     /** The settings that keep a dead network from hanging a thread (see the class comment). */
     private Properties network(Duration socketTimeout) {
         Properties p = new Properties();
-        String connect = String.valueOf(config.connectTimeout().toSeconds());
+        String connect = String.valueOf(config.database().connectTimeout().toSeconds());
         p.setProperty("connectTimeout", connect);
         p.setProperty("loginTimeout", connect);
         p.setProperty("socketTimeout", String.valueOf(Math.max(1, socketTimeout.toSeconds())));

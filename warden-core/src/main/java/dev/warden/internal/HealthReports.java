@@ -34,18 +34,18 @@ public final class HealthReports {
 
     /** The report now. */
     public HealthReport report() {
-        HealthReport.Pool poolInfo = new HealthReport.Pool(0, 0, 0, 0, config.poolMaxSize());
+        HealthReport.Pool poolInfo = new HealthReport.Pool(0, 0, 0, 0, config.pool().maxSize());
         HikariDataSource p = startSequence.pool();
         if (p != null && !p.isClosed()) {
             HikariPoolMXBean mx = p.getHikariPoolMXBean();
             if (mx != null) {
                 poolInfo = new HealthReport.Pool(mx.getActiveConnections(), mx.getIdleConnections(),
-                        mx.getThreadsAwaitingConnection(), mx.getTotalConnections(), config.poolMaxSize());
+                        mx.getThreadsAwaitingConnection(), mx.getTotalConnections(), config.pool().maxSize());
             }
         }
         String jdbcUrl = startSequence.jdbcUrl();
         String url = jdbcUrl == null ? (config.embedded() ? "(embedded, not started)" : WardenConfig.maskUrl(
-                config.dbUrl().orElseThrow())) : WardenConfig.maskUrl(jdbcUrl);
+                config.database().url().orElseThrow())) : WardenConfig.maskUrl(jdbcUrl);
         HealthReport.Init init = startSequence.initStatus().map(HealthReports::init).orElse(null);
         return new HealthReport(new HealthReport.Lifecycle(lifecycle.state(), lifecycle.since(), lifecycle.progress(),
                 lifecycle.history(), lifecycle.transitionCounts()), init,
@@ -64,7 +64,7 @@ public final class HealthReports {
     private HealthReport.RideThrough rideThroughReport() {
         RideThrough r = startSequence.rideThrough();
         if (r == null) {
-            return new HealthReport.RideThrough(config.rideThrough().toMillis(), 0, 0, 0, 0, 0, 0);
+            return new HealthReport.RideThrough(config.monitor().rideThrough().toMillis(), 0, 0, 0, 0, 0, 0);
         }
         RideThrough.Figures f = r.figures();
         return new HealthReport.RideThrough(r.bound().toMillis(), f.waiting(), f.waited(), f.rodeThrough(), f.timedOut(),

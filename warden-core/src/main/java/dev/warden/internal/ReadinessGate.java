@@ -47,7 +47,7 @@ public final class ReadinessGate {
                 r.await();
             }
         }
-        lifecycle.admit(config.readyWait());
+        lifecycle.admit(config.service().readyWait());
         Transactions t = startSequence.transactions();
         if (t == null) {
             throw new NotReadyException(lifecycle.state(), "Warden is not started.");

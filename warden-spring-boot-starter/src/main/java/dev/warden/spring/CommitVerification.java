@@ -42,6 +42,12 @@ final class CommitVerification {
         return m == null || !m.verifyCommit() ? null : m.ticket(con);
     }
 
+    /** What the failure thrown by COMMIT says without a ticket (see {@link ManagedTransactions#answered}). */
+    ManagedTransactions.Outcome answered(Throwable failure) {
+        ManagedTransactions m = engine();
+        return m == null ? ManagedTransactions.Outcome.UNKNOWN : m.answered(failure);
+    }
+
     /** What became of the transaction whose COMMIT was lost. */
     ManagedTransactions.Outcome resolve(ManagedTransactions.Ticket ticket, String name) {
         return engine().resolve(ticket, name);

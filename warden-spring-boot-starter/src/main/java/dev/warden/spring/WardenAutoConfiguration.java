@@ -103,7 +103,7 @@ public class WardenAutoConfiguration {
     @ConditionalOnMissingBean
     public WardenRetryTemplate wardenRetryTemplate(WardenConfig config, ObjectProvider<Warden> warden) {
         Warden w = warden.getIfUnique();
-        return new WardenRetryTemplate(config.retry(), w == null ? null : WardenInternals.counters(w));
+        return new WardenRetryTemplate(config.tx().retry(), w == null ? null : WardenInternals.counters(w));
     }
 
     /** Readiness tied to Warden's state (liveness untouched). */
@@ -133,7 +133,7 @@ public class WardenAutoConfiguration {
         ComposablePointcut pointcut = new ComposablePointcut(new AnnotationMatchingPointcut(WardenRetry.class, true))
                 .union(new AnnotationMatchingPointcut(null, WardenRetry.class, true));
         DefaultPointcutAdvisor advisor = new DefaultPointcutAdvisor(pointcut,
-                new WardenRetryInterceptor(() -> config.getObject().retry(), () -> {
+                new WardenRetryInterceptor(() -> config.getObject().tx().retry(), () -> {
                     Warden w = warden.getIfUnique();
                     return w == null ? null : WardenInternals.counters(w);
                 }));

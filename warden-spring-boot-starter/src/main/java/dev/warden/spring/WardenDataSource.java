@@ -114,7 +114,7 @@ public final class WardenDataSource implements DataSource {
 
     @Override
     public int getLoginTimeout() {
-        return (int) warden.config().connectTimeout().toSeconds();
+        return (int) warden.config().database().connectTimeout().toSeconds();
     }
 
     @Override

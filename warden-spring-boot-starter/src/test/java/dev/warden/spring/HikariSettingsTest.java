@@ -19,9 +19,9 @@ class HikariSettingsTest {
                 .withProperty("spring.datasource.hikari.minimumIdle", "12")
                 .withProperty("spring.datasource.hikari.connection-timeout", "2500")
                 .withProperty("spring.datasource.hikari.read-only", "true"));
-        assertThat(c.poolMaxSize()).isEqualTo(12);
-        assertThat(c.poolAcquireTimeout()).isEqualTo(Duration.ofMillis(2500));
-        assertThat(c.poolReadOnly()).isTrue();
+        assertThat(c.pool().maxSize()).isEqualTo(12);
+        assertThat(c.pool().acquireTimeout()).isEqualTo(Duration.ofMillis(2500));
+        assertThat(c.pool().readOnly()).isTrue();
     }
 
     @Test
@@ -48,7 +48,7 @@ class HikariSettingsTest {
     @Test
     void aWardenPropertyAndItsHikariTwinMustAgree() {
         assertThat(SpringWardenConfig.from(new MockEnvironment().withProperty("warden.pool.max-size", "4")
-                .withProperty("spring.datasource.hikari.maximum-pool-size", "4")).poolMaxSize()).isEqualTo(4);
+                .withProperty("spring.datasource.hikari.maximum-pool-size", "4")).pool().maxSize()).isEqualTo(4);
         assertThatThrownBy(() -> SpringWardenConfig.from(new MockEnvironment().withProperty("warden.pool.max-size", "4")
                 .withProperty("spring.datasource.hikari.maximum-pool-size", "8")))
                 .isInstanceOf(ConfigException.class)

@@ -62,8 +62,8 @@ class SpringWardenConfigTest {
                 .hasMessageContaining(problem).hasMessageContaining("WARDEN_POOL_MAX_SIZE");
         assertThat(SpringWardenConfig.from(new MockEnvironment().withProperty("warden.pool.max-size", "7")
                 .withProperty("warden.init.lease-ttl", "20s").withProperty("warden.readyWait", "250ms"))
-                .poolMaxSize()).isEqualTo(7);
-        assertThat(SpringWardenConfig.from(new MockEnvironment().withProperty("warden.readyWait", "250ms")).readyWait())
+                .pool().maxSize()).isEqualTo(7);
+        assertThat(SpringWardenConfig.from(new MockEnvironment().withProperty("warden.readyWait", "250ms")).service().readyWait())
                 .isEqualTo(Duration.ofMillis(250));
     }
 
@@ -82,15 +82,15 @@ class SpringWardenConfigTest {
     void aListWrittenWithIndexesIsAList() {
         WardenConfig c = SpringWardenConfig.from(new MockEnvironment()
                 .withProperty("warden.schemas[0]", "shop").withProperty("warden.schemas[1]", "audit"));
-        assertThat(c.schemas()).containsExactly("shop", "audit");
+        assertThat(c.schemas().application()).containsExactly("shop", "audit");
     }
 
     @Test
     void propertiesAreReadAndValidatedWithTheVariablesMessages() {
         WardenConfig c = SpringWardenConfig.from(new MockEnvironment()
                 .withProperty("warden.pool.max.size", "3").withProperty("warden.ready.wait", "250ms"));
-        assertThat(c.poolMaxSize()).isEqualTo(3);
-        assertThat(c.readyWait()).isEqualTo(Duration.ofMillis(250));
+        assertThat(c.pool().maxSize()).isEqualTo(3);
+        assertThat(c.service().readyWait()).isEqualTo(Duration.ofMillis(250));
         assertThatThrownBy(() -> SpringWardenConfig.from(new MockEnvironment()
                 .withProperty("warden.pool.max.size", "0").withProperty("warden.db.url", "mysql://x")))
                 .isInstanceOf(ConfigException.class)
@@ -105,14 +105,14 @@ class SpringWardenConfigTest {
                 .withProperty("spring.datasource.username", "app")
                 .withProperty("spring.datasource.password", "s3cret");
         WardenConfig c = SpringWardenConfig.from(env);
-        assertThat(c.dbUrl()).contains("jdbc:postgresql://db:5432/app");
-        assertThat(c.dbUser()).isEqualTo("app");
-        assertThat(c.dbPassword().reveal()).isEqualTo("s3cret");
+        assertThat(c.database().url()).contains("jdbc:postgresql://db:5432/app");
+        assertThat(c.database().user()).isEqualTo("app");
+        assertThat(c.database().password().reveal()).isEqualTo("s3cret");
         assertThat(c.toString()).doesNotContain("s3cret");
 
         WardenConfig own = SpringWardenConfig.from(env.withProperty("warden.db.url", "jdbc:postgresql://other/app"));
-        assertThat(own.dbUrl()).contains("jdbc:postgresql://other/app");
-        assertThat(own.dbUser()).as("spring.datasource.* belongs to spring.datasource.url only").isEqualTo("postgres");
+        assertThat(own.database().url()).contains("jdbc:postgresql://other/app");
+        assertThat(own.database().user()).as("spring.datasource.* belongs to spring.datasource.url only").isEqualTo("postgres");
     }
 
     @Test
@@ -126,6 +126,6 @@ class SpringWardenConfigTest {
     @Test
     void applicationNameDefaultsToSpringApplicationName() {
         assertThat(SpringWardenConfig.from(new MockEnvironment().withProperty("spring.application.name", "shop"))
-                .applicationName()).isEqualTo("shop");
+                .service().applicationName()).isEqualTo("shop");
     }
 }

@@ -2,11 +2,7 @@ package dev.warden.testing;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.net.ServerSocket;
 import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -16,12 +12,10 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Optional;
-import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
 import java.util.stream.Collectors;
-import java.util.stream.Stream;
 
 /**
  * A real Patroni cluster on loopback, for tests and drills: one etcd (v3 API) and two or three
@@ -73,25 +67,16 @@ public final class PatroniCluster implements AutoCloseable {
     private static final Duration START_DEADLINE = Duration.ofSeconds(120);
 
     private final Path base;
-    private final Path binDir;
     private final Timings timings;
     private final boolean synchronous;
-    private final String scope;
-    private final int etcdPort;
-    private final int etcdPeerPort;
-    private final List<Member> members = new ArrayList<>();
-    private final List<Process> patronis = new ArrayList<>(); // by member index; null once killed
-    private Process etcd;
-    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+    private final PatroniRest rest = new PatroniRest();
+    private final List<PatroniMember> members = new ArrayList<>();
+    private Etcd etcd;
 
-    private PatroniCluster(Path base, Path binDir, Timings timings, boolean synchronous) throws IOException {
+    private PatroniCluster(Path base, Timings timings, boolean synchronous) {
         this.base = base;
-        this.binDir = binDir;
         this.timings = timings;
         this.synchronous = synchronous;
-        this.scope = "warden-" + Long.toHexString(System.nanoTime() & 0xffffff);
-        this.etcdPort = freePort();
-        this.etcdPeerPort = freePort();
     }
 
     /**
@@ -99,17 +84,7 @@ public final class PatroniCluster implements AutoCloseable {
      * Tests skip on it, except under {@code CI=true}, where a missing prerequisite is a failure.
      */
     public static Optional<String> unavailable() {
-        List<String> missing = new ArrayList<>();
-        for (String program : List.of("patroni", "etcd")) {
-            if (onPath(program).isEmpty()) {
-                missing.add(program + " (Debian: apt-get install " + (program.equals("etcd") ? "etcd-server" : program) + ")");
-            }
-        }
-        if (findBinDir().isEmpty()) {
-            missing.add("a PostgreSQL installation with pg_basebackup and pg_controldata (Debian: apt-get install"
-                    + " postgresql, or WARDEN_PATRONI_PG_BIN=<its bin directory>)");
-        }
-        return missing.isEmpty() ? Optional.empty() : Optional.of("missing: " + String.join("; ", missing));
+        return PatroniInstallation.unavailable();
     }
 
     /** Starts etcd and {@code memberCount} members (2 or 3); returns once a leader serves writes and every replica streams. */
@@ -131,11 +106,12 @@ public final class PatroniCluster implements AutoCloseable {
         });
         PatroniCluster cluster = null;
         try {
-            cluster = new PatroniCluster(Files.createTempDirectory("warden-patroni"), findBinDir().orElseThrow(), timings,
-                    synchronous);
-            cluster.startEtcd();
+            cluster = new PatroniCluster(Files.createTempDirectory("warden-patroni"), timings, synchronous);
+            cluster.etcd = Etcd.start(cluster.base, cluster.rest);
+            PatroniConfig config = new PatroniConfig("warden-" + Long.toHexString(System.nanoTime() & 0xffffff),
+                    cluster.etcd.port(), timings, synchronous, PatroniInstallation.findBinDir().orElseThrow());
             for (int i = 0; i < memberCount; i++) {
-                cluster.addMember(i);
+                cluster.members.add(PatroniMember.start("m" + i, config, cluster.base));
                 if (i == 0) {
                     cluster.awaitLeader(START_DEADLINE); // the first member bootstraps; the others clone it
                 }
@@ -157,7 +133,7 @@ public final class PatroniCluster implements AutoCloseable {
 
     /** The members, in start order. */
     public List<Member> members() {
-        return List.copyOf(members);
+        return members.stream().map(PatroniMember::member).toList();
     }
 
     /** The timings it runs with. */
@@ -172,7 +148,7 @@ public final class PatroniCluster implements AutoCloseable {
 
     /** {@code jdbc:postgresql://m1,m2,m3/postgres?targetServerType=primary}: whichever member is the primary. */
     public String jdbcUrl() {
-        return "jdbc:postgresql://" + members.stream().map(m -> "127.0.0.1:" + m.pgPort()).collect(Collectors.joining(","))
+        return "jdbc:postgresql://" + members().stream().map(m -> "127.0.0.1:" + m.pgPort()).collect(Collectors.joining(","))
                 + "/postgres?targetServerType=primary";
     }
 
@@ -183,9 +159,9 @@ public final class PatroniCluster implements AutoCloseable {
 
     /** The member whose REST API answers 200 on {@code /primary} now, if any. */
     public Optional<Member> leader() {
-        for (int i = 0; i < members.size(); i++) {
-            if (patronis.get(i) != null && status(members.get(i), "/primary") == 200) {
-                return Optional.of(members.get(i));
+        for (PatroniMember m : members) {
+            if (m.notKilled() && rest.status(m.member(), "/primary") == 200) {
+                return Optional.of(m.member());
             }
         }
         return Optional.empty();
@@ -203,21 +179,7 @@ public final class PatroniCluster implements AutoCloseable {
      */
     public Member switchover() {
         Member old = awaitLeader(Duration.ofSeconds(60));
-        String body = "{\"leader\": \"" + old.name() + "\"}";
-        try {
-            HttpResponse<String> r = http.send(HttpRequest.newBuilder(old.restApi().resolve("/switchover"))
-                    .timeout(Duration.ofSeconds(60)).POST(HttpRequest.BodyPublishers.ofString(body)).build(),
-                    HttpResponse.BodyHandlers.ofString());
-            if (r.statusCode() != 200) {
-                throw new IllegalStateException("Patroni refused the switchover from " + old.name() + ": "
-                        + r.statusCode() + " " + r.body());
-            }
-        } catch (IOException e) {
-            throw new UncheckedIOException("Could not ask Patroni for a switchover", e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException("Interrupted during a switchover", e);
-        }
+        rest.switchover(old);
         return await(Duration.ofSeconds(60), "a new leader after the switchover",
                 () -> leader().filter(m -> !m.equals(old)).orElse(null));
     }
@@ -229,13 +191,9 @@ public final class PatroniCluster implements AutoCloseable {
      */
     public Member crashLeader() {
         Member old = awaitLeader(Duration.ofSeconds(60));
-        int i = members.indexOf(old);
-        Process p = patronis.set(i, null);
-        if (p != null) {
-            p.destroyForcibly();
-            waitFor(p);
-        }
-        killPostmaster(old, "KILL");
+        PatroniMember m = process(old);
+        m.killPatroni();
+        m.killPostgres();
         return old;
     }
 
@@ -245,119 +203,29 @@ public final class PatroniCluster implements AutoCloseable {
      */
     public Member crashLeaderPostgres() {
         Member old = awaitLeader(Duration.ofSeconds(60));
-        killPostmaster(old, "KILL");
+        process(old).killPostgres();
         return old;
     }
 
     /** Whether {@code member}'s Patroni process runs (false after {@link #crashLeader()}). */
     public boolean running(Member member) {
-        Process p = patronis.get(members.indexOf(member));
-        return p != null && p.isAlive();
+        return process(member).running();
     }
 
     /** The last lines of a member's Patroni log (with its PostgreSQL's log lines), for failure messages. */
     public String logTail(Member member, int lines) {
-        return tail(base.resolve(member.name() + ".log"), lines);
+        return process(member).logTail(lines);
     }
 
     /** Ends every Patroni, PostgreSQL and etcd process it started and deletes its directory. */
     @Override
     public void close() {
-        for (int i = 0; i < patronis.size(); i++) {
-            Process p = patronis.set(i, null);
-            if (p != null) {
-                p.destroyForcibly();
-                waitFor(p);
-            }
-        }
-        for (Member m : members) {
-            killPostmaster(m, "KILL");
-        }
+        members.forEach(PatroniMember::killPatroni); // every Patroni first, so none restarts a PostgreSQL
+        members.forEach(PatroniMember::killPostgres);
         if (etcd != null) {
-            etcd.destroyForcibly();
-            waitFor(etcd);
+            etcd.close();
         }
-        deleteTree(base);
-    }
-
-    private void startEtcd() throws IOException {
-        Path log = base.resolve("etcd.log");
-        etcd = new ProcessBuilder("etcd", "--name", "etcd0", "--data-dir", base.resolve("etcd").toString(),
-                "--listen-client-urls", "http://127.0.0.1:" + etcdPort,
-                "--advertise-client-urls", "http://127.0.0.1:" + etcdPort,
-                "--listen-peer-urls", "http://127.0.0.1:" + etcdPeerPort,
-                "--initial-advertise-peer-urls", "http://127.0.0.1:" + etcdPeerPort,
-                "--initial-cluster", "etcd0=http://127.0.0.1:" + etcdPeerPort,
-                "--initial-cluster-state", "new")
-                .redirectErrorStream(true).redirectOutput(log.toFile()).start();
-        await(Duration.ofSeconds(30), "etcd on port " + etcdPort,
-                () -> status(URI.create("http://127.0.0.1:" + etcdPort + "/health")) == 200 ? Boolean.TRUE : null);
-    }
-
-    private void addMember(int index) throws IOException {
-        Member m = new Member("m" + index, freePort(), freePort(), base.resolve("m" + index));
-        Path config = base.resolve(m.name() + ".yml");
-        Files.writeString(config, config(m));
-        List<String> cmd = new ArrayList<>();
-        if ("root".equals(System.getProperty("user.name"))) {
-            cmd.addAll(List.of("unshare", "-U"));
-        }
-        cmd.addAll(List.of(onPath("patroni").orElseThrow().toString(), config.toString()));
-        ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true)
-                .redirectOutput(base.resolve(m.name() + ".log").toFile());
-        pb.environment().keySet().removeIf(k -> k.startsWith("PATRONI") || k.startsWith("PG"));
-        members.add(m);
-        patronis.add(pb.start());
-    }
-
-    private String config(Member m) {
-        return """
-                scope: %s
-                name: %s
-                log:
-                  level: INFO
-                restapi:
-                  listen: 127.0.0.1:%d
-                  connect_address: 127.0.0.1:%d
-                etcd3:
-                  host: 127.0.0.1:%d
-                bootstrap:
-                  dcs:
-                    ttl: %d
-                    loop_wait: %d
-                    retry_timeout: %d
-                    maximum_lag_on_failover: 1048576
-                    synchronous_mode: %s
-                    postgresql:
-                      use_pg_rewind: false
-                      parameters:
-                        max_connections: 200
-                        fsync: 'off'
-                        wal_keep_size: 128MB
-                  initdb:
-                  - encoding: UTF8
-                  - auth: trust
-                  pg_hba:
-                  - host replication all 127.0.0.1/32 trust
-                  - host all all 127.0.0.1/32 trust
-                postgresql:
-                  listen: 127.0.0.1:%d
-                  connect_address: 127.0.0.1:%d
-                  data_dir: %s
-                  bin_dir: %s
-                  pgpass: %s
-                  authentication:
-                    replication:
-                      username: replicator
-                      password: replicator
-                    superuser:
-                      username: postgres
-                      password: postgres
-                  parameters:
-                    unix_socket_directories: ''
-                """.formatted(scope, m.name(), m.restPort(), m.restPort(), etcdPort,
-                timings.ttl(), timings.loopWait(), timings.retryTimeout(), synchronous,
-                m.pgPort(), m.pgPort(), m.dataDir(), binDir, base.resolve(m.name() + ".pgpass"));
+        ThrowawayDatabase.deleteDirectory(base);
     }
 
     /**
@@ -372,12 +240,12 @@ public final class PatroniCluster implements AutoCloseable {
             }
             boolean syncStandby = false;
             int replicas = 0;
-            for (Member m : members) {
-                if (!m.equals(leader) && running(m) && status(m, "/replica") != 200) {
+            for (Member m : members()) {
+                if (!m.equals(leader) && running(m) && rest.status(m, "/replica") != 200) {
                     return null;
                 }
                 replicas += !m.equals(leader) && running(m) ? 1 : 0;
-                syncStandby |= !m.equals(leader) && running(m) && status(m, "/sync") == 200;
+                syncStandby |= !m.equals(leader) && running(m) && rest.status(m, "/sync") == 200;
             }
             // Patroni answers /replica once PostgreSQL runs in recovery, before its WAL receiver has
             // connected; a commit made then reaches the replica only later, and a switchover in that
@@ -391,7 +259,7 @@ public final class PatroniCluster implements AutoCloseable {
     }
 
     /** How many standbys the member's walsenders stream to now; -1 when it cannot be asked. */
-    private int streamingReplicas(Member leader) {
+    private static int streamingReplicas(Member leader) {
         String url = "jdbc:postgresql://127.0.0.1:" + leader.pgPort() + "/postgres?connectTimeout=5&socketTimeout=10";
         try (Connection c = DriverManager.getConnection(url, USER, "");
              Statement st = c.createStatement();
@@ -402,137 +270,19 @@ public final class PatroniCluster implements AutoCloseable {
         }
     }
 
-    private void killPostmaster(Member m, String signal) {
-        Path pidFile = m.dataDir().resolve("postmaster.pid");
-        try {
-            if (!Files.exists(pidFile)) {
-                return;
+    private PatroniMember process(Member member) {
+        return members.stream().filter(m -> m.member().equals(member)).findFirst()
+                .orElseThrow(() -> new IllegalArgumentException("Not a member of this cluster: " + member));
+    }
+
+    /** Polls {@code probe}; on timeout fails with the tail of every member's log. */
+    private <T> T await(Duration deadline, String what, Supplier<T> probe) {
+        return Polling.await(deadline, what, probe, () -> {
+            StringBuilder logs = new StringBuilder();
+            for (PatroniMember m : members) {
+                logs.append("\n--- ").append(m.member().name()).append(".log ---\n").append(m.logTail(12));
             }
-            long pid = Long.parseLong(Files.readAllLines(pidFile).get(0).strip());
-            Optional<ProcessHandle> h = ProcessHandle.of(pid);
-            if (h.isEmpty() || !h.get().info().command().map(c -> c.endsWith("postgres")).orElse(true)) {
-                return; // not running (or the pid was reused)
-            }
-            Signals.send(signal, Signals.withDescendants(pid));
-            long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-            while (running(pid) && System.nanoTime() - end < 0) {
-                Thread.sleep(20);
-            }
-        } catch (Exception e) {
-            // best effort: a stale or unreadable pid file means there is nothing to kill
-        }
-    }
-
-    /**
-     * Whether a process runs: a killed postmaster's parent is init (Patroni detaches it), which may
-     * reap it late, so a zombie counts as ended.
-     */
-    static boolean running(long pid) {
-        try {
-            String stat = Files.readString(Path.of("/proc/" + pid + "/stat"));
-            char state = stat.charAt(stat.lastIndexOf(')') + 2);
-            return state != 'Z' && state != 'X';
-        } catch (IOException | RuntimeException e) {
-            return false;
-        }
-    }
-
-    private int status(Member m, String path) {
-        return status(m.restApi().resolve(path));
-    }
-
-    private int status(URI uri) {
-        try {
-            return http.send(HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(3)).GET().build(),
-                    HttpResponse.BodyHandlers.discarding()).statusCode();
-        } catch (IOException e) {
-            return -1;
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return -1;
-        }
-    }
-
-    private <T> T await(Duration deadline, String what, java.util.function.Supplier<T> probe) {
-        long end = System.nanoTime() + deadline.toNanos();
-        while (true) {
-            T t = probe.get();
-            if (t != null) {
-                return t;
-            }
-            if (System.nanoTime() - end > 0 || Thread.currentThread().isInterrupted()) {
-                StringBuilder logs = new StringBuilder();
-                for (Member m : members) {
-                    logs.append("\n--- ").append(m.name()).append(".log ---\n").append(logTail(m, 12));
-                }
-                throw new IllegalStateException("No " + what + " within " + deadline.toSeconds() + " s" + logs);
-            }
-            try {
-                Thread.sleep(100);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-        }
-    }
-
-    private static void waitFor(Process p) {
-        try {
-            p.waitFor(30, TimeUnit.SECONDS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
-    }
-
-    private static String tail(Path file, int lines) {
-        try {
-            List<String> all = Files.readAllLines(file);
-            return String.join("\n", all.subList(Math.max(0, all.size() - lines), all.size()));
-        } catch (IOException | UncheckedIOException e) {
-            return "(no log: " + e.getMessage() + ")";
-        }
-    }
-
-    private static Optional<Path> onPath(String program) {
-        for (String dir : System.getenv().getOrDefault("PATH", "/usr/bin:/bin").split(":")) {
-            Path p = Path.of(dir, program);
-            if (Files.isExecutable(p)) {
-                return Optional.of(p);
-            }
-        }
-        return Optional.empty();
-    }
-
-    /** {@code WARDEN_PATRONI_PG_BIN}, else the newest {@code /usr/lib/postgresql/<major>/bin} with every program Patroni runs. */
-    static Optional<Path> findBinDir() {
-        String named = System.getenv("WARDEN_PATRONI_PG_BIN");
-        if (named != null && !named.isBlank()) {
-            return Optional.of(Path.of(named)).filter(PatroniCluster::complete);
-        }
-        Path root = Path.of("/usr/lib/postgresql");
-        if (!Files.isDirectory(root)) {
-            return Optional.empty();
-        }
-        try (Stream<Path> majors = Files.list(root)) {
-            return majors.filter(p -> p.getFileName().toString().matches("\\d+"))
-                    .sorted(Comparator.comparingInt((Path p) -> Integer.parseInt(p.getFileName().toString())).reversed())
-                    .map(p -> p.resolve("bin")).filter(PatroniCluster::complete).findFirst();
-        } catch (IOException e) {
-            return Optional.empty();
-        }
-    }
-
-    private static boolean complete(Path bin) {
-        return Stream.of("postgres", "initdb", "pg_ctl", "pg_controldata", "pg_isready", "pg_basebackup")
-                .allMatch(p -> Files.isExecutable(bin.resolve(p)));
-    }
-
-    private static int freePort() throws IOException {
-        try (ServerSocket s = new ServerSocket(0)) {
-            return s.getLocalPort();
-        }
-    }
-
-    private static void deleteTree(Path dir) {
-        ThrowawayDatabase.deleteDirectory(dir);
+            return logs.toString();
+        });
     }
 }

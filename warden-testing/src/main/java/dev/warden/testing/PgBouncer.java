@@ -2,7 +2,6 @@ package dev.warden.testing;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -75,7 +74,7 @@ public final class PgBouncer implements AutoCloseable {
     public static PgBouncer start(ThrowawayDatabase db, Mode mode, Map<String, String> settings) {
         try {
             Path dir = Files.createTempDirectory("pgbouncer");
-            int port = freePort();
+            int port = Loopback.freePort();
             Map<String, String> conf = new TreeMap<>();
             conf.put("listen_addr", "127.0.0.1");
             conf.put("listen_port", String.valueOf(port));
@@ -128,12 +127,6 @@ public final class PgBouncer implements AutoCloseable {
         }
         close();
         throw new IllegalStateException("pgbouncer did not listen on 127.0.0.1:" + port + " within " + patience);
-    }
-
-    private static int freePort() throws IOException {
-        try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
-            return s.getLocalPort();
-        }
     }
 
     /** The port PgBouncer listens on (127.0.0.1). */

@@ -59,7 +59,7 @@ class PatroniClusterTest {
         }
         assertThat(postmasters).isNotEmpty();
         for (long pid : postmasters) {
-            assertThat(PatroniCluster.running(pid)).as("postmaster %d", pid).isFalse();
+            assertThat(PatroniMember.running(pid)).as("postmaster %d", pid).isFalse();
         }
         assertThat(dir).doesNotExist();
     }

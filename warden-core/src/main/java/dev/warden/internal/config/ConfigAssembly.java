@@ -3,6 +3,12 @@ package dev.warden.internal.config;
 import static dev.warden.internal.config.Options.*;
 
 import dev.warden.ConfigException;
+import dev.warden.DatabaseSettings;
+import dev.warden.MonitorSettings;
+import dev.warden.PoolSettings;
+import dev.warden.SchemaSettings;
+import dev.warden.ServiceSettings;
+import dev.warden.TxSettings;
 import dev.warden.InitSettings;
 import dev.warden.Secret;
 import dev.warden.WardenConfig;
@@ -47,16 +53,19 @@ public final class ConfigAssembly {
         RetryPolicy retry = new RetryPolicy(p.checked(RETRY_MAX_ATTEMPTS), initial, max, p.checked(RETRY_MULTIPLIER));
         WardenConfig c = null;
         try {
-            c = new WardenConfig(url, user, password, p.get(POOL_MAX_SIZE),
-                    p.get(POOL_ACQUIRE_TIMEOUT), p.get(CONNECT_TIMEOUT), p.get(SOCKET_TIMEOUT),
-                    p.get(STATEMENT_TIMEOUT), p.get(STARTUP_TIMEOUT), retry, p.get(TX_ISOLATION), p.get(SCHEMAS),
-                    p.get(WARDEN_SCHEMA), p.get(APP_NAME), p.get(EMBEDDED_DIR), p.get(EMBEDDED_PORT),
-                    p.get(MONITOR_INTERVAL), p.get(MONITOR_TIMEOUT), p.get(MONITOR_FAILURES),
-                    p.get(MONITOR_RECOVERY_INTERVAL), p.get(READY_WAIT), p.get(DRAIN_TIMEOUT), p.get(HTTP_PORT),
-                    p.get(POOL_REFILL_SPREAD), p.get(READINESS_GRACE), init, p.get(TX_VERIFY_COMMIT),
-                    p.get(POOL_READ_ONLY), p.get(TX_VERIFY_PATIENCE),
-                    p.get(RIDE_THROUGH), p.get(STALL_BOUND), p.get(POOLER),
-                    p.get(INIT_DB_URL));
+            c = new WardenConfig(
+                    new DatabaseSettings(url, user, password, p.get(CONNECT_TIMEOUT), p.get(SOCKET_TIMEOUT),
+                            p.get(INIT_DB_URL), new DatabaseSettings.Embedded(p.get(EMBEDDED_DIR), p.get(EMBEDDED_PORT))),
+                    new SchemaSettings(p.get(SCHEMAS), p.get(WARDEN_SCHEMA)),
+                    new PoolSettings(p.get(POOL_MAX_SIZE), p.get(POOL_ACQUIRE_TIMEOUT), p.get(POOL_READ_ONLY),
+                            p.get(POOL_REFILL_SPREAD), p.get(POOLER)),
+                    new TxSettings(retry, p.get(TX_ISOLATION), p.get(STATEMENT_TIMEOUT), p.get(TX_VERIFY_COMMIT),
+                            p.get(TX_VERIFY_PATIENCE)),
+                    new MonitorSettings(p.get(MONITOR_INTERVAL), p.get(MONITOR_TIMEOUT), p.get(MONITOR_FAILURES),
+                            p.get(MONITOR_RECOVERY_INTERVAL), p.get(RIDE_THROUGH), p.get(STALL_BOUND)),
+                    new ServiceSettings(p.get(APP_NAME), p.get(STARTUP_TIMEOUT), p.get(READY_WAIT), p.get(DRAIN_TIMEOUT),
+                            p.get(READINESS_GRACE), p.get(HTTP_PORT)),
+                    init);
         } catch (ConfigException rules) {
             rules.problems().forEach(p::addAsWritten);
         }

@@ -22,32 +22,32 @@ public final class ConfigRules {
 
     /** Adds a problem for every rule that {@code c} breaks. */
     public static void check(WardenConfig c, List<String> problems) {
-        c.dbUrl().ifPresent(url -> urlProblems(url, problems));
-        DB_USER.check(c.dbUser(), c.dbUser(), problems);
-        POOL_MAX_SIZE.check(c.poolMaxSize(), String.valueOf(c.poolMaxSize()), problems);
-        check(POOL_ACQUIRE_TIMEOUT, c.poolAcquireTimeout(), problems);
-        check(CONNECT_TIMEOUT, c.connectTimeout(), problems);
-        check(SOCKET_TIMEOUT, c.socketTimeout(), problems);
-        check(STATEMENT_TIMEOUT, c.statementTimeout(), problems);
-        check(STARTUP_TIMEOUT, c.startupTimeout(), problems);
-        check(RETRY_INITIAL_BACKOFF, c.retry().initialBackoff(), problems);
-        check(RETRY_MAX_BACKOFF, c.retry().maxBackoff(), problems);
-        schemaProblems(c.schemas(), c.wardenSchema(), problems);
-        APP_NAME.check(c.applicationName(), c.applicationName(), problems);
-        EMBEDDED_DIR.check(c.embeddedDir(), c.embeddedDir().toString(), problems);
-        EMBEDDED_PORT.check(c.embeddedPort(), String.valueOf(c.embeddedPort()), problems);
-        check(MONITOR_INTERVAL, c.monitorInterval(), problems);
-        check(MONITOR_TIMEOUT, c.monitorTimeout(), problems);
-        MONITOR_FAILURES.check(c.monitorFailures(), String.valueOf(c.monitorFailures()), problems);
-        check(MONITOR_RECOVERY_INTERVAL, c.monitorRecoveryInterval(), problems);
-        check(READY_WAIT, c.readyWait(), problems);
-        check(DRAIN_TIMEOUT, c.drainTimeout(), problems);
-        HTTP_PORT.check(c.httpPort(), String.valueOf(c.httpPort()), problems);
-        check(POOL_REFILL_SPREAD, c.poolRefillSpread(), problems);
-        check(READINESS_GRACE, c.readinessGrace(), problems);
-        check(TX_VERIFY_PATIENCE, c.txVerifyPatience(), problems); // issue 20 (h20b)
-        check(RIDE_THROUGH, c.rideThrough(), problems); // issue 21
-        check(STALL_BOUND, c.stallBound(), problems); // issue 21
+        c.database().url().ifPresent(url -> urlProblems(url, problems));
+        DB_USER.check(c.database().user(), c.database().user(), problems);
+        POOL_MAX_SIZE.check(c.pool().maxSize(), String.valueOf(c.pool().maxSize()), problems);
+        check(POOL_ACQUIRE_TIMEOUT, c.pool().acquireTimeout(), problems);
+        check(CONNECT_TIMEOUT, c.database().connectTimeout(), problems);
+        check(SOCKET_TIMEOUT, c.database().socketTimeout(), problems);
+        check(STATEMENT_TIMEOUT, c.tx().statementTimeout(), problems);
+        check(STARTUP_TIMEOUT, c.service().startupTimeout(), problems);
+        check(RETRY_INITIAL_BACKOFF, c.tx().retry().initialBackoff(), problems);
+        check(RETRY_MAX_BACKOFF, c.tx().retry().maxBackoff(), problems);
+        schemaProblems(c.schemas().application(), c.schemas().warden(), problems);
+        APP_NAME.check(c.service().applicationName(), c.service().applicationName(), problems);
+        EMBEDDED_DIR.check(c.database().embedded().dir(), c.database().embedded().dir().toString(), problems);
+        EMBEDDED_PORT.check(c.database().embedded().port(), String.valueOf(c.database().embedded().port()), problems);
+        check(MONITOR_INTERVAL, c.monitor().interval(), problems);
+        check(MONITOR_TIMEOUT, c.monitor().timeout(), problems);
+        MONITOR_FAILURES.check(c.monitor().failures(), String.valueOf(c.monitor().failures()), problems);
+        check(MONITOR_RECOVERY_INTERVAL, c.monitor().recoveryInterval(), problems);
+        check(READY_WAIT, c.service().readyWait(), problems);
+        check(DRAIN_TIMEOUT, c.service().drainTimeout(), problems);
+        HTTP_PORT.check(c.service().httpPort(), String.valueOf(c.service().httpPort()), problems);
+        check(POOL_REFILL_SPREAD, c.pool().refillSpread(), problems);
+        check(READINESS_GRACE, c.service().readinessGrace(), problems);
+        check(TX_VERIFY_PATIENCE, c.tx().verifyPatience(), problems); // issue 20 (h20b)
+        check(RIDE_THROUGH, c.monitor().rideThrough(), problems); // issue 21
+        check(STALL_BOUND, c.monitor().stallBound(), problems); // issue 21
         initProblems(c.init(), problems);
         crossFieldProblems(c, problems);
         poolerProblems(c, problems);
@@ -59,21 +59,21 @@ public final class ConfigRules {
      * one (a COMMIT bound to a name that is a ROLLBACK on the next server connection).
      */
     private static void poolerProblems(WardenConfig c, List<String> problems) {
-        if (!INIT_DB_URL.valid().test(c.initDbUrl())) {
-            problems.add(INIT_DB_URL.problem(maskUrl(c.initDbUrl())));
+        if (!INIT_DB_URL.valid().test(c.database().initUrl())) {
+            problems.add(INIT_DB_URL.problem(maskUrl(c.database().initUrl())));
         }
-        if (!c.pooler().sharesSessions()) {
+        if (!c.pool().pooler().sharesSessions()) {
             return;
         }
         if (c.embedded()) {
             problems.add(POOLER.env() + "=transaction needs " + DB_URL.env() + " (the pooler's address): the embedded"
                     + " PostgreSQL has no pooler in front of it");
         }
-        c.dbUrl().flatMap(ConfigRules::prepareThreshold).filter(t -> !t.equals("0")).ifPresent(t -> problems.add(
+        c.database().url().flatMap(ConfigRules::prepareThreshold).filter(t -> !t.equals("0")).ifPresent(t -> problems.add(
                 DB_URL.env() + " sets prepareThreshold=" + t + " but " + POOLER.env() + "=transaction needs"
                         + " prepareThreshold=0: a server-side prepared statement made on one server connection is"
                         + " run on another behind a transaction-mode pooler (remove the parameter: Warden sets 0)"));
-        if (c.initDbUrl().isEmpty() && !c.init().migrations().isEmpty()) {
+        if (c.database().initUrl().isEmpty() && !c.init().migrations().isEmpty()) {
             // Issue 22: whatever the init lock, Flyway relies on session state.
             problems.add(MIGRATIONS.env() + " behind a transaction-mode pooler (" + POOLER.env() + "=transaction) needs "
                     + INIT_DB_URL.env() + ", a URL straight to the server for the initialisation: Flyway holds its"
@@ -82,7 +82,7 @@ public final class ConfigRules {
                     + " (a lock left there blocks the next migration, a setting reaches other clients), and the"
                     + " pooler refuses the start-up options of Warden's migration connections. The lease lock does"
                     + " not change this");
-        } else if (c.init().lock().kind() == dev.warden.InitSettings.LockKind.ADVISORY && c.initDbUrl().isEmpty()
+        } else if (c.init().lock().kind() == dev.warden.InitSettings.LockKind.ADVISORY && c.database().initUrl().isEmpty()
                 && (c.init().wipe() || c.init().epoch().isPresent())) {
             problems.add(INIT_LOCK.env() + "=advisory cannot be trusted behind a transaction-mode pooler ("
                     + POOLER.env() + "=transaction): a session advisory lock is held by a server connection other"
@@ -134,12 +134,13 @@ public final class ConfigRules {
     }
 
     private static void crossFieldProblems(WardenConfig c, List<String> problems) {
-        Duration statement = c.statementTimeout();
+        Duration statement = c.tx().statementTimeout();
         // a value that broke its own rule is reported once, not again by a rule that compares it
-        if (STATEMENT_TIMEOUT.valid().test(statement) && SOCKET_TIMEOUT.valid().test(c.socketTimeout())
-                && !statement.isZero() && statement.compareTo(c.socketTimeout()) >= 0) {
+        if (STATEMENT_TIMEOUT.valid().test(statement) && SOCKET_TIMEOUT.valid().test(c.database().socketTimeout())
+                && !statement.isZero() && statement.compareTo(c.database().socketTimeout()) >= 0) {
             problems.add(STATEMENT_TIMEOUT.env() + " must be shorter than " + SOCKET_TIMEOUT.env() + " ("
-                    + format(c.socketTimeout()) + ") so that the server, not the socket, ends a slow statement, got \""
+                    + format(c.database().socketTimeout())
+                    + ") so that the server, not the socket, ends a slow statement, got \""
                     + format(statement) + "\"");
         }
     }

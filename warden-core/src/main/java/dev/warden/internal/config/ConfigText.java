@@ -1,5 +1,6 @@
 package dev.warden.internal.config;
 
+import dev.warden.InitSettings;
 import dev.warden.Secret;
 import dev.warden.WardenConfig;
 import dev.warden.tx.RetryPolicy;
@@ -12,7 +13,7 @@ import java.util.StringJoiner;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
-/** How a {@link WardenConfig} shows itself, and what its URL says: no password is ever shown. */
+/** How a {@link WardenConfig} and its groups show themselves, and what its URL says: no password is ever shown. */
 public final class ConfigText {
 
     private static final Pattern TARGET_SERVER_TYPE = Pattern.compile("(?i)[?&]targetServerType=([A-Za-z]+)");
@@ -20,17 +21,20 @@ public final class ConfigText {
     private ConfigText() {
     }
 
-    /** Every component, durations as written ({@code 5s}), the URL masked, the password as {@code ****}. */
-    public static String describe(WardenConfig c) {
-        StringJoiner out = new StringJoiner(", ", "WardenConfig[", "]");
-        for (RecordComponent rc : WardenConfig.class.getRecordComponents()) {
+    /**
+     * Every component of a {@link WardenConfig} or of one of its groups, durations as written
+     * ({@code 5s}), URLs masked, the password as {@code ****}.
+     */
+    public static String describe(Record c) {
+        StringJoiner out = new StringJoiner(", ", c.getClass().getSimpleName() + "[", "]");
+        for (RecordComponent rc : c.getClass().getRecordComponents()) {
             Object v = value(c, rc);
-            out.add(rc.getName() + "=" + (rc.getName().equals("initDbUrl") ? Options.maskUrl((String) v) : shown(v)));
+            out.add(rc.getName() + "=" + (rc.getName().equals("initUrl") ? Options.maskUrl((String) v) : shown(v)));
         }
         return out.toString();
     }
 
-    private static Object value(WardenConfig c, RecordComponent rc) {
+    private static Object value(Record c, RecordComponent rc) {
         try {
             return rc.getAccessor().invoke(c);
         } catch (IllegalAccessException | InvocationTargetException e) {
@@ -45,6 +49,8 @@ public final class ConfigText {
             case Optional<?> o -> o.map(u -> Options.maskUrl(u.toString())).orElse("(embedded)");
             case RetryPolicy r -> r.maxAttempts() + " attempts, backoff " + Options.format(r.initialBackoff()) + ".."
                     + Options.format(r.maxBackoff()) + " x" + r.multiplier();
+            case InitSettings i -> i.toString();
+            case Record r -> describe(r);
             default -> String.valueOf(v);
         };
     }

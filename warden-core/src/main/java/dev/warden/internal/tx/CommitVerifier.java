@@ -61,6 +61,7 @@ final class CommitVerifier {
 
     private final DataSource fresh;
     private final Duration patience;
+    private final boolean direct;
 
     /**
      * @param fresh    where the connection that asks comes from (the raw pool: it reconnects, also
@@ -68,12 +69,31 @@ final class CommitVerifier {
      * @param patience how long to keep asking (no server yet, transaction still in progress)
      */
     CommitVerifier(DataSource fresh, Duration patience) {
+        this(fresh, patience, true);
+    }
+
+    private CommitVerifier(DataSource fresh, Duration patience, boolean direct) {
         this.fresh = fresh;
         this.patience = patience;
+        this.direct = direct;
     }
 
     CommitVerifier withPatience(Duration other) {
-        return new CommitVerifier(fresh, other);
+        return new CommitVerifier(fresh, other, direct);
+    }
+
+    /** With {@code direct} false (a pooler in between), the server's answer to COMMIT is not read. */
+    CommitVerifier direct(boolean other) {
+        return new CommitVerifier(fresh, patience, other);
+    }
+
+    /**
+     * What {@code failure}, thrown by COMMIT, says without asking anyone: {@link Outcome#ABORTED} when
+     * the server itself answered that it ended the session before applying it ({@link CommitAnswer}),
+     * on a direct connection; else {@link Outcome#UNKNOWN}.
+     */
+    Outcome answered(Throwable failure) {
+        return direct && CommitAnswer.notApplied(failure) ? Outcome.ABORTED : Outcome.UNKNOWN;
     }
 
     /** One round trip on the transaction's connection, just before COMMIT. */

@@ -84,6 +84,15 @@ public final class ManagedTransactions {
         return new Ticket(CommitVerifier.ticket(c));
     }
 
+    /**
+     * What the failure thrown by COMMIT says without a ticket: {@link Outcome#ABORTED} when the server
+     * itself answered that it ended the session before applying it (a restart, a switchover,
+     * {@code pg_terminate_backend}) on a direct connection, else {@link Outcome#UNKNOWN}.
+     */
+    public Outcome answered(Throwable failure) {
+        return verifier.answered(failure) == CommitVerifier.Outcome.ABORTED ? Outcome.ABORTED : Outcome.UNKNOWN;
+    }
+
     /** Asks fresh connections what became of the transaction, for up to {@code WARDEN_TX_VERIFY_PATIENCE}. */
     public Outcome resolve(Ticket ticket, String label) {
         return switch (verifier.resolve(ticket.ticket, label)) {

@@ -105,6 +105,15 @@ public final class Transactions implements TransactionBuilder.Runner {
         perTransaction = Objects.requireNonNull(sql, "sql");
     }
 
+    /**
+     * False when a pooler stands between Warden and the server ({@code WARDEN_POOLER}): a COMMIT
+     * answered with the end of the session is then an unknown outcome, as any other lost COMMIT;
+     * on a direct connection the server's own answer can show that it was not applied ({@link CommitAnswer}).
+     */
+    public void direct(boolean direct) {
+        verifier = verifier.direct(direct);
+    }
+
     /** Runs {@code work} in a transaction with the defaults; see {@link TransactionBuilder#call(TxWork)}. */
     public <T> T inTransaction(TxWork<T> work) {
         return execute(defaults, work);
@@ -230,8 +239,7 @@ public final class Transactions implements TransactionBuilder.Runner {
             if (commitSent && kind == ErrorKind.CONNECTION) {
                 // The connection died with COMMIT on the wire: it may have been applied or not.
                 broken = true;
-                CommitVerifier.Outcome outcome = ticket == null ? CommitVerifier.Outcome.UNKNOWN
-                        : verifier.resolve(ticket, label);
+                CommitVerifier.Outcome outcome = ticket == null ? verifier.answered(t) : verifier.resolve(ticket, label);
                 if (outcome == CommitVerifier.Outcome.COMMITTED) {
                     stats.recordResolved();
                     stats.recordCommitted();
@@ -250,6 +258,10 @@ public final class Transactions implements TransactionBuilder.Runner {
                             kind, false);
                 }
                 // ABORTED: known not to have committed, so as safe to retry as a failure before COMMIT.
+                if (ticket == null) {
+                    log.info("Transaction '{}': the server ended the session before applying its COMMIT ({});"
+                            + " it may run again", label, t.getMessage());
+                }
                 stats.recordResolved();
                 conn = connections.release(conn, true);
             }

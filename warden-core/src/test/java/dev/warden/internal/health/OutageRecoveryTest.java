@@ -60,7 +60,7 @@ class OutageRecoveryTest {
         // The defaults (1 s interval, 2 failures, 100 ms when failing), without the ride-through: this
         // measures fail-fast in DEGRADED; held work is StallAndRideThroughTest.
         WardenConfig cfg = config().rideThrough(Duration.ZERO).build();
-        long intervalMs = cfg.monitorInterval().toMillis();
+        long intervalMs = cfg.monitor().interval().toMillis();
         List<String> acknowledged = new ArrayList<>();
         List<Long> detectMs = new ArrayList<>();
         List<Long> recoverMs = new ArrayList<>();

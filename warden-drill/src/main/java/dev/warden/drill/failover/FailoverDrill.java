@@ -5,6 +5,8 @@ import dev.warden.State;
 import dev.warden.Warden;
 import dev.warden.WardenConfig;
 import dev.warden.drill.JsonOutput;
+import dev.warden.drill.WriterThreads;
+import dev.warden.drill.WriteClient;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.PreparedStatement;
@@ -18,6 +20,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.Callable;
+import java.util.concurrent.atomic.AtomicLong;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -47,8 +50,8 @@ public final class FailoverDrill implements Callable<Integer> {
     @Option(names = "--rounds", defaultValue = "3", description = "Failovers per replication mode (default ${DEFAULT-VALUE}).")
     int rounds;
 
-    @Option(names = "--threads", defaultValue = "4", description = "Writer threads (default ${DEFAULT-VALUE}).")
-    int threads;
+    @Mixin
+    WriterThreads writerThreads = new WriterThreads();
 
     @Mixin
     JsonOutput output = new JsonOutput();
@@ -60,6 +63,7 @@ public final class FailoverDrill implements Callable<Integer> {
 
     /** Runs the drill and returns its figures. */
     FailoverFigures execute() throws Exception {
+        int threads = writerThreads.count();
         if (rounds < 1 || rounds > 50 || threads < 1 || threads > 32) {
             throw new CommandLine.ParameterException(new CommandLine(this), "--rounds must be 1 to 50, --threads 1 to 32");
         }
@@ -109,6 +113,7 @@ public final class FailoverDrill implements Callable<Integer> {
     }
 
     private ModeResult runMode(boolean sync, boolean demote) throws Exception {
+        int threads = writerThreads.count();
         String name = sync ? "sync" : "async";
         try (StreamingPair pair = StreamingPair.start(sync)) {
             StreamingPair.sql(pair.primary(), "create table failover_write (id bigint primary key)");
@@ -117,7 +122,7 @@ public final class FailoverDrill implements Callable<Integer> {
             List<Long> readyMs = new ArrayList<>();
             List<Long> firstCommitMs = new ArrayList<>();
             FailoverFigures.Demoted demoted = null;
-            try (Warden warden = Warden.create(cfg).start(); FailoverWriters writers = new FailoverWriters(warden, threads)) {
+            try (Warden warden = Warden.create(cfg).start(); WriteClient writers = writers(warden, threads)) {
                 for (int round = 1; round <= rounds; round++) {
                     awaitSteady(warden, writers);
                     pair.crashPrimary();
@@ -145,16 +150,27 @@ public final class FailoverDrill implements Callable<Integer> {
                 }
                 writers.close();
                 long lost = lost(pair, writers.acknowledged());
-                return new ModeResult(new FailoverFigures.Rounds(readyMs, firstCommitMs), writers.failuresByKind(),
-                        writers.acknowledged().size(), lost, new FailoverFigures.Unknown(writers.unknownReported(),
+                WriteClient.Totals totals = writers.figures();
+                return new ModeResult(new FailoverFigures.Rounds(readyMs, firstCommitMs), totals.failedByKind(),
+                        writers.acknowledged().size(), lost, new FailoverFigures.Unknown(totals.unknownOutcomes(),
                         warden.health().transactions().commitResolved()), demoted);
             }
         }
     }
 
+    /** Writer threads committing one-row inserts with a unique id through Warden ({@code verifyCommit()}). */
+    private static WriteClient writers(Warden warden, int threads) {
+        return new WriteClient("failover", id -> warden.transaction().verifyCommit().label("failover-write").run(tx -> {
+            try (PreparedStatement ps = tx.connection().prepareStatement("insert into failover_write (id) values (?)")) {
+                ps.setLong(1, id);
+                ps.executeUpdate();
+            }
+        }), new AtomicLong(), threads);
+    }
+
     /** READY, and writes going through, before the next fault. */
-    private static void awaitSteady(Warden warden, FailoverWriters writers) throws InterruptedException {
-        if (!warden.awaitReady(AWAIT) || !writers.awaitCommits(20, AWAIT)) {
+    private static void awaitSteady(Warden warden, WriteClient writers) throws InterruptedException {
+        if (!warden.awaitReady(AWAIT) || !writers.awaitMore(20, AWAIT.toMillis())) {
             throw new IllegalStateException("Warden did not become READY and commit again within " + AWAIT);
         }
         Thread.sleep(300);
@@ -165,7 +181,7 @@ public final class FailoverDrill implements Callable<Integer> {
      * answered after {@code promotedAt}, or a write committed after it. 0 when that does not happen
      * within {@link #AWAIT}. A READY that never lapsed counts from the first such proof.
      */
-    private static long awaitReadyAfter(Warden warden, Instant promotedAt, FailoverWriters writers)
+    private static long awaitReadyAfter(Warden warden, Instant promotedAt, WriteClient writers)
             throws InterruptedException {
         long deadline = System.nanoTime() + AWAIT.toNanos();
         while (System.nanoTime() < deadline) {
@@ -189,7 +205,7 @@ public final class FailoverDrill implements Callable<Integer> {
      * The server holding the pool turns read-only ({@code default_transaction_read_only}, as after a
      * switchover) and stays so for {@link #READ_ONLY_WINDOW_MS}; then the standby is promoted.
      */
-    private static FailoverFigures.Demoted demoteInPlace(StreamingPair pair, Warden warden, FailoverWriters writers)
+    private static FailoverFigures.Demoted demoteInPlace(StreamingPair pair, Warden warden, WriteClient writers)
             throws Exception {
         StreamingPair.Node old = pair.primary();
         StreamingPair.sql(old, "alter system set default_transaction_read_only = on", "select pg_reload_conf()");

@@ -176,7 +176,7 @@ public final class MatrixDrill implements Callable<Integer> {
                 }
             }
         }
-        return report(rows, notRun, direct.rideThrough());
+        return report(rows, notRun, direct.monitor().rideThrough());
     }
 
     /**

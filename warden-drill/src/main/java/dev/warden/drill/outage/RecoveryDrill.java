@@ -5,6 +5,7 @@ import com.zaxxer.hikari.HikariDataSource;
 import dev.warden.Warden;
 import dev.warden.WardenConfig;
 import dev.warden.drill.JsonOutput;
+import dev.warden.drill.WriterThreads;
 import dev.warden.testing.ThrowawayDatabase;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -40,8 +41,8 @@ public final class RecoveryDrill implements Callable<Integer> {
     @Option(names = "--down-ms", defaultValue = "2000", description = "How long the database stays down (default ${DEFAULT-VALUE}).")
     long downMs;
 
-    @Option(names = "--threads", defaultValue = "4", description = "Writer threads per client (default ${DEFAULT-VALUE}).")
-    int threads;
+    @Mixin
+    WriterThreads writerThreads = new WriterThreads();
 
     @Mixin
     JsonOutput output = new JsonOutput();
@@ -122,6 +123,7 @@ public final class RecoveryDrill implements Callable<Integer> {
 
     /** Runs the drill and returns its figures. */
     RecoveryFigures execute() throws Exception {
+        int threads = writerThreads.count();
         if (restarts < 1 || restarts > 100 || downMs < 100 || threads < 1 || threads > 64) {
             throw new CommandLine.ParameterException(new CommandLine(this),
                     "--restarts must be 1 to 100, --down-ms at least 100, --threads 1 to 64");
@@ -132,6 +134,7 @@ public final class RecoveryDrill implements Callable<Integer> {
     }
 
     private RecoveryFigures measure(ThrowawayDatabase db) throws Exception {
+        int threads = writerThreads.count();
         String url = db.jdbcUrl();
         try (Connection c = java.sql.DriverManager.getConnection(url, "postgres", "")) {
             c.createStatement().execute("create table if not exists recovery_write (id bigserial primary key, client text not null)");

@@ -4,6 +4,7 @@ import dev.warden.Warden;
 import dev.warden.WardenConfig;
 import dev.warden.drill.ClientPair;
 import dev.warden.drill.JsonOutput;
+import dev.warden.drill.WriterThreads;
 import dev.warden.drill.SeedRace;
 import dev.warden.drill.StateTimeline;
 import dev.warden.drill.WriteClient;
@@ -41,8 +42,8 @@ public final class PatroniDrill implements Callable<Integer> {
     private static final String EPOCH = "patroni-drill-1";
     private static final int INIT_WORKERS = 3;
 
-    @Option(names = "--threads", defaultValue = "4", description = "Writer threads per client (default ${DEFAULT-VALUE}).")
-    int threads;
+    @Mixin
+    WriterThreads writerThreads = new WriterThreads();
 
     @Option(names = "--fast", description = "Short Patroni timings (ttl 10 s, loop_wait 2 s) instead of Patroni's defaults (ttl 30 s, loop_wait 10 s).")
     boolean fast;
@@ -55,6 +56,7 @@ public final class PatroniDrill implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        int threads = writerThreads.count();
         if (threads < 1 || threads > 32) {
             throw new CommandLine.ParameterException(new CommandLine(this), "--threads must be 1 to 32");
         }
@@ -63,6 +65,7 @@ public final class PatroniDrill implements Callable<Integer> {
 
     /** Runs the drill and returns its figures. */
     PatroniFigures execute() throws Exception {
+        int threads = writerThreads.count();
         PatroniCluster.Timings timings = fast ? PatroniCluster.Timings.FAST : PatroniCluster.Timings.PATRONI_DEFAULTS;
         PatroniFigures.Cluster settings = new PatroniFigures.Cluster(3, timings.ttl(), timings.loopWait(),
                 timings.retryTimeout(), !async);
@@ -117,6 +120,7 @@ public final class PatroniDrill implements Callable<Integer> {
 
     /** Warden and plain HikariCP side by side through a switchover and a crash failover. */
     private Load load(PatroniCluster cluster, WardenConfig cfg) throws Exception {
+        int threads = writerThreads.count();
         AtomicLong ids = new AtomicLong();
         List<PatroniFigures.Phase> phases = new ArrayList<>();
         long resolved;

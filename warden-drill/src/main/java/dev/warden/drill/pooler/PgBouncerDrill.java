@@ -7,6 +7,7 @@ import dev.warden.Warden;
 import dev.warden.WardenConfig;
 import dev.warden.drill.ClientPair;
 import dev.warden.drill.JsonOutput;
+import dev.warden.drill.WriterThreads;
 import dev.warden.drill.SeedRace;
 import dev.warden.drill.StateTimeline;
 import dev.warden.drill.WriteClient;
@@ -53,8 +54,8 @@ public final class PgBouncerDrill implements Callable<Integer> {
     @Option(names = "--seconds", defaultValue = "10", description = "Seconds of load after each fault (default ${DEFAULT-VALUE}).")
     int seconds;
 
-    @Option(names = "--threads", defaultValue = "4", description = "Writer threads per client (default ${DEFAULT-VALUE}).")
-    int threads;
+    @Mixin
+    WriterThreads writerThreads = new WriterThreads();
 
     @Mixin
     JsonOutput output = new JsonOutput();
@@ -74,6 +75,7 @@ public final class PgBouncerDrill implements Callable<Integer> {
 
     /** Runs the drill and returns its figures. */
     PgBouncerFigures execute() throws Exception {
+        int threads = writerThreads.count();
         PgBouncer.Mode poolMode = poolMode();
         if (threads < 1 || threads > 32 || seconds < 1 || seconds > 3600) {
             throw new CommandLine.ParameterException(new CommandLine(this), "--threads must be 1 to 32, --seconds 1 to 3600");
@@ -115,7 +117,7 @@ public final class PgBouncerDrill implements Callable<Integer> {
                 cb.initDbUrl(db.jdbcUrl());
             }
             WardenConfig cfg = cb.build();
-            settings = new PgBouncerFigures.WardenSettings(cfg.pooler().name().toLowerCase(Locale.ROOT), "advisory",
+            settings = new PgBouncerFigures.WardenSettings(cfg.pool().pooler().name().toLowerCase(Locale.ROOT), "advisory",
                     tx ? "straight to the server (past PgBouncer)" : "(none: through PgBouncer)", "30s", threads + 1);
             init = init(db, cfg);
             if (init.initialisationsCommitted() != 1 || init.workersReady() != INIT_WORKERS) {
@@ -149,6 +151,7 @@ public final class PgBouncerDrill implements Callable<Integer> {
 
     /** The same write load through Warden and a plain HikariCP pool, through each fault in turn. */
     private Load load(ThrowawayDatabase db, PgBouncer bouncer, WardenConfig cfg) throws Exception {
+        int threads = writerThreads.count();
         AtomicLong ids = new AtomicLong();
         HikariConfig hc = ClientPair.plainConfig(bouncer.jdbcUrl(), ThrowawayDatabase.USER, threads + 1);
         hc.setAutoCommit(false); // one transaction per write, committed, as Warden's

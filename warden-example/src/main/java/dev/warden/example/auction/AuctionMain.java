@@ -65,7 +65,7 @@ public final class AuctionMain {
     private static void stop(AppOptions options, AuctionApp app, Warden warden, Duration shutdownDelay) {
         long t0 = System.nanoTime();
         log.info("Auction service {} stopping: not ready, new requests get 503, transactions in flight finish (up to {})",
-                options.replica(), WardenConfig.format(warden.config().drainTimeout()));
+                options.replica(), WardenConfig.format(warden.config().service().drainTimeout()));
         warden.close();
         long lingerMs = shutdownDelay.toMillis() - (System.nanoTime() - t0) / 1_000_000;
         if (lingerMs > 0) {

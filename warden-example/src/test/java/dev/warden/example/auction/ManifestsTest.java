@@ -68,14 +68,14 @@ class ManifestsTest {
         // (its own run or the wait for another pod's), so Warden gives up before the kubelet kills it.
         WardenConfig config = WardenConfig.builder().environment(configMap()).build();
         long startupBudget = c.at("/startupProbe/periodSeconds").asLong() * c.at("/startupProbe/failureThreshold").asLong();
-        assertThat(startupBudget).isGreaterThan(config.startupTimeout().plus(config.init().timeout()).toSeconds());
+        assertThat(startupBudget).isGreaterThan(config.service().startupTimeout().plus(config.init().timeout()).toSeconds());
         // Shutdown: preStop sleep, then the drain, then HTTP's stop (a few seconds' margin) fit the grace period.
         long grace = d.at("/spec/template/spec/terminationGracePeriodSeconds").asLong();
         assertThat(c.at("/lifecycle/preStop/exec/command/0").asText()).isEqualTo("sleep");
         long preStop = c.at("/lifecycle/preStop/exec/command/1").asLong();
         assertThat(preStop).isBetween(1L, 15L);
         assertThat(configMap()).containsKey("WARDEN_DRAIN_TIMEOUT");
-        assertThat(preStop + config.drainTimeout().toSeconds() + 3).as("preStop + drain + margin <= grace period")
+        assertThat(preStop + config.service().drainTimeout().toSeconds() + 3).as("preStop + drain + margin <= grace period")
                 .isLessThanOrEqualTo(grace);
         assertThat(c.get("command").toString()).contains(AuctionMain.class.getName());
         assertThat(c.at("/envFrom/0/configMapRef/name").asText()).isEqualTo(read("configmap.yaml").at("/metadata/name").asText());
@@ -115,7 +115,7 @@ class ManifestsTest {
         // The initialisation the service runs: its own migrations, never a wipe.
         WardenConfig config = AuctionApp.wardenConfig(WardenConfig.builder().environment(env));
         assertThat(config.init().migrations()).containsExactly(AuctionApp.MIGRATIONS);
-        assertThat(config.schemas()).containsExactly(AuctionApp.SCHEMA);
+        assertThat(config.schemas().application()).containsExactly(AuctionApp.SCHEMA);
         assertThat(config.init().wipe()).isFalse();
 
         JsonNode svc = read("service.yaml");
