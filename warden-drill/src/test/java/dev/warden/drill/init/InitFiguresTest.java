@@ -12,7 +12,7 @@ class InitFiguresTest {
     private static InitFigures figures(InitFigures.Cuts cuts, InitFigures.Migration migration, InitFigures.Lease lease) {
         return new InitFigures(new InitFigures.Run(2, 3, "advisory", false, false, cuts != null, "10s", "default"),
                 new InitFigures.Epochs(1, 0, 0, 0, 1, true, 0, 0, null, null), cuts, migration,
-                new InitFigures.Outcome(0, 0, 1400, 1500, 1100, 5000, "embedded PostgreSQL", List.of()), lease);
+                new InitFigures.Outcome(0, 0, 1400, 1500, 1100L, 5000, "embedded PostgreSQL", List.of()), lease);
     }
 
     @Test
