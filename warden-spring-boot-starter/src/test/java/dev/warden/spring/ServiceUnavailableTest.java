@@ -108,7 +108,10 @@ class ServiceUnavailableTest {
              ConfigurableApplicationContext ctx = new SpringApplicationBuilder(App.class)
                      .web(WebApplicationType.SERVLET)
                      .properties("server.port=0", "server.address=127.0.0.1", "spring.datasource.url=" + db.jdbcUrl(),
-                             "warden.ready-wait=100ms", "warden.schemas=mvc_test")
+                             "warden.ready-wait=100ms", "warden.schemas=mvc_test",
+                             // the database stays stopped until after the refusals: a short ride-through
+                             // ends their wait sooner than the default 15 s (WARDEN_RIDE_THROUGH)
+                             "warden.ride-through=1s")
                      .run()) {
             Warden warden = ctx.getBean(Warden.class);
             URI one = URI.create("http://127.0.0.1:" + ctx.getEnvironment().getProperty("local.server.port") + "/one");

@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import dev.warden.Warden;
-import dev.warden.testing.SlowCommit;
 import dev.warden.testing.ThrowawayDatabase;
 import java.sql.Connection;
 import java.sql.DriverManager;
@@ -12,8 +11,6 @@ import java.sql.ResultSet;
 import java.sql.Statement;
 import java.time.Duration;
 import java.util.Map;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -29,13 +26,12 @@ import org.springframework.transaction.annotation.Transactional;
 
 /**
  * Without {@code warden.tx.verify-commit}, a COMMIT of Spring's manager that the server answers by
- * ending the session before applying it (FATAL 57P01: a restart, a switchover, {@code pg_terminate_backend})
- * is known not to have committed, and {@link WardenRetry} runs the work again, as Warden's own
- * transactions do ({@code CommitAnswerTest} in core has the cases where it stays unknown).
+ * ending the session before applying it (FATAL 25P03: the idle-in-transaction timeout) is known not
+ * to have committed, and {@link WardenRetry} runs the work again, as Warden's own transactions do
+ * ({@code CommitAnswerTest} in core has the cases where it stays unknown).
  */
 class SpringCommitAnswerTest {
 
-    private static final ExecutorService THREADS = Executors.newCachedThreadPool();
     private static final AtomicInteger RUNS = new AtomicInteger();
     private static ThrowawayDatabase db;
     private static ConfigurableApplicationContext ctx;
@@ -48,20 +44,17 @@ class SpringCommitAnswerTest {
             this.jdbc = jdbc;
         }
 
-        /** The first run's COMMIT is slow and its backend is terminated during it; the second commits. */
+        /** The first run sits idle in its transaction until the server ends it (FATAL 25P03 at COMMIT); the second commits. */
         @WardenRetry
         @Transactional
-        public void addOnceAfterATerminatedCommit(long id) {
+        public void addOnceAfterAnIdleTimeout(long id) {
             int run = RUNS.incrementAndGet();
-            jdbc.update("insert into note values (?, ?)", id + run, run == 1 ? "slow" : "fast " + run);
+            jdbc.update("insert into note values (?, ?)", id + run, "run " + run);
             if (run == 1) {
                 int pid = jdbc.queryForObject("select pg_backend_pid()", Integer.class);
-                THREADS.execute(() -> {
-                    await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(20)).until(() ->
-                            count("select count(*) from pg_stat_activity where pid = " + pid
-                                    + " and wait_event = 'PgSleep'") == 1); // in COMMIT, in the deferred trigger
-                    count("select count(*) from (select pg_terminate_backend(" + pid + ")) t");
-                });
+                jdbc.execute("set local idle_in_transaction_session_timeout = '100ms'");
+                await().atMost(Duration.ofSeconds(30)).until(() ->
+                        count("select count(*) from pg_stat_activity where pid = " + pid) == 0);
             }
         }
     }
@@ -84,18 +77,10 @@ class SpringCommitAnswerTest {
                         "warden.retry.max-attempts=3")
                 .run();
         assertThat(ctx.getBean(Warden.class).awaitReady(Duration.ofSeconds(60))).isTrue();
-        try (Connection c = DriverManager.getConnection(db.jdbcUrl(), "postgres", ""); Statement st = c.createStatement()) {
-            for (String sql : SlowCommit.on("note", "new.body = 'slow'", 2)) {
-                st.execute(sql);
-            }
-        } catch (Exception e) {
-            throw new IllegalStateException(e);
-        }
     }
 
     @AfterAll
     static void stop() {
-        THREADS.shutdownNow();
         if (ctx != null) {
             ctx.close();
         }
@@ -106,9 +91,9 @@ class SpringCommitAnswerTest {
 
     @Test
     void aCommitTheServerEndedBeforeApplyingItIsRunAgainByWardenRetry() {
-        ctx.getBean(Notes.class).addOnceAfterATerminatedCommit(400);
+        ctx.getBean(Notes.class).addOnceAfterAnIdleTimeout(400);
         assertThat(RUNS).hasValue(2);
-        assertThat(count("select count(*) from note")).as("the terminated first run left nothing").isEqualTo(1);
+        assertThat(count("select count(*) from note")).as("the ended first run left nothing").isEqualTo(1);
         assertThat(count("select id from note")).isEqualTo(402);
     }
 

@@ -192,7 +192,12 @@ public final class ChildJvm implements AutoCloseable {
     /** How to start the child. */
     public static final class Builder {
         private final String mainClass;
-        private final List<String> jvmArgs = new ArrayList<>(List.of("-Xmx256m"));
+        /**
+         * A small heap and the C1 compiler only: a child lives for seconds to a minute, where C2's
+         * compiler threads cost CPU (scarce on a busy 2-core machine) that they never earn back.
+         * {@link #jvmArgs} added later win (e.g. {@code -XX:TieredStopAtLevel=4}).
+         */
+        private final List<String> jvmArgs = new ArrayList<>(List.of("-Xmx256m", "-XX:TieredStopAtLevel=1"));
         private final List<String> args = new ArrayList<>();
         private final Map<String, String> env = new HashMap<>();
         private String classPath = System.getProperty("java.class.path");

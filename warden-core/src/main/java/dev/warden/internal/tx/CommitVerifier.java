@@ -90,10 +90,20 @@ final class CommitVerifier {
     /**
      * What {@code failure}, thrown by COMMIT, says without asking anyone: {@link Outcome#ABORTED} when
      * the server itself answered that it ended the session before applying it ({@link CommitAnswer}),
-     * on a direct connection; else {@link Outcome#UNKNOWN}.
+     * on a direct connection; else {@link Outcome#UNKNOWN}. The server's {@code CommandComplete} is not
+     * known here (pgjdbc's {@code commit()} drops it), so only the idle-in-transaction timeout counts.
      */
     Outcome answered(Throwable failure) {
-        return direct && CommitAnswer.notApplied(failure) ? Outcome.ABORTED : Outcome.UNKNOWN;
+        return answered(failure, null);
+    }
+
+    /** As {@link #answered(Throwable)}, with the answer as {@code wire} read it (null when not read so). */
+    Outcome answered(Throwable failure, WireCommit wire) {
+        if (wire != null && wire.committed()) {
+            return Outcome.COMMITTED; // CommandComplete(COMMIT) arrived before the failure
+        }
+        return direct && CommitAnswer.notApplied(failure, wire != null && wire.answered())
+                ? Outcome.ABORTED : Outcome.UNKNOWN;
     }
 
     /** One round trip on the transaction's connection, just before COMMIT. */

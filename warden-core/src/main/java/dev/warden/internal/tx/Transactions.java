@@ -42,6 +42,8 @@ public final class Transactions implements TransactionBuilder.Runner {
     private final TxCounters stats;
     private volatile CommitVerifier verifier;
     private final boolean verifyCommitByDefault;
+    /** COMMIT through {@link WireCommit}, which reads its answer (a direct connection), or pgjdbc's {@code commit()}. */
+    private volatile boolean wireCommit = true;
     private volatile String perTransaction = "";
     private final ThreadLocal<TxImpl<?>> current = new ThreadLocal<>();
     /** The options of {@link #inTransaction(TxWork)}: made once, not per transaction. */
@@ -112,6 +114,7 @@ public final class Transactions implements TransactionBuilder.Runner {
      */
     public void direct(boolean direct) {
         verifier = verifier.direct(direct);
+        wireCommit = direct;
     }
 
     /** Runs {@code work} in a transaction with the defaults; see {@link TransactionBuilder#call(TxWork)}. */
@@ -185,6 +188,7 @@ public final class Transactions implements TransactionBuilder.Runner {
         boolean broken = false;
         boolean poolTimedOut = false;
         CommitVerifier.Ticket ticket = null;
+        WireCommit wire = null;
         T result = null;
         try {
             try {
@@ -226,7 +230,12 @@ public final class Transactions implements TransactionBuilder.Runner {
             commitSent = true;
             CommitsOnTheWire.sent(tx.pg);
             try {
-                conn.commit();
+                if (wireCommit && tx.pg != null && !tx.pg.getAutoCommit()) {
+                    wire = new WireCommit(); // reads the answer: CommandComplete or not (WireCommit)
+                    wire.commit(tx.pg);
+                } else {
+                    conn.commit();
+                }
             } finally {
                 CommitsOnTheWire.answered(tx.pg);
             }
@@ -239,8 +248,15 @@ public final class Transactions implements TransactionBuilder.Runner {
             if (commitSent && kind == ErrorKind.CONNECTION) {
                 // The connection died with COMMIT on the wire: it may have been applied or not.
                 broken = true;
-                CommitVerifier.Outcome outcome = ticket == null ? verifier.answered(t) : verifier.resolve(ticket, label);
+                CommitVerifier.Outcome outcome = verifier.answered(t, wire);
+                if (outcome == CommitVerifier.Outcome.UNKNOWN && ticket != null) {
+                    outcome = verifier.resolve(ticket, label);
+                }
                 if (outcome == CommitVerifier.Outcome.COMMITTED) {
+                    if (wire != null && wire.committed()) {
+                        log.info("Transaction '{}': committed; the server ended the session right after ({})", label,
+                                t.getMessage());
+                    }
                     stats.recordResolved();
                     stats.recordCommitted();
                     tx.runAfterCommit();
@@ -258,7 +274,7 @@ public final class Transactions implements TransactionBuilder.Runner {
                             kind, false);
                 }
                 // ABORTED: known not to have committed, so as safe to retry as a failure before COMMIT.
-                if (ticket == null) {
+                if (ticket == null || CommitAnswer.notApplied(t, wire != null && wire.answered())) {
                     log.info("Transaction '{}': the server ended the session before applying its COMMIT ({});"
                             + " it may run again", label, t.getMessage());
                 }

@@ -79,7 +79,8 @@ class ReadOnlyServerTest {
 
     @Test
     void aReadWritePoolIsNotReadyWhileTheServerIsReadOnlyAndIsReadyAgainOnceItIsWritable() {
-        try (Warden warden = Warden.create(config().build()).start()) {
+        // The refused write below waits out the ride-through first: 1 s here, not the default 15 s.
+        try (Warden warden = Warden.create(config().rideThrough(Duration.ofSeconds(1)).build()).start()) {
             write(warden);
             setReadOnly(true);
             // A write fails with 25006, classified as a connection-level fault; the failure nudges the monitor.

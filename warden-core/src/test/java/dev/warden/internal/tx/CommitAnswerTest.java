@@ -30,11 +30,12 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /**
- * A COMMIT that the server answers by ending the session, without {@code verifyCommit}: when the
- * server says it ended the session before applying it (FATAL 57P01 from a restart, a switchover or
- * {@code pg_terminate_backend}; FATAL 25P03 after an idle timeout), Warden knows it was not applied and
- * runs the work again, on a direct connection; behind a pooler, and when the session ends after the
- * commit (terminated while it waits for a synchronous standby), the outcome is unknown.
+ * A COMMIT that the server answers by ending the session, without {@code verifyCommit}, on a direct
+ * connection: a FATAL from an interrupt check (57P01 from a restart, a switchover or
+ * {@code pg_terminate_backend}; 25P03 after the idle timeout) with no CommandComplete before it shows
+ * that it was not applied, and Warden runs the work again (the FATAL after a CommandComplete:
+ * {@code CommitAppliedThenFatalTest}). Behind a pooler, and when the session ends while its commit
+ * waits for a synchronous standby, the outcome is unknown.
  */
 class CommitAnswerTest {
 
@@ -119,8 +120,12 @@ class CommitAnswerTest {
         });
     }
 
+    /**
+     * FATAL 57P01 without CommandComplete before it: the session was ended during COMMIT before the
+     * commit record (here in a deferred trigger), so it was not applied and runs again, once.
+     */
     @Test
-    void aCommitTheServerEndedBeforeApplyingItIsRunAgainOnce() throws Exception {
+    void aCommitEndedBeforeItsCommitRecordIsRunAgainOnce() {
         Transactions t = transactions(pool);
         AtomicInteger runs = new AtomicInteger();
         t.inTransaction(tx -> {
@@ -137,6 +142,18 @@ class CommitAnswerTest {
         assertThat(t.stats().snapshot().commitUnknown()).isZero();
     }
 
+    /** Sits idle in the transaction until the server has ended the session (FATAL 25P03 at its COMMIT). */
+    private static void idleUntilEnded(Tx tx) throws SQLException {
+        int pid;
+        try (Statement st = tx.connection().createStatement(); ResultSet rs = st.executeQuery("select pg_backend_pid()")) {
+            rs.next();
+            pid = rs.getInt(1);
+            st.execute("set local idle_in_transaction_session_timeout = '100ms'");
+        }
+        await().atMost(Duration.ofSeconds(30)).until(() -> queryLong(
+                "select count(*) from pg_stat_activity where pid = " + pid) == 0);
+    }
+
     @Test
     void aTransactionEndedByTheIdleTimeoutBeforeItsCommitArrivedIsRunAgainOnce() {
         Transactions t = transactions(pool);
@@ -145,13 +162,7 @@ class CommitAnswerTest {
             int run = runs.incrementAndGet();
             insert(tx, "ca_log", run, "fast");
             if (run == 1) {
-                try (Statement st = tx.connection().createStatement()) {
-                    st.execute("set local idle_in_transaction_session_timeout = '100ms'");
-                }
-                // idle in the transaction until the server has ended the session (FATAL 25P03)
-                await().atMost(Duration.ofSeconds(30)).until(() -> queryLong(
-                        "select count(*) from pg_stat_activity where state like 'idle in transaction%'"
-                                + " and query like 'set local idle_in_transaction%'") == 0);
+                idleUntilEnded(tx);
             }
             return null;
         });

@@ -91,6 +91,11 @@ public final class InitDrill implements Callable<Integer> {
             + " of --migration-seconds (20 s when unset); implies --wipe.")
     boolean concurrentIndex;
 
+    @Option(names = "--solo-runs", description = "Lone runs before the trials, for single_worker_init_ms_p50 and"
+            + " the window the holder is killed or cut in (default: 3; 1 with a long migration, whose kill window is"
+            + " the migration; 0 there leaves the figure out).")
+    Integer soloRuns;
+
     @Mixin
     DbOptions db = new DbOptions();
 
@@ -137,6 +142,11 @@ public final class InitDrill implements Callable<Integer> {
         if (cutHolder && killHolder) {
             throw new CommandLine.ParameterException(new CommandLine(this), "--cut-holder and --kill-holder exclude each other");
         }
+        int solos = soloRuns != null ? soloRuns : longMigration() ? 1 : 3;
+        if (solos < (longMigration() ? 0 : 1) || solos > 100) {
+            throw new CommandLine.ParameterException(new CommandLine(this),
+                    "--solo-runs must be 1 to 100 (0 to 100 with a long migration)");
+        }
         Map<String, String> baseEnv = workerEnv("probe");
         try {
             WardenConfig.builder().environment(baseEnv).build();
@@ -178,15 +188,18 @@ public final class InitDrill implements Callable<Integer> {
             List<Long> solo = new ArrayList<>();
             List<Long> holding = new ArrayList<>();
             // One lone run is enough to time a long migration; three for short ones.
-            for (int i = 1; i <= (longMigration() ? 1 : 3); i++) {
+            for (int i = 1; i <= solos; i++) {
                 Trial t = trial(i, "drill-" + run + "-solo-" + i, 1, -1);
                 solo.add(t.readiness().allReadyMs());
                 holding.add(t.counts().log().holdMs());
             }
-            long soloP50 = Figures.percentile(solo, 0.5);
-            long holdP50 = Figures.percentile(holding, 0.5);
-            progress.printf("single worker: READY %d ms after GO, of which %d ms holding the init lock (p50 of %d)%n",
-                    soloP50, holdP50, solo.size());
+            Long soloP50 = solo.isEmpty() ? null : Figures.percentile(solo, 0.5);
+            // Without lone runs (a long migration only) the kill window is the migration's, see killHolder.
+            long holdP50 = holding.isEmpty() ? 0 : Figures.percentile(holding, 0.5);
+            if (soloP50 != null) {
+                progress.printf("single worker: READY %d ms after GO, of which %d ms holding the init lock (p50 of %d)%n",
+                        soloP50, holdP50, solo.size());
+            }
             List<Trial> results = new ArrayList<>();
             for (int t = 1; t <= trials; t++) {
                 Trial r = trial(t, "drill-" + run + "-" + t, workers, killHolder || cutHolder ? holdP50 : -1);

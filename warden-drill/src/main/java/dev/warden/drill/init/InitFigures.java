@@ -66,9 +66,9 @@ record InitFigures(@JsonUnwrapped Run run, @JsonUnwrapped Epochs epochs, @JsonUn
                      long invalidIndexesLeft) {
     }
 
-    /** The workers: failed, locks left held, how soon all were READY, the failures. */
+    /** The workers: failed, locks left held, how soon all were READY (one alone: null without lone runs), the failures. */
     record Outcome(int failedWorkers, int stuckLocks, @JsonUnwrapped AllReady allReady,
-                   long singleWorkerInitMsP50, int seedRows, String database, List<String> failures) {
+                   Long singleWorkerInitMsP50, int seedRows, String database, List<String> failures) {
     }
 
     /** How soon after GO all workers of a trial were READY, over the trials. */
@@ -94,7 +94,7 @@ record InitFigures(@JsonUnwrapped Run run, @JsonUnwrapped Epochs epochs, @JsonUn
     }
 
     /** The drill's figures from its trials. */
-    static InitFigures of(InitDrill d, List<Trial> ts, long soloP50) {
+    static InitFigures of(InitDrill d, List<Trial> ts, Long soloP50) {
         Run run = new Run(ts.size(), d.workers, d.lock.toLowerCase(), d.wipe, d.killHolder, d.cutHolder,
                 new Timeouts(d.idleTimeout, d.initTimeout == null ? "default" : d.initTimeout));
         List<Long> takeoverMs = ts.stream().map(t -> t.takeover().takeoverMs()).filter(Objects::nonNull).toList();

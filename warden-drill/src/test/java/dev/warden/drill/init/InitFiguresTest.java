@@ -13,7 +13,7 @@ class InitFiguresTest {
         return new InitFigures(new InitFigures.Run(2, 3, "advisory", false, false, cuts != null,
                 new InitFigures.Timeouts("10s", "default")),
                 new InitFigures.Epochs(1, 0, 0, 0, 1, true, new InitFigures.Holders(0, 0, null, null)), cuts, migration,
-                new InitFigures.Outcome(0, 0, new InitFigures.AllReady(1400, 1500), 1100, 5000, "embedded PostgreSQL",
+                new InitFigures.Outcome(0, 0, new InitFigures.AllReady(1400, 1500), 1100L, 5000, "embedded PostgreSQL",
                         List.of()), lease);
     }
 

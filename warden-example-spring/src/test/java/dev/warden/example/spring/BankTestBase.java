@@ -13,10 +13,11 @@ import org.springframework.test.context.DynamicPropertySource;
 
 /**
  * The one Spring context every test class here shares (Spring's context cache): the bank on a
- * throw-away PostgreSQL, found through {@code spring.datasource.url} alone, on a random port.
+ * throw-away PostgreSQL, found through {@code spring.datasource.url} alone, on a random port. A
+ * ride-through of 1 s: ProbesTest's request during its outage is refused after it, not after 15 s.
  */
 @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT, properties = {
-        "warden.retry.initial-backoff=1ms", "warden.retry.max-backoff=20ms"})
+        "warden.retry.initial-backoff=1ms", "warden.retry.max-backoff=20ms", "warden.ride-through=1s"})
 abstract class BankTestBase {
 
     @DynamicPropertySource

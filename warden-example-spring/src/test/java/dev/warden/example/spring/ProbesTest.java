@@ -68,7 +68,7 @@ class ProbesTest extends BankTestBase {
                     .until(() -> get("/actuator/health/readiness").status() == 503);
             assertThat(get("/actuator/health/liveness").status()).as("liveness never depends on the database").isEqualTo(200);
             assertThat(get("/actuator/health/warden").body()).contains("\"status\":\"DOWN\"").contains("DEGRADED");
-            // Refused after WARDEN_RIDE_THROUGH (15 s) of waiting for the database to come back.
+            // Refused after WARDEN_RIDE_THROUGH (1 s here, BankTestBase) of waiting for the database to come back.
             Answer refused = get("/accounts/1");
             assertThat(refused.status()).isEqualTo(503);
         } finally {

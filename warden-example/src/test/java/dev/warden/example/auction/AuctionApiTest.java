@@ -73,8 +73,13 @@ class AuctionApiTest {
 
     /** The service's Warden configuration (its migrations included) on {@code url}, ignoring the environment. */
     static WardenConfig config(String url) {
-        return AuctionApp.wardenConfig(WardenConfig.builder().environment(Map.of()).dbUrl(url).poolMaxSize(8)
-                .retryInitialBackoff(Duration.ofMillis(1)).retryMaxBackoff(Duration.ofMillis(50)));
+        return AuctionApp.wardenConfig(configBuilder(url));
+    }
+
+    /** The builder of {@link #config}, for a test that sets more. */
+    static WardenConfig.Builder configBuilder(String url) {
+        return WardenConfig.builder().environment(Map.of()).dbUrl(url).poolMaxSize(8)
+                .retryInitialBackoff(Duration.ofMillis(1)).retryMaxBackoff(Duration.ofMillis(50));
     }
 
     /** 32 random bytes in hex: a JWT secret the service accepts. */

@@ -751,7 +751,10 @@ class SecurityTest {
     @Timeout(180)
     void anOutageIsTwoLogLinesAndACounterNotAWarningPer503() throws Exception {
         ThrowawayDatabase db = ThrowawayDatabase.start("auction-outage-log", Map.of("fsync", "off"));
-        Warden w = AuctionApp.warden(AuctionApiTest.config(db.jdbcUrl()));
+        // The database stays stopped until after the 503s: a short ride-through ends the first
+        // request's wait sooner than the default 15 s (WARDEN_RIDE_THROUGH).
+        Warden w = AuctionApp.warden(AuctionApp.wardenConfig(AuctionApiTest.configBuilder(db.jdbcUrl())
+                .rideThrough(Duration.ofSeconds(1))));
         AuctionApp service = AuctionApp.create(w, options("outage-log")).start();
         java.io.PrintStream err = System.err;
         ByteArrayOutputStream captured = new ByteArrayOutputStream();
