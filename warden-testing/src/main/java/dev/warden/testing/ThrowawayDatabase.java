@@ -190,6 +190,41 @@ public final class ThrowawayDatabase implements AutoCloseable {
         }
     }
 
+    /**
+     * Stops the server at once, as {@code pg_ctl stop -m immediate} does (SIGQUIT to the postmaster):
+     * every session gets a WARNING and a closed socket, no FATAL, so a COMMIT in flight has an
+     * unknown outcome; {@link #restart()} then recovers from the WAL. The data stays.
+     */
+    public synchronized void stopImmediately() {
+        if (server == null) {
+            return;
+        }
+        long pid = postmasterPid();
+        Signals.send("QUIT", pid);
+        // The postmaster removes its pid file as it exits (a process handle cannot tell: a daemon
+        // whose parent does not reap it stays a zombie, "alive").
+        Path pidFile = dir.resolve("postmaster.pid");
+        long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(60);
+        for (int i = 0; i < 6_000 && Files.exists(pidFile); i++) {
+            if (System.nanoTime() > deadline) {
+                throw new IllegalStateException("The postmaster " + pid + " did not exit within 60 s of SIGQUIT");
+            }
+            try {
+                Thread.sleep(10);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException("Interrupted while the postmaster " + pid + " exits", e);
+            }
+        }
+        try {
+            server.close(); // nothing left to stop; releases zonky's lock on the data directory
+        } catch (IOException e) {
+            throw new UncheckedIOException("Could not release the embedded PostgreSQL's data directory", e);
+        } finally {
+            server = null;
+        }
+    }
+
     /** Starts it again on the same directory and port; returns when it accepts connections. */
     public synchronized void restart() {
         if (server == null) {

@@ -95,7 +95,9 @@ class VerifyCommitOutageTest {
             }));
             await().atMost(Duration.ofSeconds(10)).until(() -> runs.get() == 1);
             Thread.sleep(300); // COMMIT is now sleeping in the deferred trigger
-            db.stop(); // fast shutdown: the COMMIT's connection ends with 57P01, its outcome unasked
+            // immediate shutdown: the COMMIT's connection is closed with no answer (a fast shutdown's
+            // FATAL would tell Warden it was not applied, and nothing would be asked)
+            db.stopImmediately();
             await().atMost(Duration.ofSeconds(30)).until(() -> warden.state() == State.DEGRADED);
 
             // A writer that keeps trying through the outage, as a service's requests do.
@@ -128,7 +130,7 @@ class VerifyCommitOutageTest {
 
             readyAt.set(0);
             db.restart();
-            // Aborted by the shutdown, and found out: run again, or (when the answer came before READY)
+            // Aborted by the crash, and found out: run again, or (when the answer came before READY)
             // its retry refused as not run. Never an unknown outcome.
             Throwable end = lost.handle((ok, e) -> e).get(60, TimeUnit.SECONDS);
             if (end != null) {
@@ -175,7 +177,7 @@ class VerifyCommitOutageTest {
             await().atMost(Duration.ofSeconds(10)).until(() -> runs.get() == 1);
             Thread.sleep(300);
             long stoppedAt = System.nanoTime();
-            db.stop(); // and it stays down: no server can tell
+            db.stopImmediately(); // no answer to the COMMIT, and it stays down: no server can tell
             try {
                 Throwable end = lost.handle((ok, e) -> e).get(60, TimeUnit.SECONDS);
                 long heldMs = (System.nanoTime() - stoppedAt) / 1_000_000;
