@@ -42,8 +42,8 @@ final class JwtSecretPolicy {
             "REPLACE-ME-with-openssl-rand-base64-32-output",
             "test-secret-test-secret-test-secret-0123");
     /**
-     * Words that mark a placeholder. Five letters or more, so that a random secret spells one by chance
-     * about once in a million (base64 of 32 bytes), never "abcd" or "1234", which random hex often holds.
+     * Words that mark a placeholder. Five letters or more, never "abcd" or "1234", which random hex
+     * often holds.
      */
     private static final String[] PLACEHOLDER_WORDS = {"change", "replace", "secret", "placeholder", "example",
             "default", "password", "fixme", "dummy", "sample", "qwerty", "insert", "your-", "generate"};
@@ -67,9 +67,11 @@ final class JwtSecretPolicy {
         if (KNOWN.contains(secret)) {
             return "is a published placeholder";
         }
-        String lower = secret.toLowerCase(Locale.ROOT);
         for (String word : PLACEHOLDER_WORDS) {
-            if (lower.contains(word)) {
+            // as people write them (lower, UPPER, Capitalized): a random key spells one of those by
+            // chance about once in ten million; case-blind, about once in thirty thousand
+            if (secret.contains(word) || secret.contains(word.toUpperCase(Locale.ROOT))
+                    || secret.contains(Character.toUpperCase(word.charAt(0)) + word.substring(1))) {
                 return "looks like a placeholder (it spells a word such as \"change\", \"secret\" or \"example\")";
             }
         }
