@@ -69,7 +69,7 @@ final class JwtSecretPolicy {
         }
         for (String word : PLACEHOLDER_WORDS) {
             // as people write them (lower, UPPER, Capitalized): a random key spells one of those by
-            // chance about once in ten million; case-blind, about once in thirty thousand
+            // chance about once in four million keys; case-blind, about once in 300,000
             if (secret.contains(word) || secret.contains(word.toUpperCase(Locale.ROOT))
                     || secret.contains(Character.toUpperCase(word.charAt(0)) + word.substring(1))) {
                 return "looks like a placeholder (it spells a word such as \"change\", \"secret\" or \"example\")";

@@ -144,7 +144,7 @@ class SecurityTest {
                 .hasSize(44);
         assertThat(AppOptions.from(Map.of("AUCTION_JWT_SECRET", SECRET)).tokens().jwtSecret()).hasSize(64);
         // No random key of 128 bits or more is refused, in any usual form: 2,000 of each (seeded, so
-        // that the run is the same every time; case-blind words refused about 3 % of such runs).
+        // that the run is the same every time; case-blind words refused one of them in about 2 % of runs).
         java.util.Random random = new java.util.Random(20261204L);
         for (int i = 0; i < 2_000; i++) {
             for (int size : new int[] {16, 32}) {
