@@ -204,18 +204,8 @@ public final class ThrowawayDatabase implements AutoCloseable {
         // The postmaster removes its pid file as it exits (a process handle cannot tell: a daemon
         // whose parent does not reap it stays a zombie, "alive").
         Path pidFile = dir.resolve("postmaster.pid");
-        long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(60);
-        for (int i = 0; i < 6_000 && Files.exists(pidFile); i++) {
-            if (System.nanoTime() > deadline) {
-                throw new IllegalStateException("The postmaster " + pid + " did not exit within 60 s of SIGQUIT");
-            }
-            try {
-                Thread.sleep(10);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new IllegalStateException("Interrupted while the postmaster " + pid + " exits", e);
-            }
-        }
+        Polling.await(Duration.ofSeconds(60), "exit of the postmaster " + pid + " after SIGQUIT",
+                () -> Files.exists(pidFile) ? null : Boolean.TRUE, () -> "");
         try {
             server.close(); // nothing left to stop; releases zonky's lock on the data directory
         } catch (IOException e) {

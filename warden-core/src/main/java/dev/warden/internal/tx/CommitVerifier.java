@@ -82,6 +82,11 @@ final class CommitVerifier {
         return new CommitVerifier(fresh, other, direct);
     }
 
+    /** False when a pooler stands in between: the server's answer to COMMIT is then not read. */
+    boolean direct() {
+        return direct;
+    }
+
     /** With {@code direct} false (a pooler in between), the server's answer to COMMIT is not read. */
     CommitVerifier direct(boolean other) {
         return new CommitVerifier(fresh, patience, other);

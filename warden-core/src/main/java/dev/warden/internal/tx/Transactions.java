@@ -42,8 +42,6 @@ public final class Transactions implements TransactionBuilder.Runner {
     private final TxCounters stats;
     private volatile CommitVerifier verifier;
     private final boolean verifyCommitByDefault;
-    /** COMMIT through {@link WireCommit}, which reads its answer (a direct connection), or pgjdbc's {@code commit()}. */
-    private volatile boolean wireCommit = true;
     private volatile String perTransaction = "";
     private final ThreadLocal<TxImpl<?>> current = new ThreadLocal<>();
     /** The options of {@link #inTransaction(TxWork)}: made once, not per transaction. */
@@ -114,7 +112,6 @@ public final class Transactions implements TransactionBuilder.Runner {
      */
     public void direct(boolean direct) {
         verifier = verifier.direct(direct);
-        wireCommit = direct;
     }
 
     /** Runs {@code work} in a transaction with the defaults; see {@link TransactionBuilder#call(TxWork)}. */
@@ -230,7 +227,8 @@ public final class Transactions implements TransactionBuilder.Runner {
             commitSent = true;
             CommitsOnTheWire.sent(tx.pg);
             try {
-                if (wireCommit && tx.pg != null && !tx.pg.getAutoCommit()) {
+                // on a direct connection, through WireCommit, which reads the answer; else pgjdbc's commit()
+                if (verifier.direct() && tx.pg != null && !tx.pg.getAutoCommit()) {
                     wire = new WireCommit(); // reads the answer: CommandComplete or not (WireCommit)
                     wire.commit(tx.pg);
                 } else {
@@ -249,11 +247,12 @@ public final class Transactions implements TransactionBuilder.Runner {
                 // The connection died with COMMIT on the wire: it may have been applied or not.
                 broken = true;
                 CommitVerifier.Outcome outcome = verifier.answered(t, wire);
-                if (outcome == CommitVerifier.Outcome.UNKNOWN && ticket != null) {
+                boolean fromAnswer = outcome != CommitVerifier.Outcome.UNKNOWN; // the server's answer settled it
+                if (!fromAnswer && ticket != null) {
                     outcome = verifier.resolve(ticket, label);
                 }
                 if (outcome == CommitVerifier.Outcome.COMMITTED) {
-                    if (wire != null && wire.committed()) {
+                    if (fromAnswer) {
                         log.info("Transaction '{}': committed; the server ended the session right after ({})", label,
                                 t.getMessage());
                     }
@@ -274,7 +273,7 @@ public final class Transactions implements TransactionBuilder.Runner {
                             kind, false);
                 }
                 // ABORTED: known not to have committed, so as safe to retry as a failure before COMMIT.
-                if (ticket == null || CommitAnswer.notApplied(t, wire != null && wire.answered())) {
+                if (fromAnswer) {
                     log.info("Transaction '{}': the server ended the session before applying its COMMIT ({});"
                             + " it may run again", label, t.getMessage());
                 }

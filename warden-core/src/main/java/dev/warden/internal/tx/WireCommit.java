@@ -35,10 +35,8 @@ final class WireCommit extends ResultHandlerBase {
     private BaseConnection pg;
 
     /**
-     * Commits the transaction on {@code pg}.
-     *
-     * @return what the server said, read message by message; {@link #committed()} and
-     *         {@link #answered()} remain readable after this throws
+     * Commits the transaction on {@code pg}. What the server said, read message by message, stays
+     * readable through {@link #committed()} and {@link #answered()} after this throws.
      */
     void commit(BaseConnection pg) throws SQLException {
         this.pg = pg;
