@@ -1,6 +1,7 @@
 package dev.warden.spring;
 
 import dev.warden.CommitOutcomeUnknownException;
+import dev.warden.internal.tx.ManagedTransactions;
 import dev.warden.internal.tx.TxCounters;
 import java.sql.Connection;
 import java.sql.SQLException;
@@ -89,6 +90,19 @@ final class CommitChecks {
         return new UnexpectedRollbackException("Transaction " + name(status) + " is broken: " + why + ". What ran"
                 + " before that statement may be committed; the rest is rolled back. Return from the transactional"
                 + " method to commit, throw to roll back.");
+    }
+
+    /**
+     * What became of a transaction whose COMMIT failed with its connection: asked about when a ticket
+     * was read before it ({@code warden.tx.verify-commit}), else what the failure itself says; unknown
+     * on a data source that is not Warden's ({@code verification} null).
+     */
+    static ManagedTransactions.Outcome lostCommit(CommitVerification verification, ManagedTransactions.Ticket ticket,
+                                                  Throwable failure, DefaultTransactionStatus status) {
+        if (ticket != null) {
+            return verification.resolve(ticket, label(status));
+        }
+        return verification != null ? verification.answered(failure) : ManagedTransactions.Outcome.UNKNOWN;
     }
 
     /** A lost COMMIT that Warden's verifier found committed: counted, and the unit of work is not run again. */

@@ -115,8 +115,7 @@ public class WardenTransactionManager extends JdbcTransactionManager {
             ErrorKind kind = ErrorKind.of(e);
             if (kind == ErrorKind.CONNECTION) {
                 broken.set(con);
-                ManagedTransactions.Outcome outcome = ticket != null ? verification.resolve(ticket, CommitChecks.label(status))
-                        : verification != null ? verification.answered(e) : ManagedTransactions.Outcome.UNKNOWN;
+                ManagedTransactions.Outcome outcome = CommitChecks.lostCommit(verification, ticket, e, status);
                 if (outcome == ManagedTransactions.Outcome.COMMITTED) {
                     CommitChecks.committedAfterAll(stats);
                     return; // Spring goes on with afterCommit, as after any commit
