@@ -24,7 +24,7 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
- * Three service replicas (separate JVMs) on one PostgreSQL, 32 concurrent bidders, at least 3,000
+ * Three service replicas (separate JVMs) on one PostgreSQL, 32 concurrent bidders, at least 1,500
  * bids spread over all replicas and a few listings: the current price of every listing equals its
  * highest accepted bid, every 2xx bid is stored, and no request gets a 5xx.
  */
@@ -35,7 +35,7 @@ class ReplicaConcurrencyTest {
 
     static final int REPLICAS = 3;
     static final int BIDDERS = 32;
-    static final int BIDS_PER_BIDDER = 100;
+    static final int BIDS_PER_BIDDER = 50;
     static final int LISTINGS = 4;
     static final String SECRET = AuctionApiTest.randomSecret();
 
@@ -140,7 +140,7 @@ class ReplicaConcurrencyTest {
                     bids, seconds, bids / seconds, statusCounts, otherStatuses, perReplica, accepted.size());
 
             assertThat(serverErrors).as("5xx answers").isEmpty();
-            assertThat(bids).isGreaterThanOrEqualTo(3000);
+            assertThat(bids).isGreaterThanOrEqualTo(1500);
             assertThat(statusCounts.keySet()).as("bid statuses").isSubsetOf(201, 409);
             assertThat(accepted).isNotEmpty();
 
