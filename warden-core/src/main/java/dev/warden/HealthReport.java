@@ -146,7 +146,7 @@ public record HealthReport(@JsonUnwrapped Lifecycle lifecycle, Init init, Databa
      * @param stall       the current stall of a live host, and how long one may last
      * @param commitCheck whether a write can commit
      */
-    public record Monitor(@JsonUnwrapped MonitorSettings settings, @JsonUnwrapped LastProbe lastProbe,
+    public record Monitor(@JsonUnwrapped ProbeSettings settings, @JsonUnwrapped LastProbe lastProbe,
                           @JsonUnwrapped ProbeCounts probes, @JsonUnwrapped Outages outages,
                           @JsonUnwrapped Stall stall, @JsonUnwrapped CommitCheck commitCheck) {
 
@@ -168,7 +168,7 @@ public record HealthReport(@JsonUnwrapped Lifecycle lifecycle, Init init, Databa
      * @param timeoutMs         longest a probe may take
      * @param failuresToDegrade consecutive failures that make READY become DEGRADED
      */
-    public record MonitorSettings(long intervalMs, long timeoutMs, int failuresToDegrade) {
+    public record ProbeSettings(long intervalMs, long timeoutMs, int failuresToDegrade) {
     }
 
     /**

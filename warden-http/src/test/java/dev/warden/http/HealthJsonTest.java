@@ -33,7 +33,7 @@ class HealthJsonTest {
                 new HealthReport.Database("jdbc:postgresql://127.0.0.1:5432/db", "app", false, "PostgreSQL 17"),
                 new HealthReport.Pool(1, 2, 0, 3, 10),
                 new TxStats.Snapshot(5, 1, 0, 0, Map.of(), 0),
-                new HealthReport.Monitor(new HealthReport.MonitorSettings(500, 400, 2),
+                new HealthReport.Monitor(new HealthReport.ProbeSettings(500, 400, 2),
                         new HealthReport.LastProbe(AT, true, 1.5, null, ProbeOutcome.SLOW, true),
                         new HealthReport.ProbeCounts(11, 12, 13, 14, 15, 16),
                         new HealthReport.Outages(null, 21, 22, 23, 24L, 25L),

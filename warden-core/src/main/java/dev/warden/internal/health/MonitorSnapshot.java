@@ -127,7 +127,7 @@ public record MonitorSnapshot(boolean running, HealthMonitor.Settings settings, 
         HealthReport.LastProbe last = p == null ? new HealthReport.LastProbe(null, false, 0, null, null, false)
                 : new HealthReport.LastProbe(p.at(), p.ok(), p.latencyMs(), p.error(), p.outcome(), overloaded());
         return new HealthReport.Monitor(
-                new HealthReport.MonitorSettings(settings.interval().toMillis(), settings.timeout().toMillis(),
+                new HealthReport.ProbeSettings(settings.interval().toMillis(), settings.timeout().toMillis(),
                         settings.failures()),
                 last,
                 new HealthReport.ProbeCounts(counts.probes(), counts.failures(), counts.consecutiveFailures(),

@@ -9,6 +9,7 @@ import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
+import javax.sql.DataSource;
 import org.flywaydb.core.api.output.MigrateResult;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -40,6 +41,8 @@ final class HolderRun {
     private final Epochs epochs;
     private final String owner;
     private final InitBudget budget;
+    /** This holder's work connections, named after its token (set when its run starts). */
+    private DataSource work;
 
     HolderRun(Initializer init, Initializer.Plan plan, InitConnections connections, Epochs epochs, String owner,
               InitBudget budget) {
@@ -55,9 +58,8 @@ final class HolderRun {
     InitStatus run(InitLock.Lease lease, long started) throws Exception {
         // A dead lock session must stop the work now, not when a socket times out.
         lease.onLost(connections::abortWork);
-        if (!plan.settings().migrations().isEmpty()) {
-            endEarlierMigrations(lease);
-        }
+        work = connections.holderWork(plan, lease.token());
+        endEarlierHoldersWork(lease);
         Epochs.Epoch before = inTx(epochs::read);
         if (before != null && before.is(InitStatus.Status.COMPLETED)) {
             return init.done(before, Initializer.Part.NONE, started);
@@ -148,24 +150,26 @@ final class HolderRun {
     }
 
     /**
-     * Ends the migration connections an earlier holder of this application left on the server (it
-     * died, was cut off or lost its lock mid-migration): they may hold Flyway's lock, and the locks
-     * and the open transaction of a long statement, which nothing else would end.
+     * Ends the migration and work connections an earlier holder of this application left on the
+     * server (it died, was cut off, froze or lost its lock): they may hold Flyway's lock, the rows it
+     * wrote and the locks and open transaction of a long statement or of a batch cut in the middle,
+     * which nothing else would end (the server counts neither as idle); the inserts of this holder's
+     * seeders would wait for them.
      */
-    private void endEarlierMigrations(InitLock.Lease lease) throws SQLException {
+    private void endEarlierHoldersWork(InitLock.Lease lease) throws SQLException {
         int ended;
         long t0 = System.nanoTime();
         // Auto-commit: each look at pg_stat_activity must be fresh (a transaction sees one snapshot of it).
-        try (Connection c = connections.work()) {
+        try (Connection c = work.getConnection()) {
             c.setAutoCommit(true);
             lease.verify(c);
-            ended = InitConnections.endMigrationsOfOthers(c, plan, lease.token(), plan.settings().idleTimeout());
+            ended = InitConnections.endEarlierHoldersWork(c, plan, lease.token(), plan.settings().idleTimeout());
         }
         if (ended > 0) {
-            log.warn("Ended {} migration connection(s) an earlier holder of epoch {} left on the server ({} ms)", ended,
-                    epochs.epoch(), (System.nanoTime() - t0) / 1_000_000);
+            log.warn("Ended {} connection(s) an earlier holder of epoch {} left on the server (its migrations or"
+                    + " seeding; {} ms)", ended, epochs.epoch(), (System.nanoTime() - t0) / 1_000_000);
             inTx(c -> {
-                epochs.event(c, lease.token(), "ended-earlier-migration", ended + " connection(s)");
+                epochs.event(c, lease.token(), "ended-earlier-work", ended + " connection(s)");
                 return null;
             });
         }
@@ -254,11 +258,11 @@ final class HolderRun {
     }
 
     /** One transaction on a new work connection. */
-    private <T> T inTx(SqlWork<T> work) throws SQLException {
-        try (Connection c = connections.work()) {
+    private <T> T inTx(SqlWork<T> body) throws SQLException {
+        try (Connection c = work.getConnection()) {
             c.setAutoCommit(false);
             try {
-                T result = work.apply(c);
+                T result = body.apply(c);
                 c.commit();
                 return result;
             } catch (SQLException | RuntimeException | Error e) {

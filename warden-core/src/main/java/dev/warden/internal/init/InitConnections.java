@@ -11,6 +11,7 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.SQLFeatureNotSupportedException;
 import java.time.Duration;
+import java.util.List;
 import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -29,11 +30,14 @@ import org.postgresql.ds.PGSimpleDataSource;
  *   <li><b>work</b> (wipe, seeders, Warden's records): the server ends a transaction left
  *   idle longer than {@code WARDEN_INIT_IDLE_TIMEOUT} ({@code idle_in_transaction_session_timeout}),
  *   so a dead holder's locks are freed; the socket timeout stays long, but work connections are
- *   aborted as soon as the holder loses its lock session;</li>
+ *   aborted as soon as the holder loses its lock session. The server does not see that abort while
+ *   a statement runs, nor does it count a session as idle in the middle of a pipelined batch (no
+ *   Sync yet), so the holder's work is named after its token too ({@link #holderWork}) and the next
+ *   holder ends it ({@link #endEarlierHoldersWork});</li>
  *   <li><b>migrations</b> (Flyway's): no idle or socket timeout at all, since a migration tool may
  *   legitimately leave a connection idle, or in a transaction, while a statement runs for as long as
  *   it takes. Their holder is judged by its lock session only: they are aborted when it is lost, and
- *   the next holder ends them on the server ({@link #endMigrationsOfOthers}) before it migrates.
+ *   the next holder ends them on the server ({@link #endEarlierHoldersWork}) before it works.
  *   Each is named in {@code pg_stat_activity} after its application, lock and fencing token.</li>
  * </ul>
  * Both kinds ask the server to probe the client with TCP keepalives and give up on unacknowledged
@@ -49,6 +53,8 @@ public final class InitConnections implements AutoCloseable {
     private final Secret password;
     private final String applicationName;
     private final int connectSeconds;
+    private final int workSocketSeconds;
+    private final boolean bare;
     private final Set<Connection> open = ConcurrentHashMap.newKeySet();
     private final Set<Connection> openWork = ConcurrentHashMap.newKeySet();
     private volatile boolean aborted;
@@ -76,7 +82,7 @@ public final class InitConnections implements AutoCloseable {
                            InitSettings settings, Pooler pooler) {
         this.settings = Objects.requireNonNull(settings, "settings");
         this.sessionless = pooler.sharesSessions();
-        boolean bare = pooler != Pooler.NONE;
+        this.bare = pooler != Pooler.NONE;
         this.url = url;
         this.user = user;
         this.password = password;
@@ -88,8 +94,9 @@ public final class InitConnections implements AutoCloseable {
                 (int) Math.max(1, idle.toSeconds() / 2), bare ? null : serverOptions(idle, false));
         // Migrations may run long statements: the socket timeout is only the last resort here; a
         // dead network is noticed by the lock session's heartbeat, which aborts these connections.
-        this.work = dataSource(url, user, password, applicationName + "-init", connectSeconds,
-                (int) Math.max(1, Math.min(Integer.MAX_VALUE, settings.timeout().toSeconds())), bare ? null : serverOptions(idle, true));
+        this.workSocketSeconds = (int) Math.max(1, Math.min(Integer.MAX_VALUE, settings.timeout().toSeconds()));
+        this.work = dataSource(url, user, password, applicationName + "-init", connectSeconds, workSocketSeconds,
+                bare ? null : serverOptions(idle, true));
     }
 
     private static PGSimpleDataSource dataSource(String url, String user, Secret password, String name, int connectSeconds,
@@ -173,36 +180,56 @@ public final class InitConnections implements AutoCloseable {
      * is lost. Named {@code <app>-migrate-<lock key>-<token>} so that the next holder can find them.
      */
     public DataSource migrationDataSource(Initializer.Plan plan, long token) {
-        String app = applicationName.length() > 20 ? applicationName.substring(0, 20) : applicationName;
-        PGSimpleDataSource ds = dataSource(url, user, password, app + migrationTag(plan) + token, connectSeconds, 0,
-                serverOptions(settings.idleTimeout(), false));
-        return new WorkDataSource(ds);
-    }
-
-    /** The part of a migration connection's name that is the same for every holder of this application. */
-    private static String migrationTag(Initializer.Plan plan) {
-        return "-migrate-" + Integer.toHexString(InitSchema.lockKey(plan.wardenSchema(),
-                InitSchema.lockName(plan.schemas()))) + "-";
+        return new WorkDataSource(dataSource(url, user, password, holderName(plan, "migrate", token), connectSeconds, 0,
+                bare ? null : serverOptions(settings.idleTimeout(), false)));
     }
 
     /**
-     * Ends, on the server, the migration connections of this application's earlier holders (a
-     * holder that died, was cut off or lost its lock leaves them running or idle in a transaction,
-     * holding Flyway's lock and the locks of its statement), and waits up to {@code wait} for them
-     * to go. Only backends of roles this session is a member of are touched. {@code c} must be in
-     * auto-commit mode: a transaction sees one snapshot of {@code pg_stat_activity}.
+     * The work connections (wipe, seeders, Warden's records) of the holder with this fencing token:
+     * as {@link #work()}, named {@code <app>-work-<lock key>-<token>} so that the next holder can end
+     * what this one leaves on the server.
+     */
+    public DataSource holderWork(Initializer.Plan plan, long token) {
+        return new WorkDataSource(dataSource(url, user, password, holderName(plan, "work", token), connectSeconds,
+                workSocketSeconds, bare ? null : serverOptions(settings.idleTimeout(), true)));
+    }
+
+    /** The kinds of a holder's connections named after its token. */
+    private static final List<String> HOLDER_KINDS = List.of("migrate", "work");
+
+    /**
+     * The part of a holder's connection name that is the same for every holder of this application:
+     * {@code -migrate-<lock key>-} or {@code -work-<lock key>-}; the token follows.
+     */
+    private static String holderTag(Initializer.Plan plan, String kind) {
+        return "-" + kind + "-" + Integer.toHexString(InitSchema.lockKey(plan.wardenSchema(),
+                InitSchema.lockName(plan.schemas()))) + "-";
+    }
+
+    private String holderName(Initializer.Plan plan, String kind, long token) {
+        String app = applicationName.length() > 20 ? applicationName.substring(0, 20) : applicationName;
+        return app + holderTag(plan, kind) + token;
+    }
+
+    /**
+     * Ends, on the server, the migration and work connections of this application's earlier holders
+     * (a holder that died, was cut off, froze or lost its lock leaves them running a statement,
+     * waiting in the middle of a batch, or idle in a transaction, holding Flyway's lock, the rows it
+     * wrote and the locks of its statement; the next holder's insert of the same key would wait for
+     * them), and waits up to {@code wait} for them to go. Only backends of roles this session is a
+     * member of are touched. {@code c} must be in auto-commit mode: a transaction sees one snapshot
+     * of {@code pg_stat_activity}.
      *
      * @return how many backends were ended
      */
-    public static int endMigrationsOfOthers(Connection c, Initializer.Plan plan, long token, Duration wait)
+    public static int endEarlierHoldersWork(Connection c, Initializer.Plan plan, long token, Duration wait)
             throws SQLException {
-        String like = "%" + migrationTag(plan) + "%";
-        String filter = " from pg_stat_activity where application_name like ? and application_name not like ?"
+        String filter = " from pg_stat_activity where (application_name like ? or application_name like ?)"
+                + " and application_name not like ? and application_name not like ?"
                 + " and pid <> pg_backend_pid() and usesysid is not null and pg_has_role(usesysid, 'MEMBER')";
         int ended = 0;
         try (PreparedStatement ps = c.prepareStatement("select count(*) filter (where pg_terminate_backend(pid))" + filter)) {
-            ps.setString(1, like);
-            ps.setString(2, "%" + migrationTag(plan) + token);
+            holderFilter(ps, plan, token);
             try (ResultSet rs = ps.executeQuery()) {
                 rs.next();
                 ended = rs.getInt(1);
@@ -213,8 +240,7 @@ public final class InitConnections implements AutoCloseable {
         }
         long deadline = System.nanoTime() + wait.toNanos();
         try (PreparedStatement ps = c.prepareStatement("select count(*)" + filter)) {
-            ps.setString(1, like);
-            ps.setString(2, "%" + migrationTag(plan) + token);
+            holderFilter(ps, plan, token);
             while (System.nanoTime() < deadline) {
                 try (ResultSet rs = ps.executeQuery()) {
                     rs.next();
@@ -233,6 +259,14 @@ public final class InitConnections implements AutoCloseable {
         return ended;
     }
 
+    /** Every holder's connections of this application but those of the holder with {@code token}. */
+    private static void holderFilter(PreparedStatement ps, Initializer.Plan plan, long token) throws SQLException {
+        for (int i = 0; i < HOLDER_KINDS.size(); i++) {
+            ps.setString(1 + i, "%" + holderTag(plan, HOLDER_KINDS.get(i)) + "%");
+            ps.setString(1 + HOLDER_KINDS.size() + i, "%" + holderTag(plan, HOLDER_KINDS.get(i)) + token);
+        }
+    }
+
     /** The lock {@code WARDEN_INIT_LOCK} names, scoped to this plan's application. */
     public InitLock lock(Initializer.Plan plan) {
         String name = InitSchema.lockName(plan.schemas());
@@ -244,7 +278,7 @@ public final class InitConnections implements AutoCloseable {
     }
 
     private static InitLock refuseAdvisory() {
-        throw new dev.warden.ConfigException(java.util.List.of("WARDEN_INIT_LOCK=advisory cannot be trusted behind a"
+        throw new dev.warden.ConfigException(List.of("WARDEN_INIT_LOCK=advisory cannot be trusted behind a"
                 + " transaction-mode pooler (WARDEN_POOLER=transaction): a session advisory lock is held by a server"
                 + " connection other clients share. Set WARDEN_INIT_DB_URL to a URL straight to the server"
                 + " (recommended), or WARDEN_INIT_LOCK=lease"));

@@ -141,6 +141,39 @@ class InitFaultsTest {
         assertThat(count("select count(*) from " + meta + ".init_log where event = 'failed'")).isZero();
     }
 
+    /**
+     * The server does not see a holder's work cut while a statement runs (nor count a session idle
+     * in the middle of a batch): the earlier holder's seeding stays on the server with the row it
+     * wrote, and the next holder's insert of the same key would wait for it (here 600 s). The next
+     * holder ends it before it works.
+     */
+    @Test
+    void theNextHolderEndsTheWorkAnEarlierHolderLeftRunningOnTheServer() throws Exception {
+        AtomicInteger runs = new AtomicInteger();
+        CountDownLatch seeding = new CountDownLatch(1);
+        AtomicInteger firstSeedPid = new AtomicInteger();
+        Warden w = warden(config().build(), ctx -> {
+            try (Statement st = ctx.connection().createStatement()) {
+                st.execute("insert into seed_marker values ('the one row')");
+                if (runs.incrementAndGet() == 1) {
+                    firstSeedPid.set(backendPid(ctx.connection()));
+                    seeding.countDown();
+                    st.execute("select pg_sleep(600)");
+                }
+            }
+        });
+        SharedPostgres.exec("create schema " + app, "create table " + app + ".seed_marker (v text primary key)");
+        CompletableFuture<Warden> start = startAsync(w);
+        assertThat(seeding.await(60, TimeUnit.SECONDS)).isTrue();
+        SharedPostgres.exec("select pg_terminate_backend(" + lockHolderPid() + ")");
+        assertThat(start.get(GENEROUS.toSeconds(), TimeUnit.SECONDS).state()).isEqualTo(State.READY);
+        assertThat(runs).hasValue(2);
+        assertThat(count("select count(*) from pg_stat_activity where pid = " + firstSeedPid.get()))
+                .as("the first holder's seeding was ended on the server").isZero();
+        assertThat(count("select count(*) from " + app + ".seed_marker")).isEqualTo(1);
+        assertThat(count("select count(*) from " + meta + ".init_log where event = 'ended-earlier-work'")).isEqualTo(1);
+    }
+
     @Test
     void aConnectionLostWhileSeedingIsWaitedOutAndNotCountedAsAnAttempt() throws Exception {
         AtomicInteger runs = new AtomicInteger();

@@ -2,6 +2,7 @@ package dev.warden.drill.init;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.warden.ConfigException;
+import dev.warden.InitSettings;
 import dev.warden.WardenConfig;
 import dev.warden.drill.DbOptions;
 import dev.warden.drill.Figures;
@@ -20,6 +21,7 @@ import java.sql.SQLException;
 import java.sql.Timestamp;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -118,6 +120,8 @@ public final class InitDrill implements Callable<Integer> {
     private Random random;
     private String dbHost = "127.0.0.1";
     private int dbPort;
+    /** How long a lock left by a holder that was cut off may stay held before it counts as stuck. */
+    private Duration lockFreedWithin;
 
     @Override
     public Integer call() throws Exception {
@@ -149,7 +153,8 @@ public final class InitDrill implements Callable<Integer> {
         }
         Map<String, String> baseEnv = workerEnv("probe");
         try {
-            WardenConfig.builder().environment(baseEnv).build();
+            InitSettings init = WardenConfig.builder().environment(baseEnv).build().init();
+            lockFreedWithin = Collections.max(List.of(init.idleTimeout(), init.lock().leaseTtl())).plusSeconds(5);
         } catch (ConfigException e) {
             throw new CommandLine.ParameterException(new CommandLine(this), e.getMessage()
                     .replace("WARDEN_INIT_LOCK", "--lock").replace("WARDEN_INIT_LEASE_TTL", "--lease-ttl")
@@ -379,9 +384,22 @@ public final class InitDrill implements Callable<Integer> {
         return migrationSeconds > 0 || concurrentIndex;
     }
 
-    /** True when the init lock can be taken now: no process left it held. */
-    private boolean lockFree() throws SQLException {
-        return EpochCounts.lockFree(this::connect, lock.equalsIgnoreCase("lease"));
+    /**
+     * True when the init lock can be taken within {@link #lockFreedWithin}: no process left it held for
+     * longer. A holder cut off after its COMPLETED commit reached the server but before its unlock did
+     * (the cut strikes at a random point) leaves its session, and the session's advisory lock, until
+     * the server ends the silent session after WARDEN_INIT_IDLE_TIMEOUT (a lease expires after its
+     * TTL); a lock still held after that, plus 5 s, is stuck.
+     */
+    private boolean lockFree() throws SQLException, InterruptedException {
+        long deadline = System.nanoTime() + lockFreedWithin.toNanos();
+        while (!EpochCounts.lockFree(this::connect, lock.equalsIgnoreCase("lease"))) {
+            if (System.nanoTime() > deadline) {
+                return false;
+            }
+            Thread.sleep(100);
+        }
+        return true;
     }
 
     private Connection connect() throws SQLException {
