@@ -33,7 +33,7 @@ import org.postgresql.ds.PGSimpleDataSource;
  *   aborted as soon as the holder loses its lock session. The server does not see that abort while
  *   a statement runs, nor does it count a session as idle in the middle of a pipelined batch (no
  *   Sync yet), so the holder's work is named after its token too ({@link #holderWork}) and the next
- *   holder ends it ({@link #endEarlierHoldersWork});</li>
+ *   holder ends such work ({@link #endEarlierHoldersWork});</li>
  *   <li><b>migrations</b> (Flyway's): no idle or socket timeout at all, since a migration tool may
  *   legitimately leave a connection idle, or in a transaction, while a statement runs for as long as
  *   it takes. Their holder is judged by its lock session only: they are aborted when it is lost, and
@@ -194,9 +194,6 @@ public final class InitConnections implements AutoCloseable {
                 workSocketSeconds, bare ? null : serverOptions(settings.idleTimeout(), true)));
     }
 
-    /** The kinds of a holder's connections named after its token. */
-    private static final List<String> HOLDER_KINDS = List.of("migrate", "work");
-
     /**
      * The part of a holder's connection name that is the same for every holder of this application:
      * {@code -migrate-<lock key>-} or {@code -work-<lock key>-}; the token follows.
@@ -212,20 +209,23 @@ public final class InitConnections implements AutoCloseable {
     }
 
     /**
-     * Ends, on the server, the migration and work connections of this application's earlier holders
-     * (a holder that died, was cut off, froze or lost its lock leaves them running a statement,
-     * waiting in the middle of a batch, or idle in a transaction, holding Flyway's lock, the rows it
-     * wrote and the locks of its statement; the next holder's insert of the same key would wait for
-     * them), and waits up to {@code wait} for them to go. Only backends of roles this session is a
-     * member of are touched. {@code c} must be in auto-commit mode: a transaction sees one snapshot
-     * of {@code pg_stat_activity}.
+     * Ends, on the server, what this application's earlier holders left there that the server would
+     * not end by itself, and waits up to {@code wait} for it to go. A holder that died, was cut off,
+     * froze or lost its lock leaves its migration connections running or idle in a transaction
+     * (they have no idle limit), holding Flyway's lock and the locks of its statement; and its work
+     * connections running a statement or in the middle of a batch (no Sync yet: the server counts
+     * neither as idle), holding the rows it wrote, which the next holder's insert of the same key
+     * would wait for. A work connection idle in a transaction is left to the server, which ends it
+     * after {@code WARDEN_INIT_IDLE_TIMEOUT}, and to the fencing token, which refuses its commit.
+     * Only backends of roles this session is a member of are touched. {@code c} must be in
+     * auto-commit mode: a transaction sees one snapshot of {@code pg_stat_activity}.
      *
      * @return how many backends were ended
      */
     public static int endEarlierHoldersWork(Connection c, Initializer.Plan plan, long token, Duration wait)
             throws SQLException {
-        String filter = " from pg_stat_activity where (application_name like ? or application_name like ?)"
-                + " and application_name not like ? and application_name not like ?"
+        String filter = " from pg_stat_activity where ((application_name like ? and application_name not like ?)"
+                + " or (application_name like ? and application_name not like ? and coalesce(state, '') not like 'idle in transaction%'))"
                 + " and pid <> pg_backend_pid() and usesysid is not null and pg_has_role(usesysid, 'MEMBER')";
         int ended = 0;
         try (PreparedStatement ps = c.prepareStatement("select count(*) filter (where pg_terminate_backend(pid))" + filter)) {
@@ -259,11 +259,12 @@ public final class InitConnections implements AutoCloseable {
         return ended;
     }
 
-    /** Every holder's connections of this application but those of the holder with {@code token}. */
+    /** The migration, then the work connections of every holder of this application but {@code token}. */
     private static void holderFilter(PreparedStatement ps, Initializer.Plan plan, long token) throws SQLException {
-        for (int i = 0; i < HOLDER_KINDS.size(); i++) {
-            ps.setString(1 + i, "%" + holderTag(plan, HOLDER_KINDS.get(i)) + "%");
-            ps.setString(1 + HOLDER_KINDS.size() + i, "%" + holderTag(plan, HOLDER_KINDS.get(i)) + token);
+        int i = 1;
+        for (String kind : List.of("migrate", "work")) {
+            ps.setString(i++, "%" + holderTag(plan, kind) + "%");
+            ps.setString(i++, "%" + holderTag(plan, kind) + token);
         }
     }
 

@@ -270,7 +270,7 @@ class InitProcessesTest {
                 assertThat(t.get("initialized_here")).isEqualTo(true);
                 assertThat(t.get("took_over")).isEqualTo(true);
                 assertThat(query(db, "select count(*) from pg_stat_activity where pid <> pg_backend_pid()"
-                        + " and state = 'idle in transaction' and application_name like '%-init'"))
+                        + " and state = 'idle in transaction' and application_name like '%-work-%'"))
                         .as("the frozen holder's seeding transaction is still open").isEqualTo(1);
                 paused.signal("CONT");
                 String pausedReady = paused.await(60_000, "READY", "FAILED");
