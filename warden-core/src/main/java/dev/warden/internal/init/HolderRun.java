@@ -163,7 +163,8 @@ final class HolderRun {
         try (Connection c = work.getConnection()) {
             c.setAutoCommit(true);
             lease.verify(c);
-            ended = InitConnections.endEarlierHoldersWork(c, plan, lease.token(), plan.settings().idleTimeout());
+            ended = HolderConnections.endEarlier(c, InitConnections.lockId(plan), lease.token(),
+                    plan.settings().idleTimeout());
         }
         if (ended > 0) {
             log.warn("Ended {} connection(s) an earlier holder of epoch {} left on the server (its migrations or"

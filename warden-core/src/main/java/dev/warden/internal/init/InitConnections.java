@@ -6,8 +6,6 @@ import dev.warden.Secret;
 import dev.warden.spi.InitLock;
 import java.io.PrintWriter;
 import java.sql.Connection;
-import java.sql.PreparedStatement;
-import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.SQLFeatureNotSupportedException;
 import java.time.Duration;
@@ -33,11 +31,11 @@ import org.postgresql.ds.PGSimpleDataSource;
  *   aborted as soon as the holder loses its lock session. The server does not see that abort while
  *   a statement runs, nor does it count a session as idle in the middle of a pipelined batch (no
  *   Sync yet), so the holder's work is named after its token too ({@link #holderWork}) and the next
- *   holder ends such work ({@link #endEarlierHoldersWork});</li>
+ *   holder ends such work ({@link HolderConnections#endEarlier});</li>
  *   <li><b>migrations</b> (Flyway's): no idle or socket timeout at all, since a migration tool may
  *   legitimately leave a connection idle, or in a transaction, while a statement runs for as long as
  *   it takes. Their holder is judged by its lock session only: they are aborted when it is lost, and
- *   the next holder ends them on the server ({@link #endEarlierHoldersWork}) before it works.
+ *   the next holder ends them on the server ({@link HolderConnections#endEarlier}) before it works.
  *   Each is named in {@code pg_stat_activity} after its application, lock and fencing token.</li>
  * </ul>
  * Both kinds ask the server to probe the client with TCP keepalives and give up on unacknowledged
@@ -177,95 +175,28 @@ public final class InitConnections implements AutoCloseable {
     /**
      * Flyway's connections for the holder with this fencing token: no idle-in-transaction limit and
      * no socket timeout (see the class comment), cut with the other work connections when the lock
-     * is lost. Named {@code <app>-migrate-<lock key>-<token>} so that the next holder can find them.
+     * is lost. Named {@code <app>-migrate-<lock id>-<token>} so that the next holder can find them.
      */
     public DataSource migrationDataSource(Initializer.Plan plan, long token) {
-        return new WorkDataSource(dataSource(url, user, password, holderName(plan, "migrate", token), connectSeconds, 0,
+        String name = HolderConnections.name(applicationName, HolderConnections.MIGRATE, lockId(plan), token);
+        return new WorkDataSource(dataSource(url, user, password, name, connectSeconds, 0,
                 bare ? null : serverOptions(settings.idleTimeout(), false)));
     }
 
     /**
      * The work connections (wipe, seeders, Warden's records) of the holder with this fencing token:
-     * as {@link #work()}, named {@code <app>-work-<lock key>-<token>} so that the next holder can end
+     * as {@link #work()}, named {@code <app>-work-<lock id>-<token>} so that the next holder can end
      * what this one leaves on the server.
      */
     public DataSource holderWork(Initializer.Plan plan, long token) {
-        return new WorkDataSource(dataSource(url, user, password, holderName(plan, "work", token), connectSeconds,
+        String name = HolderConnections.name(applicationName, HolderConnections.WORK, lockId(plan), token);
+        return new WorkDataSource(dataSource(url, user, password, name, connectSeconds,
                 workSocketSeconds, bare ? null : serverOptions(settings.idleTimeout(), true)));
     }
 
-    /**
-     * The part of a holder's connection name that is the same for every holder of this application:
-     * {@code -migrate-<lock key>-} or {@code -work-<lock key>-}; the token follows.
-     */
-    private static String holderTag(Initializer.Plan plan, String kind) {
-        return "-" + kind + "-" + Integer.toHexString(InitSchema.lockKey(plan.wardenSchema(),
-                InitSchema.lockName(plan.schemas()))) + "-";
-    }
-
-    private String holderName(Initializer.Plan plan, String kind, long token) {
-        String app = applicationName.length() > 20 ? applicationName.substring(0, 20) : applicationName;
-        return app + holderTag(plan, kind) + token;
-    }
-
-    /**
-     * Ends, on the server, what this application's earlier holders left there that the server would
-     * not end by itself, and waits up to {@code wait} for it to go. A holder that died, was cut off,
-     * froze or lost its lock leaves its migration connections running or idle in a transaction
-     * (they have no idle limit), holding Flyway's lock and the locks of its statement; and its work
-     * connections running a statement or in the middle of a batch (no Sync yet: the server counts
-     * neither as idle), holding the rows it wrote, which the next holder's insert of the same key
-     * would wait for. A work connection idle in a transaction is left to the server, which ends it
-     * after {@code WARDEN_INIT_IDLE_TIMEOUT}, and to the fencing token, which refuses its commit.
-     * Only backends of roles this session is a member of are touched. {@code c} must be in
-     * auto-commit mode: a transaction sees one snapshot of {@code pg_stat_activity}.
-     *
-     * @return how many backends were ended
-     */
-    public static int endEarlierHoldersWork(Connection c, Initializer.Plan plan, long token, Duration wait)
-            throws SQLException {
-        String filter = " from pg_stat_activity where ((application_name like ? and application_name not like ?)"
-                + " or (application_name like ? and application_name not like ? and coalesce(state, '') not like 'idle in transaction%'))"
-                + " and pid <> pg_backend_pid() and usesysid is not null and pg_has_role(usesysid, 'MEMBER')";
-        int ended = 0;
-        try (PreparedStatement ps = c.prepareStatement("select count(*) filter (where pg_terminate_backend(pid))" + filter)) {
-            holderFilter(ps, plan, token);
-            try (ResultSet rs = ps.executeQuery()) {
-                rs.next();
-                ended = rs.getInt(1);
-            }
-        }
-        if (ended == 0) {
-            return 0;
-        }
-        long deadline = System.nanoTime() + wait.toNanos();
-        try (PreparedStatement ps = c.prepareStatement("select count(*)" + filter)) {
-            holderFilter(ps, plan, token);
-            while (System.nanoTime() < deadline) {
-                try (ResultSet rs = ps.executeQuery()) {
-                    rs.next();
-                    if (rs.getInt(1) == 0) {
-                        break;
-                    }
-                }
-                try {
-                    Thread.sleep(50);
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                    throw new SQLException("Interrupted while ending an earlier holder's migration connections", "57014", e);
-                }
-            }
-        }
-        return ended;
-    }
-
-    /** The migration, then the work connections of every holder of this application but {@code token}. */
-    private static void holderFilter(PreparedStatement ps, Initializer.Plan plan, long token) throws SQLException {
-        int i = 1;
-        for (String kind : List.of("migrate", "work")) {
-            ps.setString(i++, "%" + holderTag(plan, kind) + "%");
-            ps.setString(i++, "%" + holderTag(plan, kind) + token);
-        }
+    /** The id of this plan's lock in its holders' connection names. */
+    public static String lockId(Initializer.Plan plan) {
+        return HolderConnections.lockId(plan.wardenSchema(), plan.schemas());
     }
 
     /** The lock {@code WARDEN_INIT_LOCK} names, scoped to this plan's application. */
