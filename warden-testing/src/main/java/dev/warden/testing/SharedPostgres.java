@@ -65,4 +65,12 @@ public final class SharedPostgres {
             throw new IllegalStateException("Could not run " + sql + ": " + e.getMessage(), e);
         }
     }
+
+    /** The process id of the server backend behind {@code c} (any server's connection, not only this one's). */
+    public static int backendPid(Connection c) throws SQLException {
+        try (Statement st = c.createStatement(); ResultSet rs = st.executeQuery("select pg_backend_pid()")) {
+            rs.next();
+            return rs.getInt(1);
+        }
+    }
 }

@@ -88,7 +88,7 @@ class HolderConnectionsTest {
     /** A session with this name running a long statement; its backend pid once it runs. */
     private int running(String url, String name) throws Exception {
         Connection c = open(url, name);
-        int pid = pid(c);
+        int pid = SharedPostgres.backendPid(c);
         threads.submit(() -> {
             try (Statement st = c.createStatement()) {
                 st.execute("select pg_sleep(120)");
@@ -109,7 +109,7 @@ class HolderConnectionsTest {
                 st.execute("select 1");
             }
         }
-        int pid = pid(c);
+        int pid = SharedPostgres.backendPid(c);
         String expected = inTransaction ? "idle in transaction" : "idle";
         await().atMost(Duration.ofSeconds(30)).until(() -> expected.equals(state(pid)));
         return pid;
@@ -124,12 +124,6 @@ class HolderConnectionsTest {
         return c;
     }
 
-    private static int pid(Connection c) throws SQLException {
-        try (Statement st = c.createStatement(); ResultSet rs = st.executeQuery("select pg_backend_pid()")) {
-            rs.next();
-            return rs.getInt(1);
-        }
-    }
 
     private static String state(int pid) throws SQLException {
         try (Connection c = SharedPostgres.connect(); Statement st = c.createStatement();

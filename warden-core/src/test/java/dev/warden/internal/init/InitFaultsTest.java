@@ -84,12 +84,6 @@ class InitFaultsTest {
         return f;
     }
 
-    private static int backendPid(Connection c) throws SQLException {
-        try (Statement st = c.createStatement(); ResultSet rs = st.executeQuery("select pg_backend_pid()")) {
-            rs.next();
-            return rs.getInt(1);
-        }
-    }
 
     private long count(String sql) {
         return SharedPostgres.queryLong(sql);
@@ -156,7 +150,7 @@ class InitFaultsTest {
             try (Statement st = ctx.connection().createStatement()) {
                 st.execute("insert into seed_marker values ('the one row')");
                 if (runs.incrementAndGet() == 1) {
-                    firstSeedPid.set(backendPid(ctx.connection()));
+                    firstSeedPid.set(SharedPostgres.backendPid(ctx.connection()));
                     seeding.countDown();
                     st.execute("select pg_sleep(600)");
                 }
@@ -182,7 +176,7 @@ class InitFaultsTest {
         AtomicInteger seedPid = new AtomicInteger();
         Warden w = warden(config().initAttempts(1).build(), ctx -> {
             if (runs.incrementAndGet() == 1) {
-                seedPid.set(backendPid(ctx.connection()));
+                seedPid.set(SharedPostgres.backendPid(ctx.connection()));
                 seeding.countDown();
                 killed.await(60, TimeUnit.SECONDS);
                 try (Statement st = ctx.connection().createStatement()) {

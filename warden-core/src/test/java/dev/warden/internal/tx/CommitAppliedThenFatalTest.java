@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import com.zaxxer.hikari.HikariDataSource;
+import dev.warden.testing.SharedPostgres;
 import dev.warden.testing.ThrowawayDatabase;
 import dev.warden.tx.Isolation;
 import dev.warden.tx.RetryPolicy;
@@ -78,12 +79,6 @@ class CommitAppliedThenFatalTest {
         }
     }
 
-    private static int pid(Connection c) throws SQLException {
-        try (Statement st = c.createStatement(); ResultSet rs = st.executeQuery("select pg_backend_pid()")) {
-            rs.next();
-            return rs.getInt(1);
-        }
-    }
 
     /**
      * Terminates {@code pid} once it runs COMMIT, from a session opened beforehand (a new one per poll
@@ -128,7 +123,7 @@ class CommitAppliedThenFatalTest {
                     st.executeUpdate("insert into cf_log values (" + id + ", 'raw')");
                 }
                 AtomicBoolean done = new AtomicBoolean();
-                Future<Boolean> terminated = terminateDuringCommit(pid(c), done);
+                Future<Boolean> terminated = terminateDuringCommit(SharedPostgres.backendPid(c), done);
                 try {
                     c.commit();
                 } catch (PSQLException thrown) {
@@ -176,7 +171,7 @@ class CommitAppliedThenFatalTest {
                             st.executeUpdate("insert into cf_log values (" + thisId + ", 'run " + runs.get() + "')");
                         }
                         if (terminated.isEmpty()) { // the first run to reach COMMIT (a pooled connection can be dead)
-                            terminated.add(terminateDuringCommit(pid(tx.connection()), done));
+                            terminated.add(terminateDuringCommit(SharedPostgres.backendPid(tx.connection()), done));
                         }
                         return null;
                     });
