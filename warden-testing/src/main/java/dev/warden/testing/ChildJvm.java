@@ -37,9 +37,13 @@ public final class ChildJvm implements AutoCloseable {
     private final Writer outputFile; // a null writer when kept in memory only
     private final Thread reader;
 
-    private ChildJvm(Process process, String name, Writer outputFile) {
+    /** This child writes the shared class archive as it exits: {@link #close()} lets it. */
+    private final boolean writesArchive;
+
+    private ChildJvm(Process process, String name, Writer outputFile, boolean writesArchive) {
         this.process = process;
         this.outputFile = outputFile;
+        this.writesArchive = writesArchive;
         this.reader = Thread.ofPlatform().daemon().name("child-jvm-" + name).start(this::readOutput);
     }
 
@@ -170,9 +174,24 @@ public final class ChildJvm implements AutoCloseable {
         return exit;
     }
 
-    /** Kills the child (SIGCONT first, in case it was stopped, then SIGKILL) and its descendants. */
+    /**
+     * Kills the child (SIGCONT first, in case it was stopped, then SIGKILL) and its descendants. A
+     * child that writes the shared class archive ({@link Builder#sharedClassArchive()}) is first
+     * stopped with SIGTERM and given 10 s to write it.
+     */
     @Override
     public void close() {
+        if (writesArchive && process.isAlive()) {
+            try {
+                Signals.send("CONT", process.pid());
+                signal("TERM");
+                process.waitFor(10, TimeUnit.SECONDS);
+            } catch (IllegalStateException gone) {
+                // it exited meanwhile
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
         if (process.isAlive()) {
             process.descendants().forEach(ProcessHandle::destroyForcibly);
             try {
@@ -203,6 +222,7 @@ public final class ChildJvm implements AutoCloseable {
         private String classPath = System.getProperty("java.class.path");
         private final List<String> launcher = new ArrayList<>();
         private Path outputFile;
+        private boolean sharedClassArchive;
 
         private Builder(String mainClass) {
             this.mainClass = mainClass;
@@ -250,6 +270,17 @@ public final class ChildJvm implements AutoCloseable {
             return this;
         }
 
+        /**
+         * Loads the child's classes from an archive shared by the children on its class path
+         * ({@link ClassArchive}): the first child writes it as it exits, later ones start on less CPU.
+         * For a test that starts many children one after the other; children started at once gain
+         * nothing, and the one that writes it pays for the writing.
+         */
+        public Builder sharedClassArchive() {
+            this.sharedClassArchive = true;
+            return this;
+        }
+
         /** Another class path than this JVM's. */
         public Builder classPath(String path) {
             this.classPath = path;
@@ -261,9 +292,13 @@ public final class ChildJvm implements AutoCloseable {
             String java = ProcessHandle.current().info().command().orElse("java");
             List<String> cmd = new ArrayList<>(launcher);
             cmd.add(java);
+            ClassArchive.Launch shared = sharedClassArchive ? ClassArchive.launch(classPath) : null;
             cmd.addAll(jvmArgs);
+            if (shared != null) {
+                cmd.addAll(shared.jvmOptions());
+            }
             cmd.add("-cp");
-            cmd.add(classPath);
+            cmd.add(shared != null ? shared.classPath() : classPath);
             cmd.add(mainClass);
             cmd.addAll(args);
             ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
@@ -275,8 +310,13 @@ public final class ChildJvm implements AutoCloseable {
                 throw new UncheckedIOException("Could not open " + outputFile + " for the output of " + mainClass, e);
             }
             try {
-                return new ChildJvm(pb.start(), mainClass.substring(mainClass.lastIndexOf('.') + 1), file);
+                Process process = pb.start();
+                return new ChildJvm(shared != null ? shared.started(process) : process,
+                        mainClass.substring(mainClass.lastIndexOf('.') + 1), file, shared != null && shared.writesArchive());
             } catch (IOException e) {
+                if (shared != null) {
+                    shared.notStarted();
+                }
                 try {
                     file.close();
                 } catch (IOException ignored) {

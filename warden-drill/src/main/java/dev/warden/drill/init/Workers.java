@@ -1,5 +1,6 @@
 package dev.warden.drill.init;
 
+import dev.warden.testing.ClassArchive;
 import java.io.BufferedReader;
 import java.io.BufferedWriter;
 import java.io.IOException;
@@ -23,9 +24,12 @@ public final class Workers {
     private Workers() {
     }
 
-    /** Small heaps and the C1 compiler only: eight of them start quickly on two cores. */
+    /**
+     * Small heaps and the C1 compiler only: eight of them start quickly on two cores. The classes come
+     * from a shared archive ({@link ClassArchive}) once the first worker wrote it.
+     */
     private static final List<String> JVM_OPTIONS = List.of("-Xmx160m", "-Xss512k", "-XX:+UseSerialGC",
-            "-XX:TieredStopAtLevel=1", "-Xshare:auto");
+            "-XX:TieredStopAtLevel=1");
 
     /** One running worker process. */
     public static final class Worker {
@@ -33,10 +37,13 @@ public final class Workers {
         private final BufferedWriter stdin;
         private final BlockingQueue<String> lines = new LinkedBlockingQueue<>();
         private final Path log;
+        /** Writes the shared class archive as it exits ({@link ClassArchive}): given time to, when stopped. */
+        private final boolean writesArchive;
 
-        private Worker(Process process, Path log) {
+        private Worker(Process process, Path log, boolean writesArchive) {
             this.process = process;
             this.log = log;
+            this.writesArchive = writesArchive;
             this.stdin = new BufferedWriter(new OutputStreamWriter(process.getOutputStream(), StandardCharsets.UTF_8));
             Thread reader = new Thread(() -> {
                 try (BufferedReader r = new BufferedReader(new InputStreamReader(process.getInputStream(),
@@ -104,8 +111,18 @@ public final class Workers {
             }
         }
 
-        /** Ends the process if it still runs and waits a bounded time for it. */
+        /**
+         * Ends the process if it still runs and waits a bounded time for it. A worker that writes the
+         * class archive first gets 10 s to exit by itself (a READY worker is exiting: writing it).
+         */
         public void stop() {
+            try {
+                if (writesArchive && process.isAlive()) {
+                    process.waitFor(10, TimeUnit.SECONDS);
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
             if (process.isAlive()) {
                 process.destroyForcibly();
             }
@@ -122,15 +139,22 @@ public final class Workers {
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         List<String> cmd = new ArrayList<>();
         cmd.add(java);
+        ClassArchive.Launch shared = ClassArchive.launch(System.getProperty("java.class.path"));
         cmd.addAll(JVM_OPTIONS);
+        cmd.addAll(shared.jvmOptions());
         cmd.add("-cp");
-        cmd.add(System.getProperty("java.class.path"));
+        cmd.add(shared.classPath());
         cmd.add(InitWorker.class.getName());
         ProcessBuilder pb = new ProcessBuilder(cmd);
         // A worker must not inherit the caller's WARDEN_* settings: the drill sets every one it needs.
         pb.environment().keySet().removeIf(k -> k.startsWith("WARDEN_") || k.startsWith("DRILL_"));
         pb.environment().putAll(env);
         pb.redirectError(log.toFile());
-        return new Worker(pb.start(), log);
+        try {
+            return new Worker(shared.started(pb.start()), log, shared.writesArchive());
+        } catch (IOException e) {
+            shared.notStarted();
+            throw e;
+        }
     }
 }

@@ -1,0 +1,108 @@
+package dev.warden.testing;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import java.io.File;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Real child JVMs on a class path of their own (a directory with one class, and a JAR): the first
+ * writes the archive as it exits, the next maps its classes from it; a child killed while it would
+ * write leaves none, and the next one writes it.
+ */
+class ClassArchiveTest {
+
+    private String setting;
+
+    /** Loads a class from the JAR and from the directory, then exits, or waits when asked to. */
+    public static final class Child {
+        public static void main(String[] args) throws Exception {
+            Class.forName("org.junit.jupiter.api.Test");
+            System.out.println("READY");
+            if (args.length > 0 && args[0].equals("wait")) {
+                Thread.sleep(Duration.ofMinutes(2));
+            }
+        }
+    }
+
+    @Test
+    void theFirstChildWritesTheArchiveAsItExitsAndTheNextLoadsItsClassesFromIt(@TempDir Path dir) throws Exception {
+        String classPath = classPath(dir);
+        assertThat(ClassArchive.archived(classPath)).isFalse();
+
+        try (ChildJvm first = ChildJvm.builder(Child.class).classPath(classPath).sharedClassArchive().start()) {
+            assertThat(first.awaitExit(Duration.ofSeconds(60))).hasValue(0);
+            assertThat(first.lines()).as("no archiving warning in the child's output").containsExactly("READY");
+        }
+        await().atMost(Duration.ofSeconds(30)).until(() -> ClassArchive.archived(classPath));
+
+        try (ChildJvm next = ChildJvm.builder(Child.class).classPath(classPath).sharedClassArchive().jvmArgs("-Xlog:class+load=info").start()) {
+            assertThat(next.awaitExit(Duration.ofSeconds(60))).hasValue(0);
+            assertThat(next.lines()).as("the directory's class and the JAR's, from the archive")
+                    .anyMatch(l -> l.contains(Child.class.getName() + " source: shared objects file (top)"))
+                    .anyMatch(l -> l.contains("org.junit.jupiter.api.Test source: shared objects file (top)"))
+                    .contains("READY");
+        }
+    }
+
+    @Test
+    void aChildKilledBeforeItWroteTheArchiveLeavesNoneAndTheNextWritesIt(@TempDir Path dir) throws Exception {
+        String classPath = classPath(dir);
+        try (ChildJvm killed = ChildJvm.builder(Child.class).classPath(classPath).sharedClassArchive().args("wait").start()) {
+            killed.awaitLine("READY", Duration.ofSeconds(60));
+            killed.signal("KILL");
+            assertThat(killed.awaitExit(Duration.ofSeconds(60))).hasValue(137);
+        }
+        assertThat(ClassArchive.archived(classPath)).isFalse();
+        try (ChildJvm next = ChildJvm.builder(Child.class).classPath(classPath).sharedClassArchive().start()) {
+            assertThat(next.awaitExit(Duration.ofSeconds(60))).hasValue(0);
+        }
+        await().atMost(Duration.ofSeconds(30)).until(() -> ClassArchive.archived(classPath));
+    }
+
+    @Test
+    void turnedOffTheChildGetsTheClassPathAsGivenAndNoOption() {
+        System.setProperty("warden.classArchive", "off");
+        ClassArchive.Launch launch = ClassArchive.launch("some/dir" + File.pathSeparator + "some.jar");
+        assertThat(launch.classPath()).isEqualTo("some/dir" + File.pathSeparator + "some.jar");
+        assertThat(launch.jvmOptions()).isEmpty();
+        assertThat(launch.writesArchive()).isFalse();
+    }
+
+    /** The build may turn it off (-Dwarden.classArchive=off); these tests need it on. */
+    @BeforeEach
+    void on() {
+        setting = System.getProperty("warden.classArchive");
+        System.clearProperty("warden.classArchive");
+    }
+
+    @AfterEach
+    void asBefore() {
+        if (setting == null) {
+            System.clearProperty("warden.classArchive");
+        } else {
+            System.setProperty("warden.classArchive", setting);
+        }
+    }
+
+    /** A directory holding only {@link Child}, then the JAR of JUnit's annotations: unique to the test. */
+    private static String classPath(Path dir) throws Exception {
+        Path classes = dir.resolve("classes");
+        String file = Child.class.getName().replace('.', '/') + ".class";
+        Path target = classes.resolve(file);
+        Files.createDirectories(target.getParent());
+        try (var in = Child.class.getClassLoader().getResourceAsStream(file)) {
+            Files.copy(in, target);
+        }
+        Path jar = Path.of(Test.class.getProtectionDomain().getCodeSource().getLocation().toURI());
+        assertThat(jar.toString()).endsWith(".jar");
+        return classes + File.pathSeparator + jar;
+    }
+}
