@@ -292,7 +292,7 @@ public final class ChildJvm implements AutoCloseable {
             String java = ProcessHandle.current().info().command().orElse("java");
             List<String> cmd = new ArrayList<>(launcher);
             cmd.add(java);
-            ClassArchive.Launch shared = sharedClassArchive ? ClassArchive.launch(classPath) : null;
+            ClassArchive.Launch shared = sharedClassArchive ? ClassArchive.launch(classPath, mainClass) : null;
             cmd.addAll(jvmArgs);
             if (shared != null) {
                 cmd.addAll(shared.jvmOptions());

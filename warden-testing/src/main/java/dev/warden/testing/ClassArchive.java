@@ -33,10 +33,11 @@ import java.util.zip.ZipOutputStream;
  * init workers start on a third less CPU with it ({@code warden drill init --workers 6 --trials 3}:
  * 30.5 → 20.6 CPU-seconds, same run), a Spring Boot replica on 40 % less (7.0 → 4.2 s).
  * <pre>{@code
- * ClassArchive.Launch launch = ClassArchive.launch(System.getProperty("java.class.path"));
+ * ClassArchive.Launch launch = ClassArchive.launch(System.getProperty("java.class.path"), Main.class.getName());
  * cmd.addAll(launch.jvmOptions());
  * cmd.add("-cp");
  * cmd.add(launch.classPath());
+ * cmd.add(Main.class.getName());
  * Process p = launch.started(new ProcessBuilder(cmd).start());
  * }</pre>
  * It pays where many children start one after the other: children started at once all start without
@@ -47,8 +48,8 @@ import java.util.zip.ZipOutputStream;
  * The JVM archives classes from JAR files only and refuses to write an archive when the class path
  * holds a directory with files in it (a build's {@code target/classes}), so each such directory is
  * given to the child as a JAR of its contents, made once. Archives and JARs live under
- * {@code java.io.tmpdir/warden-cds-<user>/<key>}, the key a digest of the JVM and of every class path
- * entry (a JAR's size and time, a directory's contents): a rebuilt class path gets a new key, and a
+ * {@code java.io.tmpdir/warden-cds-<user>/<key>}, the key a digest of the JVM, the main class and every
+ * class path entry (a JAR's size and time, a directory's contents): a rebuilt class path gets a new key, and a
  * key unused for three days is deleted. One child at a time writes an archive (a marker file decides
  * which; a marker older than two minutes is taken over); the JVM writes the archive's header last, so
  * a child never maps one half written. Any failure here costs only the speed-up: the child then starts
@@ -115,34 +116,41 @@ public final class ClassArchive {
         }
     }
 
-    /** The launch of one child on {@code classPath}: maps the archive, writes it, or neither. */
-    public static Launch launch(String classPath) {
+    /**
+     * The launch of one child of {@code mainClass} on {@code classPath}: maps the archive, writes it,
+     * or neither. Each main class has its own archive (of the classes it loads).
+     */
+    public static Launch launch(String classPath, String mainClass) {
         if ("off".equalsIgnoreCase(System.getProperty("warden.classArchive", ""))) {
             return new Launch(classPath, List.of(), null);
         }
         Prepared prepared;
         try {
-            prepared = PREPARED.computeIfAbsent(classPath, ClassArchive::prepare);
+            prepared = prepared(classPath, mainClass);
         } catch (UncheckedIOException | IllegalStateException e) {
             return new Launch(classPath, List.of(), null);
         }
         return prepared.next();
     }
 
-    /** True when children started on {@code classPath} now map an archive. */
-    public static boolean archived(String classPath) {
+    /** True when children of {@code mainClass} started on {@code classPath} now map an archive. */
+    public static boolean archived(String classPath, String mainClass) {
         try {
-            return complete(PREPARED.computeIfAbsent(classPath, ClassArchive::prepare).archive());
+            return complete(prepared(classPath, mainClass).archive());
         } catch (UncheckedIOException | IllegalStateException e) {
             return false;
         }
     }
 
-    private static Prepared prepare(String classPath) {
+    private static Prepared prepared(String classPath, String mainClass) {
+        return PREPARED.computeIfAbsent(mainClass + "\n" + classPath, k -> prepare(classPath, mainClass));
+    }
+
+    private static Prepared prepare(String classPath, String mainClass) {
         try {
             List<String> entries = List.of(classPath.split(java.io.File.pathSeparator));
             MessageDigest key = MessageDigest.getInstance("SHA-256");
-            key.update((System.getProperty("java.home") + "|" + System.getProperty("java.vm.version"))
+            key.update((System.getProperty("java.home") + "|" + System.getProperty("java.vm.version") + "|" + mainClass)
                     .getBytes(StandardCharsets.UTF_8));
             for (String entry : entries) {
                 digestEntry(key, Path.of(entry));

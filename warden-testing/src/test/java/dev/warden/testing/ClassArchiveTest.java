@@ -35,13 +35,13 @@ class ClassArchiveTest {
     @Test
     void theFirstChildWritesTheArchiveAsItExitsAndTheNextLoadsItsClassesFromIt(@TempDir Path dir) throws Exception {
         String classPath = classPath(dir);
-        assertThat(ClassArchive.archived(classPath)).isFalse();
+        assertThat(ClassArchive.archived(classPath, Child.class.getName())).isFalse();
 
         try (ChildJvm first = ChildJvm.builder(Child.class).classPath(classPath).sharedClassArchive().start()) {
             assertThat(first.awaitExit(Duration.ofSeconds(60))).hasValue(0);
             assertThat(first.lines()).as("no archiving warning in the child's output").containsExactly("READY");
         }
-        await().atMost(Duration.ofSeconds(30)).until(() -> ClassArchive.archived(classPath));
+        await().atMost(Duration.ofSeconds(30)).until(() -> ClassArchive.archived(classPath, Child.class.getName()));
 
         try (ChildJvm next = ChildJvm.builder(Child.class).classPath(classPath).sharedClassArchive().jvmArgs("-Xlog:class+load=info").start()) {
             assertThat(next.awaitExit(Duration.ofSeconds(60))).hasValue(0);
@@ -60,17 +60,17 @@ class ClassArchiveTest {
             killed.signal("KILL");
             assertThat(killed.awaitExit(Duration.ofSeconds(60))).hasValue(137);
         }
-        assertThat(ClassArchive.archived(classPath)).isFalse();
+        assertThat(ClassArchive.archived(classPath, Child.class.getName())).isFalse();
         try (ChildJvm next = ChildJvm.builder(Child.class).classPath(classPath).sharedClassArchive().start()) {
             assertThat(next.awaitExit(Duration.ofSeconds(60))).hasValue(0);
         }
-        await().atMost(Duration.ofSeconds(30)).until(() -> ClassArchive.archived(classPath));
+        await().atMost(Duration.ofSeconds(30)).until(() -> ClassArchive.archived(classPath, Child.class.getName()));
     }
 
     @Test
     void turnedOffTheChildGetsTheClassPathAsGivenAndNoOption() {
         System.setProperty("warden.classArchive", "off");
-        ClassArchive.Launch launch = ClassArchive.launch("some/dir" + File.pathSeparator + "some.jar");
+        ClassArchive.Launch launch = ClassArchive.launch("some/dir" + File.pathSeparator + "some.jar", "Main");
         assertThat(launch.classPath()).isEqualTo("some/dir" + File.pathSeparator + "some.jar");
         assertThat(launch.jvmOptions()).isEmpty();
         assertThat(launch.writesArchive()).isFalse();

@@ -139,7 +139,7 @@ public final class Workers {
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         List<String> cmd = new ArrayList<>();
         cmd.add(java);
-        ClassArchive.Launch shared = ClassArchive.launch(System.getProperty("java.class.path"));
+        ClassArchive.Launch shared = ClassArchive.launch(System.getProperty("java.class.path"), InitWorker.class.getName());
         cmd.addAll(JVM_OPTIONS);
         cmd.addAll(shared.jvmOptions());
         cmd.add("-cp");
