@@ -8,8 +8,11 @@ import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
+import java.nio.file.attribute.PosixFileAttributes;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
@@ -52,7 +55,8 @@ import java.util.zip.ZipOutputStream;
  * class path entry (a JAR's size and time, a directory's contents): a rebuilt class path gets a new key, and a
  * key unused for three days is deleted. One child at a time writes an archive (a marker file decides
  * which; a marker older than two minutes is taken over); the JVM writes the archive's header last, so
- * a child never maps one half written. Any failure here costs only the speed-up: the child then starts
+ * a child never maps one half written. The directory must be this user's alone (owner only, no
+ * symbolic link): an archive is class data the child trusts. Any failure here costs only the speed-up: the child then starts
  * as it would without an archive. {@code -Dwarden.classArchive=off} turns it off.
  */
 public final class ClassArchive {
@@ -155,7 +159,7 @@ public final class ClassArchive {
             for (String entry : entries) {
                 digestEntry(key, Path.of(entry));
             }
-            Path root = Path.of(System.getProperty("java.io.tmpdir"), "warden-cds-" + System.getProperty("user.name"));
+            Path root = ownDirectory(Path.of(System.getProperty("java.io.tmpdir"), "warden-cds-" + System.getProperty("user.name")));
             Path dir = root.resolve(HexFormat.of().formatHex(key.digest()).substring(0, 24));
             Files.createDirectories(dir);
             pruneUnused(root, dir);
@@ -264,6 +268,36 @@ public final class ClassArchive {
         } catch (IOException e) {
             return false;
         }
+    }
+
+    /**
+     * The directory of archives, this user's alone: an archive is class data the child trusts, so one
+     * that another user could have written or replaced is never used (the child then starts without).
+     */
+    static Path ownDirectory(Path root) throws IOException {
+        try {
+            Files.createDirectory(root, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+        } catch (FileAlreadyExistsException e) {
+            // made earlier: checked below like a new one
+        } catch (UnsupportedOperationException e) {
+            throw new IllegalStateException("no POSIX permissions for " + root, e);
+        }
+        PosixFileAttributes attributes = Files.readAttributes(root, PosixFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+        if (!attributes.isDirectory()) {
+            throw new IllegalStateException(root + " is not a directory (a symbolic link?)");
+        }
+        Path mine = Files.createTempFile(root, "owner", ".tmp"); // refused in another user's rwx------ directory
+        try {
+            if (!attributes.owner().equals(Files.getOwner(mine))) {
+                throw new IllegalStateException(root + " belongs to " + attributes.owner().getName());
+            }
+        } finally {
+            Files.deleteIfExists(mine);
+        }
+        if (!attributes.permissions().equals(PosixFilePermissions.fromString("rwx------"))) {
+            Files.setPosixFilePermissions(root, PosixFilePermissions.fromString("rwx------")); // ours: made private
+        }
+        return root;
     }
 
     private static void digestEntry(MessageDigest key, Path entry) throws IOException {

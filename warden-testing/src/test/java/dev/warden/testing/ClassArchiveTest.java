@@ -1,11 +1,15 @@
 package dev.warden.testing;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.io.File;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.nio.file.attribute.UserPrincipal;
 import java.time.Duration;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -74,6 +78,34 @@ class ClassArchiveTest {
         assertThat(launch.classPath()).isEqualTo("some/dir" + File.pathSeparator + "some.jar");
         assertThat(launch.jvmOptions()).isEmpty();
         assertThat(launch.writesArchive()).isFalse();
+    }
+
+    @Test
+    void aDirectoryOfArchivesThatIsALinkOrAnotherUsersIsNeverUsed(@TempDir Path dir) throws Exception {
+        Path own = ClassArchive.ownDirectory(dir.resolve("own"));
+        assertThat(Files.getPosixFilePermissions(own)).isEqualTo(PosixFilePermissions.fromString("rwx------"));
+        Files.setPosixFilePermissions(own, PosixFilePermissions.fromString("rwxrwxrwx"));
+        assertThat(Files.getPosixFilePermissions(ClassArchive.ownDirectory(own))).as("made private again")
+                .isEqualTo(PosixFilePermissions.fromString("rwx------"));
+
+        Path link = Files.createSymbolicLink(dir.resolve("link"), own);
+        assertThatThrownBy(() -> ClassArchive.ownDirectory(link)).isInstanceOf(IllegalStateException.class);
+
+        Path theirs = Files.createDirectory(dir.resolve("theirs"));
+        UserPrincipal nobody = theirs.getFileSystem().getUserPrincipalLookupService().lookupPrincipalByName("nobody");
+        Files.setPosixFilePermissions(theirs, PosixFilePermissions.fromString("rwxrwxrwx"));
+        assumeTrue(canChown(theirs, nobody), "changing a file's owner needs root");
+        assertThatThrownBy(() -> ClassArchive.ownDirectory(theirs)).isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("nobody");
+    }
+
+    private static boolean canChown(Path path, UserPrincipal to) {
+        try {
+            Files.setOwner(path, to);
+            return true;
+        } catch (java.io.IOException e) {
+            return false;
+        }
     }
 
     /** The build may turn it off (-Dwarden.classArchive=off); these tests need it on. */
