@@ -33,7 +33,7 @@ class InitProcessesTest {
     }
 
     @Test
-    void eightProcessesFourTrialsWithWipeInitialiseEachEpochExactlyOnce() throws Exception {
+    void eightProcessesThreeTrialsWithWipeInitialiseEachEpochExactlyOnce() throws Exception {
         // 3 trials (24 JVM starts, ~35 s on a 2-core machine kept busy by another process) keep the suite
         // within CI's budget; `warden drill init --trials 20` and more are the figures. One lone run:
         // nothing is killed, so no kill window is needed from it.
