@@ -111,6 +111,7 @@ public final class PartitionDrill implements Callable<Integer> {
         volatile long end;
         volatile Outcome outcome;
         volatile boolean ran;
+        volatile Thread thread;
     }
 
     /** One blackhole's timeline (nanoTime) and figures. */
@@ -219,10 +220,32 @@ public final class PartitionDrill implements Callable<Integer> {
                 for (Thread t : threads) {
                     t.join(Math.max(1, 5_000 / threads.size()));
                 }
-                hungAtEnd = writes.stream().filter(w -> w.outcome == null).count();
+                List<Write> open = writes.stream().filter(w -> w.outcome == null).toList();
+                hungAtEnd = open.size();
+                open.forEach(PartitionDrill::tellWhere);
             }
         }
         return figures(url, user, password, done, hungAtEnd);
+    }
+
+    /** Where a write without an outcome at the end is (on stderr): a hang is reported with its stack. */
+    private static void tellWhere(Write w) {
+        System.err.println(whereIs(w));
+    }
+
+    static String whereIs(Write w) {
+        Thread t = w.thread;
+        StringBuilder b = new StringBuilder("drill: a write without an outcome ")
+                .append(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - w.start)).append(" ms after it started");
+        if (t == null) {
+            b.append(" (not started on a thread)");
+        } else {
+            b.append(", thread ").append(t.getName()).append(t.isAlive() ? " in:" : " (ended)");
+            for (StackTraceElement e : t.getStackTrace()) {
+                b.append("\n\tat ").append(e);
+            }
+        }
+        return b.toString();
     }
 
     /** One blackhole: baseline window, cut, wait, heal, READY, window after READY. */
@@ -284,6 +307,7 @@ public final class PartitionDrill implements Callable<Integer> {
 
     private Outcome write(Warden warden, long hold) {
         Write w = new Write();
+        w.thread = Thread.currentThread();
         writes.add(w);
         try {
             warden.useTransaction(tx -> {
@@ -303,6 +327,10 @@ public final class PartitionDrill implements Callable<Integer> {
             w.outcome = Outcome.REFUSED;
         } catch (RuntimeException e) {
             w.outcome = Outcome.FAILED;
+        } catch (Error e) {
+            w.outcome = Outcome.FAILED; // counted, not taken for a hang; and said
+            System.err.println("drill: a write ended with " + e);
+            throw e;
         } finally {
             w.end = System.nanoTime();
         }
