@@ -160,6 +160,15 @@ public final class ChildJvm implements AutoCloseable {
      * ended by SIGTERM), empty when it had to be killed.
      */
     public Optional<Integer> stop(Duration grace) {
+        Optional<Integer> exit = terminate(grace);
+        if (exit.isEmpty()) {
+            close();
+        }
+        return exit;
+    }
+
+    /** SIGTERM (when it still runs), then up to {@code grace} for it to exit: its exit code, if it did. */
+    private Optional<Integer> terminate(Duration grace) {
         if (process.isAlive()) {
             try {
                 signal("TERM");
@@ -167,30 +176,23 @@ public final class ChildJvm implements AutoCloseable {
                 // nothing left to stop: its exit code follows
             }
         }
-        Optional<Integer> exit = awaitExit(grace);
-        if (exit.isEmpty()) {
-            close();
-        }
-        return exit;
+        return awaitExit(grace);
     }
 
     /**
      * Kills the child (SIGCONT first, in case it was stopped, then SIGKILL) and its descendants. A
      * child that writes the shared class archive ({@link Builder#sharedClassArchive()}) is first
-     * stopped with SIGTERM and given 10 s to write it.
+     * stopped with SIGTERM and given {@link ClassArchive#TIME_TO_WRITE} to write it.
      */
     @Override
     public void close() {
         if (writesArchive && process.isAlive()) {
             try {
-                Signals.send("CONT", process.pid());
-                signal("TERM");
-                process.waitFor(10, TimeUnit.SECONDS);
+                Signals.send("CONT", process.pid()); // a stopped child handles no SIGTERM
             } catch (IllegalStateException gone) {
                 // it exited meanwhile
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
             }
+            terminate(ClassArchive.TIME_TO_WRITE);
         }
         if (process.isAlive()) {
             process.descendants().forEach(ProcessHandle::destroyForcibly);

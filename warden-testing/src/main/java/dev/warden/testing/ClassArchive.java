@@ -1,5 +1,6 @@
 package dev.warden.testing;
 
+import java.io.File;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -18,6 +19,7 @@ import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
@@ -51,16 +53,19 @@ import java.util.zip.ZipOutputStream;
  * The JVM archives classes from JAR files only and refuses to write an archive when the class path
  * holds a directory with files in it (a build's {@code target/classes}), so each such directory is
  * given to the child as a JAR of its contents, made once. Archives and JARs live under
- * {@code java.io.tmpdir/warden-cds-<user>/<key>}, the key a digest of the JVM, the main class and every
- * class path entry (a JAR's size and time, a directory's contents): a rebuilt class path gets a new key, and a
- * key unused for three days is deleted. One child at a time writes an archive (a marker file decides
+ * {@code java.io.tmpdir/warden-cds-<user>/<key>}, the key a digest of the JVM, the main class and
+ * every class path entry (a JAR's size and time, a directory's contents): a rebuilt class path gets a
+ * new key, and a key unused for three days is deleted. One child at a time writes an archive (a marker file decides
  * which; a marker older than two minutes is taken over); the JVM writes the archive's header last, so
  * a child never maps one half written. The directory must be this user's alone (owner only, no
- * symbolic link): an archive is class data the child trusts. Any failure here costs only the speed-up: the child then starts
- * as it would without an archive. {@code -Dwarden.classArchive=off} turns it off.
+ * symbolic link): an archive is class data the child trusts. Any failure here costs only the
+ * speed-up: the child then starts as it would without an archive. {@code -Dwarden.classArchive=off}
+ * turns it off.
  */
 public final class ClassArchive {
 
+    /** How long a child that writes the archive is given to exit by itself before it is killed. */
+    public static final Duration TIME_TO_WRITE = Duration.ofSeconds(10);
     private static final Duration UNUSED_FOR = Duration.ofDays(3);
     /** A marker older than this is from a parent that died before its child exited. */
     private static final Duration WRITER_GONE_AFTER = Duration.ofMinutes(2);
@@ -86,6 +91,11 @@ public final class ClassArchive {
             this.writer = writer;
         }
 
+        /** A launch without an archive, on the class path as given. */
+        private static Launch plain(String classPath) {
+            return new Launch(classPath, List.of(), null);
+        }
+
         /** The class path to give the child ({@code -cp}): directories replaced by JARs of them. */
         public String classPath() {
             return classPath;
@@ -102,8 +112,8 @@ public final class ClassArchive {
         }
 
         /**
-         * Call with the started child: when it writes the archive, the archive is published once it
-         * exited whole. Returns {@code process}.
+         * Call with the started child: when it writes the archive, its turn ends when it exits (and
+         * what a SIGKILL left half written is deleted). Returns {@code process}.
          */
         public Process started(Process process) {
             if (writer != null) {
@@ -126,13 +136,13 @@ public final class ClassArchive {
      */
     public static Launch launch(String classPath, String mainClass) {
         if ("off".equalsIgnoreCase(System.getProperty("warden.classArchive", ""))) {
-            return new Launch(classPath, List.of(), null);
+            return Launch.plain(classPath);
         }
         Prepared prepared;
         try {
             prepared = prepared(classPath, mainClass);
         } catch (UncheckedIOException | IllegalStateException e) {
-            return new Launch(classPath, List.of(), null);
+            return Launch.plain(classPath);
         }
         return prepared.next();
     }
@@ -152,12 +162,13 @@ public final class ClassArchive {
 
     private static Prepared prepare(String classPath, String mainClass) {
         try {
-            List<String> entries = List.of(classPath.split(java.io.File.pathSeparator));
+            List<String> entries = List.of(classPath.split(File.pathSeparator));
             MessageDigest key = MessageDigest.getInstance("SHA-256");
             key.update((System.getProperty("java.home") + "|" + System.getProperty("java.vm.version") + "|" + mainClass)
                     .getBytes(StandardCharsets.UTF_8));
-            for (String entry : entries) {
-                digestEntry(key, Path.of(entry));
+            boolean[] directoryWithFiles = new boolean[entries.size()];
+            for (int i = 0; i < entries.size(); i++) {
+                directoryWithFiles[i] = digestEntry(key, Path.of(entries.get(i)));
             }
             Path root = ownDirectory(Path.of(System.getProperty("java.io.tmpdir"), "warden-cds-" + System.getProperty("user.name")));
             Path dir = root.resolve(HexFormat.of().formatHex(key.digest()).substring(0, 24));
@@ -165,10 +176,11 @@ public final class ClassArchive {
             pruneUnused(root, dir);
             List<String> cp = new ArrayList<>();
             for (int i = 0; i < entries.size(); i++) {
-                Path entry = Path.of(entries.get(i));
-                cp.add(hasFiles(entry) ? jarOf(entry, dir.resolve("classpath-" + i + ".jar")).toString() : entries.get(i));
+                cp.add(directoryWithFiles[i]
+                        ? jarOf(Path.of(entries.get(i)), dir.resolve("classpath-" + i + ".jar")).toString()
+                        : entries.get(i));
             }
-            return new Prepared(String.join(java.io.File.pathSeparator, cp), dir);
+            return new Prepared(String.join(File.pathSeparator, cp), dir);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         } catch (NoSuchAlgorithmException e) {
@@ -300,26 +312,26 @@ public final class ClassArchive {
         return root;
     }
 
-    private static void digestEntry(MessageDigest key, Path entry) throws IOException {
+    /**
+     * Adds a class path entry to the key: a JAR's size and time, a directory's contents. True when it
+     * is a directory with files in it (which the child gets as a JAR).
+     */
+    private static boolean digestEntry(MessageDigest key, Path entry) throws IOException {
         key.update(entry.toAbsolutePath().toString().getBytes(StandardCharsets.UTF_8));
         if (Files.isRegularFile(entry)) {
             key.update((Files.size(entry) + "|" + Files.getLastModifiedTime(entry).toMillis()).getBytes(StandardCharsets.UTF_8));
-        } else if (Files.isDirectory(entry)) {
-            try (Stream<Path> files = Files.walk(entry)) {
-                for (Path f : files.filter(Files::isRegularFile).sorted().toList()) {
-                    key.update(entry.relativize(f).toString().getBytes(StandardCharsets.UTF_8));
-                    key.update(Files.readAllBytes(f));
-                }
-            }
+            return false;
         }
-    }
-
-    private static boolean hasFiles(Path entry) throws IOException {
         if (!Files.isDirectory(entry)) {
             return false;
         }
         try (Stream<Path> files = Files.walk(entry)) {
-            return files.anyMatch(Files::isRegularFile);
+            List<Path> regular = files.filter(Files::isRegularFile).sorted().toList();
+            for (Path f : regular) {
+                key.update(entry.relativize(f).toString().getBytes(StandardCharsets.UTF_8));
+                key.update(Files.readAllBytes(f));
+            }
+            return !regular.isEmpty();
         }
     }
 
@@ -338,7 +350,7 @@ public final class ClassArchive {
                 if (p.equals(directory)) {
                     continue;
                 }
-                String name = directory.relativize(p).toString().replace(java.io.File.separatorChar, '/');
+                String name = directory.relativize(p).toString().replace(File.separatorChar, '/');
                 if (Files.isDirectory(p)) {
                     zip.putNextEntry(new ZipEntry(name + "/"));
                 } else {
@@ -375,7 +387,7 @@ public final class ClassArchive {
 
     private static void deleteTree(Path dir) throws IOException {
         try (Stream<Path> paths = Files.walk(dir)) {
-            for (Path p : paths.sorted(java.util.Comparator.reverseOrder()).toList()) {
+            for (Path p : paths.sorted(Comparator.reverseOrder()).toList()) {
                 Files.deleteIfExists(p);
             }
         }

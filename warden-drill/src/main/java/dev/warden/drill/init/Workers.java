@@ -113,12 +113,13 @@ public final class Workers {
 
         /**
          * Ends the process if it still runs and waits a bounded time for it. A worker that writes the
-         * class archive first gets 10 s to exit by itself (a READY worker is exiting: writing it).
+         * class archive first gets {@link ClassArchive#TIME_TO_WRITE} to exit by itself (a READY worker
+         * is exiting: writing it).
          */
         public void stop() {
             try {
                 if (writesArchive && process.isAlive()) {
-                    process.waitFor(10, TimeUnit.SECONDS);
+                    process.waitFor(ClassArchive.TIME_TO_WRITE.toMillis(), TimeUnit.MILLISECONDS);
                 }
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
