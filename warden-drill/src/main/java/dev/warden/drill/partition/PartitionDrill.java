@@ -222,17 +222,13 @@ public final class PartitionDrill implements Callable<Integer> {
                 }
                 List<Write> open = writes.stream().filter(w -> w.outcome == null).toList();
                 hungAtEnd = open.size();
-                open.forEach(PartitionDrill::tellWhere);
+                open.forEach(w -> System.err.println(whereIs(w))); // a hang is reported with its stack
             }
         }
         return figures(url, user, password, done, hungAtEnd);
     }
 
-    /** Where a write without an outcome at the end is (on stderr): a hang is reported with its stack. */
-    private static void tellWhere(Write w) {
-        System.err.println(whereIs(w));
-    }
-
+    /** Where a write without an outcome at the end is: its age, its thread and that thread's stack. */
     static String whereIs(Write w) {
         Thread t = w.thread;
         StringBuilder b = new StringBuilder("drill: a write without an outcome ")
