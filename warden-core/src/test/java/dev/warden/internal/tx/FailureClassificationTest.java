@@ -4,6 +4,7 @@ import static dev.warden.testing.SharedPostgres.exec;
 import static dev.warden.testing.SharedPostgres.queryLong;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
+import static org.awaitility.Awaitility.await;
 
 import dev.warden.CommitOutcomeUnknownException;
 import dev.warden.ErrorKind;
@@ -241,29 +242,40 @@ class FailureClassificationTest {
     void interruptDuringBackoffStopsRetryingAndKeepsTheInterrupt() throws Exception {
         AtomicInteger runs = new AtomicInteger();
         CompletableFuture<Throwable> result = new CompletableFuture<>();
+        CompletableFuture<Boolean> stillInterrupted = new CompletableFuture<>();
         Thread worker = new Thread(() -> {
             result.complete(failureOf(() -> warden.transaction()
-                    .retry(RetryPolicy.of(5, Duration.ofSeconds(10), Duration.ofSeconds(10)))
+                    .retry(RetryPolicy.of(100, Duration.ofSeconds(10), Duration.ofSeconds(10)))
                     .run(tx -> {
                         runs.incrementAndGet();
                         try (Statement st = tx.connection().createStatement()) {
                             st.execute("do $$ begin raise exception serialization_failure; end $$");
                         }
                     })));
-            assertThat(Thread.currentThread().isInterrupted()).isTrue();
+            stillInterrupted.complete(Thread.currentThread().isInterrupted());
         });
         worker.start();
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-        while (runs.get() == 0 && System.nanoTime() < deadline) {
-            Thread.sleep(10);
-        }
-        Thread.sleep(100);
+        // Full jitter may draw a short pause, so the work may run a few times before a pause long enough
+        // to be seen; the interrupt is sent only once the worker is seen parked in the backoff.
+        await().atMost(Duration.ofSeconds(30)).until(() -> inBackoff(worker));
+        int runsBeforeInterrupt = runs.get();
         worker.interrupt();
         Throwable t = result.get(10, TimeUnit.SECONDS);
         worker.join(5_000);
         assertThat(t).isInstanceOf(TransactionException.class);
         assertThat(((TransactionException) t).kind()).isEqualTo(ErrorKind.SERIALIZATION);
-        assertThat(runs).hasValue(1);
+        assertThat(t.getCause().getSuppressed()).anySatisfy(s -> assertThat(s).isInstanceOf(InterruptedException.class));
+        assertThat(runs).hasValue(runsBeforeInterrupt);
+        assertThat(stillInterrupted.get(5, TimeUnit.SECONDS)).as("the interrupt is kept").isTrue();
+    }
+
+    private static boolean inBackoff(Thread worker) {
+        for (StackTraceElement frame : worker.getStackTrace()) {
+            if (frame.getClassName().equals(RetryLoop.class.getName()) && frame.getMethodName().equals("pause")) {
+                return true;
+            }
+        }
+        return false;
     }
 
     @Test
