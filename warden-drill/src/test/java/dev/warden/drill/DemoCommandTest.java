@@ -1,6 +1,7 @@
 package dev.warden.drill;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -17,10 +18,10 @@ import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import org.awaitility.core.ConditionTimeoutException;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import picocli.CommandLine;
@@ -47,9 +48,11 @@ class DemoCommandTest {
         AtomicInteger code = new AtomicInteger(-1);
         Thread demo = Thread.ofPlatform().name("demo").start(() -> code.set(cli(out, err).execute("demo",
                 "--replicas", "3", "--base-port", "0", "--data-dir", data.toString())));
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(180);
-        while (!out.toString().contains("Press Ctrl-C") && demo.isAlive() && System.nanoTime() < deadline) {
-            Thread.sleep(100);
+        try {
+            await().atMost(Duration.ofSeconds(180)).pollInterval(Duration.ofMillis(100))
+                    .until(() -> out.toString().contains("Press Ctrl-C") || !demo.isAlive());
+        } catch (ConditionTimeoutException e) {
+            // the assertion below fails with the demo's output
         }
         String first = out.toString();
         System.out.println("DEMO (first run):\n" + first);

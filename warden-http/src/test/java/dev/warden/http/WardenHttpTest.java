@@ -1,6 +1,7 @@
 package dev.warden.http;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -86,11 +87,7 @@ class WardenHttpTest {
                     .doesNotContain(SECRET);
 
             db.stop();
-            long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
-            while (warden.state() != State.DEGRADED && System.nanoTime() < deadline) {
-                Thread.sleep(10);
-            }
-            assertThat(warden.state()).isEqualTo(State.DEGRADED);
+            await().atMost(Duration.ofSeconds(15)).until(warden::state, s -> s == State.DEGRADED);
             HttpResponse<String> ready = get(p, "/health/ready");
             assertThat(ready.statusCode()).isEqualTo(503);
             assertThat(ready.headers().firstValue("Retry-After")).contains("1");

@@ -2,6 +2,7 @@ package dev.warden.internal.health;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assumptions.assumeThat;
+import static org.awaitility.Awaitility.await;
 
 import dev.warden.CommitOutcomeUnknownException;
 import dev.warden.Warden;
@@ -16,8 +17,8 @@ import java.util.HashSet;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -110,11 +111,8 @@ class PatroniFailoverTest {
     /** Waits (bounded) until {@code n} more writes were acknowledged: the load runs on the current primary. */
     private static void awaitMore(Set<Long> acknowledged, int n) {
         int target = acknowledged.size() + n;
-        long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
-        while (acknowledged.size() < target) {
-            assertThat(System.nanoTime() - end).as("%d more acknowledged writes within 90 s", n).isNegative();
-            sleep(20);
-        }
+        await().alias(n + " more acknowledged writes").atMost(Duration.ofSeconds(90))
+                .until(() -> acknowledged.size() >= target);
     }
 
     private static void sleep(long ms) {

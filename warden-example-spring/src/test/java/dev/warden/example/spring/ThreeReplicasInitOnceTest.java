@@ -1,6 +1,7 @@
 package dev.warden.example.spring;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import dev.warden.testing.ChildJvm;
 import dev.warden.testing.PostgresExtension;
@@ -16,6 +17,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import org.awaitility.core.ConditionTimeoutException;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
@@ -74,21 +76,24 @@ class ThreeReplicasInitOnceTest {
 
     /** Polls the replica's readiness until 200 and returns its warden health details. */
     private static String awaitReady(Replica r, Duration timeout) throws Exception {
-        long deadline = System.nanoTime() + timeout.toNanos();
-        while (System.nanoTime() < deadline) {
-            if (!r.jvm().process().isAlive()) {
-                throw new AssertionError("replica on port " + r.port() + " died:\n" + r.jvm().output());
-            }
-            try {
-                if (get(r.port(), "/actuator/health/readiness").statusCode() == 200) {
-                    return get(r.port(), "/actuator/health/warden").body();
-                }
-            } catch (IOException notListeningYet) {
-                // starting
-            }
-            Thread.sleep(200);
+        try {
+            await().atMost(timeout).pollInterval(Duration.ofMillis(200))
+                    .until(() -> !r.jvm().process().isAlive() || readinessStatus(r) == 200);
+        } catch (ConditionTimeoutException e) {
+            throw new AssertionError("replica on port " + r.port() + " not ready in " + timeout + ":\n" + r.jvm().output());
         }
-        throw new AssertionError("replica on port " + r.port() + " not ready in " + timeout + ":\n" + r.jvm().output());
+        if (!r.jvm().process().isAlive()) {
+            throw new AssertionError("replica on port " + r.port() + " died:\n" + r.jvm().output());
+        }
+        return get(r.port(), "/actuator/health/warden").body();
+    }
+
+    private static int readinessStatus(Replica r) throws InterruptedException {
+        try {
+            return get(r.port(), "/actuator/health/readiness").statusCode();
+        } catch (IOException notListeningYet) {
+            return -1;
+        }
     }
 
     private static HttpResponse<String> get(int port, String path) throws IOException, InterruptedException {

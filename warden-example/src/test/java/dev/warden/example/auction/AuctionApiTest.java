@@ -3,6 +3,7 @@ package dev.warden.example.auction;
 import static dev.warden.example.auction.Http.assertNoLeak;
 import static dev.warden.example.auction.Http.assertProblem;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import com.auth0.jwt.JWT;
 import com.auth0.jwt.algorithms.Algorithm;
@@ -381,16 +382,8 @@ class AuctionApiTest {
         long id = approvedListing("Short auction", 100, 10, Duration.ofSeconds(3));
         assertThat(http.post("/listings/" + id + "/bids", bob, "{\"amount\":100}").status()).isEqualTo(201);
         assertThat(http.post("/listings/" + id + "/bids", admin, "{\"amount\":150}").status()).isEqualTo(201);
-        JsonNode closed = null;
-        for (int i = 0; i < 100; i++) {
-            Http.Resp r = http.get("/listings/" + id, null);
-            if ("closed".equals(r.get("status").asText())) {
-                closed = r.json();
-                break;
-            }
-            Thread.sleep(100);
-        }
-        assertThat(closed).as("closed within 10 s").isNotNull();
+        JsonNode closed = await().alias("listing closed").atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(100))
+                .until(() -> http.get("/listings/" + id, null), r -> "closed".equals(r.get("status").asText())).json();
         assertThat(closed.get("winner").asText()).isEqualTo("admin");
         assertThat(closed.get("currentPrice").asLong()).isEqualTo(150);
         assertThat(closed.get("closedAt").isNull()).isFalse();

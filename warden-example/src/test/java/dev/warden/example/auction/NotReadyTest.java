@@ -14,6 +14,7 @@ import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
+import org.awaitility.Awaitility;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -174,14 +175,8 @@ class NotReadyTest {
     }
 
     /** Polls {@code path} until its JSON body satisfies {@code until} (10 s at most), and returns that answer. */
-    private static Http.Resp await(Http http, String path, Predicate<Http.Resp> until) throws InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-        Http.Resp r = http.get(path, null);
-        while (!(r.json() != null && until.test(r)) && System.nanoTime() < deadline) {
-            Thread.sleep(20);
-            r = http.get(path, null);
-        }
-        assertThat(r.json() != null && until.test(r)).as("%s within 10 s; last answer: %s", path, r.raw()).isTrue();
-        return r;
+    private static Http.Resp await(Http http, String path, Predicate<Http.Resp> until) {
+        return Awaitility.await().alias(path).atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(20))
+                .until(() -> http.get(path, null), r -> r.json() != null && until.test(r));
     }
 }

@@ -1,5 +1,7 @@
 package dev.warden.example.auction;
 
+import static org.awaitility.Awaitility.await;
+
 import dev.warden.testing.ChildJvm;
 import java.io.IOException;
 import java.net.ServerSocket;
@@ -14,6 +16,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import org.awaitility.core.ConditionTimeoutException;
 
 /** Service replicas as real, separate JVM processes on this test's classpath. */
 final class Replicas implements AutoCloseable {
@@ -64,30 +67,31 @@ final class Replicas implements AutoCloseable {
     }
 
     /** Waits until every replica's /health/ready (management port) answers 200; false on time-out or a dead replica. */
-    boolean awaitReady(Duration timeout) throws InterruptedException {
+    boolean awaitReady(Duration timeout) {
         HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
-        long deadline = System.nanoTime() + timeout.toNanos();
-        for (Replica r : replicas) {
-            while (true) {
-                if (!r.jvm().process().isAlive()) {
-                    return false;
-                }
-                try {
-                    HttpResponse<Void> resp = client.send(HttpRequest.newBuilder(URI.create(r.managementUrl() + "/health/ready"))
-                            .timeout(Duration.ofSeconds(2)).build(), HttpResponse.BodyHandlers.discarding());
-                    if (resp.statusCode() == 200) {
-                        break;
-                    }
-                } catch (IOException notYet) {
-                    // not listening yet
-                }
-                if (System.nanoTime() > deadline) {
-                    return false;
-                }
-                Thread.sleep(100);
-            }
+        try {
+            await().atMost(timeout).pollInterval(Duration.ofMillis(100))
+                    .until(() -> anyDead() || replicas.stream().allMatch(r -> ready(client, r)));
+        } catch (ConditionTimeoutException e) {
+            return false;
         }
-        return true;
+        return !anyDead();
+    }
+
+    private boolean anyDead() {
+        return replicas.stream().anyMatch(r -> !r.jvm().process().isAlive());
+    }
+
+    private static boolean ready(HttpClient client, Replica r) {
+        try {
+            return client.send(HttpRequest.newBuilder(URI.create(r.managementUrl() + "/health/ready"))
+                    .timeout(Duration.ofSeconds(2)).build(), HttpResponse.BodyHandlers.discarding()).statusCode() == 200;
+        } catch (IOException notListeningYet) {
+            return false;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        }
     }
 
     static int freePort() throws IOException {
