@@ -18,6 +18,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
@@ -101,6 +102,50 @@ class PgBouncerSessionModeTest {
                 }
             }
             assertThat(stored).as("committed writes").isEqualTo(acknowledged);
+        } finally {
+            wardens.forEach(Warden::close);
+        }
+    }
+    /**
+     * Flyway through the session pooler, three Wardens at once (the advisory lock through the pooler
+     * too): the migration is applied once, recorded once, and every Warden ends READY. Flyway's
+     * connections must not send start-up {@code options} either (stock PgBouncer refuses them), and
+     * its session lock needs the session that session mode keeps.
+     */
+    @Test
+    void migrationsRunOnceThroughASessionPooler() throws Exception {
+        List<Warden> wardens = PgBouncerFixture.startTogether(3, () -> Warden.builder().config(
+                WardenConfig.builder().environment(Map.of())
+                        .dbUrl(pooler.bouncer().jdbcUrl())
+                        .dbUser(ThrowawayDatabase.USER)
+                        .pooler(Pooler.SESSION)
+                        .schemas("mig")
+                        .migrations("classpath:db/inittest")
+                        .initEpoch("s-mig")
+                        .initTimeout(Duration.ofSeconds(60))
+                        .poolMaxSize(2)
+                        .build()).build().start());
+        try {
+            assertThat(wardens).allSatisfy(w -> assertThat(w.state()).isEqualTo(State.READY));
+            try (Connection c = DriverManager.getConnection(pooler.db().jdbcUrl(), ThrowawayDatabase.USER, "");
+                 Statement st = c.createStatement();
+                 ResultSet rs = st.executeQuery("select version, count(*) from mig.flyway_schema_history"
+                         + " where success and version is not null group by version order by version")) {
+                Map<String, Long> applied = new TreeMap<>();
+                while (rs.next()) {
+                    applied.put(rs.getString(1), rs.getLong(2));
+                }
+                assertThat(applied).as("versions applied, each once").containsExactly(
+                        Map.entry("1", 1L), Map.entry("2", 1L));
+            }
+            long rows = wardens.get(2).inTransaction(tx -> {
+                try (Statement st = tx.connection().createStatement();
+                     ResultSet rs = st.executeQuery("select count(*) from item")) {
+                    rs.next();
+                    return rs.getLong(1);
+                }
+            });
+            assertThat(rows).as("the migrated table, unqualified, through the pooler").isZero();
         } finally {
             wardens.forEach(Warden::close);
         }
