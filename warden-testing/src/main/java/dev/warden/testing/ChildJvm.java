@@ -294,6 +294,13 @@ public final class ChildJvm implements AutoCloseable {
             String java = ProcessHandle.current().info().command().orElse("java");
             List<String> cmd = new ArrayList<>(launcher);
             cmd.add(java);
+            Writer file;
+            try {
+                file = outputFile == null ? Writer.nullWriter() : Files.newBufferedWriter(outputFile);
+            } catch (IOException e) {
+                throw new UncheckedIOException("Could not open " + outputFile + " for the output of " + mainClass, e);
+            }
+            // After the output file: a launch that writes the archive must be started or given back.
             ClassArchive.Launch shared = sharedClassArchive ? ClassArchive.launch(classPath, mainClass) : null;
             cmd.addAll(jvmArgs);
             if (shared != null) {
@@ -304,18 +311,12 @@ public final class ChildJvm implements AutoCloseable {
             cmd.add(mainClass);
             cmd.addAll(args);
             ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
-            pb.environment().putAll(env);
-            Writer file;
             try {
-                file = outputFile == null ? Writer.nullWriter() : Files.newBufferedWriter(outputFile);
-            } catch (IOException e) {
-                throw new UncheckedIOException("Could not open " + outputFile + " for the output of " + mainClass, e);
-            }
-            try {
+                pb.environment().putAll(env);
                 Process process = pb.start();
                 return new ChildJvm(shared != null ? shared.started(process) : process,
                         mainClass.substring(mainClass.lastIndexOf('.') + 1), file, shared != null && shared.writesArchive());
-            } catch (IOException e) {
+            } catch (IOException | RuntimeException e) {
                 if (shared != null) {
                     shared.notStarted();
                 }
@@ -324,7 +325,8 @@ public final class ChildJvm implements AutoCloseable {
                 } catch (IOException ignored) {
                     // the start failure is what matters
                 }
-                throw new UncheckedIOException("Could not start a JVM for " + mainClass, e);
+                throw e instanceof IOException io ? new UncheckedIOException("Could not start a JVM for " + mainClass, io)
+                        : (RuntimeException) e;
             }
         }
     }

@@ -72,6 +72,8 @@ public final class ClassArchive {
     /** The first four bytes of a dynamic archive's header (HotSpot's CDS_DYNAMIC_ARCHIVE_MAGIC). */
     private static final int DYNAMIC_ARCHIVE_MAGIC = 0xf00baba8;
     private static final int SIGKILL_STATUS = 128 + 9;
+    /** Less free space than this where the archive goes: no child writes one (a failed dump fails the child). */
+    private static final long MIN_FREE_BYTES = 256L << 20;
     /** Archiving skips some classes with a warning each (hundreds for Spring): kept out of the child's output. */
     private static final List<String> QUIET = List.of("-Xlog:cds*=off", "-Xlog:class+path=off");
     private static final Map<String, Prepared> PREPARED = new ConcurrentHashMap<>();
@@ -138,13 +140,11 @@ public final class ClassArchive {
         if ("off".equalsIgnoreCase(System.getProperty("warden.classArchive", ""))) {
             return Launch.plain(classPath);
         }
-        Prepared prepared;
         try {
-            prepared = prepared(classPath, mainClass);
+            return prepared(classPath, mainClass).next();
         } catch (UncheckedIOException | IllegalStateException e) {
             return Launch.plain(classPath);
         }
-        return prepared.next();
     }
 
     /** True when children of {@code mainClass} started on {@code classPath} now map an archive. */
@@ -156,35 +156,112 @@ public final class ClassArchive {
         }
     }
 
+    /**
+     * The archive of the class path as it is now: digested at every launch, so that a directory rebuilt
+     * while this JVM runs gets a new key, and prepared again when its directory or JARs were deleted.
+     */
     private static Prepared prepared(String classPath, String mainClass) {
-        return PREPARED.computeIfAbsent(mainClass + "\n" + classPath, k -> prepare(classPath, mainClass));
+        Key key = Key.of(classPath, mainClass);
+        Prepared p = PREPARED.get(key.hex());
+        if (p != null && !p.intact()) {
+            PREPARED.remove(key.hex(), p);
+        }
+        return PREPARED.computeIfAbsent(key.hex(), k -> prepare(key));
     }
 
-    private static Prepared prepare(String classPath, String mainClass) {
+    private static Prepared prepare(Key key) {
         try {
-            List<String> entries = List.of(classPath.split(File.pathSeparator));
-            MessageDigest key = MessageDigest.getInstance("SHA-256");
-            key.update((System.getProperty("java.home") + "|" + System.getProperty("java.vm.version") + "|" + mainClass)
-                    .getBytes(StandardCharsets.UTF_8));
-            boolean[] directoryWithFiles = new boolean[entries.size()];
-            for (int i = 0; i < entries.size(); i++) {
-                directoryWithFiles[i] = digestEntry(key, Path.of(entries.get(i)));
-            }
             Path root = ownDirectory(Path.of(System.getProperty("java.io.tmpdir"), "warden-cds-" + System.getProperty("user.name")));
-            Path dir = root.resolve(HexFormat.of().formatHex(key.digest()).substring(0, 24));
+            Path dir = root.resolve(key.hex().substring(0, 24));
             Files.createDirectories(dir);
             pruneUnused(root, dir);
             List<String> cp = new ArrayList<>();
-            for (int i = 0; i < entries.size(); i++) {
-                cp.add(directoryWithFiles[i]
-                        ? jarOf(Path.of(entries.get(i)), dir.resolve("classpath-" + i + ".jar")).toString()
-                        : entries.get(i));
+            List<Path> jars = new ArrayList<>();
+            for (int i = 0; i < key.entries().size(); i++) {
+                String entry = key.entries().get(i);
+                if (key.directoryWithFiles().get(i)) {
+                    Path jar = jarOf(Path.of(entry), dir.resolve("classpath-" + i + ".jar"));
+                    jars.add(jar);
+                    cp.add(jar.toString());
+                } else {
+                    cp.add(entry);
+                }
             }
-            return new Prepared(String.join(File.pathSeparator, cp), dir);
+            return new Prepared(String.join(File.pathSeparator, cp), dir, jars);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
+        }
+    }
+
+    /**
+     * The key of one class path and main class: a digest of the JVM, the main class and every entry
+     * (a JAR's size and time, a directory's files: each name and content with its length before it).
+     * A class path this cannot archive faithfully throws {@link IllegalStateException}: an empty entry
+     * (the current directory, which the JVM reads and a JAR would miss), a wildcard, or a symbolic link
+     * in a directory (its target would be left out of the JAR).
+     */
+    private record Key(String hex, List<String> entries, List<Boolean> directoryWithFiles) {
+
+        static Key of(String classPath, String mainClass) {
+            List<String> entries = List.of(classPath.split(File.pathSeparator, -1));
+            MessageDigest digest;
+            try {
+                digest = MessageDigest.getInstance("SHA-256");
+            } catch (NoSuchAlgorithmException e) {
+                throw new IllegalStateException(e);
+            }
+            add(digest, System.getProperty("java.home") + "|" + System.getProperty("java.vm.version") + "|" + mainClass);
+            List<Boolean> directoryWithFiles = new ArrayList<>();
+            try {
+                for (String entry : entries) {
+                    if (entry.isEmpty() || entry.endsWith("*")) {
+                        throw new IllegalStateException("class path entry '" + entry + "' is not archived (empty or a wildcard)");
+                    }
+                    directoryWithFiles.add(digestEntry(digest, Path.of(entry)));
+                }
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+            return new Key(HexFormat.of().formatHex(digest.digest()), entries, List.copyOf(directoryWithFiles));
+        }
+
+        /**
+         * Adds a class path entry: a JAR's size and time, a directory's contents. True when it is a
+         * directory with files in it (which the child gets as a JAR).
+         */
+        private static boolean digestEntry(MessageDigest key, Path entry) throws IOException {
+            add(key, entry.toAbsolutePath().toString());
+            if (Files.isRegularFile(entry)) {
+                add(key, Files.size(entry) + "|" + Files.getLastModifiedTime(entry).toMillis());
+                return false;
+            }
+            if (!Files.isDirectory(entry)) {
+                return false;
+            }
+            try (Stream<Path> files = Files.walk(entry)) {
+                List<Path> all = files.sorted().toList();
+                boolean any = false;
+                for (Path f : all) {
+                    if (Files.isSymbolicLink(f)) {
+                        throw new IllegalStateException("symbolic link " + f + " in a class path directory is not archived");
+                    }
+                    if (Files.isRegularFile(f)) {
+                        add(key, entry.relativize(f).toString());
+                        add(key, Files.readAllBytes(f));
+                        any = true;
+                    }
+                }
+                return any;
+            }
+        }
+
+        private static void add(MessageDigest digest, String text) {
+            add(digest, text.getBytes(StandardCharsets.UTF_8));
+        }
+
+        private static void add(MessageDigest digest, byte[] bytes) {
+            digest.update(ByteBuffer.allocate(Long.BYTES).putLong(bytes.length).array());
+            digest.update(bytes);
         }
     }
 
@@ -192,12 +269,19 @@ public final class ClassArchive {
     private static final class Prepared {
         private final String classPath;
         private final Path dir;
+        private final List<Path> jars;
         /** The child of this JVM that writes the archive, if one does: its turn ends when its exit is handled. */
         private final AtomicReference<Writer> writer = new AtomicReference<>();
 
-        Prepared(String classPath, Path dir) {
+        Prepared(String classPath, Path dir, List<Path> jars) {
             this.classPath = classPath;
             this.dir = dir;
+            this.jars = List.copyOf(jars);
+        }
+
+        /** Its directory and JARs are still there (a key unused for days is deleted, by any parent). */
+        boolean intact() {
+            return Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS) && jars.stream().allMatch(Files::isRegularFile);
         }
 
         Path archive() {
@@ -206,6 +290,11 @@ public final class ClassArchive {
 
         private Path marker() {
             return dir.resolve("writing");
+        }
+
+        /** Left by a writer that exited without writing the archive (no space, say): no child writes it again. */
+        private Path failed() {
+            return dir.resolve("failed");
         }
 
         synchronized Launch next() {
@@ -217,6 +306,12 @@ public final class ClassArchive {
                 }
                 if (complete(archive())) {
                     return launch(List.of("-XX:SharedArchiveFile=" + archive()), null);
+                }
+                if (previous != null && previous.process != null && !previous.handled.get()) {
+                    return launch(List.of(), null); // this JVM's writer is still at it, however long it takes
+                }
+                if (Files.exists(failed()) || Files.getFileStore(dir).getUsableSpace() < MIN_FREE_BYTES) {
+                    return launch(List.of(), null);
                 }
                 try {
                     Files.createFile(marker());
@@ -257,16 +352,27 @@ public final class ClassArchive {
              * header, deleted here so that the next child writes it again.
              */
             void exited(int exitStatus) {
-                if (!handled.compareAndSet(false, true)) {
-                    return;
-                }
-                try {
-                    if (exitStatus == SIGKILL_STATUS && !complete(archive())) {
-                        Files.deleteIfExists(archive());
+                // Under the lock of next(): a launch never sees the marker of a writer whose exit is
+                // being handled (it would take it for a live writer's and not write the archive).
+                synchronized (Prepared.this) {
+                    if (!handled.compareAndSet(false, true)) {
+                        return;
                     }
-                    Files.deleteIfExists(marker());
-                } catch (IOException ignored) {
-                    // a stale marker expires (WRITER_GONE_AFTER)
+                    try {
+                        if (!complete(archive())) {
+                            Files.deleteIfExists(archive());
+                            if (exitStatus != SIGKILL_STATUS) {
+                                Files.createFile(failed()); // it exited and did not write it: it never will
+                            }
+                        }
+                    } catch (IOException ignored) {
+                        // the next writer tries again
+                    }
+                    try {
+                        Files.deleteIfExists(marker());
+                    } catch (IOException ignored) {
+                        // a stale marker expires (WRITER_GONE_AFTER)
+                    }
                 }
             }
         }
@@ -307,32 +413,11 @@ public final class ClassArchive {
             Files.deleteIfExists(mine);
         }
         if (!attributes.permissions().equals(PosixFilePermissions.fromString("rwx------"))) {
-            Files.setPosixFilePermissions(root, PosixFilePermissions.fromString("rwx------")); // ours: made private
+            // Ours, but others could write in it: anything in it may be theirs, so none of it is used.
+            throw new IllegalStateException(root + " is open to others (" + PosixFilePermissions.toString(attributes.permissions())
+                    + "): delete it, and Warden makes it again owner-only");
         }
         return root;
-    }
-
-    /**
-     * Adds a class path entry to the key: a JAR's size and time, a directory's contents. True when it
-     * is a directory with files in it (which the child gets as a JAR).
-     */
-    private static boolean digestEntry(MessageDigest key, Path entry) throws IOException {
-        key.update(entry.toAbsolutePath().toString().getBytes(StandardCharsets.UTF_8));
-        if (Files.isRegularFile(entry)) {
-            key.update((Files.size(entry) + "|" + Files.getLastModifiedTime(entry).toMillis()).getBytes(StandardCharsets.UTF_8));
-            return false;
-        }
-        if (!Files.isDirectory(entry)) {
-            return false;
-        }
-        try (Stream<Path> files = Files.walk(entry)) {
-            List<Path> regular = files.filter(Files::isRegularFile).sorted().toList();
-            for (Path f : regular) {
-                key.update(entry.relativize(f).toString().getBytes(StandardCharsets.UTF_8));
-                key.update(Files.readAllBytes(f));
-            }
-            return !regular.isEmpty();
-        }
     }
 
     /**
@@ -344,7 +429,19 @@ public final class ClassArchive {
             return jar;
         }
         Path tmp = jar.resolveSibling(jar.getFileName() + "." + UUID.randomUUID() + ".tmp");
-        try (ZipOutputStream zip = new ZipOutputStream(Files.newOutputStream(tmp));
+        try {
+            zip(directory, tmp);
+            Files.createLink(jar, tmp); // never replaces: a racing parent's JAR, maybe archived already, stays
+        } catch (FileAlreadyExistsException e) {
+            // that parent's JAR has the same contents
+        } finally {
+            Files.deleteIfExists(tmp);
+        }
+        return jar;
+    }
+
+    private static void zip(Path directory, Path to) throws IOException {
+        try (ZipOutputStream zip = new ZipOutputStream(Files.newOutputStream(to));
              Stream<Path> paths = Files.walk(directory)) {
             for (Path p : paths.sorted().toList()) {
                 if (p.equals(directory)) {
@@ -362,14 +459,6 @@ public final class ClassArchive {
                 zip.closeEntry();
             }
         }
-        try {
-            Files.createLink(jar, tmp); // never replaces: a racing parent's JAR, maybe archived already, stays
-        } catch (FileAlreadyExistsException e) {
-            // that parent's JAR has the same contents
-        } finally {
-            Files.deleteIfExists(tmp);
-        }
-        return jar;
     }
 
     private static void pruneUnused(Path root, Path keep) {

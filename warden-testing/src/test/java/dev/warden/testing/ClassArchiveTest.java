@@ -85,8 +85,9 @@ class ClassArchiveTest {
         Path own = ClassArchive.ownDirectory(dir.resolve("own"));
         assertThat(Files.getPosixFilePermissions(own)).isEqualTo(PosixFilePermissions.fromString("rwx------"));
         Files.setPosixFilePermissions(own, PosixFilePermissions.fromString("rwxrwxrwx"));
-        assertThat(Files.getPosixFilePermissions(ClassArchive.ownDirectory(own))).as("made private again")
-                .isEqualTo(PosixFilePermissions.fromString("rwx------"));
+        // Others could have put anything in it while it was open: refused, not made private and used.
+        assertThatThrownBy(() -> ClassArchive.ownDirectory(own)).isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("open to others");
 
         Path link = Files.createSymbolicLink(dir.resolve("link"), own);
         assertThatThrownBy(() -> ClassArchive.ownDirectory(link)).isInstanceOf(IllegalStateException.class);
@@ -97,6 +98,39 @@ class ClassArchiveTest {
         assumeTrue(canChown(theirs, nobody), "changing a file's owner needs root");
         assertThatThrownBy(() -> ClassArchive.ownDirectory(theirs)).isInstanceOf(IllegalStateException.class)
                 .hasMessageContaining("nobody");
+    }
+
+    @Test
+    void aClassPathItCannotArchiveFaithfullyIsGivenToTheChildAsItIs(@TempDir Path dir) throws Exception {
+        String classPath = classPath(dir);
+        // An empty entry is the current directory, which a JAR of the others would leave out.
+        for (String cp : new String[] {classPath + File.pathSeparator, File.pathSeparator + classPath,
+                classPath + File.pathSeparator + dir.resolve("lib") + File.separator + "*"}) {
+            ClassArchive.Launch launch = ClassArchive.launch(cp, Child.class.getName());
+            assertThat(launch.classPath()).isEqualTo(cp);
+            assertThat(launch.jvmOptions()).isEmpty();
+            assertThat(launch.writesArchive()).isFalse();
+        }
+        // A link in a class directory: its target would be missing from the JAR.
+        Path classes = dir.resolve("classes");
+        Files.createSymbolicLink(classes.resolve("linked"), Files.createDirectories(dir.resolve("elsewhere")));
+        Files.writeString(dir.resolve("elsewhere").resolve("R.txt"), "r");
+        ClassArchive.Launch linked = ClassArchive.launch(classPath, Child.class.getName());
+        assertThat(linked.classPath()).isEqualTo(classPath);
+        assertThat(linked.writesArchive()).isFalse();
+    }
+
+    @Test
+    void aClassDirectoryChangedWhileThisJvmRunsGetsANewArchive(@TempDir Path dir) throws Exception {
+        String classPath = classPath(dir);
+        ClassArchive.Launch before = ClassArchive.launch(classPath, Child.class.getName());
+        before.notStarted();
+        Files.writeString(dir.resolve("classes").resolve("added.txt"), "a rebuild");
+        ClassArchive.Launch after = ClassArchive.launch(classPath, Child.class.getName());
+        after.notStarted();
+        assertThat(after.classPath()).as("a JAR of the directory as it is now").isNotEqualTo(before.classPath());
+        assertThat(before.writesArchive()).isTrue();
+        assertThat(after.writesArchive()).as("a new key, with no archive yet").isTrue();
     }
 
     private static boolean canChown(Path path, UserPrincipal to) {

@@ -147,13 +147,13 @@ public final class Workers {
         cmd.add(shared.classPath());
         cmd.add(InitWorker.class.getName());
         ProcessBuilder pb = new ProcessBuilder(cmd);
-        // A worker must not inherit the caller's WARDEN_* settings: the drill sets every one it needs.
-        pb.environment().keySet().removeIf(k -> k.startsWith("WARDEN_") || k.startsWith("DRILL_"));
-        pb.environment().putAll(env);
-        pb.redirectError(log.toFile());
         try {
+            // A worker must not inherit the caller's WARDEN_* settings: the drill sets every one it needs.
+            pb.environment().keySet().removeIf(k -> k.startsWith("WARDEN_") || k.startsWith("DRILL_"));
+            pb.environment().putAll(env);
+            pb.redirectError(log.toFile());
             return new Worker(shared.started(pb.start()), log, shared.writesArchive());
-        } catch (IOException e) {
+        } catch (IOException | RuntimeException e) {
             shared.notStarted();
             throw e;
         }
