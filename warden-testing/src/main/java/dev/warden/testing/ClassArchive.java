@@ -57,9 +57,12 @@ import java.util.zip.ZipOutputStream;
  * every class path entry (a JAR's size and time, a directory's contents): a rebuilt class path gets a
  * new key, and a key unused for three days is deleted. One child at a time writes an archive (a marker file decides
  * which; a marker older than two minutes is taken over); the JVM writes the archive's header last, so
- * a child never maps one half written. The directory must be this user's alone (owner only, no
- * symbolic link): an archive is class data the child trusts. Any failure here costs only the
- * speed-up: the child then starts as it would without an archive. {@code -Dwarden.classArchive=off}
+ * a child never maps one half written. The directory must be this user's alone (owner only, never
+ * open to others, no symbolic link): an archive is class data the child trusts. A class path it cannot
+ * give the child faithfully as JARs (an empty entry, a wildcard, a symbolic link inside a directory)
+ * gets no archive. No child writes one with less than 256 MB free, and once a writer exited without
+ * writing one (a failed dump fails the child's exit), no child of that key tries again. Any failure
+ * here costs only the speed-up: the child then starts as it would without an archive. {@code -Dwarden.classArchive=off}
  * turns it off.
  */
 public final class ClassArchive {
