@@ -27,6 +27,7 @@ import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.stream.Collectors;
 import java.util.stream.Stream;
 import java.util.zip.ZipEntry;
 import java.util.zip.ZipOutputStream;
@@ -59,8 +60,9 @@ import java.util.zip.ZipOutputStream;
  * which; a marker older than two minutes is taken over); the JVM writes the archive's header last, so
  * a child never maps one half written. The directory must be this user's alone (owner only, never
  * open to others, no symbolic link): an archive is class data the child trusts. A class path it cannot
- * give the child faithfully as JARs (an empty entry, a wildcard, a symbolic link inside a directory)
- * gets no archive. No child writes one with less than 256 MB free, and once a writer exited without
+ * give the child faithfully as JARs (a wildcard, a symbolic link inside a directory) gets no archive.
+ * Empty entries (a trailing separator, as in surefire's {@code java.class.path}) are dropped, archive or
+ * not: the JVM would read the current directory for one. No child writes one with less than 256 MB free, and once a writer exited without
  * writing one (a failed dump fails the child's exit), no child of that key tries again. Any failure
  * here costs only the speed-up: the child then starts as it would without an archive. {@code -Dwarden.classArchive=off}
  * turns it off.
@@ -140,23 +142,34 @@ public final class ClassArchive {
      * or neither. Each main class has its own archive (of the classes it loads).
      */
     public static Launch launch(String classPath, String mainClass) {
+        String given = withoutEmptyEntries(classPath);
         if ("off".equalsIgnoreCase(System.getProperty("warden.classArchive", ""))) {
-            return Launch.plain(classPath);
+            return Launch.plain(given);
         }
         try {
-            return prepared(classPath, mainClass).next();
+            return prepared(given, mainClass).next();
         } catch (UncheckedIOException | IllegalStateException e) {
-            return Launch.plain(classPath);
+            return Launch.plain(given);
         }
     }
 
     /** True when children of {@code mainClass} started on {@code classPath} now map an archive. */
     public static boolean archived(String classPath, String mainClass) {
         try {
-            return complete(prepared(classPath, mainClass).archive());
+            return complete(prepared(withoutEmptyEntries(classPath), mainClass).archive());
         } catch (UncheckedIOException | IllegalStateException e) {
             return false;
         }
+    }
+
+    /**
+     * The class path without its empty entries: the JVM would read the current directory for one, but
+     * they come from joining paths (surefire's {@code java.class.path} ends with a separator), not from
+     * a wish to load classes from wherever the child happens to start; a child never gets one.
+     */
+    private static String withoutEmptyEntries(String classPath) {
+        return Stream.of(classPath.split(File.pathSeparator, -1)).filter(e -> !e.isEmpty())
+                .collect(Collectors.joining(File.pathSeparator));
     }
 
     /**
@@ -199,9 +212,8 @@ public final class ClassArchive {
     /**
      * The key of one class path and main class: a digest of the JVM, the main class and every entry
      * (a JAR's size and time, a directory's files: each name and content with its length before it).
-     * A class path this cannot archive faithfully throws {@link IllegalStateException}: an empty entry
-     * (the current directory, which the JVM reads and a JAR would miss), a wildcard, or a symbolic link
-     * in a directory (its target would be left out of the JAR).
+     * A class path this cannot archive faithfully throws {@link IllegalStateException}: a wildcard, or a
+     * symbolic link in a directory (its target would be left out of the JAR).
      */
     private record Key(String hex, List<String> entries, List<Boolean> directoryWithFiles) {
 
@@ -217,8 +229,8 @@ public final class ClassArchive {
             List<Boolean> directoryWithFiles = new ArrayList<>();
             try {
                 for (String entry : entries) {
-                    if (entry.isEmpty() || entry.endsWith("*")) {
-                        throw new IllegalStateException("class path entry '" + entry + "' is not archived (empty or a wildcard)");
+                    if (entry.endsWith("*")) {
+                        throw new IllegalStateException("class path entry '" + entry + "' is not archived (a wildcard)");
                     }
                     directoryWithFiles.add(digestEntry(digest, Path.of(entry)));
                 }
