@@ -300,7 +300,9 @@ public final class ChildJvm implements AutoCloseable {
             } catch (IOException e) {
                 throw new UncheckedIOException("Could not open " + outputFile + " for the output of " + mainClass, e);
             }
-            // After the output file: a launch that writes the archive must be started or given back.
+            ProcessBuilder pb = new ProcessBuilder().redirectErrorStream(true);
+            pb.environment().putAll(env);
+            // Last before the start: a launch that writes the archive must be started or given back.
             ClassArchive.Launch shared = sharedClassArchive ? ClassArchive.launch(classPath, mainClass) : null;
             cmd.addAll(jvmArgs);
             if (shared != null) {
@@ -310,13 +312,12 @@ public final class ChildJvm implements AutoCloseable {
             cmd.add(shared != null ? shared.classPath() : classPath);
             cmd.add(mainClass);
             cmd.addAll(args);
-            ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
+            pb.command(cmd);
             try {
-                pb.environment().putAll(env);
                 Process process = pb.start();
                 return new ChildJvm(shared != null ? shared.started(process) : process,
                         mainClass.substring(mainClass.lastIndexOf('.') + 1), file, shared != null && shared.writesArchive());
-            } catch (IOException | RuntimeException e) {
+            } catch (IOException e) {
                 if (shared != null) {
                     shared.notStarted();
                 }
@@ -325,8 +326,7 @@ public final class ChildJvm implements AutoCloseable {
                 } catch (IOException ignored) {
                     // the start failure is what matters
                 }
-                throw e instanceof IOException io ? new UncheckedIOException("Could not start a JVM for " + mainClass, io)
-                        : (RuntimeException) e;
+                throw new UncheckedIOException("Could not start a JVM for " + mainClass, e);
             }
         }
     }

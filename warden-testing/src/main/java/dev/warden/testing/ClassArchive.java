@@ -62,10 +62,10 @@ import java.util.zip.ZipOutputStream;
  * open to others, no symbolic link): an archive is class data the child trusts. A class path it cannot
  * give the child faithfully as JARs (a wildcard, a symbolic link inside a directory) gets no archive.
  * Empty entries (a trailing separator, as in surefire's {@code java.class.path}) are dropped, archive or
- * not: the JVM would read the current directory for one. No child writes one with less than 256 MB free, and once a writer exited without
- * writing one (a failed dump fails the child's exit), no child of that key tries again. Any failure
- * here costs only the speed-up: the child then starts as it would without an archive. {@code -Dwarden.classArchive=off}
- * turns it off.
+ * not: the JVM would read the current directory for one. No child writes one with less than 256 MB
+ * free, and once a writer exited without writing one (a failed dump fails the child's exit), no child
+ * of that key tries again. Any failure here costs only the speed-up: the child then starts as it would
+ * without an archive. {@code -Dwarden.classArchive=off} turns it off.
  */
 public final class ClassArchive {
 
@@ -229,8 +229,8 @@ public final class ClassArchive {
             List<Boolean> directoryWithFiles = new ArrayList<>();
             try {
                 for (String entry : entries) {
-                    if (entry.endsWith("*")) {
-                        throw new IllegalStateException("class path entry '" + entry + "' is not archived (a wildcard)");
+                    if (entry.isEmpty() || entry.endsWith("*")) { // empty: an empty class path, not a directory
+                        throw new IllegalStateException("class path entry '" + entry + "' is not archived (empty or a wildcard)");
                     }
                     directoryWithFiles.add(digestEntry(digest, Path.of(entry)));
                 }
@@ -363,8 +363,8 @@ public final class ClassArchive {
             }
 
             /**
-             * Its turn is over: a child killed (SIGKILL) while writing may leave a file without its
-             * header, deleted here so that the next child writes it again.
+             * Its turn is over: a file without its header is deleted; after a SIGKILL (mid-dump, say)
+             * the next child writes it again, after any other exit (the dump failed) none does.
              */
             void exited(int exitStatus) {
                 // Under the lock of next(): a launch never sees the marker of a writer whose exit is

@@ -140,20 +140,22 @@ public final class Workers {
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         List<String> cmd = new ArrayList<>();
         cmd.add(java);
+        ProcessBuilder pb = new ProcessBuilder();
+        // A worker must not inherit the caller's WARDEN_* settings: the drill sets every one it needs.
+        pb.environment().keySet().removeIf(k -> k.startsWith("WARDEN_") || k.startsWith("DRILL_"));
+        pb.environment().putAll(env);
+        pb.redirectError(log.toFile());
+        // Last before the start: a launch that writes the archive must be started or given back.
         ClassArchive.Launch shared = ClassArchive.launch(System.getProperty("java.class.path"), InitWorker.class.getName());
         cmd.addAll(JVM_OPTIONS);
         cmd.addAll(shared.jvmOptions());
         cmd.add("-cp");
         cmd.add(shared.classPath());
         cmd.add(InitWorker.class.getName());
-        ProcessBuilder pb = new ProcessBuilder(cmd);
+        pb.command(cmd);
         try {
-            // A worker must not inherit the caller's WARDEN_* settings: the drill sets every one it needs.
-            pb.environment().keySet().removeIf(k -> k.startsWith("WARDEN_") || k.startsWith("DRILL_"));
-            pb.environment().putAll(env);
-            pb.redirectError(log.toFile());
             return new Worker(shared.started(pb.start()), log, shared.writesArchive());
-        } catch (IOException | RuntimeException e) {
+        } catch (IOException e) {
             shared.notStarted();
             throw e;
         }
